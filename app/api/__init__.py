@@ -1,0 +1,1 @@
+"""HTTP routers, one module per domain. Thin: parse, call a service, return."""

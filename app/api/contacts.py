@@ -1,0 +1,223 @@
+"""Officer search and the admin write path for contacts (offices) and their phones."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.deps import IfMatch, SettingsDep, expected_version
+from app.auth.dependencies import AnyRole, Editor, SessionDep
+from app.directory import search, service
+from app.directory.enums import Category, OfficeStatus, ServiceTag
+from app.directory.presenter import contact_public, phone_public, revision_public
+from app.directory.provenance import Provenance
+from app.directory.schemas import (
+    ContactPage,
+    ContactPublic,
+    OfficeCreate,
+    OfficeUpdate,
+    PhoneCreate,
+    PhonePublic,
+    PhoneUpdate,
+    RevisionPublic,
+    VerificationCreate,
+)
+from app.kit.clock import utcnow
+from app.verification.freshness import Freshness
+from app.verification.service import record_verification
+
+router = APIRouter(prefix="/api/v1", tags=["contacts"])
+
+
+@router.get("/contacts", response_model=ContactPage)
+def list_contacts(
+    viewer: AnyRole,
+    session: SessionDep,
+    settings: SettingsDep,
+    country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+    region: Annotated[str | None, Query(min_length=4, max_length=8)] = None,
+    include_national: bool = True,
+    category: Annotated[list[Category], Query()] = [],  # noqa: B006
+    service_tag: Annotated[list[ServiceTag], Query(alias="service")] = [],  # noqa: B006
+    language: Annotated[list[str], Query(max_length=3)] = [],  # noqa: B006
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    status_: Annotated[list[OfficeStatus], Query(alias="status")] = [],  # noqa: B006
+    freshness: Annotated[list[Freshness], Query()] = [],  # noqa: B006
+    verified_within_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
+    meets_on_arrival: bool | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ContactPage:
+    """Offices in a country and region, plus the country's nationwide offices.
+
+    Ordered law enforcement first, then NGOs, lawyers and social welfare; regional before
+    nationwide; then by name.
+    """
+    now = utcnow()
+    filters = search.ContactFilters(
+        country=country,
+        region=region,
+        include_national=include_national,
+        categories=[c.value for c in category],
+        services=[s.value for s in service_tag],
+        languages=[lang.strip().lower() for lang in language],
+        q=q,
+        statuses=[s.value for s in status_],
+        freshness=[f.value for f in freshness],
+        verified_within_days=verified_within_days,
+        meets_on_arrival=meets_on_arrival,
+    )
+    offices, total = search.search_contacts(
+        session,
+        filters=filters,
+        viewer=viewer,
+        now=now,
+        settings=settings,
+        page=page,
+        per_page=per_page,
+    )
+    return ContactPage(
+        items=[contact_public(o, now=now, settings=settings) for o in offices],
+        total=total,
+        page=page,
+        per_page=per_page,
+        pages=(total + per_page - 1) // per_page,
+    )
+
+
+@router.get("/contacts/{office_id}", response_model=ContactPublic)
+def get_contact(
+    office_id: int, viewer: AnyRole, session: SessionDep, settings: SettingsDep
+) -> ContactPublic:
+    """One office with its organisation, phones and freshness."""
+    office = service.get_office(session, office_id, viewer=viewer)
+    return contact_public(office, now=utcnow(), settings=settings)
+
+
+@router.get("/contacts/{office_id}/history", response_model=list[RevisionPublic])
+def contact_history(office_id: int, viewer: AnyRole, session: SessionDep) -> list[RevisionPublic]:
+    """Every change to the office, its phones and its organisation, oldest first."""
+    rows = service.office_history(session, office_id=office_id, viewer=viewer)
+    return [revision_public(r) for r in rows]
+
+
+@router.post("/contacts", response_model=ContactPublic, status_code=status.HTTP_201_CREATED)
+def create_contact(
+    body: OfficeCreate, editor: Editor, session: SessionDep, settings: SettingsDep
+) -> ContactPublic:
+    """Create an office (a contact) with its phones."""
+    office = service.create_office(session, data=body, provenance=Provenance.admin_edit(editor))
+    assert office.id is not None
+    return contact_public(
+        service.get_office(session, office.id, for_update=True), now=utcnow(), settings=settings
+    )
+
+
+@router.patch("/contacts/{office_id}", response_model=ContactPublic)
+def update_contact(
+    office_id: int,
+    body: OfficeUpdate,
+    editor: Editor,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ContactPublic:
+    """Change fields of an office. Send the version you edited (`If-Match` or `version`)."""
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    office = service.update_office(
+        session,
+        office_id=office_id,
+        changes=changes,
+        expected_version=expected_version(if_match, body.version),
+        provenance=Provenance.admin_edit(editor),
+    )
+    response.headers["ETag"] = f'"{office.version}"'
+    return contact_public(office, now=utcnow(), settings=settings)
+
+
+@router.post("/contacts/{office_id}/close", response_model=ContactPublic)
+def close_contact(
+    office_id: int,
+    editor: Editor,
+    session: SessionDep,
+    settings: SettingsDep,
+    if_match: IfMatch = None,
+) -> ContactPublic:
+    """Close an office. Nothing is deleted; it leaves every sheet."""
+    office = service.close_office(
+        session,
+        office_id=office_id,
+        expected_version=expected_version(if_match, None),
+        provenance=Provenance.admin_edit(editor),
+    )
+    return contact_public(office, now=utcnow(), settings=settings)
+
+
+@router.post(
+    "/contacts/{office_id}/phones", response_model=PhonePublic, status_code=status.HTTP_201_CREATED
+)
+def add_phone(
+    office_id: int, body: PhoneCreate, editor: Editor, session: SessionDep
+) -> PhonePublic:
+    """Add a phone number, parsed in the office's country."""
+    phone = service.add_phone(
+        session, office_id=office_id, data=body, provenance=Provenance.admin_edit(editor)
+    )
+    return phone_public(phone)
+
+
+@router.patch("/phones/{phone_id}", response_model=PhonePublic)
+def update_phone(
+    phone_id: int,
+    body: PhoneUpdate,
+    editor: Editor,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> PhonePublic:
+    """Change a phone. Send the phone's version you edited."""
+    phone = service.update_phone(
+        session,
+        phone_id=phone_id,
+        changes=body.model_dump(exclude_unset=True, exclude={"version"}),
+        expected_version=expected_version(if_match, body.version),
+        provenance=Provenance.admin_edit(editor),
+    )
+    return phone_public(phone)
+
+
+@router.post("/phones/{phone_id}/close", response_model=PhonePublic)
+def close_phone(phone_id: int, editor: Editor, session: SessionDep) -> PhonePublic:
+    """Mark a number disconnected."""
+    phone = service.close_phone(
+        session, phone_id=phone_id, provenance=Provenance.admin_edit(editor)
+    )
+    return phone_public(phone)
+
+
+@router.post("/contacts/{office_id}/verifications", response_model=ContactPublic)
+def verify_contact(
+    office_id: int,
+    body: VerificationCreate,
+    editor: Editor,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> ContactPublic:
+    """Record that the office was verified (by phone call, email reply, visit or NGO network)."""
+    record_verification(
+        session,
+        office_id=office_id,
+        method=body.method,
+        note=body.note,
+        verified_at=body.verified_at,
+        verified_by=editor.label,
+        provenance=Provenance(
+            actor=editor.label,
+            source="verification",
+            actor_key_id=editor.key_id,
+            approved_by=editor.label,
+        ),
+    )
+    office = service.get_office(session, office_id, for_update=True)
+    return contact_public(office, now=utcnow(), settings=settings)

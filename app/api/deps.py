@@ -1,0 +1,29 @@
+"""Shared request helpers for routers: versions, paging, the clock and settings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header
+
+from app.config import Settings, get_settings
+from app.kit.errors import InvalidValue
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def expected_version(if_match: str | None, body_version: int | None) -> int | None:
+    """The version an edit was based on, from `If-Match` or the body's `version`."""
+    if if_match is None:
+        return body_version
+    raw = if_match.strip().removeprefix("W/").strip('"')
+    try:
+        header_version = int(raw)
+    except ValueError as exc:
+        raise InvalidValue("If-Match must be a version number", field="If-Match") from exc
+    if body_version is not None and body_version != header_version:
+        raise InvalidValue("If-Match and body 'version' disagree", field="version")
+    return header_version
+
+
+IfMatch = Annotated[str | None, Header(alias="If-Match")]

@@ -1,0 +1,66 @@
+"""Key management for admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.auth import service
+from app.auth.dependencies import Admin, SessionDep
+from app.auth.models import ApiKey, Role
+
+router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    organization_id: int | None = None
+
+
+class KeyPublic(BaseModel):
+    id: int
+    name: str
+    role: str
+    organization_id: int | None
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyIssued(KeyPublic):
+    key: str
+
+
+def _public(key: ApiKey) -> dict[str, object]:
+    return key.model_dump(
+        include={"id", "name", "role", "organization_id", "prefix", "created_at", "revoked_at"}
+    )
+
+
+@router.get("", response_model=list[KeyPublic])
+def list_keys(admin: Admin, session: SessionDep) -> list[dict[str, object]]:
+    """All keys (never their secrets)."""
+    return [_public(k) for k in service.list_keys(session)]
+
+
+@router.post("", response_model=KeyIssued, status_code=status.HTTP_201_CREATED)
+def create_key(body: KeyCreate, admin: Admin, session: SessionDep) -> dict[str, object]:
+    """Create a key. The secret is in this response only."""
+    issued = service.create_key(
+        session,
+        name=body.name,
+        role=body.role.value,
+        organization_id=body.organization_id,
+        created_by=admin.label,
+    )
+    return {**_public(issued.key), "key": issued.secret}
+
+
+@router.post("/{key_id}/revoke", response_model=KeyPublic)
+def revoke_key(key_id: int, admin: Admin, session: SessionDep) -> dict[str, object]:
+    """Revoke a key at once."""
+    return _public(service.revoke_key(session, key_id=key_id))

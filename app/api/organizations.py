@@ -1,0 +1,64 @@
+"""Organisations: the bodies behind offices."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from app.api.deps import IfMatch, expected_version
+from app.auth.dependencies import AnyRole, Editor, SessionDep
+from app.directory import service
+from app.directory.presenter import organization_public
+from app.directory.provenance import Provenance
+from app.directory.schemas import OrganizationCreate, OrganizationPublic, OrganizationUpdate
+
+router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
+
+
+@router.post("", response_model=OrganizationPublic, status_code=status.HTTP_201_CREATED)
+def create_organization(
+    body: OrganizationCreate, editor: Editor, session: SessionDep
+) -> OrganizationPublic:
+    """Create an organisation (NGO, law firm, agency, police unit…)."""
+    org = service.create_organization(session, data=body, provenance=Provenance.admin_edit(editor))
+    assert org.id is not None
+    return organization_public(service.get_organization(session, org.id))
+
+
+@router.get("/{organization_id}", response_model=OrganizationPublic)
+def get_organization(
+    organization_id: int, viewer: AnyRole, session: SessionDep
+) -> OrganizationPublic:
+    """One organisation. Confidential ones are invisible to NGO partners."""
+    return organization_public(service.get_organization(session, organization_id, viewer=viewer))
+
+
+@router.patch("/{organization_id}", response_model=OrganizationPublic)
+def update_organization(
+    organization_id: int,
+    body: OrganizationUpdate,
+    editor: Editor,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> OrganizationPublic:
+    """Change an organisation. Send the version you edited (`If-Match` or `version`)."""
+    org = service.update_organization(
+        session,
+        organization_id=organization_id,
+        changes=body.model_dump(exclude_unset=True, exclude={"version"}),
+        expected_version=expected_version(if_match, body.version),
+        provenance=Provenance.admin_edit(editor),
+    )
+    response.headers["ETag"] = f'"{org.version}"'
+    return organization_public(org)
+
+
+@router.post("/{organization_id}/close", response_model=OrganizationPublic)
+def close_organization(
+    organization_id: int, editor: Editor, session: SessionDep
+) -> OrganizationPublic:
+    """Close an organisation and all its offices."""
+    org = service.close_organization(
+        session, organization_id=organization_id, provenance=Provenance.admin_edit(editor)
+    )
+    return organization_public(org)

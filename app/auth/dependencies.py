@@ -1,0 +1,54 @@
+"""`require(role, …)`: the one dependency every protected route uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from app.auth.principal import Principal
+from app.auth.service import authenticate
+from app.db import get_session
+from app.kit.errors import Forbidden, Unauthorized
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+STAFF = ("admin", "reviewer", "officer")
+EDITORS = ("admin", "reviewer")
+ANY_ROLE = ("admin", "reviewer", "officer", "ngo")
+
+SESSION_PRINCIPAL_KEY = "principal"
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return authenticate(session, secret=secret.strip())
+    cookie_principal = getattr(request.state, SESSION_PRINCIPAL_KEY, None)
+    if isinstance(cookie_principal, Principal):
+        return cookie_principal
+    raise Unauthorized("send 'Authorization: Bearer <key>'", field="Authorization")
+
+
+def require(*roles: str) -> Callable[..., Principal]:
+    def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(
+                f"role '{principal.role}' may not do this; needs one of {', '.join(roles)}",
+                field="role",
+            )
+        return principal
+
+    return dependency
+
+
+Staff = Annotated[Principal, Depends(require(*STAFF))]
+Editor = Annotated[Principal, Depends(require(*EDITORS))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+AnyRole = Annotated[Principal, Depends(require(*ANY_ROLE))]
+NgoPartner = Annotated[Principal, Depends(require("ngo"))]

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting: the holder of an API key (or the CLI operator)."""
+
+    name: str
+    role: str
+    key_id: int | None = None
+    organization_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (key {self.key_id})" if self.key_id else self.name
+
+    @property
+    def is_ngo(self) -> bool:
+        return self.role == "ngo"
+
+    @property
+    def sees_confidential(self) -> bool:
+        return self.role != "ngo"
+
+
+CLI_OPERATOR = Principal(name="cli", role="admin")

@@ -1,0 +1,100 @@
+"""API keys: created once, stored as SHA-256, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.auth.models import ApiKey, Role
+from app.auth.principal import Principal
+from app.directory.models import Organization
+from app.kit.clock import utcnow
+from app.kit.errors import InvalidValue, NotFound, Unauthorized
+
+KEY_PREFIX = "hw_"
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: ApiKey
+    secret: str
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_key(
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    organization_id: int | None = None,
+    created_by: str | None = None,
+) -> IssuedKey:
+    """Create a key; the plain secret is returned once and never stored."""
+    try:
+        role = Role(role).value
+    except ValueError as exc:
+        raise InvalidValue(
+            f"role must be one of {', '.join(r.value for r in Role)}", field="role"
+        ) from exc
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidValue("name must be 1 to 200 characters", field="name")
+    if role == Role.NGO:
+        if organization_id is None:
+            raise InvalidValue(
+                "an ngo key must be tied to an organisation", field="organization_id"
+            )
+        if session.get(Organization, organization_id) is None:
+            raise InvalidValue(
+                f"no organisation with id {organization_id}", field="organization_id"
+            )
+    elif organization_id is not None:
+        raise InvalidValue("only ngo keys are tied to an organisation", field="organization_id")
+    token = secrets.token_urlsafe(32)
+    secret = f"{KEY_PREFIX}{token}"
+    key = ApiKey(
+        name=name,
+        role=role,
+        organization_id=organization_id,
+        prefix=secret[:10],
+        key_hash=hash_key(secret),
+        created_by=created_by,
+    )
+    session.add(key)
+    session.flush()
+    return IssuedKey(key=key, secret=secret)
+
+
+def list_keys(session: Session) -> Sequence[ApiKey]:
+    return session.execute(select(ApiKey).order_by(ApiKey.id)).scalars().all()
+
+
+def revoke_key(session: Session, *, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no key with id {key_id}", field="id")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+    return key
+
+
+def authenticate(session: Session, *, secret: str) -> Principal:
+    """The principal behind a presented key, or Unauthorized."""
+    key = session.execute(
+        select(ApiKey).where(ApiKey.key_hash == hash_key(secret))
+    ).scalar_one_or_none()
+    if key is None or key.revoked_at is not None:
+        raise Unauthorized("unknown or revoked key", field="Authorization")
+    assert key.id is not None
+    return Principal(
+        name=key.name, role=key.role, key_id=key.id, organization_id=key.organization_id
+    )

@@ -1,0 +1,83 @@
+"""All settings in one place. Nothing else reads the environment."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOMEWARD_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'homeward.db'}",
+        validation_alias=AliasChoices("DATABASE_URL", "HOMEWARD_DATABASE_URL"),
+    )
+    var_dir: Path = PROJECT_ROOT / "var"
+    # Signs session cookies and CSRF tokens. When unset, one is generated once and kept
+    # in var/secret_key so restarts keep users signed in.
+    secret_key: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+
+    # Request limits
+    max_body_bytes: int = 256 * 1024
+    max_per_page: int = 200
+
+    # Freshness policy (Recommendation 43: review periodically)
+    verification_interval_days: int = 180
+    verification_interval_by_category: dict[str, int] = Field(default_factory=dict)
+    due_window_days: int = 30
+    stale_grace_days: int = 60
+
+    # Review queue
+    submission_rate_limit: int = 30
+    submission_rate_window_seconds: int = 3600
+    max_submission_bytes: int = 64 * 1024
+
+    # Scheduler
+    scheduler_open_tasks_cron: str = "7 * * * *"
+    scheduler_checks_cron: str = "30 2 * * *"
+    scheduler_escalate_cron: str = "0 5 * * *"
+    checks_max_age_days: int = 7
+    task_claim_hours: int = 4
+
+    # Website checks
+    web_check_timeout_seconds: float = 10.0
+    web_check_concurrency: int = 100
+    web_check_per_host: int = 4
+    web_check_per_host_delay_seconds: float = 0.0
+    web_check_max_redirects: int = 5
+
+    # Sheets
+    sheet_cache_size: int = 256
+    sheet_blocklist_extra: list[str] = Field(default_factory=list)
+
+    def interval_days_for(self, category: str) -> int:
+        return self.verification_interval_by_category.get(category, self.verification_interval_days)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The directory: organisations, their offices (the contacts a sheet lists) and phones."""

@@ -1,0 +1,112 @@
+"""Countries and ISO 3166-2 regions from pycountry, with localised names."""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+import pycountry
+from babel import Locale, UnknownLocaleError
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    type: str
+    parent_code: str | None
+
+
+class UnknownCountry(ValueError):
+    pass
+
+
+class UnknownRegion(ValueError):
+    pass
+
+
+def normalise_country(code: str) -> str:
+    """Return the ISO 3166-1 alpha-2 code, or raise UnknownCountry."""
+    candidate = code.strip().upper()
+    if len(candidate) != 2 or pycountry.countries.get(alpha_2=candidate) is None:
+        raise UnknownCountry(f"'{code}' is not an ISO 3166-1 alpha-2 country code")
+    return candidate
+
+
+def normalise_region(country: str, code: str) -> str:
+    """Return the ISO 3166-2 code if it is a subdivision of `country`, else raise UnknownRegion."""
+    candidate = code.strip().upper()
+    if candidate not in regions_by_code(country):
+        raise UnknownRegion(f"'{code}' is not an ISO 3166-2 subdivision of {country}")
+    return candidate
+
+
+@cache
+def regions_by_code(country: str) -> dict[str, Region]:
+    subdivisions = pycountry.subdivisions.get(country_code=country) or []
+    return {
+        sub.code: Region(
+            code=sub.code,
+            name=sub.name,
+            type=sub.type,
+            parent_code=getattr(sub, "parent_code", None),
+        )
+        for sub in sorted(subdivisions, key=lambda s: s.code)
+    }
+
+
+def all_country_codes() -> list[str]:
+    return sorted(c.alpha_2 for c in pycountry.countries)
+
+
+@lru_cache(maxsize=64)
+def _translation(domain: str, lang: str) -> gettext.NullTranslations:
+    try:
+        return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[lang])
+    except OSError:
+        return gettext.NullTranslations()
+
+
+@lru_cache(maxsize=4096)
+def country_name(code: str, lang: str = "en") -> str:
+    """The country's name in `lang`: Babel's CLDR names first, then pycountry's catalogs."""
+    try:
+        name = Locale.parse(lang).territories.get(code)
+    except (UnknownLocaleError, ValueError):
+        name = None
+    if name:
+        return str(name)
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    base = getattr(country, "common_name", None) or country.name
+    return _translation("iso3166-1", lang).gettext(base)
+
+
+@lru_cache(maxsize=16384)
+def region_name(code: str | None, lang: str = "en") -> str | None:
+    if not code:
+        return None
+    region = regions_by_code(code.split("-", 1)[0]).get(code)
+    if region is None:
+        return code
+    return _translation("iso3166-2", lang).gettext(region.name)
+
+
+def language_name(code: str, lang: str = "en") -> str:
+    try:
+        name = Locale.parse(lang).languages.get(code)
+    except (UnknownLocaleError, ValueError):
+        name = None
+    if name:
+        return str(name)
+    language = pycountry.languages.get(alpha_2=code)
+    return language.name if language else code
+
+
+def normalise_language(code: str) -> str:
+    candidate = code.strip().lower()
+    if len(candidate) != 2 or pycountry.languages.get(alpha_2=candidate) is None:
+        raise ValueError(f"'{code}' is not an ISO 639-1 language code")
+    return candidate

@@ -1,0 +1,72 @@
+"""Phone numbers: parsed in the office's country, stored E.164, shown two ways."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+
+class InvalidPhoneNumber(ValueError):
+    pass
+
+
+_TYPE_NAMES = {
+    PhoneNumberType.FIXED_LINE: "fixed_line",
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line_or_mobile",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.PREMIUM_RATE: "premium_rate",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+    PhoneNumberType.VOIP: "voip",
+    PhoneNumberType.PERSONAL_NUMBER: "personal_number",
+    PhoneNumberType.PAGER: "pager",
+    PhoneNumberType.UAN: "uan",
+    PhoneNumberType.VOICEMAIL: "voicemail",
+    PhoneNumberType.UNKNOWN: "unknown",
+}
+
+
+@dataclass(frozen=True)
+class PhoneDisplay:
+    e164: str
+    national: str
+    international: str
+    type: str
+
+
+def to_e164(raw: str, country: str) -> str:
+    """Parse `raw` as dialled in `country`; it must be a valid number of that country."""
+    try:
+        parsed = phonenumbers.parse(raw, country)
+    except NumberParseException as exc:
+        raise InvalidPhoneNumber(f"'{raw}' is not a phone number: {exc._msg}") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneNumber(f"'{raw}' is not a valid phone number in {country}")
+    region = phonenumbers.region_code_for_number(parsed)
+    if region != country and not phonenumbers.is_valid_number_for_region(parsed, country):
+        raise InvalidPhoneNumber(f"'{raw}' is a number of {region}, not of {country}")
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+
+
+def display(e164: str) -> PhoneDisplay:
+    parsed = phonenumbers.parse(e164, None)
+    return PhoneDisplay(
+        e164=e164,
+        national=phonenumbers.format_number(parsed, PhoneNumberFormat.NATIONAL),
+        international=phonenumbers.format_number(parsed, PhoneNumberFormat.INTERNATIONAL),
+        type=_TYPE_NAMES.get(phonenumbers.number_type(parsed), "unknown"),
+    )
+
+
+def number_type(e164: str) -> str:
+    return display(e164).type
+
+
+def is_still_valid(e164: str) -> bool:
+    """False when the current phonenumbers metadata no longer accepts a stored number."""
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(e164, None))
+    except NumberParseException:
+        return False

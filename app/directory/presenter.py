@@ -1,0 +1,133 @@
+"""Turn loaded rows into the public shapes the API, web pages and sheets share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.config import Settings
+from app.directory import revisions
+from app.directory.geography import country_name, region_name
+from app.directory.models import Office, Organization, Phone, Revision
+from app.directory.phone_numbers import display
+from app.directory.schemas import (
+    ContactPublic,
+    OrganizationPublic,
+    OrganizationSummary,
+    PhonePublic,
+    RevisionPublic,
+)
+from app.kit.clock import as_utc
+from app.verification.freshness import Freshness, freshness_of
+
+
+def office_freshness(
+    office: Office, *, category: str, now: datetime, settings: Settings
+) -> Freshness:
+    return freshness_of(
+        last_verified_at=office.last_verified_at,
+        stale_flagged_at=office.stale_flagged_at,
+        category=category,
+        now=now,
+        settings=settings,
+    )
+
+
+def phone_public(phone: Phone) -> PhonePublic:
+    shown = display(phone.number)
+    assert phone.id is not None
+    return PhonePublic(
+        id=phone.id,
+        number=phone.number,
+        national=shown.national,
+        international=shown.international,
+        kind=phone.kind,
+        number_type=shown.type,
+        hours=phone.hours,
+        is_24_7=phone.is_24_7,
+        languages=list(phone.languages),
+        status=phone.status,
+        version=phone.version,
+    )
+
+
+def organization_public(org: Organization) -> OrganizationPublic:
+    assert org.id is not None
+    return OrganizationPublic(
+        id=org.id,
+        name=org.name,
+        local_name=org.local_name,
+        category=org.category,
+        description=org.description,
+        website=org.website,
+        email=org.email,
+        services=org.service_tags,
+        confidential=org.confidential,
+        is_demo=org.is_demo,
+        status=org.status,
+        version=org.version,
+    )
+
+
+def contact_public(
+    office: Office, *, now: datetime, settings: Settings, lang: str = "en"
+) -> ContactPublic:
+    org = office.organization
+    assert office.id is not None and org.id is not None
+    return ContactPublic(
+        id=office.id,
+        organization=OrganizationSummary(
+            id=org.id,
+            name=org.name,
+            local_name=org.local_name,
+            category=org.category,
+            website=org.website,
+            services=org.service_tags,
+            confidential=org.confidential,
+            is_demo=org.is_demo,
+        ),
+        name=office.name,
+        category=org.category,
+        country=office.country,
+        country_name=country_name(office.country, lang),
+        region=office.region,
+        region_name=region_name(office.region, lang),
+        nationwide=office.region is None,
+        city=office.city,
+        address=office.address,
+        postal_code=office.postal_code,
+        latitude=office.latitude,
+        longitude=office.longitude,
+        opening_hours=office.opening_hours,
+        email=office.email,
+        website=office.website or org.website,
+        languages=office.language_codes,
+        services=org.service_tags,
+        meets_on_arrival=office.meets_on_arrival,
+        status=office.status,
+        phones=[phone_public(p) for p in office.phones if p.status == "active"],
+        last_verified_at=as_utc(office.last_verified_at),
+        verified_by=office.verified_by,
+        verification_method=office.verification_method,
+        freshness=office_freshness(office, category=org.category, now=now, settings=settings),
+        version=office.version,
+        created_at=as_utc(office.created_at) or now,
+        updated_at=as_utc(office.updated_at) or now,
+    )
+
+
+def revision_public(rev: Revision) -> RevisionPublic:
+    assert rev.id is not None
+    return RevisionPublic(
+        id=rev.id,
+        change_id=rev.change_id,
+        entity=rev.entity,
+        entity_id=rev.entity_id,
+        field=rev.field,
+        old_value=revisions.decode(rev.old_value),
+        new_value=revisions.decode(rev.new_value),
+        source=rev.source,
+        actor=rev.actor,
+        approved_by=rev.approved_by,
+        submission_id=rev.submission_id,
+        changed_at=as_utc(rev.changed_at) or rev.changed_at,
+    )

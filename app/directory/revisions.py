@@ -1,0 +1,81 @@
+"""Revisions: every change to an organisation, office or phone, field by field."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from app.directory.models import Revision
+from app.directory.provenance import Provenance
+from app.kit.clock import utcnow
+
+Change = tuple[str, Any, Any]
+
+
+def _encode(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime | date):
+        return json.dumps(value.isoformat())
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def decode(value: str | None) -> Any:
+    return None if value is None else json.loads(value)
+
+
+def record(
+    session: Session,
+    *,
+    entity: str,
+    entity_id: int,
+    changes: Iterable[Change],
+    provenance: Provenance,
+    office_id: int | None = None,
+    organization_id: int | None = None,
+) -> list[Revision]:
+    """Write one revision per changed field, all sharing one change id."""
+    change_id = str(uuid.uuid4())
+    now = utcnow()
+    rows = [
+        Revision(
+            change_id=change_id,
+            entity=entity,
+            entity_id=entity_id,
+            office_id=office_id,
+            organization_id=organization_id,
+            field=field,
+            old_value=_encode(old),
+            new_value=_encode(new),
+            source=provenance.source,
+            actor=provenance.actor,
+            actor_key_id=provenance.actor_key_id,
+            approved_by=provenance.approved_by,
+            submission_id=provenance.submission_id,
+            changed_at=now,
+        )
+        for field, old, new in changes
+    ]
+    session.add_all(rows)
+    return rows
+
+
+def for_office(session: Session, *, office_id: int, organization_id: int) -> Sequence[Revision]:
+    """An office's history, including its organisation's changes, oldest first."""
+    stmt = (
+        select(Revision)
+        .where(
+            or_(
+                Revision.office_id == office_id,
+                (Revision.entity == "organization") & (Revision.entity_id == organization_id),
+            )
+        )
+        .order_by(Revision.changed_at, Revision.id)
+    )
+    return session.execute(stmt).scalars().all()

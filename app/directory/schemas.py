@@ -1,0 +1,254 @@
+"""Request and response shapes. Country-dependent rules live in validation.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+
+from app.directory.enums import Category, OfficeStatus, PhoneKind, ServiceTag
+from app.directory.geography import normalise_language
+from app.kit.text import LongText, OptionalShortText, ShortText
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"not a valid email address: {exc}") from exc
+
+
+def _url(value: HttpUrl) -> str:
+    return str(value)
+
+
+def _language(value: str) -> str:
+    return normalise_language(value)
+
+
+Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
+Url = Annotated[HttpUrl, AfterValidator(_url)]
+Language = Annotated[str, Field(min_length=2, max_length=3), AfterValidator(_language)]
+CountryCode = Annotated[str, Field(min_length=2, max_length=2)]
+RegionCode = Annotated[str, Field(min_length=4, max_length=8)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ---- organisations ---------------------------------------------------------------------
+
+
+class OrganizationFields(StrictModel):
+    name: ShortText
+    local_name: OptionalShortText | None = None
+    category: Category
+    description: LongText | None = None
+    website: Url | None = None
+    email: Email | None = None
+    services: list[ServiceTag] = Field(default_factory=list, max_length=20)
+    confidential: bool = False
+    is_demo: bool = False
+
+
+class OrganizationCreate(OrganizationFields):
+    pass
+
+
+class OrganizationUpdate(StrictModel):
+    name: ShortText | None = None
+    local_name: OptionalShortText | None = None
+    category: Category | None = None
+    description: LongText | None = None
+    website: Url | None = None
+    email: Email | None = None
+    services: list[ServiceTag] | None = Field(default=None, max_length=20)
+    confidential: bool | None = None
+    version: int | None = Field(default=None, ge=1)
+
+
+class OrganizationPublic(BaseModel):
+    id: int
+    name: str
+    local_name: str | None
+    category: str
+    description: str | None
+    website: str | None
+    email: str | None
+    services: list[str]
+    confidential: bool
+    is_demo: bool
+    status: str
+    version: int
+
+
+# ---- phones ----------------------------------------------------------------------------
+
+
+class PhoneCreate(StrictModel):
+    number: Annotated[str, Field(min_length=3, max_length=40)]
+    kind: PhoneKind = PhoneKind.VOICE
+    hours: OptionalShortText | None = None
+    is_24_7: bool = False
+    languages: list[Language] = Field(default_factory=list, max_length=20)
+
+
+class PhoneUpdate(StrictModel):
+    number: Annotated[str, Field(min_length=3, max_length=40)] | None = None
+    kind: PhoneKind | None = None
+    hours: OptionalShortText | None = None
+    is_24_7: bool | None = None
+    languages: list[Language] | None = Field(default=None, max_length=20)
+    version: int | None = Field(default=None, ge=1)
+
+
+class PhonePublic(BaseModel):
+    id: int
+    number: str
+    national: str
+    international: str
+    kind: str
+    number_type: str
+    hours: str | None
+    is_24_7: bool
+    languages: list[str]
+    status: str
+    version: int
+
+
+# ---- offices (contacts) ----------------------------------------------------------------
+
+
+class OfficeFields(StrictModel):
+    name: OptionalShortText | None = None
+    country: CountryCode
+    region: RegionCode | None = None
+    city: OptionalShortText | None = None
+    address: Annotated[str, Field(max_length=500)] | None = None
+    postal_code: Annotated[str, Field(max_length=20)] | None = None
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    opening_hours: Annotated[str, Field(max_length=500)] | None = None
+    email: Email | None = None
+    website: Url | None = None
+    languages: list[Language] = Field(default_factory=list, max_length=30)
+    meets_on_arrival: bool = False
+    status: OfficeStatus = OfficeStatus.ACTIVE
+
+
+class OfficeCreate(OfficeFields):
+    organization_id: int = Field(ge=1)
+    phones: list[PhoneCreate] = Field(default_factory=list, max_length=20)
+
+
+class OfficeUpdate(StrictModel):
+    name: OptionalShortText | None = None
+    country: CountryCode | None = None
+    region: RegionCode | None = None
+    city: OptionalShortText | None = None
+    address: Annotated[str, Field(max_length=500)] | None = None
+    postal_code: Annotated[str, Field(max_length=20)] | None = None
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    opening_hours: Annotated[str, Field(max_length=500)] | None = None
+    email: Email | None = None
+    website: Url | None = None
+    languages: list[Language] | None = Field(default=None, max_length=30)
+    meets_on_arrival: bool | None = None
+    status: OfficeStatus | None = None
+    version: int | None = Field(default=None, ge=1)
+
+
+class OrganizationSummary(BaseModel):
+    id: int
+    name: str
+    local_name: str | None
+    category: str
+    website: str | None
+    services: list[str]
+    confidential: bool
+    is_demo: bool
+
+
+class ContactPublic(BaseModel):
+    id: int
+    organization: OrganizationSummary
+    name: str | None
+    category: str
+    country: str
+    country_name: str
+    region: str | None
+    region_name: str | None
+    nationwide: bool
+    city: str | None
+    address: str | None
+    postal_code: str | None
+    latitude: float | None
+    longitude: float | None
+    opening_hours: str | None
+    email: str | None
+    website: str | None
+    languages: list[str]
+    services: list[str]
+    meets_on_arrival: bool
+    status: str
+    phones: list[PhonePublic]
+    last_verified_at: datetime | None
+    verified_by: str | None
+    verification_method: str | None
+    freshness: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactPage(BaseModel):
+    items: list[ContactPublic]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+class RevisionPublic(BaseModel):
+    id: int
+    change_id: str
+    entity: str
+    entity_id: int
+    field: str
+    old_value: object
+    new_value: object
+    source: str
+    actor: str
+    approved_by: str | None
+    submission_id: int | None
+    changed_at: datetime
+
+
+class VerificationCreate(StrictModel):
+    method: Annotated[str, Field(pattern="^(phone_call|email_reply|site_visit|ngo_network)$")]
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    verified_at: datetime | None = None
+
+
+class CategoryCounts(BaseModel):
+    counts: dict[str, int]
+    verified_counts: dict[str, int]
+    total: int
+
+
+class CountrySummary(CategoryCounts):
+    code: str
+    name: str
+    region_count: int
+
+
+class RegionSummary(CategoryCounts):
+    code: str
+    name: str
+    type: str
+    parent_code: str | None
+    missing_categories: list[str]

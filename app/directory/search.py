@@ -1,0 +1,291 @@
+"""Officer search: offices of a region plus the nationwide ones, in a stable order."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+from sqlmodel import Session
+
+from app.auth.principal import Principal
+from app.config import Settings
+from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES, OfficeStatus
+from app.directory.geography import (
+    all_country_codes,
+    country_name,
+    region_name,
+    regions_by_code,
+)
+from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService
+from app.directory.validation import checked_country, checked_region
+from app.kit.text import fold
+from app.verification.freshness import Freshness, freshness_clause
+
+DEFAULT_STATUSES = (OfficeStatus.ACTIVE.value, OfficeStatus.TEMPORARILY_CLOSED.value)
+
+
+@dataclass
+class ContactFilters:
+    country: str | None = None
+    region: str | None = None
+    include_national: bool = True
+    categories: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    q: str | None = None
+    statuses: list[str] = field(default_factory=list)
+    freshness: list[str] = field(default_factory=list)
+    verified_within_days: int | None = None
+    meets_on_arrival: bool | None = None
+
+
+def category_rank() -> ColumnElement[int]:
+    return case(
+        {c.value: i for i, c in enumerate(CATEGORY_ORDER)},
+        value=Organization.category,
+        else_=len(CATEGORY_ORDER),
+    )
+
+
+def freshness_of_office_clause(
+    state: Freshness, *, now: datetime, settings: Settings
+) -> ColumnElement[bool]:
+    return freshness_clause(
+        state,
+        last_verified_col=Office.last_verified_at,
+        stale_flag_col=Office.stale_flagged_at,
+        category_col=Organization.category,
+        now=now,
+        settings=settings,
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_conditions(
+    filters: ContactFilters, *, viewer: Principal, now: datetime, settings: Settings
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    country = filters.country
+    if filters.region and not country:
+        country = filters.region.split("-", 1)[0]
+    if country:
+        country = checked_country(country)
+        conds.append(Office.country == country)
+    if filters.region:
+        assert country is not None
+        region = checked_region(country, filters.region)
+        if filters.include_national:
+            conds.append(or_(Office.region == region, Office.region.is_(None)))
+        else:
+            conds.append(Office.region == region)
+    elif country and not filters.include_national:
+        conds.append(Office.region.is_not(None))
+    if filters.categories:
+        conds.append(Organization.category.in_(filters.categories))
+    for tag in filters.services:
+        conds.append(
+            exists().where(
+                OrganizationService.organization_id == Organization.id,
+                OrganizationService.tag == tag,
+            )
+        )
+    if filters.languages:
+        conds.append(
+            exists().where(
+                OfficeLanguage.office_id == Office.id,
+                OfficeLanguage.language.in_(filters.languages),
+            )
+        )
+    if filters.q:
+        pattern = f"%{_escape_like(fold(filters.q))}%"
+        conds.append(
+            or_(
+                Organization.search_text.like(pattern, escape="\\"),
+                Office.search_text.like(pattern, escape="\\"),
+            )
+        )
+    conds.append(Office.status.in_(filters.statuses or DEFAULT_STATUSES))
+    if filters.freshness:
+        conds.append(
+            or_(
+                *(
+                    freshness_of_office_clause(Freshness(s), now=now, settings=settings)
+                    for s in filters.freshness
+                )
+            )
+        )
+    if filters.verified_within_days is not None:
+        conds.append(Office.last_verified_at >= now - timedelta(days=filters.verified_within_days))
+    if filters.meets_on_arrival is not None:
+        conds.append(Office.meets_on_arrival.is_(filters.meets_on_arrival))
+    if not viewer.sees_confidential:
+        conds.append(Organization.confidential.is_(False))
+    return conds
+
+
+def contacts_query(conds: list[ColumnElement[bool]]) -> Select[tuple[Office]]:
+    return (
+        select(Office)
+        .join(Office.organization)
+        .where(*conds)
+        .order_by(
+            category_rank(),
+            Office.region.is_(None),
+            Organization.name,
+            Office.name,
+            Office.id,
+        )
+    )
+
+
+def search_contacts(
+    session: Session,
+    *,
+    filters: ContactFilters,
+    viewer: Principal,
+    now: datetime,
+    settings: Settings,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[Office], int]:
+    """One page of matching offices, with the total count."""
+    conds = filter_conditions(filters, viewer=viewer, now=now, settings=settings)
+    total = session.execute(
+        select(func.count(Office.id)).join(Office.organization).where(*conds)
+    ).scalar_one()
+    stmt = (
+        contacts_query(conds)
+        .options(
+            contains_eager(Office.organization).selectinload(Organization.services),
+            selectinload(Office.phones),
+            selectinload(Office.languages),
+        )
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    offices = list(session.execute(stmt).scalars().unique())
+    return offices, total
+
+
+# ---- coverage counts ---------------------------------------------------------------------
+
+
+def _count_rows(
+    session: Session,
+    *,
+    group_col: ColumnElement[str | None],
+    conds: list[ColumnElement[bool]],
+    now: datetime,
+    settings: Settings,
+) -> dict[str | None, tuple[dict[str, int], dict[str, int]]]:
+    fresh = or_(
+        freshness_of_office_clause(Freshness.VERIFIED, now=now, settings=settings),
+        freshness_of_office_clause(Freshness.DUE, now=now, settings=settings),
+    )
+    stmt = (
+        select(
+            group_col,
+            Organization.category,
+            func.count(Office.id),
+            func.sum(case((fresh, 1), else_=0)),
+        )
+        .join(Office.organization)
+        .where(*conds)
+        .group_by(group_col, Organization.category)
+    )
+    result: dict[str | None, tuple[dict[str, int], dict[str, int]]] = defaultdict(lambda: ({}, {}))
+    for key, category, count, verified in session.execute(stmt):
+        counts, verified_counts = result[key]
+        counts[category] = int(count)
+        verified_counts[category] = int(verified or 0)
+    return result
+
+
+def _visible(viewer: Principal) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [Office.status != OfficeStatus.CLOSED.value]
+    if not viewer.sees_confidential:
+        conds.append(Organization.confidential.is_(False))
+    return conds
+
+
+def _summary(counts: dict[str, int], verified: dict[str, int]) -> dict[str, object]:
+    full = {c.value: counts.get(c.value, 0) for c in CORE_CATEGORIES} | counts
+    full_verified = {c.value: verified.get(c.value, 0) for c in CORE_CATEGORIES} | verified
+    return {"counts": full, "verified_counts": full_verified, "total": sum(counts.values())}
+
+
+def country_summaries(
+    session: Session,
+    *,
+    viewer: Principal,
+    now: datetime,
+    settings: Settings,
+    lang: str = "en",
+    with_contacts_only: bool = False,
+) -> list[dict[str, object]]:
+    """Every ISO country with its contact counts per category."""
+    rows = _count_rows(
+        session, group_col=Office.country, conds=_visible(viewer), now=now, settings=settings
+    )
+    out = []
+    for code in all_country_codes():
+        if with_contacts_only and code not in rows:
+            continue
+        counts, verified = rows.get(code, ({}, {}))
+        out.append(
+            {
+                "code": code,
+                "name": country_name(code, lang),
+                "region_count": len(regions_by_code(code)),
+                **_summary(counts, verified),
+            }
+        )
+    return out
+
+
+def region_summaries(
+    session: Session,
+    *,
+    country: str,
+    viewer: Principal,
+    now: datetime,
+    settings: Settings,
+    lang: str = "en",
+) -> dict[str, object]:
+    """The ISO 3166-2 subdivisions of a country with counts, and the gaps per core category."""
+    country = checked_country(country)
+    rows = _count_rows(
+        session,
+        group_col=Office.region,
+        conds=[*_visible(viewer), Office.country == country],
+        now=now,
+        settings=settings,
+    )
+    regions = []
+    for code, region in regions_by_code(country).items():
+        counts, verified = rows.get(code, ({}, {}))
+        regions.append(
+            {
+                "code": code,
+                "name": region_name(code, lang) or region.name,
+                "type": region.type,
+                "parent_code": region.parent_code,
+                "missing_categories": [
+                    c.value for c in CORE_CATEGORIES if not verified.get(c.value)
+                ],
+                **_summary(counts, verified),
+            }
+        )
+    national_counts, national_verified = rows.get(None, ({}, {}))
+    return {
+        "country": country,
+        "country_name": country_name(country, lang),
+        "nationwide": _summary(national_counts, national_verified),
+        "regions": regions,
+    }

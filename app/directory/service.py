@@ -1,0 +1,459 @@
+"""Directory writes: every change is validated, versioned and written as revisions.
+
+Functions take the session first and keyword-only plain values; they flush, never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session
+
+from app.auth.principal import Principal
+from app.directory import revisions
+from app.directory.enums import OfficeStatus, PhoneStatus
+from app.directory.errors import OfficeNotFound, OrganizationNotFound, PhoneNotFound
+from app.directory.geography import region_name
+from app.directory.models import (
+    Office,
+    OfficeLanguage,
+    Organization,
+    OrganizationService,
+    Phone,
+)
+from app.directory.provenance import Provenance
+from app.directory.schemas import OfficeCreate, OrganizationCreate, PhoneCreate
+from app.directory.validation import checked_country, checked_phone, checked_region
+from app.kit.errors import InvalidValue, PreconditionRequired, VersionConflict
+from app.kit.models import touch
+from app.kit.text import fold
+
+ORGANIZATION_FIELDS = (
+    "name",
+    "local_name",
+    "category",
+    "description",
+    "website",
+    "email",
+    "confidential",
+)
+OFFICE_FIELDS = (
+    "name",
+    "country",
+    "region",
+    "city",
+    "address",
+    "postal_code",
+    "latitude",
+    "longitude",
+    "opening_hours",
+    "email",
+    "website",
+    "meets_on_arrival",
+    "status",
+)
+PHONE_FIELDS = ("number", "kind", "hours", "is_24_7", "languages")
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+def organization_search_text(org: Organization) -> str:
+    return fold(" ".join(filter(None, [org.name, org.local_name])))
+
+
+def office_search_text(office: Office) -> str:
+    parts = [office.name, office.city, office.address, region_name(office.region)]
+    return fold(" ".join(p for p in parts if p))
+
+
+def _check_version(current: int, expected: int | None, *, what: str) -> None:
+    if expected is None:
+        raise PreconditionRequired(
+            f"send the {what}'s version you edited (If-Match header or 'version' field)",
+            field="version",
+        )
+    if current != expected:
+        raise VersionConflict(
+            f"the {what} changed since version {expected}; it is now version {current}",
+            field="version",
+            current_version=current,
+        )
+
+
+# ---- loading ---------------------------------------------------------------------------
+
+
+def office_load_options() -> list[Any]:
+    return [
+        selectinload(Office.organization).selectinload(Organization.services),
+        selectinload(Office.phones),
+        selectinload(Office.languages),
+    ]
+
+
+def get_office(
+    session: Session, office_id: int, *, viewer: Principal | None = None, for_update: bool = False
+) -> Office:
+    """Load an office with its organisation, phones and languages, or raise OfficeNotFound."""
+    stmt = select(Office).where(Office.id == office_id).options(*office_load_options())
+    if for_update:
+        stmt = stmt.execution_options(populate_existing=True)
+    office = session.execute(stmt).scalar_one_or_none()
+    if office is None:
+        raise OfficeNotFound(office_id)
+    if viewer is not None and not viewer.sees_confidential and office.organization.confidential:
+        raise OfficeNotFound(office_id)
+    return office
+
+
+def get_organization(
+    session: Session, organization_id: int, *, viewer: Principal | None = None
+) -> Organization:
+    stmt = (
+        select(Organization)
+        .where(Organization.id == organization_id)
+        .options(selectinload(Organization.services))
+        .execution_options(populate_existing=True)
+    )
+    org = session.execute(stmt).scalar_one_or_none()
+    if org is None or (viewer is not None and not viewer.sees_confidential and org.confidential):
+        raise OrganizationNotFound(organization_id)
+    return org
+
+
+def get_phone(session: Session, phone_id: int) -> Phone:
+    phone = session.get(Phone, phone_id)
+    if phone is None:
+        raise PhoneNotFound(phone_id)
+    return phone
+
+
+# ---- organisations ---------------------------------------------------------------------
+
+
+def create_organization(
+    session: Session, *, data: OrganizationCreate, provenance: Provenance
+) -> Organization:
+    """Create an organisation and write its 'created' revision."""
+    values = {f: _plain(getattr(data, f)) for f in ORGANIZATION_FIELDS}
+    org = Organization(**values, is_demo=data.is_demo)
+    org.services = [OrganizationService(tag=_plain(t)) for t in sorted(set(data.services))]
+    org.search_text = organization_search_text(org)
+    session.add(org)
+    session.flush()
+    assert org.id is not None
+    snapshot = {**values, "services": [s.tag for s in org.services]}
+    revisions.record(
+        session,
+        entity="organization",
+        entity_id=org.id,
+        organization_id=org.id,
+        changes=[("created", None, snapshot)],
+        provenance=provenance,
+    )
+    return org
+
+
+def update_organization(
+    session: Session,
+    *,
+    organization_id: int,
+    changes: Mapping[str, Any],
+    expected_version: int | None,
+    provenance: Provenance,
+) -> Organization:
+    """Apply changed fields to an organisation; a stale version raises VersionConflict."""
+    org = get_organization(session, organization_id)
+    _check_version(org.version, expected_version, what="organisation")
+    diff: list[revisions.Change] = []
+    for field, raw in changes.items():
+        value = _plain(raw)
+        if field == "services":
+            new_tags = sorted({_plain(t) for t in value or []})
+            if new_tags != org.service_tags:
+                diff.append(("services", org.service_tags, new_tags))
+                org.services = [OrganizationService(tag=t) for t in new_tags]
+            continue
+        if field not in ORGANIZATION_FIELDS:
+            raise InvalidValue(f"'{field}' cannot be changed", field=field)
+        if field == "name" and not value:
+            raise InvalidValue("must not be blank", field="name")
+        old = getattr(org, field)
+        if old != value:
+            diff.append((field, old, value))
+            setattr(org, field, value)
+    if diff:
+        org.search_text = organization_search_text(org)
+        touch(org)
+        session.flush()
+        assert org.id is not None
+        revisions.record(
+            session,
+            entity="organization",
+            entity_id=org.id,
+            organization_id=org.id,
+            changes=diff,
+            provenance=provenance,
+        )
+    return org
+
+
+def close_organization(
+    session: Session, *, organization_id: int, provenance: Provenance
+) -> Organization:
+    """Close an organisation and every one of its offices (nothing is deleted)."""
+    org = get_organization(session, organization_id)
+    if org.status != "closed":
+        revisions.record(
+            session,
+            entity="organization",
+            entity_id=organization_id,
+            organization_id=organization_id,
+            changes=[("status", org.status, "closed")],
+            provenance=provenance,
+        )
+        org.status = "closed"
+        touch(org)
+    office_ids = session.execute(
+        select(Office.id).where(
+            Office.organization_id == organization_id, Office.status != OfficeStatus.CLOSED
+        )
+    ).scalars()
+    for office_id in list(office_ids):
+        close_office(session, office_id=office_id, provenance=provenance)
+    session.flush()
+    return org
+
+
+# ---- offices ---------------------------------------------------------------------------
+
+
+def create_office(session: Session, *, data: OfficeCreate, provenance: Provenance) -> Office:
+    """Create an office with its phones; country, region and phones are checked first."""
+    org = session.get(Organization, data.organization_id)
+    if org is None:
+        raise InvalidValue(
+            f"no organisation with id {data.organization_id}", field="organization_id"
+        )
+    country = checked_country(data.country)
+    region = checked_region(country, data.region)
+    numbers = [
+        checked_phone(p.number, country, field=f"phones[{i}].number")
+        for i, p in enumerate(data.phones)
+    ]
+    values = {f: _plain(getattr(data, f)) for f in OFFICE_FIELDS}
+    values.update(country=country, region=region)
+    office = Office(**values, organization_id=org.id)
+    office.languages = [OfficeLanguage(language=lang) for lang in sorted(set(data.languages))]
+    office.search_text = office_search_text(office)
+    session.add(office)
+    session.flush()
+    assert office.id is not None
+    for position, (phone, number) in enumerate(zip(data.phones, numbers, strict=True)):
+        session.add(_new_phone(office.id, phone, number, position))
+    session.flush()
+    snapshot = {
+        **values,
+        "organization_id": org.id,
+        "languages": sorted(set(data.languages)),
+        "phones": numbers,
+    }
+    revisions.record(
+        session,
+        entity="office",
+        entity_id=office.id,
+        office_id=office.id,
+        organization_id=org.id,
+        changes=[("created", None, snapshot)],
+        provenance=provenance,
+    )
+    return office
+
+
+def update_office(
+    session: Session,
+    *,
+    office_id: int,
+    changes: Mapping[str, Any],
+    expected_version: int | None,
+    provenance: Provenance,
+) -> Office:
+    """Apply changed fields to an office; a stale version raises VersionConflict.
+
+    Returns the office; when nothing differs, nothing is written and the version stays.
+    """
+    office = get_office(session, office_id, for_update=True)
+    _check_version(office.version, expected_version, what="contact")
+    return apply_office_changes(session, office=office, changes=changes, provenance=provenance)
+
+
+def apply_office_changes(
+    session: Session, *, office: Office, changes: Mapping[str, Any], provenance: Provenance
+) -> Office:
+    """Validate and apply changes to a loaded office (version already checked by the caller)."""
+    plain = {k: _plain(v) for k, v in changes.items()}
+    country = checked_country(plain.get("country", office.country))
+    region_given = "region" in plain
+    region = plain["region"] if region_given else office.region
+    if country != office.country and not region_given:
+        region = None
+    region = checked_region(country, region)
+    plain["country"], plain["region"] = country, region
+
+    diff: list[revisions.Change] = []
+    for field, value in plain.items():
+        if field == "languages":
+            new_langs = sorted(set(value or []))
+            if new_langs != office.language_codes:
+                diff.append(("languages", office.language_codes, new_langs))
+                office.languages = [OfficeLanguage(language=lang) for lang in new_langs]
+            continue
+        if field not in OFFICE_FIELDS:
+            raise InvalidValue(f"'{field}' cannot be changed here", field=field)
+        old = getattr(office, field)
+        if old != value:
+            diff.append((field, old, value))
+            setattr(office, field, value)
+    if diff:
+        office.search_text = office_search_text(office)
+        touch(office)
+        session.flush()
+        assert office.id is not None
+        revisions.record(
+            session,
+            entity="office",
+            entity_id=office.id,
+            office_id=office.id,
+            organization_id=office.organization_id,
+            changes=diff,
+            provenance=provenance,
+        )
+    return office
+
+
+def close_office(
+    session: Session,
+    *,
+    office_id: int,
+    provenance: Provenance,
+    expected_version: int | None = None,
+    status: OfficeStatus = OfficeStatus.CLOSED,
+) -> Office:
+    """Close an office (a status, never a delete); it leaves every sheet at once."""
+    office = get_office(session, office_id, for_update=True)
+    if expected_version is not None:
+        _check_version(office.version, expected_version, what="contact")
+    return apply_office_changes(
+        session, office=office, changes={"status": status}, provenance=provenance
+    )
+
+
+# ---- phones ----------------------------------------------------------------------------
+
+
+def _new_phone(office_id: int, data: PhoneCreate, number: str, position: int) -> Phone:
+    return Phone(
+        office_id=office_id,
+        number=number,
+        kind=_plain(data.kind),
+        hours=data.hours,
+        is_24_7=data.is_24_7,
+        languages=sorted(set(data.languages)),
+        position=position,
+    )
+
+
+def add_phone(
+    session: Session, *, office_id: int, data: PhoneCreate, provenance: Provenance
+) -> Phone:
+    """Add a phone to an office, parsed in the office's country."""
+    office = get_office(session, office_id, for_update=True)
+    number = checked_phone(data.number, office.country)
+    phone = _new_phone(office_id, data, number, position=len(office.phones))
+    session.add(phone)
+    touch(office)
+    session.flush()
+    assert phone.id is not None
+    revisions.record(
+        session,
+        entity="phone",
+        entity_id=phone.id,
+        office_id=office_id,
+        organization_id=office.organization_id,
+        changes=[("created", None, {f: getattr(phone, f) for f in PHONE_FIELDS})],
+        provenance=provenance,
+    )
+    return phone
+
+
+def update_phone(
+    session: Session,
+    *,
+    phone_id: int,
+    changes: Mapping[str, Any],
+    expected_version: int | None,
+    provenance: Provenance,
+) -> Phone:
+    """Change a phone; the number is re-parsed in the office's country."""
+    phone = get_phone(session, phone_id)
+    _check_version(phone.version, expected_version, what="phone")
+    return apply_phone_changes(session, phone=phone, changes=changes, provenance=provenance)
+
+
+def apply_phone_changes(
+    session: Session, *, phone: Phone, changes: Mapping[str, Any], provenance: Provenance
+) -> Phone:
+    office = session.get(Office, phone.office_id)
+    assert office is not None
+    diff: list[revisions.Change] = []
+    for field, raw in changes.items():
+        value = _plain(raw)
+        if field == "number":
+            value = checked_phone(value, office.country, field="number")
+        elif field == "languages":
+            value = sorted(set(value or []))
+        elif field == "status":
+            value = PhoneStatus(value).value
+        elif field not in PHONE_FIELDS:
+            raise InvalidValue(f"'{field}' cannot be changed", field=field)
+        old = getattr(phone, field)
+        if old != value:
+            diff.append((field, old, value))
+            setattr(phone, field, value)
+    if diff:
+        touch(phone)
+        touch(office)
+        session.flush()
+        assert phone.id is not None
+        revisions.record(
+            session,
+            entity="phone",
+            entity_id=phone.id,
+            office_id=phone.office_id,
+            organization_id=office.organization_id,
+            changes=diff,
+            provenance=provenance,
+        )
+    return phone
+
+
+def close_phone(session: Session, *, phone_id: int, provenance: Provenance) -> Phone:
+    """Mark a number disconnected; it stays in history and leaves every sheet."""
+    phone = get_phone(session, phone_id)
+    return apply_phone_changes(
+        session, phone=phone, changes={"status": PhoneStatus.DISCONNECTED}, provenance=provenance
+    )
+
+
+def office_history(
+    session: Session, *, office_id: int, viewer: Principal | None = None
+) -> Sequence[revisions.Revision]:
+    office = get_office(session, office_id, viewer=viewer)
+    return revisions.for_office(
+        session, office_id=office_id, organization_id=office.organization_id
+    )

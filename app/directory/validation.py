@@ -1,0 +1,35 @@
+"""Country-dependent rules, shared by the API, imports and NGO submissions."""
+
+from __future__ import annotations
+
+from app.directory.geography import (
+    UnknownCountry,
+    UnknownRegion,
+    normalise_country,
+    normalise_region,
+)
+from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
+from app.kit.errors import InvalidValue
+
+
+def checked_country(country: str, *, field: str = "country") -> str:
+    try:
+        return normalise_country(country)
+    except UnknownCountry as exc:
+        raise InvalidValue(str(exc), field=field) from exc
+
+
+def checked_region(country: str, region: str | None, *, field: str = "region") -> str | None:
+    if region is None or region == "":
+        return None
+    try:
+        return normalise_region(country, region)
+    except UnknownRegion as exc:
+        raise InvalidValue(str(exc), field=field) from exc
+
+
+def checked_phone(number: str, country: str, *, field: str = "number") -> str:
+    try:
+        return to_e164(number, country)
+    except InvalidPhoneNumber as exc:
+        raise InvalidValue(str(exc), field=field) from exc

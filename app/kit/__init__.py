@@ -1,0 +1,1 @@
+"""Generic pieces shared by every domain."""

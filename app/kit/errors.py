@@ -1,0 +1,70 @@
+"""Named business errors. Each carries its HTTP status; one handler maps them all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HomewardError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra
+
+    def to_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "error": self.code,
+            "message": self.message,
+            "detail": [{"field": self.field, "reason": self.message}],
+        }
+        body.update(self.extra)
+        return body
+
+
+class NotFound(HomewardError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(HomewardError):
+    status_code = 409
+    code = "conflict"
+
+
+class VersionConflict(Conflict):
+    code = "version_conflict"
+
+
+class InvalidValue(HomewardError):
+    """A value that is well-formed but not acceptable (bad region for the country...)."""
+
+    status_code = 422
+    code = "validation_error"
+
+
+class Unauthorized(HomewardError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(HomewardError):
+    status_code = 403
+    code = "forbidden"
+
+
+class TooManyRequests(HomewardError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, field=None, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class PreconditionRequired(HomewardError):
+    status_code = 428
+    code = "version_required"

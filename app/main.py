@@ -1,0 +1,43 @@
+"""The ASGI application: routers, error handlers and limits. No scheduler here."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from app.api import contacts, countries, keys, organizations
+from app.config import get_settings
+from app.kit.http import BodySizeLimit, install_error_handlers
+
+API_ROUTERS = [
+    contacts.router,
+    organizations.router,
+    countries.router,
+    keys.router,
+]
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="Homeward",
+        version="0.1.0",
+        description=(
+            "A verified directory of help — NGOs, lawyers, social-welfare agencies and law "
+            "enforcement — by country and ISO region, for officers handing a person going home "
+            "the contacts that are true today (UNODC Toolkit, Tool 7.7, Recs. 42–45)."
+        ),
+    )
+    install_error_handlers(app)
+    for router in API_ROUTERS:
+        app.include_router(router)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness: answers without a key."""
+        return {"status": "ok"}
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,1 @@
+"""Freshness: verification events, policy, tasks, automated checks and the scheduler."""

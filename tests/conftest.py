@@ -1,0 +1,124 @@
+"""Test harness: a real database built by `alembic upgrade heads`, one rolled-back
+transaction per test, and the real ASGI app.
+
+TEST_DATABASE_URL picks the database (`make test` runs the suite on SQLite, then on a fresh
+PostgreSQL database on 127.0.0.1). Without it, a temporary SQLite file is used.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel
+
+from app.config import PROJECT_ROOT, Settings, get_settings
+from app.db import get_session, make_engine
+from app.kit import clock
+
+_TMP = Path(tempfile.mkdtemp(prefix="homeward-tests-"))
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
+IS_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def migrate(url: str) -> None:
+    command.upgrade(alembic_config(url), "heads")
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    migrate(TEST_DATABASE_URL)
+    eng = make_engine(TEST_DATABASE_URL)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test.
+
+    Code under test may commit: with create_savepoint, commit() releases a SAVEPOINT only.
+    """
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def committed_engine(engine: Engine) -> Iterator[Engine]:
+    """For tests that need real commits (concurrency, separate processes): every table is
+    emptied afterwards."""
+    yield engine
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.execute(text(f'DELETE FROM "{table.name}"'))
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return get_settings()
+
+
+@pytest.fixture
+def client(db_session: Session) -> Iterator[TestClient]:
+    """The real ASGI app, its request sessions bound to the test transaction."""
+    from app.main import create_app
+
+    app = create_app()
+
+    def _session() -> Iterator[Session]:
+        try:
+            yield db_session
+            db_session.commit()
+        except BaseException:
+            db_session.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = _session
+    with TestClient(app, raise_server_exceptions=True) as test_client:
+        yield test_client
+
+
+class FrozenClock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> datetime:
+        from datetime import timedelta
+
+        self.now = self.now + timedelta(**kwargs)
+        return self.now
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[FrozenClock]:
+    """Time travel: set `frozen_clock.now` or call `.advance(days=…)`."""
+    fake = FrozenClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+    clock.set_clock(fake)
+    yield fake
+    clock.reset_clock()

@@ -1,0 +1,81 @@
+"""Plain factories: `make_x(session, **overrides)`. They flush, never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from app.auth.principal import Principal
+from app.auth.service import create_key
+from app.directory import service
+from app.directory.models import Office, Organization
+from app.directory.provenance import Provenance
+from app.directory.schemas import OfficeCreate, OrganizationCreate
+from app.kit.clock import utcnow
+from app.verification.service import record_verification
+
+TEST_ACTOR = Principal(name="test-admin", role="admin")
+TEST_PROVENANCE = Provenance(actor="test-admin", source="test", approved_by="test-admin")
+
+# Valid for phonenumbers, from example ranges: NG, AL, BR.
+NG_PHONE = "+2348031234567"
+NG_PHONE_2 = "+2348031234568"
+AL_PHONE = "+35542123456"
+BR_PHONE = "+551123456789"
+
+
+def make_org(session: Session, **overrides: Any) -> Organization:
+    data: dict[str, Any] = {
+        "name": "Example Support Centre (demo)",
+        "category": "ngo",
+        "services": ["shelter"],
+    }
+    data.update(overrides)
+    return service.create_organization(
+        session, data=OrganizationCreate(**data), provenance=TEST_PROVENANCE
+    )
+
+
+def make_office(
+    session: Session,
+    *,
+    org: Organization | None = None,
+    verified_at: datetime | str | None = "now",
+    **overrides: Any,
+) -> Office:
+    """An office in Lagos (NG-LA) with one phone, verified now unless told otherwise."""
+    if org is None:
+        org = make_org(session)
+    data: dict[str, Any] = {
+        "organization_id": org.id,
+        "country": "NG",
+        "region": "NG-LA",
+        "city": "Lagos",
+        "languages": ["en"],
+        "phones": [{"number": NG_PHONE, "kind": "voice"}],
+    }
+    data.update(overrides)
+    office = service.create_office(session, data=OfficeCreate(**data), provenance=TEST_PROVENANCE)
+    assert office.id is not None
+    if verified_at is not None:
+        record_verification(
+            session,
+            office_id=office.id,
+            method="phone_call",
+            verified_by="test-verifier",
+            verified_at=utcnow() if verified_at == "now" else verified_at,  # type: ignore[arg-type]
+            provenance=TEST_PROVENANCE,
+        )
+    return service.get_office(session, office.id, for_update=True)
+
+
+def make_key(
+    session: Session, role: str, *, organization_id: int | None = None, name: str | None = None
+) -> dict[str, str]:
+    """Create a key and return the Authorization header for it."""
+    issued = create_key(
+        session, name=name or f"test {role}", role=role, organization_id=organization_id
+    )
+    return {"Authorization": f"Bearer {issued.secret}"}
