@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import StringConstraints
 
-from app.api.deps import IfMatch, SettingsDep, expected_version
+from app.api.deps import IfMatch, OfficeId, PhoneId, SettingsDep, etag, expected_version
 from app.auth.dependencies import AnyRole, Editor, SessionDep
 from app.directory import search, service
 from app.directory.enums import Category, OfficeStatus, ServiceTag
@@ -29,6 +30,10 @@ from app.verification.service import record_verification
 
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
 
+# NUL and other control characters cannot be searched for (PostgreSQL refuses NUL outright).
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+LanguageCode = Annotated[str, StringConstraints(pattern="^[A-Za-z]{2,3}$")]
+
 
 @router.get("/contacts", response_model=ContactPage)
 def list_contacts(
@@ -40,8 +45,8 @@ def list_contacts(
     include_national: bool = True,
     category: Annotated[list[Category], Query()] = [],  # noqa: B006
     service_tag: Annotated[list[ServiceTag], Query(alias="service")] = [],  # noqa: B006
-    language: Annotated[list[str], Query(max_length=3)] = [],  # noqa: B006
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    language: Annotated[list[LanguageCode], Query()] = [],  # noqa: B006
+    q: Annotated[str | None, Query(max_length=200, pattern=NO_CONTROL_CHARACTERS)] = None,
     status_: Annotated[list[OfficeStatus], Query(alias="status")] = [],  # noqa: B006
     freshness: Annotated[list[Freshness], Query()] = [],  # noqa: B006
     verified_within_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
@@ -88,15 +93,22 @@ def list_contacts(
 
 @router.get("/contacts/{office_id}", response_model=ContactPublic)
 def get_contact(
-    office_id: int, viewer: AnyRole, session: SessionDep, settings: SettingsDep
+    office_id: OfficeId,
+    viewer: AnyRole,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> ContactPublic:
     """One office with its organisation, phones and freshness."""
     office = service.get_office(session, office_id, viewer=viewer)
+    response.headers["ETag"] = etag(office.version)
     return contact_public(office, now=utcnow(), settings=settings)
 
 
 @router.get("/contacts/{office_id}/history", response_model=list[RevisionPublic])
-def contact_history(office_id: int, viewer: AnyRole, session: SessionDep) -> list[RevisionPublic]:
+def contact_history(
+    office_id: OfficeId, viewer: AnyRole, session: SessionDep
+) -> list[RevisionPublic]:
     """Every change to the office, its phones and its organisation, oldest first."""
     rows = service.office_history(session, office_id=office_id, viewer=viewer)
     return [revision_public(r) for r in rows]
@@ -116,7 +128,7 @@ def create_contact(
 
 @router.patch("/contacts/{office_id}", response_model=ContactPublic)
 def update_contact(
-    office_id: int,
+    office_id: OfficeId,
     body: OfficeUpdate,
     editor: Editor,
     session: SessionDep,
@@ -133,13 +145,13 @@ def update_contact(
         expected_version=expected_version(if_match, body.version),
         provenance=Provenance.admin_edit(editor),
     )
-    response.headers["ETag"] = f'"{office.version}"'
+    response.headers["ETag"] = etag(office.version)
     return contact_public(office, now=utcnow(), settings=settings)
 
 
 @router.post("/contacts/{office_id}/close", response_model=ContactPublic)
 def close_contact(
-    office_id: int,
+    office_id: OfficeId,
     editor: Editor,
     session: SessionDep,
     settings: SettingsDep,
@@ -159,7 +171,7 @@ def close_contact(
     "/contacts/{office_id}/phones", response_model=PhonePublic, status_code=status.HTTP_201_CREATED
 )
 def add_phone(
-    office_id: int, body: PhoneCreate, editor: Editor, session: SessionDep
+    office_id: OfficeId, body: PhoneCreate, editor: Editor, session: SessionDep
 ) -> PhonePublic:
     """Add a phone number, parsed in the office's country."""
     phone = service.add_phone(
@@ -170,7 +182,7 @@ def add_phone(
 
 @router.patch("/phones/{phone_id}", response_model=PhonePublic)
 def update_phone(
-    phone_id: int,
+    phone_id: PhoneId,
     body: PhoneUpdate,
     editor: Editor,
     session: SessionDep,
@@ -188,7 +200,7 @@ def update_phone(
 
 
 @router.post("/phones/{phone_id}/close", response_model=PhonePublic)
-def close_phone(phone_id: int, editor: Editor, session: SessionDep) -> PhonePublic:
+def close_phone(phone_id: PhoneId, editor: Editor, session: SessionDep) -> PhonePublic:
     """Mark a number disconnected."""
     phone = service.close_phone(
         session, phone_id=phone_id, provenance=Provenance.admin_edit(editor)
@@ -198,7 +210,7 @@ def close_phone(phone_id: int, editor: Editor, session: SessionDep) -> PhonePubl
 
 @router.post("/contacts/{office_id}/verifications", response_model=ContactPublic)
 def verify_contact(
-    office_id: int,
+    office_id: OfficeId,
     body: VerificationCreate,
     editor: Editor,
     session: SessionDep,

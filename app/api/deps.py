@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Path
 
 from app.config import Settings, get_settings
 from app.kit.errors import InvalidValue
+from app.kit.models import MAX_ID
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -27,3 +28,14 @@ def expected_version(if_match: str | None, body_version: int | None) -> int | No
 
 
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
+
+# Path ids outside the INTEGER range are a 422, not a driver overflow.
+OfficeId = Annotated[int, Path(ge=1, le=MAX_ID)]
+OrganizationId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PhoneId = Annotated[int, Path(ge=1, le=MAX_ID)]
+KeyId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def etag(version: int) -> str:
+    """The strong ETag of a record's version, as `If-Match` expects it back."""
+    return f'"{version}"'

@@ -5,20 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
+from app.api.deps import KeyId
 from app.auth import service
 from app.auth.dependencies import Admin, SessionDep
 from app.auth.models import ApiKey, Role
+from app.directory.schemas import RecordId
+from app.kit.text import ShortText
 
 router = APIRouter(prefix="/api/v1/keys", tags=["keys"])
 
 
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
+    name: ShortText
     role: Role
-    organization_id: int | None = None
+    organization_id: RecordId | None = None
 
 
 class KeyPublic(BaseModel):
@@ -61,6 +64,6 @@ def create_key(body: KeyCreate, admin: Admin, session: SessionDep) -> dict[str, 
 
 
 @router.post("/{key_id}/revoke", response_model=KeyPublic)
-def revoke_key(key_id: int, admin: Admin, session: SessionDep) -> dict[str, object]:
+def revoke_key(key_id: KeyId, admin: Admin, session: SessionDep) -> dict[str, object]:
     """Revoke a key at once."""
     return _public(service.revoke_key(session, key_id=key_id))

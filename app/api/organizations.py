@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import IfMatch, expected_version
+from app.api.deps import IfMatch, OrganizationId, etag, expected_version
 from app.auth.dependencies import AnyRole, Editor, SessionDep
 from app.directory import service
 from app.directory.presenter import organization_public
@@ -26,7 +26,7 @@ def create_organization(
 
 @router.get("/{organization_id}", response_model=OrganizationPublic)
 def get_organization(
-    organization_id: int, viewer: AnyRole, session: SessionDep
+    organization_id: OrganizationId, viewer: AnyRole, session: SessionDep
 ) -> OrganizationPublic:
     """One organisation. Confidential ones are invisible to NGO partners."""
     return organization_public(service.get_organization(session, organization_id, viewer=viewer))
@@ -34,7 +34,7 @@ def get_organization(
 
 @router.patch("/{organization_id}", response_model=OrganizationPublic)
 def update_organization(
-    organization_id: int,
+    organization_id: OrganizationId,
     body: OrganizationUpdate,
     editor: Editor,
     session: SessionDep,
@@ -49,13 +49,13 @@ def update_organization(
         expected_version=expected_version(if_match, body.version),
         provenance=Provenance.admin_edit(editor),
     )
-    response.headers["ETag"] = f'"{org.version}"'
+    response.headers["ETag"] = etag(org.version)
     return organization_public(org)
 
 
 @router.post("/{organization_id}/close", response_model=OrganizationPublic)
 def close_organization(
-    organization_id: int, editor: Editor, session: SessionDep
+    organization_id: OrganizationId, editor: Editor, session: SessionDep
 ) -> OrganizationPublic:
     """Close an organisation and all its offices."""
     org = service.close_organization(

@@ -13,7 +13,9 @@ from app.auth.service import authenticate
 from app.db import get_session
 from app.kit.errors import Forbidden, Unauthorized
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the request's unit of work commits before the response is sent, so a
+# failed commit is reported to the client and a 2xx means the change is stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 STAFF = ("admin", "reviewer", "officer")
 EDITORS = ("admin", "reviewer")

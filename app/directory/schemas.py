@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from app.directory.enums import Category, OfficeStatus, PhoneKind, ServiceTag
 from app.directory.geography import normalise_language
-from app.kit.text import LongText, OptionalShortText, ShortText
+from app.kit.models import MAX_ID
+from app.kit.text import (
+    AddressText,
+    HoursText,
+    LongText,
+    NoteText,
+    OptionalShortText,
+    PostalCodeText,
+    ShortText,
+)
 
 
 def _email(value: str) -> str:
@@ -21,18 +30,34 @@ def _email(value: str) -> str:
 
 
 def _url(value: HttpUrl) -> str:
-    return str(value)
+    text = str(value)
+    if len(text) > URL_MAX_LENGTH:
+        raise ValueError(f"URL must be at most {URL_MAX_LENGTH} characters")
+    return text
 
 
 def _language(value: str) -> str:
     return normalise_language(value)
 
 
+URL_MAX_LENGTH = 500
+# Verifications older than this are typing mistakes (and year-1 dates break drivers).
+EARLIEST_VERIFICATION = datetime(2000, 1, 1, tzinfo=UTC)
+
 Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
 Url = Annotated[HttpUrl, AfterValidator(_url)]
 Language = Annotated[str, Field(min_length=2, max_length=3), AfterValidator(_language)]
 CountryCode = Annotated[str, Field(min_length=2, max_length=2)]
 RegionCode = Annotated[str, Field(min_length=4, max_length=8)]
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Version = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def reject_null(value: Any) -> Any:
+    """PATCH bodies may leave a field out, but not set a required one to null."""
+    if value is None:
+        raise ValueError("may be left out, but cannot be null")
+    return value
 
 
 class StrictModel(BaseModel):
@@ -67,7 +92,9 @@ class OrganizationUpdate(StrictModel):
     email: Email | None = None
     services: list[ServiceTag] | None = Field(default=None, max_length=20)
     confidential: bool | None = None
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
+
+    _not_null = field_validator("name", "category", "confidential", mode="before")(reject_null)
 
 
 class OrganizationPublic(BaseModel):
@@ -102,7 +129,9 @@ class PhoneUpdate(StrictModel):
     hours: OptionalShortText | None = None
     is_24_7: bool | None = None
     languages: list[Language] | None = Field(default=None, max_length=20)
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
+
+    _not_null = field_validator("number", "kind", "is_24_7", mode="before")(reject_null)
 
 
 class PhonePublic(BaseModel):
@@ -127,11 +156,11 @@ class OfficeFields(StrictModel):
     country: CountryCode
     region: RegionCode | None = None
     city: OptionalShortText | None = None
-    address: Annotated[str, Field(max_length=500)] | None = None
-    postal_code: Annotated[str, Field(max_length=20)] | None = None
+    address: AddressText | None = None
+    postal_code: PostalCodeText | None = None
     latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
     longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
-    opening_hours: Annotated[str, Field(max_length=500)] | None = None
+    opening_hours: HoursText | None = None
     email: Email | None = None
     website: Url | None = None
     languages: list[Language] = Field(default_factory=list, max_length=30)
@@ -140,7 +169,7 @@ class OfficeFields(StrictModel):
 
 
 class OfficeCreate(OfficeFields):
-    organization_id: int = Field(ge=1)
+    organization_id: RecordId
     phones: list[PhoneCreate] = Field(default_factory=list, max_length=20)
 
 
@@ -149,17 +178,19 @@ class OfficeUpdate(StrictModel):
     country: CountryCode | None = None
     region: RegionCode | None = None
     city: OptionalShortText | None = None
-    address: Annotated[str, Field(max_length=500)] | None = None
-    postal_code: Annotated[str, Field(max_length=20)] | None = None
+    address: AddressText | None = None
+    postal_code: PostalCodeText | None = None
     latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
     longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
-    opening_hours: Annotated[str, Field(max_length=500)] | None = None
+    opening_hours: HoursText | None = None
     email: Email | None = None
     website: Url | None = None
     languages: list[Language] | None = Field(default=None, max_length=30)
     meets_on_arrival: bool | None = None
     status: OfficeStatus | None = None
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
+
+    _not_null = field_validator("country", "meets_on_arrival", "status", mode="before")(reject_null)
 
 
 class OrganizationSummary(BaseModel):
@@ -230,8 +261,18 @@ class RevisionPublic(BaseModel):
 
 class VerificationCreate(StrictModel):
     method: Annotated[str, Field(pattern="^(phone_call|email_reply|site_visit|ngo_network)$")]
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: NoteText | None = None
     verified_at: datetime | None = None
+
+    @field_validator("verified_at")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        if aware < EARLIEST_VERIFICATION:
+            raise ValueError(f"must not be before {EARLIEST_VERIFICATION:%Y-%m-%d}")
+        return aware
 
 
 class CategoryCounts(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,11 +20,22 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or (str(loc[0]) if loc else "body")
 
 
+def _error_entry(err: Mapping[str, Any]) -> dict[str, Any]:
+    loc = tuple(err.get("loc", ()))
+    reason = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if err.get("type") == "json_invalid":
+        # The location of a JSON syntax error is a character offset, not a field.
+        offset = loc[1] if len(loc) > 1 else None
+        where = f" at character {offset}" if offset is not None else ""
+        return {
+            "field": "body",
+            "reason": f"malformed JSON{where}: {err.get('ctx', {}).get('error', reason)}",
+        }
+    return {"field": _field_name(loc), "reason": reason}
+
+
 def validation_body(exc: RequestValidationError) -> dict[str, Any]:
-    detail = [
-        {"field": _field_name(tuple(err.get("loc", ()))), "reason": err.get("msg", "invalid")}
-        for err in exc.errors()
-    ]
+    detail = [_error_entry(err) for err in exc.errors()]
     first = detail[0] if detail else {"field": "body", "reason": "invalid"}
     return {
         "error": "validation_error",
@@ -65,7 +77,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class BodySizeLimit:
-    """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is sent."""
+    """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is sent.
+
+    The body is read (up to the limit) before the app runs and then replayed to it, so an
+    oversized chunked body is refused cleanly instead of failing inside body parsing.
+    """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -79,23 +95,30 @@ class BodySizeLimit:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 await self._refuse(send)
                 return
+        chunks: list[bytes] = []
         received = 0
-        refused = False
-
-        async def limited_receive() -> Message:
-            nonlocal received, refused
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    refused = True
-                    raise _TooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away before sending its body
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_bytes:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._refuse(send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         response = JSONResponse(
@@ -107,10 +130,6 @@ class BodySizeLimit:
             status_code=413,
         )
         await response({"type": "http"}, _empty_receive, send)
-
-
-class _TooLarge(Exception):
-    pass
 
 
 async def _empty_receive() -> Message:

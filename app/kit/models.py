@@ -10,6 +10,10 @@ from sqlmodel import Field, SQLModel
 
 from app.kit.clock import utcnow
 
+# Ids are INTEGER columns: larger numbers from a request are refused before they reach the
+# driver (SQLite raises OverflowError, PostgreSQL a DataError).
+MAX_ID = 2**31 - 1
+
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -5,12 +5,33 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator
+
+# Whitespace a multi-line text may keep; every other control character is refused.
+_MULTILINE_CONTROLS = frozenset("\n\t")
+
+
+def _refuse_unprintable(value: str, *, allowed: frozenset[str] = frozenset()) -> None:
+    # NUL cannot be stored by PostgreSQL and lone surrogates cannot be encoded as UTF-8:
+    # both would otherwise surface as a 500 from the driver.
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category == "Cs" or (category == "Cc" and ch not in allowed):
+            raise ValueError(f"must not contain the control character U+{ord(ch):04X}")
 
 
 def clean_text(value: str) -> str:
-    """Trim and NFC-normalise; collapse inner runs of whitespace on one line."""
+    """One line: NFC-normalised, trimmed, inner runs of whitespace collapsed to one space."""
+    value = unicodedata.normalize("NFC", " ".join(value.split()))
+    _refuse_unprintable(value)
+    return value
+
+
+def clean_multiline(value: str) -> str:
+    """Several lines: NFC-normalised, line endings unified, trimmed; tabs and newlines kept."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = unicodedata.normalize("NFC", value).strip()
+    _refuse_unprintable(value, allowed=_MULTILINE_CONTROLS)
     return value
 
 
@@ -27,8 +48,25 @@ def _non_blank(value: str) -> str:
     return value
 
 
-ShortText = Annotated[
-    str, AfterValidator(clean_text), StringConstraints(max_length=200), AfterValidator(_non_blank)
-]
-OptionalShortText = Annotated[str, AfterValidator(clean_text), StringConstraints(max_length=200)]
-LongText = Annotated[str, AfterValidator(clean_text), StringConstraints(max_length=4000)]
+def _at_most(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        # Counted after trimming and normalising, so padding never makes a value too long.
+        if len(value) > limit:
+            raise ValueError(f"must be at most {limit} characters (got {len(value)})")
+        return value
+
+    return AfterValidator(check)
+
+
+_Line = AfterValidator(clean_text)
+_Lines = AfterValidator(clean_multiline)
+_Required = AfterValidator(_non_blank)
+
+# Limits match the database columns, so a long value is a 422 here and never a driver error.
+ShortText = Annotated[str, _Line, _at_most(200), _Required]
+OptionalShortText = Annotated[str, _Line, _at_most(200)]
+AddressText = Annotated[str, _Line, _at_most(500)]
+PostalCodeText = Annotated[str, _Line, _at_most(20)]
+HoursText = Annotated[str, _Lines, _at_most(500)]
+NoteText = Annotated[str, _Lines, _at_most(2000)]
+LongText = Annotated[str, _Lines, _at_most(4000)]
