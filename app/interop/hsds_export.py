@@ -1,0 +1,194 @@
+"""HSDS 3.0 exports: a tabular data package (datapackage.json + CSVs) and nested JSON.
+
+Both stream: offices are read in keyset batches of plain rows and written out at once, so
+memory stays flat however large the directory. Confidential organisations are left out unless
+the operator asks for them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlmodel import Session
+
+from app.directory.models import Office, Organization
+from app.interop import hsds_mapping as m
+from app.interop.hsds_tables import TABLES, TABLES_BY_NAME, package_descriptor
+
+BATCH_SIZE = 1000
+
+
+@dataclass
+class ExportSummary:
+    counts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def services(self) -> int:
+        return self.counts["service"]
+
+    @property
+    def organizations(self) -> int:
+        return self.counts["organization"]
+
+
+def _visibility(include_confidential: bool) -> list[ColumnElement[bool]]:
+    return [] if include_confidential else [Organization.confidential.is_(False)]
+
+
+def iter_office_batches(
+    session: Session, *, include_confidential: bool = False, batch_size: int = BATCH_SIZE
+) -> Iterator[list[m.OfficeRecord]]:
+    """Every office (all statuses), ordered by organisation then id, in batches."""
+    last: tuple[int, int] | None = None
+    while True:
+        stmt = (
+            select(Office.id, Office.organization_id)
+            .join(Organization, Organization.id == Office.organization_id)
+            .where(*_visibility(include_confidential))
+            .order_by(Office.organization_id, Office.id)
+            .limit(batch_size)
+        )
+        if last is not None:
+            stmt = stmt.where(
+                or_(
+                    Office.organization_id > last[0],
+                    and_(Office.organization_id == last[0], Office.id > last[1]),
+                )
+            )
+        keys = list(session.execute(stmt))
+        if not keys:
+            return
+        yield m.load_offices(session, [k.id for k in keys])
+        last = (keys[-1].organization_id, keys[-1].id)
+
+
+def iter_bare_organizations(
+    session: Session, *, include_confidential: bool = False, batch_size: int = BATCH_SIZE
+) -> Iterator[list[m.OrgRecord]]:
+    """Organisations without any office, in batches."""
+    last = 0
+    while True:
+        ids = list(
+            session.execute(
+                select(Organization.id)
+                .where(
+                    Organization.id > last,
+                    ~exists().where(Office.organization_id == Organization.id),
+                    *_visibility(include_confidential),
+                )
+                .order_by(Organization.id)
+                .limit(batch_size)
+            ).scalars()
+        )
+        if not ids:
+            return
+        orgs = m.load_organizations(session, ids)
+        yield [orgs[i] for i in ids]
+        last = ids[-1]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _TableWriters:
+    """One CSV writer per HSDS table, each row written as soon as it is made."""
+
+    def __init__(self, stack: ExitStack, out_dir: Path) -> None:
+        self.writers: dict[str, Any] = {}
+        for table in TABLES:
+            handle = stack.enter_context(
+                (out_dir / table.path).open("w", encoding="utf-8", newline="")
+            )
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(table.column_names)
+            self.writers[table.name] = writer
+        self.counts: Counter[str] = Counter()
+
+    def write(self, rows: Iterator[tuple[str, dict[str, Any]]]) -> None:
+        for table_name, row in rows:
+            columns = TABLES_BY_NAME[table_name].column_names
+            self.writers[table_name].writerow([_cell(row.get(c)) for c in columns])
+            self.counts[table_name] += 1
+
+
+def write_tabular(
+    session: Session,
+    out_dir: Path,
+    *,
+    include_confidential: bool = False,
+    title: str = "Homeward directory (HSDS 3.0)",
+) -> ExportSummary:
+    """Write `datapackage.json` and one CSV per HSDS table into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        tables = _TableWriters(stack, out_dir)
+        tables.write(iter([("taxonomy", m.taxonomy_doc())]))
+        tables.write(("taxonomy_term", m.term_doc(t)) for t in m.TERMS)
+        last_org: int | None = None
+        for batch in iter_office_batches(session, include_confidential=include_confidential):
+            for office in batch:
+                if office.organization_id != last_org:
+                    tables.write(m.flatten("organization", m.organization_doc(office.org)))
+                    last_org = office.organization_id
+                tables.write(m.flatten("service", m.service_doc(office)))
+        for orgs in iter_bare_organizations(session, include_confidential=include_confidential):
+            for org in orgs:
+                tables.write(m.flatten("organization", m.organization_doc(org)))
+    (out_dir / "datapackage.json").write_text(
+        json.dumps(package_descriptor(title=title), indent=2), encoding="utf-8"
+    )
+    return ExportSummary(counts=tables.counts)
+
+
+def write_json(
+    session: Session, out: IO[str], *, include_confidential: bool = False
+) -> ExportSummary:
+    """Write a JSON array of fully nested HSDS organizations, each with its services."""
+    summary = ExportSummary()
+    out.write("[")
+    first_org = True
+    open_org: int | None = None
+    first_service = True
+
+    def open_organization(org: m.OrgRecord) -> None:
+        nonlocal first_org, first_service
+        doc = m.organization_doc(org)
+        head = json.dumps(doc, ensure_ascii=False)[:-1]
+        out.write(("\n" if first_org else ",\n") + head + ', "services": [')
+        first_org, first_service = False, True
+        summary.counts["organization"] += 1
+
+    for batch in iter_office_batches(session, include_confidential=include_confidential):
+        for office in batch:
+            if office.organization_id != open_org:
+                if open_org is not None:
+                    out.write("]}")
+                open_organization(office.org)
+                open_org = office.organization_id
+            out.write(
+                ("" if first_service else ", ")
+                + json.dumps(m.service_doc(office), ensure_ascii=False)
+            )
+            first_service = False
+            summary.counts["service"] += 1
+    if open_org is not None:
+        out.write("]}")
+    for orgs in iter_bare_organizations(session, include_confidential=include_confidential):
+        for org in orgs:
+            open_organization(org)
+            out.write("]}")
+    out.write("\n]\n")
+    return summary
