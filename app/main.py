@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.api import contacts, countries, keys, organizations
+from app.api import contacts, countries, hsds, keys, organizations, vcard
 from app.config import get_settings
 from app.kit.http import BodySizeLimit, install_error_handlers
 
 API_ROUTERS = [
+    vcard.router,  # before contacts: /contacts.vcf must not reach /contacts/{office_id}
+    hsds.router,
     contacts.router,
     organizations.router,
     countries.router,

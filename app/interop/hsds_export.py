@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,15 +44,20 @@ def _visibility(include_confidential: bool) -> list[ColumnElement[bool]]:
 
 
 def iter_office_batches(
-    session: Session, *, include_confidential: bool = False, batch_size: int = BATCH_SIZE
+    session: Session,
+    *,
+    include_confidential: bool = False,
+    conditions: Sequence[ColumnElement[bool]] = (),
+    batch_size: int = BATCH_SIZE,
 ) -> Iterator[list[m.OfficeRecord]]:
-    """Every office (all statuses), ordered by organisation then id, in batches."""
+    """Offices (all statuses unless `conditions` narrow them), ordered by organisation then
+    id, in batches read by keyset so memory stays flat."""
     last: tuple[int, int] | None = None
     while True:
         stmt = (
             select(Office.id, Office.organization_id)
             .join(Organization, Organization.id == Office.organization_id)
-            .where(*_visibility(include_confidential))
+            .where(*_visibility(include_confidential), *conditions)
             .order_by(Office.organization_id, Office.id)
             .limit(batch_size)
         )
