@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # Signs session cookies and CSRF tokens. When unset, one is generated once and kept
     # in var/secret_key so restarts keep users signed in.
     secret_key: str | None = None
+    # Browser sessions (app/web) expire after this many hours.
+    web_session_hours: int = 12
     base_url: str = "http://127.0.0.1:8000"
 
     # Request limits

@@ -8,6 +8,7 @@ from app.api import contacts, countries, hsds, keys, organizations, vcard
 from app.config import get_settings
 from app.kit.http import BodySizeLimit, install_error_handlers
 
+from app.web import install_web
 API_ROUTERS = [
     vcard.router,  # before contacts: /contacts.vcf must not reach /contacts/{office_id}
     hsds.router,
@@ -34,6 +35,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
 
     @app.get("/health", tags=["health"])
+    install_web(app)  # browser pages (app/web): after the API so /api keeps JSON errors
     def health() -> dict[str, str]:
         """Liveness: answers without a key."""
         return {"status": "ok"}

@@ -98,3 +98,13 @@ def authenticate(session: Session, *, secret: str) -> Principal:
     return Principal(
         name=key.name, role=key.role, key_id=key.id, organization_id=key.organization_id
     )
+
+
+def principal_for_key(session: Session, *, key_id: int) -> Principal | None:
+    """The principal of a live key by id (browser sessions), or None if revoked or unknown."""
+    key = session.get(ApiKey, key_id)
+    if key is None or key.revoked_at is not None:
+        return None
+    return Principal(
+        name=key.name, role=key.role, key_id=key.id, organization_id=key.organization_id
+    )

@@ -32,6 +32,8 @@ class ContactFilters:
     country: str | None = None
     region: str | None = None
     include_national: bool = True
+    # Only the country's nationwide offices (region unset): a coverage-map row.
+    nationwide_only: bool = False
     categories: list[str] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
@@ -84,6 +86,8 @@ def filter_conditions(
             conds.append(or_(Office.region == region, Office.region.is_(None)))
         else:
             conds.append(Office.region == region)
+    elif country and filters.nationwide_only:
+        conds.append(Office.region.is_(None))
     elif country and not filters.include_national:
         conds.append(Office.region.is_not(None))
     if filters.categories:

@@ -1,0 +1,151 @@
+"""The coverage map: for one country, region × category cells coloured by freshness.
+
+A cell takes the best freshness among its offices (closed offices and closed organisations
+do not count). A cell without a verified (or merely due) office is a gap: that region has no
+office in that category one can vouch for today (Recommendation 43's "regional centres").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlmodel import Session
+
+from app.auth.principal import Principal
+from app.config import Settings
+from app.directory.enums import CORE_CATEGORIES, OfficeStatus
+from app.directory.geography import country_name, region_name, regions_by_code
+from app.directory.models import Office, Organization
+from app.directory.search import freshness_of_office_clause
+from app.directory.validation import checked_country
+from app.verification.freshness import Freshness
+
+# Best first: the colour of a cell is the best state among its offices.
+_RANK = (
+    Freshness.VERIFIED,
+    Freshness.DUE,
+    Freshness.OVERDUE,
+    Freshness.STALE,
+    Freshness.UNVERIFIED,
+)
+# States that count as "verified" for coverage (the same rule as region_summaries).
+COVERED_STATES = frozenset({Freshness.VERIFIED, Freshness.DUE})
+
+
+@dataclass
+class CoverageCell:
+    category: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def best(self) -> Freshness | None:
+        for state in _RANK:
+            if self.counts.get(state.value):
+                return state
+        return None
+
+    @property
+    def covered(self) -> int:
+        return sum(self.counts.get(s.value, 0) for s in COVERED_STATES)
+
+    @property
+    def is_gap(self) -> bool:
+        return self.covered == 0
+
+    @property
+    def colour(self) -> str:
+        """verified, due, overdue or gap: the class a page colours the cell with."""
+        best = self.best
+        if best in (Freshness.VERIFIED, Freshness.DUE, Freshness.OVERDUE):
+            return best.value  # type: ignore[union-attr]
+        return "gap"
+
+
+@dataclass
+class CoverageRow:
+    code: str | None  # None: the nationwide offices
+    name: str
+    cells: list[CoverageCell]
+
+    @property
+    def gaps(self) -> int:
+        return sum(1 for c in self.cells if c.is_gap)
+
+
+@dataclass
+class CoverageMatrix:
+    country: str
+    country_name: str
+    categories: list[str]
+    nationwide: CoverageRow
+    regions: list[CoverageRow]
+
+    @property
+    def gap_count(self) -> int:
+        return sum(r.gaps for r in self.regions)
+
+
+def coverage_matrix(
+    session: Session,
+    *,
+    country: str,
+    viewer: Principal,
+    now: datetime,
+    settings: Settings,
+    lang: str = "en",
+) -> CoverageMatrix:
+    """Counts per (region, category, freshness) for one country, with every ISO region."""
+    country = checked_country(country)
+    state = case(
+        *(
+            (freshness_of_office_clause(s, now=now, settings=settings), s.value)
+            for s in (Freshness.STALE, Freshness.UNVERIFIED, Freshness.OVERDUE, Freshness.DUE)
+        ),
+        else_=Freshness.VERIFIED.value,
+    )
+    conds = [
+        Office.country == country,
+        Office.status != OfficeStatus.CLOSED.value,
+        Organization.status == "active",
+    ]
+    if not viewer.sees_confidential:
+        conds.append(Organization.confidential.is_(False))
+    stmt = (
+        select(Office.region, Organization.category, state, func.count(Office.id))
+        .join(Office.organization)
+        .where(*conds)
+        .group_by(Office.region, Organization.category, state)
+    )
+    counts: dict[tuple[str | None, str], dict[str, int]] = {}
+    extra_categories: set[str] = set()
+    for region, category, freshness, n in session.execute(stmt):
+        counts.setdefault((region, category), {})[freshness] = int(n)
+        extra_categories.add(category)
+    categories = [c.value for c in CORE_CATEGORIES]
+    categories += sorted(extra_categories - set(categories))
+
+    def row(code: str | None, name: str) -> CoverageRow:
+        return CoverageRow(
+            code=code,
+            name=name,
+            cells=[
+                CoverageCell(category=c, counts=dict(counts.get((code, c), {}))) for c in categories
+            ],
+        )
+
+    return CoverageMatrix(
+        country=country,
+        country_name=country_name(country, lang),
+        categories=categories,
+        nationwide=row(None, "Nationwide"),
+        regions=[
+            row(code, region_name(code, lang) or region.name)
+            for code, region in regions_by_code(country).items()
+        ],
+    )

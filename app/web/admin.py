@@ -1,0 +1,194 @@
+"""Admin pages: create keys (shown once), revoke keys, and the audit view of revisions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from app.auth import service as key_service
+from app.auth.dependencies import SessionDep
+from app.auth.models import Role
+from app.auth.principal import Principal
+from app.directory import audit
+from app.directory.presenter import revision_public
+from app.kit.errors import InvalidValue
+from app.web.session import CheckedForm, checked_form, require_page
+from app.web.templating import redirect, render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
+
+AdminPage = Annotated[Principal, require_page("admin")]
+
+ROLE_OPTIONS = [
+    (Role.OFFICER.value, "Officer — search contacts and print sheets"),
+    (Role.NGO.value, "NGO partner — suggest corrections (tied to one organisation)"),
+    (Role.REVIEWER.value, "Reviewer — decide submissions, verify, edit"),
+    (Role.ADMIN.value, "Admin — everything, including keys"),
+]
+
+
+def _keys_page(
+    request: Request,
+    principal: Principal,
+    session: SessionDep,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    issued: key_service.IssuedKey | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "admin_keys.html",
+        principal=principal,
+        status_code=status_code,
+        title="Keys",
+        keys=key_service.list_keys(session),
+        roles=ROLE_OPTIONS,
+        values=values or {},
+        errors=errors or {},
+        issued=issued,
+        notice=notice,
+    )
+
+
+@router.get("/admin/keys")
+def keys_page(request: Request, principal: AdminPage, session: SessionDep) -> Response:
+    """Every key (never its secret), a form to create one, and a revoke button for each."""
+    notice = None
+    if request.query_params.get("revoked"):
+        notice = f"Key {request.query_params['revoked']} is revoked. It no longer works anywhere."
+    return _keys_page(request, principal, session, notice=notice)
+
+
+@router.post("/admin/keys")
+def create_key(
+    request: Request, principal: AdminPage, session: SessionDep, form: CheckedForm
+) -> Response:
+    """Create a key and show its secret on this response only."""
+    values = {k: str(form.get(k) or "").strip() for k in ("name", "role", "organization_id")}
+    errors: dict[str, str] = {}
+    organization_id: int | None = None
+    if values["organization_id"]:
+        try:
+            organization_id = int(values["organization_id"])
+        except ValueError:
+            errors["organization_id"] = "Enter the organisation's number, digits only."
+    if not errors:
+        try:
+            issued = key_service.create_key(
+                session,
+                name=values["name"],
+                role=values["role"],
+                organization_id=organization_id,
+                created_by=principal.label,
+            )
+        except InvalidValue as exc:
+            session.rollback()
+            errors[exc.field or "name"] = _plain_reason(exc)
+        else:
+            return _keys_page(request, principal, session, issued=issued, status_code=201)
+    return _keys_page(request, principal, session, values=values, errors=errors, status_code=422)
+
+
+def _plain_reason(exc: InvalidValue) -> str:
+    reasons = {
+        "name": "Give the key a name of 1 to 200 characters, such as “Border desk Dover”.",
+        "role": "Choose a role.",
+    }
+    if exc.field == "organization_id":
+        if "must be tied" in exc.message:
+            return "An NGO partner key needs the number of the partner's organisation."
+        if "only ngo" in exc.message:
+            return "Only NGO partner keys belong to an organisation; leave this empty."
+        return "There is no organisation with this number."
+    return reasons.get(exc.field or "", exc.message)
+
+
+@router.post("/admin/keys/{key_id}/revoke")
+def revoke_key(
+    request: Request, key_id: int, principal: AdminPage, session: SessionDep, form: CheckedForm
+) -> Response:
+    """Revoke a key at once (its browser sessions end on their next request)."""
+    key_service.revoke_key(session, key_id=key_id)
+    return redirect(request, f"/admin/keys?revoked={key_id}")
+
+
+def _day(value: str | None, field: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(), tzinfo=UTC)
+    except ValueError as exc:
+        raise InvalidValue("Use a date like 2026-05-03.", field=field) from exc
+
+
+@router.get("/admin/audit")
+def audit_page(
+    request: Request,
+    principal: AdminPage,
+    session: SessionDep,
+    entity: Annotated[str | None, Query(pattern="^(|office|organization|phone)$")] = None,
+    field: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    office_id: Annotated[str | None, Query(max_length=12)] = None,
+    since: Annotated[str | None, Query(max_length=10)] = None,
+    until: Annotated[str | None, Query(max_length=10)] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    """Recent revisions across the directory, newest first, filtered."""
+    errors: dict[str, str] = {}
+    office: int | None = None
+    if office_id:
+        if office_id.isdigit():
+            office = int(office_id)
+        else:
+            errors["office_id"] = "A contact number has digits only."
+    dates: dict[str, datetime | None] = {}
+    for name, raw in (("since", since), ("until", until)):
+        try:
+            dates[name] = _day(raw, name)
+        except InvalidValue as exc:
+            errors[name] = exc.message
+            dates[name] = None
+    until_day = dates["until"]
+    filters = audit.RevisionFilters(
+        entity=entity or None,
+        field=field or None,
+        actor=actor or None,
+        source=source or None,
+        office_id=office,
+        since=dates["since"],
+        # "until" is inclusive of the day typed.
+        until=until_day + timedelta(days=1) if until_day else None,
+    )
+    rows, has_next = (
+        audit.recent_revisions(session, filters=filters, page=page) if not errors else ([], False)
+    )
+    values = {
+        "entity": entity or "",
+        "field": field or "",
+        "actor": actor or "",
+        "source": source or "",
+        "office_id": office_id or "",
+        "since": since or "",
+        "until": until or "",
+    }
+    return render(
+        request,
+        "admin_audit.html",
+        principal=principal,
+        status_code=422 if errors else 200,
+        title="Audit",
+        revisions=[revision_public(r) for r in rows],
+        values=values,
+        errors=errors,
+        page=page,
+        has_next=has_next,
+        base={k: v for k, v in values.items() if v},
+    )

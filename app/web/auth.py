@@ -1,0 +1,79 @@
+"""Sign in with a key, sign out, and the start page of each role."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from app.auth.dependencies import SessionDep
+from app.auth.service import authenticate
+from app.kit.errors import Unauthorized
+from app.web.session import CheckedForm, MaybePrincipal, checked_form, web_session
+from app.web.templating import home_path, redirect, render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
+
+
+def _safe_next(value: object) -> str | None:
+    """Only a path on this site (never '//host' or a full URL): no open redirect."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value[:500]
+    return None
+
+
+@router.get("/")
+def start(request: Request, principal: MaybePrincipal) -> Response:
+    """Each role's start page; the sign-in page when nobody is signed in."""
+    if principal is None:
+        return redirect(request, "/signin")
+    return redirect(request, home_path(principal.role))
+
+
+@router.get("/signin")
+def signin_page(request: Request, principal: MaybePrincipal, next: str | None = None) -> Response:
+    """The sign-in form (it also starts the cookie that carries the CSRF token)."""
+    web_session(request)
+    return render(
+        request,
+        "signin.html",
+        principal=principal,
+        title="Sign in",
+        next_path=_safe_next(next) or "",
+        error=None,
+    )
+
+
+@router.post("/signin")
+def signin(request: Request, form: CheckedForm, session: SessionDep) -> Response:
+    """Check the key; on success set the signed session cookie and go to the start page."""
+    secret = str(form.get("key") or "").strip()
+    next_path = _safe_next(form.get("next"))
+    try:
+        if not secret:
+            raise Unauthorized("Enter your key.", field="key")
+        principal = authenticate(session, secret=secret)
+    except Unauthorized as exc:
+        message = (
+            exc.message
+            if exc.message == "Enter your key."
+            else "This key is not valid, or it has been revoked. Check it and try again."
+        )
+        return render(
+            request,
+            "signin.html",
+            principal=None,
+            status_code=401,
+            title="Sign in",
+            next_path=next_path or "",
+            error=message,
+        )
+    assert principal.key_id is not None
+    web_session(request).sign_in(principal.key_id)
+    return redirect(request, next_path or home_path(principal.role))
+
+
+@router.post("/signout")
+def signout(request: Request, form: CheckedForm) -> Response:
+    """Forget the key in this browser."""
+    web_session(request).sign_out()
+    return redirect(request, "/signin")

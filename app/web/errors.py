@@ -1,0 +1,140 @@
+"""Error pages: the API keeps its JSON errors; browser paths get HTML pages.
+
+The handlers installed by app.kit.http stay in charge of /api and /health. For every other
+path a named error becomes a page with the same status: 403 and 404 pages, a sign-in
+redirect for a missing session, and a calm 500 page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from app.auth.principal import Principal
+from app.auth.service import principal_for_key
+from app.db import unit_of_work
+from app.kit.errors import HomewardError
+from app.web.session import SignInRequired, web_session
+from app.web.templating import redirect, render
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Request, Exception], Awaitable[Response] | Response]
+
+# Paths the web pages own. Anything else is the API's (JSON errors), except an unknown
+# address opened by a browser, which gets the HTML 404 page.
+WEB_PREFIXES = (
+    "/signin",
+    "/signout",
+    "/officer",
+    "/contacts/",
+    "/coverage",
+    "/ngo",
+    "/review",
+    "/verify",
+    "/digest",
+    "/admin",
+    "/static/",
+)
+_MACHINE_PREFIXES = ("/api/", "/hsds", "/health", "/docs", "/redoc", "/openapi.json")
+
+_TITLES = {
+    400: "This request could not be understood",
+    401: "Please sign in",
+    403: "You cannot open this page",
+    404: "Page not found",
+    405: "This action is not available here",
+    409: "Someone else changed this first",
+    413: "What you sent is too large",
+    422: "Some values need fixing",
+    429: "Too many requests",
+}
+
+
+def is_browser_request(request: Request) -> bool:
+    path = request.url.path
+    if path == "/" or path.startswith(WEB_PREFIXES):
+        return True
+    if path.startswith(_MACHINE_PREFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _principal_for_page(request: Request) -> Principal | None:
+    cached = getattr(request.state, "web_principal", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    key_id = web_session(request).key_id
+    if key_id is None:
+        return None
+    # The error came before the page's dependencies ran (an unknown address): look the
+    # key up so the page still shows the signed-in menu.
+    with unit_of_work() as session:
+        return principal_for_key(session, key_id=key_id)
+
+
+def error_page(request: Request, *, status_code: int, message: str) -> Response:
+    principal = _principal_for_page(request)
+    return render(
+        request,
+        "error.html",
+        principal=principal,
+        status_code=status_code,
+        title=_TITLES.get(status_code, "Something went wrong"),
+        message=message,
+        error_status=status_code,
+    )
+
+
+def install_web_error_pages(app: FastAPI) -> None:
+    """Wrap the JSON handlers so browser paths get pages instead."""
+    json_homeward: Handler = app.exception_handlers[HomewardError]
+    json_http: Handler = app.exception_handlers[StarletteHTTPException]
+
+    async def homeward(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HomewardError)
+        if not is_browser_request(request):
+            return await json_homeward(request, exc)  # type: ignore[misc]
+        if isinstance(exc, SignInRequired):
+            target = request.url.path
+            if request.url.query:
+                target += "?" + request.url.query
+            return redirect(request, "/signin?next=" + quote(target, safe="/"))
+        return error_page(request, status_code=exc.status_code, message=exc.message)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if not is_browser_request(request):
+            return await json_http(request, exc)  # type: ignore[misc]
+        message = {
+            404: "There is no page at this address. Check the link, or start again from the menu.",
+            405: "This address does not accept that kind of request.",
+        }.get(exc.status_code, str(exc.detail))
+        return error_page(request, status_code=exc.status_code, message=message)
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+        if not is_browser_request(request):
+            return JSONResponse(
+                {
+                    "error": "internal_error",
+                    "message": "unexpected server error; nothing was saved",
+                    "detail": [{"field": None, "reason": "unexpected server error"}],
+                },
+                status_code=500,
+            )
+        return error_page(
+            request,
+            status_code=500,
+            message="Something went wrong on our side. Nothing you sent was saved; "
+            "please try again in a moment.",
+        )
+
+    app.add_exception_handler(HomewardError, homeward)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,174 @@
+"""The browser session: one signed cookie holding the key id and a CSRF token.
+
+The cookie is signed with itsdangerous (the secret from Settings), HttpOnly and
+SameSite=Strict, and carries a timestamp so it expires. It never holds the key's secret:
+only the key id, which is re-checked against the database on every request, so revoking
+a key signs its browser sessions out at once.
+
+CSRF: the token lives in the signed cookie (session-bound) and every form repeats it in a
+hidden field. Every POST to a web route goes through `checked_form`, which refuses a form
+whose token is missing or different with a 403 page.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from app.auth.dependencies import SessionDep
+from app.auth.principal import Principal
+from app.auth.service import principal_for_key
+from app.config import get_settings
+from app.kit.errors import Forbidden, Unauthorized
+
+COOKIE_NAME = "hw_session"
+CSRF_FIELD = "csrf_token"
+_SALT = "homeward.web.session"
+_STATE_ATTR = "web_session"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CsrfRefused(Forbidden):
+    """A form arrived without the session's CSRF token."""
+
+    code = "csrf_refused"
+
+
+class SignInRequired(Unauthorized):
+    """A page needs a signed-in key; the browser is sent to the sign-in page."""
+
+
+@dataclass
+class WebSession:
+    key_id: int | None
+    csrf: str
+    # True when the cookie must be (re)written on the response.
+    dirty: bool = False
+    cleared: bool = False
+
+    def sign_in(self, key_id: int) -> None:
+        # A fresh CSRF token at sign-in, so a token seen before signing in is worthless after.
+        self.key_id = key_id
+        self.csrf = secrets.token_urlsafe(32)
+        self.dirty = True
+
+    def sign_out(self) -> None:
+        self.key_id = None
+        self.csrf = secrets.token_urlsafe(32)
+        self.cleared = True
+        self.dirty = True
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().resolved_secret_key(), salt=_SALT)
+
+
+def _max_age() -> int:
+    return get_settings().web_session_hours * 3600
+
+
+def _load(request: Request) -> WebSession:
+    raw = request.cookies.get(COOKIE_NAME)
+    if raw:
+        try:
+            data: Any = _serializer().loads(raw, max_age=_max_age())
+        except BadSignature:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("c"), str):
+            key_id = data.get("k")
+            return WebSession(key_id=key_id if isinstance(key_id, int) else None, csrf=data["c"])
+    return WebSession(key_id=None, csrf=secrets.token_urlsafe(32), dirty=True)
+
+
+def web_session(request: Request) -> WebSession:
+    """The request's session, read once from the cookie (a new one when absent or forged)."""
+    current = getattr(request.state, _STATE_ATTR, None)
+    if not isinstance(current, WebSession):
+        current = _load(request)
+        setattr(request.state, _STATE_ATTR, current)
+    return current
+
+
+def attach_cookie(request: Request, response: Response) -> Response:
+    """Write the session cookie on `response` when it is new or changed."""
+    current = getattr(request.state, _STATE_ATTR, None)
+    if not isinstance(current, WebSession) or not current.dirty:
+        return response
+    settings = get_settings()
+    secure = settings.base_url.startswith("https://")
+    if current.cleared:
+        response.delete_cookie(
+            COOKIE_NAME, path="/", httponly=True, samesite="strict", secure=secure
+        )
+        return response
+    value = _serializer().dumps({"k": current.key_id, "c": current.csrf})
+    response.set_cookie(
+        COOKIE_NAME,
+        value,
+        max_age=_max_age(),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+    )
+    return response
+
+
+def web_principal(request: Request, session: SessionDep) -> Principal | None:
+    """Who is signed in, or None. A revoked or deleted key counts as signed out."""
+    cached = getattr(request.state, "web_principal", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    current = web_session(request)
+    principal: Principal | None = None
+    if current.key_id is not None:
+        principal = principal_for_key(session, key_id=current.key_id)
+        if principal is None:
+            current.sign_out()
+    request.state.web_principal = principal
+    return principal
+
+
+MaybePrincipal = Annotated[Principal | None, Depends(web_principal)]
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, after checking its CSRF token against the session's (else 403)."""
+    if request.method in _SAFE_METHODS:
+        return FormData()
+    form = await request.form()
+    sent = form.get(CSRF_FIELD)
+    expected = web_session(request).csrf
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfRefused(
+            "This form was not sent from a Homeward page you opened, or it has expired. "
+            "Go back, reload the page and try again.",
+            field=CSRF_FIELD,
+        )
+    return form
+
+
+CheckedForm = Annotated[FormData, Depends(checked_form)]
+
+
+def require_page(*roles: str) -> Any:
+    """A dependency: the signed-in principal with one of `roles`, else sign-in or a 403 page."""
+
+    def dependency(principal: MaybePrincipal) -> Principal:
+        if principal is None:
+            raise SignInRequired("sign in to open this page", field="key")
+        if principal.role not in roles:
+            raise Forbidden(
+                f"Your key ({principal.role}) cannot open this page.",
+                field="role",
+            )
+        return principal
+
+    return Depends(dependency)

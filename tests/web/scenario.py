@@ -1,0 +1,118 @@
+"""A small, readable directory for the browser tests, built through the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from app.auth.service import create_key
+from app.kit.clock import utcnow
+from tests.factories import NG_PHONE, NG_PHONE_2, make_office, make_org
+
+
+@dataclass
+class Scenario:
+    offices: dict[str, int] = field(default_factory=dict)
+    organizations: dict[str, int] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+
+
+def seed(session: Session) -> Scenario:
+    """Lagos with every freshness state, one confidential and one closed office; Kano with a
+    gap; one Albanian office; and a key for each role (the ngo key belongs to a partner)."""
+    now = utcnow()
+    s = Scenario()
+
+    def office(label: str, org_name: str, category: str, **kwargs: object) -> None:
+        org_kwargs = {"confidential": kwargs.pop("confidential", False)}
+        services = kwargs.pop("services", ["legal_aid" if category == "lawyer" else "shelter"])
+        org = make_org(session, name=org_name, category=category, services=services, **org_kwargs)
+        made = make_office(session, org=org, **kwargs)  # type: ignore[arg-type]
+        assert made.id is not None and org.id is not None
+        s.offices[label] = made.id
+        s.organizations[label] = org.id
+
+    office(
+        "police",
+        "Lagos State Police Command (demo)",
+        "law_enforcement",
+        name="Anti-Trafficking Desk",
+        phones=[{"number": "+2348031234569", "kind": "hotline", "is_24_7": True}],
+        opening_hours="24/7",
+        services=["protection"],
+    )
+    office(
+        "ngo",
+        "Example Return Support (demo)",
+        "ngo",
+        name="Ikeja office",
+        address="12 Example Street",
+        meets_on_arrival=True,
+        languages=["en", "yo"],
+        phones=[{"number": NG_PHONE, "kind": "voice"}],
+        opening_hours="Mon–Fri 09:00–17:00",
+    )
+    office(
+        "lawyer",
+        "Example Legal Aid Council (demo)",
+        "lawyer",
+        region=None,
+        city="Abuja",
+        verified_at=now - timedelta(days=100),
+        phones=[{"number": NG_PHONE_2, "kind": "voice"}],
+    )
+    office(
+        "welfare_stale",
+        "Example Welfare Office (demo)",
+        "social_welfare",
+        verified_at=now - timedelta(days=400),
+        phones=[{"number": "+2348031234570", "kind": "voice"}],
+    )
+    office(
+        "kano_unverified",
+        "Kano Example Shelter (demo)",
+        "ngo",
+        region="NG-KN",
+        city="Kano",
+        verified_at=None,
+        phones=[{"number": "+2348031234571", "kind": "voice"}],
+    )
+    office(
+        "confidential",
+        "Confidential Safe House (demo)",
+        "ngo",
+        confidential=True,
+        phones=[{"number": "+2348031234572", "kind": "mobile"}],
+    )
+    office(
+        "closed",
+        "Former Drop-in Centre (demo)",
+        "social_welfare",
+        status="closed",
+        phones=[{"number": "+2348031234573", "kind": "voice"}],
+    )
+    office(
+        "partner",
+        "Partner Network Nigeria (demo)",
+        "ngo",
+        city="Lagos",
+        phones=[{"number": "+2348091234567", "kind": "voice"}],
+    )
+    office(
+        "tirana",
+        "Tirana Example Police (demo)",
+        "law_enforcement",
+        country="AL",
+        region="AL-11",
+        city="Tirana",
+        phones=[{"number": "+35522345678", "kind": "voice"}],
+    )
+    for role in ("admin", "reviewer", "officer"):
+        s.keys[role] = create_key(session, name=f"Test {role}", role=role).secret
+    s.keys["ngo"] = create_key(
+        session, name="Partner desk", role="ngo", organization_id=s.organizations["partner"]
+    ).secret
+    session.flush()
+    return s
