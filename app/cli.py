@@ -13,6 +13,7 @@ from app.auth import service as key_service
 from app.config import PROJECT_ROOT, get_settings
 from app.db import unit_of_work
 from app.kit.errors import HomewardError
+from app.verification import cli as verification_cli
 
 app = typer.Typer(
     help="Homeward: a verified directory of help for people returning home.", no_args_is_help=True
@@ -21,6 +22,10 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(verification_cli.scheduler_app, name="scheduler")
+app.add_typer(verification_cli.verification_app, name="verification")
+app.add_typer(verification_cli.tasks_app, name="tasks")
+app.command("revalidate")(verification_cli.revalidate)
 
 console = Console()
 err_console = Console(stderr=True)

@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     scheduler_escalate_cron: str = "0 5 * * *"
     checks_max_age_days: int = 7
     task_claim_hours: int = 4
+    # A standby scheduler retries the leader lock this often; the leader beats this often.
+    scheduler_poll_seconds: float = 5.0
+    scheduler_heartbeat_seconds: float = 10.0
+    # Sweeps commit every batch, so a killed job loses at most one batch of work.
+    scheduler_batch_size: int = 500
+    # Pause between batches to leave the database to web traffic (0 = none).
+    scheduler_batch_pause_seconds: float = 0.0
+    no_answer_attempts_to_escalate: int = 3
 
     # Website checks
     web_check_timeout_seconds: float = 10.0

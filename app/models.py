@@ -9,15 +9,31 @@ from app.directory.models import (
     Phone,
     Revision,
 )
-from app.verification.models import VerificationEvent
+from app.verification.models import (
+    CheckResult,
+    JobRun,
+    PartnerScope,
+    SchedulerInstance,
+    TaskAttempt,
+    VerificationDigest,
+    VerificationEvent,
+    VerificationTask,
+)
 
 __all__ = [
     "ApiKey",
+    "CheckResult",
+    "JobRun",
     "Office",
     "OfficeLanguage",
     "Organization",
     "OrganizationService",
+    "PartnerScope",
     "Phone",
     "Revision",
+    "SchedulerInstance",
+    "TaskAttempt",
+    "VerificationDigest",
     "VerificationEvent",
+    "VerificationTask",
 ]

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlmodel import Session
 
 from app.config import Settings
 from app.directory.enums import OfficeStatus
@@ -73,3 +74,13 @@ def exclusion_reason(
     if state is Freshness.UNVERIFIED:
         return ExclusionReason.UNVERIFIED
     return ExclusionReason.STALE
+
+
+def is_printable(session: Session, *, office_id: int, now: datetime, settings: Settings) -> bool:
+    """Whether the office would be printed now, by the same query the sheets use."""
+    row = session.execute(
+        select(Office.id)
+        .join(Organization, Organization.id == Office.organization_id)
+        .where(Office.id == office_id, printable_offices_clause(now=now, settings=settings))
+    ).first()
+    return row is not None

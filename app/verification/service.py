@@ -1,9 +1,11 @@
-"""Recording verifications: the only path that changes `last_verified_at`."""
+"""Recording verifications (the only path that changes `last_verified_at`) and flagging
+offices stale after a "wrong number" or "disconnected" outcome."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session
 
 from app.directory import revisions
@@ -13,7 +15,16 @@ from app.directory.service import get_office
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import InvalidValue
 from app.kit.models import touch
-from app.verification.models import VerificationEvent
+from app.verification.models import (
+    ACTIVE_TASK_STATES,
+    TaskState,
+    VerificationEvent,
+    VerificationTask,
+)
+
+# Outcome written on a task closed because the office was verified some other way
+# (an NGO network confirmation, an admin verification, an approved correction).
+VERIFIED_ELSEWHERE = "verified_elsewhere"
 
 
 def record_verification(
@@ -26,7 +37,10 @@ def record_verification(
     note: str | None = None,
     verified_at: datetime | None = None,
 ) -> VerificationEvent:
-    """Record that someone confirmed the office is right; clears any stale flag."""
+    """Record that someone confirmed the office is right; clears any stale flag.
+
+    The office's active verification task, if any, is closed: there is nothing left to check.
+    """
     now = utcnow()
     at = as_utc(verified_at) or now
     if at > now:
@@ -68,5 +82,63 @@ def record_verification(
             changes=changes,
             provenance=provenance,
         )
+        close_active_tasks(session, office_id=office_id, outcome=VERIFIED_ELSEWHERE, by=verified_by)
     session.flush()
     return event
+
+
+def close_active_tasks(
+    session: Session,
+    *,
+    office_id: int,
+    outcome: str,
+    by: str,
+    state: TaskState = TaskState.DONE,
+) -> int:
+    """Close the office's active task (there is at most one); returns how many were closed."""
+    now = utcnow()
+    result = session.execute(
+        update(VerificationTask)
+        .where(
+            VerificationTask.office_id == office_id,
+            VerificationTask.state.in_([s.value for s in ACTIVE_TASK_STATES]),
+        )
+        .values(
+            state=state.value,
+            outcome=outcome,
+            closed_at=now,
+            closed_by=by,
+            claimed_by=None,
+            claimed_key_id=None,
+            claim_expires_at=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def flag_office_stale(
+    session: Session, *, office_id: int, reason: str, provenance: Provenance
+) -> Office:
+    """Make an office `stale` at once (it leaves every sheet) and write the revision.
+
+    Only a new verification clears the flag.
+    """
+    office = get_office(session, office_id, for_update=True)
+    now = utcnow()
+    old_at, old_reason = as_utc(office.stale_flagged_at), office.stale_reason
+    office.stale_flagged_at = now
+    office.stale_reason = reason
+    touch(office)
+    revisions.record(
+        session,
+        entity="office",
+        entity_id=office_id,
+        office_id=office_id,
+        organization_id=office.organization_id,
+        changes=[("stale_flagged_at", old_at, now), ("stale_reason", old_reason, reason)],
+        provenance=provenance,
+    )
+    session.flush()
+    return office

@@ -1,0 +1,235 @@
+"""Scheduler jobs. Each one is idempotent and resumable: it works in batches, commits each
+batch, and skips what is already done, so a job killed mid-sweep loses at most one
+uncommitted batch and the next run completes the work without duplicating any."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import unit_of_work
+from app.kit.clock import utcnow
+from app.verification import checks
+from app.verification.models import CheckKind, JobRun
+from app.verification.reports import write_digests
+from app.verification.tasks import escalate_batch, open_due_tasks_batch
+
+log = logging.getLogger("homeward.jobs")
+
+SessionFactory = Callable[[], AbstractContextManager[Session]]
+Progress = Callable[[int], None]
+
+
+def _pause(settings: Settings) -> None:
+    if settings.scheduler_batch_pause_seconds > 0:
+        time.sleep(settings.scheduler_batch_pause_seconds)
+
+
+def open_due_tasks(
+    *, settings: Settings, sessions: SessionFactory = unit_of_work, batch_size: int | None = None
+) -> int:
+    """Open a task for every office that needs one (due, overdue, stale or never verified).
+
+    Returns the number of tasks opened. Running it twice opens nothing the second time.
+    """
+    after, opened = 0, 0
+    while True:
+        with sessions() as session:
+            last, n = open_due_tasks_batch(
+                session,
+                now=utcnow(),
+                settings=settings,
+                after_id=after,
+                limit=batch_size or settings.scheduler_batch_size,
+            )
+        if last is None:
+            break
+        after, opened = last, opened + n
+        log.info("open_due_tasks: up to office %s, %s opened so far", after, opened)
+        _pause(settings)
+    return opened
+
+
+def escalate(
+    *, settings: Settings, sessions: SessionFactory = unit_of_work, batch_size: int | None = None
+) -> int:
+    """Refresh every active task's freshness and priority, escalate stale ones, release
+    lapsed claims, then write today's per-country digest. Returns tasks changed."""
+    after, changed = 0, 0
+    while True:
+        with sessions() as session:
+            last, n = escalate_batch(
+                session,
+                now=utcnow(),
+                settings=settings,
+                after_id=after,
+                limit=batch_size or settings.scheduler_batch_size,
+            )
+        if last is None:
+            break
+        after, changed = last, changed + n
+        _pause(settings)
+    with sessions() as session:
+        countries = write_digests(session, now=utcnow(), settings=settings)
+    log.info("escalate: %s tasks changed, digests for %s countries", changed, countries)
+    return changed
+
+
+def automated_checks(
+    *,
+    settings: Settings,
+    sessions: SessionFactory = unit_of_work,
+    kinds: Sequence[CheckKind] = checks.ALL_KINDS,
+    country: str | None = None,
+    office_ids: Sequence[int] | None = None,
+    max_age_days: int | None = -1,
+    dry_run: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+    batch_size: int | None = None,
+    on_batch: Callable[[int, list[checks.Finding]], None] | None = None,
+) -> checks.CheckSummary:
+    """Check phones, websites and emails of offices whose last check is older than
+    `max_age_days` (-1: the setting; None: every office). Results become check history;
+    failures annotate open tasks. Nothing here verifies an office."""
+    if max_age_days == -1:
+        max_age_days = settings.checks_max_age_days
+    summary = checks.CheckSummary()
+    limit = batch_size or min(settings.scheduler_batch_size, 500)
+
+    def older_than(now: datetime) -> datetime | None:
+        return None if max_age_days is None else now - timedelta(days=max_age_days)
+
+    async def sweep() -> None:
+        async with checks.WebsiteChecker.from_settings(settings, transport=transport) as web:
+            after = 0
+            while True:
+                with sessions() as session:
+                    targets = checks.load_targets(
+                        session,
+                        after_id=after,
+                        limit=limit,
+                        country=country,
+                        office_ids=office_ids,
+                        older_than=older_than(utcnow()),
+                    )
+                    shared = (
+                        checks.shared_numbers(session, (n for t in targets for _, n in t.phones))
+                        if CheckKind.PHONE in kinds
+                        else {}
+                    )
+                if not targets:
+                    return
+                findings = checks.offline_findings(targets, kinds, shared)
+                if CheckKind.WEBSITE in kinds:
+                    sites = [(t.office_id, t.website) for t in targets if t.website]
+                    findings.extend(await web.check_many(sites))
+                for finding in findings:
+                    summary.add(finding)
+                if not dry_run:
+                    with sessions() as session:
+                        stored, annotated = checks.store_findings(session, findings)
+                    summary.stored += stored
+                    summary.annotated_tasks += annotated
+                summary.offices += len(targets)
+                if on_batch is not None:
+                    on_batch(len(targets), findings)
+                after = targets[-1].office_id
+                _pause(settings)
+
+    asyncio.run(sweep())
+    return summary
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    description: str
+    cron_setting: str
+    run: Callable[[Settings, SessionFactory], int]
+
+    def cron(self, settings: Settings) -> str:
+        return str(getattr(settings, self.cron_setting))
+
+
+JOBS: dict[str, JobSpec] = {
+    spec.name: spec
+    for spec in (
+        JobSpec(
+            "open_due_tasks",
+            "open a verification task for every office entering 'due'",
+            "scheduler_open_tasks_cron",
+            lambda s, sessions: open_due_tasks(settings=s, sessions=sessions),
+        ),
+        JobSpec(
+            "automated_checks",
+            "check phones, websites and emails not checked for N days",
+            "scheduler_checks_cron",
+            lambda s, sessions: automated_checks(settings=s, sessions=sessions).offices,
+        ),
+        JobSpec(
+            "escalate",
+            "mark overdue/stale, raise priorities, write per-country digests",
+            "scheduler_escalate_cron",
+            lambda s, sessions: escalate(settings=s, sessions=sessions),
+        ),
+    )
+}
+
+
+def run_job(
+    name: str,
+    *,
+    settings: Settings,
+    slot: str,
+    instance_id: str,
+    sessions: SessionFactory = unit_of_work,
+) -> JobRun | None:
+    """Run a job once for `slot` (its trigger time). Returns None when this slot already ran
+    (another scheduler got there first): the (job, slot) unique constraint decides."""
+    spec = JOBS[name]
+    with sessions() as session:
+        run = JobRun(job=name, slot=slot, instance_id=instance_id, status="running")
+        try:
+            with session.begin_nested():
+                session.add(run)
+        except IntegrityError:
+            log.info("%s for %s already ran; skipping", name, slot)
+            return None
+    started = time.perf_counter()
+    try:
+        processed = spec.run(settings, sessions)
+    except Exception as exc:
+        with sessions() as session:
+            row = session.get(JobRun, run.id)
+            if row is not None:
+                row.status, row.finished_at = "failed", utcnow()
+                row.detail = f"{type(exc).__name__}: {exc}"[:2000]
+        log.exception("%s failed", name)
+        raise
+    with sessions() as session:
+        row = session.get(JobRun, run.id)
+        assert row is not None
+        row.status, row.finished_at, row.processed = "done", utcnow(), processed
+        row.detail = f"{time.perf_counter() - started:.2f} s"
+        run = row
+    log.info("%s done: %s processed", name, processed)
+    return run
+
+
+def unfinished_jobs(session: Session) -> list[str]:
+    """Jobs whose latest run never finished (its process died): resume them."""
+    latest: dict[str, JobRun] = {}
+    for run in session.execute(select(JobRun).order_by(JobRun.started_at, JobRun.id)).scalars():
+        latest[run.job] = run
+    return sorted(name for name, run in latest.items() if run.status == "running")

@@ -1,0 +1,156 @@
+"""NGO network confirmations, and which partners may confirm for which countries.
+
+By default a partner may confirm offices in the countries where its own organisation has
+offices (it knows the local network there). A reviewer can allow another country or deny one;
+an explicit rule always wins over the default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.auth.principal import Principal
+from app.directory.enums import OfficeStatus, VerificationMethod
+from app.directory.models import Office
+from app.directory.provenance import Provenance
+from app.directory.service import get_office, get_organization
+from app.directory.validation import checked_country
+from app.kit.clock import utcnow
+from app.kit.errors import Forbidden, NotFound
+from app.verification.errors import ConfirmationNotAllowed
+from app.verification.models import PartnerScope, VerificationEvent
+from app.verification.service import record_verification
+
+
+def default_countries(session: Session, *, organization_id: int) -> set[str]:
+    """The countries where the organisation has an open office."""
+    return set(
+        session.execute(
+            select(Office.country)
+            .where(
+                Office.organization_id == organization_id,
+                Office.status != OfficeStatus.CLOSED.value,
+            )
+            .distinct()
+        ).scalars()
+    )
+
+
+def scopes_for(session: Session, *, organization_id: int) -> Sequence[PartnerScope]:
+    return (
+        session.execute(
+            select(PartnerScope)
+            .where(PartnerScope.organization_id == organization_id)
+            .order_by(PartnerScope.country)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def effective_countries(session: Session, *, organization_id: int) -> list[str]:
+    """Where the partner may confirm now: the default countries, plus allowed, minus denied."""
+    countries = default_countries(session, organization_id=organization_id)
+    for rule in scopes_for(session, organization_id=organization_id):
+        if rule.allowed:
+            countries.add(rule.country)
+        else:
+            countries.discard(rule.country)
+    return sorted(countries)
+
+
+def may_confirm(session: Session, *, organization_id: int, country: str) -> bool:
+    rule = session.execute(
+        select(PartnerScope).where(
+            PartnerScope.organization_id == organization_id, PartnerScope.country == country
+        )
+    ).scalar_one_or_none()
+    if rule is not None:
+        return rule.allowed
+    return country in default_countries(session, organization_id=organization_id)
+
+
+def set_scope(
+    session: Session, *, organization_id: int, country: str, allowed: bool, set_by: str
+) -> PartnerScope:
+    """Allow or deny one partner organisation confirming offices in one country."""
+    org = get_organization(session, organization_id)
+    if org.category != "ngo":
+        raise Forbidden("only NGO partner organisations confirm contacts", field="organization_id")
+    country = checked_country(country)
+    rule = session.execute(
+        select(PartnerScope).where(
+            PartnerScope.organization_id == organization_id, PartnerScope.country == country
+        )
+    ).scalar_one_or_none()
+    if rule is None:
+        rule = PartnerScope(
+            organization_id=organization_id, country=country, allowed=allowed, set_by=set_by
+        )
+        session.add(rule)
+    else:
+        rule.allowed, rule.set_by, rule.set_at = allowed, set_by, utcnow()
+    session.flush()
+    return rule
+
+
+def clear_scope(session: Session, *, organization_id: int, country: str) -> None:
+    """Remove a rule, so the default applies again for that country."""
+    country = checked_country(country)
+    rule = session.execute(
+        select(PartnerScope).where(
+            PartnerScope.organization_id == organization_id, PartnerScope.country == country
+        )
+    ).scalar_one_or_none()
+    if rule is None:
+        raise NotFound(f"no rule for organisation {organization_id} in {country}", field="country")
+    session.delete(rule)
+    session.flush()
+
+
+def confirm_by_partner(
+    session: Session, *, office_id: int, partner: Principal, note: str | None = None
+) -> VerificationEvent:
+    """An NGO partner confirms that an office in its country is still correct.
+
+    Records a verification with method `ngo_network`, by that partner. Confidential offices
+    do not exist for partners (404).
+    """
+    if partner.organization_id is None:
+        raise Forbidden("only keys of a partner organisation confirm contacts", field="role")
+    office = get_office(session, office_id, viewer=partner)
+    if office.status == OfficeStatus.CLOSED.value:
+        raise Forbidden("a closed contact cannot be confirmed", field="status")
+    if not may_confirm(session, organization_id=partner.organization_id, country=office.country):
+        raise ConfirmationNotAllowed(office.country)
+    return record_verification(
+        session,
+        office_id=office_id,
+        method=VerificationMethod.NGO_NETWORK.value,
+        verified_by=partner.label,
+        note=note,
+        provenance=Provenance(
+            actor=partner.label,
+            source=f"ngo network confirmation (organisation {partner.organization_id})",
+            actor_key_id=partner.key_id,
+            approved_by=partner.label,
+        ),
+    )
+
+
+def scope_view(session: Session, *, organization_id: int) -> dict[str, object]:
+    """A partner's default countries, the reviewer's rules and the effective result."""
+    get_organization(session, organization_id)
+    rules = scopes_for(session, organization_id=organization_id)
+    return {
+        "organization_id": organization_id,
+        "default_countries": sorted(default_countries(session, organization_id=organization_id)),
+        "rules": [
+            {"country": r.country, "allowed": r.allowed, "set_by": r.set_by, "set_at": r.set_at}
+            for r in rules
+        ],
+        "effective_countries": effective_countries(session, organization_id=organization_id),
+    }

@@ -1,0 +1,116 @@
+"""A real HTTP server on 127.0.0.1 for website checks (uvicorn in a thread, raw ASGI).
+
+It answers for any Host; hostnames like a.example.test reach it through HostMapTransport.
+It counts concurrent requests per Host header, so tests can see the per-host limit hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+import uvicorn
+
+
+class TestSite:
+    def __init__(self) -> None:
+        self.in_flight: Counter[str] = Counter()
+        self.max_in_flight: Counter[str] = Counter()
+        # Per group of hosts (the last two labels), so slow requests of one test (still
+        # sleeping on the server after the client gave up) do not count in another's.
+        self.group_in_flight: Counter[str] = Counter()
+        self.max_group_in_flight: Counter[str] = Counter()
+        self.requests: list[tuple[str, str]] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode().split(":")[0]
+        path = scope["path"]
+        self.requests.append((host, path))
+        self.in_flight[host] += 1
+        group = ".".join(host.split(".")[-2:])
+        self.group_in_flight[group] += 1
+        self.max_in_flight[host] = max(self.max_in_flight[host], self.in_flight[host])
+        self.max_group_in_flight[group] = max(
+            self.max_group_in_flight[group], self.group_in_flight[group]
+        )
+        try:
+            status, extra, body = await self.route(path)
+        finally:
+            self.in_flight[host] -= 1
+            self.group_in_flight[group] -= 1
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"text/plain"), *extra],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def route(self, path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        def redirect(to: str, code: int = 302) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+            return code, [(b"location", to.encode())], b""
+
+        match path:
+            case "/ok":
+                return 200, [], b"hello"
+            case "/missing":
+                return 404, [], b"not here"
+            case "/error":
+                return 500, [], b"broken"
+            case "/slow":
+                await asyncio.sleep(1.5)
+                return 200, [], b"late"
+            case "/busy":
+                await asyncio.sleep(0.1)
+                return 200, [], b"ok"
+            case "/redirect-same":
+                return redirect("http://www.example.test/ok", 301)
+            case "/redirect-relative":
+                return redirect("/ok")
+            case "/redirect-other":
+                return redirect("http://parked.other-domain.test/ok")
+            case "/redirect-co-uk-same":
+                return redirect("http://shop.example.co.uk/ok")
+            case "/redirect-co-uk-other":
+                return redirect("http://evil.co.uk/ok")
+            case "/loop-a":
+                return redirect("/loop-b")
+            case "/loop-b":
+                return redirect("/loop-a")
+            case "/redirect-nowhere":
+                return 302, [], b""
+        if path.startswith("/chain/"):
+            n = int(path.rsplit("/", 1)[1])
+            return redirect(f"/chain/{n - 1}") if n > 0 else (200, [], b"end")
+        return 404, [], b"unknown"
+
+
+class RunningServer:
+    def __init__(self) -> None:
+        self.site = TestSite()
+        config = uvicorn.Config(
+            self.site, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> RunningServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("test web server did not start")
+            time.sleep(0.01)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
