@@ -1,0 +1,289 @@
+"""SheetData -> HTML (one Jinja2 environment, autoescaped) -> PDF (WeasyPrint).
+
+Every output passes the discretion guard before it leaves: the visible text of the HTML and
+every QR payload are checked against the blocklist, and a hit raises SheetRefused.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from babel.lists import format_list
+from babel.numbers import format_decimal
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from app.directory.enums import CATEGORY_ORDER, Category
+from app.sheets.blocklist import Blocklist
+from app.sheets.errors import SheetRefused
+from app.sheets.i18n import N_, SheetLanguage, sheet_language
+from app.sheets.qr import qr_png_data_uri, vcard
+from app.sheets.schemas import SheetData, SheetEntry, SheetSize
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+# The one Jinja2 environment for sheets: autoescaped, strict about missing names.
+ENV = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(["html", "css"], default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def isolate(text: str) -> str:
+    """Wrap directory text in a first-strong isolate, so "12 Example Street" keeps its own
+    direction inside an Arabic sheet (Unicode bidi, honoured by browsers and by Pango)."""
+    return f"\u2068{text}\u2069"
+
+
+def ltr(text: str) -> str:
+    """Phone numbers always read left to right ("+234 803…" must not become "…803 234+")."""
+    return f"\u2066{text}\u2069"
+
+
+ENV.filters["isolate"] = isolate
+ENV.filters["ltr"] = ltr
+
+# Section headings: neutral wording (Rec. 42); police first and prominent (Rec. 45).
+SECTION_HEADINGS: dict[str, str] = {
+    Category.LAW_ENFORCEMENT: N_("Police — if you feel unsafe"),
+    Category.NGO: N_("Support organisations"),
+    Category.LAWYER: N_("Lawyers and legal aid"),
+    Category.SOCIAL_WELFARE: N_("Social services"),
+    Category.HELPLINE: N_("Helplines"),
+    Category.INTERNATIONAL_ORG: N_("International organisations"),
+}
+# Printed instead of a name that would say more than it should (see service.py).
+NEUTRAL_NAMES: dict[str, str] = {
+    Category.LAW_ENFORCEMENT: N_("Police"),
+    Category.NGO: N_("Support organisation"),
+    Category.LAWYER: N_("Legal aid"),
+    Category.SOCIAL_WELFARE: N_("Social services office"),
+    Category.HELPLINE: N_("Helpline"),
+    Category.INTERNATIONAL_ORG: N_("International organisation"),
+}
+PHONE_KINDS: dict[str, str] = {
+    "hotline": N_("Hotline"),
+    "mobile": N_("Mobile"),
+    "whatsapp": N_("WhatsApp"),
+    "sms": N_("SMS"),
+    "fax": N_("Fax"),
+}
+PAGE_LABEL = N_("Page %(page)s of %(pages)s")
+
+# Readability floor: nothing on a sheet is set smaller than this (points), pocket included.
+MIN_FONT_PT = 7.0
+FONT_SIZES: dict[SheetSize, dict[str, float]] = {
+    SheetSize.A4: {"base": 10.5, "small": 9.0, "name": 12.5, "h1": 19.0, "h2": 13.5},
+    SheetSize.POCKET: {"base": 8.0, "small": 7.0, "name": 9.0, "h1": 12.0, "h2": 9.5},
+}
+PAGE_SETUP: dict[SheetSize, dict[str, str]] = {
+    SheetSize.A4: {"size": "A4", "margin": "14mm 14mm 18mm 14mm", "qr": "24mm"},
+    SheetSize.POCKET: {"size": "A6", "margin": "7mm 6mm 11mm 6mm", "qr": "17mm"},
+}
+
+
+def css_string(text: str) -> Markup:
+    """A quoted CSS string literal, safe inside <style> (no quote or tag can break out)."""
+    out = ['"']
+    for ch in text:
+        if ch in '"\\<>&\n\r' or ord(ch) < 0x20:
+            out.append(f"\\{ord(ch):X} ")
+        else:
+            out.append(ch)
+    out.append('"')
+    return Markup("".join(out))
+
+
+def page_counter_content(lang: SheetLanguage) -> Markup:
+    """The translated "Page x of y" as CSS `content`, with WeasyPrint's page counters."""
+    template = lang.gettext(PAGE_LABEL)
+    parts: list[str] = []
+    rest = template
+    while rest:
+        i_page, i_pages = rest.find("%(page)s"), rest.find("%(pages)s")
+        hits = [(i, t) for i, t in ((i_page, "page"), (i_pages, "pages")) if i >= 0]
+        if not hits:
+            parts.append(css_string(rest))
+            break
+        index, name = min(hits)
+        if index:
+            parts.append(css_string(rest[:index]))
+        parts.append(f"counter({name})")
+        rest = rest[index + len(f"%({name})s") :]
+    return Markup(" ".join(parts))
+
+
+@dataclass(frozen=True)
+class Section:
+    category: str
+    entries: list[dict[str, Any]]
+
+
+class _VisibleText(HTMLParser):
+    """Collects what a reader sees: text outside <style>/<script>, plus alt/title texts."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"style", "script"}:
+            self._skip += 1
+        for name, value in attrs:
+            if name in {"alt", "title", "aria-label"} and value:
+                self.parts.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"style", "script"} and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    return " ".join(parser.parts)
+
+
+def guard(texts: list[str], blocked: Blocklist) -> None:
+    """Refuse to emit a sheet whose text contains a blocklisted word (Recommendation 42)."""
+    found = sorted({word for text in texts for word in blocked.find(text)})
+    if found:
+        raise SheetRefused(
+            "the sheet would print a blocklisted word: " + ", ".join(found), field="sheet"
+        )
+
+
+def display_name(entry: SheetEntry, lang: SheetLanguage) -> str:
+    return entry.name or lang.gettext(NEUTRAL_NAMES.get(entry.category, N_("Support organisation")))
+
+
+def _entry_context(entry: SheetEntry, data: SheetData, lang: SheetLanguage) -> dict[str, Any]:
+    name = display_name(entry, lang)
+    payload = vcard(entry, name)
+    place = None
+    if entry.nearest:
+        place = lang.region(entry.region) or entry.city or lang.country(data.params.country)
+    return {
+        "e": entry,
+        "name": name,
+        "qr_payload": payload,
+        "qr": qr_png_data_uri(payload) if entry.phones else None,
+        "nearest_place": place,
+        "distance": (
+            format_decimal(entry.distance_km, locale=lang.code)
+            if entry.distance_km is not None
+            else None
+        ),
+        "languages": (
+            format_list([lang.language(code) for code in entry.languages], locale=lang.code)
+            if entry.languages
+            else None
+        ),
+        "verified_on": lang.date(entry.verified_on),
+    }
+
+
+def sections(data: SheetData, lang: SheetLanguage) -> list[Section]:
+    order = {c.value: i for i, c in enumerate(CATEGORY_ORDER)}
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for entry in data.entries:
+        grouped.setdefault(entry.category, []).append(_entry_context(entry, data, lang))
+    return [
+        Section(category=cat, entries=grouped[cat])
+        for cat in sorted(grouped, key=lambda c: (order.get(c, len(order)), c))
+    ]
+
+
+def _place(data: SheetData, lang: SheetLanguage) -> str:
+    country = lang.country(data.params.country)
+    region = lang.region(data.params.region)
+    if region:
+        return lang.gettext("%(region)s, %(country)s", region=region, country=country)
+    return country
+
+
+def render_html(
+    data: SheetData,
+    *,
+    print_date: date,
+    blocked: Blocklist,
+    for_pdf: bool = False,
+) -> str:
+    """The sheet as one self-contained HTML document (inline CSS and QR codes, no scripts)."""
+    lang = sheet_language(data.params.lang)
+    lang2 = sheet_language(data.params.lang2) if data.params.lang2 else None
+    size = data.params.size
+    body_sections = sections(data, lang)
+    footer_text = " · ".join(
+        [
+            lang.gettext("Printed on %(date)s", date=lang.date(print_date)),
+            lang.gettext("Reference %(id)s", id=data.snapshot_id),
+        ]
+    )
+    context = {
+        "data": data,
+        "t": lang,
+        "t2": lang2,
+        "_": lang.gettext,
+        "_2": lang2.gettext if lang2 else None,
+        "headings": SECTION_HEADINGS,
+        "phone_kinds": PHONE_KINDS,
+        "sections": body_sections,
+        "place": _place(data, lang),
+        "place2": _place(data, lang2) if lang2 else None,
+        "footer_text": footer_text,
+        "fonts": FONT_SIZES[size],
+        "page": PAGE_SETUP[size],
+        "size": size.value,
+        "for_pdf": for_pdf,
+        "page_counter": page_counter_content(lang),
+        "css_string": css_string,
+    }
+    html = ENV.get_template("sheet.html").render(context)
+    texts = [visible_text(html), footer_text]
+    texts += [entry["qr_payload"] for section in body_sections for entry in section.entries]
+    guard(texts, blocked)
+    return html
+
+
+# One font configuration per thread: building it costs time, sharing it across threads is
+# not documented as safe.
+_local = threading.local()
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Render with WeasyPrint; fonts (Noto, via fontconfig) are subset and embedded."""
+    font_config = getattr(_local, "font_config", None)
+    if font_config is None:
+        font_config = _local.font_config = FontConfiguration()
+    pdf = HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(font_config=font_config)
+    assert pdf is not None
+    return bytes(pdf)
+
+
+def render_preview(data: SheetData, *, sheet_html: str, print_date: date) -> str:
+    """The officer preview: what will print, and what was left out and why (never printed)."""
+    lang = sheet_language(data.params.lang)
+    return ENV.get_template("preview.html").render(
+        data=data,
+        sheet_html=sheet_html,
+        place=_place(data, sheet_language("en")),
+        print_date=print_date.isoformat(),
+        display_name=lambda entry: display_name(entry, lang),
+    )

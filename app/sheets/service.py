@@ -1,0 +1,420 @@
+"""Contact sheets: assembly (database -> SheetData) and rendering through the cache.
+
+Scope. A region sheet holds the region's printable offices and the country's nationwide
+ones. For each core category (police, NGOs, lawyers, social welfare) with no printable office
+in the region, the nearest printable offices of that category elsewhere in the country are
+added and marked "nearest" (see nearest.py). A national sheet holds the nationwide offices,
+with the capital's offices filling the same gaps.
+
+Discretion (Recommendation 42). Free text from the directory is checked against the
+blocklist before it reaches a template:
+- a name that would print a blocked word ("Anti-Trafficking Unit") is replaced by the local
+  name when that is clean, else by a neutral category label ("Police");
+- an office name, address, city, opening hours or phone hours with a blocked word is left
+  off the sheet;
+every such substitution is listed in the officer preview. The rendered sheet is checked once
+more as a whole (render.guard), and a hit refuses the sheet instead of printing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+from sqlmodel import Session
+
+from app.config import Settings
+from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES, PhoneStatus
+from app.directory.geography import normalise_language
+from app.directory.models import Office, Organization
+from app.directory.phone_numbers import display
+from app.directory.validation import checked_country, checked_region
+from app.kit.clock import as_utc
+from app.kit.errors import InvalidValue
+from app.kit.text import fold
+from app.sheets import render
+from app.sheets.blocklist import Blocklist, blocklist
+from app.sheets.cache import CacheKey, sheet_cache
+from app.sheets.i18n import sheet_languages
+from app.sheets.nearest import CAPITALS, centroid, haversine_km, rank_nearest
+from app.sheets.schemas import (
+    SheetData,
+    SheetEntry,
+    SheetFormat,
+    SheetNote,
+    SheetParams,
+    SheetPhone,
+    SheetSize,
+)
+from app.sheets.snapshot import snapshot_id
+from app.verification.eligibility import exclusion_reason, printable_offices_clause
+
+# How many offices fill a category the region lacks.
+NEAREST_PER_CATEGORY = 2
+
+MEDIA_TYPES = {SheetFormat.PDF: "application/pdf", SheetFormat.HTML: "text/html; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class RenderedSheet:
+    content: bytes
+    media_type: str
+    filename: str
+    snapshot_id: str
+    cached: bool
+
+
+def _checked_language(code: str | None, *, field: str) -> str:
+    if code is None or not code.strip():
+        raise InvalidValue("a language is required", field=field)
+    try:
+        lang = normalise_language(code)
+    except ValueError as exc:
+        raise InvalidValue(str(exc), field=field) from exc
+    if lang not in sheet_languages():
+        raise InvalidValue(
+            f"no sheet catalog for '{lang}'; available: {', '.join(sheet_languages())}",
+            field=field,
+        )
+    return lang
+
+
+def checked_params(
+    *,
+    country: str,
+    region: str | None = None,
+    lang: str = "en",
+    lang2: str | None = None,
+    size: str | SheetSize = SheetSize.A4,
+) -> SheetParams:
+    """Validate raw parameters; a bad one raises InvalidValue naming its field."""
+    cc = checked_country(country)
+    rc = checked_region(cc, region)
+    primary = _checked_language(lang, field="lang")
+    secondary = _checked_language(lang2, field="lang2") if lang2 else None
+    if secondary == primary:
+        secondary = None
+    try:
+        sheet_size = SheetSize(size)
+    except ValueError as exc:
+        raise InvalidValue("size must be 'a4' or 'pocket'", field="size") from exc
+    return SheetParams(country=cc, region=rc, lang=primary, lang2=secondary, size=sheet_size)
+
+
+# ---- assembly ----------------------------------------------------------------------------
+
+
+def _load_options() -> list[object]:
+    return [
+        contains_eager(Office.organization),
+        selectinload(Office.phones),
+        selectinload(Office.languages),
+    ]
+
+
+def _printable(
+    session: Session, conds: Sequence[ColumnElement[bool]], *, now: datetime, settings: Settings
+) -> list[Office]:
+    stmt = (
+        select(Office)
+        .join(Office.organization)
+        .where(*conds, printable_offices_clause(now=now, settings=settings))
+        .options(*_load_options())
+    )
+    return list(session.execute(stmt).scalars().unique())
+
+
+def _origin(session: Session, params: SheetParams) -> tuple[float, float] | None:
+    """The point 'nearest' is measured from: the centroid of the region's offices (or, for a
+    national sheet, of the capital region's), using any non-confidential office's location."""
+    region = params.region or CAPITALS.get(params.country, (None, ""))[0]
+    if region is None:
+        return None
+    rows = session.execute(
+        select(Office.latitude, Office.longitude)
+        .join(Office.organization)
+        .where(
+            Office.country == params.country,
+            Office.region == region,
+            Office.latitude.is_not(None),
+            Office.longitude.is_not(None),
+            Organization.confidential.is_(False),
+        )
+    ).all()
+    return centroid([(float(lat), float(lon)) for lat, lon in rows])
+
+
+def _nearest_offices(
+    session: Session,
+    params: SheetParams,
+    missing: Sequence[str],
+    *,
+    now: datetime,
+    settings: Settings,
+) -> list[tuple[Office, int | None]]:
+    if not missing:
+        return []
+    elsewhere: ColumnElement[bool] = Office.region.is_not(None)
+    if params.region:
+        elsewhere = and_(elsewhere, Office.region != params.region)
+    candidates = _printable(
+        session,
+        [Office.country == params.country, elsewhere, Organization.category.in_(missing)],
+        now=now,
+        settings=settings,
+    )
+    origin = _origin(session, params)
+    chosen: list[tuple[Office, int | None]] = []
+    for category in missing:
+        in_category = [o for o in candidates if o.organization.category == category]
+        for office in rank_nearest(in_category, origin=origin)[:NEAREST_PER_CATEGORY]:
+            distance = None
+            if origin and office.latitude is not None and office.longitude is not None:
+                distance = round(
+                    haversine_km(origin[0], origin[1], office.latitude, office.longitude)
+                )
+            chosen.append((office, distance))
+    return chosen
+
+
+def _clean(value: str | None, blocked: Blocklist) -> str | None:
+    return value if value and blocked.is_clean(value) else None
+
+
+def _entry(
+    office: Office,
+    *,
+    blocked: Blocklist,
+    nearest: bool,
+    distance_km: int | None,
+    withheld: list[SheetNote],
+) -> SheetEntry:
+    org = office.organization
+    assert office.id is not None
+    name = _clean(org.name, blocked) or _clean(org.local_name, blocked)
+    local_name = _clean(org.local_name, blocked)
+    if local_name == name:
+        local_name = None
+    dropped = [
+        label
+        for label, value in (
+            ("name", org.name),
+            ("local name", org.local_name),
+            ("office name", office.name),
+            ("address", office.address),
+            ("city", office.city),
+            ("opening hours", office.opening_hours),
+            *(("phone hours", p.hours) for p in office.phones),
+        )
+        if value and not blocked.is_clean(value)
+    ]
+    if dropped:
+        withheld.append(
+            SheetNote(
+                office_id=office.id,
+                name=org.name,
+                category=org.category,
+                region=office.region,
+                reason=(
+                    "printed as a neutral label; withheld: "
+                    if name is None
+                    else "withheld (blocklisted word): "
+                )
+                + ", ".join(dropped),
+            )
+        )
+    phones = []
+    for phone in office.phones:
+        if phone.status != PhoneStatus.ACTIVE.value:
+            continue
+        shown = display(phone.number)
+        phones.append(
+            SheetPhone(
+                e164=phone.number,
+                national=shown.national,
+                international=shown.international,
+                kind=phone.kind,
+                hours=_clean(phone.hours, blocked),
+                is_24_7=phone.is_24_7,
+            )
+        )
+    verified = as_utc(office.last_verified_at)
+    assert verified is not None  # printable offices are verified
+    return SheetEntry(
+        office_id=office.id,
+        category=org.category,
+        name=name,
+        local_name=local_name,
+        office_name=_clean(office.name, blocked),
+        city=_clean(office.city, blocked),
+        address=_clean(office.address, blocked),
+        opening_hours=_clean(office.opening_hours, blocked),
+        is_24_7=any(p.is_24_7 for p in phones),
+        languages=tuple(office.language_codes),
+        phones=tuple(phones),
+        meets_on_arrival=office.meets_on_arrival,
+        region=office.region,
+        nearest=nearest,
+        verified_on=verified.date(),
+        is_demo=org.is_demo,
+        distance_km=distance_km,
+    )
+
+
+def _order_key(entry: SheetEntry) -> tuple[int, int, str, int]:
+    ranks = {c.value: i for i, c in enumerate(CATEGORY_ORDER)}
+    category = ranks.get(entry.category, len(ranks))
+    if entry.nearest:
+        # Nearest stand-ins keep the order rank_nearest gave them (the sort is stable).
+        return (category, 1, "", 0)
+    # Regional first, then the nearest stand-ins (regional offices too), then nationwide.
+    return (category, 2 if entry.nationwide else 0, fold(entry.name or ""), entry.office_id)
+
+
+def _exclusions(
+    session: Session, params: SheetParams, *, now: datetime, settings: Settings
+) -> list[SheetNote]:
+    stmt = (
+        select(Office)
+        .join(Office.organization)
+        .where(*_scope(params))
+        .options(contains_eager(Office.organization))
+        .order_by(Organization.name, Office.id)
+    )
+    notes = []
+    for office in session.execute(stmt).scalars().unique():
+        reason = exclusion_reason(office, office.organization, now=now, settings=settings)
+        if reason is None:
+            continue
+        assert office.id is not None
+        verified = as_utc(office.last_verified_at)
+        notes.append(
+            SheetNote(
+                office_id=office.id,
+                name=office.organization.name + (f" — {office.name}" if office.name else ""),
+                category=office.organization.category,
+                region=office.region,
+                reason=reason.value,
+                last_verified_at=verified.date() if verified else None,
+            )
+        )
+    return notes
+
+
+def _scope(params: SheetParams) -> list[ColumnElement[bool]]:
+    if params.region:
+        return [
+            Office.country == params.country,
+            or_(Office.region == params.region, Office.region.is_(None)),
+        ]
+    return [Office.country == params.country, Office.region.is_(None)]
+
+
+def assemble_sheet(
+    session: Session,
+    *,
+    params: SheetParams,
+    now: datetime,
+    settings: Settings,
+    with_notes: bool = False,
+) -> SheetData:
+    """Everything a sheet prints, from the database, with its snapshot id.
+
+    `with_notes` adds the officer-only lists (left-out offices, withheld text).
+    """
+    blocked = blocklist(settings.sheet_blocklist_extra)
+    offices = _printable(session, _scope(params), now=now, settings=settings)
+    if params.region:
+        local = {o.organization.category for o in offices if o.region == params.region}
+    else:
+        local = {o.organization.category for o in offices}
+    missing = [c.value for c in CORE_CATEGORIES if c.value not in local]
+    withheld: list[SheetNote] = []
+    entries = [
+        _entry(o, blocked=blocked, nearest=False, distance_km=None, withheld=withheld)
+        for o in offices
+    ]
+    for office, distance in _nearest_offices(session, params, missing, now=now, settings=settings):
+        entries.append(
+            _entry(office, blocked=blocked, nearest=True, distance_km=distance, withheld=withheld)
+        )
+    entries.sort(key=_order_key)
+    present = {e.category for e in entries}
+    frozen = tuple(entries)
+    return SheetData(
+        params=params,
+        entries=frozen,
+        snapshot_id=snapshot_id(params, frozen),
+        missing_categories=tuple(c.value for c in CORE_CATEGORIES if c.value not in present),
+        excluded=tuple(_exclusions(session, params, now=now, settings=settings))
+        if with_notes
+        else (),
+        withheld=tuple(withheld) if with_notes else (),
+    )
+
+
+# ---- rendering ---------------------------------------------------------------------------
+
+
+def sheet_filename(params: SheetParams, fmt: SheetFormat, snapshot: str) -> str:
+    scope = params.region or params.country
+    langs = params.lang + (f"-{params.lang2}" if params.lang2 else "")
+    return f"contacts-{scope}-{langs}-{params.size.value}-{snapshot}.{fmt.value}"
+
+
+def render_data(
+    data: SheetData, *, fmt: SheetFormat, print_date: date, settings: Settings
+) -> bytes:
+    """SheetData -> HTML or PDF bytes (no cache). Raises SheetRefused on a blocked word."""
+    blocked = blocklist(settings.sheet_blocklist_extra)
+    html = render.render_html(
+        data, print_date=print_date, blocked=blocked, for_pdf=fmt is SheetFormat.PDF
+    )
+    if fmt is SheetFormat.HTML:
+        return html.encode("utf-8")
+    return render.html_to_pdf(html)
+
+
+def render_sheet(
+    session: Session,
+    *,
+    params: SheetParams,
+    fmt: SheetFormat,
+    now: datetime,
+    settings: Settings,
+) -> RenderedSheet:
+    """The sheet for `params` as PDF or HTML, from the cache when the printed data and the
+    print date are unchanged."""
+    data = assemble_sheet(session, params=params, now=now, settings=settings)
+    cache = sheet_cache(settings.sheet_cache_size)
+    key = CacheKey(snapshot_id=data.snapshot_id, format=fmt.value, print_date=now.date())
+    content = cache.get(key)
+    cached = content is not None
+    if content is None:
+        content = render_data(data, fmt=fmt, print_date=now.date(), settings=settings)
+        cache.put(key, content)
+    return RenderedSheet(
+        content=content,
+        media_type=MEDIA_TYPES[fmt],
+        filename=sheet_filename(params, fmt, data.snapshot_id),
+        snapshot_id=data.snapshot_id,
+        cached=cached,
+    )
+
+
+def preview_sheet(
+    session: Session, *, params: SheetParams, now: datetime, settings: Settings
+) -> tuple[SheetData, str]:
+    """The officer preview page (HTML): the sheet, plus what was left out and why."""
+    data = assemble_sheet(session, params=params, now=now, settings=settings, with_notes=True)
+    sheet_html = render.render_html(
+        data, print_date=now.date(), blocked=blocklist(settings.sheet_blocklist_extra)
+    )
+    return data, render.render_preview(data, sheet_html=sheet_html, print_date=now.date())
+
+
+def with_region(params: SheetParams, region: str | None) -> SheetParams:
+    return replace(params, region=region)
