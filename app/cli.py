@@ -13,6 +13,7 @@ from app.auth import service as key_service
 from app.config import PROJECT_ROOT, get_settings
 from app.db import unit_of_work
 from app.kit.errors import HomewardError
+from app.sheets import cli as sheets_cli
 from app.verification import cli as verification_cli
 
 app = typer.Typer(
@@ -22,6 +23,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.command("sheet")(sheets_cli.sheet)
+app.command("sheets")(sheets_cli.sheets)
 app.add_typer(verification_cli.scheduler_app, name="scheduler")
 app.add_typer(verification_cli.verification_app, name="verification")
 app.add_typer(verification_cli.tasks_app, name="tasks")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from app.api import contacts, countries, hsds, keys, organizations, vcard
+from app.api import sheets as sheets_api
 from app.api import verification as verification_api
 from app.config import get_settings
 from app.kit.http import BodySizeLimit, install_error_handlers
@@ -18,6 +19,7 @@ API_ROUTERS = [
     countries.router,
     keys.router,
     verification_api.router,
+    sheets_api.router,
 ]
 
 
