@@ -143,8 +143,10 @@ def open_due_tasks_batch(
                 "updated_at": now,
             }
         )
-    result = session.execute(_insert(session).values(values).on_conflict_do_nothing())
-    return rows[-1][0], int(result.rowcount or 0)  # type: ignore[attr-defined]
+    inserted = session.execute(
+        _insert(session).values(values).on_conflict_do_nothing().returning(VerificationTask.id)
+    ).all()
+    return rows[-1][0], len(inserted)
 
 
 # ---- the worklist -----------------------------------------------------------------------

@@ -1,0 +1,400 @@
+"""Tasks: time travel through the freshness states, idempotent opening, claims, outcomes
+and their effect on what may be printed, escalation after unanswered calls."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.auth.principal import Principal
+from app.config import Settings
+from app.directory.models import Office, Phone, Revision
+from app.directory.presenter import office_freshness
+from app.directory.service import get_office
+from app.kit.clock import utcnow
+from app.kit.errors import InvalidValue
+from app.verification import jobs, tasks
+from app.verification.eligibility import is_printable
+from app.verification.errors import TaskClaimedByOther, TaskNotActive
+from app.verification.freshness import Freshness
+from app.verification.models import (
+    Outcome,
+    OutcomeMethod,
+    TaskAttempt,
+    VerificationEvent,
+    VerificationTask,
+)
+from tests.factories import NG_PHONE_2, make_office, make_org
+
+ALICE = Principal(name="Alice (desk)", role="officer", key_id=101)
+BOB = Principal(name="Bob (desk)", role="reviewer", key_id=102)
+
+
+def sessions(session: Session) -> Any:
+    return lambda: nullcontext(session)
+
+
+def freshness(session: Session, office_id: int, settings: Settings) -> Freshness:
+    office = get_office(session, office_id, for_update=True)
+    return office_freshness(
+        office, category=office.organization.category, now=utcnow(), settings=settings
+    )
+
+
+def active_tasks(session: Session, office_id: int) -> list[VerificationTask]:
+    return list(
+        session.execute(
+            select(VerificationTask).where(
+                VerificationTask.office_id == office_id,
+                VerificationTask.state.in_(["open", "claimed", "escalated"]),
+            )
+        ).scalars()
+    )
+
+
+def open_task(session: Session, settings: Settings, office: Office) -> VerificationTask:
+    jobs.open_due_tasks(settings=settings, sessions=sessions(session))
+    (task,) = active_tasks(session, office.id)  # type: ignore[arg-type]
+    return task
+
+
+def test_time_travel_verified_due_overdue_stale(
+    db_session: Session, settings: Settings, frozen_clock: Any
+) -> None:
+    office = make_office(db_session)
+    oid = office.id
+    assert oid is not None
+    run = lambda: jobs.open_due_tasks(settings=settings, sessions=sessions(db_session))  # noqa: E731
+    escalate = lambda: jobs.escalate(settings=settings, sessions=sessions(db_session))  # noqa: E731
+
+    frozen_clock.advance(days=149)
+    assert freshness(db_session, oid, settings) is Freshness.VERIFIED
+    assert run() == 0 and active_tasks(db_session, oid) == []
+
+    frozen_clock.advance(days=2)  # 151 days: within 30 days of the 180-day interval
+    assert freshness(db_session, oid, settings) is Freshness.DUE
+    assert run() == 1
+    (task,) = active_tasks(db_session, oid)
+    assert task.freshness == "due" and task.state == "open"
+    assert task.priority == tasks.BASE_PRIORITY[Freshness.DUE]
+    verified_at = office.last_verified_at
+    assert verified_at is not None
+    assert task.due_at.replace(tzinfo=None) == (verified_at + timedelta(days=180)).replace(
+        tzinfo=None
+    )
+    assert is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
+
+    frozen_clock.advance(days=30)  # 181 days
+    assert freshness(db_session, oid, settings) is Freshness.OVERDUE
+    escalate()
+    db_session.refresh(task)
+    assert task.freshness == "overdue"
+    assert task.priority == tasks.BASE_PRIORITY[Freshness.OVERDUE]
+    assert task.state == "open"
+    assert is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
+
+    frozen_clock.advance(days=60)  # 241 days: past interval + 60 days
+    assert freshness(db_session, oid, settings) is Freshness.STALE
+    escalate()
+    db_session.refresh(task)
+    assert task.freshness == "stale" and task.state == "escalated"
+    assert task.priority == tasks.BASE_PRIORITY[Freshness.STALE] + tasks.ESCALATION_BOOST
+    assert not is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
+    # Still one task through it all.
+    assert run() == 0
+    assert len(active_tasks(db_session, oid)) == 1
+
+
+def test_per_category_intervals_come_from_settings(db_session: Session, frozen_clock: Any) -> None:
+    custom = Settings(verification_interval_by_category={"law_enforcement": 90})
+    police = make_office(db_session, org=make_org(db_session, category="law_enforcement"))
+    ngo = make_office(db_session)
+    frozen_clock.advance(days=70)  # police: due after 60 days; the NGO keeps 180
+    assert freshness(db_session, police.id, custom) is Freshness.DUE  # type: ignore[arg-type]
+    assert freshness(db_session, ngo.id, custom) is Freshness.VERIFIED  # type: ignore[arg-type]
+    assert jobs.open_due_tasks(settings=custom, sessions=sessions(db_session)) == 1
+    assert active_tasks(db_session, police.id)  # type: ignore[arg-type]
+    frozen_clock.advance(days=90)  # 160 days: police stale (90 + 60), NGO due
+    assert freshness(db_session, police.id, custom) is Freshness.STALE  # type: ignore[arg-type]
+    assert freshness(db_session, ngo.id, custom) is Freshness.DUE  # type: ignore[arg-type]
+
+
+def test_opening_tasks_twice_gives_one_task(db_session: Session, settings: Settings) -> None:
+    old = utcnow() - timedelta(days=170)
+    offices = [make_office(db_session, verified_at=old) for _ in range(3)]
+    never = make_office(db_session, verified_at=None)
+    fresh = make_office(db_session)
+    first = jobs.open_due_tasks(settings=settings, sessions=sessions(db_session), batch_size=2)
+    second = jobs.open_due_tasks(settings=settings, sessions=sessions(db_session), batch_size=2)
+    assert (first, second) == (4, 0)
+    for office in [*offices, never]:
+        assert len(active_tasks(db_session, office.id)) == 1  # type: ignore[arg-type]
+    assert active_tasks(db_session, fresh.id) == []  # type: ignore[arg-type]
+    assert active_tasks(db_session, never.id)[0].freshness == "unverified"  # type: ignore[arg-type]
+
+
+def test_the_database_refuses_a_second_active_task(db_session: Session, settings: Settings) -> None:
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
+    task = open_task(db_session, settings, office)
+    now = utcnow()
+    row = {
+        "office_id": office.id,
+        "state": "open",
+        "priority": 1,
+        "due_at": now,
+        "freshness": "due",
+        "opened_at": now,
+        "attempts": 0,
+        "annotations": [],
+        "updated_at": now,
+    }
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        db_session.execute(insert(VerificationTask).values(row))
+    # A closed task does not block a new one.
+    task.state = "done"
+    db_session.flush()
+    db_session.execute(insert(VerificationTask).values(row))
+    assert len(active_tasks(db_session, office.id)) == 1  # type: ignore[arg-type]
+
+
+def test_a_claim_blocks_others_until_it_expires(
+    db_session: Session, settings: Settings, frozen_clock: Any
+) -> None:
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
+    task = open_task(db_session, settings, office)
+    assert task.id is not None
+    claimed = tasks.claim_task(
+        db_session, task_id=task.id, actor=ALICE, now=utcnow(), settings=settings
+    )
+    assert claimed.state == "claimed" and claimed.claimed_by == ALICE.label
+    with pytest.raises(TaskClaimedByOther):
+        tasks.claim_task(db_session, task_id=task.id, actor=BOB, now=utcnow(), settings=settings)
+    with pytest.raises(TaskClaimedByOther):
+        tasks.record_outcome(
+            db_session,
+            task_id=task.id,
+            outcome=Outcome.CONFIRMED,
+            method=OutcomeMethod.PHONE_CALL,
+            actor=BOB,
+            now=utcnow(),
+            settings=settings,
+        )
+    frozen_clock.advance(hours=settings.task_claim_hours, seconds=1)
+    assert tasks.effective_state(task, now=utcnow()).value == "open"
+    again = tasks.claim_task(
+        db_session, task_id=task.id, actor=BOB, now=utcnow(), settings=settings
+    )
+    assert again.claimed_by == BOB.label
+
+
+def test_escalate_job_releases_lapsed_claims(
+    db_session: Session, settings: Settings, frozen_clock: Any
+) -> None:
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
+    task = open_task(db_session, settings, office)
+    assert task.id is not None
+    tasks.claim_task(db_session, task_id=task.id, actor=ALICE, now=utcnow(), settings=settings)
+    frozen_clock.advance(hours=settings.task_claim_hours + 1)
+    jobs.escalate(settings=settings, sessions=sessions(db_session))
+    db_session.refresh(task)
+    assert task.state == "open" and task.claimed_by is None
+
+
+def _outcome(
+    session: Session, settings: Settings, task: VerificationTask, outcome: Outcome, **kw: Any
+) -> VerificationTask:
+    assert task.id is not None
+    return tasks.record_outcome(
+        session,
+        task_id=task.id,
+        outcome=outcome,
+        method=kw.pop("method", OutcomeMethod.PHONE_CALL),
+        actor=kw.pop("actor", ALICE),
+        now=utcnow(),
+        settings=settings,
+        **kw,
+    )
+
+
+def test_three_unanswered_calls_on_different_days_escalate(
+    db_session: Session, settings: Settings, frozen_clock: Any
+) -> None:
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
+    task = open_task(db_session, settings, office)
+    for _ in range(3):  # three on the same day count as one day
+        _outcome(db_session, settings, task, Outcome.NO_ANSWER)
+    assert task.state == "open" and task.escalated_at is None and task.attempts == 3
+    frozen_clock.advance(days=1)
+    _outcome(db_session, settings, task, Outcome.NO_ANSWER, note="rang 10 times")
+    assert task.state == "open"
+    frozen_clock.advance(days=1)
+    tasks.claim_task(db_session, task_id=task.id, actor=ALICE, now=utcnow(), settings=settings)  # type: ignore[arg-type]
+    escalated = _outcome(db_session, settings, task, Outcome.NO_ANSWER)
+    assert escalated.state == "escalated"
+    assert escalated.escalation_reason == "no answer on 3 different days"
+    assert escalated.claimed_by is None
+    assert escalated.priority == tasks.BASE_PRIORITY[Freshness.DUE] + tasks.ESCALATION_BOOST
+    attempts = tasks.attempts_for(db_session, task_id=task.id)  # type: ignore[arg-type]
+    assert [a.outcome for a in attempts] == ["no_answer"] * 5
+    assert attempts[3].note == "rang 10 times"
+    # Unanswered calls never verify, and the office stays printable meanwhile.
+    assert freshness(db_session, office.id, settings) is Freshness.DUE  # type: ignore[arg-type]
+
+
+def test_confirmed_verifies_now_by_this_person_and_method(
+    db_session: Session, settings: Settings
+) -> None:
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=250))
+    assert not is_printable(db_session, office_id=office.id, now=utcnow(), settings=settings)  # type: ignore[arg-type]
+    task = open_task(db_session, settings, office)
+    _outcome(db_session, settings, task, Outcome.CONFIRMED, method=OutcomeMethod.SITE_VISIT)
+    assert task.state == "done" and task.outcome == "confirmed"
+    office = get_office(db_session, office.id, for_update=True)  # type: ignore[arg-type]
+    assert office.verified_by == ALICE.label
+    assert office.verification_method == "site_visit"
+    assert office.last_verified_at is not None
+    assert freshness(db_session, office.id, settings) is Freshness.VERIFIED  # type: ignore[arg-type]
+    assert is_printable(db_session, office_id=office.id, now=utcnow(), settings=settings)  # type: ignore[arg-type]
+    event = (
+        db_session.execute(
+            select(VerificationEvent)
+            .where(VerificationEvent.office_id == office.id)
+            .order_by(VerificationEvent.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    assert event is not None and event.verified_by == ALICE.label
+    assert event.source == f"verification task #{task.id}: confirmed"
+    with pytest.raises(TaskNotActive):
+        _outcome(db_session, settings, task, Outcome.CONFIRMED)
+
+
+def test_changed_applies_details_through_the_audited_path_then_verifies(
+    db_session: Session, settings: Settings
+) -> None:
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
+    phone_id = office.phones[0].id
+    task = open_task(db_session, settings, office)
+    _outcome(
+        db_session,
+        settings,
+        task,
+        Outcome.CHANGED,
+        changes={"address": "12 New Road, Ikeja", "opening_hours": "Mon-Fri 9-17"},
+        phone_changes=[{"id": phone_id, "number": NG_PHONE_2}],
+        note="moved last month",
+    )
+    office = get_office(db_session, office.id, for_update=True)  # type: ignore[arg-type]
+    assert office.address == "12 New Road, Ikeja"
+    assert office.phones[0].number == NG_PHONE_2
+    assert freshness(db_session, office.id, settings) is Freshness.VERIFIED  # type: ignore[arg-type]
+    revs = db_session.execute(
+        select(Revision.field, Revision.actor, Revision.source).where(
+            Revision.office_id == office.id, Revision.source.like("verification task%")
+        )
+    ).all()
+    fields = {r.field for r in revs}
+    assert {"address", "opening_hours", "number", "last_verified_at"} <= fields
+    assert {r.actor for r in revs} == {ALICE.label}
+    assert is_printable(db_session, office_id=office.id, now=utcnow(), settings=settings)  # type: ignore[arg-type]
+
+
+def test_changed_needs_details_and_bad_details_change_nothing(
+    db_session: Session, settings: Settings
+) -> None:
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
+    task = open_task(db_session, settings, office)
+    with pytest.raises(InvalidValue) as missing:
+        _outcome(db_session, settings, task, Outcome.CHANGED)
+    assert missing.value.field == "changes"
+    with pytest.raises(InvalidValue) as bad, db_session.begin_nested():
+        _outcome(db_session, settings, task, Outcome.CHANGED, changes={"region": "AL-01"})
+    assert bad.value.field == "region"
+    db_session.refresh(task)
+    assert task.state == "open"
+    assert db_session.execute(select(func.count(TaskAttempt.id))).scalar_one() == 0
+
+
+@pytest.mark.parametrize("outcome", [Outcome.WRONG_NUMBER, Outcome.DISCONNECTED])
+def test_wrong_or_disconnected_number_makes_the_office_stale_at_once(
+    db_session: Session, settings: Settings, outcome: Outcome
+) -> None:
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=160))
+    oid, phone_id = office.id, office.phones[0].id
+    assert oid is not None
+    task = open_task(db_session, settings, office)
+    assert is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
+    extra = {"phone_id": phone_id} if outcome is Outcome.DISCONNECTED else {}
+    _outcome(db_session, settings, task, outcome, **extra)
+    assert task.state == "done" and task.outcome == outcome.value
+    assert freshness(db_session, oid, settings) is Freshness.STALE
+    assert not is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
+    office = get_office(db_session, oid, for_update=True)
+    assert office.stale_reason == f"{outcome.value.replace('_', ' ')} (task #{task.id})"
+    flagged = db_session.execute(
+        select(Revision).where(Revision.office_id == oid, Revision.field == "stale_flagged_at")
+    ).scalar_one()
+    assert flagged.actor == ALICE.label
+    phone = db_session.get(Phone, phone_id)
+    assert phone is not None
+    assert phone.status == ("disconnected" if outcome is Outcome.DISCONNECTED else "active")
+    # No new task reopens for a flagged office; a fresh verification clears the flag.
+    assert jobs.open_due_tasks(settings=settings, sessions=sessions(db_session)) == 0
+
+
+def test_closed_outcome_closes_the_office(db_session: Session, settings: Settings) -> None:
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=160))
+    oid = office.id
+    assert oid is not None
+    task = open_task(db_session, settings, office)
+    _outcome(db_session, settings, task, Outcome.CLOSED, note="the shelter shut in May")
+    assert get_office(db_session, oid, for_update=True).status == "closed"
+    assert not is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
+    assert jobs.open_due_tasks(settings=settings, sessions=sessions(db_session)) == 0
+
+
+def test_a_verification_elsewhere_closes_the_open_task(
+    db_session: Session, settings: Settings
+) -> None:
+    from app.directory.provenance import Provenance
+    from app.verification.service import record_verification
+
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
+    task = open_task(db_session, settings, office)
+    record_verification(
+        db_session,
+        office_id=office.id,  # type: ignore[arg-type]
+        method="email_reply",
+        verified_by="reviewer",
+        provenance=Provenance(actor="reviewer", source="admin"),
+    )
+    db_session.refresh(task)
+    assert task.state == "done" and task.outcome == "verified_elsewhere"
+
+
+def test_worklist_filters_and_orders_by_priority(db_session: Session, settings: Settings) -> None:
+    now = utcnow()
+    due = make_office(db_session, verified_at=now - timedelta(days=170))
+    overdue = make_office(db_session, verified_at=now - timedelta(days=200))
+    kano = make_office(db_session, verified_at=now - timedelta(days=200), region="NG-KN")
+    jobs.open_due_tasks(settings=settings, sessions=sessions(db_session))
+    rows, total = tasks.list_tasks(
+        db_session, filters=tasks.TaskFilters(country="NG", region="NG-LA"), now=now
+    )
+    assert total == 2
+    assert [r.office.id for r in rows] == [overdue.id, due.id]
+    rows, _ = tasks.list_tasks(db_session, filters=tasks.TaskFilters(min_priority=40), now=now)
+    assert {r.office.id for r in rows} == {overdue.id, kano.id}
+    rows, _ = tasks.list_tasks(
+        db_session,
+        filters=tasks.TaskFilters(due_before=now),
+        now=now,
+    )
+    assert {r.office.id for r in rows} == {overdue.id, kano.id}
