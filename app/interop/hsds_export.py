@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from app.directory.models import Office, Organization
 from app.interop import hsds_mapping as m
-from app.interop.hsds_tables import TABLES, TABLES_BY_NAME, package_descriptor
+from app.interop.hsds_tables import TABLES, package_descriptor
 
 BATCH_SIZE = 1000
 
@@ -100,12 +100,7 @@ def iter_bare_organizations(
         last = ids[-1]
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+_COLUMNS = {t.name: tuple(t.column_names) for t in TABLES}
 
 
 class _TableWriters:
@@ -123,9 +118,9 @@ class _TableWriters:
         self.counts: Counter[str] = Counter()
 
     def write(self, rows: Iterator[tuple[str, dict[str, Any]]]) -> None:
+        # csv writes None as an empty cell; HSDS rows hold only str, int, float and None.
         for table_name, row in rows:
-            columns = TABLES_BY_NAME[table_name].column_names
-            self.writers[table_name].writerow([_cell(row.get(c)) for c in columns])
+            self.writers[table_name].writerow(map(row.get, _COLUMNS[table_name]))
             self.counts[table_name] += 1
 
 
@@ -170,7 +165,7 @@ def write_json(
 
     def open_organization(org: m.OrgRecord) -> None:
         nonlocal first_org, first_service
-        doc = m.organization_doc(org)
+        doc = m.compact(m.organization_doc(org))
         head = json.dumps(doc, ensure_ascii=False)[:-1]
         out.write(("\n" if first_org else ",\n") + head + ', "services": [')
         first_org, first_service = False, True
@@ -185,7 +180,7 @@ def write_json(
                 open_org = office.organization_id
             out.write(
                 ("" if first_service else ", ")
-                + json.dumps(m.service_doc(office), ensure_ascii=False)
+                + json.dumps(m.compact(m.service_doc(office)), ensure_ascii=False)
             )
             first_service = False
             summary.counts["service"] += 1

@@ -19,12 +19,13 @@ Loading works in batches of plain rows (SQLAlchemy core), so exports stream with
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -83,14 +84,24 @@ PHONE_KIND_FROM_HSDS = {"voice": "voice", "cell": "mobile", "text": "sms", "fax"
 
 
 @cache
-def _namespace(base_url: str) -> uuid.UUID:
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"{base_url.rstrip('/')}/hsds")
+def _namespace(base_url: str) -> bytes:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"{base_url.rstrip('/')}/hsds").bytes
 
 
 def hsds_id(kind: str, *parts: object) -> str:
-    """A stable UUID for one of our records, e.g. hsds_id("service", 12)."""
+    """A stable UUID for one of our records, e.g. hsds_id("service", 12).
+
+    This is uuid5(namespace, "kind:part:…") computed with hashlib directly: an export makes
+    a few dozen ids per office, and uuid.UUID objects cost more than the hash.
+    """
     name = ":".join([kind, *(str(p) for p in parts)])
-    return str(uuid.uuid5(_namespace(get_settings().base_url), name))
+    digest = bytearray(
+        hashlib.sha1(_namespace(get_settings().base_url) + name.encode()).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 # ---- the Homeward taxonomy ---------------------------------------------------------------
@@ -104,7 +115,7 @@ class Term:
 
     @property
     def id(self) -> str:
-        return hsds_id("taxonomy_term", self.code)
+        return _term_id(self.code)
 
 
 def _label(value: str) -> str:
@@ -138,6 +149,12 @@ TERMS: tuple[Term, ...] = tuple(_terms())
 TERMS_BY_CODE = {t.code: t for t in TERMS}
 
 
+@cache
+def _term_id(code: str) -> str:
+    return hsds_id("taxonomy_term", code)
+
+
+@cache
 def taxonomy_id() -> str:
     return hsds_id("taxonomy", TAXONOMY_NAME)
 
@@ -453,12 +470,12 @@ def load_offices(
 
 
 def iso_datetime(value: datetime) -> str:
-    value = as_utc(value) or value
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = (as_utc(value) or value).astimezone(UTC)
+    return value.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def _email_or_none(value: str | None) -> str | None:
-    if not value:
+    if not value or "@" not in value:
         return None
     try:
         return validate_email(value, check_deliverability=False).normalized
@@ -560,7 +577,7 @@ def organization_doc(org: OrgRecord) -> dict[str, Any]:
         "attributes": attributes,
         "metadata": _metadata("organization", org_id, org.metadata),
     }
-    return compact(doc)
+    return doc
 
 
 def _phone_doc(phone: PhoneRecord, service_id: str, location_id: str) -> dict[str, Any]:
@@ -680,7 +697,7 @@ def service_doc(office: OfficeRecord, *, with_organization: bool = False) -> dic
     }
     if with_organization:
         doc["organization"] = organization_doc(org)
-    return compact(doc)
+    return doc
 
 
 def service_summary(office: OfficeRecord) -> dict[str, Any]:

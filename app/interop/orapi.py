@@ -141,7 +141,12 @@ def list_services(
         ).scalars()
     )
     offices = m.load_offices(session, ids)
-    return _page([m.service_summary(o) for o in offices], total=total, page=page, per_page=per_page)
+    return _page(
+        [m.compact(m.service_summary(o)) for o in offices],
+        total=total,
+        page=page,
+        per_page=per_page,
+    )
 
 
 def list_organizations(
@@ -173,7 +178,10 @@ def list_organizations(
     )
     orgs = m.load_organizations(session, ids)
     return _page(
-        [m.organization_summary(orgs[i]) for i in ids], total=total, page=page, per_page=per_page
+        [m.compact(m.organization_summary(orgs[i])) for i in ids],
+        total=total,
+        page=page,
+        per_page=per_page,
     )
 
 
@@ -235,7 +243,7 @@ def get_service(session: Session, *, service_id: str, viewer: Principal) -> dict
     """A fully nested service, with its organization."""
     office_id = _office_id_for(session, service_id, viewer)
     (office,) = m.load_offices(session, [office_id])
-    return m.service_doc(office, with_organization=True)
+    return m.compact(m.service_doc(office, with_organization=True))
 
 
 def get_organization(
@@ -252,4 +260,4 @@ def get_organization(
     offices = m.load_offices(session, office_ids, orgs=orgs)
     doc = m.organization_doc(orgs[org_id])
     doc["services"] = [m.service_doc(o) for o in offices]
-    return doc
+    return m.compact(doc)

@@ -1,0 +1,278 @@
+"""Benchmark: HSDS export of 100,000 offices (peak memory, time) and a 10,000-record import.
+
+    .venv/bin/python bench/hsds.py [--offices 100000] [--import-records 10000]
+                                   [--database-url postgresql+psycopg://…/db]
+
+Builds a synthetic, fictional directory with SQLAlchemy core bulk inserts in a fresh database
+(a temporary SQLite file unless --database-url names an empty PostgreSQL database), then:
+1. exports it as an HSDS tabular package in a child process, polling the child's RSS with
+   psutil for the peak, and times it (targets: < 300 MB, < 60 s);
+2. exports the nested JSON form the same way;
+3. imports a 10,000-record HSDS package into the review queue and times it (target < 60 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+NG_REGIONS = [
+    "NG-AB", "NG-AD", "NG-AK", "NG-AN", "NG-BA", "NG-BE", "NG-BO", "NG-BY", "NG-CR", "NG-DE",
+    "NG-EB", "NG-ED", "NG-EK", "NG-EN", "NG-FC", "NG-GO", "NG-IM", "NG-JI", "NG-KD", "NG-KE",
+    "NG-KN", "NG-KO", "NG-KT", "NG-KW", "NG-LA", "NG-NA", "NG-NI", "NG-OG", "NG-ON", "NG-OS",
+    "NG-OY", "NG-PL", "NG-RI", "NG-SO", "NG-TA", "NG-YO", "NG-ZA",
+]  # fmt: skip
+BR_REGIONS = ["BR-SP", "BR-RJ", "BR-MG", "BR-BA", "BR-PR", "BR-RS", "BR-PE", "BR-CE"]
+CATEGORIES = ["law_enforcement", "ngo", "lawyer", "social_welfare"]
+TAGS = ["shelter", "legal_aid", "medical", "psychological", "reintegration", "hotline"]
+KINDS = ["voice", "mobile", "hotline", "whatsapp", "sms"]
+
+
+def build(url: str, *, offices: int, phone_offset: int) -> None:
+    """Migrate and fill a fresh database with `offices` fictional offices (core inserts)."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import insert
+
+    from app.db import make_engine
+    from app.directory.models import (
+        Office,
+        OfficeLanguage,
+        Organization,
+        OrganizationService,
+        Phone,
+    )
+    from app.verification.models import VerificationEvent
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["url"] = url
+    command.upgrade(cfg, "heads")
+    engine = make_engine(url)
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    org_count = max(1, offices // 10)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(Organization),
+            [
+                {
+                    "id": i,
+                    "name": f"Example Help Network {i} (demo)",
+                    "category": CATEGORIES[i % 4],
+                    "description": "Fictional benchmark organisation." if i % 3 else None,
+                    "website": f"https://org{i}.example.org/",
+                    "confidential": i % 50 == 0,
+                    "is_demo": True,
+                    "status": "active",
+                    "search_text": f"example help network {i} (demo)",
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(1, org_count + 1)
+            ],
+        )
+        conn.execute(
+            insert(OrganizationService),
+            [
+                {"organization_id": i, "tag": tag}
+                for i in range(1, org_count + 1)
+                for tag in rng.sample(TAGS, 2)
+            ],
+        )
+        batch = 20_000
+        for start in range(1, offices + 1, batch):
+            ids = range(start, min(start + batch, offices + 1))
+            office_rows, language_rows, phone_rows, event_rows = [], [], [], []
+            for i in ids:
+                brazil = i % 5 == 0
+                country = "BR" if brazil else "NG"
+                region = None if i % 9 == 0 else rng.choice(BR_REGIONS if brazil else NG_REGIONS)
+                verified = now - timedelta(days=rng.randint(0, 300))
+                office_rows.append(
+                    {
+                        "id": i,
+                        "organization_id": (i - 1) % org_count + 1,
+                        "name": f"Office {i}" if i % 2 else None,
+                        "country": country,
+                        "region": region,
+                        "city": "Example City" if i % 4 else None,
+                        "address": f"{i} Example Street" if i % 3 else None,
+                        "postal_code": "100001" if i % 6 == 0 else None,
+                        "latitude": 6.5 if i % 7 == 0 else None,
+                        "longitude": 3.3 if i % 7 == 0 else None,
+                        "opening_hours": "Mon-Fri 09:00-17:00" if i % 2 == 0 else None,
+                        "meets_on_arrival": i % 8 == 0,
+                        "status": "active" if i % 20 else "temporarily_closed",
+                        "search_text": f"office {i} example city",
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                        "last_verified_at": verified,
+                        "verified_by": "bench-verifier",
+                        "verification_method": "phone_call",
+                    }
+                )
+                language_rows.append({"office_id": i, "language": "pt" if brazil else "en"})
+                if not brazil and i % 3 == 0:
+                    language_rows.append({"office_id": i, "language": "yo"})
+                n = i + phone_offset
+                number = f"+55119{n % 100_000_000:08d}" if brazil else f"+234803{n % 10**7:07d}"
+                phone_rows.append(
+                    {
+                        "office_id": i,
+                        "number": number,
+                        "kind": KINDS[i % len(KINDS)],
+                        "is_24_7": i % 10 == 0,
+                        "languages": ["en"],
+                        "status": "active",
+                        "position": 0,
+                        "version": 1,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                event_rows.append(
+                    {
+                        "office_id": i,
+                        "verified_at": verified,
+                        "verified_by": "bench-verifier",
+                        "method": "phone_call",
+                        "source": "bench",
+                    }
+                )
+            conn.execute(insert(Office), office_rows)
+            conn.execute(insert(OfficeLanguage), language_rows)
+            conn.execute(insert(Phone), phone_rows)
+            conn.execute(insert(VerificationEvent), event_rows)
+    engine.dispose()
+
+
+def child(task: str, url: str, out: str) -> None:
+    """Runs in the measured subprocess."""
+    from app.db import make_engine, unit_of_work
+    from app.interop import hsds_export
+
+    engine = make_engine(url)
+    started = time.perf_counter()
+    with unit_of_work(engine) as session:
+        if task == "export-hsds":
+            summary = hsds_export.write_tabular(session, Path(out))
+        elif task == "export-hsds-json":
+            with open(out, "w", encoding="utf-8") as fh:
+                summary = hsds_export.write_json(session, fh)
+        else:
+            raise SystemExit(f"unknown task {task}")
+    elapsed = time.perf_counter() - started
+    print(json.dumps({"seconds": elapsed, "services": summary.services}))
+
+
+def measure(task: str, url: str, out: str) -> dict[str, float]:
+    """Run a child task, polling its RSS every 10 ms for the peak."""
+    env = {**os.environ, "DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", task, url, out],
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, ps.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.01)
+    stdout, _ = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"{task} failed with exit code {proc.returncode}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_mb"] = peak / 1024 / 1024
+    return result
+
+
+def bench_import(url: str, dataset: Path) -> dict[str, float]:
+    os.environ["DATABASE_URL"] = url
+    from app.db import make_engine, unit_of_work
+    from app.interop import hsds_import
+
+    engine = make_engine(url)
+    started = time.perf_counter()
+    with unit_of_work(engine) as session:
+        report = hsds_import.import_path(session, dataset, dry_run=False)
+    elapsed = time.perf_counter() - started
+    return {
+        "seconds": elapsed,
+        "records": report.records,
+        "queued": report.queued,
+        "corrections": report.corrections,
+        "new_contacts": report.new_contacts,
+        "rejected": len(report.problems),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--offices", type=int, default=100_000)
+    parser.add_argument("--import-records", type=int, default=10_000)
+    parser.add_argument("--database-url", default=None, help="an EMPTY database to fill")
+    parser.add_argument("--child", nargs=3, metavar=("TASK", "URL", "OUT"))
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="homeward-bench-hsds-"))
+    url = args.database_url or f"sqlite:///{tmp / 'directory.db'}"
+    os.environ["DATABASE_URL"] = url
+    started = time.perf_counter()
+    build(url, offices=args.offices, phone_offset=0)
+    print(f"built {args.offices:,} offices in {time.perf_counter() - started:.1f} s ({url})")
+
+    tabular = measure("export-hsds", url, str(tmp / "package"))
+    size = sum(p.stat().st_size for p in (tmp / "package").glob("*")) / 1024 / 1024
+    print(
+        f"HSDS tabular export: {tabular['services']:,} services in {tabular['seconds']:.1f} s, "
+        f"peak RSS {tabular['peak_mb']:.0f} MB, {size:.0f} MB written "
+        f"(targets < 60 s, < 300 MB)"
+    )
+    nested = measure("export-hsds-json", url, str(tmp / "directory.json"))
+    print(
+        f"HSDS JSON export:    {nested['services']:,} services in {nested['seconds']:.1f} s, "
+        f"peak RSS {nested['peak_mb']:.0f} MB"
+    )
+
+    if not args.import_records:
+        return
+    # A 10,000-record dataset from another (fictional) directory: half its phones match ours.
+    source = f"sqlite:///{tmp / 'source.db'}"
+    offset = max(0, args.offices - args.import_records // 2) // 5 * 5
+    build(source, offices=args.import_records, phone_offset=offset)
+    measure("export-hsds", source, str(tmp / "dataset"))
+    result = bench_import(url, tmp / "dataset")
+    print(
+        f"HSDS import:         {result['records']:,} records into the review queue in "
+        f"{result['seconds']:.1f} s ({result['corrections']:,} corrections, "
+        f"{result['new_contacts']:,} new contacts, {result['rejected']:,} rejected; "
+        f"target < 60 s)"
+    )
+    ok = tabular["seconds"] < 60 and tabular["peak_mb"] < 300 and result["seconds"] < 60
+    print("targets met" if ok else "TARGETS MISSED")
+
+
+if __name__ == "__main__":
+    main()
