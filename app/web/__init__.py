@@ -5,11 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web import admin, auth, ngo, officer, reviewer
+from app.web import admin, auth, ngo, officer, reviewer, sheets
 from app.web.errors import install_web_error_pages
 from app.web.templating import STATIC_DIR
 
-WEB_ROUTERS = [auth.router, officer.router, ngo.router, reviewer.router, admin.router]
+WEB_ROUTERS = [
+    auth.router,
+    officer.router,
+    sheets.router,
+    ngo.router,
+    reviewer.router,
+    admin.router,
+]
 
 
 def install_web(app: FastAPI) -> None:

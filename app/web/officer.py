@@ -20,6 +20,7 @@ from app.directory.geography import all_country_codes, country_name, region_name
 from app.directory.presenter import contact_public, revision_public
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
+from app.verification.freshness import Freshness
 from app.verification.history import verification_history
 from app.web.session import checked_form, require_page
 from app.web.templating import render
@@ -91,6 +92,7 @@ def results(
     country: Annotated[str, Query(min_length=2, max_length=2)],
     region: Annotated[str | None, Query(max_length=8)] = None,
     category: Annotated[list[Category], Query()] = [],  # noqa: B006
+    freshness: Annotated[list[Freshness], Query()] = [],  # noqa: B006
     nationwide: bool = False,
     include_national: bool = True,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -109,6 +111,7 @@ def results(
         include_national=include_national,
         nationwide_only=nationwide and region is None,
         categories=[c.value for c in category],
+        freshness=[f.value for f in freshness],
         q=q or None,
     )
     offices, total = search.search_contacts(
@@ -128,6 +131,7 @@ def results(
         "country": country,
         "region": region,
         "category": [c.value for c in category],
+        "freshness": [f.value for f in freshness],
         "nationwide": "1" if filters.nationwide_only else None,
         "include_national": None if include_national else "0",
         "q": q,
@@ -145,6 +149,7 @@ def results(
         nationwide_only=filters.nationwide_only,
         include_national=include_national,
         categories=[c.value for c in category],
+        freshness=[f.value for f in freshness],
         groups=list(groups.items()),
         total=total,
         page=page,

@@ -84,6 +84,12 @@ def home_path(role: str) -> str:
     return NAVIGATION[role][0][1]
 
 
+def current_nav(path: str, navigation: list[tuple[str, str]]) -> str | None:
+    """The menu entry for `path`: the longest menu path that is `path` or a parent of it."""
+    matches = [p for _, p in navigation if path == p or path.startswith(p + "/")]
+    return max(matches, key=len) if matches else None
+
+
 def _date(value: datetime | None, fmt: str = "%d %b %Y") -> str:
     value = as_utc(value)
     return value.strftime(fmt) if value else "—"
@@ -190,10 +196,12 @@ def render(
 ) -> HTMLResponse:
     """Render a page with the layout's context (who is signed in, navigation, CSRF token)."""
     current = web_session(request)
+    navigation = NAVIGATION.get(principal.role, []) if principal else []
     html = environment.get_template(template).render(
         request_path=request.url.path,
         principal=principal,
-        navigation=NAVIGATION.get(principal.role, []) if principal else [],
+        navigation=navigation,
+        current_nav=current_nav(request.url.path, navigation),
         csrf_token=current.csrf,
         **context,
     )

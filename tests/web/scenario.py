@@ -8,7 +8,9 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from app.auth.service import create_key
+from app.config import get_settings
 from app.kit.clock import utcnow
+from app.verification import reports, tasks
 from tests.factories import NG_PHONE, NG_PHONE_2, make_office, make_org
 
 
@@ -21,7 +23,8 @@ class Scenario:
 
 def seed(session: Session) -> Scenario:
     """Lagos with every freshness state, one confidential and one closed office; Kano with a
-    gap; one Albanian office; and a key for each role (the ngo key belongs to a partner)."""
+    gap; one Albanian office; open call tasks and a digest; and a key for each role (the
+    ngo key belongs to a partner)."""
     now = utcnow()
     s = Scenario()
 
@@ -109,6 +112,17 @@ def seed(session: Session) -> Scenario:
         city="Tirana",
         phones=[{"number": "+35522345678", "kind": "voice"}],
     )
+    office(
+        "law_clinic_due",
+        "Lagos Example Law Clinic (demo)",
+        "lawyer",
+        verified_at=now - timedelta(days=160),
+        phones=[{"number": "+2348031234574", "kind": "voice"}],
+    )
+    # What the scheduler would have done by now: due tasks opened, today's digest written.
+    settings = get_settings()
+    tasks.open_due_tasks_batch(session, now=now, settings=settings, after_id=0, limit=1000)
+    reports.write_digests(session, now=now, settings=settings)
     for role in ("admin", "reviewer", "officer"):
         s.keys[role] = create_key(session, name=f"Test {role}", role=role).secret
     s.keys["ngo"] = create_key(

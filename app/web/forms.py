@@ -1,0 +1,57 @@
+"""Reading posted forms: plain values, and validation errors in plain words per field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+# Pydantic's wording, made plain for the person filling in the form.
+_PLAIN = {
+    "missing": "This is required.",
+    "string_too_short": "This is required.",
+    "url_parsing": "Enter a full web address starting with http:// or https://.",
+    "url_scheme": "Enter a full web address starting with http:// or https://.",
+    "enum": "Choose one of the options.",
+    "int_parsing": "Enter a whole number.",
+    "float_parsing": "Enter a number, like 6.45.",
+    "bool_parsing": "Choose yes or no.",
+    "extra_forbidden": "This field is not accepted here.",
+    "too_long": "Too many entries.",
+}
+
+
+def plain(value: Any) -> str | None:
+    """A form value as trimmed text, or None when empty."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def field_name(loc: tuple[Any, ...]) -> str:
+    """`('phones', 0, 'number')` -> `phones.0.number`, the name used by the form."""
+    return ".".join(str(part) for part in loc)
+
+
+def plain_message(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    if kind in _PLAIN:
+        return _PLAIN[kind]
+    message = str(error.get("msg", "This value is not accepted."))
+    message = message.removeprefix("Value error, ")
+    if kind == "string_too_long":
+        limit = (error.get("ctx") or {}).get("max_length")
+        return f"Keep this under {limit} characters." if limit else "This is too long."
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return f"{message[0].upper()}{message[1:]}."
+    return message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def errors_from_validation(exc: ValidationError, *, prefix: str = "") -> dict[str, str]:
+    """One plain message per field (the first error of each)."""
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        name = prefix + field_name(tuple(error.get("loc", ())))
+        errors.setdefault(name, plain_message(dict(error)))
+    return errors

@@ -1,0 +1,138 @@
+"""The officer's "Print sheet": choose languages and size, preview what will be printed (and
+what is left out, and why), then download the PDF. Assembly and rendering are the sheets
+domain's services."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from app.auth.dependencies import STAFF, SessionDep
+from app.auth.principal import Principal
+from app.config import get_settings
+from app.directory.geography import country_name, language_name, region_name
+from app.kit.clock import utcnow
+from app.kit.errors import InvalidValue
+from app.sheets import service as sheets
+from app.sheets.i18n import sheet_languages
+from app.sheets.schemas import SheetFormat, SheetSize
+from app.web.officer import country_options, region_options
+from app.web.session import checked_form, require_page
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
+
+StaffPage = Annotated[Principal, require_page(*STAFF)]
+
+EXCLUSION_REASONS = {
+    "confidential": "Confidential organisation — never printed",
+    "organization_closed": "Organisation closed",
+    "closed": "Office closed",
+    "temporarily_closed": "Temporarily closed",
+    "stale": "Stale — not verified recently enough, or a call found a wrong number",
+    "unverified": "Never verified",
+}
+SIZES = [(SheetSize.A4.value, "A4 page"), (SheetSize.POCKET.value, "Pocket card (A6)")]
+
+Code = Annotated[str | None, Query(max_length=8)]
+
+
+def _language_options() -> list[tuple[str, str]]:
+    return [(code, f"{language_name(code, code)} ({code})") for code in sheet_languages()]
+
+
+@router.get("/officer/sheet")
+def sheet_page(
+    request: Request,
+    principal: StaffPage,
+    session: SessionDep,
+    country: Code = None,
+    region: Code = None,
+    lang: Code = None,
+    lang2: Code = None,
+    size: Code = None,
+) -> Response:
+    """Choose the sheet; with a language chosen, preview it with the left-out entries."""
+    values = {
+        "country": (country or "").upper(),
+        "region": (region or "").upper(),
+        "lang": lang or "en",
+        "lang2": lang2 or "",
+        "size": size or SheetSize.A4.value,
+    }
+    errors: dict[str, str] = {}
+    data = None
+    params = None
+    if country and lang:
+        try:
+            params = sheets.checked_params(
+                country=country,
+                region=region or None,
+                lang=lang,
+                lang2=lang2 or None,
+                size=size or SheetSize.A4.value,
+            )
+        except InvalidValue as exc:
+            errors[exc.field or "country"] = exc.message
+        else:
+            data = sheets.assemble_sheet(
+                session, params=params, now=utcnow(), settings=get_settings(), with_notes=True
+            )
+    elif country:
+        try:
+            values["country"] = sheets.checked_params(country=country).country
+        except InvalidValue as exc:
+            errors["country"] = exc.message
+    chosen = values["country"] if "country" not in errors and values["country"] else None
+    return render(
+        request,
+        "sheet.html",
+        principal=principal,
+        status_code=422 if errors else 200,
+        title="Print sheet",
+        values=values,
+        errors=errors,
+        countries=country_options("en"),
+        regions=region_options(chosen, "en") if chosen else [],
+        languages=_language_options(),
+        sizes=SIZES,
+        data=data,
+        params=params,
+        country_label=country_name(chosen) if chosen else None,
+        region_label=region_name(params.region) if params and params.region else None,
+        reasons=EXCLUSION_REASONS,
+    )
+
+
+@router.get("/officer/sheet/download")
+def download(
+    request: Request,
+    principal: StaffPage,
+    session: SessionDep,
+    country: Annotated[str, Query(min_length=2, max_length=2)],
+    lang: Annotated[str, Query(min_length=2, max_length=3)],
+    region: Code = None,
+    lang2: Code = None,
+    size: SheetSize = SheetSize.A4,
+    format: SheetFormat = SheetFormat.PDF,
+) -> Response:
+    """The sheet itself: a PDF download, or the printable HTML page."""
+    params = sheets.checked_params(
+        country=country, region=region or None, lang=lang, lang2=lang2 or None, size=size
+    )
+    sheet = sheets.render_sheet(
+        session, params=params, fmt=format, now=utcnow(), settings=get_settings()
+    )
+    disposition = "inline" if format is SheetFormat.HTML else "attachment"
+    return Response(
+        content=sheet.content,
+        media_type=sheet.media_type,
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{sheet.filename}"',
+            "X-Snapshot-Id": sheet.snapshot_id,
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,0 +1,208 @@
+"""Browser tests: a real uvicorn on 127.0.0.1 over its own migrated database, driven by
+Debian's Chromium through Playwright. One server and one browser per session.
+
+The database is a temporary SQLite file, or, when TEST_DATABASE_URL is PostgreSQL, a
+separate database created next to it and dropped afterwards (the server commits for real,
+so it cannot share the rolled-back test database).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app.config import PROJECT_ROOT
+from app.db import make_engine, unit_of_work
+from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL, migrate
+from tests.web.scenario import Scenario, seed
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def web_database_url() -> Iterator[str]:
+    if not IS_POSTGRES:
+        folder = Path(tempfile.mkdtemp(prefix="homeward-web-"))
+        yield f"sqlite:///{folder / 'web.db'}"
+        return
+    name = f"hw_web_{secrets.token_hex(4)}"
+    admin_url = make_url(TEST_DATABASE_URL).set(database="postgres")
+    admin = make_engine(
+        admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def scenario(web_database_url: str) -> Scenario:
+    migrate(web_database_url)
+    engine = make_engine(web_database_url)
+    try:
+        with unit_of_work(engine) as session:
+            return seed(session)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def server(web_database_url: str, scenario: Scenario) -> Iterator[str]:
+    """uvicorn serving app.main:app on a free port; yields its base URL."""
+    port = _free_port()
+    var_dir = Path(tempfile.mkdtemp(prefix="homeward-web-var-"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": web_database_url,
+        "HOMEWARD_SECRET_KEY": secrets.token_urlsafe(32),
+        "HOMEWARD_VAR_DIR": str(var_dir),
+        "HOMEWARD_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    log = (var_dir / "uvicorn.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError((var_dir / "uvicorn.log").read_text())
+        time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+NewPage = Callable[..., Page]
+
+
+@pytest.fixture(scope="session")
+def _shared_pages(browser: Browser, server: str, scenario: Scenario) -> Iterator[dict[str, Page]]:
+    pages: dict[str, Page] = {}
+    yield pages
+    for page in pages.values():
+        page.context.close()
+
+
+@pytest.fixture
+def new_page(
+    browser: Browser, server: str, scenario: Scenario, _shared_pages: dict[str, Page]
+) -> Iterator[NewPage]:
+    """`new_page(role)`: that role's signed-in page, shared across tests (browser contexts
+    are slow to start); `new_page(role, fresh=True)`, `new_page(key=...)` or `new_page()`
+    open a context of their own, closed after the test."""
+    contexts: list[BrowserContext] = []
+
+    def open_context(mobile: bool) -> Page:
+        viewport = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
+        context = browser.new_context(base_url=server, viewport=viewport, accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    def make(
+        role: str | None = None,
+        *,
+        key: str | None = None,
+        mobile: bool = False,
+        fresh: bool = False,
+    ) -> Page:
+        if role and not (key or mobile or fresh):
+            if role not in _shared_pages:
+                _shared_pages[role] = open_context(mobile=False)
+                sign_in(_shared_pages[role], scenario.keys[role])
+            else:
+                _shared_pages[role].goto("/")
+            return _shared_pages[role]
+        page = open_context(mobile)
+        contexts.append(page.context)
+        if role or key:
+            sign_in(page, key or scenario.keys[role or ""])
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page: Page, key: str) -> None:
+    page.goto("/signin")
+    page.fill("#key", key)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
