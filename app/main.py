@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from app.api import contacts, countries, hsds, keys, organizations, vcard
 from app.api import sheets as sheets_api
+from app.api import submissions as submissions_api
 from app.api import verification as verification_api
 from app.config import get_settings
 from app.kit.http import BodySizeLimit, install_error_handlers
@@ -20,6 +21,7 @@ API_ROUTERS = [
     keys.router,
     verification_api.router,
     sheets_api.router,
+    submissions_api.router,
 ]
 
 

@@ -9,6 +9,7 @@ from app.directory.models import (
     Phone,
     Revision,
 )
+from app.review.models import Submission, SubmissionPhone
 from app.verification.models import (
     CheckResult,
     JobRun,
@@ -32,6 +33,8 @@ __all__ = [
     "Phone",
     "Revision",
     "SchedulerInstance",
+    "Submission",
+    "SubmissionPhone",
     "TaskAttempt",
     "VerificationDigest",
     "VerificationEvent",
