@@ -1,0 +1,147 @@
+"""HTML rendering from SheetData, without a database."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from app.sheets.blocklist import blocklist
+from app.sheets.errors import SheetRefused
+from app.sheets.qr import vcard
+from app.sheets.render import FONT_SIZES, MIN_FONT_PT, css_string, render_html, visible_text
+from app.sheets.schemas import SheetData, SheetEntry, SheetParams, SheetPhone, SheetSize
+from app.sheets.snapshot import snapshot_id
+
+PHONE = SheetPhone(
+    e164="+2348031234567",
+    national="0803 123 4567",
+    international="+234 803 123 4567",
+    kind="voice",
+    hours=None,
+    is_24_7=False,
+)
+
+
+def entry(**overrides: object) -> SheetEntry:
+    values: dict[str, object] = {
+        "office_id": 1,
+        "category": "ngo",
+        "name": "Example Support Centre (demo)",
+        "local_name": None,
+        "office_name": None,
+        "city": "Lagos",
+        "address": "12 Example Street",
+        "opening_hours": None,
+        "is_24_7": False,
+        "languages": ("en", "yo"),
+        "phones": (PHONE,),
+        "meets_on_arrival": False,
+        "region": "NG-LA",
+        "nearest": False,
+        "verified_on": date(2026, 11, 2),
+        "is_demo": False,
+    }
+    values.update(overrides)
+    return SheetEntry(**values)  # type: ignore[arg-type]
+
+
+def sheet(*entries: SheetEntry, lang: str = "en", lang2: str | None = None, size=SheetSize.A4):
+    params = SheetParams("NG", "NG-LA", lang, lang2, size)
+    return SheetData(params=params, entries=entries, snapshot_id=snapshot_id(params, entries))
+
+
+def html_of(data: SheetData, **kwargs: object) -> str:
+    return render_html(data, print_date=date(2026, 11, 29), blocked=blocklist(), **kwargs)
+
+
+def test_html_is_self_contained_with_a_print_stylesheet() -> None:
+    html = html_of(sheet(entry()))
+    assert "<script" not in html and "<link" not in html
+    assert not re.search(r"(src|href)=\"(https?:)?//", html)
+    assert "url(" not in html
+    assert "@media print" in html and "@page" in html
+    srcs = re.findall(r'<img class="qr" src="([^"]+)"', html)
+    assert len(srcs) == 1 and srcs[0].startswith("data:image/png;base64,")
+
+
+def test_each_phone_links_tel_and_shows_both_formats() -> None:
+    html = html_of(sheet(entry()))
+    assert html.count('href="tel:+2348031234567"') == 2
+    text = visible_text(html)
+    assert "0803 123 4567" in text and "+234 803 123 4567" in text
+    assert "Verified on November 2, 2026" in text
+    assert "Languages: English and Yoruba" in text
+
+
+def test_arabic_sheet_is_right_to_left_and_bilingual_lines_carry_their_language() -> None:
+    html = html_of(sheet(entry(), lang="ar", lang2="en"))
+    assert '<html lang="ar" dir="rtl">' in html
+    assert '<span class="l2" lang="en" dir="ltr">' in html
+
+
+def test_directory_text_is_escaped() -> None:
+    html = html_of(sheet(entry(name="<script>alert(1)</script> Centre", address='"><img src=x>')))
+    assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert "<img src=x>" not in html
+
+
+def test_css_strings_cannot_break_out_of_the_style_element() -> None:
+    literal = str(css_string('Printed "x" </style><script>'))
+    assert literal.startswith('"') and literal.endswith('"')
+    assert '"' not in literal[1:-1] and "<" not in literal
+
+
+def test_guard_refuses_an_offending_name_that_reached_the_template() -> None:
+    with pytest.raises(SheetRefused) as refused:
+        html_of(sheet(entry(name="Anti-Trafficking Unit", category="law_enforcement")))
+    assert "trafficking" in refused.value.message
+
+
+def test_neutral_label_prints_when_no_name_is_safe() -> None:
+    text = visible_text(html_of(sheet(entry(name=None, category="law_enforcement"), lang="fr")))
+    assert "Police — si vous ne vous sentez pas en sécurité" in text
+    assert re.search(r"\bPolice\b", text.replace("Police —", ""))
+
+
+def test_demo_data_is_marked_and_nearest_entries_say_where_they_are() -> None:
+    data = sheet(entry(is_demo=True, nearest=True, region="NG-OG", distance_km=1234))
+    text = visible_text(html_of(data, for_pdf=False))
+    assert "DEMO — fictional numbers, do not call" in text
+    assert "Nearest office in this category — Ogun, about 1,234 km away" in text
+    fr = visible_text(html_of(replace(data, params=replace(data.params, lang="fr"))))
+    assert "à environ 1\u202f234 km" in fr
+
+
+def test_print_date_is_printed_but_not_part_of_the_snapshot() -> None:
+    data = sheet(entry())
+    one = render_html(data, print_date=date(2026, 11, 29), blocked=blocklist())
+    two = render_html(data, print_date=date(2026, 12, 1), blocked=blocklist())
+    assert "Printed on November 29, 2026" in one and "Printed on December 1, 2026" in two
+    assert f"Reference {data.snapshot_id}" in one and f"Reference {data.snapshot_id}" in two
+
+
+def test_vcard_saves_the_printed_name_and_numbers() -> None:
+    card = vcard(entry(phones=(PHONE, replace(PHONE, e164="+2348031234568", kind="fax"))), "X; Y")
+    assert card.splitlines() == [
+        "BEGIN:VCARD",
+        "VERSION:3.0",
+        "FN:X\\; Y",
+        "TEL;TYPE=VOICE:+2348031234567",
+        "TEL;TYPE=FAX:+2348031234568",
+        "END:VCARD",
+    ]
+
+
+@pytest.mark.parametrize("size", list(SheetSize))
+def test_no_text_is_set_below_the_readability_floor(size: SheetSize) -> None:
+    assert min(FONT_SIZES[size].values()) >= MIN_FONT_PT
+    html = html_of(sheet(entry(), size=size))
+    declared = re.findall(r"font-size:\s*([^;}]+)", html)
+    # Every size is in points, so the floor can be checked (no em or % that could shrink).
+    assert declared and all(v.strip().endswith("pt") for v in declared), declared
+    assert min(float(v.strip()[:-2]) for v in declared) >= MIN_FONT_PT
+    page = "A6" if size is SheetSize.POCKET else "A4"
+    assert f"size: {page};" in html
