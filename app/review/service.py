@@ -133,7 +133,7 @@ def _sorted_unique(value: Any) -> Any:
 
 
 def _normalise_phone(data: Mapping[str, Any], country: str, *, prefix: str) -> dict[str, Any]:
-    phone = _validated(PhoneCreate, data, prefix=prefix).model_dump(mode="json")
+    phone = _validated(PhoneCreate, data, prefix=prefix).model_dump(mode="json", warnings=False)
     phone["number"] = checked_phone(phone["number"], country, field=f"{prefix}.number")
     phone["languages"] = sorted(set(phone["languages"]))
     return phone
@@ -164,7 +164,7 @@ def normalise_correction(office: Office, values: Mapping[str, Any]) -> dict[str,
         if "version" in office_f:
             raise InvalidValue("'version' is not a field to change", field="office.version")
         checked = _validated(OfficeUpdate, office_f, prefix="office").model_dump(
-            mode="json", include=set(office_f)
+            mode="json", warnings=False, include=set(office_f)
         )
         country = checked_country(checked.get("country", office.country), field="office.country")
         if "country" in checked:
@@ -186,7 +186,7 @@ def normalise_correction(office: Office, values: Mapping[str, Any]) -> dict[str,
         if "version" in org_f:
             raise InvalidValue("'version' is not a field to change", field="organization.version")
         checked = _validated(OrganizationUpdate, org_f, prefix="organization").model_dump(
-            mode="json", include=set(org_f)
+            mode="json", warnings=False, include=set(org_f)
         )
         if "services" in checked:
             checked["services"] = _sorted_unique(checked["services"])
@@ -201,7 +201,7 @@ def normalise_correction(office: Office, values: Mapping[str, Any]) -> dict[str,
         if "version" in fields or "id" in fields:
             raise InvalidValue("not a field to change", field=f"{prefix}.version")
         checked = _validated(PhoneUpdate, fields, prefix=prefix).model_dump(
-            mode="json", include=set(fields)
+            mode="json", warnings=False, include=set(fields)
         )
         if "number" in checked:
             checked["number"] = checked_phone(checked["number"], country, field=f"{prefix}.number")
@@ -242,14 +242,14 @@ def normalise_new_contact(
     out: dict[str, Any] = {}
     if not existing_organization:
         org = _validated(OrganizationCreate, org_f, prefix="organization")
-        dumped = org.model_dump(mode="json", include=set(org_f))
+        dumped = org.model_dump(mode="json", warnings=False, include=set(org_f))
         if "services" in dumped:
             dumped["services"] = _sorted_unique(dumped["services"])
         out.update({f"organization.{k}": v for k, v in dumped.items()})
     if "phones" in office_f:
         raise InvalidValue("phones are 'new_phones.<n>'", field="office.phones")
     office = _validated(NewContactOffice, office_f, prefix="office")
-    dumped = office.model_dump(mode="json", include=set(office_f))
+    dumped = office.model_dump(mode="json", warnings=False, include=set(office_f))
     country = checked_country(office.country, field="office.country")
     dumped["country"] = country
     if "region" in dumped:
@@ -279,7 +279,7 @@ def _check_seen_version(seen: int | None, current: int, *, field_name: str) -> N
 def _dump(model: BaseModel | None, *, exclude: set[str]) -> dict[str, Any]:
     if model is None:
         return {}
-    return model.model_dump(mode="json", exclude_unset=True, exclude=exclude)
+    return model.model_dump(mode="json", warnings=False, exclude_unset=True, exclude=exclude)
 
 
 def _title(org_name: str | None, office: Office | None = None, **fields: Any) -> str:
@@ -335,7 +335,7 @@ def _correction_intake(
         for k, v in _dump(correction, exclude={"id", "version"}).items():
             values[f"phones.{correction.id}.{k}"] = v
     for i, new in enumerate(body.new_phones):
-        values[f"new_phones.{i}"] = new.model_dump(mode="json")
+        values[f"new_phones.{i}"] = new.model_dump(mode="json", warnings=False)
     normalised = normalise_correction(office, values)
     changes = {
         p: v
@@ -397,7 +397,7 @@ def _new_contact_intake(
     )
     values.update({f"office.{k}": v for k, v in _dump(body.office, exclude={"phones"}).items()})
     for i, phone in enumerate(body.office.phones):
-        values[f"new_phones.{i}"] = phone.model_dump(mode="json")
+        values[f"new_phones.{i}"] = phone.model_dump(mode="json", warnings=False)
     changes = normalise_new_contact(values, existing_organization=body.organization_id is not None)
     if body.organization is not None:
         org_name = changes["organization.name"]

@@ -1,0 +1,61 @@
+"""Helpers for review tests: principals behind real keys, and table dumps for
+byte-for-byte comparisons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from app.auth.principal import Principal
+from app.auth.service import create_key
+from app.directory.models import Organization
+from tests.factories import make_org
+
+DIRECTORY_TABLES = (
+    "organization",
+    "organization_service",
+    "office",
+    "office_language",
+    "phone",
+    "revision",
+    "verification_event",
+)
+REVIEW_TABLES = ("submission", "submission_phone")
+
+
+def principal(
+    session: Session, role: str, *, organization_id: int | None = None, name: str | None = None
+) -> Principal:
+    """A principal backed by a real key (so four-eyes checks see its key id)."""
+    issued = create_key(
+        session, name=name or f"test {role}", role=role, organization_id=organization_id
+    )
+    key = issued.key
+    assert key.id is not None
+    return Principal(
+        name=key.name, role=key.role, key_id=key.id, organization_id=key.organization_id
+    )
+
+
+def partner(
+    session: Session, name: str = "Partner Network (demo)"
+) -> tuple[Organization, Principal]:
+    """A partner NGO organisation and an ngo key tied to it."""
+    org = make_org(session, name=name)
+    assert org.id is not None
+    return org, principal(session, "ngo", organization_id=org.id, name=f"{name} field team")
+
+
+def dump(
+    session: Session, tables: tuple[str, ...] = DIRECTORY_TABLES + REVIEW_TABLES
+) -> dict[str, Any]:
+    """Every row of the tables, as the database returns them, in primary-key order."""
+    session.flush()
+    return {
+        table: [
+            tuple(row) for row in session.execute(text(f'SELECT * FROM "{table}" ORDER BY 1, 2'))
+        ]
+        for table in tables
+    }

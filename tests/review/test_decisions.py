@@ -1,0 +1,413 @@
+"""Deciding submissions: approval (all, partial, edited), conflicts, four eyes, rejection,
+duplicates, closures and the verification an approved correction records."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from app.auth.principal import Principal
+from app.config import get_settings
+from app.directory import service as directory
+from app.directory.models import Office, Phone, Revision
+from app.directory.provenance import Provenance
+from app.kit.clock import utcnow
+from app.kit.errors import InvalidValue
+from app.review import service
+from app.review.errors import (
+    OwnSubmission,
+    SubmissionAlreadyDecided,
+    SubmissionChanged,
+    SubmissionConflict,
+)
+from app.review.models import Submission
+from app.verification.eligibility import is_printable
+from app.verification.models import VerificationEvent
+from tests.factories import NG_PHONE_2, TEST_PROVENANCE, make_office, make_org
+from tests.review.support import dump, partner, principal
+
+
+def _correction(session: Session, target: Office, ngo: Principal, /, **parts) -> Submission:
+    return service.create_submission(
+        session,
+        proposal={"kind": "correction", "office_id": target.id, **parts},
+        submitter=ngo,
+        source="ngo: test",
+    )
+
+
+def _reload(session: Session, office_id: int) -> Office:
+    return directory.get_office(session, office_id, for_update=True)
+
+
+def test_approve_all_applies_through_the_directory_with_provenance(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer", name="Reviewer Ana")
+    sub = _correction(
+        db_session,
+        office,
+        ngo,
+        office={"city": "Ikeja", "languages": ["yo", "en"]},
+        organization={"website": "https://example.org/"},
+        new_phones=[{"number": NG_PHONE_2, "kind": "hotline"}],
+        note="called them on 3 May",
+    )
+    decided = service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+    assert decided.status == "approved"
+    assert decided.decided_by == reviewer.label
+    assert decided.version == 2
+
+    now = _reload(db_session, office.id)
+    assert now.city == "Ikeja"
+    assert now.language_codes == ["en", "yo"]
+    assert now.organization.website == "https://example.org/"
+    assert [p.number for p in now.phones][-1] == NG_PHONE_2
+
+    revs = (
+        db_session.execute(
+            select(Revision).where(Revision.submission_id == sub.id).order_by(Revision.id)
+        )
+        .scalars()
+        .all()
+    )
+    fields = {(r.entity, r.field) for r in revs}
+    assert {
+        ("office", "city"),
+        ("office", "languages"),
+        ("organization", "website"),
+        ("phone", "created"),
+    } <= fields
+    for rev in revs:
+        assert rev.source == f"correction #{sub.id}"
+        assert rev.approved_by == reviewer.label
+        assert rev.actor == sub.submitter_name
+        assert rev.actor_key_id == ngo.key_id
+
+
+def test_approved_correction_records_an_ngo_correction_verification(db_session: Session) -> None:
+    office = make_office(db_session, verified_at=None)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    sub = _correction(db_session, office, ngo, office={"city": "Ikeja"}, note="visited")
+    service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+    event = db_session.execute(
+        select(VerificationEvent).where(VerificationEvent.office_id == office.id)
+    ).scalar_one()
+    assert event.method == "ngo_correction"
+    assert event.verified_by == sub.submitter_name
+    assert event.approved_by == reviewer.label
+    assert event.note == "visited"
+    now = _reload(db_session, office.id)
+    assert now.verification_method == "ngo_correction"
+    assert now.last_verified_at is not None
+
+
+def test_partial_approval_applies_only_the_chosen_fields(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    sub = _correction(db_session, office, ngo, office={"city": "Ikeja", "address": "1 Example Way"})
+    decided = service.approve(
+        db_session, submission_id=sub.id, reviewer=reviewer, fields=["office.address"]
+    )
+    assert decided.status == "partially_approved"
+    assert decided.applied == {"office.address": "1 Example Way"}
+    now = _reload(db_session, office.id)
+    assert (now.city, now.address) == ("Lagos", "1 Example Way")
+
+
+def test_edit_then_approve_validates_the_edited_value(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    sub = _correction(db_session, office, ngo, office={"region": "NG-KN", "city": "Kano"})
+    with pytest.raises(InvalidValue) as err:
+        service.approve(
+            db_session, submission_id=sub.id, reviewer=reviewer, edits={"office.region": "AL-01"}
+        )
+    assert err.value.field == "office.region"
+    assert service.get_submission(db_session, sub.id).status == "pending"
+    with pytest.raises(InvalidValue) as err:
+        service.approve(
+            db_session, submission_id=sub.id, reviewer=reviewer, edits={"office.email": "a@b.org"}
+        )
+    assert err.value.field == "edits.office.email"
+
+    decided = service.approve(
+        db_session, submission_id=sub.id, reviewer=reviewer, edits={"office.region": "ng-ab"}
+    )
+    assert decided.status == "approved"
+    assert decided.applied == {"office.region": "NG-AB", "office.city": "Kano"}
+    assert _reload(db_session, office.id).region == "NG-AB"
+
+
+def test_conflict_after_a_concurrent_edit_needs_an_explicit_resolution(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    sub = _correction(db_session, office, ngo, office={"city": "Ikeja", "address": "1 Example Way"})
+    # Someone else edits the city (a conflict) and the postal code (unrelated) meanwhile.
+    directory.update_office(
+        db_session,
+        office_id=office.id,
+        changes={"city": "Epe", "postal_code": "100001"},
+        expected_version=_reload(db_session, office.id).version,
+        provenance=Provenance(actor="admin Bo", source="admin_edit", approved_by="admin Bo"),
+    )
+    review = service.review(db_session, submission_id=sub.id)
+    city = next(d for d in review.diff if d.path == "office.city")
+    assert (city.current, city.base, city.proposed) == ("Epe", "Lagos", "Ikeja")
+    assert city.drifted and city.conflict and city.changed_by == "admin Bo"
+    assert review.conflicts == ["office.city"]
+    drifted = {d.path: d for d in review.drift}
+    assert drifted["office.postal_code"].value_now == "100001"
+    assert not drifted["office.postal_code"].proposed_here
+    assert drifted["office.city"].proposed_here
+
+    before = dump(db_session)
+    with pytest.raises(SubmissionConflict) as err:
+        service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+    assert err.value.fields == ["office.city"]
+    assert dump(db_session) == before
+
+    # Leaving the conflicting field out is fine; so is resolving it explicitly.
+    decided = service.approve(
+        db_session, submission_id=sub.id, reviewer=reviewer, resolve_conflicts=["office.city"]
+    )
+    assert decided.status == "approved"
+    now = _reload(db_session, office.id)
+    assert (now.city, now.address, now.postal_code) == ("Ikeja", "1 Example Way", "100001")
+
+
+def test_a_change_to_the_same_value_is_not_a_conflict(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    sub = _correction(db_session, office, ngo, office={"city": "Ikeja"})
+    directory.update_office(
+        db_session,
+        office_id=office.id,
+        changes={"city": "Ikeja"},
+        expected_version=office.version,
+        provenance=TEST_PROVENANCE,
+    )
+    assert service.approve(db_session, submission_id=sub.id, reviewer=reviewer).status == "approved"
+
+
+def test_four_eyes_key_and_organisation(db_session: Session) -> None:
+    office = make_office(db_session)
+    org, ngo = partner(db_session)
+    sub = _correction(db_session, office, ngo, office={"city": "Ikeja"})
+    same_key = Principal(name="x", role="reviewer", key_id=ngo.key_id)
+    same_org = Principal(name="y", role="reviewer", key_id=None, organization_id=org.id)
+    for who in (same_key, same_org):
+        for decide in (
+            lambda w: service.approve(db_session, submission_id=sub.id, reviewer=w),
+            lambda w: service.reject(db_session, submission_id=sub.id, reviewer=w, reason="no"),
+            lambda w: service.mark_duplicate(
+                db_session, submission_id=sub.id, reviewer=w, of_office_id=office.id
+            ),
+        ):
+            with pytest.raises(OwnSubmission):
+                decide(who)
+    assert service.get_submission(db_session, sub.id).status == "pending"
+
+
+def test_reject_keeps_directory_byte_for_byte_and_partner_reads_the_reason(
+    db_session: Session,
+) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    sub = _correction(db_session, office, ngo, office={"city": "Ikeja"})
+    before = dump(
+        db_session,
+        tables=(
+            "organization",
+            "organization_service",
+            "office",
+            "office_language",
+            "phone",
+            "revision",
+            "verification_event",
+        ),
+    )
+    with pytest.raises(InvalidValue):
+        service.reject(db_session, submission_id=sub.id, reviewer=reviewer, reason="  ")
+    decided = service.reject(
+        db_session, submission_id=sub.id, reviewer=reviewer, reason="the city is right"
+    )
+    assert decided.status == "rejected"
+    assert dump(db_session, tables=tuple(before)) == before
+    mine = service.get_for_partner(db_session, submission_id=sub.id, partner=ngo)
+    assert service.submission_public(mine).decision_reason == "the city is right"
+    with pytest.raises(SubmissionAlreadyDecided):
+        service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+
+
+def test_stale_submission_version_is_refused(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    sub = _correction(db_session, office, ngo, office={"city": "Ikeja"})
+    with pytest.raises(SubmissionChanged):
+        service.approve(
+            db_session, submission_id=sub.id, reviewer=reviewer, expected_version=sub.version + 1
+        )
+
+
+def test_mark_duplicate_of_submission_or_office(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    first = _correction(db_session, office, ngo, office={"city": "Ikeja"})
+    second = _correction(db_session, office, ngo, office={"city": "Ikeja "})
+    third = _correction(db_session, office, ngo, office={"address": "2 Example Way"})
+    with pytest.raises(InvalidValue):
+        service.mark_duplicate(
+            db_session, submission_id=second.id, reviewer=reviewer, of_submission_id=second.id
+        )
+    done = service.mark_duplicate(
+        db_session, submission_id=second.id, reviewer=reviewer, of_submission_id=first.id
+    )
+    assert (done.status, done.duplicate_of_submission_id) == ("duplicate", first.id)
+    done = service.mark_duplicate(
+        db_session,
+        submission_id=third.id,
+        reviewer=reviewer,
+        of_office_id=office.id,
+        reason="already listed",
+    )
+    assert (done.status, done.duplicate_of_office_id) == ("duplicate", office.id)
+
+
+def test_closure_approval_closes_the_office_and_it_leaves_every_sheet(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    settings = get_settings()
+    assert is_printable(db_session, office_id=office.id, now=utcnow(), settings=settings)
+    sub = service.create_submission(
+        db_session,
+        proposal={
+            "kind": "closure",
+            "office_id": office.id,
+            "reason": "closed",
+            "note": "the building is empty",
+        },
+        submitter=ngo,
+        source="ngo: test",
+    )
+    service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+    assert _reload(db_session, office.id).status == "closed"
+    assert not is_printable(db_session, office_id=office.id, now=utcnow(), settings=settings)
+    rev = db_session.execute(
+        select(Revision).where(Revision.submission_id == sub.id, Revision.field == "status")
+    ).scalar_one()
+    assert rev.source == f"closure report #{sub.id}"
+
+
+def test_disconnected_number_report_marks_the_phone(db_session: Session) -> None:
+    office = make_office(db_session, phones=[{"number": "+2348031234567"}, {"number": NG_PHONE_2}])
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    phone_id = office.phones[0].id
+    sub = service.create_submission(
+        db_session,
+        proposal={
+            "kind": "closure",
+            "office_id": office.id,
+            "reason": "number_disconnected",
+            "phone_id": phone_id,
+        },
+        submitter=ngo,
+        source="ngo: test",
+    )
+    service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+    assert db_session.get(Phone, phone_id).status == "disconnected"
+    assert _reload(db_session, office.id).status == "active"
+
+
+def test_new_contact_approval_creates_organisation_office_and_phones(db_session: Session) -> None:
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    sub = service.create_submission(
+        db_session,
+        proposal={
+            "kind": "new_contact",
+            "organization": {
+                "name": "Example Legal Aid (demo)",
+                "category": "lawyer",
+                "services": ["legal_aid"],
+            },
+            "office": {
+                "country": "NG",
+                "region": "NG-KN",
+                "city": "Kano",
+                "phones": [{"number": NG_PHONE_2}],
+            },
+        },
+        submitter=ngo,
+        source="ngo: test",
+    )
+    decided = service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+    assert decided.office_id is not None and decided.organization_id is not None
+    office = _reload(db_session, decided.office_id)
+    assert office.organization.name == "Example Legal Aid (demo)"
+    assert office.organization.service_tags == ["legal_aid"]
+    assert (office.region, office.city) == ("NG-KN", "Kano")
+    assert [p.number for p in office.phones] == [NG_PHONE_2]
+    assert office.verification_method == "ngo_correction"
+
+
+def test_new_contact_partial_approval_must_keep_required_fields(db_session: Session) -> None:
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    org = make_org(db_session, name="Existing Helpline (demo)", category="helpline")
+    sub = service.create_submission(
+        db_session,
+        proposal={
+            "kind": "new_contact",
+            "organization_id": org.id,
+            "office": {"country": "NG", "city": "Abuja", "email": "help@example.org"},
+        },
+        submitter=ngo,
+        source="ngo: test",
+    )
+    with pytest.raises(InvalidValue) as err:
+        service.approve(db_session, submission_id=sub.id, reviewer=reviewer, fields=["office.city"])
+    assert err.value.field == "office.country"
+    decided = service.approve(
+        db_session,
+        submission_id=sub.id,
+        reviewer=reviewer,
+        fields=["office.country", "office.city"],
+    )
+    assert decided.status == "partially_approved"
+    office = _reload(db_session, decided.office_id)
+    assert (office.organization_id, office.email, office.region) == (org.id, None, None)
+
+
+def test_rejected_and_invalid_submissions_never_touch_the_directory(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    directory_tables = (
+        "organization",
+        "organization_service",
+        "office",
+        "office_language",
+        "phone",
+        "revision",
+        "verification_event",
+    )
+    before = dump(db_session, tables=directory_tables)
+    with pytest.raises(InvalidValue):
+        _correction(db_session, office, ngo, office={"region": "BR-SP"})
+    sub = _correction(
+        db_session, office, ngo, office={"city": "Ikeja"}, new_phones=[{"number": NG_PHONE_2}]
+    )
+    service.reject(db_session, submission_id=sub.id, reviewer=reviewer, reason="wrong office")
+    assert dump(db_session, tables=directory_tables) == before

@@ -1,0 +1,281 @@
+"""Intake: submissions are validated with the directory's rules; invalid ones queue nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app.config import Settings
+from app.directory.errors import OfficeNotFound
+from app.kit.errors import InvalidValue, TooManyRequests, VersionConflict
+from app.review import service
+from app.review.models import Submission, SubmissionPhone
+from tests.factories import NG_PHONE, NG_PHONE_2, make_office, make_org
+from tests.review.support import dump, partner
+
+
+def _count(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Submission)).scalar_one())
+
+
+def test_correction_keeps_only_changed_fields_normalised(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    sub = service.create_submission(
+        db_session,
+        proposal={
+            "kind": "correction",
+            "office_id": office.id,
+            "office": {
+                "city": "Lagos",
+                "address": "  12 Example   Road ",
+                "version": office.version,
+            },
+            "phones": [{"id": office.phones[0].id, "number": "0803 123 4568"}],
+            "note": "called them on 3 May",
+        },
+        submitter=ngo,
+        source="ngo: test",
+    )
+    # The unchanged city is dropped; text is trimmed; the number is stored as E.164.
+    assert sub.changes == {
+        "office.address": "12 Example Road",
+        f"phones.{office.phones[0].id}.number": NG_PHONE_2,
+    }
+    assert sub.base == {"office.address": None, f"phones.{office.phones[0].id}.number": NG_PHONE}
+    assert sub.base_versions == {"office": office.version, f"phone:{office.phones[0].id}": 1}
+    assert (sub.country, sub.region, sub.status) == ("NG", "NG-LA", "pending")
+    assert sub.submitter_key_id == ngo.key_id
+    assert sub.submitter_organization_id == ngo.organization_id
+    assert "Partner Network (demo)" in sub.submitter_name
+
+
+@pytest.mark.parametrize(
+    ("proposal", "field"),
+    [
+        ({"office": {"region": "AL-01"}}, "office.region"),
+        ({"office": {"country": "XX"}}, "office.country"),
+        ({"office": {"email": "not-an-email"}}, "office.email"),
+        ({"office": {"website": "ftp://example.org"}}, "office.website"),
+        ({"office": {"city": "x" * 201}}, "office.city"),
+        ({"office": {"colour": "blue"}}, "office.colour"),
+        ({"office": {"country": None}}, "office.country"),
+        ({"organization": {"website": "javascript:alert(1)"}}, "organization.website"),
+        ({"organization": {"confidential": True}}, "organization.confidential"),
+        ({"new_phones": [{"number": "+35542123456"}]}, "new_phones.0.number"),
+        ({"new_phones": [{"number": "12"}]}, "new_phones.0.number"),
+        ({"phones": [{"id": 999999, "number": NG_PHONE_2}]}, "phones.0.id"),
+        ({"unknown": 1}, "unknown"),
+        ({"office": {"city": "Lagos"}}, "body"),
+    ],
+)
+def test_invalid_correction_is_refused_naming_the_field_and_queues_nothing(
+    db_session: Session, proposal: dict, field: str
+) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    before = dump(db_session)
+    with pytest.raises(InvalidValue) as err:
+        service.create_submission(
+            db_session,
+            proposal={"kind": "correction", "office_id": office.id, **proposal},
+            submitter=ngo,
+            source="ngo: test",
+        )
+    assert err.value.field == field
+    assert dump(db_session) == before
+
+
+def test_phone_is_checked_in_the_office_country(db_session: Session) -> None:
+    office = make_office(db_session, country="AL", region="AL-01", phones=[])
+    _, ngo = partner(db_session)
+    with pytest.raises(InvalidValue) as err:
+        service.create_submission(
+            db_session,
+            proposal={
+                "kind": "correction",
+                "office_id": office.id,
+                "new_phones": [{"number": NG_PHONE}],
+            },
+            submitter=ngo,
+            source="ngo: test",
+        )
+    assert err.value.field == "new_phones.0.number"
+    assert "AL" in err.value.message
+
+
+def test_stale_base_version_is_a_conflict(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    with pytest.raises(VersionConflict) as err:
+        service.create_submission(
+            db_session,
+            proposal={
+                "kind": "correction",
+                "office_id": office.id,
+                "office": {"city": "Ikeja", "version": office.version - 1},
+            },
+            submitter=ngo,
+            source="ngo: test",
+        )
+    assert err.value.field == "office.version"
+    assert _count(db_session) == 0
+
+
+def test_partner_cannot_submit_about_a_confidential_organisation(db_session: Session) -> None:
+    hidden = make_org(db_session, name="Safe House (demo)", confidential=True)
+    office = make_office(db_session, org=hidden)
+    _, ngo = partner(db_session)
+    for proposal in (
+        {"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}},
+        {"kind": "closure", "office_id": office.id, "reason": "closed"},
+    ):
+        with pytest.raises(OfficeNotFound):
+            service.create_submission(db_session, proposal=proposal, submitter=ngo, source="x")
+    assert _count(db_session) == 0
+
+
+def test_new_contact_validated_like_a_directory_create(db_session: Session) -> None:
+    _, ngo = partner(db_session)
+    good = {
+        "kind": "new_contact",
+        "organization": {"name": "Example Legal Aid (demo)", "category": "lawyer"},
+        "office": {
+            "country": "ng",
+            "region": "ng-la",
+            "city": "Ikeja",
+            "phones": [{"number": "0803 123 4568"}],
+        },
+    }
+    sub = service.create_submission(db_session, proposal=good, submitter=ngo, source="x")
+    assert sub.changes["office.country"] == "NG"
+    assert sub.changes["office.region"] == "NG-LA"
+    assert sub.changes["new_phones.0"]["number"] == NG_PHONE_2
+    assert (sub.country, sub.region) == ("NG", "NG-LA")
+    numbers = db_session.execute(select(SubmissionPhone.number)).scalars().all()
+    assert numbers == [NG_PHONE_2]
+
+    for bad, field in (
+        ({**good, "organization": {"name": "X", "category": "spies"}}, "organization.category"),
+        ({**good, "office": {**good["office"], "region": "BR-SP"}}, "office.region"),
+        ({**good, "organization_id": 1}, "body"),
+        (
+            {**good, "office": {**good["office"], "phones": [{"number": "+551123456789"}]}},
+            "new_phones.0.number",
+        ),
+    ):
+        with pytest.raises(InvalidValue) as err:
+            service.create_submission(db_session, proposal=bad, submitter=ngo, source="x")
+        assert err.value.field == field
+    assert _count(db_session) == 1
+
+
+def test_closure_needs_a_phone_of_the_office_for_a_disconnected_number(db_session: Session) -> None:
+    office = make_office(db_session)
+    other = make_office(db_session)
+    _, ngo = partner(db_session)
+    with pytest.raises(InvalidValue) as err:
+        service.create_submission(
+            db_session,
+            proposal={"kind": "closure", "office_id": office.id, "reason": "number_disconnected"},
+            submitter=ngo,
+            source="x",
+        )
+    assert "phone_id" in err.value.message
+    with pytest.raises(InvalidValue) as err:
+        service.create_submission(
+            db_session,
+            proposal={
+                "kind": "closure",
+                "office_id": office.id,
+                "reason": "number_disconnected",
+                "phone_id": other.phones[0].id,
+            },
+            submitter=ngo,
+            source="x",
+        )
+    assert err.value.field == "phone_id"
+    sub = service.create_submission(
+        db_session,
+        proposal={
+            "kind": "closure",
+            "office_id": office.id,
+            "reason": "moved",
+            "note": "moved to Ikeja",
+        },
+        submitter=ngo,
+        source="x",
+    )
+    assert sub.changes == {"office.status": "closed"}
+    assert sub.closure_reason == "moved"
+
+
+def test_size_cap_refuses_large_submissions(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    small = Settings(max_submission_bytes=200)
+    with pytest.raises(InvalidValue) as err:
+        service.create_submission(
+            db_session,
+            proposal={
+                "kind": "correction",
+                "office_id": office.id,
+                "office": {"opening_hours": "Mo-Fr 09:00-17:00 " * 20},
+            },
+            submitter=ngo,
+            source="x",
+            settings=small,
+        )
+    assert err.value.field == "body"
+    assert _count(db_session) == 0
+
+
+def test_rate_limit_per_key_counts_the_window(db_session: Session, frozen_clock) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    _, other = partner(db_session, name="Second Network (demo)")
+    limits = Settings(submission_rate_limit=3, submission_rate_window_seconds=600)
+
+    def submit(who, city: str) -> Submission:
+        return service.create_submission(
+            db_session,
+            proposal={"kind": "correction", "office_id": office.id, "office": {"city": city}},
+            submitter=who,
+            source="x",
+            settings=limits,
+        )
+
+    for i in range(3):
+        submit(ngo, f"Town {i}")
+        frozen_clock.advance(seconds=60)
+    with pytest.raises(TooManyRequests) as err:
+        submit(ngo, "Town 4")
+    # The first of the three leaves the window 600 s after it was made: 420 s from now.
+    assert err.value.retry_after == 420
+    submit(other, "Another key is counted apart")
+    frozen_clock.advance(seconds=420)
+    submit(ngo, "Town 5")
+    # Imports have no key and no limit.
+    for i in range(4):
+        service.create_submission(
+            db_session,
+            proposal={"kind": "correction", "office_id": office.id, "office": {"city": f"I{i}"}},
+            submitter=None,
+            source="import: example dataset",
+            settings=limits,
+        )
+    assert _count(db_session) == 9
+
+
+def test_import_submission_has_no_submitter(db_session: Session) -> None:
+    office = make_office(db_session)
+    sub = service.create_submission(
+        db_session,
+        proposal={"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}},
+        submitter=None,
+        source="import: example dataset",
+    )
+    assert sub.submitter_key_id is None
+    assert sub.submitter_name == "import: example dataset"
+    assert sub.source == "import: example dataset"
