@@ -1,0 +1,417 @@
+"""Reading HSDS 3.0 datasets made by others: a tabular data package or nested JSON.
+
+Both become a stream of `Candidate`s (one per service at a location: what Homeward calls an
+office, with its organisation and phones, in the directory's own field names) or `Problem`s
+(what could not be mapped, with the CSV row or JSON path). Validation is left to the
+directory's schemas; this module only translates.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.directory.enums import Category, PhoneKind, ServiceTag
+from app.directory.geography import regions_by_code
+from app.interop.hsds_mapping import (
+    NOT_RECORDED,
+    PHONE_KIND_FROM_HSDS,
+    STATUS_FROM_HSDS,
+    term_codes_by_id,
+)
+from app.kit.text import fold
+
+# CSV fields can be large (descriptions); the default limit of 128 KiB is kept per field.
+MAX_JSON_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class Problem:
+    """A record that was not queued, and why."""
+
+    where: str
+    reason: str
+    field: str | None = None
+
+
+@dataclass
+class Candidate:
+    """One office from the dataset, in Homeward's field names (not yet validated)."""
+
+    where: str
+    org_key: str
+    organization: dict[str, Any]
+    office: dict[str, Any]
+    category_given: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+class DatasetError(ValueError):
+    """The dataset as a whole cannot be read (not a package, not JSON...)."""
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or text == NOT_RECORDED:
+        return None
+    return text
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _phone_number(value: Any) -> str | None:
+    text = _text(value)
+    # Open Referral's own examples quote numbers ('"+44 1234 234567"').
+    return text.strip("\"' ") if text else None
+
+
+def _region(country: str | None, value: Any) -> tuple[str | None, str | None]:
+    """(ISO 3166-2 code, problem) from a state_province given as a code or a name."""
+    text = _text(value)
+    if text is None or not country:
+        return None, None
+    regions = regions_by_code(country.strip().upper())
+    code = text.upper()
+    if code in regions:
+        return code, None
+    if f"{country.upper()}-{code}" in regions:
+        return f"{country.upper()}-{code}", None
+    wanted = fold(text)
+    for region in regions.values():
+        if fold(region.name) == wanted:
+            return region.code, None
+    return None, f"'{text}' is not an ISO 3166-2 subdivision of {country.upper()} (nor its name)"
+
+
+def _codes(attributes: list[dict[str, Any]], terms: dict[str, str]) -> list[tuple[str, Any]]:
+    """Homeward taxonomy codes on a record: (code, value)."""
+    out = []
+    for attribute in attributes or []:
+        code = None
+        term = attribute.get("taxonomy_term")
+        if isinstance(term, dict):
+            code = term.get("code")
+        code = code or terms.get(str(attribute.get("taxonomy_term_id") or "").lower())
+        if code:
+            out.append((code, attribute.get("value")))
+    return out
+
+
+def _flag(codes: list[tuple[str, Any]], name: str) -> bool:
+    return any(c == f"flag:{name}" and str(v).lower() != "false" for c, v in codes)
+
+
+def _language_codes(languages: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for lang in languages or []:
+        code = _text(lang.get("code"))
+        if code and code not in out:
+            out.append(code.lower())
+    return out
+
+
+def candidates(
+    org: dict[str, Any],
+    service: dict[str, Any],
+    *,
+    where: str,
+    terms: dict[str, str],
+) -> Iterator[Candidate | Problem]:
+    """One candidate per location of an HSDS service (nested form)."""
+    org_codes = _codes(org.get("attributes", []), terms)
+    service_codes = _codes(service.get("attributes", []), terms)
+    categories = [
+        c.split(":", 1)[1] for c, _ in org_codes + service_codes if c.startswith("category:")
+    ]
+    categories = [c for c in categories if c in set(Category)]
+    tags = sorted(
+        {c.split(":", 1)[1] for c, _ in org_codes + service_codes if c.startswith("service:")}
+        & {t.value for t in ServiceTag}
+    )
+    organization = {
+        "name": _text(org.get("name")),
+        "local_name": _text(org.get("alternate_name")),
+        "category": categories[0] if categories else Category.NGO.value,
+        "description": _text(org.get("description")),
+        "website": _text(org.get("website")),
+        "email": _text(org.get("email")),
+        "services": tags,
+        "confidential": _flag(org_codes, "confidential"),
+        "is_demo": _flag(org_codes, "demo"),
+    }
+    status_text = (_text(service.get("status")) or "active").lower()
+    status = STATUS_FROM_HSDS.get(status_text)
+    if status is None:
+        yield Problem(where, f"unknown service status '{status_text}'", "status")
+        return
+    locations = [
+        (i, sal, sal.get("location"))
+        for i, sal in enumerate(service.get("service_at_locations") or [])
+        if isinstance(sal.get("location"), dict)
+    ]
+    if not locations:
+        yield Problem(where, "the service has no location, so no country is known", "location")
+        return
+    org_key = str(org.get("id") or org.get("name"))
+    for index, sal, location in locations:
+        here = f"{where}.service_at_locations[{index}]" if len(locations) > 1 else where
+        addresses = [a for a in location.get("addresses") or [] if isinstance(a, dict)]
+        physical = [a for a in addresses if a.get("address_type") == "physical"] or addresses
+        if not physical:
+            yield Problem(here, "the location has no address, so no country is known", "address")
+            continue
+        address = physical[0]
+        country = _text(address.get("country"))
+        if not country:
+            yield Problem(here, "the address has no country", "address.country")
+            continue
+        region, region_problem = _region(country, address.get("state_province"))
+        if region_problem:
+            yield Problem(here, region_problem, "address.state_province")
+            continue
+        street = ", ".join(
+            p for p in (_text(address.get("address_1")), _text(address.get("address_2"))) if p
+        )
+        schedules = [
+            s
+            for s in (service.get("schedules") or [])
+            + (sal.get("schedules") or [])
+            + (location.get("schedules") or [])
+            if _text(s.get("description"))
+        ]
+        location_name = _text(location.get("name"))
+        service_name = _text(service.get("name"))
+        name = location_name or (service_name if service_name != organization["name"] else None)
+        phones = []
+        seen: set[str] = set()
+        for phone in (
+            (service.get("phones") or [])
+            + (sal.get("phones") or [])
+            + (location.get("phones") or [])
+        ):
+            number = _phone_number(phone.get("number"))
+            if not number or number in seen:
+                continue
+            seen.add(number)
+            phone_codes = _codes(phone.get("attributes", []), terms)
+            kinds = [c.split(":", 1)[1] for c, _ in phone_codes if c.startswith("phone_kind:")]
+            kinds = [k for k in kinds if k in set(PhoneKind)]
+            hsds_type = (_text(phone.get("type")) or "voice").lower()
+            phones.append(
+                {
+                    "number": number,
+                    "kind": kinds[0] if kinds else PHONE_KIND_FROM_HSDS.get(hsds_type, "voice"),
+                    "hours": _text(phone.get("description")),
+                    "is_24_7": _flag(phone_codes, "open_24_7"),
+                    "languages": _language_codes(phone.get("languages", [])),
+                }
+            )
+        office = {
+            "name": name,
+            "country": country,
+            "region": region,
+            "city": _text(address.get("city")),
+            "address": street or None,
+            "postal_code": _text(address.get("postal_code")),
+            "latitude": _number(location.get("latitude")),
+            "longitude": _number(location.get("longitude")),
+            "opening_hours": _text(schedules[0].get("description")) if schedules else None,
+            "email": _text(service.get("email")),
+            "website": _text(service.get("url")),
+            "languages": _language_codes(
+                (service.get("languages") or []) + (location.get("languages") or [])
+            ),
+            "meets_on_arrival": _flag(service_codes, "meets_on_arrival"),
+            "status": status,
+            "phones": phones,
+        }
+        yield Candidate(
+            where=here,
+            org_key=org_key,
+            organization=organization,
+            office=office,
+            category_given=bool(categories),
+        )
+
+
+# ---- nested JSON ---------------------------------------------------------------------------
+
+
+def _json_documents(data: Any) -> list[Any]:
+    if isinstance(data, dict) and isinstance(data.get("contents"), list):
+        return data["contents"]
+    if isinstance(data, dict):
+        return [data]
+    if isinstance(data, list):
+        return data
+    raise DatasetError("expected a JSON list of organizations or services")
+
+
+def read_json(path: Path) -> Iterator[Candidate | Problem]:
+    """Candidates from a JSON dataset: organizations with services, or services with their
+    organization (a list, one document, or an ORAPI page)."""
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise DatasetError(f"{path.name} is larger than {MAX_JSON_BYTES // 1024 // 1024} MB")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{path.name} is not JSON: {exc}") from exc
+    terms = term_codes_by_id()
+    for n, doc in enumerate(_json_documents(data)):
+        where = f"[{n}]"
+        if not isinstance(doc, dict):
+            yield Problem(where, "not an object")
+            continue
+        if isinstance(doc.get("services"), list):
+            if not doc["services"]:
+                yield Problem(where, "the organization has no service to list", "services")
+            for i, service in enumerate(doc["services"]):
+                if not isinstance(service, dict):
+                    yield Problem(f"{where}.services[{i}]", "not an object")
+                    continue
+                yield from candidates(doc, service, where=f"{where}.services[{i}]", terms=terms)
+        elif "status" in doc or "service_at_locations" in doc:
+            org = doc.get("organization")
+            if not isinstance(org, dict):
+                yield Problem(where, "the service has no organization", "organization")
+                continue
+            yield from candidates(org, doc, where=where, terms=terms)
+        else:
+            yield Problem(where, "neither an organization with services nor a service")
+
+
+# ---- tabular data package ------------------------------------------------------------------
+
+
+def _read_csv(directory: Path, name: str) -> list[dict[str, str]]:
+    path = directory / name
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _resource_paths(package: Path) -> dict[str, str]:
+    try:
+        descriptor = json.loads(package.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{package.name} is not JSON: {exc}") from exc
+    paths = {}
+    for resource in descriptor.get("resources") or []:
+        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
+            name = Path(resource["path"]).name  # never leave the package directory
+            paths[str(resource.get("name"))] = name
+    return paths
+
+
+def read_package(directory: Path) -> Iterator[Candidate | Problem]:
+    """Candidates from a tabular package: the CSVs joined back into nested documents."""
+    package = directory / "datapackage.json"
+    paths = _resource_paths(package) if package.exists() else {}
+
+    def table(name: str, default: str) -> list[dict[str, str]]:
+        return _read_csv(directory, paths.get(name, default))
+
+    def by(rows: list[dict[str, str]], key: str) -> dict[str, list[dict[str, str]]]:
+        out: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for row in rows:
+            if row.get(key):
+                out[row[key]].append(row)
+        return out
+
+    organizations = {r["id"]: r for r in table("organization", "organizations.csv") if r.get("id")}
+    services = table("service", "services.csv")
+    if not services:
+        raise DatasetError(f"{directory} holds no services.csv (or it is empty)")
+    locations = {r["id"]: r for r in table("location", "locations.csv") if r.get("id")}
+    sal_by_service = by(table("service_at_location", "service_at_location.csv"), "service_id")
+    addresses = by(table("address", "addresses.csv"), "location_id")
+    phones = table("phone", "phones.csv")
+    phones_by_service, phones_by_location = by(phones, "service_id"), by(phones, "location_id")
+    phones_by_sal = by(phones, "service_at_location_id")
+    languages = table("language", "languages.csv")
+    langs_by_service, langs_by_phone = by(languages, "service_id"), by(languages, "phone_id")
+    langs_by_location = by(languages, "location_id")
+    schedules = table("schedule", "schedules.csv")
+    sched_by_service, sched_by_location = by(schedules, "service_id"), by(schedules, "location_id")
+    sched_by_sal = by(schedules, "service_at_location_id")
+    attributes = by(table("attribute", "attributes.csv"), "link_id")
+    terms = dict(term_codes_by_id())
+    for row in table("taxonomy_term", "taxonomy_terms.csv"):
+        if row.get("id") and row.get("code"):
+            terms[row["id"].lower()] = row["code"]
+
+    def with_phones(phone_rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+        return [
+            {
+                **p,
+                "languages": langs_by_phone.get(p.get("id", ""), []),
+                "attributes": attributes.get(p.get("id", ""), []),
+            }
+            for p in phone_rows
+        ]
+
+    for n, service in enumerate(services, start=2):
+        where = f"services.csv row {n}"
+        org = organizations.get(service.get("organization_id", ""))
+        if org is None:
+            yield Problem(where, "no organization with this organization_id", "organization_id")
+            continue
+        nested_sals = []
+        for sal in sal_by_service.get(service.get("id", ""), []):
+            location = locations.get(sal.get("location_id", ""))
+            if location is None:
+                continue
+            lid = location["id"]
+            nested_sals.append(
+                {
+                    **sal,
+                    "phones": with_phones(phones_by_sal.get(sal.get("id", ""), [])),
+                    "schedules": sched_by_sal.get(sal.get("id", ""), []),
+                    "location": {
+                        **location,
+                        "addresses": addresses.get(lid, []),
+                        "phones": with_phones(
+                            [p for p in phones_by_location.get(lid, []) if not p.get("service_id")]
+                        ),
+                        "languages": langs_by_location.get(lid, []),
+                        "schedules": sched_by_location.get(lid, []),
+                    },
+                }
+            )
+        sid = service.get("id", "")
+        nested = {
+            **service,
+            "phones": with_phones(phones_by_service.get(sid, [])),
+            "languages": langs_by_service.get(sid, []),
+            "schedules": sched_by_service.get(sid, []),
+            "attributes": attributes.get(sid, []),
+            "service_at_locations": nested_sals,
+        }
+        nested_org = {**org, "attributes": attributes.get(org["id"], [])}
+        yield from candidates(nested_org, nested, where=where, terms=terms)
+
+
+def read_dataset(path: Path) -> tuple[str, Iterator[Candidate | Problem]]:
+    """(dataset name, candidates) for a package directory, its datapackage.json, or JSON."""
+    if path.is_dir():
+        return path.name, read_package(path)
+    if path.name == "datapackage.json":
+        return path.parent.name, read_package(path.parent)
+    if path.suffix.lower() == ".json":
+        return path.stem, read_json(path)
+    raise DatasetError(f"{path} is neither a data package directory nor a .json dataset")

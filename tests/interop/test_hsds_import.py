@@ -1,0 +1,282 @@
+"""HSDS import: every record becomes a review-queue submission, never a direct write."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlmodel import Session, SQLModel
+
+from app.auth.principal import Principal
+from app.directory.models import Office, Organization, Phone, Revision
+from app.directory.service import OFFICE_FIELDS, ORGANIZATION_FIELDS, get_office
+from app.interop import hsds_export, hsds_import
+from app.review import service as review
+from app.review.models import Submission
+from tests.factories import NG_PHONE, make_office, make_org
+from tests.interop import sample
+from tests.interop.spec import SPEC, needs_spec
+
+REVIEWER = Principal(name="Reviewer Rui", role="reviewer", key_id=None)
+
+
+def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
+    """Every field we hold per office (keyed by its first phone), with its organisation."""
+    out = {}
+    ids = session.execute(select(Office.id).order_by(Office.id)).scalars().all()
+    for office_id in ids:
+        office = get_office(session, office_id, for_update=True)
+        org = office.organization
+        phones = [
+            {f: getattr(p, f) for f in ("number", "kind", "hours", "is_24_7", "languages")}
+            for p in office.phones
+            if p.status == "active"
+        ]
+        out[phones[0]["number"]] = {
+            "office": {f: getattr(office, f) for f in OFFICE_FIELDS},
+            "languages": office.language_codes,
+            "phones": phones,
+            "organization": {f: getattr(org, f) for f in ORGANIZATION_FIELDS},
+            "org_is_demo": org.is_demo,
+            "org_services": org.service_tags,
+        }
+    return out
+
+
+def _empty_directory(session: Session) -> None:
+    # Inside the test's transaction (rolled back afterwards): an empty directory to import into.
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        session.execute(text(f'DELETE FROM "{table.name}"'))
+    session.expire_all()
+
+
+def _approve_all(session: Session, ids: list[int]) -> None:
+    for submission_id in ids:
+        review.approve(session, submission_id=submission_id, reviewer=REVIEWER)
+
+
+@pytest.mark.parametrize("form", ["tabular", "json"])
+def test_round_trip_is_lossless(db_session: Session, tmp_path: Path, form: str) -> None:
+    sample.build(db_session)
+    before = _snapshot(db_session)
+    orgs_before = db_session.execute(select(func.count(Organization.id))).scalar_one()
+    first = tmp_path / "first"
+    hsds_export.write_tabular(db_session, first, include_confidential=True)
+    if form == "tabular":
+        dataset = tmp_path / "homeward"
+        hsds_export.write_tabular(db_session, dataset, include_confidential=True)
+    else:
+        dataset = tmp_path / "homeward.json"
+        with dataset.open("w", encoding="utf-8") as fh:
+            hsds_export.write_json(db_session, fh, include_confidential=True)
+    _empty_directory(db_session)
+
+    report = hsds_import.import_path(db_session, dataset)
+    assert report.problems == []
+    assert (report.records, report.new_contacts, report.corrections) == (6, 6, 0)
+    # Nothing entered the directory: only the queue.
+    assert db_session.execute(select(func.count(Office.id))).scalar_one() == 0
+    subs = db_session.execute(select(Submission)).scalars().all()
+    assert {s.source for s in subs} == {f"import: {dataset.stem}"}
+    assert {s.status for s in subs} == {"pending"}
+
+    _approve_all(db_session, report.submission_ids)
+    after = _snapshot(db_session)
+    assert after == before
+    orgs_after = db_session.execute(select(func.count(Organization.id))).scalar_one()
+    assert orgs_after == orgs_before
+    # Every change cites its submission and reviewer.
+    revs = db_session.execute(select(Revision)).scalars().all()
+    assert revs and all(r.submission_id and r.approved_by == "Reviewer Rui" for r in revs)
+
+    # And exporting again gives the same HSDS records, ids and provenance aside.
+    again = tmp_path / "again"
+    hsds_export.write_tabular(db_session, again, include_confidential=True)
+    for name in (
+        "organizations.csv",
+        "services.csv",
+        "locations.csv",
+        "addresses.csv",
+        "phones.csv",
+        "languages.csv",
+        "schedules.csv",
+    ):
+        assert _without_ids(first / name) == _without_ids(again / name), name
+
+
+def _without_ids(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    skip = {"assured_date", "assurer_email", "last_modified"}
+    return sorted(
+        ({k: v for k, v in r.items() if not k.endswith("id") and k not in skip} for r in rows),
+        key=lambda r: json.dumps(r, sort_keys=True),
+    )
+
+
+def test_matching_records_become_corrections(db_session: Session, tmp_path: Path) -> None:
+    s = sample.build(db_session)
+    dataset = tmp_path / "partner-network"
+    hsds_export.write_tabular(db_session, dataset)
+    # Their data differs from ours on one office: a new city, a new number.
+    path = dataset / "addresses.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",Ikeja,", ",Ikeja GRA,"), "utf-8")
+    phones = dataset / "phones.csv"
+    rows = list(csv.DictReader(phones.open(encoding="utf-8", newline="")))
+    extra = dict(rows[0], id="9f5b1a52-1111-4c4c-9c9c-000000000001", number="+2348031234599")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows([*rows, extra])
+    phones.write_text(buffer.getvalue(), encoding="utf-8")
+
+    report = hsds_import.import_path(db_session, dataset)
+    assert report.problems == []
+    assert report.new_contacts == 0
+    assert report.corrections == 1 and report.unchanged == 4
+    (sub,) = db_session.execute(select(Submission)).scalars().all()
+    assert sub.kind == "correction" and sub.office_id == s.lagos.id
+    assert sub.changes["office.city"] == "Ikeja GRA"
+    assert sub.changes["new_phones.0"]["number"] == "+2348031234599"
+    assert sub.source == "import: partner-network"
+    assert get_office(db_session, s.lagos.id, for_update=True).city == "Ikeja"
+
+
+def test_name_and_region_match_without_a_phone(db_session: Session, tmp_path: Path) -> None:
+    org = make_org(db_session, name="Centro São João (demo)")
+    office = make_office(db_session, org=org, name=None)
+    dataset = tmp_path / "names.json"
+    doc = {
+        "id": "6c5e2d9a-0000-4000-8000-000000000001",
+        "name": "centro sao joao (DEMO)",
+        "description": "x",
+        "services": [
+            {
+                "id": "6c5e2d9a-0000-4000-8000-000000000002",
+                "name": "centro sao joao (DEMO)",
+                "status": "active",
+                "email": "contact@centro.example.org",
+                "service_at_locations": [
+                    {
+                        "id": "6c5e2d9a-0000-4000-8000-000000000003",
+                        "location": {
+                            "id": "6c5e2d9a-0000-4000-8000-000000000004",
+                            "location_type": "physical",
+                            "addresses": [
+                                {
+                                    "id": "6c5e2d9a-0000-4000-8000-000000000005",
+                                    "address_1": "1 Road",
+                                    "city": "Lagos",
+                                    "state_province": "Lagos",
+                                    "postal_code": "not recorded",
+                                    "country": "NG",
+                                    "address_type": "physical",
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    dataset.write_text(json.dumps([doc]), encoding="utf-8")
+    report = hsds_import.import_path(db_session, dataset)
+    assert report.problems == [] and report.corrections == 1
+    (sub,) = db_session.execute(select(Submission)).scalars().all()
+    assert sub.office_id == office.id
+    assert sub.changes["office.email"] == "contact@centro.example.org"
+    assert sub.changes["office.address"] == "1 Road"
+
+
+def test_invalid_records_are_listed_and_the_rest_continue(
+    db_session: Session, tmp_path: Path
+) -> None:
+    sample.build(db_session)
+    dataset = tmp_path / "mixed"
+    hsds_export.write_tabular(db_session, dataset)
+    _empty_directory(db_session)
+    path = dataset / "addresses.csv"
+    text_ = path.read_text(encoding="utf-8")
+    text_ = text_.replace(",NG-LA,", ",AL-11,", 1)  # a region of another country
+    path.write_text(text_, encoding="utf-8")
+    phones = dataset / "phones.csv"
+    phones.write_text(
+        phones.read_text(encoding="utf-8").replace("+35522345678", "+3552"), encoding="utf-8"
+    )
+    services = dataset / "services.csv"
+    services.write_text(
+        services.read_text(encoding="utf-8").replace(",defunct,", ",gone,"), encoding="utf-8"
+    )
+    report = hsds_import.import_path(db_session, dataset)
+    reasons = {(p.where, p.field): p.reason for p in report.problems}
+    assert len(report.problems) == 3, reasons
+    assert report.new_contacts == 2
+    fields = {p.field for p in report.problems}
+    assert fields == {"address.state_province", "new_phones.0.number", "status"}
+    assert all(p.where.startswith("services.csv row ") for p in report.problems)
+    assert any("AL-11" in p.reason for p in report.problems)
+    assert db_session.execute(select(func.count(Submission.id))).scalar_one() == 2
+
+
+def test_dry_run_queues_nothing(db_session: Session, tmp_path: Path) -> None:
+    sample.build(db_session)
+    dataset = tmp_path / "dry"
+    hsds_export.write_tabular(db_session, dataset)
+    _empty_directory(db_session)
+    report = hsds_import.import_path(db_session, dataset, dry_run=True)
+    assert report.new_contacts == 5 and report.problems == []
+    assert db_session.execute(select(func.count(Submission.id))).scalar_one() == 0
+    assert db_session.execute(select(func.count(Organization.id))).scalar_one() == 0
+
+
+@needs_spec
+def test_open_referral_examples(db_session: Session, tmp_path: Path) -> None:
+    """Open Referral's own examples: what maps is queued, the rest is listed with reasons."""
+    make_office(db_session)
+    report = hsds_import.import_path(db_session, SPEC / "examples" / "csv")
+    # The example is in the US with state "MyState": not an ISO 3166-2 region of US.
+    assert report.records >= 1 and report.queued == 0
+    assert report.problems[0].where.startswith("services.csv row 2")
+    assert "MyState" in report.problems[0].reason
+    nested = hsds_import.import_path(db_session, SPEC / "examples" / "service_full.json")
+    assert nested.records == 1 and nested.queued == 0
+    assert nested.problems[0].where == "[0]"
+    organizations = hsds_import.import_path(
+        db_session, SPEC / "examples" / "organization_full.json"
+    )
+    assert organizations.records >= 1
+    assert all(p.where.startswith("[0].services") for p in organizations.problems)
+
+    # The same example, fixed up to a real place, is queued as a new contact.
+    doc = json.loads((SPEC / "examples" / "service_full.json").read_text(encoding="utf-8"))
+    address = doc["service_at_locations"][0]["location"]["addresses"][0]
+    address.update(country="GB", state_province="GB-LND", city="London")
+    doc["service_at_locations"][0]["location"]["latitude"] = 51.5
+    doc["service_at_locations"][0]["location"]["longitude"] = -0.1
+    for phone in doc["phones"] + doc["service_at_locations"][0]["phones"]:
+        phone["description"] = "reception"
+    fixed = tmp_path / "fixed.json"
+    fixed.write_text(json.dumps(doc), encoding="utf-8")
+    queued = hsds_import.import_path(db_session, fixed)
+    assert queued.problems == [] and queued.new_contacts == 1
+    sub = db_session.get(Submission, queued.submission_ids[0])
+    assert sub.country == "GB" and sub.region == "GB-LND"
+    assert sub.changes["new_phones.0"]["number"] == "+441234234567"
+    assert sub.changes["organization.category"] == "ngo"
+    assert "no Homeward category" in (sub.note or "")
+
+
+def test_unreadable_datasets_are_refused(db_session: Session, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(hsds_import.DatasetError):
+        hsds_import.import_path(db_session, bad)
+    with pytest.raises(hsds_import.DatasetError):
+        hsds_import.import_path(db_session, tmp_path / "nothing.txt")
+    assert NG_PHONE  # the factories' numbers are the ones the sample uses
+    assert db_session.execute(select(func.count(Phone.id))).scalar_one() == 0
