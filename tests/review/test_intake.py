@@ -11,7 +11,7 @@ from app.directory.errors import OfficeNotFound
 from app.kit.errors import InvalidValue, TooManyRequests, VersionConflict
 from app.review import service
 from app.review.models import Submission, SubmissionPhone
-from tests.factories import NG_PHONE, NG_PHONE_2, make_office, make_org
+from tests.factories import AL_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org
 from tests.review.support import dump, partner
 
 
@@ -63,7 +63,7 @@ def test_correction_keeps_only_changed_fields_normalised(db_session: Session) ->
         ({"office": {"country": None}}, "office.country"),
         ({"organization": {"website": "javascript:alert(1)"}}, "organization.website"),
         ({"organization": {"confidential": True}}, "organization.confidential"),
-        ({"new_phones": [{"number": "+35542123456"}]}, "new_phones.0.number"),
+        ({"new_phones": [{"number": AL_PHONE}]}, "new_phones.0.number"),
         ({"new_phones": [{"number": "12"}]}, "new_phones.0.number"),
         ({"phones": [{"id": 999999, "number": NG_PHONE_2}]}, "phones.0.id"),
         ({"unknown": 1}, "unknown"),

@@ -1,0 +1,312 @@
+"""The /api/v1/submissions endpoints through the real ASGI app."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from app.config import Settings, get_settings
+from app.directory import service as directory
+from app.review.models import Submission
+from tests.factories import AL_PHONE, NG_PHONE_2, TEST_PROVENANCE, make_key, make_office, make_org
+
+URL = "/api/v1/submissions"
+
+
+def _partner(session: Session, name: str = "Partner Network (demo)") -> dict[str, str]:
+    org = make_org(session, name=name)
+    return make_key(session, "ngo", organization_id=org.id, name=f"{name} key")
+
+
+def _queued(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Submission)).scalar_one())
+
+
+def _correction(office_id: int, **office: object) -> dict[str, object]:
+    return {"kind": "correction", "office_id": office_id, "office": office or {"city": "Ikeja"}}
+
+
+def test_roles(client: TestClient, db_session: Session) -> None:
+    office = make_office(db_session)
+    ngo = _partner(db_session)
+    officer = make_key(db_session, "officer")
+    reviewer = make_key(db_session, "reviewer")
+    db_session.commit()  # keep the setup when a request rolls back
+    assert client.post(URL, json=_correction(office.id)).status_code == 401
+    assert client.post(URL, json=_correction(office.id), headers=officer).status_code == 403
+    assert client.post(URL, json=_correction(office.id), headers=reviewer).status_code == 403
+    assert client.get(URL, headers=officer).status_code == 403
+    created = client.post(URL, json=_correction(office.id), headers=ngo)
+    assert created.status_code == 201
+    sid = created.json()["id"]
+    for path in ("approve", "reject", "duplicate"):
+        body = {"reason": "x", "of_office_id": office.id} if path != "approve" else {}
+        if path == "reject":
+            body = {"reason": "x"}
+        assert client.post(f"{URL}/{sid}/{path}", json=body, headers=ngo).status_code == 403
+        assert client.post(f"{URL}/{sid}/{path}", json=body, headers=officer).status_code == 403
+    assert client.get(f"{URL}/counts", headers=ngo).status_code == 403
+
+
+def test_invalid_submission_is_422_naming_the_field_and_nothing_is_queued(
+    client: TestClient, db_session: Session
+) -> None:
+    office = make_office(db_session)
+    ngo = _partner(db_session)
+    cases = [
+        (_correction(office.id, region="AL-01"), "office.region"),
+        (_correction(office.id, email="nope"), "office.email"),
+        (
+            {
+                "kind": "correction",
+                "office_id": office.id,
+                "new_phones": [{"number": AL_PHONE}],
+            },
+            "new_phones.0.number",
+        ),
+        (
+            {"kind": "correction", "office_id": office.id, "office": {"city": "X"}, "extra": 1},
+            "correction.extra",
+        ),
+        ({"kind": "gossip", "office_id": office.id}, "body"),
+        ({"kind": "closure", "office_id": office.id, "reason": "haunted"}, "closure.reason"),
+    ]
+    db_session.commit()  # keep the setup when a request rolls back
+    for body, field in cases:
+        resp = client.post(URL, json=body, headers=ngo)
+        assert resp.status_code == 422, (body, resp.json())
+        fields = [d["field"] for d in resp.json()["detail"]]
+        assert field in fields or any(field in f for f in fields), (field, resp.json())
+    assert _queued(db_session) == 0
+
+
+def test_walk_through_submit_approve_and_the_officer_sees_the_change(
+    client: TestClient, db_session: Session
+) -> None:
+    office = make_office(db_session)
+    ngo = _partner(db_session)
+    reviewer = make_key(db_session, "reviewer")
+    officer = make_key(db_session, "officer")
+    db_session.commit()  # keep the setup when a request rolls back
+    created = client.post(
+        URL,
+        json={
+            "kind": "correction",
+            "office_id": office.id,
+            "office": {"version": office.version},
+            "phones": [{"id": office.phones[0].id, "number": "0803 123 4568"}],
+            "note": "called them on 3 May",
+        },
+        headers=ngo,
+    )
+    assert created.status_code == 201, created.json()
+    sid = created.json()["id"]
+
+    opened = client.get(f"{URL}/{sid}", headers=reviewer).json()
+    [row] = opened["diff"]
+    assert (row["current"], row["proposed"]) == ("+2348031234567", NG_PHONE_2)
+    assert opened["conflicts"] == [] and opened["duplicates"] == []
+
+    approved = client.post(f"{URL}/{sid}/approve", json={"reason": "confirmed"}, headers=reviewer)
+    assert approved.status_code == 200, approved.json()
+    assert approved.json()["status"] == "approved"
+
+    found = client.get(
+        "/api/v1/contacts", params={"country": "NG", "region": "NG-LA"}, headers=officer
+    ).json()
+    [item] = [i for i in found["items"] if i["id"] == office.id]
+    assert [p["number"] for p in item["phones"]] == [NG_PHONE_2]
+    assert item["verification_method"] == "ngo_correction"
+    history = client.get(f"/api/v1/contacts/{office.id}/history", headers=officer).json()
+    assert any(h["submission_id"] == sid and h["field"] == "number" for h in history)
+
+    # Deciding again: 409.
+    again = client.post(f"{URL}/{sid}/reject", json={"reason": "late"}, headers=reviewer)
+    assert again.status_code == 409
+    assert again.json()["error"] == "already_decided"
+
+
+def test_partners_see_only_their_own_submissions_and_never_confidential_ones(
+    client: TestClient, db_session: Session
+) -> None:
+    office = make_office(db_session)
+    alpha = _partner(db_session, "Alpha Network (demo)")
+    beta = _partner(db_session, "Beta Network (demo)")
+    reviewer = make_key(db_session, "reviewer")
+    db_session.commit()  # keep the setup when a request rolls back
+    a_id = client.post(URL, json=_correction(office.id), headers=alpha).json()["id"]
+    b_id = client.post(URL, json=_correction(office.id, city="Epe"), headers=beta).json()["id"]
+
+    assert client.get(f"{URL}/{a_id}", headers=beta).status_code == 404
+    assert client.get(f"{URL}/{b_id}", headers=alpha).status_code == 404
+    mine = client.get(URL, headers=alpha).json()
+    assert [i["id"] for i in mine["items"]] == [a_id]
+    assert "diff" not in client.get(f"{URL}/{a_id}", headers=alpha).json()
+
+    client.post(f"{URL}/{a_id}/reject", json={"reason": "city unchanged"}, headers=reviewer)
+    seen = client.get(f"{URL}/{a_id}", headers=alpha).json()
+    assert (seen["status"], seen["decision_reason"]) == ("rejected", "city unchanged")
+
+    # The organisation becomes confidential: it disappears from the partners' view.
+    org = directory.get_organization(db_session, office.organization_id)
+    directory.update_organization(
+        db_session,
+        organization_id=org.id,
+        changes={"confidential": True},
+        expected_version=org.version,
+        provenance=TEST_PROVENANCE,
+    )
+    db_session.commit()
+    assert client.get(f"{URL}/{b_id}", headers=beta).status_code == 404
+    assert client.get(URL, headers=beta).json()["items"] == []
+    assert client.post(URL, json=_correction(office.id), headers=beta).status_code == 404
+    assert client.get(f"{URL}/{b_id}", headers=reviewer).status_code == 200
+
+
+def test_rate_limit_answers_429_with_retry_after(client: TestClient, db_session: Session) -> None:
+    office = make_office(db_session)
+    ngo = _partner(db_session)
+    other = _partner(db_session, "Other Network (demo)")
+    db_session.commit()  # keep the setup when a request rolls back
+    client.app.dependency_overrides[get_settings] = lambda: Settings(  # type: ignore[attr-defined]
+        submission_rate_limit=2, submission_rate_window_seconds=3600
+    )
+    for city in ("Ikeja", "Epe"):
+        assert (
+            client.post(URL, json=_correction(office.id, city=city), headers=ngo).status_code == 201
+        )
+    refused = client.post(URL, json=_correction(office.id, city="Badagry"), headers=ngo)
+    assert refused.status_code == 429
+    assert 3590 <= int(refused.headers["Retry-After"]) <= 3600
+    assert refused.json()["error"] == "rate_limited"
+    assert client.post(URL, json=_correction(office.id), headers=other).status_code == 201
+    assert _queued(db_session) == 3
+
+
+def test_size_cap_answers_413(client: TestClient, db_session: Session) -> None:
+    office = make_office(db_session)
+    ngo = _partner(db_session)
+    db_session.commit()  # keep the setup when a request rolls back
+    client.app.dependency_overrides[get_settings] = lambda: Settings(  # type: ignore[attr-defined]
+        max_submission_bytes=300
+    )
+    body = _correction(office.id, city="Ikeja")
+    body["note"] = "n" * 400
+    resp = client.post(URL, json=body, headers=ngo)
+    assert resp.status_code == 413
+    assert resp.json()["detail"][0]["field"] == "body"
+    assert _queued(db_session) == 0
+
+
+def test_queue_filters_order_paging_and_counts(
+    client: TestClient, db_session: Session, frozen_clock
+) -> None:
+    lagos = make_office(db_session)
+    kano = make_office(db_session, region="NG-KN", city="Kano")
+    tirana = make_office(
+        db_session, country="AL", region="AL-11", city="Tirana", phones=[{"number": AL_PHONE}]
+    )
+    ngo = _partner(db_session)
+    reviewer = make_key(db_session, "reviewer")
+    ids = []
+    db_session.commit()  # keep the setup when a request rolls back
+    for office, city in ((lagos, "Ikeja"), (kano, "Kano North"), (tirana, "Durrës")):
+        ids.append(
+            client.post(URL, json=_correction(office.id, city=city), headers=ngo).json()["id"]
+        )
+        frozen_clock.advance(days=3)
+    closure = client.post(
+        URL, json={"kind": "closure", "office_id": kano.id, "reason": "closed"}, headers=ngo
+    ).json()["id"]
+
+    page = client.get(URL, headers=reviewer).json()
+    assert [i["id"] for i in page["items"]] == [*ids, closure]
+    assert page["items"][0]["age_days"] == 9
+    newest = client.get(URL, params={"order": "newest"}, headers=reviewer).json()
+    assert newest["items"][0]["id"] == closure
+    ng = client.get(URL, params={"country": "NG"}, headers=reviewer).json()
+    assert [i["id"] for i in ng["items"]] == [ids[0], ids[1], closure]
+    kn = client.get(URL, params={"region": "NG-KN"}, headers=reviewer).json()
+    assert [i["id"] for i in kn["items"]] == [ids[1], closure]
+    closures = client.get(URL, params={"kind": "closure"}, headers=reviewer).json()
+    assert [i["id"] for i in closures["items"]] == [closure]
+    old = client.get(URL, params={"older_than_days": 6}, headers=reviewer).json()
+    assert [i["id"] for i in old["items"]] == [ids[0], ids[1]]
+    paged = client.get(URL, params={"per_page": 2, "page": 2}, headers=reviewer).json()
+    assert (paged["total"], paged["pages"], [i["id"] for i in paged["items"]]) == (
+        4,
+        2,
+        [ids[2], closure],
+    )
+    bad = client.get(URL, params={"region": "NG-XX"}, headers=reviewer)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "region"
+
+    counts = client.get(f"{URL}/counts", headers=reviewer).json()
+    assert [(c["country"], c["count"]) for c in counts] == [("NG", 3), ("AL", 1)]
+    assert counts[1]["country_name"] == "Albania"
+
+    client.post(f"{URL}/{closure}/reject", json={"reason": "still open"}, headers=reviewer)
+    rejected = client.get(URL, params={"status": "rejected"}, headers=reviewer).json()
+    assert [i["id"] for i in rejected["items"]] == [closure]
+
+
+def test_partial_approval_and_conflict_through_the_api(
+    client: TestClient, db_session: Session
+) -> None:
+    office = make_office(db_session)
+    ngo = _partner(db_session)
+    reviewer = make_key(db_session, "reviewer")
+    admin = make_key(db_session, "admin")
+    db_session.commit()  # keep the setup when a request rolls back
+    sid = client.post(
+        URL, json=_correction(office.id, city="Ikeja", address="1 Example Way"), headers=ngo
+    ).json()["id"]
+    current = client.get(f"/api/v1/contacts/{office.id}", headers=admin).json()
+    edited = client.patch(
+        f"/api/v1/contacts/{office.id}",
+        json={"city": "Epe", "version": current["version"]},
+        headers=admin,
+    )
+    assert edited.status_code == 200
+
+    conflict = client.post(f"{URL}/{sid}/approve", json={}, headers=reviewer)
+    assert conflict.status_code == 409
+    assert conflict.json()["fields"] == ["office.city"]
+    assert conflict.json()["detail"][0]["field"] == "office.city"
+
+    partial = client.post(
+        f"{URL}/{sid}/approve", json={"fields": ["office.address"]}, headers=reviewer
+    )
+    assert partial.status_code == 200, partial.json()
+    assert partial.json()["status"] == "partially_approved"
+    now = client.get(f"/api/v1/contacts/{office.id}", headers=admin).json()
+    assert (now["city"], now["address"]) == ("Epe", "1 Example Way")
+
+
+def test_mark_duplicate_through_the_api(client: TestClient, db_session: Session) -> None:
+    office = make_office(db_session)
+    ngo = _partner(db_session)
+    reviewer = make_key(db_session, "reviewer")
+    db_session.commit()  # keep the setup when a request rolls back
+    sid = client.post(
+        URL,
+        json={
+            "kind": "new_contact",
+            "organization": {"name": "Example Support Centre (demo)", "category": "ngo"},
+            "office": {"country": "NG", "region": "NG-LA", "phones": [{"number": "08031234567"}]},
+        },
+        headers=ngo,
+    ).json()["id"]
+    listed = client.get(URL, headers=reviewer).json()["items"][0]
+    assert listed["possible_duplicate"] is True
+    assert {m["reason"] for m in listed["duplicate_matches"]} == {"phone", "name"}
+    bad = client.post(f"{URL}/{sid}/duplicate", json={}, headers=reviewer)
+    assert bad.status_code == 422
+    done = client.post(f"{URL}/{sid}/duplicate", json={"of_office_id": office.id}, headers=reviewer)
+    assert done.status_code == 200
+    assert (done.json()["status"], done.json()["duplicate_of_office_id"]) == (
+        "duplicate",
+        office.id,
+    )
+    assert client.get(f"{URL}/999999", headers=reviewer).status_code == 404
