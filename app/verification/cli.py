@@ -216,3 +216,12 @@ def tasks_list(
                 str(r.task.attempts),
             )
     console.print(table)
+
+
+# `python -m app.verification …`: the same commands without loading the other domains
+# (PDF rendering and friends), so a scheduler process starts in well under a second.
+main = typer.Typer(help="Homeward verification commands.", no_args_is_help=True)
+main.add_typer(scheduler_app, name="scheduler")
+main.add_typer(verification_app, name="verification")
+main.add_typer(tasks_app, name="tasks")
+main.command("revalidate")(revalidate)

@@ -160,9 +160,11 @@ class FileLock:
 def leadership_for(engine: Engine, settings: Settings) -> Leadership:
     if engine.dialect.name == "postgresql":
         return PostgresAdvisoryLock(engine)
+    database = engine.url.database
+    if database and database != ":memory:":
+        return FileLock(f"{database}.scheduler.lock")  # next to the database file
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    database = engine.url.database or "memory"
-    return FileLock(str(settings.var_dir / f"scheduler-{abs(hash(database)) % 10**8}.lock"))
+    return FileLock(str(settings.var_dir / "scheduler.lock"))
 
 
 # ---- heartbeat --------------------------------------------------------------------------
