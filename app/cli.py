@@ -12,6 +12,7 @@ from rich.table import Table
 from app.auth import service as key_service
 from app.config import PROJECT_ROOT, get_settings
 from app.db import unit_of_work
+from app.directory import cli as directory_cli
 from app.kit.errors import HomewardError
 from app.sheets import cli as sheets_cli
 from app.verification import cli as verification_cli
@@ -23,6 +24,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+
+# Directory data in and out (app/directory/cli.py).
+app.command("seed")(directory_cli.seed)
+app.command("import")(directory_cli.import_command)
+app.command("export")(directory_cli.export_command)
+keys_app.command("bootstrap")(directory_cli.keys_bootstrap)
 app.command("sheet")(sheets_cli.sheet)
 app.command("sheets")(sheets_cli.sheets)
 app.add_typer(verification_cli.scheduler_app, name="scheduler")

@@ -1,0 +1,159 @@
+"""The directory's CSV format, shared by `homeward import` and `homeward export --format csv`.
+
+One row per office; the organisation's columns are repeated on each of its offices. Lists
+(services, languages) are separated by ";". A blank region means the office is nationwide.
+Phones come in numbered groups (`phone1`, `phone1_kind`, `phone1_hours`, `phone1_24_7`,
+`phone1_languages`, then `phone2_…`); the export writes at least three groups and the import
+accepts any number. The README documents every column.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from app.kit.clock import as_utc
+
+ORGANIZATION_COLUMNS: tuple[str, ...] = (
+    "organization_name",
+    "organization_local_name",
+    "category",
+    "services",
+    "organization_description",
+    "organization_website",
+    "organization_email",
+    "confidential",
+    "is_demo",
+    "organization_status",
+)
+OFFICE_COLUMNS: tuple[str, ...] = (
+    "office_name",
+    "country",
+    "region",
+    "city",
+    "address",
+    "postal_code",
+    "latitude",
+    "longitude",
+    "opening_hours",
+    "office_email",
+    "office_website",
+    "languages",
+    "meets_on_arrival",
+    "status",
+)
+PHONE_SUFFIXES: tuple[str, ...] = ("", "_kind", "_hours", "_24_7", "_languages")
+VERIFICATION_COLUMNS: tuple[str, ...] = ("last_verified_at", "verification_method", "verified_by")
+REQUIRED_COLUMNS: tuple[str, ...] = ("organization_name", "category", "country")
+MIN_PHONE_GROUPS = 3
+
+# CSV column -> field of OrganizationCreate / OfficeCreate.
+ORGANIZATION_FIELD_OF = {
+    "organization_name": "name",
+    "organization_local_name": "local_name",
+    "category": "category",
+    "services": "services",
+    "organization_description": "description",
+    "organization_website": "website",
+    "organization_email": "email",
+    "confidential": "confidential",
+    "is_demo": "is_demo",
+}
+OFFICE_FIELD_OF = {
+    "office_name": "name",
+    "country": "country",
+    "region": "region",
+    "city": "city",
+    "address": "address",
+    "postal_code": "postal_code",
+    "latitude": "latitude",
+    "longitude": "longitude",
+    "opening_hours": "opening_hours",
+    "office_email": "email",
+    "office_website": "website",
+    "languages": "languages",
+    "meets_on_arrival": "meets_on_arrival",
+    "status": "status",
+}
+PHONE_FIELD_OF_SUFFIX = {
+    "": "number",
+    "_kind": "kind",
+    "_hours": "hours",
+    "_24_7": "is_24_7",
+    "_languages": "languages",
+}
+LIST_COLUMNS = frozenset({"services", "languages"})
+LIST_SEPARATOR = ";"
+
+# Free-text columns a spreadsheet could run as a formula ("=HYPERLINK(…)"): the export
+# prefixes such a cell with an apostrophe and the import removes it again.
+FREE_TEXT_COLUMNS = frozenset(
+    {
+        "organization_name",
+        "organization_local_name",
+        "organization_description",
+        "office_name",
+        "city",
+        "address",
+        "postal_code",
+        "opening_hours",
+        "verified_by",
+    }
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+PHONE_COLUMN = re.compile(r"^phone([1-9][0-9]?)(|_kind|_hours|_24_7|_languages)$")
+
+
+def phone_columns(count: int) -> list[str]:
+    return [f"phone{i}{suffix}" for i in range(1, count + 1) for suffix in PHONE_SUFFIXES]
+
+
+def header(phone_groups: int = MIN_PHONE_GROUPS) -> list[str]:
+    """The export's columns, in order."""
+    return [
+        *ORGANIZATION_COLUMNS,
+        *OFFICE_COLUMNS,
+        *phone_columns(max(phone_groups, MIN_PHONE_GROUPS)),
+        *VERIFICATION_COLUMNS,
+    ]
+
+
+def known_column(name: str) -> bool:
+    return (
+        name in ORGANIZATION_COLUMNS
+        or name in OFFICE_COLUMNS
+        or name in VERIFICATION_COLUMNS
+        or PHONE_COLUMN.match(name) is not None
+    )
+
+
+def escape_formula(column: str, value: str) -> str:
+    if column in FREE_TEXT_COLUMNS and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def unescape_formula(column: str, value: str) -> str:
+    if column in FREE_TEXT_COLUMNS and value[:1] == "'" and value[1:2] in _FORMULA_START:
+        return value[1:]
+    return value
+
+
+def format_cell(column: str, value: object) -> str:
+    """One value as the export writes it (and the import reads it back)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        aware = as_utc(value)
+        assert aware is not None
+        return aware.isoformat()
+    if isinstance(value, list | tuple):
+        return LIST_SEPARATOR.join(str(v) for v in value)
+    return escape_formula(column, str(value))
+
+
+def split_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(LIST_SEPARATOR) if item.strip()]
