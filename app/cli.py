@@ -14,6 +14,7 @@ from app.config import PROJECT_ROOT, get_settings
 from app.db import unit_of_work
 from app.directory import cli as directory_cli
 from app.kit.errors import HomewardError
+from app.review import cli as review_cli
 from app.sheets import cli as sheets_cli
 from app.verification import cli as verification_cli
 
@@ -24,6 +25,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(review_cli.review_app, name="review")
 
 # Directory data in and out (app/directory/cli.py).
 app.command("seed")(directory_cli.seed)

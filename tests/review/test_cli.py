@@ -1,0 +1,111 @@
+"""`homeward review list|show|approve|reject`: the real Typer app, in process, against a
+committed database."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import Result
+from sqlalchemy import Engine
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from app import db
+from app.cli import app as homeward_app
+from app.db import unit_of_work
+from app.directory import service as directory
+from app.review import service
+from tests.factories import make_office
+from tests.review.support import partner, principal
+
+
+@pytest.fixture
+def homeward(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(db, "get_engine", lambda: committed_engine)
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(homeward_app, list(args), env={"COLUMNS": "200"})
+
+    return run
+
+
+def test_review_from_the_terminal(committed_engine: Engine, homeward) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work(committed_engine) as session:
+        office = make_office(session)
+        _, ngo = partner(session)
+        principal(session, "reviewer", name="Reviewer Ana")
+        first = service.create_submission(
+            session,
+            proposal={
+                "kind": "correction",
+                "office_id": office.id,
+                "office": {"city": "Ikeja", "address": "1 Example Way"},
+            },
+            submitter=ngo,
+            source="ngo: test",
+        )
+        second = service.create_submission(
+            session,
+            proposal={"kind": "closure", "office_id": office.id, "reason": "moved"},
+            submitter=ngo,
+            source="ngo: test",
+        )
+        ids = (first.id, second.id, office.id)
+
+    listed = homeward("review", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "office.city, office.address" in listed.output
+    assert "closure (moved)" in listed.output
+    assert "per country: NG 2" in listed.output
+
+    shown = homeward("review", "show", str(ids[0]))
+    assert shown.exit_code == 0, shown.output
+    assert "Lagos" in shown.output and "Ikeja" in shown.output
+
+    nobody = homeward("review", "approve", str(ids[0]), "--as", "Nobody")
+    assert nobody.exit_code == 1 and "no active reviewer" in nobody.output
+
+    bad = homeward(
+        "review",
+        "approve",
+        str(ids[0]),
+        "--as",
+        "Reviewer Ana",
+        "--field",
+        "office.city",
+        "--edit",
+        "office.city=" + "x" * 201,
+    )
+    assert bad.exit_code == 1
+    assert "office.city: must be at most 200 characters" in bad.output
+
+    done = homeward(
+        "review",
+        "approve",
+        str(ids[0]),
+        "--as",
+        "Reviewer Ana",
+        "--field",
+        "office.city",
+        "--edit",
+        "office.city=Ikeja GRA",
+    )
+    assert done.exit_code == 0, done.output
+    assert "partially_approved" in done.output
+
+    no_reason = homeward("review", "reject", str(ids[1]), "--as", "Reviewer Ana", "--reason", " ")
+    assert no_reason.exit_code == 1 and "reason" in no_reason.output
+    rejected = homeward(
+        "review", "reject", str(ids[1]), "--as", "Reviewer Ana", "--reason", "still there"
+    )
+    assert rejected.exit_code == 0, rejected.output
+
+    with Session(committed_engine) as session:
+        now = directory.get_office(session, ids[2])
+        assert (now.city, now.address, now.status) == ("Ikeja GRA", None, "active")
+        sub = service.get_submission(session, ids[1])
+        assert (sub.status, sub.decision_reason) == ("rejected", "still there")
+        assert sub.decided_by == f"Reviewer Ana (key {sub.decided_by_key_id})"
+
+    again = homeward("review", "reject", str(ids[1]), "--as", "Reviewer Ana", "--reason", "x")
+    assert again.exit_code == 1 and "already decided" in again.output
