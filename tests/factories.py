@@ -22,7 +22,7 @@ TEST_PROVENANCE = Provenance(actor="test-admin", source="test", approved_by="tes
 # Valid for phonenumbers, from example ranges: NG, AL, BR.
 NG_PHONE = "+2348031234567"
 NG_PHONE_2 = "+2348031234568"
-AL_PHONE = "+35542123456"
+AL_PHONE = "+35522345678"
 BR_PHONE = "+551123456789"
 
 

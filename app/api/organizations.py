@@ -26,10 +26,12 @@ def create_organization(
 
 @router.get("/{organization_id}", response_model=OrganizationPublic)
 def get_organization(
-    organization_id: OrganizationId, viewer: AnyRole, session: SessionDep
+    organization_id: OrganizationId, viewer: AnyRole, session: SessionDep, response: Response
 ) -> OrganizationPublic:
     """One organisation. Confidential ones are invisible to NGO partners."""
-    return organization_public(service.get_organization(session, organization_id, viewer=viewer))
+    org = service.get_organization(session, organization_id, viewer=viewer)
+    response.headers["ETag"] = etag(org.version)
+    return organization_public(org)
 
 
 @router.patch("/{organization_id}", response_model=OrganizationPublic)

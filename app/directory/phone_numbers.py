@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
@@ -50,7 +51,11 @@ def to_e164(raw: str, country: str) -> str:
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
 
+# Formatting and typing a number costs ~100 µs; search pages show the same numbers again and
+# again. The cache is bounded so server memory stays flat however large the directory grows.
+@lru_cache(maxsize=8192)
 def display(e164: str) -> PhoneDisplay:
+    """E.164 plus the national and international display forms and the number type."""
     parsed = phonenumbers.parse(e164, None)
     return PhoneDisplay(
         e164=e164,

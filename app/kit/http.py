@@ -68,10 +68,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # FastAPI's own 400 means the body could not be decoded (e.g. bytes that are not UTF-8).
+        field = "body" if exc.status_code == 400 else None
         body = {
             "error": "http_error",
             "message": str(exc.detail),
-            "detail": [{"field": None, "reason": str(exc.detail)}],
+            "detail": [{"field": field, "reason": str(exc.detail)}],
         }
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
