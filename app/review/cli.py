@@ -124,7 +124,8 @@ def show_command(submission_id: int) -> None:
     )
     if sub.note:
         console.print(f"note: {sub.note}")
-    table = Table("field", "now", "proposed", "when submitted", "drift")
+    pending = sub.status == SubmissionStatus.PENDING
+    table = Table("field", "now" if pending else "before", "proposed", "when submitted", "drift")
     for row in review.diff:
         drift = ""
         if row.conflict:

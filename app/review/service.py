@@ -446,7 +446,7 @@ def _submitter_name(session: Session, submitter: Principal | None, source: str) 
     if submitter.organization_id is not None:
         org = session.get(Organization, submitter.organization_id)
         if org is not None:
-            return f"{org.name} ({submitter.label})"[:300]
+            return f"{org.name} / {submitter.label}"[:300]
     return submitter.label[:300]
 
 
