@@ -10,8 +10,8 @@ from app.api import submissions as submissions_api
 from app.api import verification as verification_api
 from app.config import get_settings
 from app.kit.http import BodySizeLimit, install_error_handlers
-
 from app.web import install_web
+
 API_ROUTERS = [
     vcard.router,  # before contacts: /contacts.vcf must not reach /contacts/{office_id}
     hsds.router,
@@ -39,9 +39,9 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for router in API_ROUTERS:
         app.include_router(router)
+    install_web(app)  # browser pages (app/web): after the API so /api keeps JSON errors
 
     @app.get("/health", tags=["health"])
-    install_web(app)  # browser pages (app/web): after the API so /api keeps JSON errors
     def health() -> dict[str, str]:
         """Liveness: answers without a key."""
         return {"status": "ok"}
