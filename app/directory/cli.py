@@ -84,11 +84,8 @@ def keys_bootstrap() -> None:
     if result.demo_keys:
         typer.echo("\n== DEMO keys, for trying each role with the demo data (shown once) ==")
         for role, issued in result.demo_keys:
-            extra = (
-                f"  (organisation {result.demo_ngo.id})"
-                if role == "ngo" and result.demo_ngo
-                else ""
-            )
+            ngo = result.demo_ngo if role == "ngo" else None
+            extra = f"  (organisation {ngo.id}: {ngo.name})" if ngo else ""
             typer.echo(f"  demo {role:<8} {issued.secret}{extra}")
         typer.echo("Revoke them with `homeward keys revoke ID` before real use.\n")
 
