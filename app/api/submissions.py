@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from pydantic import BaseModel
 
 from app.api.deps import SettingsDep
 from app.auth.dependencies import SessionDep, require
@@ -31,6 +32,11 @@ Partner = Annotated[Principal, Depends(require("ngo"))]
 Reviewer = Annotated[Principal, Depends(require("admin", "reviewer"))]
 PartnerOrReviewer = Annotated[Principal, Depends(require("admin", "reviewer", "ngo"))]
 SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def _json(model: BaseModel) -> Response:
+    """Serialise a service's validated result once (FastAPI would validate it again)."""
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 async def size_capped(request: Request, settings: SettingsDep) -> None:
@@ -76,7 +82,7 @@ def list_submissions(
     order: Annotated[str, Query(pattern="^(oldest|newest)$")] = "oldest",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> QueuePage | PartnerPage:
+) -> Response:
     """Reviewers: the queue, pending and oldest first by default, filtered by country, region,
     kind, status and age (`older_than_days`), with possible duplicates flagged.
 
@@ -84,13 +90,14 @@ def list_submissions(
     decision and reason (filters other than `status` do not apply).
     """
     if viewer.is_ngo:
-        return service.list_for_partner(
+        mine = service.list_for_partner(
             session,
             partner=viewer,
             statuses=[s.value for s in status_],
             page=page,
             per_page=per_page,
         )
+        return _json(mine)
     filters = service.QueueFilters(
         country=country,
         region=region,
@@ -99,7 +106,7 @@ def list_submissions(
         older_than_days=older_than_days,
         newest_first=order == "newest",
     )
-    return service.list_queue(session, filters=filters, page=page, per_page=per_page)
+    return _json(service.list_queue(session, filters=filters, page=page, per_page=per_page))
 
 
 @router.get("/counts", response_model=list[CountryCount])
@@ -118,7 +125,7 @@ def get_submission(
     submission_id: SubmissionId,
     viewer: PartnerOrReviewer,
     session: SessionDep,
-) -> SubmissionReview | SubmissionPublic:
+) -> Response:
     """Reviewers: the field-level diff (value now, proposed, base), the fields that drifted
     since the submission was made with their value now, conflicts and possible duplicates.
 
@@ -126,8 +133,8 @@ def get_submission(
     """
     if viewer.is_ngo:
         sub = service.get_for_partner(session, submission_id=submission_id, partner=viewer)
-        return service.submission_public(sub)
-    return service.review(session, submission_id=submission_id)
+        return _json(service.submission_public(sub))
+    return _json(service.review(session, submission_id=submission_id))
 
 
 @router.post("/{submission_id}/approve", response_model=SubmissionPublic)

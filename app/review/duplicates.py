@@ -32,7 +32,11 @@ def similarity(a: str, b: str) -> float:
         return 0.0
     if sorted(a.split()) == sorted(b.split()):
         return 1.0
-    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    # The cheap upper bounds rule most candidates out before the quadratic ratio.
+    if matcher.real_quick_ratio() < NAME_SIMILARITY or matcher.quick_ratio() < NAME_SIMILARITY:
+        return min(matcher.real_quick_ratio(), matcher.quick_ratio())
+    return matcher.ratio()
 
 
 def _region_clause(column: Any, region: str | None) -> Any:

@@ -63,7 +63,15 @@ class Submission(SQLModel, table=True):
         ),
         # The queue page: pending first by country/region, oldest first.
         Index("ix_submission_status_created", "status", "created_at", "id"),
-        Index("ix_submission_status_country_region", "status", "country", "region", "created_at"),
+        Index("ix_submission_status_country_created", "status", "country", "created_at", "id"),
+        Index(
+            "ix_submission_status_country_region",
+            "status",
+            "country",
+            "region",
+            "created_at",
+            "id",
+        ),
         # The per-key rate limit counts a key's recent submissions.
         Index("ix_submission_submitter_key_created", "submitter_key_id", "created_at"),
         Index("ix_submission_submitter_org_created", "submitter_organization_id", "created_at"),

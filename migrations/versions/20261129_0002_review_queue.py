@@ -97,8 +97,13 @@ def upgrade() -> None:
     with op.batch_alter_table("submission", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_submission_office_id"), ["office_id"], unique=False)
         batch_op.create_index(
+            "ix_submission_status_country_created",
+            ["status", "country", "created_at", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_submission_status_country_region",
-            ["status", "country", "region", "created_at"],
+            ["status", "country", "region", "created_at", "id"],
             unique=False,
         )
         batch_op.create_index(
@@ -137,5 +142,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_submission_submitter_key_created")
         batch_op.drop_index("ix_submission_status_created")
         batch_op.drop_index("ix_submission_status_country_region")
+        batch_op.drop_index("ix_submission_status_country_created")
         batch_op.drop_index(batch_op.f("ix_submission_office_id"))
     op.drop_table("submission")
