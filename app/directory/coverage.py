@@ -110,6 +110,7 @@ def coverage_matrix(
         else_=Freshness.VERIFIED.value,
     )
     conds = [
+        Organization.category.in_([c.value for c in CORE_CATEGORIES]),
         Office.country == country,
         Office.status != OfficeStatus.CLOSED.value,
         Organization.status == "active",
@@ -123,12 +124,11 @@ def coverage_matrix(
         .group_by(Office.region, Organization.category, state)
     )
     counts: dict[tuple[str | None, str], dict[str, int]] = {}
-    extra_categories: set[str] = set()
     for region, category, freshness, n in session.execute(stmt):
         counts.setdefault((region, category), {})[freshness] = int(n)
-        extra_categories.add(category)
+    # The four categories every region needs (Recs. 43-45); helplines and international
+    # organisations are found through search.
     categories = [c.value for c in CORE_CATEGORIES]
-    categories += sorted(extra_categories - set(categories))
 
     def row(code: str | None, name: str) -> CoverageRow:
         return CoverageRow(

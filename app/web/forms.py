@@ -9,7 +9,6 @@ from pydantic import ValidationError
 # Pydantic's wording, made plain for the person filling in the form.
 _PLAIN = {
     "missing": "This is required.",
-    "string_too_short": "This is required.",
     "url_parsing": "Enter a full web address starting with http:// or https://.",
     "url_scheme": "Enter a full web address starting with http:// or https://.",
     "enum": "Choose one of the options.",
@@ -40,6 +39,8 @@ def plain_message(error: dict[str, Any]) -> str:
         return _PLAIN[kind]
     message = str(error.get("msg", "This value is not accepted."))
     message = message.removeprefix("Value error, ")
+    if kind == "string_too_short":
+        return "This is required." if not error.get("input") else "This is too short."
     if kind == "string_too_long":
         limit = (error.get("ctx") or {}).get("max_length")
         return f"Keep this under {limit} characters." if limit else "This is too long."
@@ -48,10 +49,16 @@ def plain_message(error: dict[str, Any]) -> str:
     return message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
+PHONE_HINT = "Enter the whole number as dialled in the country, or with its +country code."
+
+
 def errors_from_validation(exc: ValidationError, *, prefix: str = "") -> dict[str, str]:
     """One plain message per field (the first error of each)."""
     errors: dict[str, str] = {}
     for error in exc.errors():
         name = prefix + field_name(tuple(error.get("loc", ())))
-        errors.setdefault(name, plain_message(dict(error)))
+        message = plain_message(dict(error))
+        if name.endswith(".number") and message == "This is too short.":
+            message = PHONE_HINT
+        errors.setdefault(name, message)
     return errors

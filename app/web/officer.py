@@ -6,7 +6,9 @@ only reads the query string and picks the template.
 
 from __future__ import annotations
 
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
@@ -14,7 +16,7 @@ from starlette.responses import Response
 from app.auth.dependencies import STAFF, SessionDep
 from app.auth.principal import Principal
 from app.config import get_settings
-from app.directory import coverage, search, service
+from app.directory import coverage, listing, search, service
 from app.directory.enums import CATEGORY_ORDER, Category
 from app.directory.geography import all_country_codes, country_name, region_name, regions_by_code
 from app.directory.presenter import contact_public, revision_public
@@ -23,7 +25,7 @@ from app.kit.clock import utcnow
 from app.verification.freshness import Freshness
 from app.verification.history import verification_history
 from app.web.session import checked_form, require_page
-from app.web.templating import render
+from app.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
 
@@ -32,7 +34,7 @@ AnyPage = Annotated[Principal, require_page("admin", "reviewer", "officer", "ngo
 
 # Languages the place names can be shown in (the sheets' languages), each named in itself.
 NAME_LANGUAGES = ("en", "fr", "es", "pt", "ro", "sq", "ru", "uk", "ar", "vi", "th")
-PER_PAGE = 100
+PER_PAGE = 50
 
 Lang = Annotated[str, Query(pattern="^[a-z]{2}$")]
 
@@ -41,11 +43,13 @@ def name_language(lang: str) -> str:
     return lang if lang in NAME_LANGUAGES else "en"
 
 
+@cache
 def country_options(lang: str) -> list[tuple[str, str]]:
     names = [(code, country_name(code, lang)) for code in all_country_codes()]
     return sorted(names, key=lambda item: item[1])
 
 
+@cache
 def region_options(country: str, lang: str) -> list[tuple[str, str]]:
     return [
         (code, f"{region_name(code, lang) or region.name} ({code})")
@@ -53,6 +57,7 @@ def region_options(country: str, lang: str) -> list[tuple[str, str]]:
     ]
 
 
+@cache
 def language_options() -> list[tuple[str, str]]:
     from app.directory.geography import language_name
 
@@ -114,7 +119,7 @@ def results(
         freshness=[f.value for f in freshness],
         q=q or None,
     )
-    offices, total = search.search_contacts(
+    listed = listing.contact_page(
         session,
         filters=filters,
         viewer=principal,
@@ -122,11 +127,13 @@ def results(
         settings=settings,
         page=page,
         per_page=PER_PAGE,
+        lang=lang,
     )
-    contacts = [contact_public(o, now=now, settings=settings, lang=lang) for o in offices]
-    groups: dict[str, list[object]] = {}
+    total = int(listed["total"])
+    contacts = listed["items"]
+    groups: dict[str, list[dict[str, Any]]] = {}
     for contact in contacts:
-        groups.setdefault(contact.category, []).append(contact)
+        groups.setdefault(contact["category"], []).append(contact)
     base = {
         "country": country,
         "region": region,
@@ -183,7 +190,24 @@ def contact_detail(
         verifications=verification_history(session, office_id=office_id, limit=50),
         history=history[:100],
         history_total=len(history),
+        confirmed=request.query_params.get("confirmed") == "1",
     )
+
+
+@router.get("/coverage/{scope}/{category}")
+def coverage_cell(
+    request: Request, scope: str, category: Category, principal: StaffPage
+) -> Response:
+    """A coverage cell's offices: a region's own offices (or the nationwide ones) in one
+    category. Short links keep the matrix of a country with hundreds of regions light."""
+    if "-" in scope:
+        country = checked_country(scope.split("-", 1)[0])
+        region = checked_region(country, scope)
+        target = {"country": country, "region": region, "include_national": "0"}
+    else:
+        target = {"country": checked_country(scope), "nationwide": "1"}
+    query = urlencode({**target, "category": category.value})
+    return redirect(request, f"/officer/contacts?{query}")
 
 
 @router.get("/coverage")

@@ -1,7 +1,8 @@
-"""Reviewer pages: the verification worklist (also for officers) and the per-country digest.
+"""Reviewer pages: the review queue and its decisions, the verification worklist (also for
+officers) and the per-country digest.
 
-Claiming, outcomes and digests are the verification domain's services; this module reads
-forms, calls them and picks the template.
+Decisions are the review domain's services; claiming, outcomes and digests the verification
+domain's. This module reads forms, calls them and picks the template.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from app.directory.geography import country_name, region_name
 from app.directory.schemas import OfficeUpdate
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.review import service as review
+from app.review.errors import SubmissionConflict
+from app.review.models import SubmissionKind, SubmissionStatus
 from app.verification import reports, tasks
 from app.verification.models import Outcome, OutcomeMethod
 from app.verification.presenter import digest_public, task_public
@@ -270,3 +274,278 @@ def digest(
         rows=latest,
         country=country or "",
     )
+
+
+# ---- the review queue --------------------------------------------------------------------
+
+KIND_LABELS = {
+    SubmissionKind.CORRECTION.value: "Correction",
+    SubmissionKind.NEW_CONTACT.value: "New contact",
+    SubmissionKind.CLOSURE.value: "Closure report",
+}
+STATUS_OPTIONS = [(s.value, s.value.replace("_", " ").capitalize()) for s in SubmissionStatus]
+
+
+@router.get("/review")
+def queue(
+    request: Request,
+    principal: EditorPage,
+    session: SessionDep,
+    country: Annotated[str | None, Query(max_length=2)] = None,
+    region: Annotated[str | None, Query(max_length=8)] = None,
+    kind: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    older_than_days: Annotated[str | None, Query(max_length=5)] = None,
+    newest_first: bool = False,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    """Submissions waiting for a decision, oldest first, with counts per country."""
+    values = {
+        "country": (country or "").upper(),
+        "region": (region or "").upper(),
+        "kind": kind or "",
+        "status": status or SubmissionStatus.PENDING.value,
+        "older_than_days": older_than_days or "",
+    }
+    errors: dict[str, str] = {}
+    if kind and kind not in KIND_LABELS:
+        errors["kind"] = "Choose a kind from the list."
+    if values["status"] not in {s.value for s in SubmissionStatus}:
+        errors["status"] = "Choose a status from the list."
+    if older_than_days and not older_than_days.isdigit():
+        errors["older_than_days"] = "Enter a number of days."
+    listing = None
+    if not errors:
+        filters = review.QueueFilters(
+            country=values["country"] or None,
+            region=values["region"] or None,
+            kinds=[kind] if kind else [],
+            statuses=[values["status"]],
+            older_than_days=int(older_than_days) if older_than_days else None,
+            newest_first=newest_first,
+        )
+        try:
+            listing = review.list_queue(session, filters=filters, page=page, per_page=PER_PAGE)
+        except InvalidValue as exc:
+            errors[exc.field or "country"] = exc.message
+    base = {k: v for k, v in values.items() if v} | {"newest_first": "1" if newest_first else None}
+    return render(
+        request,
+        "review_queue.html",
+        principal=principal,
+        status_code=422 if errors else 200,
+        title="Review queue",
+        items=listing.items if listing else [],
+        total=listing.total if listing else 0,
+        page=page,
+        has_next=bool(listing and page < listing.pages),
+        base=base,
+        values=values,
+        errors=errors,
+        newest_first=newest_first,
+        kinds=list(KIND_LABELS.items()),
+        kind_labels=KIND_LABELS,
+        statuses=STATUS_OPTIONS,
+        counts=review.country_counts(session),
+        notice=request.query_params.get("done"),
+    )
+
+
+def _shown_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def path_label(path: str) -> str:
+    """`phones.12.number` -> `Phone 12: number`: a submission's field path, readable."""
+    parts = path.split(".")
+    entity = {"office": "Office", "organization": "Organisation"}.get(parts[0])
+    if entity:
+        return f"{entity}: {' '.join(parts[1:]).replace('_', ' ')}"
+    if parts[0] == "phones" and len(parts) >= 3:
+        return f"Phone {parts[1]}: {' '.join(parts[2:]).replace('_', ' ')}"
+    if parts[0] == "new_phones":
+        return f"New phone {int(parts[1]) + 1 if parts[1:] and parts[1].isdigit() else ''}"
+    return path
+
+
+def _editable(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _review_page(
+    request: Request,
+    principal: Principal,
+    session: SessionDep,
+    submission_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    selected: set[str] | None = None,
+    resolved: set[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    opened = review.review(session, submission_id=submission_id)
+    drift_by_path = {d.path: d for d in opened.drift}
+    if values is None:
+        values = {f"edit:{row.path}": _shown_value(row.proposed) for row in opened.diff}
+    own = (principal.key_id is not None and principal.key_id == opened.submitter_key_id) or (
+        principal.organization_id is not None
+        and principal.organization_id == opened.submitter_organization_id
+    )
+    return render(
+        request,
+        "review_detail.html",
+        principal=principal,
+        status_code=status_code,
+        title=f"Submission {submission_id}",
+        opened=opened,
+        sub=opened.submission,
+        kind_labels=KIND_LABELS,
+        drift_by_path=drift_by_path,
+        other_drift=[d for d in opened.drift if not d.proposed_here],
+        values=values,
+        errors=errors or {},
+        selected=selected if selected is not None else {row.path for row in opened.diff},
+        resolved=resolved or set(),
+        editable={row.path for row in opened.diff if _editable(row.proposed)},
+        shown=_shown_value,
+        path_label=path_label,
+        own=own,
+        pending=opened.submission.status == SubmissionStatus.PENDING,
+    )
+
+
+@router.get("/review/{submission_id}")
+def review_detail(
+    request: Request, submission_id: int, principal: EditorPage, session: SessionDep
+) -> Response:
+    """One submission: now and proposed side by side, drift, conflicts and duplicates."""
+    return _review_page(request, principal, session, submission_id)
+
+
+def _version(form: Any) -> int | None:
+    raw = str(form.get("version") or "")
+    return int(raw) if raw.isdigit() else None
+
+
+@router.post("/review/{submission_id}/approve")
+def approve(
+    request: Request,
+    submission_id: int,
+    principal: EditorPage,
+    session: SessionDep,
+    form: CheckedForm,
+) -> Response:
+    """Approve the ticked fields, with any edited values, in one transaction."""
+    opened = review.review(session, submission_id=submission_id)
+    proposed = {row.path: row.proposed for row in opened.diff}
+    selected = [str(p) for p in form.getlist("field") if str(p) in proposed]
+    resolved = {str(p) for p in form.getlist("resolve")}
+    values = {k: str(v) for k, v in form.items() if k.startswith("edit:")}
+    edits: dict[str, Any] = {}
+    for path in selected:
+        typed = values.get(f"edit:{path}")
+        if typed is None or not _editable(proposed[path]):
+            continue
+        new = typed.strip() or None
+        if new != proposed[path]:
+            edits[path] = new
+    errors: dict[str, str] = {}
+    if not selected:
+        errors["form"] = "Tick at least one field to approve, or reject the submission."
+    else:
+        try:
+            review.approve(
+                session,
+                submission_id=submission_id,
+                reviewer=principal,
+                fields=None if set(selected) == set(proposed) else selected,
+                edits=edits,
+                resolve_conflicts=resolved,
+                expected_version=_version(form),
+                reason=plain(form.get("reason")),
+            )
+        except SubmissionConflict as exc:
+            session.rollback()
+            errors["form"] = (
+                "Someone else changed "
+                + ", ".join(exc.fields)
+                + " after this was submitted. Compare the values, then tick “overwrite” for "
+                "each field you still want to change, or untick it."
+            )
+            for path in exc.fields:
+                errors[f"edit:{path}"] = "Changed by someone else since: tick “overwrite”."
+        except InvalidValue as exc:
+            session.rollback()
+            field = exc.field or "form"
+            path = field.removeprefix("edits.")
+            errors[f"edit:{path}" if path in proposed else "form"] = exc.message
+        else:
+            return redirect(request, f"/review?done=Approved submission {submission_id}")
+    return _review_page(
+        request,
+        principal,
+        session,
+        submission_id,
+        values=values,
+        errors=errors,
+        selected=set(selected),
+        resolved=resolved,
+        status_code=409 if any(k != "form" for k in errors) else 422,
+    )
+
+
+@router.post("/review/{submission_id}/reject")
+def reject(
+    request: Request,
+    submission_id: int,
+    principal: EditorPage,
+    session: SessionDep,
+    form: CheckedForm,
+) -> Response:
+    """Reject with a reason the partner will read."""
+    reason = plain(form.get("reason"))
+    if not reason:
+        return _review_page(
+            request,
+            principal,
+            session,
+            submission_id,
+            errors={"reject_reason": "Say why, in words the partner will understand."},
+            status_code=422,
+        )
+    review.reject(
+        session,
+        submission_id=submission_id,
+        reviewer=principal,
+        reason=reason,
+        expected_version=_version(form),
+    )
+    return redirect(request, f"/review?done=Rejected submission {submission_id}")
+
+
+@router.post("/review/{submission_id}/duplicate")
+def duplicate(
+    request: Request,
+    submission_id: int,
+    principal: EditorPage,
+    session: SessionDep,
+    form: CheckedForm,
+) -> Response:
+    """Close the submission as a duplicate of an existing contact or another submission."""
+    office_raw = str(form.get("of_office_id") or "")
+    submission_raw = str(form.get("of_submission_id") or "")
+    review.mark_duplicate(
+        session,
+        submission_id=submission_id,
+        reviewer=principal,
+        of_office_id=int(office_raw) if office_raw.isdigit() else None,
+        of_submission_id=int(submission_raw) if submission_raw.isdigit() else None,
+        reason=plain(form.get("reason")),
+        expected_version=_version(form),
+    )
+    return redirect(request, f"/review?done=Marked submission {submission_id} as a duplicate")

@@ -4,6 +4,7 @@ domain's services."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -39,6 +40,7 @@ SIZES = [(SheetSize.A4.value, "A4 page"), (SheetSize.POCKET.value, "Pocket card 
 Code = Annotated[str | None, Query(max_length=8)]
 
 
+@cache
 def _language_options() -> list[tuple[str, str]]:
     return [(code, f"{language_name(code, code)} ({code})") for code in sheet_languages()]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -82,6 +83,10 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
 
 def home_path(role: str) -> str:
     return NAVIGATION[role][0][1]
+
+
+# Babel parses a locale on every call; names are looked up many times per page.
+_language_name = lru_cache(maxsize=4096)(language_name)
 
 
 def current_nav(path: str, navigation: list[tuple[str, str]]) -> str | None:
@@ -171,7 +176,7 @@ def _build_environment() -> Environment:
         freshness_label=lambda f: FRESHNESS_LABELS.get(str(f), _humanise(f)),
         country_name=country_name,
         region_name=region_name,
-        language_name=language_name,
+        language_name=_language_name,
     )
     env.globals.update(
         query=_query,

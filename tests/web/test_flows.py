@@ -102,3 +102,122 @@ def test_digest_lists_each_country_with_overdue_and_stale_counts(new_page: NewPa
     expect(page.locator("li.contact", has_text="Example Welfare Office")).to_be_visible()
     expect(page.locator("li.contact", has_text="Example Return Support")).to_have_count(0)
     screenshot(page, "digest-drilldown")
+
+
+def test_ngo_corrects_a_number_a_reviewer_approves_and_the_officer_sees_it(
+    new_page: NewPage, scenario: Scenario
+) -> None:
+    office_id = scenario.offices["ngo"]
+    partner = new_page("ngo")
+    partner.goto("/ngo")
+    screenshot(partner, "ngo-browse")
+    expect(partner.locator("text=Confidential Safe House")).to_have_count(0)
+    partner.locator("li.contact", has_text="Example Return Support").get_by_role(
+        "link", name="Suggest a correction"
+    ).click()
+    number = partner.locator("input[name^='phones.'][name$='.number']")
+    expect(number).to_have_value("+2348031234567")  # pre-filled with the current value
+    expect(partner.locator("[name='office.city']")).to_have_value("Lagos")
+
+    # A bad number and a bad website: errors next to each field, what was typed is kept.
+    number.fill("12")
+    partner.fill("[name='office.website']", "not a website")
+    partner.click("text=Send for review")
+    expect(partner.locator(".error-summary")).to_be_visible()
+    number_field = partner.locator(".field", has=number)
+    expect(number_field.locator(".error")).to_be_visible()
+    expect(number).to_have_value("12")
+    website = partner.locator(".field", has=partner.locator("[name='office.website']"))
+    expect(website.locator(".error")).to_contain_text("web address")
+    expect(partner.locator("[name='office.website']")).to_have_value("not a website")
+    screenshot(partner, "ngo-correction-errors")
+
+    partner.fill("[name='office.website']", "")
+    number.fill("0803 123 4575")
+    partner.fill("[name='note']", "Called them on 3 May; the old line is out of service.")
+    partner.click("text=Send for review")
+    expect(partner).to_have_url(re.compile(r"/ngo/submissions\?sent=\d+"))
+    row = partner.locator("tbody tr").first
+    expect(row).to_contain_text("Pending")
+    submission_id = re.search(r"sent=(\d+)", partner.url).group(1)  # type: ignore[union-attr]
+    screenshot(partner, "ngo-submissions")
+
+    reviewer = new_page("reviewer")
+    reviewer.goto("/review")
+    screenshot(reviewer, "review-queue")
+    reviewer.get_by_role("link", name=submission_id, exact=True).click()
+    diff_row = reviewer.locator("tr", has_text=re.compile(r"Phone \d+: number"))
+    expect(diff_row.locator("td.old")).to_contain_text("+2348031234567")
+    expect(diff_row.locator("td.new input")).to_have_value("+2348031234575")
+    screenshot(reviewer, "review-diff")
+    reviewer.click("text=Approve the ticked fields")
+    expect(reviewer.locator(".notice")).to_contain_text(f"Approved submission {submission_id}")
+
+    officer = new_page("officer")
+    officer.goto("/officer/contacts?country=NG&region=NG-LA")
+    contact = officer.locator("li.contact", has_text="Example Return Support")
+    expect(contact.locator("a.tel")).to_have_attribute("href", "tel:+2348031234575")
+    expect(contact.locator(".badge")).to_have_text("Verified")
+    officer.goto(f"/contacts/{office_id}")
+    expect(officer.locator("#verifications + .table-wrap tbody tr").first).to_contain_text(
+        "ngo correction"
+    )
+
+    partner.goto("/ngo/submissions")
+    expect(partner.locator(f"#submission-{submission_id}")).to_contain_text("Approved")
+
+
+def test_ngo_proposal_with_html_in_the_name_is_escaped_and_a_rejection_reason_reaches_it(
+    new_page: NewPage,
+) -> None:
+    partner = new_page("ngo")
+    dialogs: list[str] = []
+    partner.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    partner.goto("/ngo/new")
+    evil = "<img src=x onerror=alert(1)>Shelter <b>now</b>"
+    partner.fill("[name='organization.name']", evil)
+    partner.select_option("[name='organization.category']", "ngo")
+    partner.select_option("[name='office.region']", "NG-KN")
+    partner.fill("[name='new_phones.0.number']", "not a phone")
+    partner.click("text=Send for review")
+    # The error sits next to the phone; the typed name is kept, as text.
+    phone = partner.locator(".field", has=partner.locator("[name='new_phones.0.number']"))
+    expect(phone.locator(".error")).to_be_visible()
+    expect(partner.locator("[name='organization.name']")).to_have_value(evil)
+    partner.fill("[name='new_phones.0.number']", "0803 123 4576")
+    partner.click("text=Send for review")
+    expect(partner).to_have_url(re.compile(r"/ngo/submissions\?sent=\d+"))
+    expect(partner.locator("tbody tr").first).to_contain_text("<img src=x onerror=alert(1)>")
+
+    reviewer = new_page("reviewer")
+    reviewer.goto("/review?kind=new_contact")
+    reviewer.locator("td a", has_text="Shelter <b>now</b>").click()
+    expect(reviewer.locator("h1")).to_contain_text("<img src=x onerror=alert(1)>")
+    expect(reviewer.locator("main img")).to_have_count(0)
+    reject = reviewer.locator("form[action$='/reject']")
+    reject.locator("textarea").fill("We could not reach this number.")
+    reject.get_by_role("button", name="Reject").click()
+    expect(reviewer.locator(".notice")).to_contain_text("Rejected")
+    partner.goto("/ngo/submissions")
+    expect(partner.locator("tbody tr").first).to_contain_text("We could not reach this number.")
+    assert dialogs == []
+
+
+def test_ngo_confirms_a_contact_still_correct(new_page: NewPage, scenario: Scenario) -> None:
+    partner = new_page("ngo")
+    partner.goto(f"/contacts/{scenario.offices['police']}")
+    partner.click("text=Confirm still correct")
+    partner.fill("[name='note']", "Visited the desk today.")
+    partner.click("text=Yes, everything above is correct")
+    expect(partner.locator(".notice")).to_contain_text("confirmation is recorded")
+    expect(partner.locator("#verifications + .table-wrap tbody tr").first).to_contain_text(
+        "ngo network"
+    )
+
+
+def test_ngo_key_cannot_open_reviewer_pages(new_page: NewPage) -> None:
+    partner = new_page("ngo")
+    for path in ("/review", "/review/1", "/verify", "/digest"):
+        response = partner.goto(path)
+        assert response is not None and response.status == 403, path
+        expect(partner.locator("h1")).to_have_text("You cannot open this page")

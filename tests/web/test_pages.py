@@ -67,9 +67,10 @@ def test_officer_finds_a_regions_contacts_grouped_by_category_with_freshness(
         "Lawyers and legal aid",
         "Social welfare",
     ]
-    ngo = page.locator("li.contact", has_text="Example Return Support")
-    expect(ngo.locator(".badge")).to_have_text("Verified")
-    expect(ngo.locator("a.tel")).to_have_attribute("href", "tel:+2348031234567")
+    police = page.locator("li.contact", has_text="Lagos State Police Command")
+    expect(police.locator(".badge")).to_have_text("Verified")
+    expect(police.locator("a.tel")).to_have_attribute("href", "tel:+2348031234569")
+    expect(police).to_contain_text("24/7")
     stale = page.locator("li.contact", has_text="Example Welfare Office")
     expect(stale.locator(".badge")).to_have_text("Stale")
     # The nationwide lawyer is listed with Lagos; the closed office is not.
@@ -93,8 +94,9 @@ def test_contact_detail_shows_verification_history(new_page: NewPage, scenario: 
     page.goto(f"/contacts/{scenario.offices['ngo']}")
     expect(page.locator("h1")).to_contain_text("Example Return Support (demo)")
     history = page.locator("#verifications + .table-wrap tbody tr")
-    expect(history).to_have_count(1)
-    expect(history.first).to_contain_text("phone call")
+    # Newest first; the first verification (by phone, when it was created) is the last row.
+    expect(history.last).to_contain_text("phone call")
+    expect(history.last).to_contain_text("test-verifier")
     expect(page.locator("#changes + p")).to_contain_text("recorded change")
     screenshot(page, "contact-detail")
 

@@ -1,0 +1,264 @@
+"""Web pages benchmark: server render time (p50, p95) and page weight of every page.
+
+Builds the 100,000-office synthetic directory with bench/query.py's builder (SQLAlchemy core
+bulk inserts), opens the verification tasks and the digest as the scheduler would, queues
+NGO submissions through the review service, then serves the app with uvicorn (1 worker) on
+127.0.0.1 and fetches every page signed in as the role that uses it, one request at a time.
+
+Render time is measured by the client around each request on 127.0.0.1 (so it includes the
+loopback round trip: an upper bound on the server's time). Page weight is the HTML plus the
+static files it links (the stylesheet and the icon); PDFs are downloads, not pages.
+
+Targets: p95 under 100 ms and weight under 200 KB for every page.
+
+Usage: .venv/bin/python bench/pages.py [--offices 100000] [--requests 40] [--db sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from query import (  # bench/ is a folder of scripts, not a package
+    Directory,
+    _example_numbers,
+    bench_database,
+    populate,
+    uvicorn_server,
+)
+
+from app.auth.service import create_key
+from app.config import PROJECT_ROOT, get_settings
+from app.db import make_engine, unit_of_work
+from app.directory.models import Office, Phone
+from app.kit.clock import utcnow
+from app.review import service as review
+from app.verification import reports, tasks
+
+P95_TARGET_MS = 100.0
+WEIGHT_TARGET = 200 * 1024
+SUBMISSIONS = 300
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def prepare(engine: Engine, offices: int, seed: int) -> dict[str, object]:
+    """The directory, tasks, digest and submissions; returns keys and ids to visit."""
+    rng = random.Random(seed)
+    directory = Directory()
+    started = time.perf_counter()
+    populate(engine, directory, offices, rng, _example_numbers(rng))
+    print(f"  {offices} offices inserted in {time.perf_counter() - started:.1f} s")
+    settings = get_settings()
+    now = utcnow()
+    with unit_of_work(engine) as session:
+        # The busiest region of the busiest country: the heaviest result page.
+        country, _ = session.execute(
+            select(Office.country, func.count())
+            .group_by(Office.country)
+            .order_by(func.count().desc())
+        ).first()  # type: ignore[misc]
+        region, _ = session.execute(
+            select(Office.region, func.count())
+            .where(Office.country == country, Office.region.is_not(None))
+            .group_by(Office.region)
+            .order_by(func.count().desc())
+        ).first()  # type: ignore[misc]
+        target_ids = list(
+            session.execute(
+                select(Office.id)
+                .join(Phone, Phone.office_id == Office.id)
+                .where(Office.country == country, Office.status == "active")
+                .order_by(Office.id)
+                .limit(SUBMISSIONS + 1)
+            ).scalars()
+        )
+        partner_office = session.get(Office, target_ids[0])
+        assert partner_office is not None
+        keys = {
+            role: create_key(session, name=f"bench {role}", role=role).secret
+            for role in ("officer", "reviewer", "admin")
+        }
+        partner = create_key(
+            session,
+            name="bench partner",
+            role="ngo",
+            organization_id=partner_office.organization_id,
+        )
+        keys["ngo"] = partner.secret
+    started = time.perf_counter()
+    opened, after = 0, 0
+    while True:
+        with unit_of_work(engine) as session:
+            last, n = tasks.open_due_tasks_batch(
+                session, now=now, settings=settings, after_id=after, limit=5_000
+            )
+        if last is None:
+            break
+        opened, after = opened + n, last
+    with unit_of_work(engine) as session:
+        reports.write_digests(session, now=now, settings=settings)
+    print(
+        f"  {opened} verification tasks opened, digest written in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    started = time.perf_counter()
+    from app.auth.service import principal_for_key
+
+    submission_ids = []
+    with unit_of_work(engine) as session:
+        principal = principal_for_key(session, key_id=partner.key.id or 0)
+        assert principal is not None
+        relaxed = settings.model_copy(update={"submission_rate_limit": 10 * SUBMISSIONS})
+        for i, office_id in enumerate(target_ids[1:]):
+            sub = review.create_submission(
+                session,
+                proposal={
+                    "kind": "correction",
+                    "office_id": office_id,
+                    "office": {"opening_hours": f"Mo-Fr 08:00-16:{i % 60:02d}"},
+                    "note": "synthetic benchmark correction",
+                },
+                submitter=principal,
+                source="bench",
+                settings=relaxed,
+            )
+            submission_ids.append(sub.id)
+    print(f"  {len(submission_ids)} submissions queued in {time.perf_counter() - started:.1f} s")
+    with unit_of_work(engine) as session:
+        task_rows, _ = tasks.list_tasks(
+            session, filters=tasks.TaskFilters(), now=now, page=1, per_page=1
+        )
+    return {
+        "keys": keys,
+        "country": country,
+        "region": region,
+        "office": target_ids[1],
+        "submission": submission_ids[0],
+        "task": task_rows[0].task.id if task_rows else None,
+    }
+
+
+def sign_in(base: str, key: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=30)
+    page = client.get("/signin")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    response = client.post("/signin", data={"key": key, "csrf_token": token.group(1)})
+    assert response.status_code == 303, response.status_code
+    return client
+
+
+def pages(ctx: dict[str, object]) -> list[tuple[str, str]]:
+    cc, rc = ctx["country"], ctx["region"]
+    office, sub, task = ctx["office"], ctx["submission"], ctx["task"]
+    listed = [
+        ("officer", "/officer"),
+        ("officer", f"/officer?country={cc}"),
+        ("officer", f"/officer/contacts?country={cc}&region={rc}"),
+        ("officer", f"/officer/contacts?country={cc}"),
+        ("officer", f"/contacts/{office}"),
+        ("officer", f"/coverage?country={cc}"),
+        ("officer", "/officer/sheet"),
+        ("officer", f"/officer/sheet?country={cc}&region={rc}&lang=en&lang2=fr"),
+        ("ngo", "/ngo"),
+        ("ngo", f"/ngo/contacts/{office}/correct"),
+        ("ngo", f"/ngo/contacts/{office}/report"),
+        ("ngo", f"/ngo/contacts/{office}/confirm"),
+        ("ngo", "/ngo/new"),
+        ("ngo", "/ngo/submissions"),
+        ("reviewer", "/review"),
+        ("reviewer", f"/review?country={cc}"),
+        ("reviewer", f"/review/{sub}"),
+        ("reviewer", "/verify"),
+        ("reviewer", f"/verify?country={cc}"),
+        ("reviewer", "/digest"),
+        ("admin", "/admin/keys"),
+        ("admin", "/admin/audit"),
+        ("admin", f"/admin/audit?office_id={office}"),
+    ]
+    if task is not None:
+        listed.append(("reviewer", f"/verify/{task}"))
+    return listed
+
+
+def measure(base: str, ctx: dict[str, object], requests: int) -> list[str]:
+    keys: dict[str, str] = ctx["keys"]  # type: ignore[assignment]
+    clients = {role: sign_in(base, key) for role, key in keys.items()}
+    anonymous = httpx.Client(base_url=base, timeout=30)
+    static = {
+        path: len(anonymous.get(path).content)
+        for path in ("/static/homeward.css", "/static/favicon.svg")
+    }
+    misses: list[str] = []
+    rows = [("-", "/signin", anonymous), *((r, p, clients[r]) for r, p in pages(ctx))]
+    print(f"  {'role':<9} {'page':<58} {'p50 ms':>7} {'p95 ms':>7} {'weight':>9}")
+    for role, path, client in rows:
+        for _ in range(3):  # warm caches (templates, geography names)
+            client.get(path)
+        times: list[float] = []
+        size = 0
+        for _ in range(requests):
+            started = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+            size = len(response.content)
+        linked = sum(n for p, n in static.items() if p in response.text)
+        weight = size + linked
+        p50, p95 = statistics.median(times), _pct(times, 0.95)
+        flag = "" if p95 < P95_TARGET_MS and weight < WEIGHT_TARGET else "  <-- over target"
+        print(f"  {role:<9} {path[:58]:<58} {p50:7.1f} {p95:7.1f} {weight / 1024:7.1f} KB{flag}")
+        if flag:
+            misses.append(f"{path}: p95 {p95:.0f} ms, {weight / 1024:.0f} KB")
+    for client in (*clients.values(), anonymous):
+        client.close()
+    return misses
+
+
+def run(kind: str, offices: int, requests: int, seed: int) -> list[str]:
+    print(f"{kind}:")
+    with bench_database(kind) as (url, _dsn):
+        cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+        cfg.attributes["url"] = url
+        command.upgrade(cfg, "heads")
+        engine = make_engine(url)
+        try:
+            ctx = prepare(engine, offices, seed)
+        finally:
+            engine.dispose()
+        with uvicorn_server(url) as (base, _server):
+            return measure(base, ctx, requests)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--offices", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=40, help="timed requests per page")
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    misses: list[str] = []
+    for kind in kinds:
+        misses += [f"{kind}: {m}" for m in run(kind, args.offices, args.requests, args.seed)]
+    print("all targets met" if not misses else "targets missed: " + "; ".join(misses))
+
+
+if __name__ == "__main__":
+    main()
