@@ -16,7 +16,6 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -58,17 +57,29 @@ def shipped_terms() -> dict[str, tuple[str, ...]]:
     return {lang: tuple(terms) for lang, terms in raw.items() if not lang.startswith("_")}
 
 
-@dataclass(frozen=True)
 class Blocklist:
-    terms: tuple[str, ...]
-    regex: re.Pattern[str]
+    """A compiled blocklist. Verdicts are memoised per text: a directory's names and
+    addresses recur on every sheet of a region."""
+
+    def __init__(self, terms: tuple[str, ...], regex: re.Pattern[str]) -> None:
+        self.terms = terms
+        self.regex = regex
+        self._verdicts: dict[str, bool] = {}
 
     def find(self, text: str) -> list[str]:
         """The blocked words found in `text` (folded), in order of appearance."""
         return [m.group(0) for m in self.regex.finditer(_fold(text))]
 
     def is_clean(self, text: str | None) -> bool:
-        return not text or self.regex.search(_fold(text)) is None
+        if not text:
+            return True
+        verdict = self._verdicts.get(text)
+        if verdict is None:
+            verdict = self.regex.search(_fold(text)) is None
+            if len(self._verdicts) > 100_000:
+                self._verdicts.clear()
+            self._verdicts[text] = verdict
+        return verdict
 
 
 @cache

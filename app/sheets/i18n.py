@@ -61,7 +61,7 @@ class SheetLanguage:
 
     @property
     def direction(self) -> str:
-        return str(Locale.parse(self.code).text_direction)
+        return _direction(self.code)
 
     def gettext(self, message: str, **values: object) -> str:
         text = compiled_catalog(self.code).gettext(message)
@@ -78,6 +78,11 @@ class SheetLanguage:
 
     def region(self, code: str | None) -> str | None:
         return region_name(code, self.code)
+
+
+@cache
+def _direction(code: str) -> str:
+    return str(Locale.parse(code).text_direction)
 
 
 @cache

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -30,7 +31,7 @@ from app.config import Settings
 from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES, PhoneStatus
 from app.directory.geography import normalise_language
 from app.directory.models import Office, Organization
-from app.directory.phone_numbers import display
+from app.directory.phone_numbers import PhoneDisplay, display
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue
@@ -180,6 +181,12 @@ def _nearest_offices(
     return chosen
 
 
+@lru_cache(maxsize=65536)
+def _phone_display(e164: str) -> PhoneDisplay:
+    """National and international forms (phonenumbers parsing is the slow part of assembly)."""
+    return display(e164)
+
+
 def _clean(value: str | None, blocked: Blocklist) -> str | None:
     return value if value and blocked.is_clean(value) else None
 
@@ -230,7 +237,7 @@ def _entry(
     for phone in office.phones:
         if phone.status != PhoneStatus.ACTIVE.value:
             continue
-        shown = display(phone.number)
+        shown = _phone_display(phone.number)
         phones.append(
             SheetPhone(
                 e164=phone.number,

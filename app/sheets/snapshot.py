@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import is_dataclass
 from typing import Any
 
 from app.sheets.schemas import SheetEntry, SheetParams
@@ -21,6 +21,9 @@ LAYOUT_VERSION = 1
 
 
 def _default(value: Any) -> Any:
+    if is_dataclass(value):
+        # Field by field without asdict()'s deep copies; key order is fixed by sort_keys.
+        return vars(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     raise TypeError(f"cannot hash {type(value).__name__}")
@@ -30,8 +33,8 @@ def snapshot_id(params: SheetParams, entries: tuple[SheetEntry, ...]) -> str:
     """`XXXX-XXXX-XX`: the first 40 bits of a SHA-256 over the printed data, in hex."""
     payload = {
         "layout": LAYOUT_VERSION,
-        "params": asdict(params),
-        "entries": [asdict(e) for e in entries],
+        "params": params,
+        "entries": entries,
     }
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=_default)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:10].upper()
