@@ -29,8 +29,6 @@ from app.db import make_engine, unit_of_work
 from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL, migrate
 from tests.web.scenario import Scenario, seed
 
-pytestmark = pytest.mark.browser
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from tests.web.conftest import NewPage, screenshot
 from tests.web.scenario import Scenario
+
+pytestmark = pytest.mark.browser
 
 
 def _preview_sheet(page: Page, *, region: str = "NG-LA", lang2: str | None = "fr") -> None:

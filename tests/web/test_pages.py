@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import NewPage, screenshot
 from tests.web.scenario import Scenario
+
+pytestmark = pytest.mark.browser
 
 
 def test_sign_in_sets_a_signed_httponly_strict_cookie_and_sign_out_clears_it(
