@@ -143,7 +143,7 @@ def write_tabular(
                 if office.organization_id != last_org:
                     tables.write(m.flatten("organization", m.organization_doc(office.org)))
                     last_org = office.organization_id
-                tables.write(m.flatten("service", m.service_doc(office)))
+                tables.write(m.service_rows(m.service_doc(office)))
         for orgs in iter_bare_organizations(session, include_confidential=include_confidential):
             for org in orgs:
                 tables.write(m.flatten("organization", m.organization_doc(org)))

@@ -26,7 +26,6 @@ from app.auth.principal import Principal
 from app.directory.enums import PhoneStatus
 from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
-from app.directory.service import get_office
 from app.interop.hsds_reader import Candidate, DatasetError, Problem, read_dataset
 from app.kit.errors import HomewardError, InvalidValue
 from app.kit.text import fold
@@ -134,7 +133,10 @@ class _Matcher:
 
 
 def _name_key(org_name: str | None, office_name: str | None) -> str:
-    return fold(" ".join(p for p in (org_name, office_name) if p))
+    text = " ".join(p for p in (org_name, office_name) if p)
+    # fold() walks every character; for plain ASCII it reduces to this (the index of a
+    # region is built from thousands of names).
+    return " ".join(text.casefold().split()) if text.isascii() else fold(text)
 
 
 def _given(values: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -149,14 +151,29 @@ def _note(candidate: Candidate, report: ImportReport) -> str:
     return note
 
 
+def _differs(phone: Any, field: str, value: Any) -> bool:
+    current = getattr(phone, field)
+    if field == "languages":
+        return sorted(current or []) != sorted(value)
+    return bool(current != value)
+
+
 def _correction(session: Session, office_id: int, candidate: Candidate, note: str) -> dict:
-    office = get_office(session, office_id, for_update=True)
-    phones_by_number = {p.number: p for p in office.phones if p.status == PhoneStatus.ACTIVE}
+    # Plain rows: the queue's intake loads the whole office again anyway.
+    country = session.execute(select(Office.country).where(Office.id == office_id)).scalar_one()
+    phones_by_number = {
+        p.number: p
+        for p in session.execute(
+            select(Phone.id, Phone.number, Phone.kind, Phone.hours, Phone.is_24_7, Phone.languages)
+            .where(Phone.office_id == office_id, Phone.status == PhoneStatus.ACTIVE.value)
+            .order_by(Phone.position, Phone.id)
+        )
+    }
     corrections: list[dict[str, Any]] = []
     new_phones: list[dict[str, Any]] = []
     for phone in candidate.office.get("phones", []):
         try:
-            number = to_e164(str(phone["number"]), office.country)
+            number = to_e164(str(phone["number"]), country)
         except InvalidPhoneNumber:
             new_phones.append(phone)  # the queue's validation names the field and reason
             continue
@@ -165,9 +182,7 @@ def _correction(session: Session, office_id: int, candidate: Candidate, note: st
             new_phones.append(phone)
             continue
         changed = {
-            k: v
-            for k, v in _given(phone, PHONE_UPDATE_FIELDS).items()
-            if getattr(existing, k) != (sorted(v) if k == "languages" else v)
+            k: v for k, v in _given(phone, PHONE_UPDATE_FIELDS).items() if _differs(existing, k, v)
         }
         if changed:
             corrections.append({"id": existing.id, **changed})

@@ -84,23 +84,23 @@ PHONE_KIND_FROM_HSDS = {"voice": "voice", "cell": "mobile", "text": "sms", "fax"
 
 
 @cache
-def _namespace(base_url: str) -> bytes:
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"{base_url.rstrip('/')}/hsds").bytes
+def _namespace(base_url: str) -> Any:
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"{base_url.rstrip('/')}/hsds")
+    return hashlib.sha1(namespace.bytes)
 
 
 def hsds_id(kind: str, *parts: object) -> str:
     """A stable UUID for one of our records, e.g. hsds_id("service", 12).
 
     This is uuid5(namespace, "kind:part:…") computed with hashlib directly: an export makes
-    a few dozen ids per office, and uuid.UUID objects cost more than the hash.
+    a dozen ids per office, and uuid.UUID objects cost more than the hash.
     """
-    name = ":".join([kind, *(str(p) for p in parts)])
-    digest = bytearray(
-        hashlib.sha1(_namespace(get_settings().base_url) + name.encode()).digest()[:16]
-    )
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = digest.hex()
+    digest = _namespace(get_settings().base_url).copy()
+    digest.update(":".join((kind, *map(str, parts))).encode())
+    raw = bytearray(digest.digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -488,23 +488,29 @@ def language_name(code: str) -> str:
     return str(Locale("en").languages.get(code) or code)
 
 
-def _attribute(link_entity: str, link_id: str, code: str, value: str | None = None) -> dict:
+@cache
+def _nested_term(code: str) -> dict[str, Any]:
     term = TERMS_BY_CODE[code]
+    return {
+        "id": term.id,
+        "code": term.code,
+        "name": term.name,
+        "description": term.description,
+        "taxonomy": TAXONOMY_NAME,
+        "taxonomy_id": taxonomy_id(),
+    }
+
+
+def _attribute(link_entity: str, link_id: str, code: str, value: str | None = None) -> dict:
+    term = _nested_term(code)  # shared and never mutated: built once per term
     return {
         "id": hsds_id("attribute", link_entity, link_id, code),
         "link_id": link_id,
-        "taxonomy_term_id": term.id,
+        "taxonomy_term_id": term["id"],
         "link_type": code.split(":", 1)[0],
         "link_entity": link_entity,
         "value": value,
-        "taxonomy_term": {
-            "id": term.id,
-            "code": term.code,
-            "name": term.name,
-            "description": term.description,
-            "taxonomy": TAXONOMY_NAME,
-            "taxonomy_id": taxonomy_id(),
-        },
+        "taxonomy_term": term,
     }
 
 
@@ -739,6 +745,34 @@ def flatten(table: str, doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, An
                 yield from flatten(_CHILD_TABLES[key], child)
         elif key in _SINGLE_CHILD_TABLES and isinstance(value, dict):
             yield from flatten(_SINGLE_CHILD_TABLES[key], value)
+
+
+def service_rows(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """`flatten("service", service_doc(...))` unrolled for the shape service_doc makes: the
+    export writes a dozen rows per office, and generator recursion costs more than the rows."""
+    yield "service", doc
+    for phone in doc["phones"]:
+        yield "phone", phone
+        for language in phone["languages"]:
+            yield "language", language
+        for attribute in phone["attributes"]:
+            yield "attribute", attribute
+        for entry in phone["metadata"]:
+            yield "metadata", entry
+    for schedule in doc["schedules"]:
+        yield "schedule", schedule
+    for sal in doc["service_at_locations"]:
+        yield "service_at_location", sal
+        location = sal["location"]
+        yield "location", location
+        for address in location["addresses"]:
+            yield "address", address
+    for language in doc["languages"]:
+        yield "language", language
+    for attribute in doc["attributes"]:
+        yield "attribute", attribute
+    for entry in doc["metadata"]:
+        yield "metadata", entry
 
 
 def grouped(rows: Iterator[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
