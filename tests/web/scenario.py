@@ -119,6 +119,15 @@ def seed(session: Session) -> Scenario:
         verified_at=now - timedelta(days=160),
         phones=[{"number": "+2348031234574", "kind": "voice"}],
     )
+    office(
+        "ogun_unverified",
+        "Ogun Example Counselling (demo)",
+        "social_welfare",
+        region="NG-OG",
+        city="Abeokuta",
+        verified_at=None,
+        phones=[{"number": "+2348031234578", "kind": "voice"}],
+    )
     # What the scheduler would have done by now: due tasks opened, today's digest written.
     settings = get_settings()
     tasks.open_due_tasks_batch(session, now=now, settings=settings, after_id=0, limit=1000)

@@ -224,3 +224,31 @@ def test_ngo_key_cannot_open_reviewer_pages(new_page: NewPage) -> None:
         response = partner.goto(path)
         assert response is not None and response.status == 403, path
         expect(partner.locator("h1")).to_have_text("You cannot open this page")
+
+
+def test_verifier_records_changed_details_and_the_contact_is_verified_with_them(
+    new_page: NewPage, scenario: Scenario
+) -> None:
+    verifier = new_page("admin")
+    verifier.goto("/verify?country=NG&region=NG-OG")
+    task = verifier.locator("li.contact", has_text="Ogun Example Counselling")
+    task.get_by_role("button", name=re.compile("^Claim")).click()
+    verifier.locator("li.contact", has_text="Ogun Example Counselling").get_by_role(
+        "link", name="Details changed…"
+    ).click()
+    number = verifier.locator("input[name^='phone-']")
+    expect(number).to_have_value("+2348031234578")
+    number.fill("0803 123")  # too short: refused next to the field, typed value kept
+    verifier.click("text=Save the changes and verify")
+    expect(verifier.locator(".field", has=number).locator(".error")).to_be_visible()
+    expect(number).to_have_value("0803 123")
+    screenshot(verifier, "task-changed-errors")
+    number.fill("0803 123 4577")
+    verifier.fill("[name='opening_hours']", "Daily 08:00–20:00")
+    verifier.click("text=Save the changes and verify")
+    expect(verifier.locator(".notice")).to_contain_text("Details changed")
+
+    verifier.goto(f"/contacts/{scenario.offices['ogun_unverified']}")
+    expect(verifier.locator("h1 + p .badge")).to_have_text("Verified")
+    expect(verifier.locator("a.tel").first).to_have_attribute("href", "tel:+2348031234577")
+    expect(verifier.locator("main")).to_contain_text("Daily 08:00–20:00")
