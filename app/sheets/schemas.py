@@ -50,7 +50,6 @@ class SheetEntry:
     city: str | None
     address: str | None
     opening_hours: str | None
-    is_24_7: bool
     languages: tuple[str, ...]
     phones: tuple[SheetPhone, ...]
     meets_on_arrival: bool

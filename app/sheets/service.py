@@ -259,7 +259,6 @@ def _entry(
         city=_clean(office.city, blocked),
         address=_clean(office.address, blocked),
         opening_hours=_clean(office.opening_hours, blocked),
-        is_24_7=any(p.is_24_7 for p in phones),
         languages=tuple(office.language_codes),
         phones=tuple(phones),
         meets_on_arrival=office.meets_on_arrival,

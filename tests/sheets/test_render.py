@@ -35,7 +35,6 @@ def entry(**overrides: object) -> SheetEntry:
         "city": "Lagos",
         "address": "12 Example Street",
         "opening_hours": None,
-        "is_24_7": False,
         "languages": ("en", "yo"),
         "phones": (PHONE,),
         "meets_on_arrival": False,
