@@ -42,7 +42,7 @@ from query import (  # bench/ is a folder of scripts, not a package
 from app.auth.service import create_key
 from app.config import PROJECT_ROOT, get_settings
 from app.db import make_engine, unit_of_work
-from app.directory.models import Office, Phone
+from app.directory.models import Office, Organization
 from app.kit.clock import utcnow
 from app.review import service as review
 from app.verification import reports, tasks
@@ -79,11 +79,16 @@ def prepare(engine: Engine, offices: int, seed: int) -> dict[str, object]:
             .group_by(Office.region)
             .order_by(func.count().desc())
         ).first()  # type: ignore[misc]
+        # Offices a partner may see and correct: open, of a non-confidential organisation.
         target_ids = list(
             session.execute(
                 select(Office.id)
-                .join(Phone, Phone.office_id == Office.id)
-                .where(Office.country == country, Office.status == "active")
+                .join(Organization, Organization.id == Office.organization_id)
+                .where(
+                    Office.country == country,
+                    Office.status == "active",
+                    Organization.confidential.is_(False),
+                )
                 .order_by(Office.id)
                 .limit(SUBMISSIONS + 1)
             ).scalars()

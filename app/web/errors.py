@@ -67,8 +67,8 @@ def is_browser_request(request: Request) -> bool:
 
 def _principal_for_page(request: Request) -> Principal | None:
     cached = getattr(request.state, "web_principal", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if cached is None or isinstance(cached, Principal):
+        return cached
     key_id = web_session(request).key_id
     if key_id is None:
         return None

@@ -33,7 +33,7 @@ from app.review.models import ClosureReason
 from app.review.schemas import ClosureCreate, CorrectionCreate, NewContactCreate
 from app.verification import partners
 from app.web.forms import errors_from_validation, plain
-from app.web.officer import region_options
+from app.web.officer import country_options, region_options
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -496,8 +496,6 @@ def _new_contact_page(
         regions = region_options(checked_country(country), "en") if country else []
     except InvalidValue:
         regions = []
-    from app.web.officer import country_options
-
     return render(
         request,
         "ngo_new.html",

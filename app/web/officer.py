@@ -18,7 +18,13 @@ from app.auth.principal import Principal
 from app.config import get_settings
 from app.directory import coverage, listing, search, service
 from app.directory.enums import CATEGORY_ORDER, Category
-from app.directory.geography import all_country_codes, country_name, region_name, regions_by_code
+from app.directory.geography import (
+    all_country_codes,
+    country_name,
+    language_name,
+    region_name,
+    regions_by_code,
+)
 from app.directory.presenter import contact_public, revision_public
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
@@ -59,8 +65,6 @@ def region_options(country: str, lang: str) -> list[tuple[str, str]]:
 
 @cache
 def language_options() -> list[tuple[str, str]]:
-    from app.directory.geography import language_name
-
     return [(code, language_name(code, code)) for code in NAME_LANGUAGES]
 
 

@@ -124,8 +124,8 @@ def attach_cookie(request: Request, response: Response) -> Response:
 def web_principal(request: Request, session: SessionDep) -> Principal | None:
     """Who is signed in, or None. A revoked or deleted key counts as signed out."""
     cached = getattr(request.state, "web_principal", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if cached is None or isinstance(cached, Principal):
+        return cached
     current = web_session(request)
     principal: Principal | None = None
     if current.key_id is not None:
