@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import defaultdict
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -19,7 +20,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.directory import csv_format as fmt
 from app.directory.enums import PhoneStatus
-from app.directory.models import Office, Organization, Phone
+from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.presenter import contact_public
 from app.kit.clock import utcnow
 
@@ -65,58 +66,117 @@ def phone_group_count(session: Session, *, include_confidential: bool = False) -
     return max(int(most or 0), fmt.MIN_PHONE_GROUPS)
 
 
-def csv_row(office: Office, phone_groups: int) -> list[str]:
-    """One office as a row of the import format."""
-    org = office.organization
-    values: dict[str, object] = {
-        "organization_name": org.name,
-        "organization_local_name": org.local_name,
-        "category": org.category,
-        "services": org.service_tags,
-        "organization_description": org.description,
-        "organization_website": org.website,
-        "organization_email": org.email,
-        "confidential": org.confidential,
-        "is_demo": org.is_demo,
-        "organization_status": org.status,
-        "office_name": office.name,
-        "country": office.country,
-        "region": office.region,
-        "city": office.city,
-        "address": office.address,
-        "postal_code": office.postal_code,
-        "latitude": office.latitude,
-        "longitude": office.longitude,
-        "opening_hours": office.opening_hours,
-        "office_email": office.email,
-        "office_website": office.website,
-        "languages": office.language_codes,
-        "meets_on_arrival": office.meets_on_arrival,
-        "status": office.status,
-        "last_verified_at": office.last_verified_at,
-        "verification_method": office.verification_method,
-        "verified_by": office.verified_by,
-    }
-    active = [p for p in office.phones if p.status == PhoneStatus.ACTIVE.value]
-    for i, phone in enumerate(active, start=1):
-        values[f"phone{i}"] = phone.number
-        values[f"phone{i}_kind"] = phone.kind
-        values[f"phone{i}_hours"] = phone.hours
-        values[f"phone{i}_24_7"] = phone.is_24_7
-        values[f"phone{i}_languages"] = list(phone.languages)
-    return [fmt.format_cell(column, values.get(column)) for column in fmt.header(phone_groups)]
+_ORG_COLUMNS = {
+    "organization_name": Organization.name,
+    "organization_local_name": Organization.local_name,
+    "category": Organization.category,
+    "organization_description": Organization.description,
+    "organization_website": Organization.website,
+    "organization_email": Organization.email,
+    "confidential": Organization.confidential,
+    "is_demo": Organization.is_demo,
+    "organization_status": Organization.status,
+}
+_OFFICE_COLUMNS = {
+    "office_name": Office.name,
+    "country": Office.country,
+    "region": Office.region,
+    "city": Office.city,
+    "address": Office.address,
+    "postal_code": Office.postal_code,
+    "latitude": Office.latitude,
+    "longitude": Office.longitude,
+    "opening_hours": Office.opening_hours,
+    "office_email": Office.email,
+    "office_website": Office.website,
+    "meets_on_arrival": Office.meets_on_arrival,
+    "status": Office.status,
+    "last_verified_at": Office.last_verified_at,
+    "verification_method": Office.verification_method,
+    "verified_by": Office.verified_by,
+}
+
+
+def iter_csv_records(
+    session: Session, *, include_confidential: bool = False, batch_size: int = BATCH_SIZE
+) -> Iterator[dict[str, object]]:
+    """Each office as a mapping of CSV column to value, grouped by organisation.
+
+    Plain rows, not ORM objects: the office rows stream with `yield_per`, and each batch's
+    phones, languages and services come in three more queries, so a large export costs a few
+    queries per thousand offices and memory holds one batch at a time.
+    """
+    columns = [
+        Office.id.label("office_id"),
+        Office.organization_id.label("org_id"),
+        *(col.label(name) for name, col in {**_ORG_COLUMNS, **_OFFICE_COLUMNS}.items()),
+    ]
+    stmt = (
+        select(*columns)
+        .join(Organization, Organization.id == Office.organization_id)
+        .where(*_visibility(include_confidential))
+        .order_by(Office.organization_id, Office.id)
+        .execution_options(yield_per=batch_size)
+    )
+    for partition in session.execute(stmt).partitions():
+        office_ids = [row.office_id for row in partition]
+        org_ids = sorted({row.org_id for row in partition})
+        phones: dict[int, list[Any]] = defaultdict(list)
+        for phone in session.execute(
+            select(
+                Phone.office_id,
+                Phone.number,
+                Phone.kind,
+                Phone.hours,
+                Phone.is_24_7,
+                Phone.languages,
+            )
+            .where(Phone.office_id.in_(office_ids), Phone.status == PhoneStatus.ACTIVE.value)
+            .order_by(Phone.office_id, Phone.position, Phone.id)
+        ):
+            phones[phone.office_id].append(phone)
+        languages: dict[int, list[str]] = defaultdict(list)
+        for office_id, language in session.execute(
+            select(OfficeLanguage.office_id, OfficeLanguage.language)
+            .where(OfficeLanguage.office_id.in_(office_ids))
+            .order_by(OfficeLanguage.office_id, OfficeLanguage.language)
+        ):
+            languages[office_id].append(language)
+        services: dict[int, list[str]] = defaultdict(list)
+        for org_id, tag in session.execute(
+            select(OrganizationService.organization_id, OrganizationService.tag)
+            .where(OrganizationService.organization_id.in_(org_ids))
+            .order_by(OrganizationService.organization_id, OrganizationService.tag)
+        ):
+            services[org_id].append(tag)
+        for row in partition:
+            record: dict[str, object] = dict(row._mapping)
+            record["services"] = services[row.org_id]
+            record["languages"] = languages[row.office_id]
+            for i, phone in enumerate(phones[row.office_id], start=1):
+                record[f"phone{i}"] = phone.number
+                record[f"phone{i}_kind"] = phone.kind
+                record[f"phone{i}_hours"] = phone.hours
+                record[f"phone{i}_24_7"] = phone.is_24_7
+                record[f"phone{i}_languages"] = list(phone.languages or [])
+            yield record
+
+
+def csv_row(record: dict[str, object], columns: list[str]) -> list[str]:
+    """One office record as a row of the import format."""
+    return [fmt.format_cell(column, record.get(column)) for column in columns]
 
 
 def write_csv(
     session: Session, out: IO[str], *, include_confidential: bool = False, settings: Settings
 ) -> int:
     """Write the directory in the import format; returns the number of offices written."""
-    groups = phone_group_count(session, include_confidential=include_confidential)
+    columns = fmt.header(phone_group_count(session, include_confidential=include_confidential))
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(fmt.header(groups))
+    writer.writerow(columns)
     count = 0
-    for office in iter_offices(session, include_confidential=include_confidential):
-        writer.writerow(csv_row(office, groups))
+    for record in iter_csv_records(session, include_confidential=include_confidential):
+        writer.writerow(csv_row(record, columns))
         count += 1
     return count
 
