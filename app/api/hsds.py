@@ -15,10 +15,15 @@ router = APIRouter(prefix="/hsds", tags=["hsds"])
 
 # Officers and above, and NGO partners (who never see confidential organisations).
 Reader = AnyRole
-Search = Annotated[str | None, Query(max_length=200, description="Full text search.")]
+# Control characters (NUL above all) cannot reach PostgreSQL: refused as a 422 here.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
+Search = Annotated[
+    str | None,
+    Query(max_length=200, pattern=NO_CONTROL_CHARACTERS, description="Full text search."),
+]
 Page = Annotated[int, Query(ge=1, le=1_000_000)]
 PerPage = Annotated[int, Query(ge=1, le=orapi.MAX_PER_PAGE)]
-TermId = Annotated[str | None, Query(max_length=64)]
+TermId = Annotated[str | None, Query(max_length=64, pattern=NO_CONTROL_CHARACTERS)]
 ModifiedAfter = Annotated[
     datetime | None, Query(description="Only records modified on or after this datetime.")
 ]

@@ -461,8 +461,8 @@ def load_offices(
                 phones[rev.entity_id].metadata.append(entry)
             else:
                 by_id[rev.office_id].metadata.append(entry)
-    for record in by_id.values():
-        record.metadata.sort(key=lambda m: m.at)
+    for office in by_id.values():
+        office.metadata.sort(key=lambda m: m.at)
     return [by_id[i] for i in office_ids if i in by_id]
 
 

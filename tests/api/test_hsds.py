@@ -198,6 +198,9 @@ def test_hsds_needs_a_key_and_sane_paging(client: TestClient, db_session: Sessio
     assert client.get("/hsds/services", params={"per_page": 0}, headers=headers).status_code == 422
     assert client.get("/hsds/services", params={"page": 0}, headers=headers).status_code == 422
     assert client.get("/hsds/services/not-a-uuid", headers=headers).status_code == 404
+    nul = client.get("/hsds/services", params={"search": "a\x00b"}, headers=headers)
+    assert nul.status_code == 422 and nul.json()["detail"][0]["field"]
+    assert client.get("/hsds/services/%00", headers=headers).status_code == 404
     missing = "00000000-0000-4000-8000-000000000000"
     resp = client.get(f"/hsds/organizations/{missing}", headers=headers)
     assert resp.status_code == 404
