@@ -24,6 +24,7 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from app.directory.enums import CATEGORY_ORDER, Category
+from app.kit.text import fold
 from app.sheets.blocklist import Blocklist
 from app.sheets.errors import SheetRefused
 from app.sheets.i18n import N_, SheetLanguage, sheet_language
@@ -179,6 +180,13 @@ def display_name(entry: SheetEntry, lang: SheetLanguage) -> str:
     return entry.name or lang.gettext(NEUTRAL_NAMES.get(entry.category, N_("Support organisation")))
 
 
+def address_line(address: str | None, city: str | None) -> str | None:
+    """Address and city, without repeating a city the address already names."""
+    if address and city and re.search(rf"(?<!\w){re.escape(fold(city))}(?!\w)", fold(address)):
+        return address
+    return ", ".join(part for part in (address, city) if part) or None
+
+
 def _entry_context(entry: SheetEntry, data: SheetData, lang: SheetLanguage) -> dict[str, Any]:
     name = display_name(entry, lang)
     payload = vcard(entry, name)
@@ -188,6 +196,7 @@ def _entry_context(entry: SheetEntry, data: SheetData, lang: SheetLanguage) -> d
     return {
         "e": entry,
         "name": name,
+        "address": address_line(entry.address, entry.city),
         "qr_payload": payload,
         "qr": qr_png_data_uri(payload) if entry.phones else None,
         "nearest_place": place,

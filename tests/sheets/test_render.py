@@ -11,7 +11,14 @@ import pytest
 from app.sheets.blocklist import blocklist
 from app.sheets.errors import SheetRefused
 from app.sheets.qr import vcard
-from app.sheets.render import FONT_SIZES, MIN_FONT_PT, css_string, render_html, visible_text
+from app.sheets.render import (
+    FONT_SIZES,
+    MIN_FONT_PT,
+    address_line,
+    css_string,
+    render_html,
+    visible_text,
+)
 from app.sheets.schemas import SheetData, SheetEntry, SheetParams, SheetPhone, SheetSize
 from app.sheets.snapshot import snapshot_id
 
@@ -144,3 +151,20 @@ def test_no_text_is_set_below_the_readability_floor(size: SheetSize) -> None:
     assert min(float(v.strip()[:-2]) for v in declared) >= MIN_FONT_PT
     page = "A6" if size is SheetSize.POCKET else "A4"
     assert f"size: {page};" in html
+
+
+@pytest.mark.parametrize(
+    ("address", "city", "line"),
+    [
+        ("12 Example Street, Ikeja", "Lagos", "12 Example Street, Ikeja, Lagos"),
+        ("12 Example Street, Lagos", "Lagos", "12 Example Street, Lagos"),
+        ("Rruga e Durrësit 5, TIRANË", "Tiranë", "Rruga e Durrësit 5, TIRANË"),
+        ("5 Lagosian Way", "Lagos", "5 Lagosian Way, Lagos"),
+        (None, "Lagos", "Lagos"),
+        (None, None, None),
+    ],
+)
+def test_address_line_does_not_repeat_the_city(
+    address: str | None, city: str | None, line: str | None
+) -> None:
+    assert address_line(address, city) == line
