@@ -703,38 +703,35 @@ def list_queue(
         if filters.newest_first
         else (Submission.created_at, Submission.id)
     )
-    # Page the ids on the index alone, then fetch the page's rows: skipping thousands of rows
+    # Page the ids on the index alone, then join the page's rows: skipping thousands of rows
     # on a deep page never touches the table.
-    page_ids = list(
-        session.execute(
-            select(Submission.id)
-            .where(*conds)
-            .order_by(*order)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).scalars()
+    page_ids = (
+        select(Submission.id)
+        .where(*conds)
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery()
     )
-    fetched = {
-        row.id: row
-        for row in session.execute(
-            select(
-                Submission.id,
-                Submission.kind,
-                Submission.status,
-                Submission.closure_reason,
-                Submission.country,
-                Submission.region,
-                Submission.title,
-                Submission.changes,
-                Submission.submitter_name,
-                Submission.source,
-                Submission.created_at,
-                Submission.duplicate_matches,
-                Submission.version,
-            ).where(Submission.id.in_(page_ids))
+    rows = session.execute(
+        select(
+            Submission.id,
+            Submission.kind,
+            Submission.status,
+            Submission.closure_reason,
+            Submission.country,
+            Submission.region,
+            Submission.title,
+            Submission.changes,
+            Submission.submitter_name,
+            Submission.source,
+            Submission.created_at,
+            Submission.duplicate_matches,
+            Submission.version,
         )
-    }
-    rows = [fetched[i] for i in page_ids if i in fetched]
+        .join(page_ids, page_ids.c.id == Submission.id)
+        .order_by(*order)
+    ).all()
     items = []
     for row in rows:
         created = as_utc(row.created_at) or now
