@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -108,7 +109,7 @@ def checked_params(
 # ---- assembly ----------------------------------------------------------------------------
 
 
-def _load_options() -> list[object]:
+def _load_options() -> list[Any]:
     return [
         contains_eager(Office.organization),
         selectinload(Office.phones),
