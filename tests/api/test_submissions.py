@@ -310,3 +310,45 @@ def test_mark_duplicate_through_the_api(client: TestClient, db_session: Session)
         office.id,
     )
     assert client.get(f"{URL}/999999", headers=reviewer).status_code == 404
+
+
+def test_odd_input_is_a_4xx_never_a_500(client: TestClient, db_session: Session) -> None:
+    office = make_office(db_session)
+    ngo = _partner(db_session)
+    reviewer = make_key(db_session, "reviewer")
+    db_session.commit()  # keep the setup when a request rolls back
+    odd_bodies = [
+        [],
+        None,
+        "correction",
+        {"kind": "correction", "office_id": 2**40},
+        {"kind": "correction", "office_id": office.id, "office": {"city": "a\x00b"}},
+        {"kind": "correction", "office_id": office.id, "phones": [{"id": 0, "number": "1"}]},
+        {"kind": "correction", "office_id": office.id, "new_phones": [{"number": None}]},
+        {"kind": "new_contact", "office": {"country": "NG"}},
+        {"kind": "new_contact", "organization_id": 999999, "office": {"country": "NG"}},
+        {"kind": "closure", "office_id": office.id, "reason": "closed", "phone_id": 1},
+    ]
+    for body in odd_bodies:
+        resp = client.post(URL, json=body, headers=ngo)
+        assert 400 <= resp.status_code < 500, (body, resp.status_code, resp.text)
+        assert resp.json()["detail"][0]["field"]
+    sid = client.post(URL, json=_correction(office.id), headers=ngo).json()["id"]
+    odd_decisions = [
+        {"fields": []},
+        {"fields": ["office.nope"]},
+        {"fields": ["../etc"]},
+        {"edits": {"office.city": {"nested": True}}},
+        {"edits": {"office.city": "x" * 300}},
+        {"edits": {"new_phones.0": "x"}},
+        {"resolve_conflicts": "office.city"},
+        {"version": 0},
+    ]
+    for body in odd_decisions:
+        resp = client.post(f"{URL}/{sid}/approve", json=body, headers=reviewer)
+        assert 400 <= resp.status_code < 500, (body, resp.status_code, resp.text)
+    for path in (f"{URL}/0", f"{URL}/{2**40}", f"{URL}/abc"):
+        assert client.get(path, headers=reviewer).status_code == 422
+    assert client.get(URL, params={"country": "ZZ"}, headers=reviewer).status_code == 422
+    assert client.get(URL, params={"order": "random"}, headers=reviewer).status_code == 422
+    assert client.get(f"{URL}/{sid}", headers=reviewer).json()["submission"]["status"] == "pending"
