@@ -306,12 +306,15 @@ def html_to_pdf(html: str) -> bytes:
     return bytes(pdf)
 
 
-def render_preview(data: SheetData, *, sheet_html: str, print_date: date) -> str:
+def render_preview(
+    data: SheetData, *, sheet_html: str | None, refused: str | None, print_date: date
+) -> str:
     """The officer preview: what will print, and what was left out and why (never printed)."""
     lang = sheet_language(data.params.lang)
     return ENV.get_template("preview.html").render(
         data=data,
         sheet_html=sheet_html,
+        refused=refused,
         place=_place(data, sheet_language("en")),
         print_date=print_date.isoformat(),
         display_name=lambda entry: display_name(entry, lang),

@@ -19,7 +19,7 @@ more as a whole (render.guard), and a hit refuses the sheet instead of printing 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -40,6 +40,7 @@ from app.kit.text import fold
 from app.sheets import render
 from app.sheets.blocklist import Blocklist, blocklist
 from app.sheets.cache import CacheKey, sheet_cache
+from app.sheets.errors import SheetRefused
 from app.sheets.i18n import sheet_languages
 from app.sheets.nearest import CAPITALS, centroid, haversine_km, rank_nearest
 from app.sheets.schemas import (
@@ -417,11 +418,15 @@ def preview_sheet(
 ) -> tuple[SheetData, str]:
     """The officer preview page (HTML): the sheet, plus what was left out and why."""
     data = assemble_sheet(session, params=params, now=now, settings=settings, with_notes=True)
-    sheet_html = render.render_html(
-        data, print_date=now.date(), blocked=blocklist(settings.sheet_blocklist_extra)
+    try:
+        sheet_html: str | None = render.render_html(
+            data, print_date=now.date(), blocked=blocklist(settings.sheet_blocklist_extra)
+        )
+        refused = None
+    except SheetRefused as exc:
+        # The officer still sees why: the preview is where a refused sheet gets fixed.
+        sheet_html, refused = None, exc.message
+    page = render.render_preview(
+        data, sheet_html=sheet_html, refused=refused, print_date=now.date()
     )
-    return data, render.render_preview(data, sheet_html=sheet_html, print_date=now.date())
-
-
-def with_region(params: SheetParams, region: str | None) -> SheetParams:
-    return replace(params, region=region)
+    return data, page

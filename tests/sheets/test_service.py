@@ -263,6 +263,15 @@ def test_guard_refuses_a_sheet_with_a_blocklisted_word(db_session: Session) -> N
     assert "nigeria" in refused.value.message
 
 
+def test_preview_explains_a_refused_sheet(db_session: Session) -> None:
+    build_lagos_directory(db_session)
+    strict = Settings(sheet_blocklist_extra=["Nigeria"])
+    data, page = service.preview_sheet(db_session, params=LAGOS, now=utcnow(), settings=strict)
+    assert 'id="refused"' in page and "nigeria" in page
+    assert "<iframe" not in page
+    assert data.entries
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
