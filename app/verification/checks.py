@@ -31,6 +31,7 @@ from app.directory.phone_numbers import number_type
 from app.kit.clock import utcnow
 from app.verification.models import CheckKind, CheckResult
 from app.verification.tasks import annotate_office_task
+from app.verification.transport import PerHostTransport
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 # Enough of a page to keep the connection reusable; the content itself is not judged.
@@ -144,6 +145,7 @@ class _HostSlot:
         self.semaphore = asyncio.Semaphore(limit)
         self.lock = asyncio.Lock()
         self.next_start = 0.0
+        self.users = 0
 
 
 class WebsiteChecker:
@@ -167,17 +169,13 @@ class WebsiteChecker:
         self.per_host = per_host
         self.per_host_delay = per_host_delay
         self.max_redirects = max_redirects
-        self._concurrency = concurrency
         self._global = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, _HostSlot] = {}
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        self._client = httpx.AsyncClient(
-            transport=transport or httpx.AsyncHTTPTransport(limits=limits, retries=0),
-            timeout=httpx.Timeout(timeout),
-            limits=limits,
-            follow_redirects=False,
-            headers={"User-Agent": USER_AGENT},
+        self._transport = transport or PerHostTransport(
+            limits=httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host)
         )
+        self._headers = {"User-Agent": USER_AGENT, "Accept": "*/*"}
+        self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
 
     @classmethod
     def from_settings(
@@ -196,33 +194,48 @@ class WebsiteChecker:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
-    def _slot(self, host: str) -> _HostSlot:
+    async def _get(self, url: httpx.URL) -> tuple[int, str | None]:
+        host = url.host
         slot = self._hosts.get(host)
         if slot is None:
             slot = self._hosts[host] = _HostSlot(self.per_host)
-        return slot
-
-    async def _get(self, url: httpx.URL) -> tuple[int, str | None]:
-        slot = self._slot(url.host)
-        # Host first, then a global slot: a request queued behind a busy host must not hold
-        # one of the global slots while it waits.
-        async with slot.semaphore:
-            if self.per_host_delay > 0:
-                async with slot.lock:
-                    loop = asyncio.get_running_loop()
-                    wait = slot.next_start - loop.time()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                    slot.next_start = loop.time() + self.per_host_delay
-            async with self._global, self._client.stream("GET", url) as response:
-                received = 0
-                async for chunk in response.aiter_raw():
-                    received += len(chunk)
-                    if received >= MAX_BODY_BYTES:
-                        break
-                return response.status_code, response.headers.get("location")
+        slot.users += 1
+        try:
+            # Host first, then a global slot: a request queued behind a busy host must not
+            # hold one of the global slots while it waits.
+            async with slot.semaphore:
+                if self.per_host_delay > 0:
+                    async with slot.lock:
+                        loop = asyncio.get_running_loop()
+                        wait = slot.next_start - loop.time()
+                        if wait > 0:
+                            await asyncio.sleep(wait)
+                        slot.next_start = loop.time() + self.per_host_delay
+                async with self._global:
+                    # Straight to the transport: a sweep needs no cookies, auth or hooks, and
+                    # the Client layer costs more CPU per request than the HTTP exchange.
+                    request = httpx.Request(
+                        "GET", url, headers=self._headers, extensions=self._extensions
+                    )
+                    response = await self._transport.handle_async_request(request)
+                    try:
+                        received = 0
+                        async for chunk in response.aiter_raw():
+                            received += len(chunk)
+                            if received >= MAX_BODY_BYTES:
+                                break
+                        return response.status_code, response.headers.get("location")
+                    finally:
+                        await response.aclose()
+        finally:
+            slot.users -= 1
+            if slot.users == 0:
+                # Done with this host: free its connections (and its politeness clock).
+                del self._hosts[host]
+                if isinstance(self._transport, PerHostTransport):
+                    await self._transport.release(host)
 
     async def check(self, url: str, *, office_id: int = 0) -> Finding:
         """Check one URL; never raises for network trouble (it becomes a flag)."""
