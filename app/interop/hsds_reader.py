@@ -97,16 +97,24 @@ def _region(country: str | None, value: Any) -> tuple[str | None, str | None]:
     return None, f"'{text}' is not an ISO 3166-2 subdivision of {country.upper()} (nor its name)"
 
 
-def _codes(attributes: list[dict[str, Any]], terms: dict[str, str]) -> list[tuple[str, Any]]:
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list field; anything else (a string, a number, a stray dict) is none:
+    data made by others is not trusted to have the right shape."""
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def _codes(attributes: Any, terms: dict[str, str]) -> list[tuple[str, Any]]:
     """Homeward taxonomy codes on a record: (code, value)."""
     out = []
-    for attribute in attributes or []:
+    for attribute in _objects(attributes):
         code = None
         term = attribute.get("taxonomy_term")
         if isinstance(term, dict):
             code = term.get("code")
         code = code or terms.get(str(attribute.get("taxonomy_term_id") or "").lower())
-        if code:
+        if isinstance(code, str) and code:
             out.append((code, attribute.get("value")))
     return out
 
@@ -115,9 +123,9 @@ def _flag(codes: list[tuple[str, Any]], name: str) -> bool:
     return any(c == f"flag:{name}" and str(v).lower() != "false" for c, v in codes)
 
 
-def _language_codes(languages: list[dict[str, Any]]) -> list[str]:
+def _language_codes(languages: Any) -> list[str]:
     out = []
-    for lang in languages or []:
+    for lang in _objects(languages):
         code = _text(lang.get("code"))
         if code and code not in out:
             out.append(code.lower())
@@ -159,8 +167,8 @@ def candidates(
         yield Problem(where, f"unknown service status '{status_text}'", "status")
         return
     locations = [
-        (i, sal, sal.get("location"))
-        for i, sal in enumerate(service.get("service_at_locations") or [])
+        (i, sal, sal["location"])
+        for i, sal in enumerate(_objects(service.get("service_at_locations")))
         if isinstance(sal.get("location"), dict)
     ]
     if not locations:
@@ -169,7 +177,7 @@ def candidates(
     org_key = str(org.get("id") or org.get("name"))
     for index, sal, location in locations:
         here = f"{where}.service_at_locations[{index}]" if len(locations) > 1 else where
-        addresses = [a for a in location.get("addresses") or [] if isinstance(a, dict)]
+        addresses = _objects(location.get("addresses"))
         physical = [a for a in addresses if a.get("address_type") == "physical"] or addresses
         if not physical:
             yield Problem(here, "the location has no address, so no country is known", "address")
@@ -188,9 +196,9 @@ def candidates(
         )
         schedules = [
             s
-            for s in (service.get("schedules") or [])
-            + (sal.get("schedules") or [])
-            + (location.get("schedules") or [])
+            for s in _objects(service.get("schedules"))
+            + _objects(sal.get("schedules"))
+            + _objects(location.get("schedules"))
             if _text(s.get("description"))
         ]
         location_name = _text(location.get("name"))
@@ -199,9 +207,9 @@ def candidates(
         phones = []
         seen: set[str] = set()
         for phone in (
-            (service.get("phones") or [])
-            + (sal.get("phones") or [])
-            + (location.get("phones") or [])
+            _objects(service.get("phones"))
+            + _objects(sal.get("phones"))
+            + _objects(location.get("phones"))
         ):
             number = _phone_number(phone.get("number"))
             if not number or number in seen:
@@ -233,7 +241,7 @@ def candidates(
             "email": _text(service.get("email")),
             "website": _text(service.get("url")),
             "languages": _language_codes(
-                (service.get("languages") or []) + (location.get("languages") or [])
+                _objects(service.get("languages")) + _objects(location.get("languages"))
             ),
             "meets_on_arrival": _flag(service_codes, "meets_on_arrival"),
             "status": status,
@@ -299,10 +307,15 @@ def read_json(path: Path) -> Iterator[Candidate | Problem]:
 
 def _read_csv(directory: Path, name: str) -> list[dict[str, str]]:
     path = directory / name
-    if not path.exists():
+    if not path.is_file():
         return []
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return [
+                {k: v for k, v in row.items() if isinstance(k, str)} for row in csv.DictReader(fh)
+            ]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"{name} cannot be read as UTF-8 CSV: {exc}") from exc
 
 
 def _resource_paths(package: Path) -> dict[str, str]:
@@ -310,8 +323,10 @@ def _resource_paths(package: Path) -> dict[str, str]:
         descriptor = json.loads(package.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DatasetError(f"{package.name} is not JSON: {exc}") from exc
+    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
+        raise DatasetError(f"{package.name} lists no resources")
     paths = {}
-    for resource in descriptor.get("resources") or []:
+    for resource in descriptor["resources"]:
         if isinstance(resource, dict) and isinstance(resource.get("path"), str):
             name = Path(resource["path"]).name  # never leave the package directory
             paths[str(resource.get("name"))] = name

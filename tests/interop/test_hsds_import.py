@@ -280,3 +280,53 @@ def test_unreadable_datasets_are_refused(db_session: Session, tmp_path: Path) ->
         hsds_import.import_path(db_session, tmp_path / "nothing.txt")
     assert NG_PHONE  # the factories' numbers are the ones the sample uses
     assert db_session.execute(select(func.count(Phone.id))).scalar_one() == 0
+
+
+def test_oddly_shaped_json_is_listed_not_crashed(db_session: Session, tmp_path: Path) -> None:
+    docs = [
+        "a string",
+        {"name": "No services", "description": "x", "services": []},
+        {"name": "Org", "description": "x", "services": ["x", {"status": "active"}]},
+        {
+            "name": "Bad shapes",
+            "description": "x",
+            "attributes": "nope",
+            "services": [
+                {
+                    "status": "active",
+                    "phones": {"number": "1"},
+                    "service_at_locations": [
+                        {"location": {"addresses": [{"country": "USA", "city": 3}]}}
+                    ],
+                }
+            ],
+        },
+        {"status": "active", "organization": "not an object"},
+        {"something": "else"},
+    ]
+    dataset = tmp_path / "odd.json"
+    dataset.write_text(json.dumps(docs), encoding="utf-8")
+    report = hsds_import.import_path(db_session, dataset)
+    assert report.queued == 0
+    wheres = [p.where for p in report.problems]
+    assert wheres == [
+        "[0]",
+        "[1]",
+        "[2].services[0]",
+        "[2].services[1]",
+        "[3].services[0]",
+        "[4]",
+        "[5]",
+    ], report.problems
+    assert all(p.reason for p in report.problems)
+    country = next(p for p in report.problems if p.where == "[3].services[0]")
+    assert country.field == "office.country"
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "datapackage.json").write_text('{"resources": 3}', encoding="utf-8")
+    with pytest.raises(hsds_import.DatasetError):
+        hsds_import.import_path(db_session, broken)
+    (broken / "datapackage.json").write_text('{"resources": []}', encoding="utf-8")
+    (broken / "services.csv").write_bytes(b"id,name\n\xff\xfe,x\n")
+    with pytest.raises(hsds_import.DatasetError):
+        hsds_import.import_path(db_session, broken)
