@@ -3,10 +3,17 @@
 A cell takes the best freshness among its offices (closed offices and closed organisations
 do not count). A cell without a verified (or merely due) office is a gap: that region has no
 office in that category one can vouch for today (Recommendation 43's "regional centres").
+
+`cached_coverage_matrix` keeps recent matrices keyed by the newest revision id (every change
+to an office, its organisation or its verification writes one) and the hour: an edit shows at
+once, a matrix is never older than the last change, and time alone moves a cell's colour at
+most an hour late.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,7 +24,7 @@ from app.auth.principal import Principal
 from app.config import Settings
 from app.directory.enums import CORE_CATEGORIES, OfficeStatus
 from app.directory.geography import country_name, region_name, regions_by_code
-from app.directory.models import Office, Organization
+from app.directory.models import Office, Organization, Revision
 from app.directory.search import freshness_of_office_clause
 from app.directory.validation import checked_country
 from app.verification.freshness import Freshness
@@ -149,3 +156,53 @@ def coverage_matrix(
             for code, region in regions_by_code(country).items()
         ],
     )
+
+
+_CACHE_SIZE = 64
+_cache: OrderedDict[tuple[object, ...], CoverageMatrix] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def clear_coverage_cache() -> None:
+    """Forget every cached matrix (tests whose transactions are rolled back reuse ids)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def cached_coverage_matrix(
+    session: Session,
+    *,
+    country: str,
+    viewer: Principal,
+    now: datetime,
+    settings: Settings,
+    lang: str = "en",
+) -> CoverageMatrix:
+    """`coverage_matrix` as of the start of the hour, reused until the directory changes."""
+    country = checked_country(country)
+    marker = session.execute(select(func.max(Revision.id))).scalar_one() or 0
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    key = (
+        country,
+        viewer.sees_confidential,
+        lang,
+        marker,
+        hour,
+        settings.verification_interval_days,
+        tuple(sorted(settings.verification_interval_by_category.items())),
+        settings.due_window_days,
+        settings.stale_grace_days,
+    )
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    matrix = coverage_matrix(
+        session, country=country, viewer=viewer, now=hour, settings=settings, lang=lang
+    )
+    with _cache_lock:
+        _cache[key] = matrix
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return matrix

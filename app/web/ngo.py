@@ -130,9 +130,13 @@ def browse(
     country: Annotated[str | None, Query(max_length=2)] = None,
     region: Annotated[str | None, Query(max_length=8)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    every_region: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    """The partner's country's contacts (never confidential ones), to check and correct."""
+    """The partner's country's contacts (never confidential ones), to check and correct.
+
+    Without a region or a name, the nationwide offices; `every_region=1` lists them all.
+    """
     countries = _partner_countries(session, principal)
     chosen = checked_country(country) if country else (countries[0] if countries else None)
     chosen_region = checked_region(chosen, region or None) if chosen else None
@@ -141,7 +145,12 @@ def browse(
     if chosen:
         listed = listing.contact_page(
             session,
-            filters=search.ContactFilters(country=chosen, region=chosen_region, q=q or None),
+            filters=search.ContactFilters(
+                country=chosen,
+                region=chosen_region,
+                nationwide_only=chosen_region is None and not (q or every_region),
+                q=q or None,
+            ),
             viewer=principal,
             now=utcnow(),
             settings=get_settings(),
@@ -152,7 +161,13 @@ def browse(
     groups: dict[str, list[Any]] = {}
     for contact in contacts:
         groups.setdefault(contact["category"], []).append(contact)
-    base = {"country": chosen, "region": chosen_region, "q": q}
+    nationwide_only = chosen_region is None and not (q or every_region)
+    base = {
+        "country": chosen,
+        "region": chosen_region,
+        "q": q,
+        "every_region": "1" if every_region and not chosen_region else None,
+    }
     return render(
         request,
         "ngo_browse.html",
@@ -165,6 +180,7 @@ def browse(
         region_label=region_name(chosen_region) if chosen_region else None,
         regions=region_options(chosen, "en") if chosen else [],
         q=q or "",
+        nationwide_only=nationwide_only,
         groups=list(groups.items()),
         total=total,
         page=page,

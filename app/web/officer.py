@@ -104,21 +104,27 @@ def results(
     freshness: Annotated[list[Freshness], Query()] = [],  # noqa: B006
     nationwide: bool = False,
     include_national: bool = True,
+    every_region: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
     lang: Lang = "en",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    """The offices of a region plus the nationwide ones, grouped by category, with freshness."""
+    """The offices of a region plus the nationwide ones, grouped by category, with freshness.
+
+    Without a region (and without other filters) the country's nationwide offices are listed,
+    as on a national sheet; `every_region=1` lists every office of the country.
+    """
     settings = get_settings()
     now = utcnow()
     lang = name_language(lang)
     country = checked_country(country)
     region = checked_region(country, region or None)
+    filtered = bool(category or freshness or q)
     filters = search.ContactFilters(
         country=country,
         region=region,
         include_national=include_national,
-        nationwide_only=nationwide and region is None,
+        nationwide_only=region is None and (nationwide or not (every_region or filtered)),
         categories=[c.value for c in category],
         freshness=[f.value for f in freshness],
         q=q or None,
@@ -144,6 +150,7 @@ def results(
         "category": [c.value for c in category],
         "freshness": [f.value for f in freshness],
         "nationwide": "1" if filters.nationwide_only else None,
+        "every_region": "1" if every_region and region is None else None,
         "include_national": None if include_national else "0",
         "q": q,
         "lang": lang if lang != "en" else None,
@@ -158,6 +165,7 @@ def results(
         region=region,
         region_label=region_name(region, lang),
         nationwide_only=filters.nationwide_only,
+        every_region=every_region and region is None,
         include_national=include_national,
         categories=[c.value for c in category],
         freshness=[f.value for f in freshness],
@@ -226,7 +234,7 @@ def coverage_map(
     lang = name_language(lang)
     matrix = None
     if country:
-        matrix = coverage.coverage_matrix(
+        matrix = coverage.cached_coverage_matrix(
             session,
             country=country,
             viewer=principal,

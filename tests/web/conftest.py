@@ -110,7 +110,7 @@ def server(web_database_url: str, scenario: Scenario) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # importing WeasyPrint is slow on a busy machine
     while True:
         try:
             if httpx.get(f"{base}/health", timeout=1).status_code == 200:

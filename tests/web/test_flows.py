@@ -113,6 +113,8 @@ def test_ngo_corrects_a_number_a_reviewer_approves_and_the_officer_sees_it(
     office_id = scenario.offices["ngo"]
     partner = new_page("ngo")
     partner.goto("/ngo")
+    partner.select_option("#region", "NG-LA")
+    partner.click("button:text('Show')")
     screenshot(partner, "ngo-browse")
     expect(partner.locator("text=Confidential Safe House")).to_have_count(0)
     partner.locator("li.contact", has_text="Example Return Support").get_by_role(
