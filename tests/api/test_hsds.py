@@ -205,3 +205,20 @@ def test_hsds_needs_a_key_and_sane_paging(client: TestClient, db_session: Sessio
     resp = client.get(f"/hsds/organizations/{missing}", headers=headers)
     assert resp.status_code == 404
     assert resp.json()["detail"][0]["field"] == "id"
+
+
+def test_every_role_reads_hsds_and_vcard(client: TestClient, db_session: Session) -> None:
+    s = sample.build(db_session)
+    for role in ("admin", "reviewer", "officer", "ngo"):
+        org_id = s.ngo.id if role == "ngo" else None
+        headers = make_key(db_session, role, organization_id=org_id)
+        for url in (
+            "/hsds/",
+            "/hsds/services",
+            "/hsds/organizations",
+            f"/hsds/services/{hsds_id('service', s.lagos.id)}",
+            f"/hsds/organizations/{hsds_id('organization', s.ngo.id)}",
+            "/api/v1/contacts.vcf?country=NG",
+        ):
+            assert client.get(url, headers=headers).status_code == 200, (role, url)
+            assert client.get(url).status_code == 401, url
