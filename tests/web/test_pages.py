@@ -218,3 +218,43 @@ def test_pages_work_by_keyboard_and_on_a_phone(new_page: NewPage) -> None:
     assert width <= 390, width  # nothing overflows sideways on a phone
     assert page.evaluate("document.documentElement.lang") == "en"
     screenshot(page, "officer-results-mobile")
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => el.type !== 'hidden')
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+  .map(el => el.name || el.id)"""
+
+
+def test_every_form_field_has_a_label_and_pages_declare_their_language(
+    new_page: NewPage, scenario: Scenario
+) -> None:
+    office = scenario.offices["police"]
+    visits = {
+        "admin": [
+            "/admin/keys",
+            "/admin/audit",
+            "/officer?country=NG",
+            "/officer/sheet?country=NG",
+            "/coverage?country=NG",
+            "/verify",
+            "/review",
+            "/digest",
+        ],
+        "ngo": [
+            "/ngo",
+            "/ngo/new",
+            f"/ngo/contacts/{office}/correct",
+            f"/ngo/contacts/{office}/report",
+            f"/ngo/contacts/{office}/confirm",
+        ],
+    }
+    for role, paths in visits.items():
+        page = new_page(role)
+        for path in paths:
+            response = page.goto(path)
+            assert response is not None and response.status == 200, path
+            assert page.evaluate(UNLABELLED) == [], path
+            assert page.evaluate("document.documentElement.lang") == "en", path
+            assert page.evaluate("document.documentElement.dir") == "ltr", path
+            assert page.locator("h1").count() == 1, path
