@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app.config import PROJECT_ROOT
 from app.directory.csv_format import header
 from app.directory.csv_import import ImportRejected, RowError, import_csv
 from app.directory.models import Office, Organization, Phone, Revision
@@ -275,3 +276,10 @@ def test_phones_are_stored_e164_in_file_order(db_session: Session):
     numbers = db_session.execute(select(Phone.number).order_by(Phone.position)).scalars().all()
     assert numbers == ["+2342033123401", "+2342033123402"]
     assert table_counts(db_session, "phone") == {"phone": 2}
+
+
+def test_the_example_file_in_seeds_imports(db_session: Session):
+    data = (PROJECT_ROOT / "seeds" / "example_import.csv").read_bytes()
+    report = import_csv(db_session, data=data, filename="example_import.csv")
+    assert (report.organizations_created, report.offices, report.phones) == (2, 3, 4)
+    assert report.verifications == 2
