@@ -168,3 +168,18 @@ def test_dry_run_import_and_export_from_the_command_line(cli_db: Engine, tmp_pat
     code, _, err = homeward("export", "--format", "xml")
     assert code == 2 and "unknown format" in err
     assert not list(tmp_path.glob(".*.partial"))
+
+
+def test_commands_on_a_database_without_tables_say_to_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    app_db.get_engine.cache_clear()
+    try:
+        code, _, err = homeward("export", "--format", "csv")
+    finally:
+        app_db.get_engine().dispose()
+        app_db.get_engine.cache_clear()
+        get_settings.cache_clear()
+    assert code == 1 and "homeward db upgrade" in err

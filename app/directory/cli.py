@@ -16,6 +16,7 @@ from typing import IO
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session
 
 from app.auth.bootstrap import bootstrap_keys
@@ -34,6 +35,19 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
+@contextmanager
+def _database() -> Iterator[Session]:
+    """unit_of_work(), with a plain message when the schema is missing or behind the code."""
+    try:
+        with unit_of_work() as session:
+            yield session
+    except (OperationalError, ProgrammingError) as exc:
+        text = str(exc.orig).lower()
+        if "no such table" in text or "does not exist" in text:
+            _fail("the database schema is missing or out of date: run `homeward db upgrade`")
+        raise
+
+
 # ---- seed ----------------------------------------------------------------------------------
 
 
@@ -46,7 +60,7 @@ def seed(
     """Load the fictional demo directory (seeds/demo.json); every entry is marked demo."""
     if not demo:
         _fail("say what to load: `homeward seed --demo` (the fictional demo directory)", 2)
-    with unit_of_work() as session:
+    with _database() as session:
         if if_empty and organization_count(session):
             console.print("the directory is not empty: demo data not loaded")
             return
@@ -67,7 +81,7 @@ def seed(
 def keys_bootstrap() -> None:
     """Print a first admin key if no active admin key exists (used by `make run`)."""
     more = 'homeward keys create --role officer --name "Border desk Dover"'
-    with unit_of_work() as session:
+    with _database() as session:
         result = bootstrap_keys(session)
     if result.admin is None:
         typer.echo(
@@ -115,7 +129,7 @@ def import_command(
         _fail(f"cannot read {file}: {exc.strerror}", 2)
         return
     try:
-        with unit_of_work() as session:
+        with _database() as session:
             report = import_csv(session, data=data, filename=file.name, dry_run=dry_run)
             if dry_run:
                 session.rollback()
@@ -205,7 +219,7 @@ def export_command(
         _fail(f"unknown format '{format}': choose one of {', '.join(EXPORT_FORMATS)}", 2)
         return
     job = ExportJob(out=out, include_confidential=include_confidential, settings=get_settings())
-    with unit_of_work() as session:
+    with _database() as session:
         if session.get_bind().dialect.name == "postgresql":
             # One snapshot for the main query and the batched loads of phones and languages.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
