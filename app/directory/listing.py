@@ -26,7 +26,7 @@ from app.config import Settings
 from app.directory.enums import PhoneStatus
 from app.directory.geography import country_name, region_name
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
-from app.directory.phone_numbers import display
+from app.directory.phone_numbers import stored_display
 from app.directory.search import ContactFilters, contacts_query, filter_conditions
 from app.kit.clock import as_utc
 from app.verification.freshness import freshness_of
@@ -68,6 +68,9 @@ def _phones(session: Session, office_ids: Sequence[int]) -> dict[int, list[dict[
             Phone.office_id,
             Phone.id,
             Phone.number,
+            Phone.national,
+            Phone.international,
+            Phone.number_type,
             Phone.kind,
             Phone.hours,
             Phone.is_24_7,
@@ -79,10 +82,10 @@ def _phones(session: Session, office_ids: Sequence[int]) -> dict[int, list[dict[
         .order_by(Phone.office_id, Phone.position, Phone.id)
     )
     phones: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for office_id, id_, number, kind, hours, is_24_7, languages, status, version in session.execute(
-        stmt
-    ):
-        shown = display(number)
+    for row in session.execute(stmt):
+        office_id, id_, number, national, international, type_ = row[:6]
+        kind, hours, is_24_7, languages, status, version = row[6:]
+        shown = stored_display(number, national, international, type_)
         phones[office_id].append(
             {
                 "id": id_,

@@ -142,6 +142,11 @@ class Phone(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     office_id: int = Field(foreign_key="office.id", index=True)
     number: str = Field(max_length=20, index=True)
+    # Derived from `number` when it is written (service.py), so reading a page of contacts
+    # never runs libphonenumber's formatter. Blank means "format on the fly".
+    national: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    international: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    number_type: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     kind: str = Field(default=PhoneKind.VOICE.value, max_length=16)
     hours: str | None = Field(default=None, max_length=200)
     is_24_7: bool = False

@@ -65,6 +65,13 @@ def display(e164: str) -> PhoneDisplay:
     )
 
 
+def stored_display(e164: str, national: str, international: str, type_: str) -> PhoneDisplay:
+    """The display forms saved with the number, or computed when none were saved."""
+    if national and international and type_:
+        return PhoneDisplay(e164=e164, national=national, international=international, type=type_)
+    return display(e164)
+
+
 def number_type(e164: str) -> str:
     return display(e164).type
 

@@ -8,7 +8,7 @@ from app.config import Settings
 from app.directory import revisions
 from app.directory.geography import country_name, region_name
 from app.directory.models import Office, Organization, Phone, Revision
-from app.directory.phone_numbers import display
+from app.directory.phone_numbers import stored_display
 from app.directory.schemas import (
     ContactPublic,
     OrganizationPublic,
@@ -33,7 +33,7 @@ def office_freshness(
 
 
 def phone_public(phone: Phone) -> PhonePublic:
-    shown = display(phone.number)
+    shown = stored_display(phone.number, phone.national, phone.international, phone.number_type)
     assert phone.id is not None
     return PhonePublic(
         id=phone.id,

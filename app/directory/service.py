@@ -24,6 +24,7 @@ from app.directory.models import (
     OrganizationService,
     Phone,
 )
+from app.directory.phone_numbers import display
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OrganizationCreate, PhoneCreate
 from app.directory.validation import checked_country, checked_phone, checked_region
@@ -356,10 +357,20 @@ def close_office(
 # ---- phones ----------------------------------------------------------------------------
 
 
+def _set_display(phone: Phone) -> None:
+    shown = display(phone.number)
+    phone.national, phone.international = shown.national, shown.international
+    phone.number_type = shown.type
+
+
 def _new_phone(office_id: int, data: PhoneCreate, number: str, position: int) -> Phone:
+    shown = display(number)
     return Phone(
         office_id=office_id,
         number=number,
+        national=shown.national,
+        international=shown.international,
+        number_type=shown.type,
         kind=_plain(data.kind),
         hours=data.hours,
         is_24_7=data.is_24_7,
@@ -426,6 +437,8 @@ def apply_phone_changes(
             diff.append((field, old, value))
             setattr(phone, field, value)
     if diff:
+        if any(field == "number" for field, _old, _new in diff):
+            _set_display(phone)
         touch(phone)
         touch(office)
         session.flush()

@@ -126,6 +126,30 @@ def test_phone_changes_are_revisions_of_the_office(db_session: Session) -> None:
     assert phone_steps[-1] == ("status", '"disconnected"')
 
 
+def test_display_forms_are_saved_with_the_number_and_follow_it(db_session: Session) -> None:
+    office = make_office(db_session, verified_at=None)
+    phone = office.phones[0]
+    assert (phone.national, phone.international, phone.number_type) == (
+        "0803 123 4567",
+        "+234 803 123 4567",
+        "mobile",
+    )
+    changed = service.update_phone(
+        db_session,
+        phone_id=phone.id or 0,
+        changes={"number": "02033 12 3456"},
+        expected_version=phone.version,
+        provenance=EDITOR,
+    )
+    assert (changed.number, changed.national, changed.number_type) == (
+        "+2342033123456",
+        "02033 12 3456",
+        "fixed_line",
+    )
+    history = service.office_history(db_session, office_id=office.id or 0)
+    assert not any(r.field in ("national", "international", "number_type") for r in history)
+
+
 def test_update_without_version_is_refused_before_anything_changes(db_session: Session) -> None:
     office = make_office(db_session)
     before = directory_state(db_session)
