@@ -43,12 +43,26 @@ COVERED_STATES = frozenset({Freshness.VERIFIED, Freshness.DUE})
 
 @dataclass
 class CoverageCell:
+    """One region x category cell. Its figures are computed once: a country with hundreds of
+    regions renders thousands of cells."""
+
     category: str
     counts: dict[str, int] = field(default_factory=dict)
+    total: int = field(init=False)
+    covered: int = field(init=False)
+    is_gap: bool = field(init=False)
+    colour: str = field(init=False)  # verified, due, overdue or gap: how a page colours it
 
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
+    def __post_init__(self) -> None:
+        self.total = sum(self.counts.values())
+        self.covered = sum(self.counts.get(s.value, 0) for s in COVERED_STATES)
+        self.is_gap = self.covered == 0
+        best = self.best
+        self.colour = (
+            best.value
+            if best in (Freshness.VERIFIED, Freshness.DUE, Freshness.OVERDUE) and best
+            else "gap"
+        )
 
     @property
     def best(self) -> Freshness | None:
@@ -57,32 +71,16 @@ class CoverageCell:
                 return state
         return None
 
-    @property
-    def covered(self) -> int:
-        return sum(self.counts.get(s.value, 0) for s in COVERED_STATES)
-
-    @property
-    def is_gap(self) -> bool:
-        return self.covered == 0
-
-    @property
-    def colour(self) -> str:
-        """verified, due, overdue or gap: the class a page colours the cell with."""
-        best = self.best
-        if best in (Freshness.VERIFIED, Freshness.DUE, Freshness.OVERDUE):
-            return best.value  # type: ignore[union-attr]
-        return "gap"
-
 
 @dataclass
 class CoverageRow:
     code: str | None  # None: the nationwide offices
     name: str
     cells: list[CoverageCell]
+    gaps: int = field(init=False)
 
-    @property
-    def gaps(self) -> int:
-        return sum(1 for c in self.cells if c.is_gap)
+    def __post_init__(self) -> None:
+        self.gaps = sum(1 for c in self.cells if c.is_gap)
 
 
 @dataclass
