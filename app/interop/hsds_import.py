@@ -15,9 +15,10 @@ nothing of that record behind. A dry run does everything, then rolls it all back
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -50,6 +51,8 @@ OFFICE_UPDATE_FIELDS = (
 ORG_UPDATE_FIELDS = ("name", "local_name", "description", "website", "email", "services")
 PHONE_UPDATE_FIELDS = ("kind", "hours", "is_24_7", "languages")
 NOTHING_DIFFERS = "nothing differs"
+CHUNK = 500  # records matched together (phones looked up in one query per chunk)
+T = TypeVar("T")
 
 __all__ = ["DatasetError", "ImportReport", "Problem", "import_path"]
 
@@ -78,6 +81,66 @@ class _Matcher:
         self.session = session
         self.by_region: dict[tuple[str, str | None], dict[str, int]] = {}
         self.orgs: dict[str, int | None] = {}
+        # Filled per chunk of records by prefetch(): one query each instead of one per record.
+        self.office_by_number: dict[str, int] = {}
+        self.countries: dict[int, str] = {}
+        self.phones: dict[int, list[Any]] = {}
+
+    def prefetch(self, candidates: list[Candidate]) -> None:
+        numbers = sorted({n for c in candidates for n in self.numbers(c)})
+        self.office_by_number = {}
+        for chunk in _chunks(numbers):
+            for number, office_id in self.session.execute(
+                select(Phone.number, Phone.office_id)
+                .where(Phone.number.in_(chunk), Phone.status == PhoneStatus.ACTIVE.value)
+                .order_by(Phone.office_id.desc())
+            ):
+                self.office_by_number[number] = office_id  # the lowest office id wins
+        offices = sorted(set(self.office_by_number.values()))
+        self.countries, self.phones = {}, {}
+        for chunk in _chunks(offices):
+            for office_id, country in self.session.execute(
+                select(Office.id, Office.country).where(Office.id.in_(chunk))
+            ):
+                self.countries[office_id] = country
+                self.phones[office_id] = []
+            for row in self.session.execute(
+                select(
+                    Phone.id,
+                    Phone.office_id,
+                    Phone.number,
+                    Phone.kind,
+                    Phone.hours,
+                    Phone.is_24_7,
+                    Phone.languages,
+                )
+                .where(Phone.office_id.in_(chunk), Phone.status == PhoneStatus.ACTIVE.value)
+                .order_by(Phone.office_id, Phone.position, Phone.id)
+            ):
+                self.phones.setdefault(row.office_id, []).append(row)
+
+    def office_phones(self, office_id: int) -> tuple[str, list[Any]]:
+        """(country, active phones) of a matched office."""
+        if office_id not in self.countries:
+            self.countries[office_id] = self.session.execute(
+                select(Office.country).where(Office.id == office_id)
+            ).scalar_one()
+            self.phones[office_id] = list(
+                self.session.execute(
+                    select(
+                        Phone.id,
+                        Phone.office_id,
+                        Phone.number,
+                        Phone.kind,
+                        Phone.hours,
+                        Phone.is_24_7,
+                        Phone.languages,
+                    )
+                    .where(Phone.office_id == office_id, Phone.status == PhoneStatus.ACTIVE.value)
+                    .order_by(Phone.position, Phone.id)
+                )
+            )
+        return self.countries[office_id], self.phones.get(office_id, [])
 
     def numbers(self, candidate: Candidate) -> list[str]:
         out = []
@@ -89,16 +152,11 @@ class _Matcher:
         return out
 
     def office(self, candidate: Candidate) -> int | None:
-        numbers = self.numbers(candidate)
-        if numbers:
-            found = self.session.execute(
-                select(Phone.office_id)
-                .where(Phone.number.in_(numbers), Phone.status == PhoneStatus.ACTIVE.value)
-                .order_by(Phone.office_id)
-                .limit(1)
-            ).scalar_one_or_none()
-            if found is not None:
-                return found
+        found = [
+            self.office_by_number[n] for n in self.numbers(candidate) if n in self.office_by_number
+        ]
+        if found:
+            return min(found)
         country = str(candidate.office["country"]).upper()
         region = candidate.office.get("region")
         key = (country, region)
@@ -132,6 +190,23 @@ class _Matcher:
         return self.orgs[name]
 
 
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _chunks(values: list[Any], size: int = 900) -> Iterator[list[Any]]:
+    # Keep IN lists under SQLite's bound-parameter limit.
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
 def _name_key(org_name: str | None, office_name: str | None) -> str:
     text = " ".join(p for p in (org_name, office_name) if p)
     # fold() walks every character; for plain ASCII it reduces to this (the index of a
@@ -158,17 +233,10 @@ def _differs(phone: Any, field: str, value: Any) -> bool:
     return bool(current != value)
 
 
-def _correction(session: Session, office_id: int, candidate: Candidate, note: str) -> dict:
+def _correction(matcher: _Matcher, office_id: int, candidate: Candidate, note: str) -> dict:
     # Plain rows: the queue's intake loads the whole office again anyway.
-    country = session.execute(select(Office.country).where(Office.id == office_id)).scalar_one()
-    phones_by_number = {
-        p.number: p
-        for p in session.execute(
-            select(Phone.id, Phone.number, Phone.kind, Phone.hours, Phone.is_24_7, Phone.languages)
-            .where(Phone.office_id == office_id, Phone.status == PhoneStatus.ACTIVE.value)
-            .order_by(Phone.position, Phone.id)
-        )
-    }
+    country, phones = matcher.office_phones(office_id)
+    phones_by_number = {p.number: p for p in phones}
     corrections: list[dict[str, Any]] = []
     new_phones: list[dict[str, Any]] = []
     for phone in candidate.office.get("phones", []):
@@ -223,7 +291,7 @@ def _queue_one(
     note = _note(candidate, report)
     office_id = matcher.office(candidate)
     if office_id is not None:
-        proposal = _correction(session, office_id, candidate, note)
+        proposal = _correction(matcher, office_id, candidate, note)
         try:
             submission = review.create_submission(
                 session, proposal=proposal, submitter=submitter, source=report.source
@@ -267,16 +335,20 @@ def import_path(
     matcher = _Matcher(session)
     outer = session.begin_nested() if dry_run else None
     try:
-        for item in items:
-            report.records += 1
-            if isinstance(item, Problem):
-                report.problems.append(item)
-                continue
-            try:
-                with session.begin_nested():
-                    _queue_one(session, item, matcher=matcher, report=report, submitter=submitter)
-            except HomewardError as exc:
-                report.problems.append(Problem(item.where, exc.message, exc.field))
+        for chunk in _batches(items, CHUNK):
+            matcher.prefetch([c for c in chunk if isinstance(c, Candidate)])
+            for item in chunk:
+                report.records += 1
+                if isinstance(item, Problem):
+                    report.problems.append(item)
+                    continue
+                try:
+                    with session.begin_nested():
+                        _queue_one(
+                            session, item, matcher=matcher, report=report, submitter=submitter
+                        )
+                except HomewardError as exc:
+                    report.problems.append(Problem(item.where, exc.message, exc.field))
     finally:
         if outer is not None:
             outer.rollback()
