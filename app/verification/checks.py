@@ -14,7 +14,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import httpx
@@ -116,6 +116,7 @@ def _psl() -> PublicSuffixList:
     return PublicSuffixList()  # ships the Public Suffix List: no network
 
 
+@lru_cache(maxsize=8192)
 def registrable_domain(host: str) -> str:
     """eTLD+1 from the Public Suffix List ('www.example.co.uk' -> 'example.co.uk');
     an IP address or a bare suffix is its own domain."""
