@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -65,6 +66,19 @@ def install_error_handlers(app: FastAPI) -> None:
             "detail": [{"field": "version", "reason": "changed concurrently"}],
         }
         return JSONResponse(body, status_code=409)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
+        # SQLite allows one writer: a write that overlaps another edit fails with "database is
+        # locked" (at once when its snapshot is stale). That is a concurrent edit, not a crash.
+        if "database is locked" not in str(exc.orig) and "busy" not in str(exc.orig).lower():
+            raise exc
+        body = {
+            "error": "write_conflict",
+            "message": "another change was being saved at the same moment; reload and retry",
+            "detail": [{"field": "version", "reason": "changed concurrently"}],
+        }
+        return JSONResponse(body, status_code=409, headers={"Retry-After": "1"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
