@@ -102,6 +102,7 @@ def serve(port: int) -> None:
         access_log=False,
         lifespan="off",
         backlog=4096,
+        timeout_keep_alive=60,
     )
 
 

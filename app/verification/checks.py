@@ -215,21 +215,12 @@ class WebsiteChecker:
                             await asyncio.sleep(wait)
                         slot.next_start = loop.time() + self.per_host_delay
                 async with self._global:
-                    # Straight to the transport: a sweep needs no cookies, auth or hooks, and
-                    # the Client layer costs more CPU per request than the HTTP exchange.
-                    request = httpx.Request(
-                        "GET", url, headers=self._headers, extensions=self._extensions
-                    )
-                    response = await self._transport.handle_async_request(request)
                     try:
-                        received = 0
-                        async for chunk in response.aiter_raw():
-                            received += len(chunk)
-                            if received >= MAX_BODY_BYTES:
-                                break
-                        return response.status_code, response.headers.get("location")
-                    finally:
-                        await response.aclose()
+                        return await self._exchange(url)
+                    except httpx.RemoteProtocolError:
+                        # A kept-alive connection the server closed while it sat idle: GET is
+                        # idempotent, so ask once more on a fresh connection.
+                        return await self._exchange(url)
         finally:
             slot.users -= 1
             if slot.users == 0:
@@ -237,6 +228,21 @@ class WebsiteChecker:
                 del self._hosts[host]
                 if isinstance(self._transport, PerHostTransport):
                     await self._transport.release(host)
+
+    async def _exchange(self, url: httpx.URL) -> tuple[int, str | None]:
+        # Straight to the transport: a sweep needs no cookies, auth or hooks, and the Client
+        # layer costs more CPU per request than the HTTP exchange itself.
+        request = httpx.Request("GET", url, headers=self._headers, extensions=self._extensions)
+        response = await self._transport.handle_async_request(request)
+        try:
+            received = 0
+            async for chunk in response.aiter_raw():
+                received += len(chunk)
+                if received >= MAX_BODY_BYTES:
+                    break
+            return response.status_code, response.headers.get("location")
+        finally:
+            await response.aclose()
 
     async def check(self, url: str, *, office_id: int = 0) -> Finding:
         """Check one URL; never raises for network trouble (it becomes a flag)."""
