@@ -131,7 +131,11 @@ def website_sweep() -> dict[str, Any]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        urls = [(i, f"http://www.site{i % HOSTS}.bench.test/page/{i}") for i in range(CHECKS)]
+        # 20 consecutive URLs per host, so hosts have queues and the per-host limit binds
+        per_host_urls = CHECKS // HOSTS
+        urls = [
+            (i, f"http://www.site{i // per_host_urls}.bench.test/page/{i}") for i in range(CHECKS)
+        ]
 
         async def run() -> tuple[float, list[Any]]:
             limits = httpx.Limits(
