@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.config import Settings
 from app.db import unit_of_work
+from app.directory.models import Office
 from app.kit.clock import utcnow
 from app.verification import checks
 from app.verification.models import CheckKind, JobRun
@@ -44,6 +45,8 @@ def open_due_tasks(
     Returns the number of tasks opened. Running it twice opens nothing the second time.
     """
     after, opened = 0, 0
+    with sessions() as session:
+        until = session.execute(select(func.max(Office.id))).scalar() or 0
     while True:
         with sessions() as session:
             last, n = open_due_tasks_batch(
@@ -52,6 +55,7 @@ def open_due_tasks(
                 settings=settings,
                 after_id=after,
                 limit=batch_size or settings.scheduler_batch_size,
+                until_id=until,
             )
         if last is None:
             break

@@ -100,23 +100,38 @@ def _insert(session: Session, table: Any) -> Any:
 
 
 def open_due_tasks_batch(
-    session: Session, *, now: datetime, settings: Settings, after_id: int, limit: int
+    session: Session,
+    *,
+    now: datetime,
+    settings: Settings,
+    after_id: int,
+    limit: int,
+    until_id: int | None = None,
 ) -> tuple[int | None, int]:
-    """Open tasks for the next `limit` offices (by id, after `after_id`) that need one.
+    """Open tasks for offices after `after_id` that need one: the next `limit` of them, or,
+    with `until_id`, those in the id window (after_id, after_id + limit].
 
-    Returns (last office id seen, tasks opened); (None, 0) when the sweep is complete.
-    The partial unique index makes a concurrent or repeated sweep insert nothing twice.
+    Returns (where the next batch starts, tasks opened); (None, 0) when the sweep is done.
+    The id window keeps every query a bounded index range (PostgreSQL otherwise plans the
+    anti-join over the whole table each batch). The partial unique index makes a concurrent
+    or repeated sweep insert nothing twice.
     """
-    rows = session.execute(
+    stmt = (
         select(Office.id, Office.last_verified_at, Organization.category)
         .join(Organization, Organization.id == Office.organization_id)
         .where(Office.id > after_id, needs_task_clause(now=now, settings=settings))
         .where(~_has_active_task())
         .order_by(Office.id)
-        .limit(limit)
-    ).all()
+    )
+    if until_id is not None:
+        if after_id >= until_id:
+            return None, 0
+        stmt = stmt.where(Office.id <= after_id + limit)
+    else:
+        stmt = stmt.limit(limit)
+    rows = session.execute(stmt).all()
     if not rows:
-        return None, 0
+        return (None, 0) if until_id is None else (after_id + limit, 0)
     values = []
     for office_id, last_verified_at, category in rows:
         state = freshness_of(
@@ -149,7 +164,7 @@ def open_due_tasks_batch(
     inserted = session.execute(
         _insert(session, table).on_conflict_do_nothing().returning(table.c.id), values
     ).all()
-    return rows[-1][0], len(inserted)
+    return (rows[-1][0] if until_id is None else after_id + limit), len(inserted)
 
 
 # ---- the worklist -----------------------------------------------------------------------
