@@ -120,16 +120,27 @@ def open_due_tasks_batch(
         select(Office.id, Office.last_verified_at, Organization.category)
         .join(Organization, Organization.id == Office.organization_id)
         .where(Office.id > after_id, needs_task_clause(now=now, settings=settings))
-        .where(~_has_active_task())
         .order_by(Office.id)
     )
     if until_id is not None:
         if after_id >= until_id:
             return None, 0
+        # Two bounded range scans instead of an anti-join, whose plan depends on fresh
+        # statistics (a hash anti-join over every task per window when they are stale).
+        window = (VerificationTask.office_id > after_id) & (
+            VerificationTask.office_id <= after_id + limit
+        )
+        has_task = set(
+            session.execute(
+                select(VerificationTask.office_id).where(
+                    window, VerificationTask.state.in_(_ACTIVE)
+                )
+            ).scalars()
+        )
         stmt = stmt.where(Office.id <= after_id + limit)
+        rows = [r for r in session.execute(stmt).all() if r[0] not in has_task]
     else:
-        stmt = stmt.limit(limit)
-    rows = session.execute(stmt).all()
+        rows = list(session.execute(stmt.where(~_has_active_task()).limit(limit)).all())
     if not rows:
         return (None, 0) if until_id is None else (after_id + limit, 0)
     values = []
