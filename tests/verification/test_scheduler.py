@@ -202,10 +202,10 @@ def test_two_schedulers_elect_one_leader_and_the_standby_takes_over(
         return row.role if row else None
 
     leader = start()
-    wait_for(lambda: role(leader.pid) == "leader", timeout=30, what="a leader")
+    wait_for(lambda: role(leader.pid) == "leader", timeout=90, what="a leader")
     standby = start()
-    wait_for(lambda: role(standby.pid) == "standby", timeout=30, what="a standby")
-    wait_for(lambda: len(_runs(committed_engine)) >= 3, timeout=30, what="three triggers")
+    wait_for(lambda: role(standby.pid) == "standby", timeout=90, what="a standby")
+    wait_for(lambda: len(_runs(committed_engine)) >= 3, timeout=90, what="three triggers")
     time.sleep(1.5)  # the standby keeps waiting: still one leader
     assert role(standby.pid) == "standby"
     leader_row = _instance(committed_engine, leader.pid)
@@ -236,11 +236,12 @@ def test_two_schedulers_elect_one_leader_and_the_standby_takes_over(
     assert role(standby.pid) == "stopped"
 
 
+@pytest.mark.skipif(
+    IS_POSTGRES, reason="the file lock is the SQLite stand-in for the advisory lock"
+)
 def test_sqlite_allows_one_scheduler_per_database(
     committed_engine: Engine, schedulers: list[subprocess.Popen[bytes]]
 ) -> None:
-    if IS_POSTGRES:
-        pytest.skip("the file lock is the SQLite stand-in for the advisory lock")
     env = subprocess_env(scheduler_poll_seconds="0.5", scheduler_heartbeat_seconds="1")
     for _ in range(2):  # started together: one gets the lock, the other waits
         schedulers.append(
@@ -259,7 +260,7 @@ def test_sqlite_allows_one_scheduler_per_database(
 
     wait_for(
         lambda: sorted(map(str, roles())) == ["leader", "standby"],
-        timeout=30,
+        timeout=90,
         what="one leader and one standby",
     )
     leader, standby = schedulers if roles()[0] == "leader" else schedulers[::-1]
@@ -267,7 +268,7 @@ def test_sqlite_allows_one_scheduler_per_database(
     leader.wait(timeout=10)
     wait_for(
         lambda: (_instance(committed_engine, standby.pid) or leader_row_missing()).role == "leader",
-        timeout=30,
+        timeout=90,
         what="the takeover",
     )
 
