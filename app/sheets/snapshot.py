@@ -30,7 +30,7 @@ def _default(value: Any) -> Any:
 
 
 def snapshot_id(params: SheetParams, entries: tuple[SheetEntry, ...]) -> str:
-    """four, four and two hex digits (`3F2A-91C0-7B`): the first 40 bits of a SHA-256 over the printed data, in hex."""
+    """A short id like `3F2A-91C0-7B`: the first 40 bits of a SHA-256 of the printed data."""
     payload = {
         "layout": LAYOUT_VERSION,
         "params": params,
