@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from app.api.deps import SettingsDep
 from app.auth.dependencies import AnyRole, SessionDep
@@ -29,6 +29,26 @@ ModifiedAfter = Annotated[
 ]
 
 
+def list_query(
+    search: Search = None,
+    page: Page = 1,
+    per_page: PerPage = 50,
+    modified_after: ModifiedAfter = None,
+    taxonomy_term_id: TermId = None,
+) -> dict[str, Any]:
+    """The ORAPI paging and filter parameters shared by every list endpoint."""
+    return {
+        "search": search,
+        "page": page,
+        "per_page": per_page,
+        "modified_after": modified_after,
+        "taxonomy_term_id": taxonomy_term_id,
+    }
+
+
+ListQuery = Annotated[dict[str, Any], Depends(list_query)]
+
+
 @router.get("/")
 def hsds_root(viewer: Reader, settings: SettingsDep) -> dict[str, str]:
     """Which HSDS version and profile this API serves, and where its OpenAPI description is."""
@@ -39,21 +59,13 @@ def hsds_root(viewer: Reader, settings: SettingsDep) -> dict[str, str]:
 def hsds_services(
     viewer: Reader,
     session: SessionDep,
-    search: Search = None,
-    page: Page = 1,
-    per_page: PerPage = 50,
-    modified_after: ModifiedAfter = None,
-    taxonomy_term_id: TermId = None,
+    query: ListQuery,
 ) -> dict[str, Any]:
     """A page of services (one per office) with their organization."""
     return orapi.list_services(
         session,
         viewer=viewer,
-        search=search,
-        taxonomy_term_id=taxonomy_term_id,
-        modified_after=modified_after,
-        page=page,
-        per_page=per_page,
+        **query,
     )
 
 
@@ -67,21 +79,13 @@ def hsds_service(service_id: str, viewer: Reader, session: SessionDep) -> dict[s
 def hsds_organizations(
     viewer: Reader,
     session: SessionDep,
-    search: Search = None,
-    page: Page = 1,
-    per_page: PerPage = 50,
-    modified_after: ModifiedAfter = None,
-    taxonomy_term_id: TermId = None,
+    query: ListQuery,
 ) -> dict[str, Any]:
     """A page of organizations."""
     return orapi.list_organizations(
         session,
         viewer=viewer,
-        search=search,
-        taxonomy_term_id=taxonomy_term_id,
-        modified_after=modified_after,
-        page=page,
-        per_page=per_page,
+        **query,
     )
 
 
