@@ -10,7 +10,14 @@ from app.config import Settings, get_settings
 from app.kit.errors import InvalidValue
 from app.kit.models import MAX_ID
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+async def current_settings() -> Settings:
+    """The settings, as a dependency. `async` because FastAPI runs every plain `def`
+    dependency in the threadpool, and a thread hop per request costs more than this lookup."""
+    return get_settings()
+
+
+SettingsDep = Annotated[Settings, Depends(current_settings)]
 
 
 def expected_version(if_match: str | None, body_version: int | None) -> int | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -35,8 +35,9 @@ def current_principal(request: Request, session: SessionDep) -> Principal:
     raise Unauthorized("send 'Authorization: Bearer <key>'", field="Authorization")
 
 
-def require(*roles: str) -> Callable[..., Principal]:
-    def dependency(
+def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
+    # `async`: a pure check needs no threadpool hop (FastAPI runs `def` dependencies there).
+    async def dependency(
         principal: Annotated[Principal, Depends(current_principal)],
     ) -> Principal:
         if principal.role not in roles:

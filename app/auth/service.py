@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from app.auth.models import ApiKey, Role
@@ -87,17 +87,23 @@ def revoke_key(session: Session, *, key_id: int) -> ApiKey:
     return key
 
 
+# Every authenticated request runs this lookup: one Core statement, built once.
+_LIVE_KEY_BY_HASH = select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.organization_id).where(
+    ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None)
+)
+
+
 def authenticate(session: Session, *, secret: str) -> Principal:
     """The principal behind a presented key, or Unauthorized."""
-    key = session.execute(
-        select(ApiKey).where(ApiKey.key_hash == hash_key(secret))
-    ).scalar_one_or_none()
-    if key is None or key.revoked_at is not None:
-        raise Unauthorized("unknown or revoked key", field="Authorization")
-    assert key.id is not None
-    return Principal(
-        name=key.name, role=key.role, key_id=key.id, organization_id=key.organization_id
+    row = (
+        session.connection()
+        .execute(_LIVE_KEY_BY_HASH, {"key_hash": hash_key(secret)})
+        .one_or_none()
     )
+    if row is None:
+        raise Unauthorized("unknown or revoked key", field="Authorization")
+    key_id, name, role, organization_id = row
+    return Principal(name=name, role=role, key_id=key_id, organization_id=organization_id)
 
 
 def principal_for_key(session: Session, *, key_id: int) -> Principal | None:

@@ -6,7 +6,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.config import Settings, get_settings
+from app.api.deps import current_settings
+from app.config import Settings
 from app.directory import service as directory
 from app.review.models import Submission
 from tests.factories import AL_PHONE, NG_PHONE_2, TEST_PROVENANCE, make_key, make_office, make_org
@@ -169,7 +170,7 @@ def test_rate_limit_answers_429_with_retry_after(client: TestClient, db_session:
     ngo = _partner(db_session)
     other = _partner(db_session, "Other Network (demo)")
     db_session.commit()  # keep the setup when a request rolls back
-    client.app.dependency_overrides[get_settings] = lambda: Settings(  # type: ignore[attr-defined]
+    client.app.dependency_overrides[current_settings] = lambda: Settings(  # type: ignore[attr-defined]
         submission_rate_limit=2, submission_rate_window_seconds=3600
     )
     for city in ("Ikeja", "Epe"):
@@ -188,7 +189,7 @@ def test_size_cap_answers_413(client: TestClient, db_session: Session) -> None:
     office = make_office(db_session)
     ngo = _partner(db_session)
     db_session.commit()  # keep the setup when a request rolls back
-    client.app.dependency_overrides[get_settings] = lambda: Settings(  # type: ignore[attr-defined]
+    client.app.dependency_overrides[current_settings] = lambda: Settings(  # type: ignore[attr-defined]
         max_submission_bytes=300
     )
     body = _correction(office.id, city="Ikeja")

@@ -10,7 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.config import Settings, get_settings
+from app.api.deps import current_settings
+from app.config import Settings
 from app.kit.clock import utcnow
 from app.verification import checks, jobs
 from tests.factories import BR_PHONE, NG_PHONE_2, make_key, make_office, make_org
@@ -77,7 +78,7 @@ def test_per_category_interval_settings_reach_the_api(
     ngo = make_office(db_session)
     db_session.commit()
     custom = Settings(verification_interval_by_category={"law_enforcement": 60})
-    client.app.dependency_overrides[get_settings] = lambda: custom  # type: ignore[attr-defined]
+    client.app.dependency_overrides[current_settings] = lambda: custom  # type: ignore[attr-defined]
     frozen_clock.advance(days=45)
     assert ids(client.get("/api/v1/contacts?freshness=due", headers=officer)) == {police.id}
     assert client.get(f"/api/v1/contacts/{ngo.id}", headers=officer).json()["freshness"] == (
