@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     web_session_hours: int = 12
     base_url: str = "http://127.0.0.1:8000"
 
+    # SQLite: connections the server keeps open, and no more. Readers share one file on a few
+    # cores; more connections add only contention and a page cache each (RSS that grows with
+    # the directory). PostgreSQL keeps SQLAlchemy's default pool.
+    sqlite_pool_size: int = 4
+
+    # A key that authenticated is trusted this many seconds without a database lookup.
+    # Revocation is immediate in the process that revokes; other server processes notice
+    # within this time. 0 looks every request up.
+    auth_cache_seconds: float = 5.0
+
     # Request limits
     max_body_bytes: int = 256 * 1024
     max_per_page: int = 200

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import from_json
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
+from starlette.concurrency import run_in_threadpool
 
 from app.config import get_settings
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets real transactions, foreign keys and WAL."""
+    # JSON columns (phone languages, submission payloads) are read on hot paths:
+    # pydantic-core's parser is several times faster than the standard library's.
+    kwargs.setdefault("json_deserializer", from_json)
     sa_url = make_url(url)
     if sa_url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -46,7 +51,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 @lru_cache
 def get_engine() -> Engine:
-    return make_engine(get_settings().database_url)
+    settings = get_settings()
+    database = make_url(settings.database_url).database
+    if settings.is_sqlite and database and database != ":memory:":
+        return make_engine(
+            settings.database_url, pool_size=settings.sqlite_pool_size, max_overflow=0
+        )
+    return make_engine(settings.database_url)
 
 
 def new_session(engine: Engine | None = None) -> Session:
@@ -67,7 +78,46 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
-def get_session() -> Iterator[Session]:
-    """FastAPI dependency: one unit of work per request."""
-    with unit_of_work() as session:
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
+
+
+async def get_session() -> AsyncIterator[Session]:
+    """FastAPI dependency: one unit of work per request.
+
+    `async`, so that opening the session costs no threadpool hop (a Session connects only when
+    first used, in the route's thread). Finishing it goes to the threadpool only when a
+    transaction is still open; a read route that ended its own (`end_read`) finishes here.
+    """
+    session = new_session()
+    try:
         yield session
+    except BaseException:
+        if session.in_transaction():
+            await run_in_threadpool(_rollback_and_close, session)
+        else:
+            session.close()
+        raise
+    if session.in_transaction():
+        await run_in_threadpool(_commit_and_close, session)
+    else:
+        session.close()
+
+
+def end_read(session: Session) -> None:
+    """End a read-only request's transaction in the route's own thread.
+
+    The hot read routes call this last, so the request's unit of work has nothing left to do
+    and no second threadpool hop is spent returning the connection to the pool.
+    """
+    session.commit()

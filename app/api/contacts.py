@@ -9,6 +9,7 @@ from pydantic import StringConstraints
 
 from app.api.deps import IfMatch, OfficeId, PhoneId, SettingsDep, etag, expected_version
 from app.auth.dependencies import AnyRole, Editor, SessionDep
+from app.db import end_read
 from app.directory import listing, search, service
 from app.directory.enums import Category, OfficeStatus, ServiceTag
 from app.directory.presenter import contact_public, phone_public, revision_public
@@ -82,6 +83,7 @@ def list_contacts(
         page=page,
         per_page=per_page,
     )
+    end_read(session)
     # Built from trusted rows: serialise once, skipping FastAPI's re-validation of every item.
     return Response(listing.contact_page_json(result), media_type="application/json")
 

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.principal import Principal
-from app.auth.service import authenticate
+from app.auth.service import authenticate, cached_principal
 from app.db import get_session
 from app.kit.errors import Forbidden, Unauthorized
 
@@ -24,11 +25,16 @@ ANY_ROLE = ("admin", "reviewer", "officer", "ngo")
 SESSION_PRINCIPAL_KEY = "principal"
 
 
-def current_principal(request: Request, session: SessionDep) -> Principal:
+async def current_principal(request: Request, session: SessionDep) -> Principal:
+    # `async`: a key seen in the last few seconds costs no database lookup and no threadpool
+    # hop; otherwise the lookup runs in the threadpool on the request's own session.
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
-    if scheme.lower() == "bearer" and secret.strip():
-        return authenticate(session, secret=secret.strip())
+    secret = secret.strip()
+    if scheme.lower() == "bearer" and secret:
+        return cached_principal(secret) or await run_in_threadpool(
+            authenticate, session, secret=secret
+        )
     cookie_principal = getattr(request.state, SESSION_PRINCIPAL_KEY, None)
     if isinstance(cookie_principal, Principal):
         return cookie_principal

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cachetools import TTLCache
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from app.auth.models import ApiKey, Role
 from app.auth.principal import Principal
+from app.config import get_settings
 from app.directory.models import Organization
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue, NotFound, Unauthorized
@@ -84,6 +87,7 @@ def revoke_key(session: Session, *, key_id: int) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.flush()
+    principal_cache.evict_key(key_id)
     return key
 
 
@@ -93,17 +97,49 @@ _LIVE_KEY_BY_HASH = select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.organizat
 )
 
 
+class PrincipalCache:
+    """Recently authenticated keys, so a request can skip the lookup (and a threadpool hop).
+
+    Entries live `ttl` seconds. Revoking a key evicts it here at once; another process that
+    cached it (a second server worker) accepts it for at most `ttl` more seconds.
+    """
+
+    def __init__(self, *, ttl: float, maxsize: int = 4096) -> None:
+        self._entries: TTLCache[str, Principal] = TTLCache(maxsize=maxsize, ttl=ttl)
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> Principal | None:
+        with self._lock:
+            return self._entries.get(key_hash)
+
+    def put(self, key_hash: str, principal: Principal) -> None:
+        with self._lock:
+            self._entries[key_hash] = principal
+
+    def evict_key(self, key_id: int) -> None:
+        with self._lock:
+            for key_hash in [h for h, p in self._entries.items() if p.key_id == key_id]:
+                del self._entries[key_hash]
+
+
+principal_cache = PrincipalCache(ttl=get_settings().auth_cache_seconds)
+
+
 def authenticate(session: Session, *, secret: str) -> Principal:
     """The principal behind a presented key, or Unauthorized."""
-    row = (
-        session.connection()
-        .execute(_LIVE_KEY_BY_HASH, {"key_hash": hash_key(secret)})
-        .one_or_none()
-    )
+    key_hash = hash_key(secret)
+    row = session.connection().execute(_LIVE_KEY_BY_HASH, {"key_hash": key_hash}).one_or_none()
     if row is None:
         raise Unauthorized("unknown or revoked key", field="Authorization")
     key_id, name, role, organization_id = row
-    return Principal(name=name, role=role, key_id=key_id, organization_id=organization_id)
+    principal = Principal(name=name, role=role, key_id=key_id, organization_id=organization_id)
+    principal_cache.put(key_hash, principal)
+    return principal
+
+
+def cached_principal(secret: str) -> Principal | None:
+    """The principal of a key authenticated in the last few seconds, without the database."""
+    return principal_cache.get(hash_key(secret))
 
 
 def principal_for_key(session: Session, *, key_id: int) -> Principal | None:

@@ -11,12 +11,14 @@ give the same item.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
+from cachetools import LRUCache
 from pydantic_core import to_json
 from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlmodel import Session
@@ -27,7 +29,7 @@ from app.directory.enums import PhoneStatus
 from app.directory.geography import country_name, region_name
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.phone_numbers import stored_display
-from app.directory.search import ContactFilters, contacts_query, filter_conditions
+from app.directory.search import ContactFilters, PreparedFilters, contacts_query, prepare_filters
 from app.kit.clock import as_utc
 from app.verification.freshness import freshness_of
 
@@ -235,6 +237,27 @@ def _page_statement() -> Select[Any]:
     )
 
 
+# Page statements by filter shape: executed again with new values, SQLAlchemy reuses the
+# compiled SQL without rebuilding the clauses or their cache key. Shapes are few (which
+# filters are present), and the cache is bounded all the same.
+_SHAPED_PAGES: LRUCache[tuple[Any, ...], Select[Any]] = LRUCache(maxsize=256)
+_SHAPED_PAGES_LOCK = threading.Lock()
+
+
+def _page_query(prepared: PreparedFilters) -> tuple[Select[Any], dict[str, Any]]:
+    """The page statement for these filters and the values to execute it with."""
+    paged = _page_statement()
+    if prepared.shape is None:
+        stmt = paged.where(*prepared.conditions()).limit(bindparam("limit"))
+        return stmt.offset(bindparam("offset")), {}
+    with _SHAPED_PAGES_LOCK:
+        stmt = _SHAPED_PAGES.get(prepared.shape)
+        if stmt is None:
+            stmt = paged.where(*prepared.conditions(bound=False)).limit(bindparam("limit"))
+            stmt = _SHAPED_PAGES[prepared.shape] = stmt.offset(bindparam("offset"))
+    return stmt, prepared.values
+
+
 def contact_page(
     session: Session,
     *,
@@ -247,21 +270,22 @@ def contact_page(
     lang: str = "en",
 ) -> dict[str, Any]:
     """One page of matching contacts in the stable order, with totals, shaped as ContactPage."""
-    conds = filter_conditions(filters, viewer=viewer, now=now, settings=settings)
-    stmt = _page_statement().where(*conds).limit(per_page).offset((page - 1) * per_page)
+    prepared = prepare_filters(filters, viewer=viewer, now=now, settings=settings)
+    stmt, values = _page_query(prepared)
     # Core execution on the session's connection: plain rows read by position, no ORM result
     # machinery. Rows are never looked up by Column object, so SQLAlchemy need not re-key the
     # cached result map to this request's statement (the ORM sets the same option); that
     # re-keying compares every selected column and cost more than the query itself.
     connection = session.connection()
-    rows = connection.execute(stmt, execution_options=_ROWS_BY_POSITION).all()
+    params = {**values, "limit": per_page, "offset": (page - 1) * per_page}
+    rows = connection.execute(stmt, params, execution_options=_ROWS_BY_POSITION).all()
     if rows:
         total = int(rows[0][-1])
     elif page == 1:
         total = 0
     else:  # past the last page: the window count has no row to ride on
         total = connection.execute(
-            select(func.count(Office.id)).join(Office.organization).where(*conds)
+            select(func.count(Office.id)).join(Office.organization).where(*prepared.conditions())
         ).scalar_one()
     phones = _phones(connection, [r[0] for r in rows]) if rows else {}
     return {

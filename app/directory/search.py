@@ -5,8 +5,19 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlmodel import Session
 
@@ -69,68 +80,146 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def filter_conditions(
+@dataclass(frozen=True)
+class PreparedFilters:
+    """Validated filters as named SQL parameters.
+
+    `conditions()` are the WHERE clauses, written against named bind parameters, so every
+    request with the same `shape` produces the same SQL and a statement built once for that
+    shape can be executed again with new `values`. `shape` is None when a clause depends on
+    the moment of the request (freshness states), which bind parameters cannot express here.
+    """
+
+    values: dict[str, Any]
+    shape: tuple[Any, ...] | None
+    freshness: tuple[str, ...]
+    include_national: bool
+    nationwide_only: bool
+    sees_confidential: bool
+    now: datetime
+    settings: Settings
+
+    def conditions(self, *, bound: bool = True) -> list[ColumnElement[bool]]:
+        """The WHERE clauses; `bound=False` leaves the values to be passed at execution."""
+        values = self.values
+
+        def param(name: str, *, expanding: bool = False) -> BindParameter[Any]:
+            if bound:
+                return bindparam(name, values[name], expanding=expanding)
+            return bindparam(name, expanding=expanding)
+
+        conds: list[ColumnElement[bool]] = []
+        if "country" in values:
+            conds.append(Office.country == param("country"))
+        if "region" in values:
+            if self.include_national:
+                conds.append(or_(Office.region == param("region"), Office.region.is_(None)))
+            else:
+                conds.append(Office.region == param("region"))
+        elif "country" in values and self.nationwide_only:
+            conds.append(Office.region.is_(None))
+        elif "country" in values and not self.include_national:
+            conds.append(Office.region.is_not(None))
+        if "categories" in values:
+            conds.append(Organization.category.in_(param("categories", expanding=True)))
+        for name in sorted(n for n in values if n.startswith("service_")):
+            conds.append(
+                exists().where(
+                    OrganizationService.organization_id == Organization.id,
+                    OrganizationService.tag == param(name),
+                )
+            )
+        if "languages" in values:
+            conds.append(
+                exists().where(
+                    OfficeLanguage.office_id == Office.id,
+                    OfficeLanguage.language.in_(param("languages", expanding=True)),
+                )
+            )
+        if "q" in values:
+            pattern = param("q")
+            conds.append(
+                or_(
+                    Organization.search_text.like(pattern, escape="\\"),
+                    Office.search_text.like(pattern, escape="\\"),
+                )
+            )
+        if "statuses" in values:
+            conds.append(Office.status.in_(param("statuses", expanding=True)))
+        else:
+            conds.append(Office.status.in_(DEFAULT_STATUSES))
+        if self.freshness:
+            conds.append(
+                or_(
+                    *(
+                        freshness_of_office_clause(
+                            Freshness(s), now=self.now, settings=self.settings
+                        )
+                        for s in self.freshness
+                    )
+                )
+            )
+        if "verified_since" in values:
+            conds.append(Office.last_verified_at >= param("verified_since"))
+        if "meets_on_arrival" in values:
+            conds.append(Office.meets_on_arrival == param("meets_on_arrival"))
+        if not self.sees_confidential:
+            conds.append(Organization.confidential.is_(False))
+        return conds
+
+
+def prepare_filters(
     filters: ContactFilters, *, viewer: Principal, now: datetime, settings: Settings
-) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = []
+) -> PreparedFilters:
+    """Validate the filters (4xx naming the field) and name their values for SQL."""
+    values: dict[str, Any] = {}
     country = filters.country
     if filters.region and not country:
         country = filters.region.split("-", 1)[0]
     if country:
-        country = checked_country(country)
-        conds.append(Office.country == country)
+        values["country"] = country = checked_country(country)
     if filters.region:
         assert country is not None
-        region = checked_region(country, filters.region)
-        if filters.include_national:
-            conds.append(or_(Office.region == region, Office.region.is_(None)))
-        else:
-            conds.append(Office.region == region)
-    elif country and filters.nationwide_only:
-        conds.append(Office.region.is_(None))
-    elif country and not filters.include_national:
-        conds.append(Office.region.is_not(None))
+        values["region"] = checked_region(country, filters.region)
     if filters.categories:
-        conds.append(Organization.category.in_(filters.categories))
-    for tag in filters.services:
-        conds.append(
-            exists().where(
-                OrganizationService.organization_id == Organization.id,
-                OrganizationService.tag == tag,
-            )
-        )
+        values["categories"] = list(filters.categories)
+    for i, tag in enumerate(filters.services):
+        values[f"service_{i}"] = tag
     if filters.languages:
-        conds.append(
-            exists().where(
-                OfficeLanguage.office_id == Office.id,
-                OfficeLanguage.language.in_(filters.languages),
-            )
-        )
+        values["languages"] = list(filters.languages)
     if filters.q:
-        pattern = f"%{_escape_like(fold(filters.q))}%"
-        conds.append(
-            or_(
-                Organization.search_text.like(pattern, escape="\\"),
-                Office.search_text.like(pattern, escape="\\"),
-            )
-        )
-    conds.append(Office.status.in_(filters.statuses or DEFAULT_STATUSES))
-    if filters.freshness:
-        conds.append(
-            or_(
-                *(
-                    freshness_of_office_clause(Freshness(s), now=now, settings=settings)
-                    for s in filters.freshness
-                )
-            )
-        )
+        values["q"] = f"%{_escape_like(fold(filters.q))}%"
+    if filters.statuses:
+        values["statuses"] = list(filters.statuses)
     if filters.verified_within_days is not None:
-        conds.append(Office.last_verified_at >= now - timedelta(days=filters.verified_within_days))
+        values["verified_since"] = now - timedelta(days=filters.verified_within_days)
     if filters.meets_on_arrival is not None:
-        conds.append(Office.meets_on_arrival.is_(filters.meets_on_arrival))
-    if not viewer.sees_confidential:
-        conds.append(Organization.confidential.is_(False))
-    return conds
+        values["meets_on_arrival"] = filters.meets_on_arrival
+    freshness = tuple(filters.freshness)
+    include_national = filters.include_national
+    nationwide_only = filters.nationwide_only
+    shape = (
+        None
+        if freshness
+        else (tuple(values), include_national, nationwide_only, viewer.sees_confidential)
+    )
+    return PreparedFilters(
+        values=values,
+        shape=shape,
+        freshness=freshness,
+        include_national=include_national,
+        nationwide_only=nationwide_only,
+        sees_confidential=viewer.sees_confidential,
+        now=now,
+        settings=settings,
+    )
+
+
+def filter_conditions(
+    filters: ContactFilters, *, viewer: Principal, now: datetime, settings: Settings
+) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a contact search, with their values bound."""
+    return prepare_filters(filters, viewer=viewer, now=now, settings=settings).conditions()
 
 
 def contacts_query(conds: list[ColumnElement[bool]]) -> Select[tuple[Office]]:

@@ -77,3 +77,55 @@ def test_unknown_region_for_the_country_is_invalid(db_session: Session, settings
             settings=settings,
         )
     assert raised.value.field == "region"
+
+
+def test_one_statement_per_filter_shape_executes_with_each_requests_values(
+    db_session: Session, settings: Settings
+) -> None:
+    lagos = make_office(db_session, region="NG-LA", languages=["yo"])
+    kano = make_office(db_session, region="NG-KN", languages=["ha"])
+    tirana = make_office(
+        db_session,
+        country="AL",
+        region="AL-11",
+        languages=["sq"],
+        phones=[{"number": "+35522345678", "kind": "voice"}],
+    )
+    # The same shape (country + region, one language) three times with other values: each
+    # answer must be its own, not the first one's.
+    for office, country, region, language in (
+        (lagos, "NG", "NG-LA", "yo"),
+        (kano, "NG", "NG-KN", "ha"),
+        (tirana, "AL", "AL-11", "sq"),
+    ):
+        found = _both(
+            db_session,
+            settings,
+            country=country,
+            region=region,
+            include_national=False,
+            languages=[language],
+        )
+        assert found == [office.id]
+    first = search.prepare_filters(
+        search.ContactFilters(country="NG", region="NG-LA"),
+        viewer=OFFICER,
+        now=utcnow(),
+        settings=settings,
+    )
+    second = search.prepare_filters(
+        search.ContactFilters(country="AL", region="AL-11"),
+        viewer=OFFICER,
+        now=utcnow(),
+        settings=settings,
+    )
+    assert first.shape == second.shape and first.values != second.values
+    assert listing._page_query(first)[0] is listing._page_query(second)[0]
+    # Freshness clauses depend on the moment: never a shared statement.
+    fresh = search.prepare_filters(
+        search.ContactFilters(country="NG", freshness=["verified"]),
+        viewer=OFFICER,
+        now=utcnow(),
+        settings=settings,
+    )
+    assert fresh.shape is None
