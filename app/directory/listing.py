@@ -31,7 +31,7 @@ from app.directory.models import Office, OfficeLanguage, Organization, Organizat
 from app.directory.phone_numbers import stored_display
 from app.directory.search import ContactFilters, PreparedFilters, contacts_query, prepare_filters
 from app.kit.clock import as_utc
-from app.verification.freshness import freshness_of
+from app.verification.freshness import FreshnessCutoffs
 
 _OFFICE_COLUMNS = (
     Office.id,
@@ -122,7 +122,7 @@ def _item(
     phones: list[dict[str, Any]],
     *,
     now: datetime,
-    settings: Settings,
+    cutoffs: FreshnessCutoffs,
     lang: str,
 ) -> dict[str, Any]:
     # Unpacked by position, in `_page_statement`'s column order: the hot path of every search.
@@ -196,12 +196,10 @@ def _item(
         "last_verified_at": as_utc(last_verified_at),
         "verified_by": verified_by,
         "verification_method": verification_method,
-        "freshness": freshness_of(
+        "freshness": cutoffs.state(
             last_verified_at=last_verified_at,
             stale_flagged_at=stale_flagged_at,
             category=category,
-            now=now,
-            settings=settings,
         ).value,
         "version": version,
         "created_at": created_at,
@@ -288,9 +286,10 @@ def contact_page(
             select(func.count(Office.id)).join(Office.organization).where(*prepared.conditions())
         ).scalar_one()
     phones = _phones(connection, [r[0] for r in rows]) if rows else {}
+    cutoffs = FreshnessCutoffs(now=now, settings=settings)
     return {
         "items": [
-            _item(r, phones.get(r[0], []), now=now, settings=settings, lang=lang) for r in rows
+            _item(r, phones.get(r[0], []), now=now, cutoffs=cutoffs, lang=lang) for r in rows
         ],
         "total": total,
         "page": page,

@@ -30,6 +30,50 @@ class Freshness(StrEnum):
 PRINTABLE_STATES = frozenset({Freshness.VERIFIED, Freshness.DUE, Freshness.OVERDUE})
 
 
+class FreshnessCutoffs:
+    """The policy's boundaries at one moment, per category: computed once, then each office
+    is classified by comparing its last verification with them (a list classifies many)."""
+
+    def __init__(self, *, now: datetime, settings: Settings) -> None:
+        self._now = now
+        self._settings = settings
+        # category -> (stale before, overdue before, due before)
+        self._bounds: dict[str, tuple[datetime, datetime, datetime]] = {}
+
+    def _bounds_for(self, category: str) -> tuple[datetime, datetime, datetime]:
+        interval = timedelta(days=self._settings.interval_days_for(category))
+        bounds = (
+            self._now - interval - timedelta(days=self._settings.stale_grace_days),
+            self._now - interval,
+            self._now - interval + timedelta(days=self._settings.due_window_days),
+        )
+        self._bounds[category] = bounds
+        return bounds
+
+    def state(
+        self,
+        *,
+        last_verified_at: datetime | None,
+        stale_flagged_at: datetime | None,
+        category: str,
+    ) -> Freshness:
+        if stale_flagged_at is not None:
+            return Freshness.STALE
+        verified = as_utc(last_verified_at)
+        if verified is None:
+            return Freshness.UNVERIFIED
+        stale_before, overdue_before, due_before = self._bounds.get(category) or self._bounds_for(
+            category
+        )
+        if verified < stale_before:
+            return Freshness.STALE
+        if verified < overdue_before:
+            return Freshness.OVERDUE
+        if verified < due_before:
+            return Freshness.DUE
+        return Freshness.VERIFIED
+
+
 def freshness_of(
     *,
     last_verified_at: datetime | None,
@@ -38,20 +82,9 @@ def freshness_of(
     now: datetime,
     settings: Settings,
 ) -> Freshness:
-    if stale_flagged_at is not None:
-        return Freshness.STALE
-    verified = as_utc(last_verified_at)
-    if verified is None:
-        return Freshness.UNVERIFIED
-    age = now - verified
-    interval = timedelta(days=settings.interval_days_for(category))
-    if age > interval + timedelta(days=settings.stale_grace_days):
-        return Freshness.STALE
-    if age > interval:
-        return Freshness.OVERDUE
-    if age > interval - timedelta(days=settings.due_window_days):
-        return Freshness.DUE
-    return Freshness.VERIFIED
+    return FreshnessCutoffs(now=now, settings=settings).state(
+        last_verified_at=last_verified_at, stale_flagged_at=stale_flagged_at, category=category
+    )
 
 
 def next_due_at(
