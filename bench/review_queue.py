@@ -26,12 +26,9 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,10 +44,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from query import (  # the sibling benchmark builds the synthetic directory
     Directory,
     _example_numbers,
-    _free_port,
     _pct,
     bench_database,
     populate,
+    uvicorn_server,
 )
 
 from app.auth.service import create_key
@@ -250,39 +247,6 @@ def populate_queue(
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
     return ids
-
-
-@contextmanager
-def uvicorn_server(
-    database_url: str, *, start_timeout: float = 180
-) -> Iterator[tuple[str, psutil.Process]]:
-    """The real app under uvicorn (1 worker) on 127.0.0.1; waits for /health."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1", "--log-level", "warning", "--no-access-log"],
-        env={**os.environ, "DATABASE_URL": database_url},
-        cwd=PROJECT_ROOT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + start_timeout
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.2)
-        yield base, psutil.Process(proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _cpu(server: psutil.Process) -> float:
