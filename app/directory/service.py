@@ -5,7 +5,7 @@ Functions take the session first and keyword-only plain values; they flush, neve
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from app.directory.phone_numbers import display
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OrganizationCreate, PhoneCreate
 from app.directory.validation import checked_country, checked_phone, checked_region
+from app.kit.batches import batched
 from app.kit.errors import InvalidValue, PreconditionRequired, VersionConflict
 from app.kit.models import touch
 from app.kit.text import fold
@@ -57,6 +58,8 @@ OFFICE_FIELDS = (
     "status",
 )
 PHONE_FIELDS = ("number", "kind", "hours", "is_24_7", "languages")
+# Ids per IN (...) list: under SQLite's bound-parameter limit.
+IN_LIST_SIZE = 900
 
 
 def _plain(value: Any) -> Any:
@@ -104,12 +107,33 @@ def get_office(
     stmt = select(Office).where(Office.id == office_id).options(*office_load_options())
     if for_update:
         stmt = stmt.execution_options(populate_existing=True)
-    office = session.execute(stmt).scalar_one_or_none()
+    return visible_office(session.execute(stmt).scalar_one_or_none(), office_id, viewer=viewer)
+
+
+def visible_office(office: Office | None, office_id: int, *, viewer: Principal | None) -> Office:
+    """The office if it exists and `viewer` may see it, else OfficeNotFound."""
     if office is None:
         raise OfficeNotFound(office_id)
     if viewer is not None and not viewer.sees_confidential and office.organization.confidential:
         raise OfficeNotFound(office_id)
     return office
+
+
+def load_offices(session: Session, office_ids: Iterable[int]) -> dict[int, Office]:
+    """Several offices loaded as `get_office(..., for_update=True)` loads one, by id, in a few
+    queries (ids that do not exist are left out); check each with `visible_office`."""
+    out: dict[int, Office] = {}
+    for chunk in batched(sorted(set(office_ids)), IN_LIST_SIZE):
+        stmt = (
+            select(Office)
+            .where(Office.id.in_(chunk))
+            .options(*office_load_options())
+            .execution_options(populate_existing=True)
+        )
+        for office in session.execute(stmt).scalars():
+            assert office.id is not None
+            out[office.id] = office
+    return out
 
 
 def get_organization(
@@ -122,9 +146,31 @@ def get_organization(
         .execution_options(populate_existing=True)
     )
     org = session.execute(stmt).scalar_one_or_none()
+    return visible_organization(org, organization_id, viewer=viewer)
+
+
+def visible_organization(
+    org: Organization | None, organization_id: int, *, viewer: Principal | None
+) -> Organization:
+    """The organisation if it exists and `viewer` may see it, else OrganizationNotFound."""
     if org is None or (viewer is not None and not viewer.sees_confidential and org.confidential):
         raise OrganizationNotFound(organization_id)
     return org
+
+
+def load_organizations(
+    session: Session, organization_ids: Iterable[int]
+) -> dict[int, Organization]:
+    """Several organisations (without their service tags) by id, in a few queries; check each
+    with `visible_organization`."""
+    out: dict[int, Organization] = {}
+    for chunk in batched(sorted(set(organization_ids)), IN_LIST_SIZE):
+        for org in session.execute(
+            select(Organization).where(Organization.id.in_(chunk))
+        ).scalars():
+            assert org.id is not None
+            out[org.id] = org
+    return out
 
 
 def get_phone(session: Session, phone_id: int) -> Phone:

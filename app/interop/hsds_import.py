@@ -7,30 +7,40 @@ Every record (one office of the dataset) becomes a submission with source
   differs; a record equal to its office is counted as unchanged and not queued;
 - any other record becomes a *new contact* (under an existing organisation of the same name
   when there is one).
-Validation is the directory's own (the review queue's intake reuses its schemas and rules).
-A record that cannot be mapped or is invalid is listed with its CSV row or JSON path and the
-reason; the others continue. Each record is queued in its own savepoint, so a failure leaves
-nothing of that record behind. A dry run does everything, then rolls it all back.
+Validation is the directory's own: records go through the review queue's bulk intake
+(`review.create_submissions`, the same code as a partner's single submission), a chunk of
+500 at a time, so the contacts they match are loaded once per chunk and the submissions are
+inserted together. A record that cannot be mapped or is invalid is listed with its CSV row
+or JSON path and the reason, and nothing of it is written; the others continue.
+
+The verifications the dataset records for a service (our own export's `metadata` rows for
+`last_verified_at`, or else its `assured_date` / `assurer_email`) travel with the submission
+as the source's claim; approving the submission in full records them at those times, never
+later (see app/interop/hsds_reader.py for how they are read). A dry run does everything,
+then rolls it all back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from app.auth.principal import Principal
+from app.directory import service as directory
 from app.directory.enums import PhoneStatus
 from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
 from app.interop.hsds_reader import Candidate, DatasetError, Problem, read_dataset
-from app.kit.errors import HomewardError, InvalidValue
+from app.kit.batches import batched
+from app.kit.errors import HomewardError
 from app.kit.text import fold
 from app.review import service as review
+from app.review.errors import NothingDiffers
+from app.review.models import SubmissionKind
 
 OFFICE_UPDATE_FIELDS = (
     "name",
@@ -50,9 +60,7 @@ OFFICE_UPDATE_FIELDS = (
 )
 ORG_UPDATE_FIELDS = ("name", "local_name", "description", "website", "email", "services")
 PHONE_UPDATE_FIELDS = ("kind", "hours", "is_24_7", "languages")
-NOTHING_DIFFERS = "nothing differs"
-CHUNK = 500  # records matched together (phones looked up in one query per chunk)
-T = TypeVar("T")
+CHUNK = 500  # records matched, validated and queued together
 
 __all__ = ["DatasetError", "ImportReport", "Problem", "import_path"]
 
@@ -75,74 +83,44 @@ class ImportReport:
 
 
 class _Matcher:
-    """Finds the existing office a record describes: by phone first, then by name."""
+    """Finds the existing office a record describes: by phone first, then by name.
+
+    Looked up a chunk of records at a time (`prefetch`): the offices holding their numbers
+    and the organisations of their names in one query each; a (country, region)'s name index
+    is built once, the first time a record of it is not matched by phone.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.by_region: dict[tuple[str, str | None], dict[str, int]] = {}
         self.orgs: dict[str, int | None] = {}
-        # Filled per chunk of records by prefetch(): one query each instead of one per record.
         self.office_by_number: dict[str, int] = {}
-        self.countries: dict[int, str] = {}
-        self.phones: dict[int, list[Any]] = {}
+        self.numbers_of: dict[int, list[str]] = {}  # id(candidate) -> its numbers in E.164
 
     def prefetch(self, candidates: list[Candidate]) -> None:
-        numbers = sorted({n for c in candidates for n in self.numbers(c)})
+        self.numbers_of = {id(c): self._numbers(c) for c in candidates}
+        numbers = sorted({n for found in self.numbers_of.values() for n in found})
         self.office_by_number = {}
-        for chunk in _chunks(numbers):
+        for chunk in batched(numbers, directory.IN_LIST_SIZE):
             for number, office_id in self.session.execute(
                 select(Phone.number, Phone.office_id)
                 .where(Phone.number.in_(chunk), Phone.status == PhoneStatus.ACTIVE.value)
                 .order_by(Phone.office_id.desc())
             ):
                 self.office_by_number[number] = office_id  # the lowest office id wins
-        offices = sorted(set(self.office_by_number.values()))
-        self.countries, self.phones = {}, {}
-        for chunk in _chunks(offices):
-            for office_id, country in self.session.execute(
-                select(Office.id, Office.country).where(Office.id.in_(chunk))
+        names = sorted(
+            {n for c in candidates if (n := c.organization.get("name"))} - self.orgs.keys()
+        )
+        for chunk in batched(names, directory.IN_LIST_SIZE):
+            self.orgs.update(dict.fromkeys(chunk))
+            for name, org_id in self.session.execute(
+                select(Organization.name, Organization.id)
+                .where(Organization.name.in_(chunk), Organization.status == "active")
+                .order_by(Organization.id.desc())
             ):
-                self.countries[office_id] = country
-                self.phones[office_id] = []
-            for row in self.session.execute(
-                select(
-                    Phone.id,
-                    Phone.office_id,
-                    Phone.number,
-                    Phone.kind,
-                    Phone.hours,
-                    Phone.is_24_7,
-                    Phone.languages,
-                )
-                .where(Phone.office_id.in_(chunk), Phone.status == PhoneStatus.ACTIVE.value)
-                .order_by(Phone.office_id, Phone.position, Phone.id)
-            ):
-                self.phones.setdefault(row.office_id, []).append(row)
+                self.orgs[name] = org_id  # the lowest id wins
 
-    def office_phones(self, office_id: int) -> tuple[str, list[Any]]:
-        """(country, active phones) of a matched office."""
-        if office_id not in self.countries:
-            self.countries[office_id] = self.session.execute(
-                select(Office.country).where(Office.id == office_id)
-            ).scalar_one()
-            self.phones[office_id] = list(
-                self.session.execute(
-                    select(
-                        Phone.id,
-                        Phone.office_id,
-                        Phone.number,
-                        Phone.kind,
-                        Phone.hours,
-                        Phone.is_24_7,
-                        Phone.languages,
-                    )
-                    .where(Phone.office_id == office_id, Phone.status == PhoneStatus.ACTIVE.value)
-                    .order_by(Phone.position, Phone.id)
-                )
-            )
-        return self.countries[office_id], self.phones.get(office_id, [])
-
-    def numbers(self, candidate: Candidate) -> list[str]:
+    def _numbers(self, candidate: Candidate) -> list[str]:
         out = []
         for phone in candidate.office.get("phones", []):
             try:
@@ -152,9 +130,10 @@ class _Matcher:
         return out
 
     def office(self, candidate: Candidate) -> int | None:
-        found = [
-            self.office_by_number[n] for n in self.numbers(candidate) if n in self.office_by_number
-        ]
+        numbers = self.numbers_of.get(id(candidate))
+        if numbers is None:
+            numbers = self._numbers(candidate)
+        found = [self.office_by_number[n] for n in numbers if n in self.office_by_number]
         if found:
             return min(found)
         country = str(candidate.office["country"]).upper()
@@ -190,23 +169,6 @@ class _Matcher:
         return self.orgs[name]
 
 
-def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _chunks(values: list[Any], size: int = 900) -> Iterator[list[Any]]:
-    # Keep IN lists under SQLite's bound-parameter limit.
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _name_key(org_name: str | None, office_name: str | None) -> str:
     text = " ".join(p for p in (org_name, office_name) if p)
     # fold() walks every character; for plain ASCII it reduces to this (the index of a
@@ -226,22 +188,21 @@ def _note(candidate: Candidate, report: ImportReport) -> str:
     return note
 
 
-def _differs(phone: Any, field: str, value: Any) -> bool:
+def _differs(phone: Phone, field: str, value: Any) -> bool:
     current = getattr(phone, field)
     if field == "languages":
         return sorted(current or []) != sorted(value)
     return bool(current != value)
 
 
-def _correction(matcher: _Matcher, office_id: int, candidate: Candidate, note: str) -> dict:
-    # Plain rows: the queue's intake loads the whole office again anyway.
-    country, phones = matcher.office_phones(office_id)
-    phones_by_number = {p.number: p for p in phones}
+def _correction(office: Office, candidate: Candidate, note: str) -> dict:
+    """What the record changes on its office (the queue's intake keeps only what differs)."""
+    phones_by_number = {p.number: p for p in office.phones if p.status == PhoneStatus.ACTIVE.value}
     corrections: list[dict[str, Any]] = []
     new_phones: list[dict[str, Any]] = []
     for phone in candidate.office.get("phones", []):
         try:
-            number = to_e164(str(phone["number"]), country)
+            number = to_e164(str(phone["number"]), office.country)
         except InvalidPhoneNumber:
             new_phones.append(phone)  # the queue's validation names the field and reason
             continue
@@ -260,7 +221,7 @@ def _correction(matcher: _Matcher, office_id: int, candidate: Candidate, note: s
         org_values["category"] = candidate.organization["category"]
     return {
         "kind": "correction",
-        "office_id": office_id,
+        "office_id": office.id,
         "office": office_values,
         "organization": org_values,
         "phones": corrections,
@@ -280,42 +241,58 @@ def _new_contact(matcher: _Matcher, candidate: Candidate, note: str) -> dict:
     return proposal
 
 
-def _queue_one(
+def _queue_chunk(
     session: Session,
-    candidate: Candidate,
+    chunk: list[Candidate | Problem],
     *,
     matcher: _Matcher,
     report: ImportReport,
     submitter: Principal | None,
 ) -> None:
-    note = _note(candidate, report)
-    office_id = matcher.office(candidate)
-    if office_id is not None:
-        proposal = _correction(matcher, office_id, candidate, note)
-        try:
-            submission = review.create_submission(
-                session, proposal=proposal, submitter=submitter, source=report.source
-            )
-        except InvalidValue as exc:
-            if exc.field == "body" and exc.message.startswith(NOTHING_DIFFERS):
-                report.unchanged += 1
-                return
-            raise
-        report.corrections += 1
-    else:
-        proposal = _new_contact(matcher, candidate, note)
-        # Possible duplicates are found again when a reviewer opens it; checking names
-        # against a whole region for every record would make a large import crawl.
-        submission = review.create_submission(
+    """Match, validate and queue a chunk of records with the queue's bulk intake."""
+    candidates = [c for c in chunk if isinstance(c, Candidate)]
+    matcher.prefetch(candidates)
+    matched = [matcher.office(c) for c in candidates]
+    offices = directory.load_offices(session, {i for i in matched if i is not None})
+    proposed = []
+    for candidate, office_id in zip(candidates, matched, strict=True):
+        note = _note(candidate, report)
+        office = offices.get(office_id) if office_id is not None else None
+        proposal = (
+            _correction(office, candidate, note)
+            if office is not None
+            else _new_contact(matcher, candidate, note)
+        )
+        proposed.append(review.Proposed(proposal, candidate.verifications))
+    # Possible duplicates of new contacts are found when a reviewer opens one; checking
+    # names against a whole region for every record would make a large import crawl.
+    results = iter(
+        review.create_submissions(
             session,
-            proposal=proposal,
+            proposed,
             submitter=submitter,
             source=report.source,
             check_duplicates=False,
+            offices=offices,
         )
-        report.new_contacts += 1
-    assert submission.id is not None
-    report.submission_ids.append(submission.id)
+    )
+    for item in chunk:
+        report.records += 1
+        if isinstance(item, Problem):
+            report.problems.append(item)
+            continue
+        result = next(results)
+        if isinstance(result, NothingDiffers):
+            report.unchanged += 1
+        elif isinstance(result, HomewardError):
+            report.problems.append(Problem(item.where, result.message, result.field))
+        else:
+            assert result.id is not None
+            if result.kind == SubmissionKind.CORRECTION:
+                report.corrections += 1
+            else:
+                report.new_contacts += 1
+            report.submission_ids.append(result.id)
 
 
 def import_path(
@@ -335,20 +312,8 @@ def import_path(
     matcher = _Matcher(session)
     outer = session.begin_nested() if dry_run else None
     try:
-        for chunk in _batches(items, CHUNK):
-            matcher.prefetch([c for c in chunk if isinstance(c, Candidate)])
-            for item in chunk:
-                report.records += 1
-                if isinstance(item, Problem):
-                    report.problems.append(item)
-                    continue
-                try:
-                    with session.begin_nested():
-                        _queue_one(
-                            session, item, matcher=matcher, report=report, submitter=submitter
-                        )
-                except HomewardError as exc:
-                    report.problems.append(Problem(item.where, exc.message, exc.field))
+        for chunk in batched(items, CHUNK):
+            _queue_chunk(session, chunk, matcher=matcher, report=report, submitter=submitter)
     finally:
         if outer is not None:
             outer.rollback()

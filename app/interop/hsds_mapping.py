@@ -57,6 +57,13 @@ VERIFICATION_FIELDS = frozenset(
     {"last_verified_at", "verification_method", "verified_by", "stale_flagged_at"}
 )
 
+# A verification event as a metadata row: field, action prefix ("verified: <method>") and the
+# parts of `updated_by` after the verifier ("<who>; approved by <reviewer>; source: <source>").
+VERIFIED_FIELD = "last_verified_at"
+VERIFIED_ACTION = "verified: "
+VERIFIED_APPROVER = "; approved by "
+VERIFIED_SOURCE = "; source: "
+
 STATUS_TO_HSDS = {
     "active": "active",
     "temporarily_closed": "temporarily closed",
@@ -438,17 +445,18 @@ def load_offices(
             at = as_utc(ev.verified_at) or ev.verified_at
             who = ev.verified_by
             if ev.approved_by and ev.approved_by != ev.verified_by:
-                who += f"; approved by {ev.approved_by}"
-            who += f"; source: {ev.source}"
+                who += f"{VERIFIED_APPROVER}{ev.approved_by}"
+            who += f"{VERIFIED_SOURCE}{ev.source}"
             before = previous.get(ev.office_id)
+            # Exact times (microseconds kept), so an import recreates them as they were.
             by_id[ev.office_id].metadata.append(
                 MetadataEntry(
                     key=f"verification:{ev.id}",
                     at=at,
-                    action=f"verified: {ev.method}",
-                    field_name="last_verified_at",
-                    previous=iso_datetime(before) if before else EMPTY_VALUE,
-                    replacement=iso_datetime(at),
+                    action=f"{VERIFIED_ACTION}{ev.method}",
+                    field_name=VERIFIED_FIELD,
+                    previous=iso_datetime(before, exact=True) if before else EMPTY_VALUE,
+                    replacement=iso_datetime(at, exact=True),
                     updated_by=who,
                 )
             )
@@ -469,9 +477,12 @@ def load_offices(
 # ---- HSDS documents ----------------------------------------------------------------------
 
 
-def iso_datetime(value: datetime) -> str:
+def iso_datetime(value: datetime, *, exact: bool = False) -> str:
+    """UTC, ISO 8601 with a Z; to the second unless `exact` (then microseconds are kept)."""
     value = (as_utc(value) or value).astimezone(UTC)
-    return value.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    if not exact:
+        value = value.replace(microsecond=0)
+    return value.replace(tzinfo=None).isoformat() + "Z"
 
 
 def _email_or_none(value: str | None) -> str | None:

@@ -1,7 +1,8 @@
 """Reading HSDS 3.0 datasets made by others: a tabular data package or nested JSON.
 
 Both become a stream of `Candidate`s (one per service at a location: what Homeward calls an
-office, with its organisation and phones, in the directory's own field names) or `Problem`s
+office, with its organisation, phones and the verifications the dataset records, in the
+directory's own field names) or `Problem`s
 (what could not be mapped, with the CSV row or JSON path). Validation is left to the
 directory's schemas; this module only translates.
 """
@@ -13,15 +14,20 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.directory.enums import Category, PhoneKind, ServiceTag
+from app.directory.enums import Category, PhoneKind, ServiceTag, VerificationMethod
 from app.directory.geography import regions_by_code
 from app.interop.hsds_mapping import (
     NOT_RECORDED,
     PHONE_KIND_FROM_HSDS,
     STATUS_FROM_HSDS,
+    VERIFIED_ACTION,
+    VERIFIED_APPROVER,
+    VERIFIED_FIELD,
+    VERIFIED_SOURCE,
     term_codes_by_id,
 )
 from app.kit.text import fold
@@ -49,6 +55,8 @@ class Candidate:
     office: dict[str, Any]
     category_given: bool = True
     notes: list[str] = field(default_factory=list)
+    # The verifications the dataset claims for this office (review.VerificationClaim fields).
+    verifications: list[dict[str, Any]] = field(default_factory=list)
 
 
 class DatasetError(ValueError):
@@ -132,6 +140,76 @@ def _language_codes(languages: Any) -> list[str]:
     return out
 
 
+def _datetime(value: Any) -> datetime | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _verifier(updated_by: Any) -> str | None:
+    """The verifier of our own metadata row's `updated_by`: "<who>[; approved by <reviewer>]
+    [; source: <source>]" (see hsds_mapping.load_offices)."""
+    text = _text(updated_by)
+    if text is None:
+        return None
+    for suffix in (VERIFIED_SOURCE, VERIFIED_APPROVER):
+        head, found, _ = text.rpartition(suffix)
+        if found:
+            text = head
+    return text.strip() or None
+
+
+def _verifications(service: dict[str, Any]) -> list[dict[str, Any]]:
+    """The verifications a service records: one per metadata row of a verification (our own
+    export writes one per verification event), else one on its `assured_date`.
+
+    Never later than the dataset says: a row's exact time counts only when it falls on the
+    row's `last_action_date`, else that day's start is taken, as it is for `assured_date`.
+    What does not parse is passed on as it is, for the queue's validation to name.
+    """
+    claims: list[dict[str, Any]] = []
+    for row in _objects(service.get("metadata")):
+        action = _text(row.get("last_action_type")) or ""
+        if row.get("field_name") != VERIFIED_FIELD or not action.startswith(VERIFIED_ACTION):
+            continue
+        day = _text(row.get("last_action_date"))
+        exact = _datetime(row.get("replacement_value"))
+        at: Any = exact if exact and day and exact.date().isoformat() == day else None
+        if at is None:
+            at = _datetime(day) or day
+        claims.append(
+            {
+                "verified_at": at,
+                "verified_by": _verifier(row.get("updated_by")),
+                "method": action.removeprefix(VERIFIED_ACTION).strip(),
+            }
+        )
+    assured = _text(service.get("assured_date"))
+    if assured:
+        at = _datetime(assured[:10]) or assured
+        covered = any(
+            isinstance(c["verified_at"], datetime)
+            and isinstance(at, datetime)
+            and c["verified_at"] >= at
+            for c in claims
+        )
+        if not covered:
+            claims.append(
+                {
+                    "verified_at": at,
+                    "verified_by": _text(service.get("assurer_email")),
+                    # The dataset's own network vouches for it; how is not said.
+                    "method": VerificationMethod.NGO_NETWORK.value,
+                }
+            )
+    return claims
+
+
 def candidates(
     org: dict[str, Any],
     service: dict[str, Any],
@@ -175,6 +253,7 @@ def candidates(
         yield Problem(where, "the service has no location, so no country is known", "location")
         return
     org_key = str(org.get("id") or org.get("name"))
+    verifications = _verifications(service)
     for index, sal, location in locations:
         here = f"{where}.service_at_locations[{index}]" if len(locations) > 1 else where
         addresses = _objects(location.get("addresses"))
@@ -253,6 +332,7 @@ def candidates(
             organization=organization,
             office=office,
             category_given=bool(categories),
+            verifications=verifications,
         )
 
 
@@ -365,6 +445,7 @@ def read_package(directory: Path) -> Iterator[Candidate | Problem]:
     sched_by_service, sched_by_location = by(schedules, "service_id"), by(schedules, "location_id")
     sched_by_sal = by(schedules, "service_at_location_id")
     attributes = by(table("attribute", "attributes.csv"), "link_id")
+    metadata = by(table("metadata", "metadata.csv"), "resource_id")
     terms = dict(term_codes_by_id())
     for row in table("taxonomy_term", "taxonomy_terms.csv"):
         if row.get("id") and row.get("code"):
@@ -415,6 +496,7 @@ def read_package(directory: Path) -> Iterator[Candidate | Problem]:
             "languages": langs_by_service.get(sid, []),
             "schedules": sched_by_service.get(sid, []),
             "attributes": attributes.get(sid, []),
+            "metadata": metadata.get(sid, []),
             "service_at_locations": nested_sals,
         }
         nested_org = {**org, "attributes": attributes.get(org["id"], [])}

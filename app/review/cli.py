@@ -124,6 +124,12 @@ def show_command(submission_id: int) -> None:
     )
     if sub.note:
         console.print(f"note: {sub.note}")
+    for claim in sub.verifications:
+        console.print(
+            f"the source verified it on {claim.verified_at:%Y-%m-%d %H:%M} UTC by "
+            f"{claim.verified_by or sub.submitter_name} ({claim.method.value}); "
+            "recorded if every field is approved"
+        )
     pending = sub.status == SubmissionStatus.PENDING
     table = Table("field", "now" if pending else "before", "proposed", "when submitted", "drift")
     for row in review.diff:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.kit.errors import Conflict, Forbidden, HomewardError, NotFound
+from app.kit.errors import Conflict, Forbidden, HomewardError, InvalidValue, NotFound
 
 
 class SubmissionNotFound(NotFound):
     def __init__(self, submission_id: int) -> None:
         super().__init__(f"no submission with id {submission_id}", field="id")
+
+
+class NothingDiffers(InvalidValue):
+    """A correction whose every value is already the contact's (422 on `body`)."""
+
+    def __init__(self) -> None:
+        super().__init__("nothing differs from the contact as it is now", field="body")
 
 
 class SubmissionAlreadyDecided(Conflict):

@@ -100,6 +100,11 @@ class Submission(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
     base_revision_id: int = 0
+    # Verifications the source of an import claims (VerificationClaim, oldest first): recorded
+    # as verification events when the submission is approved in full.
+    verifications: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     note: str | None = Field(default=None, sa_type=Text)
     source: str = Field(max_length=200)
     # Matches found at intake (phones, near-identical names); re-checked when opened.

@@ -7,11 +7,12 @@ to exactly the rules an admin edit is.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from app.directory.enums import VerificationMethod
 from app.directory.schemas import (
     OfficeFields,
     OfficeUpdate,
@@ -21,8 +22,10 @@ from app.directory.schemas import (
     PhoneUpdate,
     RecordId,
     StrictModel,
+    VerificationCreate,
     Version,
 )
+from app.kit.clock import utcnow
 from app.kit.text import NoteText
 from app.review.models import ClosureReason, SubmissionKind, SubmissionStatus
 
@@ -93,6 +96,23 @@ class ClosureCreate(StrictModel):
         return self
 
 
+class VerificationClaim(VerificationCreate):
+    """A verification the source of an import says it made (when, by whom, how), held with
+    the submission and recorded, at that time and never later, when a reviewer approves all
+    of it. Not part of a partner's request body: partners' approvals are `ngo_correction`s."""
+
+    method: VerificationMethod  # type: ignore[assignment]
+    verified_at: datetime
+    verified_by: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    @field_validator("verified_at")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime) -> datetime:
+        if (value if value.tzinfo else value.replace(tzinfo=UTC)) > utcnow():
+            raise ValueError("a verification cannot be in the future")
+        return value
+
+
 SubmissionCreate = Annotated[
     CorrectionCreate | NewContactCreate | ClosureCreate, Field(discriminator="kind")
 ]
@@ -159,6 +179,7 @@ class SubmissionPublic(BaseModel):
     region: str | None
     title: str
     changes: dict[str, Any]
+    verifications: list[VerificationClaim] = Field(default_factory=list)
     note: str | None
     source: str
     submitter_name: str

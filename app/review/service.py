@@ -8,12 +8,17 @@ work commits or rolls back as a whole.
 Public API (used by app/api/submissions.py, the CLI, the web pages and the HSDS import):
 
     create_submission(session, *, proposal, submitter, source, settings=None,
-                      check_duplicates=True) -> Submission
+                      check_duplicates=True, verifications=()) -> Submission
         `proposal` is a CorrectionCreate / NewContactCreate / ClosureCreate (or a plain dict
         with a `kind` key, validated the same way). `submitter` is the NGO key's Principal,
         or None for imports, whose `source` reads "import: <dataset>". Validated with the
         directory's rules (InvalidValue, 422, naming the field; nothing queued); rate-limited
         per key (TooManyRequests, 429) and capped in size (InvalidValue on `body`).
+        `verifications`: what the source of an import says about when it verified the
+        record (VerificationClaim), recorded when the submission is approved in full.
+    create_submissions(session, items, *, submitter, source, settings=None,
+                       check_duplicates=True, offices=None) -> list[Submission | HomewardError]
+        The same for many `Proposed` items at once (bulk intake: the HSDS import).
     list_queue(session, *, filters, page, per_page, now=None) -> QueuePage
     country_counts(session, *, statuses=("pending",)) -> list[CountryCount]
     review(session, *, submission_id) -> SubmissionReview        (diff, drift, duplicates)
@@ -64,9 +69,10 @@ from app.directory.schemas import (
 )
 from app.directory.validation import checked_country, checked_phone, checked_region
 from app.kit.clock import as_utc, utcnow
-from app.kit.errors import InvalidValue, TooManyRequests, VersionConflict
+from app.kit.errors import HomewardError, InvalidValue, TooManyRequests, VersionConflict
 from app.review import diff, duplicates
 from app.review.errors import (
+    NothingDiffers,
     OwnSubmission,
     SubmissionAlreadyDecided,
     SubmissionChanged,
@@ -93,6 +99,7 @@ from app.review.schemas import (
     SubmissionPublic,
     SubmissionReview,
     SubmissionSummary,
+    VerificationClaim,
 )
 from app.verification.service import record_verification
 
@@ -306,10 +313,7 @@ class _Intake:
     name_key: str | None = None
 
 
-def _correction_intake(
-    session: Session, body: CorrectionCreate, viewer: Principal | None
-) -> _Intake:
-    office = directory.get_office(session, body.office_id, viewer=viewer, for_update=True)
+def _correction_intake(body: CorrectionCreate, office: Office) -> _Intake:
     org = office.organization
     _check_seen_version(
         body.office.version if body.office else None, office.version, field_name="office.version"
@@ -343,7 +347,7 @@ def _correction_intake(
         if p.startswith("new_phones.") or diff.current_value(office, p) != v
     }
     if not changes:
-        raise InvalidValue("nothing differs from the contact as it is now", field="body")
+        raise NothingDiffers()
     return _existing_intake(SubmissionKind.CORRECTION, office, changes)
 
 
@@ -361,8 +365,7 @@ def _existing_intake(kind: SubmissionKind, office: Office, changes: dict[str, An
     )
 
 
-def _closure_intake(session: Session, body: ClosureCreate, viewer: Principal | None) -> _Intake:
-    office = directory.get_office(session, body.office_id, viewer=viewer, for_update=True)
+def _closure_intake(body: ClosureCreate, office: Office) -> _Intake:
     if body.reason is ClosureReason.NUMBER_DISCONNECTED:
         phone = next((p for p in office.phones if p.id == body.phone_id), None)
         if phone is None:
@@ -384,13 +387,8 @@ def _closure_intake(session: Session, body: ClosureCreate, viewer: Principal | N
     return intake
 
 
-def _new_contact_intake(
-    session: Session, body: NewContactCreate, viewer: Principal | None
-) -> _Intake:
-    org_name: str | None
-    if body.organization_id is not None:
-        existing = directory.get_organization(session, body.organization_id, viewer=viewer)
-        org_name = existing.name
+def _new_contact_intake(body: NewContactCreate, existing: Organization | None) -> _Intake:
+    org_name = existing.name if existing is not None else None
     values: dict[str, Any] = {}
     values.update(
         {f"organization.{k}": v for k, v in _dump(body.organization, exclude=set()).items()}
@@ -413,31 +411,72 @@ def _new_contact_intake(
     )
 
 
-def _enforce_rate_limit(
-    session: Session, *, submitter: Principal, settings: Settings, now: datetime
-) -> None:
-    if submitter.key_id is None:
-        return
-    # Serialise one key's submissions (PostgreSQL row lock; SQLite writes are serial anyway)
-    # so parallel requests on several workers cannot slip past the count together.
-    session.execute(select(ApiKey.id).where(ApiKey.id == submitter.key_id).with_for_update())
-    since = now - timedelta(seconds=settings.submission_rate_window_seconds)
-    count, oldest = session.execute(
-        select(func.count(), func.min(Submission.created_at)).where(
-            Submission.submitter_key_id == submitter.key_id, Submission.created_at > since
+def _verification_claims(
+    claims: Sequence[Mapping[str, Any]], intake: _Intake, office: Office | None
+) -> list[dict[str, Any]]:
+    """The source's verification claims, validated, oldest first. A correction keeps only
+    those newer than the contact's own last verification (older ones are not news)."""
+    if not claims:
+        return []
+    if intake.kind == SubmissionKind.CLOSURE:
+        raise InvalidValue("a closure report carries no verification", field="verifications")
+    checked = [
+        _validated(VerificationClaim, claim, prefix=f"verifications.{i}")
+        for i, claim in enumerate(claims)
+    ]
+    known = as_utc(office.last_verified_at) if office is not None else None
+    return [
+        c.model_dump(mode="json", warnings=False)
+        for c in sorted(checked, key=lambda c: c.verified_at)
+        if known is None or c.verified_at > known
+    ]
+
+
+@dataclass
+class _RateBudget:
+    """How many more submissions a key may make now (one count per batch, not per item)."""
+
+    limit: int
+    window_seconds: int
+    now: datetime
+    count: int = 0
+    oldest: datetime | None = None
+
+    @classmethod
+    def load(
+        cls, session: Session, *, submitter: Principal, settings: Settings, now: datetime
+    ) -> _RateBudget:
+        # Serialise one key's submissions (PostgreSQL row lock; SQLite writes are serial
+        # anyway) so parallel requests on several workers cannot slip past the count together.
+        session.execute(select(ApiKey.id).where(ApiKey.id == submitter.key_id).with_for_update())
+        since = now - timedelta(seconds=settings.submission_rate_window_seconds)
+        count, oldest = session.execute(
+            select(func.count(), func.min(Submission.created_at)).where(
+                Submission.submitter_key_id == submitter.key_id, Submission.created_at > since
+            )
+        ).one()
+        return cls(
+            limit=settings.submission_rate_limit,
+            window_seconds=settings.submission_rate_window_seconds,
+            now=now,
+            count=count,
+            oldest=as_utc(oldest),
         )
-    ).one()
-    if count >= settings.submission_rate_limit:
-        free_at = (as_utc(oldest) or now) + timedelta(
-            seconds=settings.submission_rate_window_seconds
-        )
-        retry_after = max(1, math.ceil((free_at - now).total_seconds()))
+
+    def check(self) -> None:
+        if self.count < self.limit:
+            return
+        free_at = (self.oldest or self.now) + timedelta(seconds=self.window_seconds)
+        retry_after = max(1, math.ceil((free_at - self.now).total_seconds()))
         raise TooManyRequests(
-            f"at most {settings.submission_rate_limit} submissions per "
-            f"{settings.submission_rate_window_seconds} seconds per key; retry in "
-            f"{retry_after} seconds",
+            f"at most {self.limit} submissions per {self.window_seconds} seconds per key; "
+            f"retry in {retry_after} seconds",
             retry_after=retry_after,
         )
+
+    def take(self) -> None:
+        self.count += 1
+        self.oldest = self.oldest or self.now
 
 
 def _submitter_name(session: Session, submitter: Principal | None, source: str) -> str:
@@ -450,6 +489,15 @@ def _submitter_name(session: Session, submitter: Principal | None, source: str) 
     return submitter.label[:300]
 
 
+@dataclass(frozen=True)
+class Proposed:
+    """One item of `create_submissions`: a proposal (a schema or a plain dict with `kind`),
+    and the verifications its source claims (imports only: see VerificationClaim)."""
+
+    proposal: Proposal | Mapping[str, Any]
+    verifications: Sequence[Mapping[str, Any]] = ()
+
+
 def create_submission(
     session: Session,
     *,
@@ -458,73 +506,185 @@ def create_submission(
     source: str,
     settings: Settings | None = None,
     check_duplicates: bool = True,
+    verifications: Sequence[Mapping[str, Any]] = (),
 ) -> Submission:
     """Queue a correction, new contact or closure report after validating it exactly as the
     directory would. Nothing is queued when it is invalid (InvalidValue, 422), too large
     (InvalidValue on `body`), over the key's rate limit (TooManyRequests, 429), or about a
     contact the submitter may not see (OfficeNotFound, 404)."""
-    settings = settings or get_settings()
-    if not isinstance(proposal, BaseModel):
-        proposal = _validated_proposal(proposal)
-    now = utcnow()
-    if submitter is not None:
-        _enforce_rate_limit(session, submitter=submitter, settings=settings, now=now)
-    if isinstance(proposal, CorrectionCreate):
-        intake = _correction_intake(session, proposal, submitter)
-    elif isinstance(proposal, ClosureCreate):
-        intake = _closure_intake(session, proposal, submitter)
-    else:
-        intake = _new_contact_intake(session, proposal, submitter)
-    size = len(json.dumps(intake.changes, ensure_ascii=False).encode()) + len(
-        (proposal.note or "").encode()
+    (result,) = create_submissions(
+        session,
+        [Proposed(proposal, verifications)],
+        submitter=submitter,
+        source=source,
+        settings=settings,
+        check_duplicates=check_duplicates,
     )
-    if size > settings.max_submission_bytes:
-        raise InvalidValue(
-            f"a submission may hold at most {settings.max_submission_bytes} bytes (got {size})",
-            field="body",
-        )
-    numbers = _proposed_numbers(intake.changes) if intake.kind == SubmissionKind.NEW_CONTACT else []
-    matches: list[dict[str, Any]] = []
-    if check_duplicates and intake.kind == SubmissionKind.NEW_CONTACT:
-        matches = duplicates.find_matches(
+    if isinstance(result, HomewardError):
+        raise result
+    return result
+
+
+def create_submissions(
+    session: Session,
+    items: Sequence[Proposed],
+    *,
+    submitter: Principal | None,
+    source: str,
+    settings: Settings | None = None,
+    check_duplicates: bool = True,
+    offices: Mapping[int, Office] | None = None,
+) -> list[Submission | HomewardError]:
+    """`create_submission` for many proposals at once (the HSDS import queues 500 at a time):
+    one result per item, in order, the submission or the error that kept it out (nothing of
+    it is written). The contacts and organisations the items are about are loaded in a few
+    queries (`offices` may hold some already loaded with `directory.load_offices` in this
+    session), and the submissions are inserted together.
+
+    Possible duplicates are looked up against what was queued before the call: items of one
+    call are not matched against each other.
+    """
+    settings = settings or get_settings()
+    now = utcnow()
+    results: list[Submission | HomewardError | None] = [None] * len(items)
+    proposals: list[Proposal | None] = [None] * len(items)
+    for i, item in enumerate(items):
+        try:
+            given = item.proposal
+            proposals[i] = given if isinstance(given, BaseModel) else _validated_proposal(given)
+        except HomewardError as exc:
+            results[i] = exc
+    loaded = dict(offices or {})
+    loaded.update(
+        directory.load_offices(
             session,
+            {
+                p.office_id
+                for p in proposals
+                if isinstance(p, CorrectionCreate | ClosureCreate) and p.office_id not in loaded
+            },
+        )
+    )
+    organizations = directory.load_organizations(
+        session,
+        {
+            p.organization_id
+            for p in proposals
+            if isinstance(p, NewContactCreate) and p.organization_id is not None
+        },
+    )
+    budget = (
+        _RateBudget.load(session, submitter=submitter, settings=settings, now=now)
+        if submitter is not None and submitter.key_id is not None
+        else None
+    )
+    accepted: list[tuple[int, _Intake, Proposal, list[dict[str, Any]], list[dict[str, Any]]]]
+    accepted = []
+    for i, proposal in enumerate(proposals):
+        if proposal is None:
+            continue
+        try:
+            if budget is not None:
+                budget.check()
+            office: Office | None = None
+            if isinstance(proposal, NewContactCreate):
+                existing = None
+                if proposal.organization_id is not None:
+                    existing = directory.visible_organization(
+                        organizations.get(proposal.organization_id),
+                        proposal.organization_id,
+                        viewer=submitter,
+                    )
+                intake = _new_contact_intake(proposal, existing)
+            else:
+                office = directory.visible_office(
+                    loaded.get(proposal.office_id), proposal.office_id, viewer=submitter
+                )
+                if isinstance(proposal, CorrectionCreate):
+                    intake = _correction_intake(proposal, office)
+                else:
+                    intake = _closure_intake(proposal, office)
+            claims = _verification_claims(items[i].verifications, intake, office)
+            size = len(json.dumps(intake.changes, ensure_ascii=False).encode()) + len(
+                (proposal.note or "").encode()
+            )
+            if size > settings.max_submission_bytes:
+                raise InvalidValue(
+                    f"a submission may hold at most {settings.max_submission_bytes} bytes "
+                    f"(got {size})",
+                    field="body",
+                )
+            matches: list[dict[str, Any]] = []
+            if check_duplicates and intake.kind == SubmissionKind.NEW_CONTACT:
+                matches = duplicates.find_matches(
+                    session,
+                    country=intake.country,
+                    region=intake.region,
+                    organization_name=_org_name(session, intake.changes, intake.organization_id),
+                    office_name=intake.changes.get("office.name"),
+                    numbers=_proposed_numbers(intake.changes),
+                )
+        except HomewardError as exc:
+            results[i] = exc
+            continue
+        if budget is not None:
+            budget.take()
+        accepted.append((i, intake, proposal, claims, matches))
+    if accepted:
+        _insert(session, accepted, results, submitter=submitter, source=source, now=now)
+    return [r for r in results if r is not None]
+
+
+def _insert(
+    session: Session,
+    accepted: Sequence[tuple[int, _Intake, Proposal, list[dict[str, Any]], list[dict[str, Any]]]],
+    results: list[Submission | HomewardError | None],
+    *,
+    submitter: Principal | None,
+    source: str,
+    now: datetime,
+) -> None:
+    """Insert the accepted submissions and their proposed numbers (two INSERTs)."""
+    base_revision_id = session.execute(select(func.max(Revision.id))).scalar_one() or 0
+    submitter_name = _submitter_name(session, submitter, source)
+    rows = []
+    for i, intake, proposal, claims, matches in accepted:
+        submission = Submission(
+            kind=intake.kind.value,
+            closure_reason=intake.closure_reason,
+            office_id=intake.office_id,
+            organization_id=intake.organization_id,
+            phone_id=intake.phone_id,
             country=intake.country,
             region=intake.region,
-            organization_name=_org_name(session, intake.changes, intake.organization_id),
-            office_name=intake.changes.get("office.name"),
-            numbers=numbers,
+            title=intake.title,
+            name_key=intake.name_key,
+            changes=intake.changes,
+            base=intake.base,
+            base_versions=intake.base_versions,
+            base_revision_id=base_revision_id,
+            verifications=claims,
+            note=proposal.note,
+            source=source[:200],
+            duplicate_matches=matches,
+            submitter_key_id=submitter.key_id if submitter else None,
+            submitter_name=submitter_name,
+            submitter_organization_id=submitter.organization_id if submitter else None,
+            created_at=now,
         )
-    base_revision_id = session.execute(select(func.max(Revision.id))).scalar_one() or 0
-    submission = Submission(
-        kind=intake.kind.value,
-        closure_reason=intake.closure_reason,
-        office_id=intake.office_id,
-        organization_id=intake.organization_id,
-        phone_id=intake.phone_id,
-        country=intake.country,
-        region=intake.region,
-        title=intake.title,
-        name_key=intake.name_key,
-        changes=intake.changes,
-        base=intake.base,
-        base_versions=intake.base_versions,
-        base_revision_id=base_revision_id,
-        note=proposal.note,
-        source=source[:200],
-        duplicate_matches=matches,
-        submitter_key_id=submitter.key_id if submitter else None,
-        submitter_name=_submitter_name(session, submitter, source),
-        submitter_organization_id=submitter.organization_id if submitter else None,
-        created_at=now,
-    )
-    session.add(submission)
+        results[i] = submission
+        rows.append((submission, intake))
+    session.add_all(s for s, _ in rows)
     session.flush()
-    assert submission.id is not None
-    session.add_all(
-        SubmissionPhone(submission_id=submission.id, number=n) for n in sorted(set(numbers))
-    )
-    session.flush()
-    return submission
+    phones: list[SubmissionPhone] = []
+    for submission, intake in rows:
+        assert submission.id is not None
+        if intake.kind == SubmissionKind.NEW_CONTACT:
+            numbers = sorted(set(_proposed_numbers(intake.changes)))
+            phones.extend(SubmissionPhone(submission_id=submission.id, number=n) for n in numbers)
+    if phones:
+        session.add_all(phones)
+        session.flush()
 
 
 def _validated_proposal(data: Mapping[str, Any]) -> Proposal:
@@ -582,6 +742,7 @@ def submission_public(sub: Submission) -> SubmissionPublic:
         region=sub.region,
         title=sub.title,
         changes=sub.changes,
+        verifications=[VerificationClaim.model_validate(c) for c in sub.verifications or []],
         note=sub.note,
         source=sub.source,
         submitter_name=sub.submitter_name,
@@ -1022,6 +1183,33 @@ def _apply_new_contact(
     )
 
 
+def _record_claimed_verifications(
+    session: Session, sub: Submission, office_id: int, reviewer: Principal
+) -> None:
+    """The verifications the import's source claims, each at the time the source gave (never
+    later), by its verifier, with the import as source and the reviewer as approver."""
+    if not sub.verifications:
+        return
+    prov = Provenance(
+        actor=sub.submitter_name[:200],
+        source=sub.source[:200],
+        actor_key_id=sub.submitter_key_id,
+        approved_by=reviewer.label[:200],
+        submission_id=sub.id,
+    )
+    for data in sub.verifications:
+        claim = VerificationClaim.model_validate(data)
+        record_verification(
+            session,
+            office_id=office_id,
+            method=claim.method.value,
+            verified_by=claim.verified_by or sub.submitter_name[:200],
+            verified_at=claim.verified_at,
+            note=claim.note,
+            provenance=prov,
+        )
+
+
 def _is_partner(sub: Submission) -> bool:
     return sub.submitter_key_id is not None or sub.submitter_organization_id is not None
 
@@ -1043,7 +1231,10 @@ def approve(
     made since intake (SubmissionConflict, 409, unless listed in `resolve_conflicts`), the
     submission is claimed (`approved`, or `partially_approved` when fields were left out),
     the record changes through the directory service with revisions citing the submission,
-    and a partner's correction or new contact records an `ngo_correction` verification.
+    and a partner's correction or new contact records an `ngo_correction` verification. An
+    import approved in full records the verifications its source claims (VerificationClaim)
+    at the times the source gave, with the import as their source and the reviewer as their
+    approver; a partial approval records none (the contact is no longer what was verified).
     """
     sub = _pending(session, submission_id, expected_version)
     _check_four_eyes(sub, reviewer)
@@ -1083,6 +1274,8 @@ def approve(
             note=(sub.note or "")[:2000] or None,
             provenance=prov,
         )
+    if everything:
+        _record_claimed_verifications(session, sub, office.id, reviewer)
     session.flush()
     return get_submission(session, submission_id)
 
@@ -1154,10 +1347,12 @@ def pending_count(session: Session) -> int:
 
 
 __all__ = [
+    "Proposed",
     "QueueFilters",
     "approve",
     "country_counts",
     "create_submission",
+    "create_submissions",
     "get_for_partner",
     "get_submission",
     "list_for_partner",

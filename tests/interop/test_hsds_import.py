@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ from app.auth.principal import Principal
 from app.directory.models import Office, Organization, Phone, Revision
 from app.directory.service import OFFICE_FIELDS, ORGANIZATION_FIELDS, get_office
 from app.interop import hsds_export, hsds_import
+from app.kit.clock import as_utc
 from app.review import service as review
 from app.review.models import Submission
+from app.verification.models import VerificationEvent
 from tests.factories import NG_PHONE, make_office, make_org
 from tests.interop import sample
 from tests.interop.spec import SPEC, needs_spec
@@ -26,7 +29,8 @@ REVIEWER = Principal(name="Reviewer Rui", role="reviewer", key_id=None)
 
 
 def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
-    """Every field we hold per office (keyed by its first phone), with its organisation."""
+    """Every field we hold per office (keyed by its first phone), with its organisation and
+    its verifications (the latest on the office, and every event)."""
     out = {}
     ids = session.execute(select(Office.id).order_by(Office.id)).scalars().all()
     for office_id in ids:
@@ -37,6 +41,11 @@ def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
             for p in office.phones
             if p.status == "active"
         ]
+        events = session.execute(
+            select(VerificationEvent)
+            .where(VerificationEvent.office_id == office_id)
+            .order_by(VerificationEvent.verified_at, VerificationEvent.id)
+        ).scalars()
         out[phones[0]["number"]] = {
             "office": {f: getattr(office, f) for f in OFFICE_FIELDS},
             "languages": office.language_codes,
@@ -44,6 +53,12 @@ def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
             "organization": {f: getattr(org, f) for f in ORGANIZATION_FIELDS},
             "org_is_demo": org.is_demo,
             "org_services": org.service_tags,
+            "verified": (
+                as_utc(office.last_verified_at),
+                office.verified_by,
+                office.verification_method,
+            ),
+            "verifications": [(as_utc(e.verified_at), e.verified_by, e.method) for e in events],
         }
     return out
 
@@ -87,12 +102,18 @@ def test_round_trip_is_lossless(db_session: Session, tmp_path: Path, form: str) 
 
     _approve_all(db_session, report.submission_ids)
     after = _snapshot(db_session)
+    assert any(v["verifications"] for v in before.values())
     assert after == before
     orgs_after = db_session.execute(select(func.count(Organization.id))).scalar_one()
     assert orgs_after == orgs_before
     # Every change cites its submission and reviewer.
     revs = db_session.execute(select(Revision)).scalars().all()
     assert revs and all(r.submission_id and r.approved_by == "Reviewer Rui" for r in revs)
+    # The verifications were the dataset's: it is their source, the reviewer approved them.
+    events = db_session.execute(select(VerificationEvent)).scalars().all()
+    assert {(e.source, e.approved_by) for e in events} == {
+        (f"import: {dataset.stem}", "Reviewer Rui")
+    }
 
     # And exporting again gives the same HSDS records, ids and provenance aside.
     again = tmp_path / "again"
@@ -107,15 +128,32 @@ def test_round_trip_is_lossless(db_session: Session, tmp_path: Path, form: str) 
         "schedules.csv",
     ):
         assert _without_ids(first / name) == _without_ids(again / name), name
+    assert _verification_rows(first) == _verification_rows(again)
 
 
 def _without_ids(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    skip = {"assured_date", "assurer_email", "last_modified"}
+    skip = {"last_modified"}
     return sorted(
         ({k: v for k, v in r.items() if not k.endswith("id") and k not in skip} for r in rows),
         key=lambda r: json.dumps(r, sort_keys=True),
+    )
+
+
+def _verification_rows(package: Path) -> list[tuple[str, ...]]:
+    """The verification metadata rows, their provenance (approver, source) aside."""
+    with (package / "metadata.csv").open(encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["field_name"] == "last_verified_at"]
+    return sorted(
+        (
+            r["last_action_date"],
+            r["last_action_type"],
+            r["previous_value"],
+            r["replacement_value"],
+            r["updated_by"].split("; ")[0],
+        )
+        for r in rows
     )
 
 
@@ -330,3 +368,112 @@ def test_oddly_shaped_json_is_listed_not_crashed(db_session: Session, tmp_path: 
     (broken / "services.csv").write_bytes(b"id,name\n\xff\xfe,x\n")
     with pytest.raises(hsds_import.DatasetError):
         hsds_import.import_path(db_session, broken)
+
+
+def _foreign_service(n: int, *, assured_date: str | None, assurer_email: str | None) -> dict:
+    """A service from another directory: no Homeward metadata, only HSDS's assurance fields."""
+    uid = f"7d1c0b6e-0000-4000-8000-{n:012d}"
+    return {
+        "id": uid,
+        "name": f"Example Shelter {n} (demo)",
+        "description": "x",
+        "services": [
+            {
+                "id": uid,
+                "name": f"Example Shelter {n} (demo)",
+                "status": "active",
+                "assured_date": assured_date,
+                "assurer_email": assurer_email,
+                "phones": [{"id": uid, "number": f"+23480312399{n:02d}"}],
+                "service_at_locations": [
+                    {
+                        "id": uid,
+                        "location": {
+                            "id": uid,
+                            "addresses": [
+                                {
+                                    "id": uid,
+                                    "address_1": f"{n} Road",
+                                    "city": "Lagos",
+                                    "state_province": "NG-LA",
+                                    "country": "NG",
+                                    "address_type": "physical",
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def test_assured_date_becomes_a_verification_no_later_than_that_day(
+    db_session: Session, tmp_path: Path
+) -> None:
+    dataset = tmp_path / "other-network.json"
+    docs = [
+        _foreign_service(1, assured_date="2026-03-05", assurer_email="checks@other.example.org"),
+        _foreign_service(2, assured_date="2026-03-05", assurer_email=None),
+        _foreign_service(3, assured_date="2999-01-01", assurer_email=None),  # in the future
+        _foreign_service(4, assured_date=None, assurer_email=None),
+        _foreign_service(5, assured_date="2026-04-01", assurer_email=None),
+    ]
+    dataset.write_text(json.dumps(docs), encoding="utf-8")
+    report = hsds_import.import_path(db_session, dataset)
+    assert [(p.where, p.field) for p in report.problems] == [
+        ("[2].services[0]", "verifications.0.verified_at")
+    ]
+    assert report.new_contacts == 4
+    first, partly, unverified, anonymous = (
+        db_session.get(Submission, i) for i in report.submission_ids
+    )
+    assert first.verifications == [
+        {
+            "verified_at": "2026-03-05T00:00:00Z",
+            "verified_by": "checks@other.example.org",
+            "method": "ngo_network",
+            "note": None,
+        }
+    ]
+    assert unverified.verifications == []
+
+    # Approved in part: the contact is not what the source verified, so no verification.
+    review.approve(
+        db_session,
+        submission_id=partly.id,
+        reviewer=REVIEWER,
+        fields=[p for p in partly.changes if p != "office.address"],
+    )
+    assert get_office(db_session, partly.office_id, for_update=True).last_verified_at is None
+    # Approved in full: verified on the day the source gave, never on the day of approval.
+    for sub in (first, unverified, anonymous):
+        review.approve(db_session, submission_id=sub.id, reviewer=REVIEWER)
+    office = get_office(db_session, first.office_id, for_update=True)
+    assert as_utc(office.last_verified_at) == datetime(2026, 3, 5, tzinfo=UTC)
+    assert (office.verified_by, office.verification_method) == (
+        "checks@other.example.org",
+        "ngo_network",
+    )
+    assert get_office(db_session, unverified.office_id, for_update=True).last_verified_at is None
+    # Without an assurer, the import itself is recorded as the verifier.
+    assert get_office(db_session, anonymous.office_id, for_update=True).verified_by == (
+        "import: other-network"
+    )
+    events = db_session.execute(
+        select(VerificationEvent).order_by(VerificationEvent.verified_at)
+    ).scalars()
+    assert [(e.office_id, as_utc(e.verified_at), e.source, e.approved_by) for e in events] == [
+        (
+            first.office_id,
+            datetime(2026, 3, 5, tzinfo=UTC),
+            "import: other-network",
+            "Reviewer Rui",
+        ),
+        (
+            anonymous.office_id,
+            datetime(2026, 4, 1, tzinfo=UTC),
+            "import: other-network",
+            "Reviewer Rui",
+        ),
+    ]

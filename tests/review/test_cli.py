@@ -13,6 +13,7 @@ from app import db
 from app.cli import app as homeward_app
 from app.db import unit_of_work
 from app.directory import service as directory
+from app.kit.clock import utcnow
 from app.review import service
 from tests.factories import make_office
 from tests.review.support import partner, principal
@@ -109,3 +110,25 @@ def test_review_from_the_terminal(committed_engine: Engine, homeward) -> None:  
 
     again = homeward("review", "reject", str(ids[1]), "--as", "Reviewer Ana", "--reason", "x")
     assert again.exit_code == 1 and "already decided" in again.output
+
+
+def test_show_lists_the_verifications_an_import_claims(committed_engine: Engine, homeward) -> None:  # type: ignore[no-untyped-def]
+    with unit_of_work(committed_engine) as session:
+        office = make_office(session, verified_at=None)
+        sub = service.create_submission(
+            session,
+            proposal={"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}},
+            submitter=None,
+            source="import: their directory",
+            verifications=[
+                {"verified_at": utcnow().replace(microsecond=0), "method": "site_visit"}
+            ],
+        )
+        submission_id, claimed = sub.id, sub.verifications[0]["verified_at"]
+
+    shown = homeward("review", "show", str(submission_id))
+    assert shown.exit_code == 0, shown.output
+    when = f"{claimed[:10]} {claimed[11:16]} UTC"
+    assert f"the source verified it on {when} by import: their directory (site_visit)" in (
+        shown.output
+    )

@@ -3,6 +3,8 @@ duplicates, closures and the verification an approved correction records."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 from sqlmodel import Session
@@ -12,7 +14,7 @@ from app.config import get_settings
 from app.directory import service as directory
 from app.directory.models import Office, Phone, Revision
 from app.directory.provenance import Provenance
-from app.kit.clock import utcnow
+from app.kit.clock import as_utc, utcnow
 from app.kit.errors import InvalidValue
 from app.review import service
 from app.review.errors import (
@@ -24,6 +26,7 @@ from app.review.errors import (
 from app.review.models import Submission
 from app.verification.eligibility import is_printable
 from app.verification.models import VerificationEvent
+from app.verification.service import record_verification
 from tests.factories import NG_PHONE_2, TEST_PROVENANCE, make_office, make_org
 from tests.review.support import dump, partner, principal
 
@@ -411,3 +414,60 @@ def test_rejected_and_invalid_submissions_never_touch_the_directory(db_session: 
     )
     service.reject(db_session, submission_id=sub.id, reviewer=reviewer, reason="wrong office")
     assert dump(db_session, tables=directory_tables) == before
+
+
+def test_approval_records_the_imports_claimed_verification_at_its_time(
+    db_session: Session,
+) -> None:
+    office = make_office(db_session, verified_at=datetime(2026, 1, 1, tzinfo=UTC))
+    reviewer = principal(db_session, "reviewer")
+    claim = {"verified_at": "2026-02-01T10:00:00Z", "verified_by": "them", "method": "site_visit"}
+
+    def imported(**changes: str) -> Submission:
+        return service.create_submission(
+            db_session,
+            proposal={"kind": "correction", "office_id": office.id, "office": changes},
+            submitter=None,
+            source="import: their directory",
+            verifications=[claim],
+        )
+
+    first, second = imported(city="Ikeja"), imported(address="1 Example Road")
+    service.approve(db_session, submission_id=first.id, reviewer=reviewer)
+    now = _reload(db_session, office.id)
+    assert as_utc(now.last_verified_at) == datetime(2026, 2, 1, 10, tzinfo=UTC)
+    assert (now.verified_by, now.verification_method) == ("them", "site_visit")
+    event = db_session.execute(
+        select(VerificationEvent).order_by(VerificationEvent.id.desc()).limit(1)
+    ).scalar_one()
+    assert (event.source, event.approved_by, event.method) == (
+        "import: their directory",
+        reviewer.label,
+        "site_visit",
+    )
+    revs = db_session.execute(
+        select(Revision).where(
+            Revision.field == "last_verified_at", Revision.entity_id == office.id
+        )
+    ).scalars()
+    assert {r.submission_id for r in revs} >= {first.id}
+
+    # Verified again since: approving the older claim adds it to the history only.
+    record_verification(
+        db_session,
+        office_id=office.id,
+        method="phone_call",
+        verified_by="our caller",
+        verified_at=datetime(2026, 3, 1, tzinfo=UTC),
+        provenance=TEST_PROVENANCE,
+    )
+    service.approve(db_session, submission_id=second.id, reviewer=reviewer)
+    now = _reload(db_session, office.id)
+    assert as_utc(now.last_verified_at) == datetime(2026, 3, 1, tzinfo=UTC)
+    assert now.verified_by == "our caller"
+    claimed = db_session.execute(
+        select(VerificationEvent.verified_at).where(
+            VerificationEvent.source == "import: their directory"
+        )
+    ).scalars()
+    assert [as_utc(t) for t in claimed] == [datetime(2026, 2, 1, 10, tzinfo=UTC)] * 2

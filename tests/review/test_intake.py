@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -279,3 +281,128 @@ def test_import_submission_has_no_submitter(db_session: Session) -> None:
     assert sub.submitter_key_id is None
     assert sub.submitter_name == "import: example dataset"
     assert sub.source == "import: example dataset"
+
+
+def test_bulk_intake_answers_each_item_and_queues_the_valid_ones(db_session: Session) -> None:
+    office = make_office(db_session)
+    org = make_org(db_session, name="Existing Network (demo)")
+    items = [
+        service.Proposed(
+            {"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}}
+        ),
+        service.Proposed(
+            {"kind": "correction", "office_id": office.id, "office": {"region": "AL-01"}}
+        ),
+        service.Proposed(
+            {
+                "kind": "new_contact",
+                "organization_id": org.id,
+                "office": {"country": "NG", "city": "Kano", "phones": [{"number": NG_PHONE_2}]},
+            }
+        ),
+        service.Proposed({"kind": "correction", "office_id": 999_999, "office": {"city": "X"}}),
+        service.Proposed(
+            {"kind": "correction", "office_id": office.id, "office": {"city": "Lagos"}}
+        ),
+        service.Proposed({"kind": "closure", "office_id": office.id, "reason": "closed"}),
+        service.Proposed({"kind": "nonsense"}),
+    ]
+    results = service.create_submissions(
+        db_session, items, submitter=None, source="import: example dataset"
+    )
+    assert [type(r).__name__ for r in results] == [
+        "Submission",
+        "InvalidValue",
+        "Submission",
+        "OfficeNotFound",
+        "NothingDiffers",
+        "Submission",
+        "InvalidValue",
+    ]
+    assert results[1].field == "office.region"
+    assert _count(db_session) == 3
+    correction, new_contact, closure = results[0], results[2], results[5]
+    assert correction.changes == {"office.city": "Ikeja"}
+    assert correction.base == {"office.city": "Lagos"}
+    assert new_contact.kind == "new_contact" and new_contact.organization_id == org.id
+    assert new_contact.title == "Existing Network (demo) — Kano"
+    phones = db_session.execute(select(SubmissionPhone.submission_id, SubmissionPhone.number))
+    assert phones.all() == [(new_contact.id, NG_PHONE_2)]
+    assert closure.changes == {"office.status": "closed"}
+    # The same proposal through the single path gives the same submission.
+    single = service.create_submission(
+        db_session, proposal=items[0].proposal, submitter=None, source="import: example dataset"
+    )
+    columns = ("kind", "changes", "base", "base_versions", "base_revision_id", "title", "region")
+    assert [getattr(single, c) for c in columns] == [getattr(correction, c) for c in columns]
+
+
+def test_bulk_intake_spends_the_rate_limit_item_by_item(db_session: Session) -> None:
+    office = make_office(db_session)
+    _, ngo = partner(db_session)
+    limits = Settings(submission_rate_limit=3, submission_rate_window_seconds=600)
+    changes = [{"city": c} for c in "AB"] + [{"region": "AL-01"}] + [{"city": c} for c in "CDE"]
+    results = service.create_submissions(
+        db_session,
+        # The invalid one (a region of another country) costs nothing.
+        [
+            service.Proposed({"kind": "correction", "office_id": office.id, "office": c})
+            for c in changes
+        ],
+        submitter=ngo,
+        source="x",
+        settings=limits,
+    )
+    assert [type(r).__name__ for r in results] == [
+        "Submission",
+        "Submission",
+        "InvalidValue",
+        "Submission",
+        "TooManyRequests",
+        "TooManyRequests",
+    ]
+    assert _count(db_session) == 3
+
+
+def test_verification_claims_are_validated_and_only_news_is_kept(db_session: Session) -> None:
+    office = make_office(db_session, verified_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+    def correction(*claims: dict, kind: str = "correction") -> Submission:
+        proposal = (
+            {"kind": kind, "office_id": office.id, "office": {"city": "Ikeja"}}
+            if kind == "correction"
+            else {"kind": kind, "office_id": office.id, "reason": "closed"}
+        )
+        return service.create_submission(
+            db_session,
+            proposal=proposal,
+            submitter=None,
+            source="import: example dataset",
+            verifications=claims,
+        )
+
+    older = {"verified_at": "2025-12-01T10:00:00Z", "verified_by": "a", "method": "phone_call"}
+    newer = {"verified_at": "2026-02-01T10:00:00Z", "verified_by": "b", "method": "site_visit"}
+    sub = correction(newer, older)
+    # The contact was verified on 1 January: only the February verification is news.
+    assert sub.verifications == [
+        {
+            "verified_at": "2026-02-01T10:00:00Z",
+            "verified_by": "b",
+            "method": "site_visit",
+            "note": None,
+        }
+    ]
+    for claim, field in [
+        ({**newer, "verified_at": "2999-01-01T00:00:00Z"}, "verifications.0.verified_at"),
+        ({**newer, "verified_at": "1999-01-01T00:00:00Z"}, "verifications.0.verified_at"),
+        ({**newer, "method": "rumour"}, "verifications.0.method"),
+        ({**newer, "extra": 1}, "verifications.0.extra"),
+    ]:
+        with pytest.raises(InvalidValue) as err:
+            correction(claim)
+        assert err.value.field == field
+    with pytest.raises(InvalidValue) as err:
+        correction(newer, kind="closure")
+    assert err.value.field == "verifications"
+    assert _count(db_session) == 1
