@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
+from aiohttp.abc import AbstractResolver
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -99,7 +99,7 @@ def automated_checks(
     office_ids: Sequence[int] | None = None,
     max_age_days: int | None = -1,
     dry_run: bool = False,
-    transport: httpx.AsyncBaseTransport | None = None,
+    resolver: AbstractResolver | None = None,
     batch_size: int | None = None,
     on_batch: Callable[[int, list[checks.Finding]], None] | None = None,
 ) -> checks.CheckSummary:
@@ -115,7 +115,7 @@ def automated_checks(
         return None if max_age_days is None else now - timedelta(days=max_age_days)
 
     async def sweep() -> None:
-        async with checks.WebsiteChecker.from_settings(settings, transport=transport) as web:
+        async with checks.WebsiteChecker.from_settings(settings, resolver=resolver) as web:
             after = 0
             while True:
                 with sessions() as session:

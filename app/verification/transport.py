@@ -1,67 +1,34 @@
-"""Transports for website checks.
+"""Name resolution for website checks.
 
-`PerHostTransport` keeps one small connection pool per host. httpcore scans every pooled
-connection on each request, so one pool shared by a hundred connections makes every request
-pay for all of them; small per-host pools keep a sweep's cost linear. A host's pool is closed
-when the checker is done with that host, so sockets do not pile up over a long sweep.
-
-`HostMapTransport` adds static host resolution (like `curl --resolve`): hostnames (exactly,
-`*.suffix`, or `*`) go to a fixed address and port while the request keeps its original Host
-header and URL, so redirects and registrable-domain checks see the real names. For networks
-where DNS cannot be trusted or reached, tests and benchmarks.
+`HostMapResolver` is static host resolution (like `curl --resolve`): hostnames (exactly,
+`*.suffix`, or `*`) go to a fixed address and port, while the request keeps its real URL and
+Host header, so redirects and registrable-domain checks see the real names. Names it does not
+map go to the usual resolver. For networks where DNS cannot be trusted or reached, tests and
+benchmarks.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Mapping
 
-import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 
 
-class PerHostTransport(httpx.AsyncBaseTransport):
-    def __init__(self, *, limits: httpx.Limits | None = None) -> None:
-        self._limits = limits or httpx.Limits(max_connections=10, max_keepalive_connections=10)
-        self._pools: dict[str, httpx.AsyncHTTPTransport] = {}
-        # One TLS context for every pool: building one loads the CA bundle (slow, ~1 MB).
-        self._ssl = httpx.create_ssl_context()
-
-    def resolve(self, host: str) -> tuple[str, int] | None:
-        return None
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
-        pool = self._pools.get(host)
-        if pool is None:
-            pool = self._pools[host] = httpx.AsyncHTTPTransport(
-                limits=self._limits, retries=0, verify=self._ssl
-            )
-        target = self.resolve(host)
-        if target is not None:
-            # The Host header was set from the original URL when the request was built.
-            request.url = request.url.copy_with(host=target[0], port=target[1])
-        return await pool.handle_async_request(request)
-
-    async def release(self, host: str) -> None:
-        """Close the host's pool (the checker has no more requests for it)."""
-        pool = self._pools.pop(host, None)
-        if pool is not None:
-            await pool.aclose()
-
-    async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            await pool.aclose()
-
-
-class HostMapTransport(PerHostTransport):
+class HostMapResolver(AbstractResolver):
     def __init__(
-        self, mapping: Mapping[str, tuple[str, int]], *, limits: httpx.Limits | None = None
+        self,
+        mapping: Mapping[str, tuple[str, int]],
+        *,
+        fallback: AbstractResolver | None = None,
     ) -> None:
-        super().__init__(limits=limits)
         self._mapping = {k.lower(): v for k, v in mapping.items()}
+        self._fallback = fallback
 
-    def resolve(self, host: str) -> tuple[str, int] | None:
-        host = host.lower()
+    def lookup(self, host: str) -> tuple[str, int] | None:
+        """The (address, port) a hostname is pinned to, or None."""
+        host = host.lower().rstrip(".")
         if host in self._mapping:
             return self._mapping[host]
         parts = host.split(".")
@@ -70,3 +37,27 @@ class HostMapTransport(PerHostTransport):
             if target:
                 return target
         return self._mapping.get("*")
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        target = self.lookup(host)
+        if target is None:
+            if self._fallback is None:
+                self._fallback = DefaultResolver()
+            return await self._fallback.resolve(host, port, family)
+        address, mapped_port = target
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": mapped_port,
+                "family": socket.AF_INET6 if ":" in address else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
+
+    async def close(self) -> None:
+        if self._fallback is not None:
+            await self._fallback.close()

@@ -4,6 +4,7 @@ that a check never counts as verification."""
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from app.verification import checks, jobs
 from app.verification.checks import WebsiteChecker, registrable_domain
 from app.verification.freshness import Freshness, freshness_of
 from app.verification.models import CheckKind, CheckResult, VerificationEvent, VerificationTask
-from app.verification.transport import HostMapTransport
+from app.verification.transport import HostMapResolver
 from tests.factories import BR_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org
 from tests.verification.web_server import RunningServer
 
@@ -33,8 +34,8 @@ def check_urls(server: RunningServer, urls: list[str], **overrides: Any) -> list
     options.update(overrides)
 
     async def run() -> list[checks.Finding]:
-        transport = HostMapTransport({"*": ("127.0.0.1", server.port)})
-        async with WebsiteChecker(transport=transport, **options) as checker:
+        resolver = HostMapResolver({"*": ("127.0.0.1", server.port)})
+        async with WebsiteChecker(resolver=resolver, **options) as checker:
             return await checker.check_many(enumerate(urls))
 
     return asyncio.run(run())
@@ -127,9 +128,9 @@ def test_tls_and_connection_failures_are_flagged(web_server: RunningServer) -> N
     assert tls.flags == ["tls_error"], tls.error
 
     async def refused() -> checks.Finding:
-        transport = HostMapTransport({"*": ("127.0.0.1", 1)})
+        resolver = HostMapResolver({"*": ("127.0.0.1", 1)})
         async with WebsiteChecker(
-            timeout=1, concurrency=2, per_host=1, transport=transport
+            timeout=1, concurrency=2, per_host=1, resolver=resolver
         ) as checker:
             return await checker.check("http://down.example.test/")
 
@@ -147,9 +148,69 @@ def test_per_host_and_global_limits_hold(web_server: RunningServer) -> None:
     assert site.max_group_in_flight["limits.test"] == 5
 
 
-def test_politeness_delay_spaces_requests_to_one_host(web_server: RunningServer) -> None:
-    import time
+def test_results_keep_the_order_of_the_targets(web_server: RunningServer) -> None:
+    urls = [f"http://host{i % 4}.order.test/{'ok' if i % 3 else 'missing'}" for i in range(12)]
+    urls.insert(5, "not a url")
+    seen: list[str] = []
 
+    async def run() -> list[checks.Finding]:
+        resolver = HostMapResolver({"*": ("127.0.0.1", web_server.port)})
+        async with WebsiteChecker(
+            timeout=2, concurrency=3, per_host=2, resolver=resolver
+        ) as checker:
+            return await checker.check_many(
+                [(i, u) for i, u in enumerate(urls)], on_result=lambda f: seen.append(f.target)
+            )
+
+    findings = asyncio.run(run())
+    assert [(f.office_id, f.target) for f in findings] == list(enumerate(urls))
+    assert [f.status_code for f in findings if f.target.endswith("/missing")] == [404] * 4
+    assert findings[5].flags == ["invalid_url"]
+    assert sorted(seen) == sorted(urls)
+
+
+def test_a_sweep_reuses_connections_and_leaves_no_idle_ones(web_server: RunningServer) -> None:
+    site = web_server.site
+    many = [f"http://busy{i % 2}.reuse.test/ok" for i in range(16)]
+    once = [f"http://site{i}.once.test/ok" for i in range(12)]
+
+    async def run() -> tuple[list[checks.Finding], int]:
+        resolver = HostMapResolver({"*": ("127.0.0.1", web_server.port)})
+        async with WebsiteChecker(
+            timeout=2, concurrency=4, per_host=2, resolver=resolver
+        ) as checker:
+            findings = await checker.check_many(enumerate(many))
+            findings += await checker.check_many(enumerate(once))
+            # The checker is still open, so only the server closing connections (asked to
+            # by the last requests for each host) can empty its side.
+            deadline = time.monotonic() + 3
+            while web_server.open_connections() > 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.1)
+            return findings, web_server.open_connections()
+
+    findings, still_open = asyncio.run(run())
+    assert all(f.ok for f in findings)
+    # A host's earlier requests keep their connections for its later ones...
+    assert 2 <= len(site.connections["reuse.test"]) < len(many)
+    # ...and hosts with nothing more to check leave no idle connection behind (at most one of
+    # each busy host's may finish after that host's last request started).
+    assert len(site.connections["once.test"]) == len(once)
+    assert still_open <= 2
+
+
+def test_hostnames_and_redirect_targets_are_validated(web_server: RunningServer) -> None:
+    assert one(web_server, "http://exa mple.test/ok").flags == ["invalid_url"]
+    assert one(web_server, "http://a.example.test:99999/").flags == ["invalid_url"]
+    assert one(web_server, "http://[::1/").flags == ["invalid_url"]
+    bad = one(web_server, "http://a.example.test/redirect-ftp")
+    assert bad.flags == ["bad_redirect"] and bad.status_code == 302
+    assert one(web_server, "http://a.example.test/redirect-nowhere").flags == [
+        "redirect_without_location"
+    ]
+
+
+def test_politeness_delay_spaces_requests_to_one_host(web_server: RunningServer) -> None:
     started = time.perf_counter()
     check_urls(web_server, ["http://polite.example.test/ok"] * 4, per_host_delay=0.2)
     assert time.perf_counter() - started >= 0.6
@@ -225,13 +286,13 @@ def test_checks_never_count_as_verification(
     ).scalar_one()
     priority_before = task.priority
     events_before = db_session.execute(select(func.count(VerificationEvent.id))).scalar_one()
-    transport = HostMapTransport({"*": ("127.0.0.1", web_server.port)})
+    resolver = HostMapResolver({"*": ("127.0.0.1", web_server.port)})
 
     summary = jobs.automated_checks(
         settings=settings,
         sessions=_sessions(db_session),
         office_ids=[office.id, healthy.id],  # type: ignore[list-item]
-        transport=transport,
+        resolver=resolver,
     )
     assert summary.offices == 2
     assert summary.failures["website"] == 1
@@ -272,7 +333,7 @@ def test_checks_never_count_as_verification(
         sessions=_sessions(db_session),
         office_ids=[office.id],  # type: ignore[list-item]
         max_age_days=None,
-        transport=transport,
+        resolver=resolver,
     )
     db_session.refresh(task)
     assert task.priority == raised and len(task.annotations) == 1

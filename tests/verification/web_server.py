@@ -1,7 +1,8 @@
 """A real HTTP server on 127.0.0.1 for website checks (uvicorn in a thread, raw ASGI).
 
-It answers for any Host; hostnames like a.example.test reach it through HostMapTransport.
-It counts concurrent requests per Host header, so tests can see the per-host limit hold.
+It answers for any Host; hostnames like a.example.test reach it through HostMapResolver.
+It counts concurrent requests per Host header, so tests can see the per-host limit hold, and
+the client connections each group of hosts used.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class TestSite:
         self.group_in_flight: Counter[str] = Counter()
         self.max_group_in_flight: Counter[str] = Counter()
         self.requests: list[tuple[str, str]] = []
+        self.connections: dict[str, set[tuple[str, int]]] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -39,6 +41,7 @@ class TestSite:
         self.max_group_in_flight[group] = max(
             self.max_group_in_flight[group], self.group_in_flight[group]
         )
+        self.connections.setdefault(group, set()).add(tuple(scope["client"]))
         try:
             status, extra, body = await self.route(path)
         finally:
@@ -84,6 +87,8 @@ class TestSite:
                 return redirect("/loop-b")
             case "/loop-b":
                 return redirect("/loop-a")
+            case "/redirect-ftp":
+                return redirect("ftp://files.example.test/")
             case "/redirect-nowhere":
                 return 302, [], b""
         if path.startswith("/chain/"):
@@ -110,6 +115,10 @@ class RunningServer:
             time.sleep(0.01)
         self.port = self.server.servers[0].sockets[0].getsockname()[1]
         return self
+
+    def open_connections(self) -> int:
+        """Client connections the server holds open right now."""
+        return len(self.server.server_state.connections)
 
     def stop(self) -> None:
         self.server.should_exit = True
