@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from app.api import contacts, countries, hsds, keys, organizations, vcard
@@ -25,9 +29,27 @@ API_ROUTERS = [
 ]
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Freeze the startup heap out of the cyclic garbage collector.
+
+    The imported modules, models and metadata are ~200,000 objects that live as long as the
+    process. Each full collection walked all of them: one request in twenty or so paid
+    80-120 ms of CPU for it, which set the p95 of every page. Frozen, a full collection
+    walks only what was made since (a few ms); garbage is still collected as before.
+    Once per process: an app started again in the same process (tests) skips the
+    collection before the freeze, which alone costs about as much as the ones it saves.
+    """
+    if not gc.get_freeze_count():
+        gc.collect()
+        gc.freeze()
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="Homeward",
         version="0.1.0",
         description=(

@@ -60,7 +60,7 @@ def list_tasks(
 ) -> TaskPage:
     """The worklist: active verification tasks, most urgent first, then by due date."""
     now = utcnow()
-    rows, total = tasks.list_tasks(
+    listing = tasks.list_tasks(
         session,
         filters=tasks.TaskFilters(
             country=country,
@@ -75,8 +75,8 @@ def list_tasks(
         per_page=per_page,
     )
     return TaskPage(
-        items=[task_public(r, now=now, settings=settings) for r in rows],
-        total=total,
+        items=[task_public(r, now=now, settings=settings) for r in listing.rows],
+        total=listing.total,
         page=page,
         per_page=per_page,
     )

@@ -185,7 +185,7 @@ def tasks_list(
     country = _country(country)
     now = utcnow()
     with unit_of_work() as session:
-        rows, total = tasks.list_tasks(
+        listing = tasks.list_tasks(
             session,
             filters=tasks.TaskFilters(country=country, region=region),
             now=now,
@@ -201,9 +201,9 @@ def tasks_list(
             "organisation",
             "phones",
             "attempts",
-            title=f"{total} active tasks",
+            title=f"{listing.total} active tasks",
         )
-        for r in rows:
+        for r in listing.rows:
             table.add_row(
                 str(r.task.id),
                 str(r.task.priority),

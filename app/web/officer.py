@@ -16,7 +16,7 @@ from starlette.responses import Response
 from app.auth.dependencies import STAFF, SessionDep
 from app.auth.principal import Principal
 from app.config import get_settings
-from app.directory import coverage, listing, search, service
+from app.directory import coverage, listing, revisions, search, service
 from app.directory.enums import CATEGORY_ORDER, Category
 from app.directory.geography import (
     all_country_codes,
@@ -188,9 +188,12 @@ def contact_detail(
     now = utcnow()
     office = service.get_office(session, office_id, viewer=principal)
     contact = contact_public(office, now=now, settings=settings)
+    # The office is loaded and its visibility checked: its history needs neither again.
     history = [
         revision_public(r)
-        for r in service.office_history(session, office_id=office_id, viewer=principal)
+        for r in revisions.for_office(
+            session, office_id=office_id, organization_id=office.organization_id
+        )
     ]
     history.reverse()
     return render(
