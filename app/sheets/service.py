@@ -18,7 +18,8 @@ more as a whole (render.guard), and a hit refuses the sheet instead of printing 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -31,7 +32,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES, PhoneStatus
 from app.directory.geography import normalise_language
-from app.directory.models import Office, Organization
+from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import PhoneDisplay, display
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import as_utc
@@ -150,6 +151,24 @@ def _origin(session: Session, params: SheetParams) -> tuple[float, float] | None
     return centroid([(float(lat), float(lon)) for lat, lon in rows])
 
 
+def _missing_categories(params: SheetParams, placed: Iterable[tuple[str | None, str]]) -> list[str]:
+    """The core categories with no printable office in the region (on a national sheet: among
+    the nationwide offices), given the (region, category) of each printable office in scope."""
+    if params.region:
+        local = {category for region, category in placed if region == params.region}
+    else:
+        local = {category for _, category in placed}
+    return [c.value for c in CORE_CATEGORIES if c.value not in local]
+
+
+def _elsewhere(params: SheetParams, missing: Sequence[str]) -> list[ColumnElement[bool]]:
+    """Where stand-ins for the missing categories come from: the country's other regions."""
+    elsewhere: ColumnElement[bool] = Office.region.is_not(None)
+    if params.region:
+        elsewhere = and_(elsewhere, Office.region != params.region)
+    return [Office.country == params.country, elsewhere, Organization.category.in_(missing)]
+
+
 def _nearest_offices(
     session: Session,
     params: SheetParams,
@@ -160,15 +179,7 @@ def _nearest_offices(
 ) -> list[tuple[Office, int | None]]:
     if not missing:
         return []
-    elsewhere: ColumnElement[bool] = Office.region.is_not(None)
-    if params.region:
-        elsewhere = and_(elsewhere, Office.region != params.region)
-    candidates = _printable(
-        session,
-        [Office.country == params.country, elsewhere, Organization.category.in_(missing)],
-        now=now,
-        settings=settings,
-    )
+    candidates = _printable(session, _elsewhere(params, missing), now=now, settings=settings)
     origin = _origin(session, params)
     chosen: list[tuple[Office, int | None]] = []
     for category in missing:
@@ -335,11 +346,7 @@ def assemble_sheet(
     """
     blocked = blocklist(settings.sheet_blocklist_extra)
     offices = _printable(session, _scope(params), now=now, settings=settings)
-    if params.region:
-        local = {o.organization.category for o in offices if o.region == params.region}
-    else:
-        local = {o.organization.category for o in offices}
-    missing = [c.value for c in CORE_CATEGORIES if c.value not in local]
+    missing = _missing_categories(params, ((o.region, o.organization.category) for o in offices))
     withheld: list[SheetNote] = []
     entries = [
         _entry(o, blocked=blocked, nearest=False, distance_km=None, withheld=withheld)
@@ -362,6 +369,54 @@ def assemble_sheet(
         else (),
         withheld=tuple(withheld) if with_notes else (),
     )
+
+
+def _version_rows(
+    session: Session, conds: Sequence[ColumnElement[bool]], *, now: datetime, settings: Settings
+) -> list[tuple[Any, ...]]:
+    """The printable offices under `conds` as plain rows (no ORM objects): id, region and
+    category, and what changes whenever anything printed about them does, i.e. the office,
+    organisation and phone versions and the verification time. One row per phone."""
+    stmt = (
+        select(
+            Office.id,
+            Office.region,
+            Organization.category,
+            Office.version,
+            Organization.version,
+            Office.last_verified_at,
+            Phone.id,
+            Phone.version,
+        )
+        .select_from(Office)
+        .join(Organization, Organization.id == Office.organization_id)
+        .outerjoin(Phone, Phone.office_id == Office.id)
+        .where(*conds, printable_offices_clause(now=now, settings=settings))
+        .order_by(Office.id, Phone.id)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def sheet_fingerprint(
+    session: Session, *, params: SheetParams, now: datetime, settings: Settings
+) -> str:
+    """A hash of everything that decides what `assemble_sheet` returns, from one light query.
+
+    It covers the parameters, the blocklist settings and the versions of every office on the
+    sheet with its organisation and phones (edits bump them, directory writes go through
+    the ORM) and its verification time; an office that closes, goes stale or becomes
+    confidential leaves the rows. When a category is filled from elsewhere, the candidates
+    of the other regions and the point distances are measured from are covered as well
+    (two more queries). Equal fingerprints assemble to the same snapshot, which lets
+    `render_sheet` serve a repeat without assembling it. In-process only: not printed.
+    """
+    rows = _version_rows(session, _scope(params), now=now, settings=settings)
+    parts: list[Any] = [params, tuple(settings.sheet_blocklist_extra), rows]
+    missing = _missing_categories(params, ((region, category) for _, region, category, *_ in rows))
+    if missing:
+        elsewhere = _version_rows(session, _elsewhere(params, missing), now=now, settings=settings)
+        parts += [missing, _origin(session, params), elsewhere]
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
 
 
 # ---- rendering ---------------------------------------------------------------------------
@@ -395,20 +450,34 @@ def render_sheet(
     settings: Settings,
 ) -> RenderedSheet:
     """The sheet for `params` as PDF or HTML, from the cache when the printed data and the
-    print date are unchanged."""
-    data = assemble_sheet(session, params=params, now=now, settings=settings)
+    print date are unchanged.
+
+    A repeat costs the fingerprint query and a lookup: the snapshot id is remembered per
+    fingerprint, so the sheet is only assembled when something that decides it changed."""
     cache = sheet_cache(settings.sheet_cache_size)
-    key = CacheKey(snapshot_id=data.snapshot_id, format=fmt.value, print_date=now.date())
-    content = cache.get(key)
+    fingerprint = sheet_fingerprint(session, params=params, now=now, settings=settings)
+    snapshot = cache.snapshot_for(fingerprint)
+    content = None
+    if snapshot is not None:
+        content = cache.get(CacheKey(snapshot, fmt.value, now.date()))
     cached = content is not None
     if content is None:
-        content = render_data(data, fmt=fmt, print_date=now.date(), settings=settings)
-        cache.put(key, content)
+        data = assemble_sheet(session, params=params, now=now, settings=settings)
+        snapshot = data.snapshot_id
+        cache.remember(fingerprint, snapshot)
+        key = CacheKey(snapshot_id=snapshot, format=fmt.value, print_date=now.date())
+        # An edit that prints nothing new (an e-mail address) keeps the snapshot's bytes.
+        content = cache.get(key)
+        cached = content is not None
+        if content is None:
+            content = render_data(data, fmt=fmt, print_date=now.date(), settings=settings)
+            cache.put(key, content)
+    assert snapshot is not None
     return RenderedSheet(
         content=content,
         media_type=MEDIA_TYPES[fmt],
-        filename=sheet_filename(params, fmt, data.snapshot_id),
-        snapshot_id=data.snapshot_id,
+        filename=sheet_filename(params, fmt, snapshot),
+        snapshot_id=snapshot,
         cached=cached,
     )
 

@@ -1,13 +1,16 @@
-"""HTML rendering from SheetData, without a database."""
+"""HTML rendering from SheetData, without a database (and the PDF step's collector pause)."""
 
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
+from app.sheets import render
 from app.sheets.blocklist import blocklist
 from app.sheets.errors import SheetRefused
 from app.sheets.qr import vcard
@@ -168,3 +171,36 @@ def test_address_line_does_not_repeat_the_city(
     address: str | None, city: str | None, line: str | None
 ) -> None:
     assert address_line(address, city) == line
+
+
+def test_a_pdf_render_pauses_the_collector_and_always_resumes_it() -> None:
+    seen: list[bool] = []
+    failing = False
+
+    class Spy(render.HTML):  # type: ignore[misc]
+        def write_pdf(self, *args: Any, **kwargs: Any) -> bytes:
+            seen.append(gc.isenabled())
+            if failing:
+                raise RuntimeError("layout failed")
+            return super().write_pdf(*args, **kwargs)
+
+    small = "<p>Hello</p>"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(render, "HTML", Spy)
+        assert render.html_to_pdf(small).startswith(b"%PDF")
+        assert gc.isenabled()
+        render.html_to_pdf("<p>" + "x" * render.COLLECTOR_PAUSE_MAX_HTML + "</p>")
+        failing = True
+        with pytest.raises(RuntimeError):
+            render.html_to_pdf(small)
+        assert gc.isenabled()
+        # A collector another render paused is left paused.
+        failing = False
+        gc.disable()
+        try:
+            render.html_to_pdf(small)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    # Paused for a sheet, running for a very long one.
+    assert seen == [False, True, False, False]

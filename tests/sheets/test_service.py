@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlmodel import Session
@@ -12,6 +12,7 @@ from app.kit.errors import InvalidValue
 from app.sheets import service
 from app.sheets.cache import sheet_cache
 from app.sheets.errors import SheetRefused
+from app.sheets.i18n import sheet_language
 from app.sheets.schemas import SheetFormat, SheetParams, SheetSize
 from app.verification.service import record_verification
 from tests.factories import TEST_PROVENANCE, make_office, make_org
@@ -252,6 +253,99 @@ def test_cache_serves_repeats_and_never_outdated_numbers(
         settings=settings,
     )
     assert not next_day.cached and next_day.snapshot_id == edited.snapshot_id
+
+
+def _html(session: Session, params: SheetParams, now: datetime, settings: Settings):  # type: ignore[no-untyped-def]
+    return service.render_sheet(
+        session, params=params, fmt=SheetFormat.HTML, now=now, settings=settings
+    )
+
+
+def test_cache_repeats_follow_verifications_closures_and_unprinted_edits(
+    db_session: Session, settings: Settings, frozen_clock
+) -> None:
+    """A repeat is served from the fingerprint without assembling: it must still notice a
+    verification (a new printed date), an office leaving, and keep bytes for an edit that
+    prints nothing new."""
+    d = build_lagos_directory(db_session)
+    sheet_cache(settings.sheet_cache_size).clear()
+    frozen_clock.advance(days=3)
+    now = utcnow()
+    first = _html(db_session, LAGOS, now, settings)
+    assert (first.cached, _html(db_session, LAGOS, now, settings).cached) == (False, True)
+
+    office_id = d.printed["Example Legal Aid Centre (demo)"]
+    directory.update_office(
+        db_session,
+        office_id=office_id,
+        changes={"email": "desk@example.org"},
+        expected_version=directory.get_office(db_session, office_id).version,
+        provenance=TEST_PROVENANCE,
+    )
+    unprinted = _html(db_session, LAGOS, now, settings)
+    assert unprinted.cached and unprinted.snapshot_id == first.snapshot_id
+
+    record_verification(
+        db_session,
+        office_id=d.printed["Example Welfare Office (demo)"],
+        method="phone_call",
+        verified_by="tester",
+        provenance=TEST_PROVENANCE,
+    )
+    verified = _html(db_session, LAGOS, now, settings)
+    assert not verified.cached and verified.snapshot_id != first.snapshot_id
+    today = f"Verified on {sheet_language('en').date(now.date())}"
+    assert today not in first.content.decode() and today in verified.content.decode()
+
+    directory.close_office(db_session, office_id=office_id, provenance=TEST_PROVENANCE)
+    closed = _html(db_session, LAGOS, now, settings)
+    assert not closed.cached and "Example Legal Aid Centre" not in closed.content.decode()
+
+
+def test_cache_follows_the_stand_ins_and_the_point_they_are_measured_from(
+    db_session: Session, settings: Settings
+) -> None:
+    """Ogun has no lawyer: the nearest ones elsewhere are printed with their distance from
+    the centroid of Ogun's offices (printable or not), so both must reach the cache key."""
+    ngo = make_org(db_session, name="Abeokuta Help Point (demo)", category="ngo")
+    make_office(db_session, org=ngo, region="NG-OG", city="Abeokuta", latitude=7.15, longitude=3.35)
+    near = make_org(db_session, name="Lagos Lawyers (demo)", category="lawyer")
+    make_office(db_session, org=near, latitude=6.45, longitude=3.39, phones=[{"number": NG[21]}])
+    far = make_org(db_session, name="Kano Lawyers (demo)", category="lawyer")
+    kano = make_office(
+        db_session,
+        org=far,
+        region="NG-KN",
+        city="Kano",
+        latitude=12.0,
+        longitude=8.52,
+        phones=[{"number": NG[22]}],
+    )
+    ogun = SheetParams(country="NG", region="NG-OG", lang="en", lang2=None)
+    sheet_cache(settings.sheet_cache_size).clear()
+    now = utcnow()
+    first = _html(db_session, ogun, now, settings)
+    assert "Kano Lawyers" in first.content.decode()
+    assert _html(db_session, ogun, now, settings).cached
+
+    # An unverified office is never printed, but it moves the point distances start from.
+    unverified = make_org(db_session, name="Ogun Outpost (demo)", category="ngo")
+    make_office(
+        db_session,
+        org=unverified,
+        region="NG-OG",
+        city="Ota",
+        latitude=9.0,
+        longitude=5.0,
+        verified_at=None,
+    )
+    moved = _html(db_session, ogun, now, settings)
+    assert not moved.cached and moved.snapshot_id != first.snapshot_id
+    assert "Ogun Outpost" not in moved.content.decode()
+
+    directory.close_office(db_session, office_id=kano.id, provenance=TEST_PROVENANCE)
+    without = _html(db_session, ogun, now, settings)
+    assert not without.cached and "Kano Lawyers" not in without.content.decode()
 
 
 def test_guard_refuses_a_sheet_with_a_blocklisted_word(db_session: Session) -> None:
