@@ -17,9 +17,12 @@ from app.kit.http import BodySizeLimit, install_error_handlers
 from app.web import install_web
 
 API_ROUTERS = [
-    vcard.router,  # before contacts: /contacts.vcf must not reach /contacts/{office_id}
-    hsds.router,
+    # Routes are matched in order, each one a regular expression: the officers' search (the
+    # first route of `contacts`) comes almost first. `vcard` stays before it, so that
+    # /contacts.vcf does not reach /contacts/{office_id}.
+    vcard.router,
     contacts.router,
+    hsds.router,
     organizations.router,
     countries.router,
     keys.router,

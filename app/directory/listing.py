@@ -31,6 +31,7 @@ from app.directory.models import Office, OfficeLanguage, Organization, Organizat
 from app.directory.phone_numbers import stored_display
 from app.directory.search import ContactFilters, PreparedFilters, contacts_query, prepare_filters
 from app.kit.clock import as_utc
+from app.kit.sql import comma_list
 from app.verification.freshness import FreshnessCutoffs
 
 _OFFICE_COLUMNS = (
@@ -67,9 +68,20 @@ def _split(value: str | None) -> list[str]:
 _ROWS_BY_POSITION = {"_result_disable_adapt_to_context": True}
 
 
+# Page sizes the phone lookup is prepared for: a page's office ids are padded up to the next
+# size and bound one parameter each, so the IN list needs no rendering per execution (an
+# "expanding" parameter would rebuild the SQL text every time).
+_ID_LIST_SIZES = (10, 50, 200)
+
+
 @cache
-def _phones_statement() -> Select[Any]:
-    """Active phones of a page of offices; built once, the office ids bound per request."""
+def _phones_statement(size: int | None) -> Select[Any]:
+    """Active phones of up to `size` offices (None: any number, expanded per execution)."""
+    office_ids = (
+        bindparam("office_ids", expanding=True)
+        if size is None
+        else [bindparam(f"office_id_{i}") for i in range(size)]
+    )
     return (
         select(
             Phone.office_id,
@@ -85,17 +97,20 @@ def _phones_statement() -> Select[Any]:
             Phone.status,
             Phone.version,
         )
-        .where(
-            Phone.office_id.in_(bindparam("office_ids", expanding=True)),
-            Phone.status == PhoneStatus.ACTIVE.value,
-        )
+        .where(Phone.office_id.in_(office_ids), Phone.status == PhoneStatus.ACTIVE.value)
         .order_by(Phone.office_id, Phone.position, Phone.id)
     )
 
 
 def _phones(connection: Connection, office_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     phones: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = connection.execute(_phones_statement(), {"office_ids": office_ids}).all()
+    size = next((n for n in _ID_LIST_SIZES if n >= len(office_ids)), None)
+    if size is None:
+        stmt, params = _phones_statement(None), {"office_ids": list(office_ids)}
+    else:
+        padded = [*office_ids, *[office_ids[0]] * (size - len(office_ids))]
+        stmt, params = _phones_statement(size), {f"office_id_{i}": v for i, v in enumerate(padded)}
+    rows = connection.execute(stmt, params).all()
     for office_id, id_, number, national, international, type_, *rest in rows:
         kind, hours, is_24_7, languages, status, version = rest
         shown = stored_display(number, national, international, type_)
@@ -212,12 +227,12 @@ def _page_statement() -> Select[Any]:
     """The page SELECT without filters, built once: coercing ~35 columns per request is
     measurable on the hot path. Same joins and order as `search.contacts_query`."""
     languages = (
-        select(func.aggregate_strings(OfficeLanguage.language, ","))
+        select(comma_list(OfficeLanguage.language))
         .where(OfficeLanguage.office_id == Office.id)
         .scalar_subquery()
     )
     services = (
-        select(func.aggregate_strings(OrganizationService.tag, ","))
+        select(comma_list(OrganizationService.tag))
         .where(OrganizationService.organization_id == Organization.id)
         .scalar_subquery()
     )

@@ -11,10 +11,12 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Select,
+    String,
     bindparam,
     case,
     exists,
     func,
+    literal,
     or_,
     select,
 )
@@ -146,8 +148,8 @@ class PreparedFilters:
             )
         if "statuses" in values:
             conds.append(Office.status.in_(param("statuses", expanding=True)))
-        else:
-            conds.append(Office.status.in_(DEFAULT_STATUSES))
+        else:  # one bound value each: a plain list, not an IN list rendered per execution
+            conds.append(Office.status.in_([literal(s, String()) for s in DEFAULT_STATUSES]))
         if self.freshness:
             conds.append(
                 or_(

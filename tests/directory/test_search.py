@@ -129,3 +129,34 @@ def test_one_statement_per_filter_shape_executes_with_each_requests_values(
         settings=settings,
     )
     assert fresh.shape is None
+
+
+@pytest.mark.parametrize("per_page", [3, 10, 11, 201])
+def test_each_page_carries_its_own_offices_phones(
+    db_session: Session, settings: Settings, per_page: int
+) -> None:
+    # 3 and 10 fill the 10-id lookup (padded), 11 the 50-id one; 201 is beyond the
+    # prepared sizes and falls back to an expanded IN list.
+    offices = [
+        make_office(db_session, phones=[{"number": f"+234802000{n:04d}", "kind": "voice"}])
+        for n in range(12)
+    ]
+    numbers = {o.id: o.phones[0].number for o in offices}
+    seen: dict[int, list[str]] = {}
+    page = 1
+    while True:
+        listed = listing.contact_page(
+            db_session,
+            filters=search.ContactFilters(country="NG"),
+            viewer=OFFICER,
+            now=utcnow(),
+            settings=settings,
+            page=page,
+            per_page=per_page,
+        )
+        for item in listed["items"]:
+            seen[item["id"]] = [p["number"] for p in item["phones"]]
+        if page >= listed["pages"]:
+            break
+        page += 1
+    assert seen == {office_id: [number] for office_id, number in numbers.items()}
