@@ -23,7 +23,7 @@ import phonenumbers
 from aiohttp.abc import AbstractResolver
 from email_validator import EmailNotValidError, validate_email
 from publicsuffixlist import PublicSuffixList
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, insert, select
 from sqlmodel import Session
 from yarl import URL
 
@@ -202,6 +202,9 @@ class WebsiteChecker:
         self._resolver = resolver
         self._global = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, _HostSlot] = {}
+        # Politeness clocks of hosts with nothing to check right now, until they run out, so
+        # a host's next request (a later batch's) still waits its turn. Roughly oldest first.
+        self._cooling: dict[str, float] = {}
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
@@ -243,12 +246,18 @@ class WebsiteChecker:
         slot = self._hosts.get(host)
         if slot is None:
             slot = self._hosts[host] = _HostSlot(self.per_host)
+            slot.next_start = self._cooling.pop(host, 0.0)
         return slot
 
     def _done_with(self, host: str, slot: _HostSlot) -> None:
         slot.users -= 1
         if slot.users == 0:
-            del self._hosts[host]  # and its politeness clock
+            del self._hosts[host]
+            now = asyncio.get_running_loop().time()
+            while self._cooling and next(iter(self._cooling.values())) <= now:
+                del self._cooling[next(iter(self._cooling))]
+            if slot.next_start > now:
+                self._cooling[host] = slot.next_start
 
     async def _get(
         self, url: URL, spent: list[float], *, counted: bool = False
@@ -376,58 +385,151 @@ class WebsiteChecker:
             },
         )
 
+    def stream(self, on_result: Callable[[int, Finding], None]) -> CheckStream:
+        """A stream of checks submitted over time: `async with checker.stream(cb) as s:`."""
+        return CheckStream(self, on_result)
+
     async def check_many(
         self,
         targets: Iterable[tuple[int, str]],
         *,
         on_result: Callable[[Finding], None] | None = None,
     ) -> list[Finding]:
-        """Check (office_id, url) pairs concurrently, within the limits.
-
-        At most `concurrency` workers, and at most `per_host` checks of one host at a time:
-        each host has that many turns, a worker takes a turn, checks the host's next URL and
-        puts the turn back in front, so a host is finished (and its connections closed)
-        before more hosts are opened. No task waits per URL, so a sweep's memory and
-        per-check CPU do not grow with its length.
-        """
+        """Check (office_id, url) pairs concurrently, within the limits (see CheckStream);
+        the findings come back in the order of the targets."""
         items = list(targets)
         results: list[Finding | None] = [None] * len(items)
-        queues: dict[str, deque[tuple[int, URL]]] = {}
-        for index, (office_id, url) in enumerate(items):
-            try:
-                parsed = _http_url(url)
-            except ValueError as exc:
-                results[index] = invalid = _invalid_url(url, office_id, exc)
-                if on_result is not None:
-                    on_result(invalid)
-                continue
-            host = parsed.host or ""
-            queues.setdefault(host, deque()).append((index, parsed))
-        turns: deque[str] = deque()
-        for host, queue in queues.items():
-            self._slot(host).users += len(queue)  # queued requests count as users
-            turns.extend([host] * min(self.per_host, len(queue)))
 
-        async def worker() -> None:
-            while turns:
-                host = turns.popleft()
-                queue = queues[host]
-                if not queue:
-                    continue  # a spare turn: the host's last URLs are already running
-                index, parsed = queue.popleft()
-                office_id, url = items[index]
-                finding = await self._check(url, parsed, office_id, counted=True)
-                results[index] = finding
-                if queue:
-                    turns.appendleft(host)
-                if on_result is not None:
-                    on_result(finding)
+        def done(ticket: int, finding: Finding) -> None:
+            results[ticket] = finding
+            if on_result is not None:
+                on_result(finding)
 
+        async with self.stream(done) as stream:
+            for office_id, url in items:
+                stream.submit(office_id, url)
+            await stream.join()
+        return results  # type: ignore[return-value]  # every ticket was filled
+
+
+class CheckStream:
+    """Website checks submitted at any time (a sweep's batches, one after another) and run by
+    workers that take per-host turns across submissions.
+
+    At most `concurrency` workers, and at most `per_host` checks of one host at a time: each
+    host has that many turns, a worker takes a turn, checks the host's next URL and puts the
+    turn back in front, so a host is finished (and its connections closed) before more hosts
+    are opened. A slow host holds only its own turns: checks submitted later for other hosts
+    go on meanwhile. No task waits per URL, so memory and per-check CPU do not grow with the
+    number of checks queued.
+
+    `on_result(ticket, finding)` is called for each check, in the order they finish (at once
+    for an invalid URL); `submit` returns the ticket, numbered from 0 in submission order.
+    """
+
+    def __init__(self, checker: WebsiteChecker, on_result: Callable[[int, Finding], None]) -> None:
+        self._checker = checker
+        self._on_result = on_result
+        self._queues: dict[str, deque[tuple[int, int, str, URL]]] = {}
+        self._turns: deque[str] = deque()
+        self._turns_of: Counter[str] = Counter()
         # A worker waiting out a host's politeness delay holds no global slot but is busy:
         # with a delay, every turn gets a worker so other hosts go on meanwhile.
-        workers = len(turns) if self.per_host_delay > 0 else min(self.concurrency, len(turns))
-        await asyncio.gather(*(worker() for _ in range(workers)))
-        return results  # type: ignore[return-value]  # every index was filled
+        self._max_workers = None if checker.per_host_delay > 0 else checker.concurrency
+        self._workers: set[asyncio.Task[None]] = set()
+        self._tickets = 0
+        self._progress = asyncio.Event()
+        self._error: BaseException | None = None
+        self.pending = 0  # checks submitted and not finished
+
+    async def __aenter__(self) -> CheckStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def submit(self, office_id: int, url: str) -> int:
+        """Queue a check of `url` for `office_id`; never waits."""
+        ticket = self._tickets
+        self._tickets += 1
+        try:
+            parsed = _http_url(url)
+        except ValueError as exc:
+            self._on_result(ticket, _invalid_url(url, office_id, exc))
+            return ticket
+        host = parsed.host or ""
+        self._checker._slot(host).users += 1  # queued requests count as users
+        self._queues.setdefault(host, deque()).append((ticket, office_id, url, parsed))
+        self.pending += 1
+        if self._turns_of[host] < self._checker.per_host:
+            self._turns_of[host] += 1
+            self._turns.append(host)
+            if self._max_workers is None or len(self._workers) < self._max_workers:
+                worker = asyncio.get_running_loop().create_task(self._worker())
+                self._workers.add(worker)
+                worker.add_done_callback(self._workers.discard)
+        return ticket
+
+    def _release_turn(self, host: str) -> None:
+        self._turns_of[host] -= 1
+        if not self._turns_of[host]:
+            del self._turns_of[host]
+            del self._queues[host]  # empty: a turn is released only when nothing is queued
+
+    async def _worker(self) -> None:
+        try:
+            # Exits when no turn is left; the next submit starts a worker again.
+            while self._turns:
+                host = self._turns.popleft()
+                queue = self._queues[host]
+                if not queue:
+                    self._release_turn(host)  # a spare turn: the host's last URLs are running
+                    continue
+                ticket, office_id, url, parsed = queue.popleft()
+                finding = await self._checker._check(url, parsed, office_id, counted=True)
+                self.pending -= 1
+                if queue:
+                    self._turns.appendleft(host)
+                else:
+                    self._release_turn(host)
+                self._on_result(ticket, finding)
+                self._progress.set()
+        except Exception as exc:  # a bug or a failing callback: wait() raises it
+            if self._error is None:
+                self._error = exc
+            self._progress.set()
+
+    async def wait(self, timeout: float | None = None) -> None:
+        """Until at least one check finished since the last call, or `timeout` seconds (at
+        once if none is pending); raises what a worker or the callback raised."""
+        if self.pending or self._progress.is_set():
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._progress.wait()
+            except TimeoutError:
+                pass
+        self._progress.clear()
+        if self._error is not None:
+            raise self._error
+
+    async def join(self) -> None:
+        """Until every submitted check has finished."""
+        while self.pending:
+            await self.wait()
+
+    async def aclose(self) -> None:
+        """Cancel what is still queued or running (a sweep that stops early)."""
+        workers = list(self._workers)
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        for host, queue in self._queues.items():
+            for _ in queue:
+                self._checker._done_with(host, self._checker._slot(host))
+        self._queues.clear()
+        self._turns.clear()
+        self._turns_of.clear()
+        self.pending = 0
 
 
 # ---- the sweep --------------------------------------------------------------------------
@@ -598,23 +700,30 @@ def store_findings(session: Session, findings: Sequence[Finding]) -> tuple[int, 
     """
     now = utcnow()
     annotated = set()
-    for f in findings:
-        session.add(
-            CheckResult(
-                office_id=f.office_id,
-                phone_id=f.phone_id,
-                kind=f.kind.value,
-                target=f.target[:500],
-                checked_at=now,
-                ok=f.ok,
-                flags=f.flags,
-                status_code=f.status_code,
-                final_url=(f.final_url or None) and f.final_url[:2000],
-                elapsed_ms=f.elapsed_ms,
-                error=f.error and f.error[:1000],
-                details=f.details,
-            )
+    if findings:
+        # On the connection, a Core executemany: no ORM object per result (the session's
+        # bulk insert would send one statement per row here), in the session's transaction.
+        session.connection().execute(
+            insert(CheckResult),
+            [
+                {
+                    "office_id": f.office_id,
+                    "phone_id": f.phone_id,
+                    "kind": f.kind.value,
+                    "target": f.target[:500],
+                    "checked_at": now,
+                    "ok": f.ok,
+                    "flags": f.flags,
+                    "status_code": f.status_code,
+                    "final_url": (f.final_url or None) and f.final_url[:2000],
+                    "elapsed_ms": f.elapsed_ms,
+                    "error": f.error and f.error[:1000],
+                    "details": f.details,
+                }
+                for f in findings
+            ],
         )
+    for f in findings:
         if not f.ok:
             task = annotate_office_task(
                 session,

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiohttp.abc import AbstractResolver
 from sqlalchemy import func, select
@@ -90,6 +91,13 @@ def escalate(
     return changed
 
 
+def website_backlog(batch_size: int, concurrency: int) -> int:
+    """How many offices an automated_checks sweep lets wait for their website check: enough
+    to keep every worker busy across batches and past hosts that stall, few enough that
+    memory does not grow with the number of offices."""
+    return max(2 * batch_size, 4 * concurrency)
+
+
 def automated_checks(
     *,
     settings: Settings,
@@ -102,54 +110,120 @@ def automated_checks(
     resolver: AbstractResolver | None = None,
     batch_size: int | None = None,
     on_batch: Callable[[int, list[checks.Finding]], None] | None = None,
+    store_after_seconds: float = 1.0,
 ) -> checks.CheckSummary:
     """Check phones, websites and emails of offices whose last check is older than
     `max_age_days` (-1: the setting; None: every office). Results become check history;
-    failures annotate open tasks. Nothing here verifies an office."""
+    failures annotate open tasks. Nothing here verifies an office.
+
+    A pipeline, so one slow site holds up only itself: batches of offices are loaded while
+    earlier ones are being checked (at most `website_backlog` offices wait for a website
+    check), their websites go to one CheckStream whose workers run across batches, and
+    offices whose checks are all done are stored in batches of at most `batch_size`, each in
+    its own transaction (a smaller batch once its oldest office has waited
+    `store_after_seconds`, so finished work is not kept back by a stalled site). An office's
+    findings are stored together, so a killed job loses at most the offices not stored yet
+    (under one batch of finished work), and the next run, which skips offices checked within
+    `max_age_days`, checks exactly those again. `on_batch(offices, findings)` follows each
+    stored batch, in the thread that stored it.
+    """
     if max_age_days == -1:
         max_age_days = settings.checks_max_age_days
     summary = checks.CheckSummary()
     limit = batch_size or min(settings.scheduler_batch_size, 500)
+    check_websites = CheckKind.WEBSITE in kinds
+    # Offices whose website check is out, with their other findings; offices done, unstored,
+    # and when the oldest of these was done (event loop time).
+    waiting: dict[int, list[checks.Finding]] = {}
+    done: list[list[checks.Finding]] = []
+    done_since = 0.0
 
-    def older_than(now: datetime) -> datetime | None:
-        return None if max_age_days is None else now - timedelta(days=max_age_days)
+    def finished(findings: list[checks.Finding]) -> None:
+        nonlocal done_since
+        if not done:
+            done_since = asyncio.get_running_loop().time()
+        done.append(findings)
+
+    def website_checked(_ticket: int, finding: checks.Finding) -> None:
+        findings = waiting.pop(finding.office_id)
+        findings.append(finding)
+        finished(findings)
+
+    def load(after: int, stream: checks.CheckStream) -> int | None:
+        """Load the offices after `after` and start their checks; None when none is left."""
+        now = utcnow()
+        with sessions() as session:
+            targets = checks.load_targets(
+                session,
+                after_id=after,
+                limit=limit,
+                country=country,
+                office_ids=office_ids,
+                older_than=None if max_age_days is None else now - timedelta(days=max_age_days),
+            )
+            shared = (
+                checks.shared_numbers(session, (n for t in targets for _, n in t.phones))
+                if CheckKind.PHONE in kinds
+                else {}
+            )
+        if not targets:
+            return None
+        offline: dict[int, list[checks.Finding]] = defaultdict(list)
+        for finding in checks.offline_findings(targets, kinds, shared):
+            offline[finding.office_id].append(finding)
+        for target in targets:
+            findings = offline.pop(target.office_id, [])
+            if check_websites and target.website:
+                waiting[target.office_id] = findings
+                stream.submit(target.office_id, target.website)
+            else:
+                finished(findings)
+        return targets[-1].office_id
+
+    async def store(count: int) -> None:
+        """Store the first `count` offices done, in one transaction, in a thread: checks go
+        on meanwhile (nothing else uses the database until it is done)."""
+        nonlocal done_since
+        offices = done[:count]
+        del done[:count]
+        done_since = asyncio.get_running_loop().time()
+        await asyncio.to_thread(write, offices)
+
+    def write(offices: list[list[checks.Finding]]) -> None:
+        findings = [f for office in offices for f in office]
+        for finding in findings:
+            summary.add(finding)
+        if not dry_run:
+            with sessions() as session:
+                stored, annotated = checks.store_findings(session, findings)
+            summary.stored += stored
+            summary.annotated_tasks += annotated
+        summary.offices += len(offices)
+        if on_batch is not None:
+            on_batch(len(offices), findings)
 
     async def sweep() -> None:
-        async with checks.WebsiteChecker.from_settings(settings, resolver=resolver) as web:
-            after = 0
+        async with (
+            checks.WebsiteChecker.from_settings(settings, resolver=resolver) as web,
+            web.stream(website_checked) as stream,
+        ):
+            backlog = website_backlog(limit, web.concurrency)
+            loop = asyncio.get_running_loop()
+            after: int | None = 0  # None: every office has been loaded
             while True:
-                with sessions() as session:
-                    targets = checks.load_targets(
-                        session,
-                        after_id=after,
-                        limit=limit,
-                        country=country,
-                        office_ids=office_ids,
-                        older_than=older_than(utcnow()),
-                    )
-                    shared = (
-                        checks.shared_numbers(session, (n for t in targets for _, n in t.phones))
-                        if CheckKind.PHONE in kinds
-                        else {}
-                    )
-                if not targets:
+                store_by = done_since + store_after_seconds  # for a batch smaller than limit
+                if len(done) >= limit:
+                    await store(limit)
+                elif after is not None and stream.pending < backlog:
+                    after = load(after, stream)
+                    if after is not None and settings.scheduler_batch_pause_seconds > 0:
+                        await asyncio.sleep(settings.scheduler_batch_pause_seconds)
+                elif done and (not stream.pending or loop.time() >= store_by):
+                    await store(len(done))
+                elif stream.pending:
+                    await stream.wait(store_by - loop.time() if done else None)
+                else:
                     return
-                findings = checks.offline_findings(targets, kinds, shared)
-                if CheckKind.WEBSITE in kinds:
-                    sites = [(t.office_id, t.website) for t in targets if t.website]
-                    findings.extend(await web.check_many(sites))
-                for finding in findings:
-                    summary.add(finding)
-                if not dry_run:
-                    with sessions() as session:
-                        stored, annotated = checks.store_findings(session, findings)
-                    summary.stored += stored
-                    summary.annotated_tasks += annotated
-                summary.offices += len(targets)
-                if on_batch is not None:
-                    on_batch(len(targets), findings)
-                after = targets[-1].office_id
-                _pause(settings)
 
     asyncio.run(sweep())
     return summary

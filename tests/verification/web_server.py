@@ -25,6 +25,7 @@ class TestSite:
         self.group_in_flight: Counter[str] = Counter()
         self.max_group_in_flight: Counter[str] = Counter()
         self.requests: list[tuple[str, str]] = []
+        self.started: dict[str, list[float]] = {}  # per Host: when each request arrived
         self.connections: dict[str, set[tuple[str, int]]] = {}
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -34,6 +35,7 @@ class TestSite:
         host = headers.get(b"host", b"").decode().split(":")[0]
         path = scope["path"]
         self.requests.append((host, path))
+        self.started.setdefault(host, []).append(time.monotonic())
         self.in_flight[host] += 1
         group = ".".join(host.split(".")[-2:])
         self.group_in_flight[group] += 1
