@@ -89,6 +89,58 @@ def _check_version(current: int, expected: int | None, *, what: str) -> None:
         )
 
 
+def _set_if_changed(
+    record: Organization | Office | Phone, field: str, value: Any, diff: list[revisions.Change]
+) -> None:
+    """Set `field` to `value` when it differs, noting the change in `diff`."""
+    old = getattr(record, field)
+    if old != value:
+        diff.append((field, old, value))
+        setattr(record, field, value)
+
+
+def _changed_tags(
+    field: str, current: list[str], value: Iterable[Any] | None, diff: list[revisions.Change]
+) -> list[str] | None:
+    """A tag list (services, languages) as given, sorted and without repeats, when it differs
+    from `current` (noted in `diff`); None when it is the same."""
+    new = sorted({_plain(v) for v in value or []})
+    if new == current:
+        return None
+    diff.append((field, current, new))
+    return new
+
+
+def _write_revisions(
+    session: Session,
+    record: Organization | Office | Phone,
+    *,
+    changes: list[revisions.Change],
+    provenance: Provenance,
+    office: Office | None = None,
+) -> None:
+    """Flush `record` (so a new one has its id) and write its revisions, filed under its
+    office and organisation (a phone's `office` is given: its relationship is not loaded)."""
+    session.flush()
+    assert record.id is not None
+    if isinstance(record, Organization):
+        entity, office_id, organization_id = "organization", None, record.id
+    elif isinstance(record, Office):
+        entity, office_id, organization_id = "office", record.id, record.organization_id
+    else:
+        assert office is not None and office.id == record.office_id
+        entity, office_id, organization_id = "phone", office.id, office.organization_id
+    revisions.record(
+        session,
+        entity=entity,
+        entity_id=record.id,
+        office_id=office_id,
+        organization_id=organization_id,
+        changes=changes,
+        provenance=provenance,
+    )
+
+
 # ---- loading ---------------------------------------------------------------------------
 
 
@@ -192,17 +244,8 @@ def create_organization(
     org.services = [OrganizationService(tag=_plain(t)) for t in sorted(set(data.services))]
     org.search_text = organization_search_text(org)
     session.add(org)
-    session.flush()
-    assert org.id is not None
     snapshot = {**values, "services": [s.tag for s in org.services]}
-    revisions.record(
-        session,
-        entity="organization",
-        entity_id=org.id,
-        organization_id=org.id,
-        changes=[("created", None, snapshot)],
-        provenance=provenance,
-    )
+    _write_revisions(session, org, changes=[("created", None, snapshot)], provenance=provenance)
     return org
 
 
@@ -221,32 +264,19 @@ def update_organization(
     for field, raw in changes.items():
         value = _plain(raw)
         if field == "services":
-            new_tags = sorted({_plain(t) for t in value or []})
-            if new_tags != org.service_tags:
-                diff.append(("services", org.service_tags, new_tags))
-                org.services = [OrganizationService(tag=t) for t in new_tags]
+            tags = _changed_tags("services", org.service_tags, value, diff)
+            if tags is not None:
+                org.services = [OrganizationService(tag=t) for t in tags]
             continue
         if field not in ORGANIZATION_FIELDS:
             raise InvalidValue(f"'{field}' cannot be changed", field=field)
         if field == "name" and not value:
             raise InvalidValue("must not be blank", field="name")
-        old = getattr(org, field)
-        if old != value:
-            diff.append((field, old, value))
-            setattr(org, field, value)
+        _set_if_changed(org, field, value, diff)
     if diff:
         org.search_text = organization_search_text(org)
         touch(org)
-        session.flush()
-        assert org.id is not None
-        revisions.record(
-            session,
-            entity="organization",
-            entity_id=org.id,
-            organization_id=org.id,
-            changes=diff,
-            provenance=provenance,
-        )
+        _write_revisions(session, org, changes=diff, provenance=provenance)
     return org
 
 
@@ -255,17 +285,11 @@ def close_organization(
 ) -> Organization:
     """Close an organisation and every one of its offices (nothing is deleted)."""
     org = get_organization(session, organization_id)
-    if org.status != "closed":
-        revisions.record(
-            session,
-            entity="organization",
-            entity_id=organization_id,
-            organization_id=organization_id,
-            changes=[("status", org.status, "closed")],
-            provenance=provenance,
-        )
-        org.status = "closed"
+    diff: list[revisions.Change] = []
+    _set_if_changed(org, "status", "closed", diff)
+    if diff:
         touch(org)
+        _write_revisions(session, org, changes=diff, provenance=provenance)
     office_ids = session.execute(
         select(Office.id).where(
             Office.organization_id == organization_id, Office.status != OfficeStatus.CLOSED
@@ -303,22 +327,13 @@ def create_office(session: Session, *, data: OfficeCreate, provenance: Provenanc
     assert office.id is not None
     for position, (phone, number) in enumerate(zip(data.phones, numbers, strict=True)):
         session.add(_new_phone(office.id, phone, number, position))
-    session.flush()
     snapshot = {
         **values,
         "organization_id": org.id,
         "languages": sorted(set(data.languages)),
         "phones": numbers,
     }
-    revisions.record(
-        session,
-        entity="office",
-        entity_id=office.id,
-        office_id=office.id,
-        organization_id=org.id,
-        changes=[("created", None, snapshot)],
-        provenance=provenance,
-    )
+    _write_revisions(session, office, changes=[("created", None, snapshot)], provenance=provenance)
     return office
 
 
@@ -355,31 +370,17 @@ def apply_office_changes(
     diff: list[revisions.Change] = []
     for field, value in plain.items():
         if field == "languages":
-            new_langs = sorted(set(value or []))
-            if new_langs != office.language_codes:
-                diff.append(("languages", office.language_codes, new_langs))
-                office.languages = [OfficeLanguage(language=lang) for lang in new_langs]
+            langs = _changed_tags("languages", office.language_codes, value, diff)
+            if langs is not None:
+                office.languages = [OfficeLanguage(language=lang) for lang in langs]
             continue
         if field not in OFFICE_FIELDS:
             raise InvalidValue(f"'{field}' cannot be changed here", field=field)
-        old = getattr(office, field)
-        if old != value:
-            diff.append((field, old, value))
-            setattr(office, field, value)
+        _set_if_changed(office, field, value, diff)
     if diff:
         office.search_text = office_search_text(office)
         touch(office)
-        session.flush()
-        assert office.id is not None
-        revisions.record(
-            session,
-            entity="office",
-            entity_id=office.id,
-            office_id=office.id,
-            organization_id=office.organization_id,
-            changes=diff,
-            provenance=provenance,
-        )
+        _write_revisions(session, office, changes=diff, provenance=provenance)
     return office
 
 
@@ -434,14 +435,10 @@ def add_phone(
     phone = _new_phone(office_id, data, number, position=len(office.phones))
     session.add(phone)
     touch(office)
-    session.flush()
-    assert phone.id is not None
-    revisions.record(
+    _write_revisions(
         session,
-        entity="phone",
-        entity_id=phone.id,
-        office_id=office_id,
-        organization_id=office.organization_id,
+        phone,
+        office=office,
         changes=[("created", None, {f: getattr(phone, f) for f in PHONE_FIELDS})],
         provenance=provenance,
     )
@@ -478,26 +475,13 @@ def apply_phone_changes(
             value = PhoneStatus(value).value
         elif field not in PHONE_FIELDS:
             raise InvalidValue(f"'{field}' cannot be changed", field=field)
-        old = getattr(phone, field)
-        if old != value:
-            diff.append((field, old, value))
-            setattr(phone, field, value)
+        _set_if_changed(phone, field, value, diff)
     if diff:
         if any(field == "number" for field, _old, _new in diff):
             _set_display(phone)
         touch(phone)
         touch(office)
-        session.flush()
-        assert phone.id is not None
-        revisions.record(
-            session,
-            entity="phone",
-            entity_id=phone.id,
-            office_id=phone.office_id,
-            organization_id=office.organization_id,
-            changes=diff,
-            provenance=provenance,
-        )
+        _write_revisions(session, phone, office=office, changes=diff, provenance=provenance)
     return phone
 
 
