@@ -42,22 +42,10 @@ from app.review import service as review
 from app.review.errors import NothingDiffers
 from app.review.models import SubmissionKind
 
-OFFICE_UPDATE_FIELDS = (
-    "name",
-    "country",
-    "region",
-    "city",
-    "address",
-    "postal_code",
-    "latitude",
-    "longitude",
-    "opening_hours",
-    "email",
-    "website",
-    "languages",
-    "meets_on_arrival",
-    "status",
-)
+# What a record may correct: an office's own fields and its languages (as the directory
+# changes them); of its organisation, the category only when the dataset gives one, and never
+# its confidentiality; of a phone, all but the number that identifies it.
+OFFICE_UPDATE_FIELDS = (*directory.OFFICE_FIELDS, "languages")
 ORG_UPDATE_FIELDS = ("name", "local_name", "description", "website", "email", "services")
 PHONE_UPDATE_FIELDS = ("kind", "hours", "is_24_7", "languages")
 CHUNK = 500  # records matched, validated and queued together
