@@ -14,40 +14,7 @@ from datetime import datetime
 
 from app.kit.clock import as_utc
 
-ORGANIZATION_COLUMNS: tuple[str, ...] = (
-    "organization_name",
-    "organization_local_name",
-    "category",
-    "services",
-    "organization_description",
-    "organization_website",
-    "organization_email",
-    "confidential",
-    "is_demo",
-    "organization_status",
-)
-OFFICE_COLUMNS: tuple[str, ...] = (
-    "office_name",
-    "country",
-    "region",
-    "city",
-    "address",
-    "postal_code",
-    "latitude",
-    "longitude",
-    "opening_hours",
-    "office_email",
-    "office_website",
-    "languages",
-    "meets_on_arrival",
-    "status",
-)
-PHONE_SUFFIXES: tuple[str, ...] = ("", "_kind", "_hours", "_24_7", "_languages")
-VERIFICATION_COLUMNS: tuple[str, ...] = ("last_verified_at", "verification_method", "verified_by")
-REQUIRED_COLUMNS: tuple[str, ...] = ("organization_name", "category", "country")
-MIN_PHONE_GROUPS = 3
-
-# CSV column -> field of OrganizationCreate / OfficeCreate.
+# CSV column -> field of OrganizationCreate / OfficeCreate, in the export's column order.
 ORGANIZATION_FIELD_OF = {
     "organization_name": "name",
     "organization_local_name": "local_name",
@@ -75,6 +42,7 @@ OFFICE_FIELD_OF = {
     "meets_on_arrival": "meets_on_arrival",
     "status": "status",
 }
+# Suffix of a phone group's column (`phone1`, `phone1_kind`, …) -> field of PhoneCreate.
 PHONE_FIELD_OF_SUFFIX = {
     "": "number",
     "_kind": "kind",
@@ -82,6 +50,14 @@ PHONE_FIELD_OF_SUFFIX = {
     "_24_7": "is_24_7",
     "_languages": "languages",
 }
+# The status is not a field of OrganizationCreate: the import applies it itself.
+ORGANIZATION_COLUMNS: tuple[str, ...] = (*ORGANIZATION_FIELD_OF, "organization_status")
+OFFICE_COLUMNS: tuple[str, ...] = tuple(OFFICE_FIELD_OF)
+PHONE_SUFFIXES: tuple[str, ...] = tuple(PHONE_FIELD_OF_SUFFIX)
+VERIFICATION_COLUMNS: tuple[str, ...] = ("last_verified_at", "verification_method", "verified_by")
+REQUIRED_COLUMNS: tuple[str, ...] = ("organization_name", "category", "country")
+MIN_PHONE_GROUPS = 3
+
 LIST_COLUMNS = frozenset({"services", "languages"})
 LIST_SEPARATOR = ";"
 
@@ -102,7 +78,7 @@ FREE_TEXT_COLUMNS = frozenset(
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-PHONE_COLUMN = re.compile(r"^phone([1-9][0-9]?)(|_kind|_hours|_24_7|_languages)$")
+PHONE_COLUMN = re.compile(rf"^phone([1-9][0-9]?)({'|'.join(map(re.escape, PHONE_SUFFIXES))})$")
 
 
 def phone_columns(count: int) -> list[str]:
