@@ -51,6 +51,9 @@ CountryCode = Annotated[str, Field(min_length=2, max_length=2)]
 RegionCode = Annotated[str, Field(min_length=4, max_length=8)]
 RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Version = Annotated[int, Field(ge=1, le=MAX_ID)]
+PhoneNumberText = Annotated[str, Field(min_length=3, max_length=40)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
 
 
 def reject_null(value: Any) -> Any:
@@ -116,7 +119,7 @@ class OrganizationPublic(BaseModel):
 
 
 class PhoneCreate(StrictModel):
-    number: Annotated[str, Field(min_length=3, max_length=40)]
+    number: PhoneNumberText
     kind: PhoneKind = PhoneKind.VOICE
     hours: OptionalShortText | None = None
     is_24_7: bool = False
@@ -124,7 +127,7 @@ class PhoneCreate(StrictModel):
 
 
 class PhoneUpdate(StrictModel):
-    number: Annotated[str, Field(min_length=3, max_length=40)] | None = None
+    number: PhoneNumberText | None = None
     kind: PhoneKind | None = None
     hours: OptionalShortText | None = None
     is_24_7: bool | None = None
@@ -158,8 +161,8 @@ class OfficeFields(StrictModel):
     city: OptionalShortText | None = None
     address: AddressText | None = None
     postal_code: PostalCodeText | None = None
-    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
-    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
     opening_hours: HoursText | None = None
     email: Email | None = None
     website: Url | None = None
@@ -180,8 +183,8 @@ class OfficeUpdate(StrictModel):
     city: OptionalShortText | None = None
     address: AddressText | None = None
     postal_code: PostalCodeText | None = None
-    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
-    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
     opening_hours: HoursText | None = None
     email: Email | None = None
     website: Url | None = None
