@@ -47,6 +47,16 @@ FRESHNESS_LABELS = {
 # Languages whose script runs right to left: names shown in them get dir="rtl".
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ku", "yi", "dv"})
 
+# What reviewers see in the menu; admins see the same after their own pages.
+_REVIEWER_NAVIGATION = [
+    ("Review queue", "/review"),
+    ("Call worklist", "/verify"),
+    ("Coverage", "/coverage"),
+    ("Digest", "/digest"),
+    ("Find contacts", "/officer"),
+    ("Print sheet", "/officer/sheet"),
+]
+
 # Navigation per role: (label, path). The first entry is the role's home page.
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "officer": [
@@ -60,24 +70,8 @@ NAVIGATION: dict[str, list[tuple[str, str]]] = {
         ("Propose a new contact", "/ngo/new"),
         ("My submissions", "/ngo/submissions"),
     ],
-    "reviewer": [
-        ("Review queue", "/review"),
-        ("Call worklist", "/verify"),
-        ("Coverage", "/coverage"),
-        ("Digest", "/digest"),
-        ("Find contacts", "/officer"),
-        ("Print sheet", "/officer/sheet"),
-    ],
-    "admin": [
-        ("Keys", "/admin/keys"),
-        ("Audit", "/admin/audit"),
-        ("Review queue", "/review"),
-        ("Call worklist", "/verify"),
-        ("Coverage", "/coverage"),
-        ("Digest", "/digest"),
-        ("Find contacts", "/officer"),
-        ("Print sheet", "/officer/sheet"),
-    ],
+    "reviewer": _REVIEWER_NAVIGATION,
+    "admin": [("Keys", "/admin/keys"), ("Audit", "/admin/audit"), *_REVIEWER_NAVIGATION],
 }
 
 
