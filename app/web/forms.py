@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from app.web.session import CSRF_FIELD
 
 # Pydantic's wording, made plain for the person filling in the form.
 _PLAIN = {
@@ -26,6 +29,17 @@ def plain(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def whole_number(value: Any) -> int | None:
+    """A form value as a whole number (an id or a version), or None when it is not digits."""
+    text = plain(value)
+    return int(text) if text and text.isdigit() else None
+
+
+def typed_values(form: FormData, *, leave_out: tuple[str, ...] = ()) -> dict[str, str]:
+    """Everything posted (but the CSRF token), as typed: to show the form again after an error."""
+    return {k: str(v) for k, v in form.items() if k != CSRF_FIELD and k not in leave_out}
 
 
 def field_name(loc: tuple[Any, ...]) -> str:

@@ -10,6 +10,8 @@ proposals and puts any error back next to the field it concerns, keeping what wa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -32,8 +34,8 @@ from app.review import service as review
 from app.review.models import ClosureReason
 from app.review.schemas import ClosureCreate, CorrectionCreate, NewContactCreate
 from app.verification import partners
-from app.web.forms import errors_from_validation, plain
-from app.web.officer import country_options, region_options
+from app.web.forms import errors_from_validation, plain, typed_values, whole_number
+from app.web.officer import category_groups, country_options, region_options
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -119,6 +121,112 @@ def _error_message(exc: HomewardError) -> str:
     return message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
+def _submit(
+    request: Request,
+    session: SessionDep,
+    principal: Principal,
+    model: type[review.Proposal],
+    payload: dict[str, Any],
+    errors: dict[str, str],
+    field_for: Callable[[str | None], str],
+) -> Response | None:
+    """Validate `payload` as `model`, queue it for review and send the partner on to
+    "My submissions".
+
+    Otherwise the answer is None, for the caller to show the form again with the reasons in
+    `errors`: each invalid value on the field `field_for` names (the first error per field),
+    a conflict or the rate limit on the whole form (the transaction rolled back). Nothing is
+    queued when `errors` already holds one.
+    """
+    try:
+        proposal = model.model_validate(payload)
+    except ValidationError as exc:
+        for name, message in errors_from_validation(exc).items():
+            errors.setdefault(field_for(name), message)
+    if errors:
+        return None
+    try:
+        submission = review.create_submission(
+            session, proposal=proposal, submitter=principal, source="web"
+        )
+    except (Conflict, TooManyRequests) as exc:
+        session.rollback()
+        errors["form"] = _plain_conflict(exc)
+    except InvalidValue as exc:
+        session.rollback()
+        errors[field_for(exc.field)] = _error_message(exc)
+    else:
+        return redirect(request, f"/ngo/submissions?sent={submission.id}")
+    return None
+
+
+# The forms about one contact, by the last part of their path (template `ngo_<form>.html`).
+CONTACT_FORM_TITLES = {
+    "confirm": "Confirm still correct",
+    "correct": "Suggest a correction",
+    "report": "Report closed or moved",
+}
+
+
+def _active_phones(office: Office) -> list[Any]:
+    return [p for p in office.phones if p.status == "active"]
+
+
+def _contact_form_page(
+    request: Request,
+    principal: Principal,
+    office: Office,
+    form: str,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    """A form about a contact (`confirm`, `correct` or `report`), next to the contact as it is."""
+    extra: dict[str, Any] = {}
+    if form == "correct":
+        extra = {"phones": _active_phones(office), "phone_kinds": PHONE_KINDS}
+    elif form == "report":
+        extra = {
+            "phone_options": [
+                (str(p.id), f"{phone_public(p).national} ({p.kind})")
+                for p in _active_phones(office)
+            ],
+            "reasons": CLOSURE_REASONS,
+        }
+    return render(
+        request,
+        f"ngo_{form}.html",
+        principal=principal,
+        status_code=status_code,
+        title=CONTACT_FORM_TITLES[form],
+        contact=contact_public(office, now=utcnow(), settings=get_settings()),
+        values=values,
+        errors=errors,
+        **extra,
+    )
+
+
+def _contact_form_again(
+    request: Request,
+    principal: Principal,
+    session: SessionDep,
+    office_id: int,
+    form: str,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 422,
+) -> Response:
+    """The form again after a refusal, with what was typed and why: the transaction rolled
+    back and the contact read afresh."""
+    session.rollback()
+    office = service.get_office(session, office_id, viewer=principal)
+    return _contact_form_page(
+        request, principal, office, form, values=values, errors=errors, status_code=status_code
+    )
+
+
 # ---- browse ----------------------------------------------------------------------------
 
 
@@ -140,6 +248,7 @@ def browse(
     countries = _partner_countries(session, principal)
     chosen = checked_country(country) if country else (countries[0] if countries else None)
     chosen_region = checked_region(chosen, region or None) if chosen else None
+    nationwide_only = chosen_region is None and not (q or every_region)
     contacts: list[Any] = []
     total = 0
     if chosen:
@@ -148,7 +257,7 @@ def browse(
             filters=search.ContactFilters(
                 country=chosen,
                 region=chosen_region,
-                nationwide_only=chosen_region is None and not (q or every_region),
+                nationwide_only=nationwide_only,
                 q=q or None,
             ),
             viewer=principal,
@@ -158,10 +267,6 @@ def browse(
             per_page=PER_PAGE,
         )
         contacts, total = listed["items"], int(listed["total"])
-    groups: dict[str, list[Any]] = {}
-    for contact in contacts:
-        groups.setdefault(contact["category"], []).append(contact)
-    nationwide_only = chosen_region is None and not (q or every_region)
     base = {
         "country": chosen,
         "region": chosen_region,
@@ -181,7 +286,7 @@ def browse(
         regions=region_options(chosen, "en") if chosen else [],
         q=q or "",
         nationwide_only=nationwide_only,
-        groups=list(groups.items()),
+        groups=category_groups(contacts),
         total=total,
         page=page,
         has_next=page * PER_PAGE < total,
@@ -199,29 +304,7 @@ def confirm_page(
 ) -> Response:
     """Ask the partner to confirm every detail shown is still right."""
     office = service.get_office(session, office_id, viewer=principal)
-    return _confirm_page(request, principal, office, values={}, errors={})
-
-
-def _confirm_page(
-    request: Request,
-    principal: Principal,
-    office: Office,
-    *,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
-) -> Response:
-    contact = contact_public(office, now=utcnow(), settings=get_settings())
-    return render(
-        request,
-        "ngo_confirm.html",
-        principal=principal,
-        status_code=status_code,
-        title="Confirm still correct",
-        contact=contact,
-        values=values,
-        errors=errors,
-    )
+    return _contact_form_page(request, principal, office, "confirm", values={}, errors={})
 
 
 @router.post("/ngo/contacts/{office_id}/confirm")
@@ -239,12 +322,12 @@ def confirm(
     except (InvalidValue, HomewardError) as exc:
         if exc.status_code == 404:
             raise
-        session.rollback()
-        office = service.get_office(session, office_id, viewer=principal)
-        return _confirm_page(
+        return _contact_form_again(
             request,
             principal,
-            office,
+            session,
+            office_id,
+            "confirm",
             values={"note": note or ""},
             errors={"note" if exc.field == "note" else "form": _error_message(exc)},
             status_code=exc.status_code,
@@ -271,49 +354,20 @@ def _current_values(office: Office) -> dict[str, str]:
     return values
 
 
-def _active_phones(office: Office) -> list[Any]:
-    return [p for p in office.phones if p.status == "active"]
-
-
-def _correction_page(
-    request: Request,
-    principal: Principal,
-    office: Office,
-    *,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "ngo_correct.html",
-        principal=principal,
-        status_code=status_code,
-        title="Suggest a correction",
-        contact=contact_public(office, now=utcnow(), settings=get_settings()),
-        phones=_active_phones(office),
-        phone_kinds=PHONE_KINDS,
-        values=values,
-        errors=errors,
-    )
-
-
 @router.get("/ngo/contacts/{office_id}/correct")
 def correction_form(
     request: Request, office_id: int, principal: PartnerPage, session: SessionDep
 ) -> Response:
     """The correction form, pre-filled with the contact's current values."""
     office = service.get_office(session, office_id, viewer=principal)
-    return _correction_page(request, principal, office, values=_current_values(office), errors={})
+    return _contact_form_page(
+        request, principal, office, "correct", values=_current_values(office), errors={}
+    )
 
 
 def _correction_payload(office: Office, form: FormData) -> dict[str, Any]:
     def text(name: str) -> str | None:
         return plain(form.get(name))
-
-    def version(name: str) -> int | None:
-        raw = text(name)
-        return int(raw) if raw and raw.isdigit() else None
 
     payload: dict[str, Any] = {
         "kind": "correction",
@@ -322,10 +376,10 @@ def _correction_payload(office: Office, form: FormData) -> dict[str, Any]:
         | {
             "languages": _languages(text("office.languages")),
             "meets_on_arrival": bool(form.get("office.meets_on_arrival")),
-            "version": version("office.version"),
+            "version": whole_number(form.get("office.version")),
         },
         "organization": {f: text(f"organization.{f}") for f in ORG_FIELDS}
-        | {"version": version("organization.version")},
+        | {"version": whole_number(form.get("organization.version"))},
         "phones": [
             {"id": p.id, "number": text(f"phones.{p.id}.number") or p.number}
             | {"hours": text(f"phones.{p.id}.hours")}
@@ -354,61 +408,23 @@ def submit_correction(
 ) -> Response:
     """Queue a correction for review; errors come back next to their fields."""
     office = service.get_office(session, office_id, viewer=principal)
-    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
-    known = set(_current_values(office)) | {"note", "form", "new_phones.0.number"}
-    phone_ids = [p.id or 0 for p in _active_phones(office)]
+    values = typed_values(form)
+    field_for = partial(
+        _field_for,
+        known=set(_current_values(office)) | {"note", "form", "new_phones.0.number"},
+        phone_ids=[p.id or 0 for p in _active_phones(office)],
+    )
     errors: dict[str, str] = {}
-    try:
-        proposal = CorrectionCreate.model_validate(_correction_payload(office, form))
-    except ValidationError as exc:
-        for name, message in errors_from_validation(exc).items():
-            errors.setdefault(_field_for(name, known, phone_ids), message)
-    else:
-        try:
-            submission = review.create_submission(
-                session, proposal=proposal, submitter=principal, source="web"
-            )
-        except (Conflict, TooManyRequests) as exc:
-            session.rollback()
-            errors["form"] = _plain_conflict(exc)
-        except InvalidValue as exc:
-            session.rollback()
-            errors[_field_for(exc.field, known, phone_ids)] = _error_message(exc)
-        else:
-            return redirect(request, f"/ngo/submissions?sent={submission.id}")
-    session.rollback()
-    office = service.get_office(session, office_id, viewer=principal)
-    return _correction_page(
-        request, principal, office, values=values, errors=errors, status_code=422
+    payload = _correction_payload(office, form)
+    sent = _submit(request, session, principal, CorrectionCreate, payload, errors, field_for)
+    if sent is not None:
+        return sent
+    return _contact_form_again(
+        request, principal, session, office_id, "correct", values=values, errors=errors
     )
 
 
 # ---- report closed or moved --------------------------------------------------------------
-
-
-def _report_page(
-    request: Request,
-    principal: Principal,
-    office: Office,
-    *,
-    values: dict[str, str],
-    errors: dict[str, str],
-    status_code: int = 200,
-) -> Response:
-    return render(
-        request,
-        "ngo_report.html",
-        principal=principal,
-        status_code=status_code,
-        title="Report closed or moved",
-        contact=contact_public(office, now=utcnow(), settings=get_settings()),
-        phone_options=[
-            (str(p.id), f"{phone_public(p).national} ({p.kind})") for p in _active_phones(office)
-        ],
-        reasons=CLOSURE_REASONS,
-        values=values,
-        errors=errors,
-    )
 
 
 @router.get("/ngo/contacts/{office_id}/report")
@@ -417,8 +433,8 @@ def report_form(
 ) -> Response:
     """Report that an office closed or moved, or that one of its numbers is disconnected."""
     office = service.get_office(session, office_id, viewer=principal)
-    return _report_page(
-        request, principal, office, values={"version": str(office.version)}, errors={}
+    return _contact_form_page(
+        request, principal, office, "report", values={"version": str(office.version)}, errors={}
     )
 
 
@@ -432,10 +448,9 @@ def submit_report(
 ) -> Response:
     """Queue a closure report for review."""
     office = service.get_office(session, office_id, viewer=principal)
-    values = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    values = typed_values(form)
     reason = plain(form.get("reason"))
-    phone_raw = plain(form.get("phone_id"))
-    phone_id = int(phone_raw) if phone_raw and phone_raw.isdigit() else None
+    phone_id = whole_number(form.get("phone_id"))
     errors: dict[str, str] = {}
     if reason is None:
         errors["reason"] = "Choose what happened."
@@ -447,8 +462,7 @@ def submit_report(
             phone = next((p for p in office.phones if p.id == phone_id), None)
             version = phone.version if phone else None
         else:
-            raw = plain(form.get("version"))
-            version = int(raw) if raw and raw.isdigit() else None
+            version = whole_number(form.get("version"))
         payload = {
             "kind": "closure",
             "office_id": office_id,
@@ -457,29 +471,13 @@ def submit_report(
             "version": version,
             "note": plain(form.get("note")),
         }
-        try:
-            proposal = ClosureCreate.model_validate(payload)
-            submission = review.create_submission(
-                session, proposal=proposal, submitter=principal, source="web"
-            )
-        except ValidationError as exc:
-            errors.update(
-                {
-                    _field_for(k, {"reason", "phone_id", "note"}, []): v
-                    for k, v in errors_from_validation(exc).items()
-                }
-            )
-        except (Conflict, TooManyRequests) as exc:
-            session.rollback()
-            errors["form"] = _plain_conflict(exc)
-        except InvalidValue as exc:
-            session.rollback()
-            errors[_field_for(exc.field, {"reason", "phone_id", "note"}, [])] = _error_message(exc)
-        else:
-            return redirect(request, f"/ngo/submissions?sent={submission.id}")
-    session.rollback()
-    office = service.get_office(session, office_id, viewer=principal)
-    return _report_page(request, principal, office, values=values, errors=errors, status_code=422)
+        field_for = partial(_field_for, known={"reason", "phone_id", "note"}, phone_ids=[])
+        sent = _submit(request, session, principal, ClosureCreate, payload, errors, field_for)
+        if sent is not None:
+            return sent
+    return _contact_form_again(
+        request, principal, session, office_id, "report", values=values, errors=errors
+    )
 
 
 # ---- propose a new contact ---------------------------------------------------------------
@@ -496,6 +494,24 @@ NEW_TEXT_FIELDS = (
     "office.email",
     "office.website",
 )
+NEW_CONTACT_FIELDS = set(NEW_TEXT_FIELDS) | {
+    "organization.category",
+    "organization.services",
+    "office.country",
+    "office.region",
+    "office.languages",
+    "office.meets_on_arrival",
+    "new_phones.0.number",
+    "new_phones.1.number",
+    "note",
+    "form",
+}
+
+
+def _new_contact_field(name: str | None) -> str:
+    """The new-contact form's field for an error's location (`office.phones.N` is a phone box)."""
+    name = re.sub(r"^office\.phones\.(\d+)", r"new_phones.\1", name or "")
+    return _field_for(name, NEW_CONTACT_FIELDS, [])
 
 
 def _new_contact_page(
@@ -552,7 +568,7 @@ def submit_new_contact(
     request: Request, principal: PartnerPage, session: SessionDep, form: CheckedForm
 ) -> Response:
     """Queue a new contact for review (duplicates are flagged to the reviewer)."""
-    values = {k: str(v) for k, v in form.items() if k not in ("csrf_token", "services")}
+    values = typed_values(form, leave_out=("services",))
     services = [str(s) for s in form.getlist("services")]
     values["organization.services"] = ",".join(services)
 
@@ -589,41 +605,14 @@ def submit_new_contact(
         },
         "note": text("note"),
     }
-    known = set(NEW_TEXT_FIELDS) | {
-        "organization.category",
-        "organization.services",
-        "office.country",
-        "office.region",
-        "office.languages",
-        "office.meets_on_arrival",
-        "new_phones.0.number",
-        "new_phones.1.number",
-        "note",
-        "form",
-    }
     errors: dict[str, str] = {}
     if not phones:
         errors["new_phones.0.number"] = "Give at least one phone number."
-    try:
-        proposal = NewContactCreate.model_validate(payload)
-    except ValidationError as exc:
-        for name, message in errors_from_validation(exc).items():
-            name = re.sub(r"^office\.phones\.(\d+)", r"new_phones.\1", name)
-            errors.setdefault(_field_for(name, known, []), message)
-    if not errors:
-        try:
-            submission = review.create_submission(
-                session, proposal=proposal, submitter=principal, source="web"
-            )
-        except (Conflict, TooManyRequests) as exc:
-            session.rollback()
-            errors["form"] = _plain_conflict(exc)
-        except InvalidValue as exc:
-            session.rollback()
-            name = re.sub(r"^office\.phones\.(\d+)", r"new_phones.\1", exc.field or "")
-            errors[_field_for(name, known, [])] = _error_message(exc)
-        else:
-            return redirect(request, f"/ngo/submissions?sent={submission.id}")
+    sent = _submit(
+        request, session, principal, NewContactCreate, payload, errors, _new_contact_field
+    )
+    if sent is not None:
+        return sent
     session.rollback()
     return _new_contact_page(
         request, principal, session, values=values, errors=errors, status_code=422

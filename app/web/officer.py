@@ -68,6 +68,14 @@ def language_options() -> list[tuple[str, str]]:
     return [(code, language_name(code, code)) for code in NAME_LANGUAGES]
 
 
+def category_groups(contacts: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """A page of contacts grouped by category, in the order the categories first appear."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for contact in contacts:
+        groups.setdefault(contact["category"], []).append(contact)
+    return list(groups.items())
+
+
 @router.get("/officer")
 def choose(
     request: Request,
@@ -140,10 +148,6 @@ def results(
         lang=lang,
     )
     total = int(listed["total"])
-    contacts = listed["items"]
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for contact in contacts:
-        groups.setdefault(contact["category"], []).append(contact)
     base = {
         "country": country,
         "region": region,
@@ -169,7 +173,7 @@ def results(
         include_national=include_national,
         categories=[c.value for c in category],
         freshness=[f.value for f in freshness],
-        groups=list(groups.items()),
+        groups=category_groups(listed["items"]),
         total=total,
         page=page,
         has_next=page * PER_PAGE < total,

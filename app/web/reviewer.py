@@ -26,7 +26,7 @@ from app.review.models import SubmissionKind, SubmissionStatus
 from app.verification import reports, tasks
 from app.verification.models import Outcome, OutcomeMethod
 from app.verification.presenter import digest_public, task_public
-from app.web.forms import errors_from_validation, plain
+from app.web.forms import errors_from_validation, plain, whole_number
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -132,7 +132,6 @@ def record_outcome(
         method = OutcomeMethod(str(form.get("method") or OutcomeMethod.PHONE_CALL.value))
     except ValueError as exc:
         raise InvalidValue("Choose an outcome and a method.", field="outcome") from exc
-    phone_raw = str(form.get("phone_id") or "")
     tasks.record_outcome(
         session,
         task_id=task_id,
@@ -142,7 +141,7 @@ def record_outcome(
         now=utcnow(),
         settings=get_settings(),
         note=plain(form.get("note")),
-        phone_id=int(phone_raw) if phone_raw.isdigit() else None,
+        phone_id=whole_number(form.get("phone_id")),
     )
     label = dict((v, label) for v, label, _ in QUICK_OUTCOMES).get(outcome.value, outcome.value)
     return redirect(request, f"/verify?done={label}: task {task_id}")
@@ -442,11 +441,6 @@ def review_detail(
     return _review_page(request, principal, session, submission_id)
 
 
-def _version(form: Any) -> int | None:
-    raw = str(form.get("version") or "")
-    return int(raw) if raw.isdigit() else None
-
-
 @router.post("/review/{submission_id}/approve")
 def approve(
     request: Request,
@@ -481,7 +475,7 @@ def approve(
                 fields=None if set(selected) == set(proposed) else selected,
                 edits=edits,
                 resolve_conflicts=resolved,
-                expected_version=_version(form),
+                expected_version=whole_number(form.get("version")),
                 reason=plain(form.get("reason")),
             )
         except SubmissionConflict as exc:
@@ -538,7 +532,7 @@ def reject(
         submission_id=submission_id,
         reviewer=principal,
         reason=reason,
-        expected_version=_version(form),
+        expected_version=whole_number(form.get("version")),
     )
     return redirect(request, f"/review?done=Rejected submission {submission_id}")
 
@@ -552,15 +546,13 @@ def duplicate(
     form: CheckedForm,
 ) -> Response:
     """Close the submission as a duplicate of an existing contact or another submission."""
-    office_raw = str(form.get("of_office_id") or "")
-    submission_raw = str(form.get("of_submission_id") or "")
     review.mark_duplicate(
         session,
         submission_id=submission_id,
         reviewer=principal,
-        of_office_id=int(office_raw) if office_raw.isdigit() else None,
-        of_submission_id=int(submission_raw) if submission_raw.isdigit() else None,
+        of_office_id=whole_number(form.get("of_office_id")),
+        of_submission_id=whole_number(form.get("of_submission_id")),
         reason=plain(form.get("reason")),
-        expected_version=_version(form),
+        expected_version=whole_number(form.get("version")),
     )
     return redirect(request, f"/review?done=Marked submission {submission_id} as a duplicate")
