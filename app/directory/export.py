@@ -22,6 +22,7 @@ from app.directory import csv_format as fmt
 from app.directory.enums import PhoneStatus
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.presenter import contact_public
+from app.directory.service import active_phones_query
 from app.kit.clock import utcnow
 
 BATCH_SIZE = 500
@@ -123,7 +124,8 @@ def iter_csv_records(
         org_ids = sorted({row.org_id for row in partition})
         phones: dict[int, list[Any]] = defaultdict(list)
         for phone in session.execute(
-            select(
+            active_phones_query(
+                office_ids,
                 Phone.office_id,
                 Phone.number,
                 Phone.kind,
@@ -131,8 +133,6 @@ def iter_csv_records(
                 Phone.is_24_7,
                 Phone.languages,
             )
-            .where(Phone.office_id.in_(office_ids), Phone.status == PhoneStatus.ACTIVE.value)
-            .order_by(Phone.office_id, Phone.position, Phone.id)
         ):
             phones[phone.office_id].append(phone)
         languages: dict[int, list[str]] = defaultdict(list)

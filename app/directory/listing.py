@@ -30,6 +30,7 @@ from app.directory.geography import country_name, region_name
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.phone_numbers import stored_display
 from app.directory.search import ContactFilters, PreparedFilters, contacts_query, prepare_filters
+from app.directory.service import OFFICE_FIELD_COLUMNS
 from app.kit.clock import as_utc
 from app.kit.sql import comma_list
 from app.verification.freshness import FreshnessCutoffs
@@ -37,19 +38,7 @@ from app.verification.freshness import FreshnessCutoffs
 _OFFICE_COLUMNS = (
     Office.id,
     Office.organization_id,
-    Office.name,
-    Office.country,
-    Office.region,
-    Office.city,
-    Office.address,
-    Office.postal_code,
-    Office.latitude,
-    Office.longitude,
-    Office.opening_hours,
-    Office.email,
-    Office.website,
-    Office.meets_on_arrival,
-    Office.status,
+    *OFFICE_FIELD_COLUMNS,  # name … status, read by position in `_item`
     Office.last_verified_at,
     Office.verified_by,
     Office.verification_method,
@@ -141,6 +130,7 @@ def _item(
     lang: str,
 ) -> dict[str, Any]:
     # Unpacked by position, in `_page_statement`'s column order: the hot path of every search.
+    # `name` to `status` are the office fields in `service.OFFICE_FIELDS` order.
     (
         id_,
         organization_id,

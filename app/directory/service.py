@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
@@ -58,6 +58,8 @@ OFFICE_FIELDS = (
     "status",
 )
 PHONE_FIELDS = ("number", "kind", "hours", "is_24_7", "languages")
+# The office's fields as columns, in OFFICE_FIELDS order: for reads of plain rows.
+OFFICE_FIELD_COLUMNS: tuple[Any, ...] = tuple(getattr(Office, f) for f in OFFICE_FIELDS)
 # Ids per IN (...) list: under SQLite's bound-parameter limit.
 IN_LIST_SIZE = 900
 
@@ -186,6 +188,16 @@ def load_offices(session: Session, office_ids: Iterable[int]) -> dict[int, Offic
             assert office.id is not None
             out[office.id] = office
     return out
+
+
+def active_phones_query(office_ids: Iterable[int], *columns: Any) -> Select[Any]:
+    """`columns` of the active phones of these offices, office by office in each office's
+    phone order (the order a contact shows them in)."""
+    return (
+        select(*columns)
+        .where(Phone.office_id.in_(office_ids), Phone.status == PhoneStatus.ACTIVE.value)
+        .order_by(Phone.office_id, Phone.position, Phone.id)
+    )
 
 
 def get_organization(

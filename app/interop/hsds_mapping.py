@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.directory.enums import Category, PhoneKind, PhoneStatus, ServiceTag
+from app.directory.enums import Category, PhoneKind, ServiceTag
 from app.directory.geography import region_name
 from app.directory.models import (
     Office,
@@ -45,6 +45,7 @@ from app.directory.models import (
     Phone,
     Revision,
 )
+from app.directory.service import OFFICE_FIELD_COLUMNS, active_phones_query
 from app.kit.clock import as_utc
 from app.verification.models import VerificationEvent
 
@@ -374,19 +375,7 @@ def load_offices(
                 select(
                     Office.id,
                     Office.organization_id,
-                    Office.name,
-                    Office.country,
-                    Office.region,
-                    Office.city,
-                    Office.address,
-                    Office.postal_code,
-                    Office.latitude,
-                    Office.longitude,
-                    Office.opening_hours,
-                    Office.email,
-                    Office.website,
-                    Office.meets_on_arrival,
-                    Office.status,
+                    *OFFICE_FIELD_COLUMNS,
                     Office.updated_at,
                     Office.last_verified_at,
                     Office.verified_by,
@@ -406,7 +395,8 @@ def load_offices(
             by_id[office_id].languages.append(language)
         phones: dict[int, PhoneRecord] = {}
         for p in session.execute(
-            select(
+            active_phones_query(
+                chunk,
                 Phone.id,
                 Phone.office_id,
                 Phone.number,
@@ -415,8 +405,6 @@ def load_offices(
                 Phone.is_24_7,
                 Phone.languages,
             )
-            .where(Phone.office_id.in_(chunk), Phone.status == PhoneStatus.ACTIVE.value)
-            .order_by(Phone.office_id, Phone.position, Phone.id)
         ):
             record = PhoneRecord(
                 id=p.id,
