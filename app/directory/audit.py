@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, select
 from sqlmodel import Session
 
 from app.directory.models import Revision
+from app.kit.text import like_anywhere
 
 
 @dataclass
@@ -23,10 +24,6 @@ class RevisionFilters:
     until: datetime | None = None
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _conditions(filters: RevisionFilters) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if filters.entity:
@@ -34,7 +31,7 @@ def _conditions(filters: RevisionFilters) -> list[ColumnElement[bool]]:
     if filters.field:
         conds.append(Revision.field == filters.field)
     if filters.actor:
-        conds.append(Revision.actor.ilike(f"%{_escape_like(filters.actor)}%", escape="\\"))
+        conds.append(Revision.actor.ilike(like_anywhere(filters.actor), escape="\\"))
     if filters.source:
         conds.append(Revision.source == filters.source)
     if filters.office_id is not None:

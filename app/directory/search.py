@@ -34,7 +34,7 @@ from app.directory.geography import (
 )
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService
 from app.directory.validation import checked_country, checked_region
-from app.kit.text import fold
+from app.kit.text import fold, like_anywhere
 from app.verification.freshness import Freshness, freshness_clause
 
 DEFAULT_STATUSES = (OfficeStatus.ACTIVE.value, OfficeStatus.TEMPORARILY_CLOSED.value)
@@ -78,8 +78,12 @@ def freshness_of_office_clause(
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def search_text_like(pattern: str | BindParameter[Any]) -> ColumnElement[bool]:
+    """Organisation or office search text LIKE `pattern` (see `like_anywhere`)."""
+    return or_(
+        Organization.search_text.like(pattern, escape="\\"),
+        Office.search_text.like(pattern, escape="\\"),
+    )
 
 
 @dataclass(frozen=True)
@@ -139,13 +143,7 @@ class PreparedFilters:
                 )
             )
         if "q" in values:
-            pattern = param("q")
-            conds.append(
-                or_(
-                    Organization.search_text.like(pattern, escape="\\"),
-                    Office.search_text.like(pattern, escape="\\"),
-                )
-            )
+            conds.append(search_text_like(param("q")))
         if "statuses" in values:
             conds.append(Office.status.in_(param("statuses", expanding=True)))
         else:  # one bound value each: a plain list, not an IN list rendered per execution
@@ -190,7 +188,7 @@ def prepare_filters(
     if filters.languages:
         values["languages"] = list(filters.languages)
     if filters.q:
-        values["q"] = f"%{_escape_like(fold(filters.q))}%"
+        values["q"] = like_anywhere(fold(filters.q))
     if filters.statuses:
         values["statuses"] = list(filters.statuses)
     if filters.verified_within_days is not None:

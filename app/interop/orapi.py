@@ -11,16 +11,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.directory.models import Office, Organization, OrganizationService
+from app.directory.search import search_text_like
 from app.interop import hsds_mapping as m
 from app.interop.hsds_tables import HSDS_PROFILE, HSDS_VERSION
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue, NotFound
-from app.kit.text import fold
+from app.kit.text import fold, like_anywhere
 
 MAX_PER_PAGE = 200
 
@@ -46,10 +47,6 @@ def _page(items: list[dict[str, Any]], *, total: int, page: int, per_page: int) 
         "empty": len(items) == 0,
         "contents": items,
     }
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _term_condition(taxonomy_term_id: str) -> ColumnElement[bool]:
@@ -92,13 +89,7 @@ def _common(
     if not viewer.sees_confidential:
         conds.append(Organization.confidential.is_(False))
     if search and search.strip():
-        pattern = f"%{_escape_like(fold(search))}%"
-        conds.append(
-            or_(
-                Organization.search_text.like(pattern, escape="\\"),
-                Office.search_text.like(pattern, escape="\\"),
-            )
-        )
+        conds.append(search_text_like(like_anywhere(fold(search))))
     if taxonomy_term_id:
         conds.append(_term_condition(taxonomy_term_id))
     return conds
@@ -116,6 +107,17 @@ def _check_paging(page: int, per_page: int) -> None:
         raise InvalidValue(f"must be between 1 and {MAX_PER_PAGE}", field="per_page")
 
 
+def _ids_page(
+    session: Session, ids: Select[Any], *, order: Any, page: int, per_page: int
+) -> tuple[int, list[int]]:
+    """How many ids `ids` selects, and the ids of one page of them in `order`."""
+    total = session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
+    offset = (page - 1) * per_page
+    return total, list(
+        session.execute(ids.order_by(order).limit(per_page).offset(offset)).scalars()
+    )
+
+
 def list_services(
     session: Session,
     *,
@@ -131,15 +133,12 @@ def list_services(
     conds = _common(viewer=viewer, search=search, taxonomy_term_id=taxonomy_term_id)
     if modified_after is not None:
         conds.append(Office.updated_at >= _utc(modified_after))
-    base = select(Office.id).join(Organization, Organization.id == Office.organization_id)
-    total = session.execute(
-        select(func.count()).select_from(base.where(*conds).subquery())
-    ).scalar_one()
-    ids = list(
-        session.execute(
-            base.where(*conds).order_by(Office.id).limit(per_page).offset((page - 1) * per_page)
-        ).scalars()
+    base = (
+        select(Office.id)
+        .join(Organization, Organization.id == Office.organization_id)
+        .where(*conds)
     )
+    total, ids = _ids_page(session, base, order=Office.id, page=page, per_page=per_page)
     offices = m.load_offices(session, ids)
     return _page(
         [m.compact(m.service_summary(o)) for o in offices],
@@ -170,12 +169,7 @@ def list_organizations(
         .where(*conds)
         .distinct()
     )
-    total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    ids = list(
-        session.execute(
-            base.order_by(Organization.id).limit(per_page).offset((page - 1) * per_page)
-        ).scalars()
-    )
+    total, ids = _ids_page(session, base, order=Organization.id, page=page, per_page=per_page)
     orgs = m.load_organizations(session, ids)
     return _page(
         [m.compact(m.organization_summary(orgs[i])) for i in ids],

@@ -42,6 +42,13 @@ def fold(value: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
+def like_anywhere(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its `%`, `_` and `\\` taken literally (use it
+    with `escape="\\"`)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def _non_blank(value: str) -> str:
     if not value:
         raise ValueError("must not be blank")
