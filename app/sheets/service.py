@@ -71,6 +71,17 @@ class RenderedSheet:
     cached: bool
 
 
+def download_headers(sheet: RenderedSheet, fmt: SheetFormat) -> dict[str, str]:
+    """The HTTP headers a rendered sheet is served with: the PDF as a download, the HTML page
+    inline; its snapshot id; kept out of shared caches."""
+    disposition = "inline" if fmt is SheetFormat.HTML else "attachment"
+    return {
+        "Content-Disposition": f'{disposition}; filename="{sheet.filename}"',
+        "X-Snapshot-Id": sheet.snapshot_id,
+        "Cache-Control": "private, no-store",
+    }
+
+
 def _checked_language(code: str | None, *, field: str) -> str:
     if code is None or not code.strip():
         raise InvalidValue("a language is required", field=field)

@@ -127,14 +127,8 @@ def download(
     sheet = sheets.render_sheet(
         session, params=params, fmt=format, now=utcnow(), settings=get_settings()
     )
-    disposition = "inline" if format is SheetFormat.HTML else "attachment"
     return Response(
         content=sheet.content,
         media_type=sheet.media_type,
-        headers={
-            "Content-Disposition": f'{disposition}; filename="{sheet.filename}"',
-            "X-Snapshot-Id": sheet.snapshot_id,
-            "Cache-Control": "private, no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
+        headers=sheets.download_headers(sheet, format) | {"X-Content-Type-Options": "nosniff"},
     )
