@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.config import Settings
+from app.directory.presenter import office_freshness
 from app.kit.clock import as_utc
-from app.verification.freshness import freshness_of
 from app.verification.models import CheckResult, VerificationDigest
 from app.verification.schemas import CheckResultPublic, DigestPublic, TaskPhone, TaskPublic
 from app.verification.tasks import TaskRow, effective_state
@@ -31,13 +31,7 @@ def task_public(row: TaskRow, *, now: datetime, settings: Settings) -> TaskPubli
         state=state.value,
         priority=task.priority,
         due_at=as_utc(task.due_at) or now,
-        freshness=freshness_of(
-            last_verified_at=office.last_verified_at,
-            stale_flagged_at=office.stale_flagged_at,
-            category=org.category,
-            now=now,
-            settings=settings,
-        ).value,
+        freshness=office_freshness(office, category=org.category, now=now, settings=settings).value,
         opened_at=as_utc(task.opened_at) or now,
         claimed_by=task.claimed_by if claimed else None,
         claim_expires_at=as_utc(task.claim_expires_at) if claimed else None,
