@@ -68,13 +68,19 @@ def _translation(domain: str, lang: str) -> gettext.NullTranslations:
         return gettext.NullTranslations()
 
 
+def _locale(lang: str) -> Locale | None:
+    """Babel's locale for `lang`, or None when Babel does not know it."""
+    try:
+        return Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        return None
+
+
 @lru_cache(maxsize=4096)
 def country_name(code: str, lang: str = "en") -> str:
     """The country's name in `lang`: Babel's CLDR names first, then pycountry's catalogs."""
-    try:
-        name = Locale.parse(lang).territories.get(code)
-    except (UnknownLocaleError, ValueError):
-        name = None
+    locale = _locale(lang)
+    name = locale.territories.get(code) if locale is not None else None
     if name:
         return str(name)
     country = pycountry.countries.get(alpha_2=code)
@@ -95,10 +101,8 @@ def region_name(code: str | None, lang: str = "en") -> str | None:
 
 
 def language_name(code: str, lang: str = "en") -> str:
-    try:
-        name = Locale.parse(lang).languages.get(code)
-    except (UnknownLocaleError, ValueError):
-        name = None
+    locale = _locale(lang)
+    name = locale.languages.get(code) if locale is not None else None
     if name:
         return str(name)
     language = pycountry.languages.get(alpha_2=code)
