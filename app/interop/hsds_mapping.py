@@ -746,18 +746,23 @@ def flatten(table: str, doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, An
             yield from flatten(_SINGLE_CHILD_TABLES[key], value)
 
 
+def _attached_rows(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The language, attribute and metadata rows attached to a service or phone document."""
+    for language in doc["languages"]:
+        yield "language", language
+    for attribute in doc["attributes"]:
+        yield "attribute", attribute
+    for entry in doc["metadata"]:
+        yield "metadata", entry
+
+
 def service_rows(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """`flatten("service", service_doc(...))` unrolled for the shape service_doc makes: the
     export writes a dozen rows per office, and generator recursion costs more than the rows."""
     yield "service", doc
     for phone in doc["phones"]:
         yield "phone", phone
-        for language in phone["languages"]:
-            yield "language", language
-        for attribute in phone["attributes"]:
-            yield "attribute", attribute
-        for entry in phone["metadata"]:
-            yield "metadata", entry
+        yield from _attached_rows(phone)
     for schedule in doc["schedules"]:
         yield "schedule", schedule
     for sal in doc["service_at_locations"]:
@@ -766,12 +771,7 @@ def service_rows(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "location", location
         for address in location["addresses"]:
             yield "address", address
-    for language in doc["languages"]:
-        yield "language", language
-    for attribute in doc["attributes"]:
-        yield "attribute", attribute
-    for entry in doc["metadata"]:
-        yield "metadata", entry
+    yield from _attached_rows(doc)
 
 
 def grouped(rows: Iterator[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
