@@ -13,6 +13,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from app.config import get_settings
 
@@ -44,9 +45,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(
+            "BEGIN IMMEDIATE" if conn.get_execution_options().get(_SQLITE_WRITES) else "BEGIN"
+        )
 
     return engine
+
+
+# SQLite in WAL mode: a transaction that began as a reader cannot turn into a writer once
+# another connection has committed since its first read. SQLite then answers "database is
+# locked" at once, without waiting (waiting could not help). Transactions that may write
+# therefore begin IMMEDIATE: they take the write lock first and wait their turn (busy
+# timeout), while readers still never wait. PostgreSQL has no such step.
+_SQLITE_WRITES = "homeward_sqlite_writes"
+
+
+@lru_cache(maxsize=32)
+def for_writes(engine: Engine) -> Engine:
+    """The engine whose transactions may write: on SQLite they begin IMMEDIATE."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{_SQLITE_WRITES: True})
 
 
 @lru_cache
@@ -60,14 +79,16 @@ def get_engine() -> Engine:
     return make_engine(settings.database_url)
 
 
-def new_session(engine: Engine | None = None) -> Session:
-    return Session(engine or get_engine(), expire_on_commit=False)
+def new_session(engine: Engine | None = None, *, writes: bool = True) -> Session:
+    """A session; `writes=False` for one that only reads (on SQLite it never waits)."""
+    bind = engine or get_engine()
+    return Session(for_writes(bind) if writes else bind, expire_on_commit=False)
 
 
 @contextmanager
-def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
+def unit_of_work(engine: Engine | None = None, *, writes: bool = True) -> Iterator[Session]:
     """One transaction: commit when the block succeeds, roll back when it raises."""
-    session = new_session(engine)
+    session = new_session(engine, writes=writes)
     try:
         yield session
         session.commit()
@@ -92,14 +113,19 @@ def _rollback_and_close(session: Session) -> None:
         session.close()
 
 
-async def get_session() -> AsyncIterator[Session]:
+# Requests with these methods only read, and their transactions begin as readers.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """FastAPI dependency: one unit of work per request.
 
     `async`, so that opening the session costs no threadpool hop (a Session connects only when
     first used, in the route's thread). Finishing it goes to the threadpool only when a
     transaction is still open; a read route that ended its own (`end_read`) finishes here.
+    Requests that may write (POST, PATCH, ...) begin as writers (see `for_writes`).
     """
-    session = new_session()
+    session = new_session(writes=request.method not in READ_ONLY_METHODS)
     try:
         yield session
     except BaseException:

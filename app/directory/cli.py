@@ -36,10 +36,10 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 @contextmanager
-def _database() -> Iterator[Session]:
+def _database(*, writes: bool = True) -> Iterator[Session]:
     """unit_of_work(), with a plain message when the schema is missing or behind the code."""
     try:
-        with unit_of_work() as session:
+        with unit_of_work(writes=writes) as session:
             yield session
     except (OperationalError, ProgrammingError) as exc:
         text = str(exc.orig).lower()
@@ -219,7 +219,7 @@ def export_command(
         _fail(f"unknown format '{format}': choose one of {', '.join(EXPORT_FORMATS)}", 2)
         return
     job = ExportJob(out=out, include_confidential=include_confidential, settings=get_settings())
-    with _database() as session:
+    with _database(writes=False) as session:
         if session.get_bind().dialect.name == "postgresql":
             # One snapshot for the main query and the batched loads of phones and languages.
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})

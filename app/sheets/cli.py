@@ -44,7 +44,7 @@ def sheet(
         params = service.checked_params(
             country=country, region=region, lang=lang, lang2=lang2, size=size
         )
-        with unit_of_work() as session:
+        with unit_of_work(writes=False) as session:
             rendered = service.render_sheet(
                 session, params=params, fmt=format, now=utcnow(), settings=get_settings()
             )
@@ -90,7 +90,7 @@ def sheets(
         ]
         # Assembly needs the database and is cheap; rendering is CPU-bound and runs in
         # worker processes.
-        with unit_of_work() as session:
+        with unit_of_work(writes=False) as session:
             datas = [
                 service.assemble_sheet(session, params=p, now=now, settings=settings)
                 for p in params

@@ -74,7 +74,7 @@ def _principal_for_page(request: Request) -> Principal | None:
         return None
     # The error came before the page's dependencies ran (an unknown address): look the
     # key up so the page still shows the signed-in menu.
-    with unit_of_work() as session:
+    with unit_of_work(writes=False) as session:
         return principal_for_key(session, key_id=key_id)
 
 

@@ -20,8 +20,8 @@ runner = CliRunner()
 def cli_db(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
     """The CLI's unit of work, on the test database, with the Lagos directory committed."""
 
-    def bound_unit_of_work() -> AbstractContextManager[Session]:
-        return unit_of_work(committed_engine)
+    def bound_unit_of_work(*, writes: bool = True) -> AbstractContextManager[Session]:
+        return unit_of_work(committed_engine, writes=writes)
 
     monkeypatch.setattr("app.sheets.cli.unit_of_work", bound_unit_of_work)
     with unit_of_work(committed_engine) as session:

@@ -1,0 +1,67 @@
+"""Units of work under concurrency: a transaction that reads and then writes never fails
+because another one committed in between (SQLite answers that at once with "database is
+locked" unless the writer took its lock at BEGIN)."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import Engine, func, select
+
+from app.auth.models import ApiKey
+from app.auth.service import create_key
+from app.db import unit_of_work
+
+
+def test_a_reader_that_turns_writer_waits_its_turn_instead_of_failing(
+    committed_engine: Engine,
+) -> None:
+    first_has_read = threading.Event()
+    second_committed = threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with unit_of_work(committed_engine) as session:
+                session.execute(select(func.count()).select_from(ApiKey)).scalar_one()
+                first_has_read.set()
+                # PostgreSQL: the second commits meanwhile. SQLite: the second waits for
+                # this transaction's write lock, so this wait times out first.
+                second_committed.wait(timeout=1.0)
+                create_key(session, name="first", role="officer")
+        except BaseException as exc:
+            errors.append(exc)
+
+    def second() -> None:
+        try:
+            first_has_read.wait(timeout=10)
+            with unit_of_work(committed_engine) as session:
+                create_key(session, name="second", role="officer")
+            second_committed.set()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with unit_of_work(committed_engine, writes=False) as session:
+        names = set(session.execute(select(ApiKey.name)).scalars())
+    assert {"first", "second"} <= names
+
+
+def test_read_only_units_of_work_do_not_hold_the_write_lock(committed_engine: Engine) -> None:
+    # A long read (an export) must not keep writers waiting: on SQLite it begins deferred.
+    with unit_of_work(committed_engine, writes=False) as reader:
+        reader.execute(select(func.count()).select_from(ApiKey)).scalar_one()
+        with unit_of_work(committed_engine) as writer:
+            create_key(writer, name="while reading", role="officer")
+    with unit_of_work(committed_engine, writes=False) as session:
+        assert (
+            session.execute(
+                select(func.count()).select_from(ApiKey).where(ApiKey.name == "while reading")
+            ).scalar_one()
+            == 1
+        )
