@@ -22,7 +22,7 @@ from app.directory import csv_format as fmt
 from app.directory.enums import PhoneStatus
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.presenter import contact_public
-from app.directory.service import active_phones_query
+from app.directory.service import PHONE_FIELD_COLUMNS, active_phones_query
 from app.kit.clock import utcnow
 
 BATCH_SIZE = 500
@@ -124,15 +124,7 @@ def iter_csv_records(
         org_ids = sorted({row.org_id for row in partition})
         phones: dict[int, list[Any]] = defaultdict(list)
         for phone in session.execute(
-            active_phones_query(
-                office_ids,
-                Phone.office_id,
-                Phone.number,
-                Phone.kind,
-                Phone.hours,
-                Phone.is_24_7,
-                Phone.languages,
-            )
+            active_phones_query(office_ids, Phone.office_id, *PHONE_FIELD_COLUMNS)
         ):
             phones[phone.office_id].append(phone)
         languages: dict[int, list[str]] = defaultdict(list)

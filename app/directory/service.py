@@ -58,8 +58,9 @@ OFFICE_FIELDS = (
     "status",
 )
 PHONE_FIELDS = ("number", "kind", "hours", "is_24_7", "languages")
-# The office's fields as columns, in OFFICE_FIELDS order: for reads of plain rows.
+# The fields as columns, in the same order: for reads of plain rows.
 OFFICE_FIELD_COLUMNS: tuple[Any, ...] = tuple(getattr(Office, f) for f in OFFICE_FIELDS)
+PHONE_FIELD_COLUMNS: tuple[Any, ...] = tuple(getattr(Phone, f) for f in PHONE_FIELDS)
 # Ids per IN (...) list: under SQLite's bound-parameter limit.
 IN_LIST_SIZE = 900
 

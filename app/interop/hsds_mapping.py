@@ -45,7 +45,7 @@ from app.directory.models import (
     Phone,
     Revision,
 )
-from app.directory.service import OFFICE_FIELD_COLUMNS, active_phones_query
+from app.directory.service import OFFICE_FIELD_COLUMNS, PHONE_FIELD_COLUMNS, active_phones_query
 from app.kit.clock import as_utc
 from app.verification.models import VerificationEvent
 
@@ -395,16 +395,7 @@ def load_offices(
             by_id[office_id].languages.append(language)
         phones: dict[int, PhoneRecord] = {}
         for p in session.execute(
-            active_phones_query(
-                chunk,
-                Phone.id,
-                Phone.office_id,
-                Phone.number,
-                Phone.kind,
-                Phone.hours,
-                Phone.is_24_7,
-                Phone.languages,
-            )
+            active_phones_query(chunk, Phone.id, Phone.office_id, *PHONE_FIELD_COLUMNS)
         ):
             record = PhoneRecord(
                 id=p.id,
