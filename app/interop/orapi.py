@@ -84,7 +84,10 @@ def _common(
     viewer: Principal,
     search: str | None,
     taxonomy_term_id: str | None,
+    modified_after: datetime | None,
+    updated_at: Any,
 ) -> list[ColumnElement[bool]]:
+    """The list filters; `updated_at` is the column `modified_after` compares."""
     conds: list[ColumnElement[bool]] = []
     if not viewer.sees_confidential:
         conds.append(Organization.confidential.is_(False))
@@ -92,6 +95,8 @@ def _common(
         conds.append(search_text_like(like_anywhere(fold(search))))
     if taxonomy_term_id:
         conds.append(_term_condition(taxonomy_term_id))
+    if modified_after is not None:
+        conds.append(updated_at >= _utc(modified_after))
     return conds
 
 
@@ -130,9 +135,13 @@ def list_services(
 ) -> dict[str, Any]:
     """One ORAPI page of services (offices), one-to-one fields and their organization."""
     _check_paging(page, per_page)
-    conds = _common(viewer=viewer, search=search, taxonomy_term_id=taxonomy_term_id)
-    if modified_after is not None:
-        conds.append(Office.updated_at >= _utc(modified_after))
+    conds = _common(
+        viewer=viewer,
+        search=search,
+        taxonomy_term_id=taxonomy_term_id,
+        modified_after=modified_after,
+        updated_at=Office.updated_at,
+    )
     base = (
         select(Office.id)
         .join(Organization, Organization.id == Office.organization_id)
@@ -160,9 +169,13 @@ def list_organizations(
 ) -> dict[str, Any]:
     """One ORAPI page of organizations (one-to-one fields)."""
     _check_paging(page, per_page)
-    conds = _common(viewer=viewer, search=search, taxonomy_term_id=taxonomy_term_id)
-    if modified_after is not None:
-        conds.append(Organization.updated_at >= _utc(modified_after))
+    conds = _common(
+        viewer=viewer,
+        search=search,
+        taxonomy_term_id=taxonomy_term_id,
+        modified_after=modified_after,
+        updated_at=Organization.updated_at,
+    )
     base = (
         select(Organization.id)
         .outerjoin(Office, Office.organization_id == Organization.id)
