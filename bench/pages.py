@@ -25,8 +25,6 @@ import time
 from pathlib import Path
 
 import httpx
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,14 +32,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from query import (  # bench/ is a folder of scripts, not a package
     Directory,
     _example_numbers,
+    _pct,
     bench_database,
+    db_kinds,
+    migrated_engine,
     populate,
     uvicorn_server,
 )
 
 from app.auth.service import create_key
-from app.config import PROJECT_ROOT, get_settings
-from app.db import make_engine, unit_of_work
+from app.config import get_settings
+from app.db import unit_of_work
 from app.directory.models import Office, Organization
 from app.kit.clock import utcnow
 from app.review import service as review
@@ -50,11 +51,6 @@ from app.verification import reports, tasks
 P95_TARGET_MS = 100.0
 WEIGHT_TARGET = 200 * 1024
 SUBMISSIONS = 300
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def prepare(engine: Engine, offices: int, seed: int) -> dict[str, object]:
@@ -247,10 +243,7 @@ def measure(base: str, ctx: dict[str, object], requests: int) -> list[str]:
 def run(kind: str, offices: int, requests: int, seed: int) -> list[str]:
     print(f"{kind}:")
     with bench_database(kind) as (url, _dsn):
-        cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-        cfg.attributes["url"] = url
-        command.upgrade(cfg, "heads")
-        engine = make_engine(url)
+        engine = migrated_engine(url)
         try:
             ctx = prepare(engine, offices, seed)
         finally:
@@ -266,9 +259,8 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     misses: list[str] = []
-    for kind in kinds:
+    for kind in db_kinds(args.db):
         misses += [f"{kind}: {m}" for m in run(kind, args.offices, args.requests, args.seed)]
     print("all targets met" if not misses else "targets missed: " + "; ".join(misses))
 

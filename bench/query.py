@@ -536,15 +536,25 @@ def bench_database(kind: str) -> Iterator[tuple[str, str]]:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def migrated_engine(url: str) -> Engine:
+    """An engine on the database at `url`, after running every migration on it."""
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.attributes["url"] = url
+    command.upgrade(cfg, "heads")
+    return make_engine(url)
+
+
+def db_kinds(choice: str) -> list[str]:
+    """The databases `--db` names: `sqlite`, `postgres`, or `both` of them."""
+    return ["sqlite", "postgres"] if choice == "both" else [choice]
+
+
 def run(kind: str, offices: int, small: int, requests: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     numbers = _example_numbers(rng)
     misses: list[str] = []
     with bench_database(kind) as (url, dsn):
-        cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-        cfg.attributes["url"] = url
-        command.upgrade(cfg, "heads")
-        engine = make_engine(url)
+        engine = migrated_engine(url)
         with unit_of_work(engine) as session:
             secret = create_key(session, name="bench officer", role="officer").secret
         headers = {"Authorization": f"Bearer {secret}"}
@@ -596,9 +606,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.small >= args.offices:
         parser.error("--small must be below --offices")
-    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     misses: list[str] = []
-    for kind in kinds:
+    for kind in db_kinds(args.db):
         misses += run(kind, args.offices, args.small, args.requests, args.seed)
     print("all targets met" if not misses else "targets missed: " + "; ".join(misses))
 

@@ -35,8 +35,6 @@ from typing import Any
 
 import httpx
 import psutil
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,13 +44,14 @@ from query import (  # the sibling benchmark builds the synthetic directory
     _example_numbers,
     _pct,
     bench_database,
+    db_kinds,
+    migrated_engine,
     populate,
     uvicorn_server,
 )
 
 from app.auth.service import create_key
-from app.config import PROJECT_ROOT
-from app.db import make_engine, unit_of_work
+from app.db import unit_of_work
 from app.directory.models import Office, Organization, Phone, Revision
 from app.kit.text import fold
 from app.review.models import Submission, SubmissionPhone
@@ -317,10 +316,7 @@ def run(kind: str, offices: int, submissions: int, requests: int, seed: int) -> 
     numbers = _example_numbers(rng)
     misses: list[str] = []
     with bench_database(kind) as (url, _dsn):
-        cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-        cfg.attributes["url"] = url
-        command.upgrade(cfg, "heads")
-        engine = make_engine(url)
+        engine = migrated_engine(url)
         try:
             with unit_of_work(engine) as session:
                 secret = create_key(session, name="bench reviewer", role="reviewer").secret
@@ -366,9 +362,8 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="sqlite")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     misses: list[str] = []
-    for kind in kinds:
+    for kind in db_kinds(args.db):
         misses += run(kind, args.offices, args.submissions, args.requests, args.seed)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print("all targets met" if not misses else "targets missed: " + "; ".join(misses))
