@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cachetools import TTLCache
@@ -104,8 +105,10 @@ class PrincipalCache:
     cached it (a second server worker) accepts it for at most `ttl` more seconds.
     """
 
-    def __init__(self, *, ttl: float, maxsize: int = 4096) -> None:
-        self._entries: TTLCache[str, Principal] = TTLCache(maxsize=maxsize, ttl=ttl)
+    def __init__(
+        self, *, ttl: float, maxsize: int = 4096, timer: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._entries: TTLCache[str, Principal] = TTLCache(maxsize=maxsize, ttl=ttl, timer=timer)
         self._lock = threading.Lock()
 
     def get(self, key_hash: str) -> Principal | None:

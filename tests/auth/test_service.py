@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.auth.models import ApiKey
-from app.auth.service import authenticate, create_key, list_keys, revoke_key
+from app.auth.principal import Principal
+from app.auth.service import PrincipalCache, authenticate, create_key, list_keys, revoke_key
 from app.kit.errors import InvalidValue, NotFound, Unauthorized
 from tests.factories import make_org
 
@@ -72,3 +73,18 @@ def test_bad_keys_are_refused_and_not_stored(
         create_key(db_session, **args)  # type: ignore[arg-type]
     assert raised.value.field == field
     assert list(list_keys(db_session)) == []
+
+
+def test_the_key_cache_forgets_after_its_time_and_at_once_on_revocation() -> None:
+    clock = [0.0]
+    cache = PrincipalCache(ttl=5.0, timer=lambda: clock[0])
+    officer = Principal(name="desk", role="officer", key_id=7)
+    cache.put("hash-a", officer)
+    cache.put("hash-b", Principal(name="other", role="officer", key_id=8))
+    clock[0] = 4.9
+    assert cache.get("hash-a") == officer
+    cache.evict_key(7)  # revoked in this process: gone at once
+    assert cache.get("hash-a") is None
+    assert cache.get("hash-b") is not None
+    clock[0] = 5.1  # revoked elsewhere: trusted no longer than the cache's time
+    assert cache.get("hash-b") is None
