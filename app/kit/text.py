@@ -77,3 +77,8 @@ PostalCodeText = Annotated[str, _Line, _at_most(20)]
 HoursText = Annotated[str, _Lines, _at_most(500)]
 NoteText = Annotated[str, _Lines, _at_most(2000)]
 LongText = Annotated[str, _Lines, _at_most(4000)]
+
+
+def is_whole_number(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also accepts "²" and "①", which `int()` refuses."""
+    return text.isascii() and text.isdigit()

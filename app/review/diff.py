@@ -18,6 +18,7 @@ from sqlmodel import Session
 from app.directory import revisions
 from app.directory.models import Office, Revision
 from app.kit.clock import as_utc
+from app.kit.text import is_whole_number
 from app.review.models import Submission, SubmissionKind, SubmissionStatus
 from app.review.schemas import DriftEntry, FieldDiff
 
@@ -38,9 +39,9 @@ class Path:
         parts = path.split(".")
         if len(parts) == 2 and parts[0] in ("office", "organization"):
             return cls(parts[0], None, parts[1])
-        if len(parts) == 3 and parts[0] == "phones" and parts[1].isdigit():
+        if len(parts) == 3 and parts[0] == "phones" and is_whole_number(parts[1]):
             return cls("phone", int(parts[1]), parts[2])
-        if len(parts) == 2 and parts[0] == "new_phones" and parts[1].isdigit():
+        if len(parts) == 2 and parts[0] == "new_phones" and is_whole_number(parts[1]):
             return cls("new_phone", None, parts[1])
         raise ValueError(f"'{path}' is not a field path")
 

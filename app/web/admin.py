@@ -15,6 +15,7 @@ from app.auth.principal import Principal
 from app.directory import audit
 from app.directory.presenter import revision_public
 from app.kit.errors import InvalidValue
+from app.kit.text import is_whole_number
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -145,7 +146,7 @@ def audit_page(
     errors: dict[str, str] = {}
     office: int | None = None
     if office_id:
-        if office_id.isdigit():
+        if is_whole_number(office_id):
             office = int(office_id)
         else:
             errors["office_id"] = "A contact number has digits only."

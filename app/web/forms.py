@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from app.kit.text import is_whole_number
 from app.web.session import CSRF_FIELD
 
 # Pydantic's wording, made plain for the person filling in the form.
@@ -34,7 +35,7 @@ def plain(value: Any) -> str | None:
 def whole_number(value: Any) -> int | None:
     """A form value as a whole number (an id or a version), or None when it is not digits."""
     text = plain(value)
-    return int(text) if text and text.isdigit() else None
+    return int(text) if text and is_whole_number(text) else None
 
 
 def typed_values(form: FormData, *, leave_out: tuple[str, ...] = ()) -> dict[str, str]:

@@ -30,6 +30,7 @@ from app.directory.presenter import contact_public, phone_public
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, HomewardError, InvalidValue, TooManyRequests
+from app.kit.text import is_whole_number
 from app.review import service as review
 from app.review.models import ClosureReason
 from app.review.schemas import ClosureCreate, CorrectionCreate, NewContactCreate
@@ -85,7 +86,7 @@ def _field_for(name: str | None, known: set[str], phone_ids: list[int]) -> str:
         return "form"
     name = re.sub(r"\[(\d+)\]", r".\1", name)
     parts = name.split(".")
-    if parts[0] == "phones" and len(parts) >= 2 and parts[1].isdigit():
+    if parts[0] == "phones" and len(parts) >= 2 and is_whole_number(parts[1]):
         index_or_id = int(parts[1])
         if index_or_id not in phone_ids and index_or_id < len(phone_ids):
             parts[1] = str(phone_ids[index_or_id])

@@ -20,6 +20,7 @@ from app.directory.geography import country_name, region_name
 from app.directory.schemas import OfficeUpdate
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.text import is_whole_number
 from app.review import service as review
 from app.review.errors import SubmissionConflict
 from app.review.models import SubmissionKind, SubmissionStatus
@@ -326,7 +327,7 @@ def queue(
         errors["kind"] = "Choose a kind from the list."
     if values["status"] not in {s.value for s in SubmissionStatus}:
         errors["status"] = "Choose a status from the list."
-    if older_than_days and not older_than_days.isdigit():
+    if older_than_days and not is_whole_number(older_than_days):
         errors["older_than_days"] = "Enter a number of days."
     listing = None
     if not errors:
@@ -382,7 +383,7 @@ def path_label(path: str) -> str:
     if parts[0] == "phones" and len(parts) >= 3:
         return f"Phone {parts[1]}: {' '.join(parts[2:]).replace('_', ' ')}"
     if parts[0] == "new_phones":
-        return f"New phone {int(parts[1]) + 1 if parts[1:] and parts[1].isdigit() else ''}"
+        return f"New phone {int(parts[1]) + 1 if parts[1:] and is_whole_number(parts[1]) else ''}"
     return path
 
 

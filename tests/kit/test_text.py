@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from app.kit.text import LongText, ShortText, clean_multiline, clean_text, fold
+from app.kit.text import LongText, ShortText, clean_multiline, clean_text, fold, is_whole_number
 
 
 class Sample(BaseModel):
@@ -60,3 +60,28 @@ def test_emoji_joiners_and_scripts_are_kept() -> None:
 )
 def test_fold_is_accent_and_case_insensitive(text: str, key: str) -> None:
     assert fold(text) == key
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12", True),
+        ("007", True),
+        ("", False),
+        ("²", False),
+        ("①", False),
+        ("١٢", False),
+        ("-1", False),
+    ],
+)
+def test_whole_numbers_are_ascii_digits_that_int_accepts(text: str, expected: bool) -> None:
+    assert is_whole_number(text) is expected
+    if expected:
+        int(text)
+
+
+def test_a_form_number_in_superscript_is_no_number_rather_than_an_error() -> None:
+    from app.web.forms import whole_number
+
+    assert whole_number(" 12 ") == 12
+    assert whole_number("²") is None
