@@ -132,7 +132,9 @@ def server(web_database_url: str, scenario: Scenario) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API runs an event loop in this thread while it lives;
+# stopped after the browser tests, it cannot trouble tests collected after them.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
@@ -145,7 +147,7 @@ def browser() -> Iterator[Browser]:
 NewPage = Callable[..., Page]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _shared_pages(browser: Browser, server: str, scenario: Scenario) -> Iterator[dict[str, Page]]:
     pages: dict[str, Page] = {}
     yield pages
