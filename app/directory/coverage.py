@@ -27,6 +27,7 @@ from app.directory.geography import country_name, region_name, regions_by_code
 from app.directory.models import Office, Organization, Revision
 from app.directory.search import freshness_of_office_clause
 from app.directory.validation import checked_country
+from app.directory.visibility import visible_to
 from app.verification.freshness import Freshness
 
 # Best first: the colour of a cell is the best state among its offices.
@@ -120,8 +121,7 @@ def coverage_matrix(
         Office.status != OfficeStatus.CLOSED.value,
         Organization.status == "active",
     ]
-    if not viewer.sees_confidential:
-        conds.append(Organization.confidential.is_(False))
+    conds.extend(visible_to(viewer))
     stmt = (
         select(Office.region, Organization.category, state, func.count(Office.id))
         .join(Office.organization)

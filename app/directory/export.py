@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlmodel import Session
 
@@ -23,13 +23,10 @@ from app.directory.enums import PhoneStatus
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.presenter import contact_public
 from app.directory.service import PHONE_FIELD_COLUMNS, active_phones_query
+from app.directory.visibility import confidential_filter
 from app.kit.clock import utcnow
 
 BATCH_SIZE = 500
-
-
-def _visibility(include_confidential: bool) -> list[ColumnElement[bool]]:
-    return [] if include_confidential else [Organization.confidential.is_(False)]
 
 
 def iter_offices(
@@ -40,7 +37,7 @@ def iter_offices(
     stmt = (
         select(Office)
         .join(Office.organization)
-        .where(*_visibility(include_confidential))
+        .where(*confidential_filter(include_confidential=include_confidential))
         .options(
             contains_eager(Office.organization).selectinload(Organization.services),
             selectinload(Office.phones),
@@ -59,7 +56,10 @@ def phone_group_count(session: Session, *, include_confidential: bool = False) -
         select(func.count(Phone.id).label("n"))
         .join(Office, Office.id == Phone.office_id)
         .join(Organization, Organization.id == Office.organization_id)
-        .where(Phone.status == PhoneStatus.ACTIVE.value, *_visibility(include_confidential))
+        .where(
+            Phone.status == PhoneStatus.ACTIVE.value,
+            *confidential_filter(include_confidential=include_confidential),
+        )
         .group_by(Phone.office_id)
         .subquery()
     )
@@ -115,7 +115,7 @@ def iter_csv_records(
     stmt = (
         select(*columns)
         .join(Organization, Organization.id == Office.organization_id)
-        .where(*_visibility(include_confidential))
+        .where(*confidential_filter(include_confidential=include_confidential))
         .order_by(Office.organization_id, Office.id)
         .execution_options(yield_per=batch_size)
     )

@@ -34,6 +34,7 @@ from app.directory.geography import (
 )
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService
 from app.directory.validation import checked_country, checked_region
+from app.directory.visibility import confidential_filter, visible_to
 from app.kit.text import fold, like_anywhere
 from app.verification.freshness import Freshness, freshness_clause
 
@@ -163,8 +164,7 @@ class PreparedFilters:
             conds.append(Office.last_verified_at >= param("verified_since"))
         if "meets_on_arrival" in values:
             conds.append(Office.meets_on_arrival == param("meets_on_arrival"))
-        if not self.sees_confidential:
-            conds.append(Organization.confidential.is_(False))
+        conds.extend(confidential_filter(include_confidential=self.sees_confidential))
         return conds
 
 
@@ -301,10 +301,7 @@ def _count_rows(
 
 
 def _visible(viewer: Principal) -> list[ColumnElement[bool]]:
-    conds: list[ColumnElement[bool]] = [Office.status != OfficeStatus.CLOSED.value]
-    if not viewer.sees_confidential:
-        conds.append(Organization.confidential.is_(False))
-    return conds
+    return [Office.status != OfficeStatus.CLOSED.value, *visible_to(viewer)]
 
 
 def _summary(counts: dict[str, int], verified: dict[str, int]) -> dict[str, object]:

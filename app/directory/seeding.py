@@ -24,6 +24,7 @@ from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OrganizationCreate
+from app.directory.visibility import not_confidential
 from app.kit.clock import utcnow
 from app.verification.service import flag_office_stale, record_verification
 
@@ -124,7 +125,7 @@ def demo_ngo_for_key(session: Session) -> Organization | None:
         .where(
             Organization.is_demo.is_(True),
             Organization.category == "ngo",
-            Organization.confidential.is_(False),
+            not_confidential(),
             Organization.status == "active",
             Office.status == OfficeStatus.ACTIVE.value,
         )

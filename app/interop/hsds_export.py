@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlmodel import Session
 
 from app.directory.models import Office, Organization
+from app.directory.visibility import confidential_filter
 from app.interop import hsds_mapping as m
 from app.interop.hsds_tables import TABLES, package_descriptor
 
@@ -39,10 +40,6 @@ class ExportSummary:
         return self.counts["organization"]
 
 
-def _visibility(include_confidential: bool) -> list[ColumnElement[bool]]:
-    return [] if include_confidential else [Organization.confidential.is_(False)]
-
-
 def iter_office_batches(
     session: Session,
     *,
@@ -57,7 +54,7 @@ def iter_office_batches(
         stmt = (
             select(Office.id, Office.organization_id)
             .join(Organization, Organization.id == Office.organization_id)
-            .where(*_visibility(include_confidential), *conditions)
+            .where(*confidential_filter(include_confidential=include_confidential), *conditions)
             .order_by(Office.organization_id, Office.id)
             .limit(batch_size)
         )
@@ -87,7 +84,7 @@ def iter_bare_organizations(
                 .where(
                     Organization.id > last,
                     ~exists().where(Office.organization_id == Organization.id),
-                    *_visibility(include_confidential),
+                    *confidential_filter(include_confidential=include_confidential),
                 )
                 .order_by(Organization.id)
                 .limit(batch_size)

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from app.auth.principal import Principal
 from app.directory.models import Office, Organization, OrganizationService
 from app.directory.search import search_text_like
+from app.directory.visibility import visible_to
 from app.interop import hsds_mapping as m
 from app.interop.hsds_tables import HSDS_PROFILE, HSDS_VERSION
 from app.kit.clock import as_utc
@@ -88,9 +89,7 @@ def _common(
     updated_at: Any,
 ) -> list[ColumnElement[bool]]:
     """The list filters; `updated_at` is the column `modified_after` compares."""
-    conds: list[ColumnElement[bool]] = []
-    if not viewer.sees_confidential:
-        conds.append(Organization.confidential.is_(False))
+    conds: list[ColumnElement[bool]] = visible_to(viewer)
     if search and search.strip():
         conds.append(search_text_like(like_anywhere(fold(search))))
     if taxonomy_term_id:

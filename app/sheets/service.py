@@ -35,6 +35,7 @@ from app.directory.geography import normalise_language
 from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import PhoneDisplay, display
 from app.directory.validation import checked_country, checked_region
+from app.directory.visibility import not_confidential
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue
 from app.kit.text import fold
@@ -156,7 +157,7 @@ def _origin(session: Session, params: SheetParams) -> tuple[float, float] | None
             Office.region == region,
             Office.latitude.is_not(None),
             Office.longitude.is_not(None),
-            Organization.confidential.is_(False),
+            not_confidential(),
         )
     ).all()
     return centroid([(float(lat), float(lon)) for lat, lon in rows])

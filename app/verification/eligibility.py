@@ -17,6 +17,7 @@ from app.config import Settings
 from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization
 from app.directory.search import freshness_of_office_clause
+from app.directory.visibility import not_confidential
 from app.verification.freshness import PRINTABLE_STATES, Freshness, freshness_of
 
 
@@ -36,7 +37,7 @@ def printable_offices_clause(*, now: datetime, settings: Settings) -> ColumnElem
     return and_(
         Office.status == OfficeStatus.ACTIVE.value,
         Organization.status == "active",
-        Organization.confidential.is_(False),
+        not_confidential(),
         or_(
             *(
                 freshness_of_office_clause(state, now=now, settings=settings)

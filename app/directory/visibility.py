@@ -1,0 +1,28 @@
+"""One rule for confidential organisations, used by every output.
+
+A confidential organisation (a shelter, say) is seen by staff keys only: never by NGO partners,
+never on a printed sheet or a vCard, and in an export only when an admin asks for it
+(Recommendation 42: reveal nothing a returnee has not agreed to).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement
+
+from app.auth.principal import Principal
+from app.directory.models import Organization
+
+
+def not_confidential() -> ColumnElement[bool]:
+    """WHERE clause (over Organization) keeping only non-confidential organisations."""
+    return Organization.confidential.is_(False)
+
+
+def confidential_filter(*, include_confidential: bool) -> list[ColumnElement[bool]]:
+    """The clauses to add: none when confidential organisations are wanted."""
+    return [] if include_confidential else [not_confidential()]
+
+
+def visible_to(viewer: Principal) -> list[ColumnElement[bool]]:
+    """The clauses that hide what `viewer` may not see."""
+    return confidential_filter(include_confidential=viewer.sees_confidential)
