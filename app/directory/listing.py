@@ -25,12 +25,11 @@ from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.config import Settings
-from app.directory.enums import PhoneStatus
 from app.directory.geography import country_name, region_name
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.phone_numbers import stored_display
 from app.directory.search import ContactFilters, PreparedFilters, contacts_query, prepare_filters
-from app.directory.service import OFFICE_FIELD_COLUMNS
+from app.directory.service import OFFICE_FIELD_COLUMNS, active_phones_query
 from app.kit.clock import as_utc
 from app.kit.sql import comma_list
 from app.verification.freshness import FreshnessCutoffs
@@ -71,23 +70,20 @@ def _phones_statement(size: int | None) -> Select[Any]:
         if size is None
         else [bindparam(f"office_id_{i}") for i in range(size)]
     )
-    return (
-        select(
-            Phone.office_id,
-            Phone.id,
-            Phone.number,
-            Phone.national,
-            Phone.international,
-            Phone.number_type,
-            Phone.kind,
-            Phone.hours,
-            Phone.is_24_7,
-            Phone.languages,
-            Phone.status,
-            Phone.version,
-        )
-        .where(Phone.office_id.in_(office_ids), Phone.status == PhoneStatus.ACTIVE.value)
-        .order_by(Phone.office_id, Phone.position, Phone.id)
+    return active_phones_query(
+        office_ids,
+        Phone.office_id,
+        Phone.id,
+        Phone.number,
+        Phone.national,
+        Phone.international,
+        Phone.number_type,
+        Phone.kind,
+        Phone.hours,
+        Phone.is_24_7,
+        Phone.languages,
+        Phone.status,
+        Phone.version,
     )
 
 

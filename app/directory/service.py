@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import BindParameter, Select, select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
@@ -191,9 +191,12 @@ def load_offices(session: Session, office_ids: Iterable[int]) -> dict[int, Offic
     return out
 
 
-def active_phones_query(office_ids: Iterable[int], *columns: Any) -> Select[Any]:
+def active_phones_query(
+    office_ids: Iterable[Any] | BindParameter[Any], *columns: Any
+) -> Select[Any]:
     """`columns` of the active phones of these offices, office by office in each office's
-    phone order (the order a contact shows them in)."""
+    phone order (the order a contact shows them in). `office_ids` may be ids, bound
+    parameters, or one expanding parameter."""
     return (
         select(*columns)
         .where(Phone.office_id.in_(office_ids), Phone.status == PhoneStatus.ACTIVE.value)
