@@ -16,9 +16,10 @@ from sqlmodel import Session
 from app.config import Settings
 from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization
+from app.directory.presenter import office_freshness
 from app.directory.search import freshness_of_office_clause
 from app.directory.visibility import not_confidential
-from app.verification.freshness import PRINTABLE_STATES, Freshness, freshness_of
+from app.verification.freshness import PRINTABLE_STATES, Freshness
 
 
 class ExclusionReason(StrEnum):
@@ -63,13 +64,7 @@ def exclusion_reason(
         return ExclusionReason.CLOSED
     if office.status == OfficeStatus.TEMPORARILY_CLOSED.value:
         return ExclusionReason.TEMPORARILY_CLOSED
-    state = freshness_of(
-        last_verified_at=office.last_verified_at,
-        stale_flagged_at=office.stale_flagged_at,
-        category=organization.category,
-        now=now,
-        settings=settings,
-    )
+    state = office_freshness(office, category=organization.category, now=now, settings=settings)
     if state in PRINTABLE_STATES:
         return None
     if state is Freshness.UNVERIFIED:

@@ -20,6 +20,7 @@ from app.config import Settings
 from app.directory import service as directory
 from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization, Phone
+from app.directory.presenter import office_freshness
 from app.directory.provenance import Provenance
 from app.directory.search import freshness_of_office_clause
 from app.kit.clock import as_utc
@@ -620,13 +621,7 @@ def escalate_batch(
             )
             changed += 1
             continue
-        state = freshness_of(
-            last_verified_at=office.last_verified_at,
-            stale_flagged_at=office.stale_flagged_at,
-            category=org.category,
-            now=now,
-            settings=settings,
-        )
+        state = office_freshness(office, category=org.category, now=now, settings=settings)
         task.freshness = state.value
         if effective_state(task, now=now) is not TaskState(task.state):
             _release(task)
