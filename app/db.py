@@ -85,32 +85,27 @@ def new_session(engine: Engine | None = None, *, writes: bool = True) -> Session
     return Session(for_writes(bind) if writes else bind, expire_on_commit=False)
 
 
+def _finish(session: Session, *, commit: bool) -> None:
+    """The end of every unit of work: commit or roll back, then close."""
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
 @contextmanager
 def unit_of_work(engine: Engine | None = None, *, writes: bool = True) -> Iterator[Session]:
     """One transaction: commit when the block succeeds, roll back when it raises."""
     session = new_session(engine, writes=writes)
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        _finish(session, commit=False)
         raise
-    finally:
-        session.close()
-
-
-def _commit_and_close(session: Session) -> None:
-    try:
-        session.commit()
-    finally:
-        session.close()
-
-
-def _rollback_and_close(session: Session) -> None:
-    try:
-        session.rollback()
-    finally:
-        session.close()
+    _finish(session, commit=True)
 
 
 # Requests with these methods only read, and their transactions begin as readers.
@@ -129,13 +124,15 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        if session.in_transaction():
-            await run_in_threadpool(_rollback_and_close, session)
-        else:
-            session.close()
+        await _finish_request(session, commit=False)
         raise
+    await _finish_request(session, commit=True)
+
+
+async def _finish_request(session: Session, *, commit: bool) -> None:
+    """`_finish` in the threadpool when a transaction is open (database I/O), else inline."""
     if session.in_transaction():
-        await run_in_threadpool(_commit_and_close, session)
+        await run_in_threadpool(_finish, session, commit=commit)
     else:
         session.close()
 

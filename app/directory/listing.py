@@ -245,15 +245,17 @@ _SHAPED_PAGES_LOCK = threading.Lock()
 
 def _page_query(prepared: PreparedFilters) -> tuple[Select[Any], dict[str, Any]]:
     """The page statement for these filters and the values to execute it with."""
-    paged = _page_statement()
+
+    def paged(*, bound: bool) -> Select[Any]:
+        stmt = _page_statement().where(*prepared.conditions(bound=bound))
+        return stmt.limit(bindparam("limit")).offset(bindparam("offset"))
+
     if prepared.shape is None:
-        stmt = paged.where(*prepared.conditions()).limit(bindparam("limit"))
-        return stmt.offset(bindparam("offset")), {}
+        return paged(bound=True), {}
     with _SHAPED_PAGES_LOCK:
         stmt = _SHAPED_PAGES.get(prepared.shape)
         if stmt is None:
-            stmt = paged.where(*prepared.conditions(bound=False)).limit(bindparam("limit"))
-            stmt = _SHAPED_PAGES[prepared.shape] = stmt.offset(bindparam("offset"))
+            stmt = _SHAPED_PAGES[prepared.shape] = paged(bound=False)
     return stmt, prepared.values
 
 

@@ -98,13 +98,23 @@ class PreparedFilters:
     """
 
     values: dict[str, Any]
-    shape: tuple[Any, ...] | None
     freshness: tuple[str, ...]
     include_national: bool
     nationwide_only: bool
     sees_confidential: bool
     now: datetime
     settings: Settings
+
+    @property
+    def shape(self) -> tuple[Any, ...] | None:
+        if self.freshness:
+            return None
+        return (
+            tuple(self.values),
+            self.include_national,
+            self.nationwide_only,
+            self.sees_confidential,
+        )
 
     def conditions(self, *, bound: bool = True) -> list[ColumnElement[bool]]:
         """The WHERE clauses; `bound=False` leaves the values to be passed at execution."""
@@ -195,20 +205,11 @@ def prepare_filters(
         values["verified_since"] = now - timedelta(days=filters.verified_within_days)
     if filters.meets_on_arrival is not None:
         values["meets_on_arrival"] = filters.meets_on_arrival
-    freshness = tuple(filters.freshness)
-    include_national = filters.include_national
-    nationwide_only = filters.nationwide_only
-    shape = (
-        None
-        if freshness
-        else (tuple(values), include_national, nationwide_only, viewer.sees_confidential)
-    )
     return PreparedFilters(
         values=values,
-        shape=shape,
-        freshness=freshness,
-        include_national=include_national,
-        nationwide_only=nationwide_only,
+        freshness=tuple(filters.freshness),
+        include_national=filters.include_national,
+        nationwide_only=filters.nationwide_only,
         sees_confidential=viewer.sees_confidential,
         now=now,
         settings=settings,
