@@ -2,9 +2,9 @@
 
 The list endpoint is the hot path (every region query of every officer). Loading ORM objects
 for a page of offices with their organisations, phones, languages and services cost ~280
-object hydrations per page; this reads the same page in two statements (offices with their
-organisation, languages and services aggregated, and the total as a window count; then the
-active phones) and builds the `ContactPage` shape as plain dicts, serialised once by
+object hydrations per page; this reads the same page in one statement (offices with their
+organisation; languages, services and active phones aggregated per office; the total as a
+window count) and builds the `ContactPage` shape as plain dicts, serialised once by
 pydantic-core. `presenter.contact_public` stays the single-office path; tests check that both
 give the same item.
 """
@@ -12,7 +12,6 @@ give the same item.
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
@@ -20,18 +19,19 @@ from typing import Any
 
 from cachetools import LRUCache
 from pydantic_core import to_json
-from sqlalchemy import Connection, Select, bindparam, func, select
+from sqlalchemy import ScalarSelect, Select, bindparam, func, select
 from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.config import Settings
+from app.directory.enums import PhoneStatus
 from app.directory.geography import country_name, region_name
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.phone_numbers import stored_display
 from app.directory.search import ContactFilters, PreparedFilters, contacts_query, prepare_filters
-from app.directory.service import OFFICE_FIELD_COLUMNS, active_phones_query
+from app.directory.service import OFFICE_FIELD_COLUMNS
 from app.kit.clock import as_utc
-from app.kit.sql import comma_list
+from app.kit.sql import comma_list, json_rows
 from app.verification.freshness import FreshnessCutoffs
 
 _OFFICE_COLUMNS = (
@@ -56,50 +56,43 @@ def _split(value: str | None) -> list[str]:
 _ROWS_BY_POSITION = {"_result_disable_adapt_to_context": True}
 
 
-# Page sizes the phone lookup is prepared for: a page's office ids are padded up to the next
-# size and bound one parameter each, so the IN list needs no rendering per execution (an
-# "expanding" parameter would rebuild the SQL text every time).
-_ID_LIST_SIZES = (10, 50, 200)
+# The page's phones ride on its one statement, as a JSON array per office (`_phones_column`):
+# a second statement for them cost more in execution overhead than the lookups themselves.
+_PHONE_COLUMNS = (
+    Phone.id,
+    Phone.number,
+    Phone.national,
+    Phone.international,
+    Phone.number_type,
+    Phone.kind,
+    Phone.hours,
+    Phone.is_24_7,
+    Phone.languages,
+    Phone.status,
+    Phone.version,
+    Phone.position,
+)
 
 
-@cache
-def _phones_statement(size: int | None) -> Select[Any]:
-    """Active phones of up to `size` offices (None: any number, expanded per execution)."""
-    office_ids = (
-        bindparam("office_ids", expanding=True)
-        if size is None
-        else [bindparam(f"office_id_{i}") for i in range(size)]
-    )
-    return active_phones_query(
-        office_ids,
-        Phone.office_id,
-        Phone.id,
-        Phone.number,
-        Phone.national,
-        Phone.international,
-        Phone.number_type,
-        Phone.kind,
-        Phone.hours,
-        Phone.is_24_7,
-        Phone.languages,
-        Phone.status,
-        Phone.version,
+def _phones_column() -> ScalarSelect[Any]:
+    """The office's active phones as JSON rows of `_PHONE_COLUMNS`."""
+    return (
+        select(json_rows(*_PHONE_COLUMNS))
+        .where(Phone.office_id == Office.id, Phone.status == PhoneStatus.ACTIVE.value)
+        .scalar_subquery()
     )
 
 
-def _phones(connection: Connection, office_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-    phones: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    size = next((n for n in _ID_LIST_SIZES if n >= len(office_ids)), None)
-    if size is None:
-        stmt, params = _phones_statement(None), {"office_ids": list(office_ids)}
-    else:
-        padded = [*office_ids, *[office_ids[0]] * (size - len(office_ids))]
-        stmt, params = _phones_statement(size), {f"office_id_{i}": v for i, v in enumerate(padded)}
-    rows = connection.execute(stmt, params).all()
-    for office_id, id_, number, national, international, type_, *rest in rows:
-        kind, hours, is_24_7, languages, status, version = rest
+def _phones(rows: list[list[Any]] | None) -> list[dict[str, Any]]:
+    """An office's phones from its JSON rows, in the office's phone order."""
+    if not rows:
+        return []
+    rows.sort(key=lambda r: (r[-1], r[0]))  # position, then id
+    phones = []
+    for id_, number, national, international, type_, *rest in rows:
+        kind, hours, is_24_7, languages, status, version, _position = rest
         shown = stored_display(number, national, international, type_)
-        phones[office_id].append(
+        phones.append(
             {
                 "id": id_,
                 "number": number,
@@ -108,8 +101,8 @@ def _phones(connection: Connection, office_ids: Sequence[int]) -> dict[int, list
                 "kind": kind,
                 "number_type": shown.type,
                 "hours": hours,
-                "is_24_7": is_24_7,
-                "languages": list(languages or []),
+                "is_24_7": bool(is_24_7),
+                "languages": languages or [],
                 "status": status,
                 "version": version,
             }
@@ -119,7 +112,6 @@ def _phones(connection: Connection, office_ids: Sequence[int]) -> dict[int, list
 
 def _item(
     row: Sequence[Any],
-    phones: list[dict[str, Any]],
     *,
     now: datetime,
     cutoffs: FreshnessCutoffs,
@@ -158,6 +150,7 @@ def _item(
         is_demo,
         languages,
         services_text,
+        phones,
         _total,
     ) = row
     services = _split(services_text)
@@ -193,7 +186,7 @@ def _item(
         "services": services,
         "meets_on_arrival": meets_on_arrival,
         "status": status,
-        "phones": phones,
+        "phones": _phones(phones),
         "last_verified_at": as_utc(last_verified_at),
         "verified_by": verified_by,
         "verification_method": verification_method,
@@ -232,6 +225,7 @@ def _page_statement() -> Select[Any]:
         Organization.is_demo,
         languages.label("languages"),
         services.label("services"),
+        _phones_column().label("phones"),
         func.count().over().label("total"),
     )
 
@@ -288,12 +282,9 @@ def contact_page(
         total = connection.execute(
             select(func.count(Office.id)).join(Office.organization).where(*prepared.conditions())
         ).scalar_one()
-    phones = _phones(connection, [r[0] for r in rows]) if rows else {}
     cutoffs = FreshnessCutoffs(now=now, settings=settings)
     return {
-        "items": [
-            _item(r, phones.get(r[0], []), now=now, cutoffs=cutoffs, lang=lang) for r in rows
-        ],
+        "items": [_item(r, now=now, cutoffs=cutoffs, lang=lang) for r in rows],
         "total": total,
         "page": page,
         "per_page": per_page,

@@ -265,7 +265,17 @@ def test_list_items_equal_the_single_contact_view(
     """The list is read as rows and the single view through the ORM: both must agree."""
     org = make_org(db_session, services=["shelter", "medical"], confidential=True)
     make_office(
-        db_session, org=org, languages=["fr", "en", "ha"], region=None, postal_code="100001"
+        db_session,
+        org=org,
+        languages=["fr", "en", "ha"],
+        region=None,
+        postal_code="100001",
+        # Several phones: their order, 24/7 flag, hours and languages travel as JSON rows.
+        phones=[
+            {"number": "+234 2033 123 456", "hours": "Mo-Fr 09:00-17:00"},
+            {"number": "0803 123 4567", "kind": "mobile", "is_24_7": True},
+            {"number": "0803 123 4568", "kind": "mobile", "languages": ["ha", "en"]},
+        ],
     )
     plain = make_office(db_session, verified_at=None, email="desk@example.org")
     assert plain.id is not None
@@ -279,6 +289,10 @@ def test_list_items_equal_the_single_contact_view(
         assert item == single
     closed_phone_item = next(i for i in page["items"] if i["id"] == plain.id)
     assert closed_phone_item["phones"] == []
+    phones = next(i for i in page["items"] if i["id"] != plain.id)["phones"]
+    assert [p["is_24_7"] for p in phones] == [False, True, False]
+    assert [p["languages"] for p in phones] == [[], [], ["en", "ha"]]
+    assert phones[0]["hours"] == "Mo-Fr 09:00-17:00"
 
 
 @pytest.mark.parametrize(

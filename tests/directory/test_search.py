@@ -135,8 +135,8 @@ def test_one_statement_per_filter_shape_executes_with_each_requests_values(
 def test_each_page_carries_its_own_offices_phones(
     db_session: Session, settings: Settings, per_page: int
 ) -> None:
-    # 3 and 10 fill the 10-id lookup (padded), 11 the 50-id one; 201 is beyond the
-    # prepared sizes and falls back to an expanded IN list.
+    # Phones ride on the page's statement, one JSON array per office: small pages, a page
+    # boundary inside the directory, and a page larger than the directory.
     offices = [
         make_office(db_session, phones=[{"number": f"+234802000{n:04d}", "kind": "voice"}])
         for n in range(12)
