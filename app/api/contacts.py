@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
-from pydantic import StringConstraints
+from fastapi import APIRouter, Depends, Response, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.api.deps import IfMatch, OfficeId, PhoneId, SettingsDep, etag, expected_version
 from app.auth.dependencies import AnyRole, Editor, SessionDep
@@ -26,6 +26,7 @@ from app.directory.schemas import (
     VerificationCreate,
 )
 from app.kit.clock import utcnow
+from app.kit.query import openapi_parameters, query_model
 from app.kit.threads import in_thread
 from app.verification.freshness import Freshness
 from app.verification.service import record_verification
@@ -37,24 +38,72 @@ NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 LanguageCode = Annotated[str, StringConstraints(pattern="^[A-Za-z]{2,3}$")]
 
 
-@router.get("/contacts", response_model=ContactPage)
+class ContactQuery(BaseModel):
+    """The officer search's query string (`kit.query`: validated in one pass)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    country: Annotated[
+        str | None, Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2.")
+    ] = None
+    region: Annotated[
+        str | None,
+        Field(
+            min_length=4,
+            max_length=8,
+            description="ISO 3166-2 subdivision of the country; alone, it implies the country.",
+        ),
+    ] = None
+    include_national: Annotated[
+        bool, Field(description="Add the country's nationwide offices to a region's.")
+    ] = True
+    category: list[Category] = []
+    service: list[ServiceTag] = []
+    language: Annotated[
+        list[LanguageCode], Field(description="ISO 639-1 codes of languages spoken.")
+    ] = []
+    q: Annotated[
+        str | None,
+        Field(
+            max_length=200,
+            pattern=NO_CONTROL_CHARACTERS,
+            description="Name, city or region; accents and case are ignored.",
+        ),
+    ] = None
+    status: list[OfficeStatus] = []
+    freshness: list[Freshness] = []
+    verified_within_days: Annotated[int | None, Field(ge=0, le=36500)] = None
+    meets_on_arrival: bool | None = None
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+    per_page: Annotated[int, Field(ge=1, le=200)] = 50
+
+    def filters(self) -> search.ContactFilters:
+        return search.ContactFilters(
+            country=self.country,
+            region=self.region,
+            include_national=self.include_national,
+            categories=[c.value for c in self.category],
+            services=[s.value for s in self.service],
+            languages=[lang.strip().lower() for lang in self.language],
+            q=self.q,
+            statuses=[s.value for s in self.status],
+            freshness=[f.value for f in self.freshness],
+            verified_within_days=self.verified_within_days,
+            meets_on_arrival=self.meets_on_arrival,
+        )
+
+
+@router.get(
+    "/contacts",
+    response_model=ContactPage,
+    openapi_extra={"parameters": openapi_parameters(ContactQuery)},
+    responses={422: {"description": "A query parameter is invalid; the body names it and why."}},
+)
 async def list_contacts(
     viewer: AnyRole,
     session: SessionDep,
     settings: SettingsDep,
-    country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
-    region: Annotated[str | None, Query(min_length=4, max_length=8)] = None,
-    include_national: bool = True,
-    category: Annotated[list[Category], Query()] = [],  # noqa: B006
-    service_tag: Annotated[list[ServiceTag], Query(alias="service")] = [],  # noqa: B006
-    language: Annotated[list[LanguageCode], Query()] = [],  # noqa: B006
-    q: Annotated[str | None, Query(max_length=200, pattern=NO_CONTROL_CHARACTERS)] = None,
-    status_: Annotated[list[OfficeStatus], Query(alias="status")] = [],  # noqa: B006
-    freshness: Annotated[list[Freshness], Query()] = [],  # noqa: B006
-    verified_within_days: Annotated[int | None, Query(ge=0, le=36500)] = None,
-    meets_on_arrival: bool | None = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=200)] = 50,
+    query: Annotated[ContactQuery, Depends(query_model(ContactQuery))],
 ) -> Response:
     """Offices in a country and region, plus the country's nationwide offices.
 
@@ -62,19 +111,7 @@ async def list_contacts(
     nationwide; then by name.
     """
     now = utcnow()
-    filters = search.ContactFilters(
-        country=country,
-        region=region,
-        include_national=include_national,
-        categories=[c.value for c in category],
-        services=[s.value for s in service_tag],
-        languages=[lang.strip().lower() for lang in language],
-        q=q,
-        statuses=[s.value for s in status_],
-        freshness=[f.value for f in freshness],
-        verified_within_days=verified_within_days,
-        meets_on_arrival=meets_on_arrival,
-    )
+    filters = query.filters()
 
     def read_page() -> bytes:
         result = listing.contact_page(
@@ -83,8 +120,8 @@ async def list_contacts(
             viewer=viewer,
             now=now,
             settings=settings,
-            page=page,
-            per_page=per_page,
+            page=query.page,
+            per_page=query.per_page,
         )
         end_read(session)
         # Built from trusted rows: serialised once, without FastAPI re-validating each item.

@@ -351,6 +351,54 @@ def test_odd_but_valid_search_parameters_answer_200(
     assert resp.status_code == 200, resp.text
 
 
+def test_query_string_follows_fastapis_rules(
+    client: TestClient, db_session: Session, officer: dict[str, str]
+) -> None:
+    """The search reads its query string as one model (kit.query) with FastAPI's rules."""
+    make_office(db_session, name="Lagos office", meets_on_arrival=True)
+    make_office(db_session, name="Tirana office", country="AL", region="AL-11", phones=[])
+    db_session.commit()
+    url = "/api/v1/contacts"
+    # A repeated single-valued parameter: the last value counts.
+    resp = client.get(f"{url}?country=NG&country=AL", headers=officer)
+    assert _names(resp.json()) == ["Tirana office"]
+    # A repeated list parameter: every value counts; unknown parameters are ignored.
+    both = client.get(f"{url}?status=active&status=closed&colour=blue", headers=officer)
+    assert sorted(_names(both.json())) == ["Lagos office", "Tirana office"]
+    # Booleans and numbers are parsed from their usual spellings.
+    for spelling in ("true", "1", "yes", "on"):
+        page = client.get(f"{url}?meets_on_arrival={spelling}&per_page=01", headers=officer)
+        assert _names(page.json()) == ["Lagos office"] and page.json()["per_page"] == 1
+    # Several bad parameters: each is named, list items by position.
+    bad = client.get(f"{url}?page=x&category=ngo&category=baker", headers=officer)
+    assert bad.status_code == 422
+    assert [d["field"] for d in bad.json()["detail"]] == ["category.1", "page"]
+
+
+def test_search_parameters_are_documented_in_openapi(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/contacts"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert list(parameters) == [
+        "country",
+        "region",
+        "include_national",
+        "category",
+        "service",
+        "language",
+        "q",
+        "status",
+        "freshness",
+        "verified_within_days",
+        "meets_on_arrival",
+        "page",
+        "per_page",
+    ]
+    assert all(p["in"] == "query" and p["required"] is False for p in parameters.values())
+    assert "ngo" in parameters["category"]["schema"]["items"]["enum"]  # enums inline, no $ref
+    assert parameters["per_page"]["schema"]["maximum"] == 200
+    assert "422" in operation["responses"]
+
+
 # ---- one contact and its history -------------------------------------------------------------
 
 
