@@ -21,11 +21,8 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -52,6 +49,7 @@ from app.directory.enums import Category, ServiceTag
 from app.directory.geography import region_name
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.phone_numbers import display
+from app.kit.local_server import local_server
 from app.kit.text import fold
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -329,58 +327,15 @@ class RawQuery:
 # ---- the server ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def uvicorn_server(database_url: str) -> Iterator[tuple[str, psutil.Process]]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            # On a busy machine a client can sit longer than uvicorn's 5 s default between
-            # two requests; the server would then drop the keep-alive connection mid-send.
-            "--timeout-keep-alive",
-            "60",
-        ],
-        env=env,
-        cwd=PROJECT_ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180  # importing the app is slow on a busy machine
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.1)
+    """The app under uvicorn (1 worker) on `database_url`: its base URL and its process."""
+    # On a busy machine a client can sit longer than uvicorn's 5 s default between two
+    # requests; the server would then drop the keep-alive connection mid-send.
+    args = ["--workers", "1", "--log-level", "warning", "--no-access-log"]
+    args += ["--timeout-keep-alive", "60"]
+    with local_server({"DATABASE_URL": database_url}, uvicorn_args=args) as (base, proc):
         yield base, psutil.Process(proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 # ---- measuring ----------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -122,18 +121,14 @@ def serve(port: int) -> None:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # ---- 1. website sweep ------------------------------------------------------------------
 
 
 @contextmanager
 def slow_server() -> Iterator[tuple[int, psutil.Process]]:
     """The slow server in its own process: (port, process)."""
+    from app.kit.local_server import free_port
+
     port = free_port()
     server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)])
     try:

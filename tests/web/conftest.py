@@ -8,17 +8,11 @@ so it cannot share the rolled-back test database).
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy import text
@@ -26,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT
 from app.db import make_engine, unit_of_work
+from app.kit.local_server import free_port, local_server
 from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL, migrate
 from tests.web.scenario import Scenario, seed
 
@@ -40,12 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -83,53 +72,21 @@ def scenario(web_database_url: str) -> Scenario:
 @pytest.fixture(scope="session")
 def server(web_database_url: str, scenario: Scenario) -> Iterator[str]:
     """uvicorn serving app.main:app on a free port; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     var_dir = Path(tempfile.mkdtemp(prefix="homeward-web-var-"))
     env = {
-        **os.environ,
         "DATABASE_URL": web_database_url,
         "HOMEWARD_SECRET_KEY": secrets.token_urlsafe(32),
         "HOMEWARD_VAR_DIR": str(var_dir),
         "HOMEWARD_BASE_URL": f"http://127.0.0.1:{port}",
     }
-    log = (var_dir / "uvicorn.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120  # importing WeasyPrint is slow on a busy machine
-    while True:
+    log_path = var_dir / "uvicorn.log"
+    with log_path.open("w") as log:
         try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError((var_dir / "uvicorn.log").read_text())
-        time.sleep(0.1)
-    try:
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            with local_server(env, port=port, output=log, startup_seconds=120) as (base, _):
+                yield base
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{log_path.read_text()}") from None
 
 
 # Package scope: Playwright's sync API runs an event loop in this thread while it lives;
