@@ -67,8 +67,11 @@ def create_app() -> FastAPI:
     install_web(app)  # browser pages (app/web): after the API so /api keeps JSON errors
 
     @app.get("/health", tags=["health"])
-    def health() -> dict[str, str]:
-        """Liveness: answers without a key."""
+    async def health() -> dict[str, str]:
+        """Liveness: answers without a key.
+
+        `async`: it answers from the event loop, even while every worker thread is busy.
+        """
         return {"status": "ok"}
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
