@@ -24,12 +24,11 @@ from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.config import Settings
-from app.directory.enums import PhoneStatus
 from app.directory.geography import country_name, region_name
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.phone_numbers import stored_display
 from app.directory.search import ContactFilters, PreparedFilters, contacts_query, prepare_filters
-from app.directory.service import OFFICE_FIELD_COLUMNS
+from app.directory.service import OFFICE_FIELD_COLUMNS, PHONE_IS_ACTIVE, PHONE_ORDER
 from app.kit.clock import as_utc
 from app.kit.sql import comma_list, json_rows
 from app.verification.freshness import FreshnessCutoffs
@@ -58,6 +57,7 @@ _ROWS_BY_POSITION = {"_result_disable_adapt_to_context": True}
 
 # The page's phones ride on its one statement, as a JSON array per office (`_phones_column`):
 # a second statement for them cost more in execution overhead than the lookups themselves.
+# The array is unordered; `_phones` sorts it by `PHONE_ORDER`, the columns that end each row.
 _PHONE_COLUMNS = (
     Phone.id,
     Phone.number,
@@ -70,7 +70,7 @@ _PHONE_COLUMNS = (
     Phone.languages,
     Phone.status,
     Phone.version,
-    Phone.position,
+    *PHONE_ORDER,
 )
 
 
@@ -78,7 +78,7 @@ def _phones_column() -> ScalarSelect[Any]:
     """The office's active phones as JSON rows of `_PHONE_COLUMNS`."""
     return (
         select(json_rows(*_PHONE_COLUMNS))
-        .where(Phone.office_id == Office.id, Phone.status == PhoneStatus.ACTIVE.value)
+        .where(Phone.office_id == Office.id, PHONE_IS_ACTIVE)
         .scalar_subquery()
     )
 
@@ -87,10 +87,11 @@ def _phones(rows: list[list[Any]] | None) -> list[dict[str, Any]]:
     """An office's phones from its JSON rows, in the office's phone order."""
     if not rows:
         return []
-    rows.sort(key=lambda r: (r[-1], r[0]))  # position, then id
+    order = len(PHONE_ORDER)
+    rows.sort(key=lambda row: row[-order:])
     phones = []
     for id_, number, national, international, type_, *rest in rows:
-        kind, hours, is_24_7, languages, status, version, _position = rest
+        kind, hours, is_24_7, languages, status, version = rest[:-order]
         shown = stored_display(number, national, international, type_)
         phones.append(
             {

@@ -191,6 +191,11 @@ def load_offices(session: Session, office_ids: Iterable[int]) -> dict[int, Offic
     return out
 
 
+# Which of an office's phones a contact shows, and in which order.
+PHONE_IS_ACTIVE = Phone.status == PhoneStatus.ACTIVE.value
+PHONE_ORDER = (Phone.position, Phone.id)
+
+
 def active_phones_query(
     office_ids: Iterable[Any] | BindParameter[Any], *columns: Any
 ) -> Select[Any]:
@@ -199,8 +204,8 @@ def active_phones_query(
     parameters, or one expanding parameter."""
     return (
         select(*columns)
-        .where(Phone.office_id.in_(office_ids), Phone.status == PhoneStatus.ACTIVE.value)
-        .order_by(Phone.office_id, Phone.position, Phone.id)
+        .where(Phone.office_id.in_(office_ids), PHONE_IS_ACTIVE)
+        .order_by(Phone.office_id, *PHONE_ORDER)
     )
 
 
