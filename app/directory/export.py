@@ -19,10 +19,9 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.directory import csv_format as fmt
-from app.directory.enums import PhoneStatus
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.presenter import contact_public
-from app.directory.service import PHONE_FIELD_COLUMNS, active_phones_query
+from app.directory.service import PHONE_FIELD_COLUMNS, PHONE_IS_ACTIVE, active_phones_query
 from app.directory.visibility import confidential_filter
 from app.kit.clock import utcnow
 
@@ -57,7 +56,7 @@ def phone_group_count(session: Session, *, include_confidential: bool = False) -
         .join(Office, Office.id == Phone.office_id)
         .join(Organization, Organization.id == Office.organization_id)
         .where(
-            Phone.status == PhoneStatus.ACTIVE.value,
+            PHONE_IS_ACTIVE,
             *confidential_filter(include_confidential=include_confidential),
         )
         .group_by(Phone.office_id)

@@ -92,7 +92,7 @@ class _Matcher:
         for chunk in batched(numbers, directory.IN_LIST_SIZE):
             for number, office_id in self.session.execute(
                 select(Phone.number, Phone.office_id)
-                .where(Phone.number.in_(chunk), Phone.status == PhoneStatus.ACTIVE.value)
+                .where(Phone.number.in_(chunk), directory.PHONE_IS_ACTIVE)
                 .order_by(Phone.office_id.desc())
             ):
                 self.office_by_number[number] = office_id  # the lowest office id wins

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.directory.enums import OfficeStatus, PhoneStatus
+from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization, Phone
+from app.directory.service import PHONE_IS_ACTIVE
 from app.kit.text import fold
 from app.review.models import Submission, SubmissionKind, SubmissionPhone, SubmissionStatus
 
@@ -79,7 +80,7 @@ def find_matches(
             .join(Organization, Organization.id == Office.organization_id)
             .where(
                 Phone.number.in_(list(numbers)),
-                Phone.status == PhoneStatus.ACTIVE.value,
+                PHONE_IS_ACTIVE,
                 Office.status != OfficeStatus.CLOSED.value,
             )
             .order_by(Office.id)
