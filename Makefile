@@ -41,7 +41,9 @@ seed: migrate
 
 run: install seed
 	$(VENV)/bin/homeward keys bootstrap
-	$(VENV)/bin/homeward serve --host $(HOST) --port $(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)/ (API docs at /docs) with the scheduler; Ctrl-C stops both."
+	@echo "Run the command line as $(VENV)/bin/homeward, or first: source $(VENV)/bin/activate"
+	$(VENV)/bin/homeward serve --with-scheduler --host $(HOST) --port $(PORT)
 
 lint: venv
 	$(VENV)/bin/ruff check app tests migrations bench

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import typer
 import uvicorn
 from alembic import command
@@ -60,11 +63,43 @@ def serve(
     port: int = 8000,
     workers: int = 1,
     reload: bool = False,
+    with_scheduler: bool = typer.Option(
+        False,
+        "--with-scheduler",
+        help="also run `homeward scheduler`, as a child process stopped with the server",
+    ),
 ) -> None:
-    """Serve the web app and API (uvicorn). The scheduler runs separately."""
-    uvicorn.run(
-        "app.main:app", host=host, port=port, workers=workers, reload=reload, proxy_headers=True
-    )
+    """Serve the web app and API (uvicorn). The scheduler is its own process: run it with
+    `homeward scheduler`, or let `--with-scheduler` start and stop it with the server."""
+    scheduler = scheduler_process() if with_scheduler else None
+    try:
+        uvicorn.run(
+            "app.main:app",
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            proxy_headers=True,
+        )
+    finally:
+        if scheduler is not None:
+            stop_process(scheduler)
+
+
+def scheduler_process() -> subprocess.Popen[bytes]:
+    """`homeward scheduler` in a process of its own (never inside the web workers)."""
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "scheduler"])
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it has not stopped within `timeout` seconds."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @db_app.command("upgrade")

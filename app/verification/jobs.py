@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aiohttp.abc import AbstractResolver
 from sqlalchemy import func, select
@@ -21,7 +21,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import unit_of_work
 from app.directory.models import Office
-from app.kit.clock import utcnow
+from app.kit.clock import as_utc, utcnow
 from app.verification import checks
 from app.verification.models import CheckKind, JobRun
 from app.verification.reports import write_digests
@@ -303,6 +303,12 @@ def run_job(
         run = row
     log.info("%s done: %s processed", name, processed)
     return run
+
+
+def last_started(session: Session) -> dict[str, datetime | None]:
+    """When each job last started, whatever its outcome."""
+    rows = session.execute(select(JobRun.job, func.max(JobRun.started_at)).group_by(JobRun.job))
+    return {job: as_utc(started) for job, started in rows}
 
 
 def unfinished_jobs(session: Session) -> list[str]:

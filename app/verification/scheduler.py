@@ -16,6 +16,7 @@ import signal
 import socket
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any, Protocol
@@ -28,7 +29,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import unit_of_work
 from app.kit.clock import utcnow
-from app.verification.jobs import JOBS, run_job, unfinished_jobs
+from app.verification.jobs import JOBS, last_started, run_job, unfinished_jobs
 from app.verification.models import SchedulerInstance
 
 log = logging.getLogger("homeward.scheduler")
@@ -54,6 +55,21 @@ def cron_trigger(expr: str) -> CronTrigger:
             timezone=UTC,
         )
     raise ValueError(f"cron expression needs 5 or 6 fields: {expr!r}")
+
+
+def previous_fire_time(expr: str, now: datetime) -> datetime | None:
+    """The latest time at or before `now` when the cron fired (None if not within a year)."""
+    trigger = cron_trigger(expr)
+    for window in (timedelta(days=1), timedelta(days=32), timedelta(days=366)):
+        fire = trigger.get_next_fire_time(None, now - window)
+        if fire is None or fire > now:
+            continue
+        while True:
+            following = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+            if following is None or following > now:
+                return fire
+            fire = following
+    return None
 
 
 def slot_for(expr: str, now: datetime) -> str:
@@ -230,6 +246,38 @@ def _resume(name: str, settings: Settings, engine: Engine, instance_id: str) -> 
     )
 
 
+def missed_jobs(
+    session: Session, settings: Settings, *, now: datetime, skip: Collection[str] = ()
+) -> list[tuple[str, str]]:
+    """(job, slot) for each job whose latest trigger passed while no scheduler ran it: a new
+    install (the demo's worklist and digest), or a scheduler that was down at 02:30. The slot
+    is that trigger's own, so a scheduler that did run it makes the catch-up a no-op."""
+    started = last_started(session)
+    missed = []
+    for spec in JOBS.values():
+        expr = spec.cron(settings)
+        fired = previous_fire_time(expr, now)
+        if spec.name in skip or fired is None:
+            continue
+        latest = started.get(spec.name)
+        if latest is None or latest < fired:
+            missed.append((spec.name, slot_for(expr, fired)))
+    return missed
+
+
+def _catch_up(name: str, slot: str, settings: Settings, engine: Engine, instance_id: str) -> None:
+    try:
+        run_job(
+            name,
+            settings=settings,
+            slot=slot,
+            instance_id=instance_id,
+            sessions=lambda: unit_of_work(engine),
+        )
+    except Exception:
+        log.exception("catch-up run of %s failed; it will run at its next trigger", name)
+
+
 def build_scheduler(
     settings: Settings, engine: Engine, *, instance_id: str, leadership: Leadership
 ) -> BlockingScheduler:
@@ -294,12 +342,21 @@ def run_forever(settings: Settings, engine: Engine) -> None:
         )
         with unit_of_work(engine) as session:
             to_resume = unfinished_jobs(session)
+            to_catch_up = missed_jobs(session, settings, now=utcnow(), skip=to_resume)
         for name in to_resume:
             log.info("resuming %s, interrupted in a previous run", name)
             scheduler.add_job(
                 _resume,
                 args=(name, settings, engine, instance_id),
                 id=f"resume-{name}",
+                next_run_time=datetime.now(UTC) + timedelta(seconds=1),
+            )
+        for name, slot in to_catch_up:
+            log.info("%s missed its trigger at %s; running it now", name, slot)
+            scheduler.add_job(
+                _catch_up,
+                args=(name, slot, settings, engine, instance_id),
+                id=f"catch-up-{name}",
                 next_run_time=datetime.now(UTC) + timedelta(seconds=1),
             )
         scheduler.start()

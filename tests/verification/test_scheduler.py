@@ -8,10 +8,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
@@ -21,9 +23,16 @@ from app.cli import app as cli_app
 from app.config import PROJECT_ROOT, Settings
 from app.db import unit_of_work
 from app.kit.clock import utcnow
+from app.kit.local_server import free_port
 from app.verification import jobs
 from app.verification.models import JobRun, SchedulerInstance, VerificationTask
-from app.verification.scheduler import cron_trigger, list_jobs, slot_for
+from app.verification.scheduler import (
+    cron_trigger,
+    list_jobs,
+    missed_jobs,
+    previous_fire_time,
+    slot_for,
+)
 from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL
 from tests.verification.bulk import bulk_offices
 
@@ -151,6 +160,11 @@ def _instance(engine: Engine, pid: int) -> SchedulerInstance | None:
         ).scalar_one_or_none()
 
 
+def _all_runs(engine: Engine) -> list[JobRun]:
+    with Session(engine) as session:
+        return list(session.execute(select(JobRun)).scalars())
+
+
 def _runs(engine: Engine) -> list[JobRun]:
     with Session(engine) as session:
         return list(
@@ -275,3 +289,97 @@ def test_sqlite_allows_one_scheduler_per_database(
 
 def leader_row_missing() -> SchedulerInstance:
     raise AssertionError("the standby has no heartbeat row")
+
+
+def test_previous_fire_time_is_the_latest_trigger_at_or_before_now() -> None:
+    now = datetime(2026, 6, 1, 10, 30, tzinfo=UTC)
+    assert previous_fire_time("7 * * * *", now) == datetime(2026, 6, 1, 10, 7, tzinfo=UTC)
+    assert previous_fire_time("30 2 * * *", now) == datetime(2026, 6, 1, 2, 30, tzinfo=UTC)
+    assert previous_fire_time("30 10 * * *", now) == now
+    assert previous_fire_time("0 5 1 1 *", now) == datetime(2026, 1, 1, 5, tzinfo=UTC)
+    assert previous_fire_time("*/2 * * * * *", now) == now
+
+
+def test_triggers_missed_while_no_scheduler_ran_are_caught_up_once(
+    committed_engine: Engine,
+) -> None:
+    settings = Settings(
+        scheduler_open_tasks_cron="7 * * * *",
+        scheduler_checks_cron="30 2 * * *",
+        scheduler_escalate_cron="0 5 * * *",
+    )
+    now = datetime(2026, 6, 1, 10, 30, tzinfo=UTC)
+    with Session(committed_engine) as session:
+        # A new install has never run anything: every job is due once, in its latest slot.
+        missed = dict(missed_jobs(session, settings, now=now))
+        assert set(missed) == set(jobs.JOBS)
+        assert missed["open_due_tasks"] == "2026-06-01T10:07:00+00:00"
+        assert missed["automated_checks"] == "2026-06-01T02:30:00+00:00"
+        assert missed["escalate"] == "2026-06-01T05:00:00+00:00"
+        # escalate ran after its 05:00 trigger; open_due_tasks last ran before 10:07.
+        session.add(
+            JobRun(
+                job="escalate",
+                slot="2026-06-01T05:00:00+00:00",
+                instance_id="a",
+                status="done",
+                started_at=datetime(2026, 6, 1, 5, 0, 2, tzinfo=UTC),
+            )
+        )
+        session.add(
+            JobRun(
+                job="open_due_tasks",
+                slot="2026-06-01T09:07:00+00:00",
+                instance_id="a",
+                status="done",
+                started_at=datetime(2026, 6, 1, 9, 7, 1, tzinfo=UTC),
+            )
+        )
+        session.commit()
+        missed = dict(missed_jobs(session, settings, now=now, skip=["automated_checks"]))
+    assert missed == {"open_due_tasks": "2026-06-01T10:07:00+00:00"}
+
+
+def test_serve_with_scheduler_fills_the_worklist_and_stops_together(
+    committed_engine: Engine,
+) -> None:
+    """`make run` serves with `--with-scheduler`: the scheduler, a process of its own, catches
+    up the jobs a new install never ran, and stops when the server stops."""
+    with committed_engine.begin() as conn:
+        bulk_offices(conn, 30, verified_at=utcnow() - timedelta(days=170))
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--with-scheduler", "--port", str(port)],
+        env=subprocess_env(scheduler_heartbeat_seconds="1"),
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+
+        def serving() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).is_success
+            except httpx.HTTPError:
+                return False
+
+        wait_for(serving, timeout=120, what="the server")
+        wait_for(lambda: _task_counts(committed_engine)[0] == 30, timeout=90, what="tasks")
+
+        def done() -> set[str]:
+            return {r.job for r in _all_runs(committed_engine) if r.status == "done"}
+
+        # The worklist and the digest; automated_checks may still be at work on websites.
+        wait_for(lambda: {"open_due_tasks", "escalate"} <= done(), timeout=90, what="jobs")
+        assert max(Counter(r.job for r in _all_runs(committed_engine)).values()) == 1
+        with Session(committed_engine) as session:
+            scheduler = session.execute(select(SchedulerInstance)).scalar_one()
+        assert scheduler.role == "leader"
+        os.kill(server.pid, signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=10)
+    stopped = _instance(committed_engine, scheduler.pid)
+    assert stopped is not None and stopped.role == "stopped"
