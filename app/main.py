@@ -13,7 +13,9 @@ from app.api import sheets as sheets_api
 from app.api import submissions as submissions_api
 from app.api import verification as verification_api
 from app.config import get_settings
+from app.kit.api_docs import install_docs
 from app.kit.http import BodySizeLimit, install_error_handlers
+from app.kit.security_headers import HtmlSecurityHeaders
 from app.web import install_web
 
 API_ROUTERS = [
@@ -53,6 +55,9 @@ def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
         lifespan=lifespan,
+        # The docs are served by install_docs, from the app itself (no CDN).
+        docs_url=None,
+        redoc_url=None,
         title="Homeward",
         version="0.1.0",
         description=(
@@ -65,6 +70,7 @@ def create_app() -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router)
     install_web(app)  # browser pages (app/web): after the API so /api keeps JSON errors
+    install_docs(app)  # /docs and /redoc: no key, they describe the API and hold no data
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
@@ -75,6 +81,7 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HtmlSecurityHeaders)
     return app
 
 
