@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Revocation is immediate in the process that revokes; other server processes notice
     # within this time. 0 looks every request up.
     auth_cache_seconds: float = 5.0
+    # Wrong keys (API or sign-in page) from one client address: past this many within the
+    # window, 429 until the window ends. Counted per server process, in memory.
+    auth_failure_limit: int = 10
+    auth_failure_window_seconds: float = 300.0
 
     # Request limits
     max_body_bytes: int = 256 * 1024

@@ -12,6 +12,7 @@ from app.api import contacts, countries, hsds, keys, organizations, vcard
 from app.api import sheets as sheets_api
 from app.api import submissions as submissions_api
 from app.api import verification as verification_api
+from app.auth.throttle import FailedKeyThrottle
 from app.config import get_settings
 from app.kit.api_docs import install_docs
 from app.kit.http import BodySizeLimit, install_error_handlers
@@ -66,6 +67,8 @@ def create_app() -> FastAPI:
             "the contacts that are true today (UNODC Toolkit, Tool 7.7, Recs. 42–45)."
         ),
     )
+    # Per app (so per server process, and fresh for each test's app).
+    app.state.key_throttle = FailedKeyThrottle.from_settings(settings)
     install_error_handlers(app)
     for router in API_ROUTERS:
         app.include_router(router)
