@@ -56,21 +56,22 @@ def install_docs(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/re
         swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
         swagger_favicon_url=f"{ASSETS_URL}/favicon.png",
         oauth2_redirect_url=None,  # keys are bearer tokens: no OAuth2 flow to return to
-    ).body.decode()
+    ).body
     redoc = get_redoc_html(
         openapi_url=openapi_url,
         title=f"{app.title} - ReDoc",
         redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
         redoc_favicon_url=f"{ASSETS_URL}/favicon.png",
         with_google_fonts=False,
-    ).body.decode()
+    ).body
+    swagger_html, redoc_html = bytes(swagger).decode(), bytes(redoc).decode()
 
     @app.get(docs_url, include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
         """The API described by Swagger UI (no key needed: it holds no data)."""
-        return _page(swagger)
+        return _page(swagger_html)
 
     @app.get(redoc_url, include_in_schema=False)
     async def redoc_page() -> HTMLResponse:
         """The API described by ReDoc (no key needed: it holds no data)."""
-        return _page(redoc)
+        return _page(redoc_html)
