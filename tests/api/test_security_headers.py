@@ -78,3 +78,23 @@ def test_api_docs_are_public_secured_and_served_from_this_origin(
 def test_json_answers_are_left_alone(client: TestClient) -> None:
     health = client.get("/health")
     assert "content-security-policy" not in health.headers
+
+
+def test_the_web_pages_sheet_download_carries_the_document_policy(
+    client: TestClient, db_session: Session
+) -> None:
+    build_lagos_directory(db_session)
+    key = make_key(db_session, "officer")["Authorization"].removeprefix("Bearer ")
+    db_session.commit()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text)
+    assert token is not None
+    signed_in = client.post(
+        "/signin", data={"csrf_token": token.group(1), "key": key}, follow_redirects=False
+    )
+    assert signed_in.status_code == 303
+    sheet = client.get(
+        "/officer/sheet/download",
+        params={"country": "NG", "region": "NG-LA", "lang": "en", "format": "html"},
+    )
+    assert sheet.status_code == 200, sheet.text
+    assert_secured(sheet, DOCUMENT_POLICY)
