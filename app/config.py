@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, IPvAnyNetwork
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Revocation is immediate in the process that revokes; other server processes notice
     # within this time. 0 looks every request up.
     auth_cache_seconds: float = 5.0
+    # Wrong keys (API or sign-in page) from one client address: past this many within the
+    # window, 429 until the window ends. Counted per server process, in memory.
+    auth_failure_limit: int = 10
+    auth_failure_window_seconds: float = 300.0
 
     # Request limits
     max_body_bytes: int = 256 * 1024
@@ -75,6 +79,10 @@ class Settings(BaseSettings):
     web_check_per_host: int = 4
     web_check_per_host_delay_seconds: float = 0.0
     web_check_max_redirects: int = 5
+    # Networks website checks may connect to besides public addresses (a JSON list, e.g.
+    # '["10.20.0.0/16"]'). Empty: public addresses only; loopback, private, link-local and
+    # the like are refused, so partner-supplied URLs cannot probe the service's network.
+    web_check_allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
 
     # Sheets
     sheet_cache_size: int = 256

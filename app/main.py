@@ -12,8 +12,11 @@ from app.api import contacts, countries, hsds, keys, organizations, vcard
 from app.api import sheets as sheets_api
 from app.api import submissions as submissions_api
 from app.api import verification as verification_api
+from app.auth.throttle import FailedKeyThrottle
 from app.config import get_settings
+from app.kit.api_docs import install_docs
 from app.kit.http import BodySizeLimit, install_error_handlers
+from app.kit.security_headers import HtmlSecurityHeaders
 from app.web import install_web
 
 API_ROUTERS = [
@@ -53,6 +56,9 @@ def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(
         lifespan=lifespan,
+        # The docs are served by install_docs, from the app itself (no CDN).
+        docs_url=None,
+        redoc_url=None,
         title="Homeward",
         version="0.1.0",
         description=(
@@ -61,10 +67,13 @@ def create_app() -> FastAPI:
             "the contacts that are true today (UNODC Toolkit, Tool 7.7, Recs. 42–45)."
         ),
     )
+    # Per app (so per server process, and fresh for each test's app).
+    app.state.key_throttle = FailedKeyThrottle.from_settings(settings)
     install_error_handlers(app)
     for router in API_ROUTERS:
         app.include_router(router)
     install_web(app)  # browser pages (app/web): after the API so /api keeps JSON errors
+    install_docs(app)  # /docs and /redoc: no key, they describe the API and hold no data
 
     @app.get("/health", tags=["health"])
     async def health() -> dict[str, str]:
@@ -75,6 +84,7 @@ def create_app() -> FastAPI:
         return {"status": "ok"}
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HtmlSecurityHeaders)
     return app
 
 

@@ -13,7 +13,8 @@ from app.interop import orapi
 
 router = APIRouter(prefix="/hsds", tags=["hsds"])
 
-# Officers and above, and NGO partners (who never see confidential organisations).
+# Every role; confidential organisations only for admins (orapi: what may leave for another
+# directory, like the operator's export).
 Reader = AnyRole
 # Control characters (NUL above all) cannot reach PostgreSQL: refused as a 422 here.
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"

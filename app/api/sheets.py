@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from app.api.deps import SettingsDep
 from app.auth.dependencies import SessionDep, Staff
 from app.kit.clock import utcnow
+from app.kit.security_headers import DOCUMENT_POLICY
 from app.sheets import service
 from app.sheets.schemas import SheetFormat, SheetParams, SheetSize
 
@@ -67,5 +68,10 @@ def preview_sheet(
     """Officer preview (never printed): the sheet, and which offices were left out and why."""
     data, html = service.preview_sheet(session, params=params, now=utcnow(), settings=settings)
     return HTMLResponse(
-        html, headers={"X-Snapshot-Id": data.snapshot_id, "Cache-Control": "private, no-store"}
+        html,
+        headers={
+            "X-Snapshot-Id": data.snapshot_id,
+            "Cache-Control": "private, no-store",
+            "Content-Security-Policy": DOCUMENT_POLICY,
+        },
     )

@@ -13,7 +13,7 @@ from app.auth.dependencies import Editor, NgoPartner, SessionDep, Staff
 from app.directory.presenter import office_freshness
 from app.directory.service import get_office
 from app.kit.clock import as_utc, utcnow
-from app.verification import checks, partners, reports, tasks
+from app.verification import partners, reports, sweep, tasks
 from app.verification.models import CheckKind, TaskState
 from app.verification.presenter import check_public, digest_public, task_public
 from app.verification.schemas import (
@@ -161,7 +161,7 @@ def contact_checks(
 ) -> list[CheckResultPublic]:
     """The office's automated check history, newest first. Checks never verify an office."""
     get_office(session, office_id, viewer=staff)
-    rows = checks.check_history(
+    rows = sweep.check_history(
         session, office_id=office_id, kind=kind.value if kind else None, limit=limit
     )
     return [check_public(r) for r in rows]

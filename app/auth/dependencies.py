@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.principal import Principal
 from app.auth.service import authenticate, cached_principal
+from app.auth.throttle import record_wrong_key
 from app.db import get_session
 from app.kit.errors import Forbidden, Unauthorized
 
@@ -32,9 +33,14 @@ async def current_principal(request: Request, session: SessionDep) -> Principal:
     scheme, _, secret = header.partition(" ")
     secret = secret.strip()
     if scheme.lower() == "bearer" and secret:
-        return cached_principal(secret) or await run_in_threadpool(
-            authenticate, session, secret=secret
-        )
+        principal = cached_principal(secret)
+        if principal is not None:
+            return principal
+        try:
+            return await run_in_threadpool(authenticate, session, secret=secret)
+        except Unauthorized:
+            record_wrong_key(request, field="Authorization")  # 429 past the limit
+            raise
     cookie_principal = getattr(request.state, SESSION_PRINCIPAL_KEY, None)
     if isinstance(cookie_principal, Principal):
         return cookie_principal

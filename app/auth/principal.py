@@ -24,5 +24,11 @@ class Principal:
     def sees_confidential(self) -> bool:
         return self.role != "ngo"
 
+    @property
+    def exports_confidential(self) -> bool:
+        """May take confidential records out to other systems (ORAPI at /hsds), like the
+        operator's `homeward export --include-confidential`: admins only."""
+        return self.role == "admin"
+
 
 CLI_OPERATOR = Principal(name="cli", role="admin")

@@ -61,23 +61,6 @@ MIN_PHONE_GROUPS = 3
 LIST_COLUMNS = frozenset({"services", "languages"})
 LIST_SEPARATOR = ";"
 
-# Free-text columns a spreadsheet could run as a formula ("=HYPERLINK(…)"): the export
-# prefixes such a cell with an apostrophe and the import removes it again.
-FREE_TEXT_COLUMNS = frozenset(
-    {
-        "organization_name",
-        "organization_local_name",
-        "organization_description",
-        "office_name",
-        "city",
-        "address",
-        "postal_code",
-        "opening_hours",
-        "verified_by",
-    }
-)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 PHONE_COLUMN = re.compile(rf"^phone([1-9][0-9]?)({'|'.join(map(re.escape, PHONE_SUFFIXES))})$")
 
 
@@ -104,20 +87,9 @@ def known_column(name: str) -> bool:
     )
 
 
-def escape_formula(column: str, value: str) -> str:
-    if column in FREE_TEXT_COLUMNS and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def unescape_formula(column: str, value: str) -> str:
-    if column in FREE_TEXT_COLUMNS and value[:1] == "'" and value[1:2] in _FORMULA_START:
-        return value[1:]
-    return value
-
-
-def format_cell(column: str, value: object) -> str:
-    """One value as the export writes it (and the import reads it back)."""
+def format_cell(value: object) -> str:
+    """One value as the export writes it (and the import reads it back); the CSV writer
+    (kit.safe_csv) escapes what a spreadsheet could run."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -128,7 +100,7 @@ def format_cell(column: str, value: object) -> str:
         return aware.isoformat()
     if isinstance(value, list | tuple):
         return LIST_SEPARATOR.join(str(v) for v in value)
-    return escape_formula(column, str(value))
+    return str(value)
 
 
 def split_list(value: str) -> list[str]:

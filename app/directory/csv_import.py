@@ -31,6 +31,7 @@ from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.directory.schemas import EARLIEST_VERIFICATION, OfficeCreate, OrganizationCreate
 from app.directory.validation import checked_country, checked_phone, checked_region
+from app.kit import safe_csv
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import InvalidValue
 from app.kit.text import ShortText
@@ -197,8 +198,8 @@ def _checked_header(record: list[str]) -> list[str]:
 # ---- checking rows ---------------------------------------------------------------------------
 
 
-def _clean(column: str, value: str) -> str:
-    return fmt.unescape_formula(column, value.strip())
+def _clean(value: str) -> str:
+    return safe_csv.unescape(value.strip())
 
 
 def _reason(error: Any) -> str:
@@ -220,7 +221,7 @@ def _organization(
 ) -> tuple[OrganizationCreate | None, bool, list[RowError]]:
     values: dict[str, Any] = {}
     for column, field_name in fmt.ORGANIZATION_FIELD_OF.items():
-        raw = _clean(column, row.get(column, ""))
+        raw = _clean(row.get(column, ""))
         if raw:
             values[field_name] = fmt.split_list(raw) if column in fmt.LIST_COLUMNS else raw
     errors: list[RowError] = []
@@ -251,7 +252,7 @@ def _office(
 ) -> tuple[OfficeCreate | None, list[RowError]]:
     values: dict[str, Any] = {"organization_id": 1}  # the real id is set when writing
     for column, field_name in fmt.OFFICE_FIELD_OF.items():
-        raw = _clean(column, row.get(column, ""))
+        raw = _clean(row.get(column, ""))
         if raw:
             values[field_name] = fmt.split_list(raw) if column in fmt.LIST_COLUMNS else raw
     errors: list[RowError] = []
@@ -262,7 +263,7 @@ def _office(
         filled: list[str] = []
         for suffix, field_name in fmt.PHONE_FIELD_OF_SUFFIX.items():
             column = f"phone{group}{suffix}"
-            raw = _clean(column, row.get(column, ""))
+            raw = _clean(row.get(column, ""))
             if raw:
                 phone[field_name] = fmt.split_list(raw) if suffix == "_languages" else raw
                 filled.append(column)
@@ -311,7 +312,7 @@ def _verification(
 ) -> tuple[PlannedVerification | None, list[RowError]]:
     when = row.get("last_verified_at", "").strip()
     method = row.get("verification_method", "").strip().lower()
-    by = _clean("verified_by", row.get("verified_by", ""))
+    by = _clean(row.get("verified_by", ""))
     if not when:
         if method or by:
             column = "verification_method" if method else "verified_by"

@@ -7,7 +7,6 @@ Confidential organisations are left out unless the operator asks for them.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from app.directory.models import Office, OfficeLanguage, Organization, Organizat
 from app.directory.presenter import contact_public
 from app.directory.service import PHONE_FIELD_COLUMNS, PHONE_IS_ACTIVE, active_phones_query
 from app.directory.visibility import confidential_filter
+from app.kit import safe_csv
 from app.kit.clock import utcnow
 
 BATCH_SIZE = 500
@@ -155,7 +155,7 @@ def iter_csv_records(
 
 def csv_row(record: dict[str, object], columns: list[str]) -> list[str]:
     """One office record as a row of the import format."""
-    return [fmt.format_cell(column, record.get(column)) for column in columns]
+    return [fmt.format_cell(record.get(column)) for column in columns]
 
 
 def write_csv(
@@ -163,7 +163,7 @@ def write_csv(
 ) -> int:
     """Write the directory in the import format; returns the number of offices written."""
     columns = fmt.header(phone_group_count(session, include_confidential=include_confidential))
-    writer = csv.writer(out, lineterminator="\n")
+    writer = safe_csv.writer(out)
     writer.writerow(columns)
     count = 0
     for record in iter_csv_records(session, include_confidential=include_confidential):

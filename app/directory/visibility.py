@@ -1,7 +1,8 @@
 """One rule for confidential organisations, used by every output.
 
 A confidential organisation (a shelter, say) is seen by staff keys only: never by NGO partners,
-never on a printed sheet or a vCard, and in an export only when an admin asks for it
+never on a printed sheet or a vCard, and in an export (the CLI's, or ORAPI at /hsds, the surface
+for other directories) only when an admin asks for it
 (Recommendation 42: reveal nothing a returnee has not agreed to).
 """
 
@@ -26,3 +27,8 @@ def confidential_filter(*, include_confidential: bool) -> list[ColumnElement[boo
 def visible_to(viewer: Principal) -> list[ColumnElement[bool]]:
     """The clauses that hide what `viewer` may not see."""
     return confidential_filter(include_confidential=viewer.sees_confidential)
+
+
+def exportable_to(viewer: Principal) -> list[ColumnElement[bool]]:
+    """The clauses that hide what `viewer` may not take out to another system (ORAPI)."""
+    return confidential_filter(include_confidential=viewer.exports_confidential)

@@ -7,7 +7,6 @@ the operator asks for them.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -23,6 +22,7 @@ from app.directory.models import Office, Organization
 from app.directory.visibility import confidential_filter
 from app.interop import hsds_mapping as m
 from app.interop.hsds_tables import TABLES, package_descriptor
+from app.kit import safe_csv
 
 BATCH_SIZE = 1000
 
@@ -104,12 +104,12 @@ class _TableWriters:
     """One CSV writer per HSDS table, each row written as soon as it is made."""
 
     def __init__(self, stack: ExitStack, out_dir: Path) -> None:
-        self.writers: dict[str, Any] = {}
+        self.writers: dict[str, safe_csv.SafeWriter] = {}
         for table in TABLES:
             handle = stack.enter_context(
                 (out_dir / table.path).open("w", encoding="utf-8", newline="")
             )
-            writer = csv.writer(handle, lineterminator="\n")
+            writer = safe_csv.writer(handle)
             writer.writerow(table.column_names)
             self.writers[table.name] = writer
         self.counts: Counter[str] = Counter()

@@ -30,6 +30,7 @@ from app.interop.hsds_mapping import (
     VERIFIED_SOURCE,
     term_codes_by_id,
 )
+from app.kit import safe_csv
 from app.kit.text import fold
 
 # CSV fields can be large (descriptions); the default limit of 128 KiB is kept per field.
@@ -392,7 +393,12 @@ def _read_csv(directory: Path, name: str) -> list[dict[str, str]]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             return [
-                {k: v for k, v in row.items() if isinstance(k, str)} for row in csv.DictReader(fh)
+                {
+                    k: safe_csv.unescape(v) if isinstance(v, str) else v
+                    for k, v in row.items()
+                    if isinstance(k, str)
+                }
+                for row in csv.DictReader(fh)
             ]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError(f"{name} cannot be read as UTF-8 CSV: {exc}") from exc

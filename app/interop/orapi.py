@@ -17,7 +17,7 @@ from sqlmodel import Session
 from app.auth.principal import Principal
 from app.directory.models import Office, Organization, OrganizationService
 from app.directory.search import search_text_like
-from app.directory.visibility import visible_to
+from app.directory.visibility import exportable_to
 from app.interop import hsds_mapping as m
 from app.interop.hsds_tables import HSDS_PROFILE, HSDS_VERSION
 from app.kit.clock import as_utc
@@ -89,7 +89,7 @@ def _common(
     updated_at: Any,
 ) -> list[ColumnElement[bool]]:
     """The list filters; `updated_at` is the column `modified_after` compares."""
-    conds: list[ColumnElement[bool]] = visible_to(viewer)
+    conds: list[ColumnElement[bool]] = exportable_to(viewer)
     if search and search.strip():
         conds.append(search_text_like(like_anywhere(fold(search))))
     if taxonomy_term_id:
@@ -230,7 +230,7 @@ def _office_id_for(session: Session, service_id: str, viewer: Principal) -> int:
             .where(Office.id == office_id)
         )
         confidential = session.execute(stmt).scalar_one_or_none()
-        if confidential is not None and (viewer.sees_confidential or not confidential):
+        if confidential is not None and (viewer.exports_confidential or not confidential):
             return office_id
     raise NotFound(f"no service with id '{service_id}'", field="id")
 
@@ -240,7 +240,7 @@ def _org_id_for(session: Session, organization_id: str, viewer: Principal) -> in
     if org_id is not None:
         stmt = select(Organization.confidential).where(Organization.id == org_id)
         confidential = session.execute(stmt).scalar_one_or_none()
-        if confidential is not None and (viewer.sees_confidential or not confidential):
+        if confidential is not None and (viewer.exports_confidential or not confidential):
             return org_id
     raise NotFound(f"no organization with id '{organization_id}'", field="id")
 

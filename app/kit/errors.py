@@ -60,8 +60,8 @@ class TooManyRequests(HomewardError):
     status_code = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message, field=None, retry_after=retry_after)
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field, retry_after=retry_after)
         self.retry_after = retry_after
 
 

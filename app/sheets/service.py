@@ -38,6 +38,7 @@ from app.directory.validation import checked_country, checked_region
 from app.directory.visibility import not_confidential
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue
+from app.kit.security_headers import DOCUMENT_POLICY
 from app.kit.text import fold
 from app.sheets import render
 from app.sheets.blocklist import Blocklist, blocklist
@@ -76,11 +77,14 @@ def download_headers(sheet: RenderedSheet, fmt: SheetFormat) -> dict[str, str]:
     """The HTTP headers a rendered sheet is served with: the PDF as a download, the HTML page
     inline; its snapshot id; kept out of shared caches."""
     disposition = "inline" if fmt is SheetFormat.HTML else "attachment"
-    return {
+    headers = {
         "Content-Disposition": f'{disposition}; filename="{sheet.filename}"',
         "X-Snapshot-Id": sheet.snapshot_id,
         "Cache-Control": "private, no-store",
     }
+    if fmt is SheetFormat.HTML:
+        headers["Content-Security-Policy"] = DOCUMENT_POLICY
+    return headers
 
 
 def _checked_language(code: str | None, *, field: str) -> str:

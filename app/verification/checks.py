@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import re
 import ssl
 import time
-from collections import Counter, defaultdict, deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -23,17 +24,18 @@ import phonenumbers
 from aiohttp.abc import AbstractResolver
 from email_validator import EmailNotValidError, validate_email
 from publicsuffixlist import PublicSuffixList
-from sqlalchemy import exists, func, insert, select
-from sqlmodel import Session
 from yarl import URL
 
 from app.config import Settings
-from app.directory.enums import OfficeStatus
-from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import number_type
-from app.kit.clock import utcnow
-from app.verification.models import CheckKind, CheckResult
-from app.verification.tasks import annotate_office_task
+from app.verification.models import CheckKind
+from app.verification.public_address import (
+    REFUSAL,
+    AddressPolicy,
+    Network,
+    PublicAddressResolver,
+    was_refused,
+)
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 MAX_BODY_BYTES = 64 * 1024
@@ -159,6 +161,22 @@ def _http_url(url: str | URL) -> URL:
     return parsed
 
 
+def _failure_text(exc: BaseException) -> str:
+    """What went wrong, without the host, address or port it went wrong with: stored check
+    results are readable by staff and must not map the network they were tried from."""
+    name = type(exc).__name__
+    if _is_tls_error(exc):
+        return f"{name}: TLS handshake or certificate failed"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return f"{name}: the name did not resolve"
+    os_error = exc.os_error if isinstance(exc, aiohttp.ClientConnectorError) else exc
+    if isinstance(os_error, OSError) and os_error.errno:
+        return f"{name}: {os.strerror(os_error.errno)}"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return f"{name}: the server closed the connection"
+    return f"{name}: the request failed"
+
+
 def _invalid_url(url: str, office_id: int, exc: Exception) -> Finding:
     return Finding(CheckKind.WEBSITE, office_id, url, False, ["invalid_url"], error=str(exc))
 
@@ -177,6 +195,8 @@ class _HostSlot:
 class WebsiteChecker:
     """GETs websites with a global concurrency limit, a per-host limit and politeness delay,
     a timeout, and redirects followed by hand (each hop is checked, at most `max_redirects`).
+    It connects only to public addresses and `allowed_networks` (see public_address); an
+    address refused at any hop ends the check as "not_public_address".
 
     HTTP is aiohttp (its parser is C): a sweep is bound by the client's CPU per request, and
     httpx/httpcore spent over three times as much per check (see bench/verification.py).
@@ -193,13 +213,15 @@ class WebsiteChecker:
         per_host_delay: float = 0.0,
         max_redirects: int = 5,
         resolver: AbstractResolver | None = None,
+        allowed_networks: Iterable[Network] = (),
     ) -> None:
         self.timeout = timeout
         self.concurrency = concurrency
         self.per_host = per_host
         self.per_host_delay = per_host_delay
         self.max_redirects = max_redirects
-        self._resolver = resolver
+        self._policy = AddressPolicy(allowed_networks)
+        self._resolver = PublicAddressResolver(self._policy, resolver)
         self._global = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, _HostSlot] = {}
         # Politeness clocks of hosts with nothing to check right now, until they run out, so
@@ -218,6 +240,7 @@ class WebsiteChecker:
             per_host_delay=settings.web_check_per_host_delay_seconds,
             max_redirects=settings.web_check_max_redirects,
             resolver=resolver,
+            allowed_networks=settings.web_check_allowed_networks,
         )
 
     async def __aenter__(self) -> WebsiteChecker:
@@ -241,6 +264,7 @@ class WebsiteChecker:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        await self._resolver.close()
 
     def _slot(self, host: str) -> _HostSlot:
         slot = self._hosts.get(host)
@@ -297,6 +321,7 @@ class WebsiteChecker:
     async def _exchange(self, url: URL, *, close: bool) -> tuple[int, str | None]:
         if self._session is None:
             raise RuntimeError("use WebsiteChecker as an async context manager")
+        self._policy.refuse_literal(url.host or "")  # aiohttp resolves names only
         # aiohttp itself retries an idempotent request once when a kept-alive connection
         # turns out to be closed by the server.
         async with self._session.get(
@@ -357,8 +382,12 @@ class WebsiteChecker:
             error = f"{type(exc).__name__}: no answer within {self.timeout:g} s"
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             # Whatever a site answers (or fails to), one site never stops a sweep.
-            flags.append("tls_error" if _is_tls_error(exc) else "connection_error")
-            error = f"{type(exc).__name__}: {exc}"[:1000]
+            if was_refused(exc):
+                flags.append("not_public_address")
+                error = REFUSAL
+            else:
+                flags.append("tls_error" if _is_tls_error(exc) else "connection_error")
+                error = _failure_text(exc)
         if status is not None:
             if 400 <= status < 500:
                 flags.append("http_4xx")
@@ -530,226 +559,3 @@ class CheckStream:
         self._turns.clear()
         self._turns_of.clear()
         self.pending = 0
-
-
-# ---- the sweep --------------------------------------------------------------------------
-
-ALL_KINDS = (CheckKind.PHONE, CheckKind.WEBSITE, CheckKind.EMAIL)
-
-
-@dataclass
-class OfficeTargets:
-    office_id: int
-    organization_id: int
-    country: str
-    phones: list[tuple[int, str]]
-    emails: list[str]
-    website: str | None
-
-
-@dataclass
-class CheckSummary:
-    offices: int = 0
-    results: Counter[str] = field(default_factory=Counter)
-    failures: Counter[str] = field(default_factory=Counter)
-    flags: Counter[str] = field(default_factory=Counter)
-    annotated_tasks: int = 0
-    stored: int = 0
-
-    def add(self, finding: Finding) -> None:
-        self.results[finding.kind.value] += 1
-        if not finding.ok:
-            self.failures[finding.kind.value] += 1
-        for flag in finding.flags:
-            self.flags[f"{finding.kind.value}:{flag}"] += 1
-
-
-def _selection(
-    *, country: str | None, office_ids: Sequence[int] | None, older_than: Any
-) -> list[Any]:
-    conds: list[Any] = [
-        Office.status != OfficeStatus.CLOSED.value,
-        Organization.status == "active",
-    ]
-    if country:
-        conds.append(Office.country == country.upper())
-    if office_ids is not None:
-        conds.append(Office.id.in_(list(office_ids)))
-    if older_than is not None:
-        conds.append(
-            ~exists().where(
-                CheckResult.office_id == Office.id, CheckResult.checked_at >= older_than
-            )
-        )
-    return conds
-
-
-def count_targets(
-    session: Session,
-    *,
-    country: str | None = None,
-    office_ids: Sequence[int] | None = None,
-    older_than: Any = None,
-) -> int:
-    return int(
-        session.execute(
-            select(func.count(Office.id))
-            .join(Organization, Organization.id == Office.organization_id)
-            .where(*_selection(country=country, office_ids=office_ids, older_than=older_than))
-        ).scalar_one()
-    )
-
-
-def load_targets(
-    session: Session,
-    *,
-    after_id: int,
-    limit: int,
-    country: str | None = None,
-    office_ids: Sequence[int] | None = None,
-    older_than: Any = None,
-) -> list[OfficeTargets]:
-    """The next batch of offices to check (by id), with their phones, emails and website."""
-    rows = session.execute(
-        select(
-            Office.id,
-            Office.organization_id,
-            Office.country,
-            Office.email,
-            Office.website,
-            Organization.email,
-            Organization.website,
-        )
-        .join(Organization, Organization.id == Office.organization_id)
-        .where(
-            Office.id > after_id,
-            *_selection(country=country, office_ids=office_ids, older_than=older_than),
-        )
-        .order_by(Office.id)
-        .limit(limit)
-    ).all()
-    phones: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    if rows:
-        for phone_id, office_id, number in session.execute(
-            select(Phone.id, Phone.office_id, Phone.number)
-            .where(Phone.office_id.in_([r[0] for r in rows]), Phone.status == "active")
-            .order_by(Phone.id)
-        ):
-            phones[office_id].append((phone_id, number))
-    return [
-        OfficeTargets(
-            office_id=oid,
-            organization_id=org_id,
-            country=country_code,
-            phones=phones.get(oid, []),
-            emails=list(dict.fromkeys(e for e in (office_email, org_email) if e)),
-            website=office_site or org_site,
-        )
-        for oid, org_id, country_code, office_email, office_site, org_email, org_site in rows
-    ]
-
-
-def shared_numbers(session: Session, numbers: Iterable[str]) -> dict[str, list[tuple[int, int]]]:
-    """For each number, the (office id, organisation id) of every open office listing it."""
-    numbers = list(set(numbers))
-    out: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    if not numbers:
-        return out
-    for number, office_id, org_id in session.execute(
-        select(Phone.number, Office.id, Office.organization_id)
-        .join(Office, Office.id == Phone.office_id)
-        .where(
-            Phone.number.in_(numbers),
-            Phone.status == "active",
-            Office.status != OfficeStatus.CLOSED.value,
-        )
-    ):
-        out[number].append((office_id, org_id))
-    return out
-
-
-def offline_findings(
-    targets: Sequence[OfficeTargets],
-    kinds: Sequence[CheckKind],
-    shared: dict[str, list[tuple[int, int]]],
-) -> list[Finding]:
-    """Phone and email findings (no network needed)."""
-    findings: list[Finding] = []
-    for t in targets:
-        if CheckKind.PHONE in kinds:
-            for phone_id, number in t.phones:
-                unrelated = [o for o, org in shared.get(number, []) if org != t.organization_id]
-                findings.append(
-                    check_phone(
-                        number,
-                        t.country,
-                        office_id=t.office_id,
-                        phone_id=phone_id,
-                        shared_with=unrelated,
-                    )
-                )
-        if CheckKind.EMAIL in kinds:
-            findings.extend(check_email(e, office_id=t.office_id) for e in t.emails)
-    return findings
-
-
-def store_findings(session: Session, findings: Sequence[Finding]) -> tuple[int, int]:
-    """Write findings as check history and annotate open tasks of failures.
-
-    Returns (rows stored, tasks annotated). Storing never touches the office's verification.
-    """
-    now = utcnow()
-    annotated = set()
-    if findings:
-        # On the connection, a Core executemany: no ORM object per result (the session's
-        # bulk insert would send one statement per row here), in the session's transaction.
-        session.connection().execute(
-            insert(CheckResult),
-            [
-                {
-                    "office_id": f.office_id,
-                    "phone_id": f.phone_id,
-                    "kind": f.kind.value,
-                    "target": f.target[:500],
-                    "checked_at": now,
-                    "ok": f.ok,
-                    "flags": f.flags,
-                    "status_code": f.status_code,
-                    "final_url": (f.final_url or None) and f.final_url[:2000],
-                    "elapsed_ms": f.elapsed_ms,
-                    "error": f.error and f.error[:1000],
-                    "details": f.details,
-                }
-                for f in findings
-            ],
-        )
-    for f in findings:
-        if not f.ok:
-            task = annotate_office_task(
-                session,
-                office_id=f.office_id,
-                annotation={
-                    "at": now.isoformat(),
-                    "source": "automated_check",
-                    "kind": f.kind.value,
-                    "target": f.target,
-                    "flags": f.flags,
-                    "status_code": f.status_code,
-                    "final_url": f.final_url,
-                },
-            )
-            if task is not None:
-                annotated.add(task.id)
-    session.flush()
-    return len(findings), len(annotated)
-
-
-def check_history(
-    session: Session, *, office_id: int, kind: str | None = None, limit: int = 100
-) -> Sequence[CheckResult]:
-    """An office's check results, newest first."""
-    stmt = select(CheckResult).where(CheckResult.office_id == office_id)
-    if kind:
-        stmt = stmt.where(CheckResult.kind == kind)
-    stmt = stmt.order_by(CheckResult.checked_at.desc(), CheckResult.id.desc()).limit(limit)
-    return session.execute(stmt).scalars().all()

@@ -16,7 +16,7 @@ from app.db import get_engine, unit_of_work
 from app.directory.validation import checked_country
 from app.kit.clock import utcnow
 from app.kit.errors import HomewardError
-from app.verification import checks, jobs, reports, tasks
+from app.verification import jobs, reports, sweep, tasks
 from app.verification.models import CheckKind
 from app.verification.scheduler import list_jobs, run_forever
 
@@ -109,7 +109,7 @@ def revalidate(
     if not kinds:
         _fail("--checks: name at least one of phone, web, email")
     with unit_of_work() as session:
-        total = checks.count_targets(session, country=country)
+        total = sweep.count_targets(session, country=country)
     with Progress(
         TextColumn("[bold]checking"),
         BarColumn(),

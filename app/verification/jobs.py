@@ -22,7 +22,7 @@ from app.config import Settings
 from app.db import unit_of_work
 from app.directory.models import Office
 from app.kit.clock import as_utc, utcnow
-from app.verification import checks
+from app.verification import checks, sweep
 from app.verification.models import CheckKind, JobRun
 from app.verification.reports import write_digests
 from app.verification.tasks import escalate_batch, open_due_tasks_batch
@@ -102,7 +102,7 @@ def automated_checks(
     *,
     settings: Settings,
     sessions: SessionFactory = unit_of_work,
-    kinds: Sequence[CheckKind] = checks.ALL_KINDS,
+    kinds: Sequence[CheckKind] = sweep.ALL_KINDS,
     country: str | None = None,
     office_ids: Sequence[int] | None = None,
     max_age_days: int | None = -1,
@@ -111,7 +111,7 @@ def automated_checks(
     batch_size: int | None = None,
     on_batch: Callable[[int, list[checks.Finding]], None] | None = None,
     store_after_seconds: float = 1.0,
-) -> checks.CheckSummary:
+) -> sweep.CheckSummary:
     """Check phones, websites and emails of offices whose last check is older than
     `max_age_days` (-1: the setting; None: every office). Results become check history;
     failures annotate open tasks. Nothing here verifies an office.
@@ -129,7 +129,7 @@ def automated_checks(
     """
     if max_age_days == -1:
         max_age_days = settings.checks_max_age_days
-    summary = checks.CheckSummary()
+    summary = sweep.CheckSummary()
     limit = batch_size or min(settings.scheduler_batch_size, 500)
     check_websites = CheckKind.WEBSITE in kinds
     # Offices whose website check is out, with their other findings; offices done, unstored,
@@ -153,7 +153,7 @@ def automated_checks(
         """Load the offices after `after` and start their checks; None when none is left."""
         now = utcnow()
         with sessions() as session:
-            targets = checks.load_targets(
+            targets = sweep.load_targets(
                 session,
                 after_id=after,
                 limit=limit,
@@ -162,14 +162,14 @@ def automated_checks(
                 older_than=None if max_age_days is None else now - timedelta(days=max_age_days),
             )
             shared = (
-                checks.shared_numbers(session, (n for t in targets for _, n in t.phones))
+                sweep.shared_numbers(session, (n for t in targets for _, n in t.phones))
                 if CheckKind.PHONE in kinds
                 else {}
             )
         if not targets:
             return None
         offline: dict[int, list[checks.Finding]] = defaultdict(list)
-        for finding in checks.offline_findings(targets, kinds, shared):
+        for finding in sweep.offline_findings(targets, kinds, shared):
             offline[finding.office_id].append(finding)
         for target in targets:
             findings = offline.pop(target.office_id, [])
@@ -195,14 +195,14 @@ def automated_checks(
             summary.add(finding)
         if not dry_run:
             with sessions() as session:
-                stored, annotated = checks.store_findings(session, findings)
+                stored, annotated = sweep.store_findings(session, findings)
             summary.stored += stored
             summary.annotated_tasks += annotated
         summary.offices += len(offices)
         if on_batch is not None:
             on_batch(len(offices), findings)
 
-    async def sweep() -> None:
+    async def run_sweep() -> None:
         async with (
             checks.WebsiteChecker.from_settings(settings, resolver=resolver) as web,
             web.stream(website_checked) as stream,
@@ -225,7 +225,7 @@ def automated_checks(
                 else:
                     return
 
-    asyncio.run(sweep())
+    asyncio.run(run_sweep())
     return summary
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app.auth.dependencies import SessionDep
 from app.auth.service import authenticate
-from app.kit.errors import Unauthorized
+from app.auth.throttle import record_wrong_key
+from app.kit.errors import TooManyRequests, Unauthorized
 from app.web.session import CheckedForm, MaybePrincipal, checked_form, web_session
 from app.web.templating import home_path, redirect, render
 
@@ -53,20 +56,37 @@ def signin(request: Request, form: CheckedForm, session: SessionDep) -> Response
             raise Unauthorized("Enter your key.", field="key")
         principal = authenticate(session, secret=secret)
     except Unauthorized as exc:
-        message = (
-            exc.message
-            if exc.message == "Enter your key."
-            else "This key is not valid, or it has been revoked. Check it and try again."
+        status, message = (
+            401,
+            (
+                exc.message
+                if exc.message == "Enter your key."
+                else "This key is not valid, or it has been revoked. Check it and try again."
+            ),
         )
-        return render(
+        retry_after = None
+        if secret:
+            try:
+                record_wrong_key(request, field="key")
+            except TooManyRequests as limited:
+                status, retry_after = 429, limited.retry_after
+                minutes = max(1, math.ceil(retry_after / 60))
+                message = (
+                    "Too many wrong keys were tried from your network. Wait "
+                    f"{minutes} minute{'' if minutes == 1 else 's'}, then try again."
+                )
+        response = render(
             request,
             "signin.html",
             principal=None,
-            status_code=401,
+            status_code=status,
             title="Sign in",
             next_path=next_path or "",
             error=message,
         )
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
     assert principal.key_id is not None
     web_session(request).sign_in(principal.key_id)
     return redirect(request, next_path or home_path(principal.role))

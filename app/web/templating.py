@@ -205,14 +205,9 @@ def render(
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)
+    # The security headers (CSP, frame and sniffing rules) come from kit.security_headers,
+    # for every HTML answer.
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    )
     attach_cookie(request, response)
     return response
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
@@ -72,7 +73,7 @@ def test_root_says_version_profile_and_openapi(client: TestClient, db_session: S
 @needs_spec
 def test_services_are_paged_in_orapi_shape(client: TestClient, db_session: Session) -> None:
     sample.build(db_session)
-    headers = make_key(db_session, "officer")
+    headers = make_key(db_session, "admin")  # every record, the confidential one included
     seen: list[str] = []
     for page in (1, 2, 3):
         resp = client.get("/hsds/services", params={"page": page, "per_page": 2}, headers=headers)
@@ -107,9 +108,38 @@ def test_ngo_keys_never_see_confidential_records(client: TestClient, db_session:
     assert hidden.status_code == 404
     org = client.get(f"/hsds/organizations/{hsds_id('organization', s.secret.id)}", headers=headers)
     assert org.status_code == 404
-    officer = make_key(db_session, "officer")
-    seen = client.get(f"/hsds/services/{hsds_id('service', s.hidden.id)}", headers=officer)
-    assert seen.status_code == 200
+
+
+@needs_spec
+@pytest.mark.parametrize("role", ["officer", "reviewer", "ngo"])
+def test_only_admin_keys_take_confidential_records_out_through_hsds(
+    client: TestClient, db_session: Session, role: str
+) -> None:
+    """/hsds is the surface for other directories: like `homeward export
+    --include-confidential`, only an admin may take confidential records out through it."""
+    s = sample.build(db_session)
+    admin = make_key(db_session, "admin")
+    other = make_key(db_session, role, organization_id=s.ngo.id if role == "ngo" else None)
+    hidden_service = f"/hsds/services/{hsds_id('service', s.hidden.id)}"
+    secret_org = f"/hsds/organizations/{hsds_id('organization', s.secret.id)}"
+    confidential_term = {"taxonomy_term_id": TERMS_BY_CODE["flag:confidential"].id}
+
+    def seen(headers: dict[str, str]) -> tuple[Any, ...]:
+        services = client.get("/hsds/services", params={"per_page": 50}, headers=headers).json()
+        orgs = client.get("/hsds/organizations", params={"per_page": 50}, headers=headers).json()
+        flagged = client.get("/hsds/services", params=confidential_term, headers=headers).json()
+        return (
+            services["total_items"],
+            hsds_id("service", s.hidden.id) in {x["id"] for x in services["contents"]},
+            orgs["total_items"],
+            "Example Safe House (demo)" in {o["name"] for o in orgs["contents"]},
+            flagged["total_items"],
+            client.get(hidden_service, headers=headers).status_code,
+            client.get(secret_org, headers=headers).status_code,
+        )
+
+    assert seen(admin) == (6, True, 3, True, 1, 200, 200)
+    assert seen(other) == (5, False, 2, False, 0, 404, 404)
 
 
 @needs_spec
@@ -170,7 +200,7 @@ def test_search_and_taxonomy_filters(client: TestClient, db_session: Session) ->
 
 def test_modified_after(client: TestClient, db_session: Session, frozen_clock: FrozenClock) -> None:
     s = sample.build(db_session)
-    headers = make_key(db_session, "officer")
+    headers = make_key(db_session, "admin")  # every record, the confidential one included
     frozen_clock.advance(days=3)
     service.update_office(
         db_session,

@@ -127,3 +127,35 @@ def test_an_empty_directory_exports_a_header_and_an_empty_array(
     out = io.StringIO()
     assert write_json(db_session, out, settings=settings) == 0
     assert json.loads(out.getvalue()) == []
+
+
+def test_formula_looking_text_is_escaped_in_every_column_and_imports_back(
+    db_session: Session, settings: Settings
+):
+    org = make_org(db_session, name="@SUM(1+1) Centre (demo)", description="+cmd|' /C calc'!A0")
+    make_office(
+        db_session,
+        org=org,
+        address="-2+3+cmd|' /C calc'!A0",
+        opening_hours="=1+1",
+        latitude=-6.5,
+        longitude=3.35,
+        phones=[{"number": NG_FIXED.format(1), "kind": "voice", "hours": '=HYPERLINK("x")'}],
+    )
+    first = export_csv(db_session, settings)
+    (row,) = csv.DictReader(io.StringIO(first, newline=""))
+    assert row["organization_name"] == "'@SUM(1+1) Centre (demo)"
+    assert row["organization_description"] == "'+cmd|' /C calc'!A0"
+    assert row["address"] == "'-2+3+cmd|' /C calc'!A0"
+    assert row["opening_hours"] == "'=1+1"
+    assert row["phone1_hours"] == '\'=HYPERLINK("x")'
+    # Numbers stay numbers: the E.164 phone number and a negative coordinate.
+    assert (row["phone1"], row["latitude"]) == (NG_FIXED.format(1).replace(" ", ""), "-6.5")
+
+    wipe(db_session)
+    import_csv(db_session, data=first.encode(), filename="roundtrip.csv")
+    office = db_session.execute(select(Office)).scalar_one()
+    assert office.opening_hours == "=1+1"
+    assert db_session.execute(select(Phone.hours)).scalar_one() == '=HYPERLINK("x")'
+    assert db_session.execute(select(Organization.name)).scalar_one() == "@SUM(1+1) Centre (demo)"
+    assert export_csv(db_session, settings) == first

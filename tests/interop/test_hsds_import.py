@@ -477,3 +477,62 @@ def test_assured_date_becomes_a_verification_no_later_than_that_day(
             "Reviewer Rui",
         ),
     ]
+
+
+FORMULAS = {
+    "name": '=HYPERLINK("http://evil.example/","Help") (demo)',
+    "description": "+cmd|' /C calc'!A0",
+    "address": "-2+3+cmd|' /C calc'!A0",
+    "opening_hours": "@SUM(1+1)",
+    "hours": "=1+1",
+}
+
+
+def _cells(package: Path) -> list[tuple[str, str]]:
+    cells = []
+    for path in sorted(package.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            cells += [(path.name, cell) for row in csv.reader(fh) for cell in row]
+    return cells
+
+
+@needs_spec
+def test_formula_looking_text_is_escaped_in_the_package_and_imports_back(
+    db_session: Session, tmp_path: Path
+) -> None:
+    from frictionless import validate
+
+    sample.build(db_session)
+    org = make_org(db_session, name=FORMULAS["name"], description=FORMULAS["description"])
+    make_office(
+        db_session,
+        org=org,
+        name="@Office",
+        address=FORMULAS["address"],
+        opening_hours=FORMULAS["opening_hours"],
+        latitude=-6.5,
+        longitude=3.35,
+        phones=[{"number": "+2342033123488", "kind": "voice", "hours": FORMULAS["hours"]}],
+    )
+    before = _snapshot(db_session)
+    package = tmp_path / "homeward"
+    hsds_export.write_tabular(db_session, package, include_confidential=True)
+
+    cells = _cells(package)
+    risky = [
+        (name, cell)
+        for name, cell in cells
+        if cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+        and not cell.lstrip("+-").replace(".", "", 1).isdigit()
+    ]
+    assert risky == []
+    texts = {cell for _, cell in cells}
+    assert "'" + FORMULAS["name"] in texts and "'" + FORMULAS["description"] in texts
+    assert ("phones.csv", "+2342033123488") in cells  # a number stays usable
+    assert validate(str(package / "datapackage.json")).valid
+
+    _empty_directory(db_session)
+    report = hsds_import.import_path(db_session, package)
+    assert report.problems == []
+    _approve_all(db_session, report.submission_ids)
+    assert _snapshot(db_session) == before

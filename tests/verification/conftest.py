@@ -4,7 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.verification.web_server import RunningServer
+from app.config import Settings, get_settings
+from tests.verification.web_server import LOOPBACK, RunningServer
 
 
 @pytest.fixture(scope="module")
@@ -13,3 +14,9 @@ def web_server() -> Iterator[RunningServer]:
     server = RunningServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The usual settings, with website checks allowed to reach the local test server."""
+    return get_settings().model_copy(update={"web_check_allowed_networks": list(LOOPBACK)})

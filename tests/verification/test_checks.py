@@ -15,13 +15,13 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.kit.clock import utcnow
-from app.verification import checks, jobs
+from app.verification import checks, jobs, sweep
 from app.verification.checks import WebsiteChecker, registrable_domain
 from app.verification.freshness import Freshness, freshness_of
 from app.verification.models import CheckKind, CheckResult, VerificationEvent, VerificationTask
 from app.verification.transport import HostMapResolver
 from tests.factories import BR_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org
-from tests.verification.web_server import RunningServer
+from tests.verification.web_server import LOOPBACK, RunningServer
 
 
 def check_urls(server: RunningServer, urls: list[str], **overrides: Any) -> list[checks.Finding]:
@@ -35,7 +35,9 @@ def check_urls(server: RunningServer, urls: list[str], **overrides: Any) -> list
 
     async def run() -> list[checks.Finding]:
         resolver = HostMapResolver({"*": ("127.0.0.1", server.port)})
-        async with WebsiteChecker(resolver=resolver, **options) as checker:
+        async with WebsiteChecker(
+            resolver=resolver, allowed_networks=LOOPBACK, **options
+        ) as checker:
             return await checker.check_many(enumerate(urls))
 
     return asyncio.run(run())
@@ -130,7 +132,7 @@ def test_tls_and_connection_failures_are_flagged(web_server: RunningServer) -> N
     async def refused() -> checks.Finding:
         resolver = HostMapResolver({"*": ("127.0.0.1", 1)})
         async with WebsiteChecker(
-            timeout=1, concurrency=2, per_host=1, resolver=resolver
+            timeout=1, concurrency=2, per_host=1, resolver=resolver, allowed_networks=LOOPBACK
         ) as checker:
             return await checker.check("http://down.example.test/")
 
@@ -156,7 +158,7 @@ def test_results_keep_the_order_of_the_targets(web_server: RunningServer) -> Non
     async def run() -> list[checks.Finding]:
         resolver = HostMapResolver({"*": ("127.0.0.1", web_server.port)})
         async with WebsiteChecker(
-            timeout=2, concurrency=3, per_host=2, resolver=resolver
+            timeout=2, concurrency=3, per_host=2, resolver=resolver, allowed_networks=LOOPBACK
         ) as checker:
             return await checker.check_many(
                 [(i, u) for i, u in enumerate(urls)], on_result=lambda f: seen.append(f.target)
@@ -177,7 +179,7 @@ def test_a_sweep_reuses_connections_and_leaves_no_idle_ones(web_server: RunningS
     async def run() -> tuple[list[checks.Finding], int]:
         resolver = HostMapResolver({"*": ("127.0.0.1", web_server.port)})
         async with WebsiteChecker(
-            timeout=2, concurrency=4, per_host=2, resolver=resolver
+            timeout=2, concurrency=4, per_host=2, resolver=resolver, allowed_networks=LOOPBACK
         ) as checker:
             findings = await checker.check_many(enumerate(many))
             findings += await checker.check_many(enumerate(once))
@@ -317,7 +319,7 @@ def test_checks_never_count_as_verification(
     assert task.priority > priority_before
     assert task.annotations[0]["flags"] == ["http_4xx"]
     assert task.annotations[0]["source"] == "automated_check"
-    history = checks.check_history(db_session, office_id=office.id)  # type: ignore[arg-type]
+    history = sweep.check_history(db_session, office_id=office.id)  # type: ignore[arg-type]
     assert {r.kind for r in history} == {"phone", "website", "email"}
     site = next(r for r in history if r.kind == "website")
     assert (site.status_code, site.ok, site.final_url) == (
@@ -376,4 +378,4 @@ def test_dry_run_stores_nothing(db_session: Session, settings: Settings) -> None
         dry_run=True,
     )
     assert summary.results["phone"] == 1 and summary.stored == 0
-    assert checks.check_history(db_session, office_id=office.id) == []  # type: ignore[arg-type]
+    assert sweep.check_history(db_session, office_id=office.id) == []  # type: ignore[arg-type]

@@ -17,12 +17,12 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import unit_of_work
-from app.verification import checks, jobs
+from app.verification import jobs, sweep
 from app.verification.checks import Finding, WebsiteChecker
 from app.verification.models import CheckKind, CheckResult
 from app.verification.transport import HostMapResolver
 from tests.factories import make_office, make_org
-from tests.verification.web_server import RunningServer
+from tests.verification.web_server import LOOPBACK, RunningServer
 
 
 def add_offices(engine: Engine, websites: list[str]) -> list[int]:
@@ -61,7 +61,7 @@ class Run:
             Commit(offices, findings, visible, self.server.site.in_flight["slow.stall.test"])
         )
 
-    def __call__(self, office_ids: list[int], **overrides: Any) -> checks.CheckSummary:
+    def __call__(self, office_ids: list[int], **overrides: Any) -> sweep.CheckSummary:
         return jobs.automated_checks(
             settings=self.settings,
             sessions=self.sessions,
@@ -150,15 +150,15 @@ def test_memory_stays_bounded_and_hosts_stay_polite(
     )
     loaded: list[int] = []
     outstanding: list[int] = []  # offices loaded and not stored, after each load
-    load_targets = checks.load_targets
+    load_targets = sweep.load_targets
 
-    def counting_load(*args: Any, **kwargs: Any) -> list[checks.OfficeTargets]:
+    def counting_load(*args: Any, **kwargs: Any) -> list[sweep.OfficeTargets]:
         targets = load_targets(*args, **kwargs)
         loaded.extend(t.office_id for t in targets)
         outstanding.append(len(loaded) - sum(len(c.offices) for c in run.commits))
         return targets
 
-    monkeypatch.setattr(checks, "load_targets", counting_load)
+    monkeypatch.setattr(sweep, "load_targets", counting_load)
     summary = run(ids, batch_size=2)
 
     assert summary.offices == 12 and sorted(loaded) == ids
@@ -178,7 +178,12 @@ def test_a_hosts_politeness_delay_outlasts_its_queue(web_server: RunningServer) 
     async def run() -> None:
         resolver = HostMapResolver({"*": ("127.0.0.1", web_server.port)})
         async with WebsiteChecker(
-            timeout=2, concurrency=2, per_host=1, per_host_delay=delay, resolver=resolver
+            timeout=2,
+            concurrency=2,
+            per_host=1,
+            per_host_delay=delay,
+            resolver=resolver,
+            allowed_networks=LOOPBACK,
         ) as checker:
             for _ in range(2):
                 await checker.check_many([(1, "http://cooling.example.test/ok")])
@@ -196,7 +201,9 @@ def test_a_failing_callback_stops_the_stream(web_server: RunningServer) -> None:
             raise RuntimeError("cannot store")
 
         async with (
-            WebsiteChecker(timeout=2, concurrency=2, per_host=1, resolver=resolver) as checker,
+            WebsiteChecker(
+                timeout=2, concurrency=2, per_host=1, resolver=resolver, allowed_networks=LOOPBACK
+            ) as checker,
             checker.stream(fail) as stream,
         ):
             stream.submit(1, "http://a.failing.test/ok")

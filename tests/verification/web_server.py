@@ -8,12 +8,19 @@ the client connections each group of hosts used.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import threading
 import time
 from collections import Counter
 from typing import Any
 
 import uvicorn
+
+from app.verification.public_address import Network
+
+# Website checks connect only to public addresses unless told otherwise: tests that check
+# this local server widen the allowed networks to loopback explicitly.
+LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"),)
 
 
 class TestSite:
@@ -93,6 +100,8 @@ class TestSite:
                 return redirect("ftp://files.example.test/")
             case "/redirect-nowhere":
                 return 302, [], b""
+        if path.startswith("/redirect-to/"):  # /redirect-to/127.0.0.2:8080/x
+            return redirect("http://" + path.removeprefix("/redirect-to/"))
         if path.startswith("/chain/"):
             n = int(path.rsplit("/", 1)[1])
             return redirect(f"/chain/{n - 1}") if n > 0 else (200, [], b"end")
