@@ -13,7 +13,7 @@ from app.auth.principal import Principal
 from app.kit.models import MAX_ID
 from app.review import decisions, intake, queue
 from app.review.errors import SubmissionTooLarge
-from app.review.models import SubmissionKind, SubmissionStatus
+from app.review.models import SubmissionKind, SubmissionOrigin, SubmissionStatus
 from app.review.schemas import (
     ApproveRequest,
     CountryCount,
@@ -65,6 +65,7 @@ def create_submission(
         proposal=body,
         submitter=partner,
         source=f"ngo: {partner.label}",
+        origin=SubmissionOrigin.NGO_PARTNER,
         settings=settings,
     )
     return queue.submission_public(sub)

@@ -1,6 +1,6 @@
 """Importing an HSDS dataset into the review queue: never a direct write.
 
-Every record (one office of the dataset) becomes a submission with source
+Every record (one office of the dataset) becomes a submission of origin `import` with source
 "import: <dataset>", which a reviewer approves or rejects:
 - a record matching an existing office (one of its phones in E.164, or its folded organisation
   and office name in the same country and region) becomes a *correction* holding only what
@@ -40,7 +40,7 @@ from app.kit.errors import HomewardError
 from app.kit.text import fold
 from app.review import intake
 from app.review.errors import NothingDiffers
-from app.review.models import SubmissionKind
+from app.review.models import SubmissionKind, SubmissionOrigin
 
 # What a record may correct: an office's own fields and its languages (as the directory
 # changes them); of its organisation, the category only when the dataset gives one, and never
@@ -260,6 +260,7 @@ def _queue_chunk(
             proposed,
             submitter=submitter,
             source=report.source,
+            origin=SubmissionOrigin.IMPORT,
             check_duplicates=False,
             offices=offices,
         )

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from app.auth.principal import Principal
 from app.directory import service as directory
 from app.directory.enums import OfficeStatus, PhoneStatus, VerificationMethod
-from app.directory.models import Office
+from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OrganizationCreate, PhoneCreate
 from app.kit.clock import utcnow
@@ -30,7 +30,7 @@ from app.review.errors import (
     SubmissionChanged,
     SubmissionConflict,
 )
-from app.review.models import Submission, SubmissionKind, SubmissionStatus
+from app.review.models import Submission, SubmissionKind, SubmissionOrigin, SubmissionStatus
 from app.review.queue import get_submission
 from app.review.schemas import VerificationClaim
 from app.verification.service import record_verification
@@ -201,19 +201,21 @@ def _organization_from_same_import(
 ) -> int | None:
     """An import (app/interop) proposes a new organisation once per office: the first
     approval creates it, and the other offices of the same import reuse it, not copies."""
-    if not sub.source.startswith("import:") or not org_f.get("name"):
+    if sub.origin != SubmissionOrigin.IMPORT or not org_f.get("name"):
         return None
     wanted = {f"organization.{k}": v for k, v in org_f.items()}
     rows = session.execute(
-        select(Submission.organization_id, Submission.applied).where(
+        select(Submission.organization_id, Submission.applied)
+        .join(Organization, Organization.id == Submission.organization_id)
+        .where(
+            Submission.origin == SubmissionOrigin.IMPORT.value,
             Submission.source == sub.source,
             Submission.kind == SubmissionKind.NEW_CONTACT.value,
             Submission.status.in_(
                 (SubmissionStatus.APPROVED.value, SubmissionStatus.PARTIALLY_APPROVED.value)
             ),
-            Submission.organization_id.is_not(None),
             Submission.id != sub.id,
-            Submission.title.startswith(str(org_f["name"]), autoescape=True),
+            Organization.name == str(org_f["name"]),
         )
     )
     for organization_id, applied in rows:
@@ -270,10 +272,6 @@ def _record_claimed_verifications(
         )
 
 
-def _is_partner(sub: Submission) -> bool:
-    return sub.submitter_key_id is not None or sub.submitter_organization_id is not None
-
-
 def approve(
     session: Session,
     *,
@@ -325,7 +323,7 @@ def approve(
         _claim(session, sub, status=status, reviewer=reviewer, reason=reason, applied=values)
         _apply_to_office(session, sub, office, values, prov)
     assert office.id is not None
-    if sub.kind != SubmissionKind.CLOSURE and _is_partner(sub):
+    if sub.kind != SubmissionKind.CLOSURE and sub.origin == SubmissionOrigin.NGO_PARTNER:
         record_verification(
             session,
             office_id=office.id,

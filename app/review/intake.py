@@ -28,7 +28,13 @@ from app.kit.clock import as_utc, utcnow
 from app.kit.errors import HomewardError, InvalidValue, VersionConflict
 from app.review import diff, duplicates, proposals
 from app.review.errors import NothingDiffers
-from app.review.models import ClosureReason, Submission, SubmissionKind, SubmissionPhone
+from app.review.models import (
+    ClosureReason,
+    Submission,
+    SubmissionKind,
+    SubmissionOrigin,
+    SubmissionPhone,
+)
 from app.review.proposals import validated
 from app.review.rate_limit import RateBudget
 from app.review.schemas import (
@@ -228,6 +234,7 @@ def create_submission(
     proposal: Proposal | Mapping[str, Any],
     submitter: Principal | None,
     source: str,
+    origin: SubmissionOrigin | None = None,
     settings: Settings | None = None,
     check_duplicates: bool = True,
     verifications: Sequence[Mapping[str, Any]] = (),
@@ -235,12 +242,16 @@ def create_submission(
     """Queue a correction, new contact or closure report after validating it exactly as the
     directory would. Nothing is queued when it is invalid (InvalidValue, 422), too large
     (InvalidValue on `body`), over the key's rate limit (TooManyRequests, 429), or about a
-    contact the submitter may not see (OfficeNotFound, 404)."""
+    contact the submitter may not see (OfficeNotFound, 404).
+
+    `origin` is who proposes (SubmissionOrigin); left out, an NGO partner's when there is a
+    submitter, else an import's. `source` is free text for people."""
     (result,) = create_submissions(
         session,
         [Proposed(proposal, verifications)],
         submitter=submitter,
         source=source,
+        origin=origin,
         settings=settings,
         check_duplicates=check_duplicates,
     )
@@ -255,6 +266,7 @@ def create_submissions(
     *,
     submitter: Principal | None,
     source: str,
+    origin: SubmissionOrigin | None = None,
     settings: Settings | None = None,
     check_duplicates: bool = True,
     offices: Mapping[int, Office] | None = None,
@@ -357,7 +369,17 @@ def create_submissions(
             budget.take()
         accepted.append((i, intake, proposal, claims, matches))
     if accepted:
-        _insert(session, accepted, results, submitter=submitter, source=source, now=now)
+        if origin is None:
+            origin = SubmissionOrigin.IMPORT if submitter is None else SubmissionOrigin.NGO_PARTNER
+        _insert(
+            session,
+            accepted,
+            results,
+            submitter=submitter,
+            source=source,
+            origin=origin,
+            now=now,
+        )
     return [r for r in results if r is not None]
 
 
@@ -368,6 +390,7 @@ def _insert(
     *,
     submitter: Principal | None,
     source: str,
+    origin: SubmissionOrigin,
     now: datetime,
 ) -> None:
     """Insert the accepted submissions and their proposed numbers (two INSERTs)."""
@@ -391,6 +414,7 @@ def _insert(
             base_revision_id=base_revision_id,
             verifications=claims,
             note=proposal.note,
+            origin=origin.value,
             source=source[:200],
             duplicate_matches=matches,
             submitter_key_id=submitter.key_id if submitter else None,

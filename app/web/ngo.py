@@ -32,7 +32,7 @@ from app.kit.clock import utcnow
 from app.kit.errors import Conflict, HomewardError, InvalidValue, TooManyRequests
 from app.kit.text import is_whole_number
 from app.review import intake, queue
-from app.review.models import ClosureReason
+from app.review.models import ClosureReason, SubmissionOrigin
 from app.review.schemas import ClosureCreate, CorrectionCreate, NewContactCreate
 from app.verification import partners
 from app.web.forms import errors_from_validation, plain, typed_values, whole_number
@@ -148,7 +148,11 @@ def _submit(
         return None
     try:
         submission = intake.create_submission(
-            session, proposal=proposal, submitter=principal, source="web"
+            session,
+            proposal=proposal,
+            submitter=principal,
+            source="web",
+            origin=SubmissionOrigin.NGO_PARTNER,
         )
     except (Conflict, TooManyRequests) as exc:
         session.rollback()
