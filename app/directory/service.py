@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.directory import revisions
+from app.directory.change_set import ChangeSet
 from app.directory.enums import OfficeStatus, PhoneStatus
 from app.directory.errors import OfficeNotFound, OrganizationNotFound, PhoneNotFound
 from app.directory.geography import region_name
@@ -281,24 +282,32 @@ def update_organization(
     """Apply changed fields to an organisation; a stale version raises VersionConflict."""
     org = get_organization(session, organization_id)
     _check_version(org.version, expected_version, what="organisation")
-    diff: list[revisions.Change] = []
     for field, raw in changes.items():
+        if field != "services" and field not in ORGANIZATION_FIELDS:
+            raise InvalidValue(f"'{field}' cannot be changed", field=field)
+        if field == "name" and not _plain(raw):
+            raise InvalidValue("must not be blank", field="name")
+    _apply_organization_fields(session, org, changes, provenance)
+    return org
+
+
+def _apply_organization_fields(
+    session: Session, org: Organization, fields: Mapping[str, Any], provenance: Provenance
+) -> None:
+    """Set checked fields on an organisation, with a revision for each one that differs."""
+    diff: list[revisions.Change] = []
+    for field, raw in fields.items():
         value = _plain(raw)
         if field == "services":
             tags = _changed_tags("services", org.service_tags, value, diff)
             if tags is not None:
                 org.services = [OrganizationService(tag=t) for t in tags]
             continue
-        if field not in ORGANIZATION_FIELDS:
-            raise InvalidValue(f"'{field}' cannot be changed", field=field)
-        if field == "name" and not value:
-            raise InvalidValue("must not be blank", field="name")
         _set_if_changed(org, field, value, diff)
     if diff:
         org.search_text = organization_search_text(org)
         touch(org)
         _write_revisions(session, org, changes=diff, provenance=provenance)
-    return org
 
 
 def close_organization(
@@ -347,7 +356,7 @@ def create_office(session: Session, *, data: OfficeCreate, provenance: Provenanc
     session.flush()
     assert office.id is not None
     for position, (phone, number) in enumerate(zip(data.phones, numbers, strict=True)):
-        session.add(_new_phone(office.id, phone, number, position))
+        session.add(_new_phone(office.id, _phone_fields(phone, number), position))
     snapshot = {
         **values,
         "organization_id": org.id,
@@ -387,22 +396,30 @@ def apply_office_changes(
         region = None
     region = checked_region(country, region)
     plain["country"], plain["region"] = country, region
+    for field in plain:
+        if field != "languages" and field not in OFFICE_FIELDS:
+            raise InvalidValue(f"'{field}' cannot be changed here", field=field)
+    _apply_office_fields(session, office, plain, provenance)
+    return office
 
+
+def _apply_office_fields(
+    session: Session, office: Office, fields: Mapping[str, Any], provenance: Provenance
+) -> None:
+    """Set checked fields on an office, with a revision for each one that differs."""
     diff: list[revisions.Change] = []
-    for field, value in plain.items():
+    for field, raw in fields.items():
+        value = _plain(raw)
         if field == "languages":
             langs = _changed_tags("languages", office.language_codes, value, diff)
             if langs is not None:
                 office.languages = [OfficeLanguage(language=lang) for lang in langs]
             continue
-        if field not in OFFICE_FIELDS:
-            raise InvalidValue(f"'{field}' cannot be changed here", field=field)
         _set_if_changed(office, field, value, diff)
     if diff:
         office.search_text = office_search_text(office)
         touch(office)
         _write_revisions(session, office, changes=diff, provenance=provenance)
-    return office
 
 
 def close_office(
@@ -431,30 +448,40 @@ def _set_display(phone: Phone) -> None:
     phone.number_type = shown.type
 
 
-def _new_phone(office_id: int, data: PhoneCreate, number: str, position: int) -> Phone:
-    shown = display(number)
+def _phone_fields(data: PhoneCreate, number: str) -> dict[str, Any]:
+    """A new phone's fields (PHONE_FIELDS) from its schema, with its checked number."""
+    return {
+        "number": number,
+        "kind": _plain(data.kind),
+        "hours": data.hours,
+        "is_24_7": data.is_24_7,
+        "languages": sorted(set(data.languages)),
+    }
+
+
+def _new_phone(office_id: int, fields: Mapping[str, Any], position: int) -> Phone:
+    shown = display(fields["number"])
     return Phone(
         office_id=office_id,
-        number=number,
+        number=fields["number"],
         national=shown.national,
         international=shown.international,
         number_type=shown.type,
-        kind=_plain(data.kind),
-        hours=data.hours,
-        is_24_7=data.is_24_7,
-        languages=sorted(set(data.languages)),
+        kind=_plain(fields["kind"]),
+        hours=fields.get("hours"),
+        is_24_7=bool(fields.get("is_24_7", False)),
+        languages=list(fields.get("languages") or []),
         position=position,
     )
 
 
-def add_phone(
-    session: Session, *, office_id: int, data: PhoneCreate, provenance: Provenance
+def _add_phone(
+    session: Session, office: Office, fields: Mapping[str, Any], provenance: Provenance
 ) -> Phone:
-    """Add a phone to an office, parsed in the office's country."""
-    office = get_office(session, office_id, for_update=True)
-    number = checked_phone(data.number, office.country)
-    phone = _new_phone(office_id, data, number, position=len(office.phones))
-    session.add(phone)
+    """Add a checked phone after the office's others, with its 'created' revision."""
+    assert office.id is not None
+    phone = _new_phone(office.id, fields, position=len(office.phones))
+    office.phones.append(phone)
     touch(office)
     _write_revisions(
         session,
@@ -464,6 +491,15 @@ def add_phone(
         provenance=provenance,
     )
     return phone
+
+
+def add_phone(
+    session: Session, *, office_id: int, data: PhoneCreate, provenance: Provenance
+) -> Phone:
+    """Add a phone to an office, parsed in the office's country."""
+    office = get_office(session, office_id, for_update=True)
+    number = checked_phone(data.number, office.country)
+    return _add_phone(session, office, _phone_fields(data, number), provenance)
 
 
 def update_phone(
@@ -485,7 +521,7 @@ def apply_phone_changes(
 ) -> Phone:
     office = session.get(Office, phone.office_id)
     assert office is not None
-    diff: list[revisions.Change] = []
+    checked: dict[str, Any] = {}
     for field, raw in changes.items():
         value = _plain(raw)
         if field == "number":
@@ -496,14 +532,28 @@ def apply_phone_changes(
             value = PhoneStatus(value).value
         elif field not in PHONE_FIELDS:
             raise InvalidValue(f"'{field}' cannot be changed", field=field)
-        _set_if_changed(phone, field, value, diff)
+        checked[field] = value
+    _apply_phone_fields(session, office, phone, checked, provenance)
+    return phone
+
+
+def _apply_phone_fields(
+    session: Session,
+    office: Office,
+    phone: Phone,
+    fields: Mapping[str, Any],
+    provenance: Provenance,
+) -> None:
+    """Set checked fields on one of the office's phones, with a revision for each that differs."""
+    diff: list[revisions.Change] = []
+    for field, raw in fields.items():
+        _set_if_changed(phone, field, _plain(raw), diff)
     if diff:
         if any(field == "number" for field, _old, _new in diff):
             _set_display(phone)
         touch(phone)
         touch(office)
         _write_revisions(session, phone, office=office, changes=diff, provenance=provenance)
-    return phone
 
 
 def close_phone(session: Session, *, phone_id: int, provenance: Provenance) -> Phone:
@@ -512,6 +562,33 @@ def close_phone(session: Session, *, phone_id: int, provenance: Provenance) -> P
     return apply_phone_changes(
         session, phone=phone, changes={"status": PhoneStatus.DISCONNECTED}, provenance=provenance
     )
+
+
+# ---- change sets -----------------------------------------------------------------------
+
+
+def apply_changes(
+    session: Session, office: Office, change_set: ChangeSet, provenance: Provenance
+) -> Office:
+    """Apply a change set made for this loaded office (`change_set.validate_changes`) as it
+    is, without checking it again: its office fields, organisation fields, phones and new
+    phones, each record with a revision per field that differs (none when nothing does).
+    Versions and conflicts are the caller's to check."""
+    if change_set.office:
+        _apply_office_fields(session, office, change_set.office, provenance)
+    if change_set.organization:
+        _apply_organization_fields(
+            session, office.organization, change_set.organization, provenance
+        )
+    phones = {p.id: p for p in office.phones}
+    for phone_id, fields in change_set.phones.items():
+        phone = phones.get(phone_id)
+        if phone is None:
+            raise PhoneNotFound(phone_id)
+        _apply_phone_fields(session, office, phone, fields, provenance)
+    for fields in change_set.new_phones.values():
+        _add_phone(session, office, fields, provenance)
+    return office
 
 
 def office_history(

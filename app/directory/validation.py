@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
 from app.directory.geography import (
     UnknownCountry,
     UnknownRegion,
@@ -10,6 +15,19 @@ from app.directory.geography import (
 )
 from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
 from app.kit.errors import InvalidValue
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def checked_model(model: type[M], data: Mapping[str, Any], *, prefix: str) -> M:
+    """Validate with a schema; the first error becomes a 422 naming its path under `prefix`."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        name = ".".join(p for p in (prefix, loc) if p) or "body"
+        raise InvalidValue(str(err["msg"]).removeprefix("Value error, "), field=name) from exc
 
 
 def checked_country(country: str, *, field: str = "country") -> str:

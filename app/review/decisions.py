@@ -17,13 +17,14 @@ from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.directory import service as directory
-from app.directory.enums import OfficeStatus, PhoneStatus, VerificationMethod
+from app.directory.change_set import ChangeSet, validate_changes, validate_new_contact
+from app.directory.enums import VerificationMethod
 from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OrganizationCreate, PhoneCreate
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
-from app.review import diff, proposals
+from app.review import diff
 from app.review.errors import (
     OwnSubmission,
     SubmissionAlreadyDecided,
@@ -116,8 +117,8 @@ def _provenance(sub: Submission, reviewer: Principal) -> Provenance:
 
 def _selection(
     sub: Submission, fields: Sequence[str] | None, edits: Mapping[str, Any]
-) -> tuple[dict[str, Any], bool]:
-    """The values to apply (selected fields, edited) and whether every field was selected."""
+) -> tuple[list[str], bool]:
+    """The paths to apply and whether they are every path the submission proposes."""
     proposed = sub.changes
     if fields is None:
         selected = list(proposed)
@@ -133,67 +134,23 @@ def _selection(
             raise InvalidValue("not a field of this submission", field=f"edits.{path}")
         if path not in selected:
             raise InvalidValue("edited but not among 'fields'", field=f"edits.{path}")
-    values = {p: edits.get(p, proposed[p]) for p in selected}
-    return values, set(selected) == set(proposed)
+    return selected, set(selected) == set(proposed)
 
 
-def _split(
-    values: Mapping[str, Any],
-) -> tuple[dict[str, Any], dict[str, Any], dict[int, dict[str, Any]], list[dict[str, Any]]]:
-    office_f: dict[str, Any] = {}
-    org_f: dict[str, Any] = {}
-    phone_f: dict[int, dict[str, Any]] = {}
-    new: list[tuple[int, dict[str, Any]]] = []
-    for path, value in values.items():
-        where = diff.Path.parse(path)
-        if where.entity == "office":
-            office_f[where.field] = value
-        elif where.entity == "organization":
-            org_f[where.field] = value
-        elif where.entity == "phone":
-            assert where.entity_id is not None
-            phone_f.setdefault(where.entity_id, {})[where.field] = value
-        else:
-            new.append((int(where.field), value))
-    return office_f, org_f, phone_f, [v for _, v in sorted(new, key=lambda t: t[0])]
-
-
-def _apply_to_office(
-    session: Session, sub: Submission, office: Office, values: Mapping[str, Any], prov: Provenance
-) -> None:
-    """Apply the approved values through the directory's audited write path."""
-    assert office.id is not None
-    office_f, org_f, phone_f, new_phones = _split(values)
-    closure = sub.kind == SubmissionKind.CLOSURE
-    if office_f:
-        if closure and office_f == {"status": OfficeStatus.CLOSED.value}:
-            directory.close_office(session, office_id=office.id, provenance=prov)
-        else:
-            directory.apply_office_changes(
-                session, office=office, changes=office_f, provenance=prov
-            )
-    if org_f:
-        directory.update_organization(
-            session,
-            organization_id=office.organization_id,
-            changes=org_f,
-            expected_version=office.organization.version,
-            provenance=prov,
-        )
-    for phone_id, changes in phone_f.items():
-        if closure and changes == {"status": PhoneStatus.DISCONNECTED.value}:
-            directory.close_phone(session, phone_id=phone_id, provenance=prov)
-            continue
-        phone = directory.get_phone(session, phone_id)
-        directory.update_phone(
-            session,
-            phone_id=phone_id,
-            changes=changes,
-            expected_version=phone.version,
-            provenance=prov,
-        )
-    for data in new_phones:
-        directory.add_phone(session, office_id=office.id, data=PhoneCreate(**data), provenance=prov)
+def _correction_changes(
+    sub: Submission, office: Office, selected: Sequence[str], edits: Mapping[str, Any]
+) -> ChangeSet:
+    """The change set to apply: the selected paths as intake validated them, and the
+    reviewer's edits, which are new input and so validated now (with the region kept from
+    the submission when an edit moves the country: it was checked in another one)."""
+    chosen = ChangeSet.of_validated(sub.changes).only(selected)
+    if not edits:
+        return chosen
+    values = dict(edits)
+    if "office.country" in edits and "region" in chosen.office:
+        values.setdefault("office.region", chosen.office["region"])
+    edited = validate_changes(office, values, country=chosen.office.get("country"))
+    return chosen.merged(edited)
 
 
 def _organization_from_same_import(
@@ -226,21 +183,24 @@ def _organization_from_same_import(
 
 
 def _apply_new_contact(
-    session: Session, sub: Submission, values: Mapping[str, Any], prov: Provenance
+    session: Session, sub: Submission, change_set: ChangeSet, prov: Provenance
 ) -> Office:
-    office_f, org_f, _, new_phones = _split(values)
     org_id = sub.organization_id
     if org_id is None:
-        org_id = _organization_from_same_import(session, sub, org_f)
+        org_id = _organization_from_same_import(session, sub, change_set.organization)
     if org_id is None:
         org = directory.create_organization(
-            session, data=OrganizationCreate(**org_f), provenance=prov
+            session, data=OrganizationCreate(**change_set.organization), provenance=prov
         )
         org_id = org.id
     assert org_id is not None
     return directory.create_office(
         session,
-        data=OfficeCreate(organization_id=org_id, **office_f, phones=new_phones),
+        data=OfficeCreate(
+            organization_id=org_id,
+            **change_set.office,
+            phones=[PhoneCreate(**p) for p in change_set.new_phones.values()],
+        ),
         provenance=prov,
     )
 
@@ -285,7 +245,9 @@ def approve(
 ) -> Submission:
     """Approve all proposed fields (`fields=None`) or some, with optional edited values.
 
-    In one transaction: the values are validated again, checked for conflicts with changes
+    In one transaction: the selected values are taken as intake validated them (a reviewer's
+    edits are validated now; a new contact's selection is checked whole), checked for
+    conflicts with changes
     made since intake (SubmissionConflict, 409, unless listed in `resolve_conflicts`), the
     submission is claimed (`approved`, or `partially_approved` when fields were left out),
     the record changes through the directory service with revisions citing the submission,
@@ -296,17 +258,21 @@ def approve(
     """
     sub = _pending(session, submission_id, expected_version)
     _check_four_eyes(sub, reviewer)
-    values, everything = _selection(sub, fields, edits or {})
+    edits = edits or {}
+    selected, everything = _selection(sub, fields, edits)
     status = SubmissionStatus.APPROVED if everything else SubmissionStatus.PARTIALLY_APPROVED
     prov = _provenance(sub, reviewer)
     resolved = set(resolve_conflicts)
     office: Office | None = None
     if sub.kind == SubmissionKind.NEW_CONTACT:
-        values = proposals.normalise_new_contact(
-            values, existing_organization=sub.organization_id is not None
+        # A part of a new contact must still be one: the selection is checked whole.
+        change_set = validate_new_contact(
+            {p: edits.get(p, sub.changes[p]) for p in selected},
+            existing_organization=sub.organization_id is not None,
         )
-        _claim(session, sub, status=status, reviewer=reviewer, reason=reason, applied=values)
-        office = _apply_new_contact(session, sub, values, prov)
+        applied = change_set.paths()
+        _claim(session, sub, status=status, reviewer=reviewer, reason=reason, applied=applied)
+        office = _apply_new_contact(session, sub, change_set, prov)
         session.execute(
             update(Submission)
             .where(Submission.id == sub.id)
@@ -316,12 +282,13 @@ def approve(
     else:
         assert sub.office_id is not None
         office = directory.get_office(session, sub.office_id, for_update=True)
-        values = proposals.normalise_correction(office, values)
-        unresolved = [p for p in diff.conflicting_paths(sub, office, values) if p not in resolved]
+        change_set = _correction_changes(sub, office, selected, edits)
+        applied = change_set.paths()
+        unresolved = [p for p in diff.conflicting_paths(sub, office, applied) if p not in resolved]
         if unresolved:
             raise SubmissionConflict(unresolved)
-        _claim(session, sub, status=status, reviewer=reviewer, reason=reason, applied=values)
-        _apply_to_office(session, sub, office, values, prov)
+        _claim(session, sub, status=status, reviewer=reviewer, reason=reason, applied=applied)
+        directory.apply_changes(session, office, change_set, prov)
     assert office.id is not None
     if sub.kind != SubmissionKind.CLOSURE and sub.origin == SubmissionOrigin.NGO_PARTNER:
         record_verification(

@@ -22,11 +22,13 @@ from sqlmodel import Session
 from app.auth.principal import Principal
 from app.config import Settings, get_settings
 from app.directory import service as directory
+from app.directory.change_set import validate_changes, validate_new_contact
 from app.directory.enums import OfficeStatus, PhoneStatus
 from app.directory.models import Office, Organization, Revision
+from app.directory.validation import checked_model
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import HomewardError, InvalidValue, VersionConflict
-from app.review import diff, duplicates, proposals
+from app.review import diff, duplicates
 from app.review.errors import NothingDiffers
 from app.review.models import (
     ClosureReason,
@@ -35,7 +37,6 @@ from app.review.models import (
     SubmissionOrigin,
     SubmissionPhone,
 )
-from app.review.proposals import validated
 from app.review.rate_limit import RateBudget
 from app.review.schemas import (
     ClosureCreate,
@@ -115,7 +116,7 @@ def _correction_intake(body: CorrectionCreate, office: Office) -> _Intake:
             values[f"phones.{correction.id}.{k}"] = v
     for i, new in enumerate(body.new_phones):
         values[f"new_phones.{i}"] = new.model_dump(mode="json", warnings=False)
-    normalised = proposals.normalise_correction(office, values)
+    normalised = validate_changes(office, values).paths()
     changes = {
         p: v
         for p, v in normalised.items()
@@ -171,9 +172,8 @@ def _new_contact_intake(body: NewContactCreate, existing: Organization | None) -
     values.update({f"office.{k}": v for k, v in _dump(body.office, exclude={"phones"}).items()})
     for i, phone in enumerate(body.office.phones):
         values[f"new_phones.{i}"] = phone.model_dump(mode="json", warnings=False)
-    changes = proposals.normalise_new_contact(
-        values, existing_organization=body.organization_id is not None
-    )
+    new = validate_new_contact(values, existing_organization=body.organization_id is not None)
+    changes = new.paths()
     if body.organization is not None:
         org_name = changes["organization.name"]
     office_name = changes.get("office.name")
@@ -198,7 +198,7 @@ def _verification_claims(
     if intake.kind == SubmissionKind.CLOSURE:
         raise InvalidValue("a closure report carries no verification", field="verifications")
     checked = [
-        validated(VerificationClaim, claim, prefix=f"verifications.{i}")
+        checked_model(VerificationClaim, claim, prefix=f"verifications.{i}")
         for i, claim in enumerate(claims)
     ]
     known = as_utc(office.last_verified_at) if office is not None else None

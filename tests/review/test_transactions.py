@@ -52,7 +52,7 @@ def test_failure_halfway_through_approval_changes_nothing(
 
     # The office's city is written (flushed, with its revision) before the organisation
     # update fails.
-    monkeypatch.setattr(directory, "update_organization", boom)
+    monkeypatch.setattr(directory, "_apply_organization_fields", boom)
     with pytest.raises(RuntimeError), unit_of_work(committed_engine) as session:
         decisions.approve(session, submission_id=ctx["sub_id"], reviewer=ctx["reviewers"][0])
         pytest.fail("approve should have raised")
