@@ -24,7 +24,13 @@ from app.directory.schemas import (
     PhoneCreate,
     PhoneUpdate,
 )
-from app.directory.validation import checked_country, checked_model, checked_phone, checked_region
+from app.directory.validation import (
+    checked_country,
+    checked_model,
+    checked_phone,
+    checked_place,
+    checked_region,
+)
 from app.kit.errors import InvalidValue
 from app.kit.text import is_whole_number
 
@@ -144,14 +150,14 @@ def _office_changes(
     if "version" in fields:
         raise InvalidValue("'version' is not a field to change", field="office.version")
     checked = _dumped(checked_model(OfficeUpdate, fields, prefix="office"), fields)
-    if "country" in checked:
-        checked["country"] = checked_country(checked["country"], field="office.country")
-        if "region" not in checked and checked["country"] != office.country and office.region:
-            # A region belongs to one country: moving country clears it unless one is given.
-            checked["region"] = None
-    in_country = checked.get("country") or country or office.country
-    if "region" in checked:
-        checked["region"] = checked_region(in_country, checked["region"], field="office.region")
+    checked.update(
+        checked_place(
+            checked,
+            country_now=country or office.country,
+            region_now=office.region,
+            prefix="office.",
+        )
+    )
     if "languages" in checked:
         checked["languages"] = _sorted_unique(checked["languages"])
     return checked

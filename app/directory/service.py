@@ -28,7 +28,12 @@ from app.directory.models import (
 from app.directory.phone_numbers import display
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OrganizationCreate, PhoneCreate
-from app.directory.validation import checked_country, checked_phone, checked_region
+from app.directory.validation import (
+    checked_country,
+    checked_phone,
+    checked_place,
+    checked_region,
+)
 from app.kit.batches import batched
 from app.kit.errors import InvalidValue, PreconditionRequired, VersionConflict
 from app.kit.models import touch
@@ -389,13 +394,7 @@ def apply_office_changes(
 ) -> Office:
     """Validate and apply changes to a loaded office (version already checked by the caller)."""
     plain = {k: _plain(v) for k, v in changes.items()}
-    country = checked_country(plain.get("country", office.country))
-    region_given = "region" in plain
-    region = plain["region"] if region_given else office.region
-    if country != office.country and not region_given:
-        region = None
-    region = checked_region(country, region)
-    plain["country"], plain["region"] = country, region
+    plain.update(checked_place(plain, country_now=office.country, region_now=office.region))
     for field in plain:
         if field != "languages" and field not in OFFICE_FIELDS:
             raise InvalidValue(f"'{field}' cannot be changed here", field=field)

@@ -46,6 +46,24 @@ def checked_region(country: str, region: str | None, *, field: str = "region") -
         raise InvalidValue(str(exc), field=field) from exc
 
 
+def checked_place(
+    changes: Mapping[str, Any], *, country_now: str, region_now: str | None, prefix: str = ""
+) -> dict[str, Any]:
+    """The country and region among an office's `changes`, checked, as the changes to make
+    (fields named under `prefix`). A region belongs to one country: moving the country
+    clears the region unless one is given, and a region is checked in the country it ends in.
+    """
+    out: dict[str, Any] = {}
+    country = country_now
+    if "country" in changes:
+        country = out["country"] = checked_country(changes["country"], field=f"{prefix}country")
+    if "region" in changes:
+        out["region"] = checked_region(country, changes["region"], field=f"{prefix}region")
+    elif country != country_now and region_now is not None:
+        out["region"] = None
+    return out
+
+
 def checked_phone(number: str, country: str, *, field: str = "number") -> str:
     try:
         return to_e164(number, country)
