@@ -27,7 +27,7 @@ from app.directory.models import (
 )
 from app.directory.phone_numbers import display
 from app.directory.provenance import Provenance
-from app.directory.schemas import OfficeCreate, OrganizationCreate, PhoneCreate
+from app.directory.schemas import OfficeCreate, OfficeFields, OrganizationCreate, PhoneCreate
 from app.directory.validation import (
     checked_country,
     checked_phone,
@@ -346,28 +346,37 @@ def create_office(session: Session, *, data: OfficeCreate, provenance: Provenanc
         raise InvalidValue(
             f"no organisation with id {data.organization_id}", field="organization_id"
         )
+    assert org.id is not None
     country = checked_country(data.country)
-    region = checked_region(country, data.region)
-    numbers = [
-        checked_phone(p.number, country, field=f"phones[{i}].number")
+    values = {f: _plain(getattr(data, f)) for f in OFFICE_FIELDS}
+    values.update(country=country, region=checked_region(country, data.region))
+    phones = [
+        _phone_fields(p, checked_phone(p.number, country, field=f"phones[{i}].number"))
         for i, p in enumerate(data.phones)
     ]
-    values = {f: _plain(getattr(data, f)) for f in OFFICE_FIELDS}
-    values.update(country=country, region=region)
-    office = Office(**values, organization_id=org.id)
-    office.languages = [OfficeLanguage(language=lang) for lang in sorted(set(data.languages))]
+    return _insert_office(session, org.id, values, data.languages, phones, provenance)
+
+
+def _insert_office(
+    session: Session,
+    organization_id: int,
+    values: Mapping[str, Any],
+    languages: Iterable[str],
+    phones: Sequence[Mapping[str, Any]],
+    provenance: Provenance,
+) -> Office:
+    """Insert a checked office (OFFICE_FIELDS) with its phones and its 'created' revision."""
+    langs = sorted(set(languages))
+    office = Office(**values, organization_id=organization_id)
+    office.languages = [OfficeLanguage(language=lang) for lang in langs]
     office.search_text = office_search_text(office)
     session.add(office)
     session.flush()
     assert office.id is not None
-    for position, (phone, number) in enumerate(zip(data.phones, numbers, strict=True)):
-        session.add(_new_phone(office.id, _phone_fields(phone, number), position))
-    snapshot = {
-        **values,
-        "organization_id": org.id,
-        "languages": sorted(set(data.languages)),
-        "phones": numbers,
-    }
+    for position, fields in enumerate(phones):
+        session.add(_new_phone(office.id, fields, position))
+    numbers = [p["number"] for p in phones]
+    snapshot = {**values, "organization_id": organization_id, "languages": langs, "phones": numbers}
     _write_revisions(session, office, changes=[("created", None, snapshot)], provenance=provenance)
     return office
 
@@ -588,6 +597,21 @@ def apply_changes(
     for fields in change_set.new_phones.values():
         _add_phone(session, office, fields, provenance)
     return office
+
+
+def create_contact(
+    session: Session, change_set: ChangeSet, *, organization_id: int | None, provenance: Provenance
+) -> Office:
+    """A new contact from the change set `change_set.validate_new_contact` made, as it is,
+    without checking it again; its organisation too, unless it joins `organization_id`."""
+    if organization_id is None:
+        data = OrganizationCreate.model_construct(**change_set.organization)
+        organization_id = create_organization(session, data=data, provenance=provenance).id
+    assert organization_id is not None
+    office = OfficeFields.model_construct(**change_set.office)  # the defaults it leaves out
+    values = {f: _plain(getattr(office, f)) for f in OFFICE_FIELDS}
+    phones = list(change_set.new_phones.values())
+    return _insert_office(session, organization_id, values, office.languages, phones, provenance)
 
 
 def office_history(

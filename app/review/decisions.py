@@ -21,7 +21,6 @@ from app.directory.change_set import ChangeSet, validate_changes, validate_new_c
 from app.directory.enums import VerificationMethod
 from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
-from app.directory.schemas import OfficeCreate, OrganizationCreate, PhoneCreate
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
 from app.review import diff
@@ -182,26 +181,16 @@ def _organization_from_same_import(
     return None
 
 
-def _apply_new_contact(
-    session: Session, sub: Submission, change_set: ChangeSet, prov: Provenance
-) -> Office:
-    org_id = sub.organization_id
-    if org_id is None:
-        org_id = _organization_from_same_import(session, sub, change_set.organization)
-    if org_id is None:
-        org = directory.create_organization(
-            session, data=OrganizationCreate(**change_set.organization), provenance=prov
-        )
-        org_id = org.id
-    assert org_id is not None
-    return directory.create_office(
-        session,
-        data=OfficeCreate(
-            organization_id=org_id,
-            **change_set.office,
-            phones=[PhoneCreate(**p) for p in change_set.new_phones.values()],
-        ),
-        provenance=prov,
+def _new_contact_changes(
+    sub: Submission, selected: Sequence[str], edits: Mapping[str, Any], everything: bool
+) -> ChangeSet:
+    """The new contact to create: as intake validated it when taken whole and unedited; a
+    part of it, or an edited one, is checked again whole, since it must still be a contact."""
+    if everything and not edits:
+        return ChangeSet.of_validated(sub.changes)
+    return validate_new_contact(
+        {p: edits.get(p, sub.changes[p]) for p in selected},
+        existing_organization=sub.organization_id is not None,
     )
 
 
@@ -246,7 +235,7 @@ def approve(
     """Approve all proposed fields (`fields=None`) or some, with optional edited values.
 
     In one transaction: the selected values are taken as intake validated them (a reviewer's
-    edits are validated now; a new contact's selection is checked whole), checked for
+    edits are validated now; a part of a new contact is checked whole), checked for
     conflicts with changes
     made since intake (SubmissionConflict, 409, unless listed in `resolve_conflicts`), the
     submission is claimed (`approved`, or `partially_approved` when fields were left out),
@@ -265,14 +254,15 @@ def approve(
     resolved = set(resolve_conflicts)
     office: Office | None = None
     if sub.kind == SubmissionKind.NEW_CONTACT:
-        # A part of a new contact must still be one: the selection is checked whole.
-        change_set = validate_new_contact(
-            {p: edits.get(p, sub.changes[p]) for p in selected},
-            existing_organization=sub.organization_id is not None,
-        )
+        change_set = _new_contact_changes(sub, selected, edits, everything)
         applied = change_set.paths()
         _claim(session, sub, status=status, reviewer=reviewer, reason=reason, applied=applied)
-        office = _apply_new_contact(session, sub, change_set, prov)
+        organization_id = sub.organization_id or _organization_from_same_import(
+            session, sub, change_set.organization
+        )
+        office = directory.create_contact(
+            session, change_set, organization_id=organization_id, provenance=prov
+        )
         session.execute(
             update(Submission)
             .where(Submission.id == sub.id)

@@ -106,3 +106,35 @@ def test_a_country_and_its_region_are_approved_together(db_session: Session) -> 
     assert decided.applied == {"office.country": "GH", "office.region": None}
     now = directory.get_office(db_session, office.id, for_update=True)
     assert (now.country, now.region) == ("GH", None)
+
+
+def test_approval_creates_a_new_contact_as_intake_validated_it(db_session: Session) -> None:
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    sub = intake.create_submission(
+        db_session,
+        proposal={
+            "kind": "new_contact",
+            "organization": {"name": "Harbour Help (demo)", "category": "ngo"},
+            "office": {"country": "NG", "city": "Jos", "phones": [{"number": NG_PHONE_2}]},
+        },
+        submitter=ngo,
+        source="ngo: test",
+    )
+    queued = dict(sub.changes["new_phones.0"], number=REFUSED_TODAY)
+    db_session.execute(
+        update(Submission)
+        .where(Submission.id == sub.id)
+        .values(changes={**sub.changes, "new_phones.0": queued})
+    )
+    db_session.expire_all()
+
+    decided = decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+
+    created = directory.get_office(db_session, decided.office_id, for_update=True)
+    assert [p.number for p in created.phones] == [REFUSED_TODAY]
+    assert (created.city, created.status, created.organization.confidential) == (
+        "Jos",
+        "active",
+        False,
+    )
