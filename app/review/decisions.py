@@ -235,12 +235,11 @@ def approve(
     """Approve all proposed fields (`fields=None`) or some, with optional edited values.
 
     In one transaction: the selected values are taken as intake validated them (a reviewer's
-    edits are validated now; a part of a new contact is checked whole), checked for
-    conflicts with changes
-    made since intake (SubmissionConflict, 409, unless listed in `resolve_conflicts`), the
-    submission is claimed (`approved`, or `partially_approved` when fields were left out),
-    the record changes through the directory service with revisions citing the submission,
-    and a partner's correction or new contact records an `ngo_correction` verification. An
+    edits are validated now; a part of a new contact is checked whole), checked for conflicts
+    with changes made since intake (SubmissionConflict, 409, unless listed in
+    `resolve_conflicts`), the submission is claimed (`approved`, or `partially_approved` when
+    fields were left out), the record changes once through the directory's `apply_changes`
+    (or `create_contact`) with revisions citing the submission, and a partner's correction or new contact records an `ngo_correction` verification. An
     import approved in full records the verifications its source claims (VerificationClaim)
     at the times the source gave, with the import as their source and the reviewer as their
     approver; a partial approval records none (the contact is no longer what was verified).

@@ -1,7 +1,8 @@
 """Intake: NGO submissions and imports enter the review queue, never the directory.
 
 `create_submission` (one) and `create_submissions` (many: the HSDS import) validate a
-proposal exactly as the directory would (InvalidValue, 422, naming the field; nothing queued),
+proposal with the directory's own validation (`directory.change_set`: InvalidValue, 422,
+naming the field; nothing queued), record who proposes it (SubmissionOrigin),
 apply the per-key rate limit (TooManyRequests, 429) and the size cap (InvalidValue on
 `body`), and keep only the fields that differ, with the record's values and versions at
 intake so a reviewer sees what drifted since. They flush, never commit.
