@@ -2,7 +2,7 @@
 
 Builds the 100,000-office synthetic directory with bench/query.py's builder (SQLAlchemy core
 bulk inserts), opens the verification tasks and the digest as the scheduler would, queues
-NGO submissions through the review service, then serves the app with uvicorn (1 worker) on
+NGO submissions through the review intake, then serves the app with uvicorn (1 worker) on
 127.0.0.1 and fetches every page signed in as the role that uses it, one request at a time.
 
 Render time is measured by the client around each request on 127.0.0.1 (so it includes the
@@ -45,7 +45,7 @@ from app.config import get_settings
 from app.db import unit_of_work
 from app.directory.models import Office, Organization
 from app.kit.clock import utcnow
-from app.review import service as review
+from app.review import intake
 from app.verification import reports, tasks
 
 P95_TARGET_MS = 100.0
@@ -127,7 +127,7 @@ def prepare(engine: Engine, offices: int, seed: int) -> dict[str, object]:
         assert principal is not None
         relaxed = settings.model_copy(update={"submission_rate_limit": 10 * SUBMISSIONS})
         for i, office_id in enumerate(target_ids[1:]):
-            sub = review.create_submission(
+            sub = intake.create_submission(
                 session,
                 proposal={
                     "kind": "correction",

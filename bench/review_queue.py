@@ -153,6 +153,7 @@ def populate_queue(
             "base_versions": {"office": 1},
             "base_revision_id": base_revision_id,
             "note": "Synthetic benchmark submission (fictional).",
+            "origin": "ngo_partner",
             "source": "ngo: bench partner",
             "duplicate_matches": [],
             "submitter_key_id": None,

@@ -8,8 +8,10 @@ PostgreSQL database on 127.0.0.1). Without it, a temporary SQLite file is used.
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 from app.config import PROJECT_ROOT, Settings, get_settings
@@ -37,6 +40,29 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str) -> None:
     command.upgrade(alembic_config(url), "heads")
+
+
+@contextmanager
+def throwaway_database(prefix: str) -> Iterator[str]:
+    """The URL of an empty database of the kind under test, gone afterwards: a temporary
+    SQLite file, or a PostgreSQL database created next to TEST_DATABASE_URL's and dropped."""
+    if not IS_POSTGRES:
+        folder = Path(tempfile.mkdtemp(prefix=f"homeward-{prefix}-"))
+        yield f"sqlite:///{folder / f'{prefix}.db'}"
+        return
+    name = f"hw_{prefix}_{secrets.token_hex(4)}"
+    admin_url = make_url(TEST_DATABASE_URL).set(database="postgres")
+    admin = make_engine(
+        admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,9 @@ from app.api.deps import SettingsDep
 from app.auth.dependencies import SessionDep, require
 from app.auth.principal import Principal
 from app.kit.models import MAX_ID
-from app.review import service
+from app.review import decisions, intake, queue
 from app.review.errors import SubmissionTooLarge
-from app.review.models import SubmissionKind, SubmissionStatus
+from app.review.models import SubmissionKind, SubmissionOrigin, SubmissionStatus
 from app.review.schemas import (
     ApproveRequest,
     CountryCount,
@@ -60,14 +60,15 @@ def create_submission(
     Validated with the directory's rules: an invalid field is a 422 naming it and nothing is
     queued. Limited per key (429 with `Retry-After`) and in size (413).
     """
-    sub = service.create_submission(
+    sub = intake.create_submission(
         session,
         proposal=body,
         submitter=partner,
         source=f"ngo: {partner.label}",
+        origin=SubmissionOrigin.NGO_PARTNER,
         settings=settings,
     )
-    return service.submission_public(sub)
+    return queue.submission_public(sub)
 
 
 @router.get("", response_model=QueuePage | PartnerPage)
@@ -90,7 +91,7 @@ def list_submissions(
     decision and reason (filters other than `status` do not apply).
     """
     if viewer.is_ngo:
-        mine = service.list_for_partner(
+        mine = queue.list_for_partner(
             session,
             partner=viewer,
             statuses=[s.value for s in status_],
@@ -98,7 +99,7 @@ def list_submissions(
             per_page=per_page,
         )
         return _json(mine)
-    filters = service.QueueFilters(
+    filters = queue.QueueFilters(
         country=country,
         region=region,
         kinds=[k.value for k in kind],
@@ -106,7 +107,7 @@ def list_submissions(
         older_than_days=older_than_days,
         newest_first=order == "newest",
     )
-    return _json(service.list_queue(session, filters=filters, page=page, per_page=per_page))
+    return _json(queue.list_queue(session, filters=filters, page=page, per_page=per_page))
 
 
 @router.get("/counts", response_model=list[CountryCount])
@@ -117,7 +118,7 @@ def submission_counts(
 ) -> list[CountryCount]:
     """Submissions per country (pending unless `status` says otherwise), most first."""
     statuses = [s.value for s in status_] or [SubmissionStatus.PENDING.value]
-    return service.country_counts(session, statuses=statuses)
+    return queue.country_counts(session, statuses=statuses)
 
 
 @router.get("/{submission_id}", response_model=SubmissionReview | SubmissionPublic)
@@ -132,9 +133,9 @@ def get_submission(
     NGO partners: their own submission and its decision; anyone else's is 404.
     """
     if viewer.is_ngo:
-        sub = service.get_for_partner(session, submission_id=submission_id, partner=viewer)
-        return _json(service.submission_public(sub))
-    return _json(service.review(session, submission_id=submission_id))
+        sub = queue.get_for_partner(session, submission_id=submission_id, partner=viewer)
+        return _json(queue.submission_public(sub))
+    return _json(queue.review(session, submission_id=submission_id))
 
 
 @router.post("/{submission_id}/approve", response_model=SubmissionPublic)
@@ -148,7 +149,7 @@ def approve_submission(
     listed in `resolve_conflicts`) or when another reviewer decided first; 403 for your own
     key's or organisation's submission.
     """
-    sub = service.approve(
+    sub = decisions.approve(
         session,
         submission_id=submission_id,
         reviewer=reviewer,
@@ -158,7 +159,7 @@ def approve_submission(
         expected_version=body.version,
         reason=body.reason,
     )
-    return service.submission_public(sub)
+    return queue.submission_public(sub)
 
 
 @router.post("/{submission_id}/reject", response_model=SubmissionPublic)
@@ -166,14 +167,14 @@ def reject_submission(
     submission_id: SubmissionId, body: RejectRequest, reviewer: Reviewer, session: SessionDep
 ) -> SubmissionPublic:
     """Reject with a reason the partner can read. The directory is not touched."""
-    sub = service.reject(
+    sub = decisions.reject(
         session,
         submission_id=submission_id,
         reviewer=reviewer,
         reason=body.reason,
         expected_version=body.version,
     )
-    return service.submission_public(sub)
+    return queue.submission_public(sub)
 
 
 @router.post("/{submission_id}/duplicate", response_model=SubmissionPublic)
@@ -181,7 +182,7 @@ def mark_duplicate(
     submission_id: SubmissionId, body: DuplicateRequest, reviewer: Reviewer, session: SessionDep
 ) -> SubmissionPublic:
     """Close the submission as a duplicate of another submission or of an existing contact."""
-    sub = service.mark_duplicate(
+    sub = decisions.mark_duplicate(
         session,
         submission_id=submission_id,
         reviewer=reviewer,
@@ -190,4 +191,4 @@ def mark_duplicate(
         reason=body.reason,
         expected_version=body.version,
     )
-    return service.submission_public(sub)
+    return queue.submission_public(sub)

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.directory import revisions
+from app.directory.change_set import ChangeSet
 from app.directory.enums import OfficeStatus, PhoneStatus
 from app.directory.errors import OfficeNotFound, OrganizationNotFound, PhoneNotFound
 from app.directory.geography import region_name
@@ -26,8 +27,13 @@ from app.directory.models import (
 )
 from app.directory.phone_numbers import display
 from app.directory.provenance import Provenance
-from app.directory.schemas import OfficeCreate, OrganizationCreate, PhoneCreate
-from app.directory.validation import checked_country, checked_phone, checked_region
+from app.directory.schemas import OfficeCreate, OfficeFields, OrganizationCreate, PhoneCreate
+from app.directory.validation import (
+    checked_country,
+    checked_phone,
+    checked_place,
+    checked_region,
+)
 from app.kit.batches import batched
 from app.kit.errors import InvalidValue, PreconditionRequired, VersionConflict
 from app.kit.models import touch
@@ -281,24 +287,32 @@ def update_organization(
     """Apply changed fields to an organisation; a stale version raises VersionConflict."""
     org = get_organization(session, organization_id)
     _check_version(org.version, expected_version, what="organisation")
-    diff: list[revisions.Change] = []
     for field, raw in changes.items():
+        if field != "services" and field not in ORGANIZATION_FIELDS:
+            raise InvalidValue(f"'{field}' cannot be changed", field=field)
+        if field == "name" and not _plain(raw):
+            raise InvalidValue("must not be blank", field="name")
+    _apply_organization_fields(session, org, changes, provenance)
+    return org
+
+
+def _apply_organization_fields(
+    session: Session, org: Organization, fields: Mapping[str, Any], provenance: Provenance
+) -> None:
+    """Set checked fields on an organisation, with a revision for each one that differs."""
+    diff: list[revisions.Change] = []
+    for field, raw in fields.items():
         value = _plain(raw)
         if field == "services":
             tags = _changed_tags("services", org.service_tags, value, diff)
             if tags is not None:
                 org.services = [OrganizationService(tag=t) for t in tags]
             continue
-        if field not in ORGANIZATION_FIELDS:
-            raise InvalidValue(f"'{field}' cannot be changed", field=field)
-        if field == "name" and not value:
-            raise InvalidValue("must not be blank", field="name")
         _set_if_changed(org, field, value, diff)
     if diff:
         org.search_text = organization_search_text(org)
         touch(org)
         _write_revisions(session, org, changes=diff, provenance=provenance)
-    return org
 
 
 def close_organization(
@@ -332,28 +346,37 @@ def create_office(session: Session, *, data: OfficeCreate, provenance: Provenanc
         raise InvalidValue(
             f"no organisation with id {data.organization_id}", field="organization_id"
         )
+    assert org.id is not None
     country = checked_country(data.country)
-    region = checked_region(country, data.region)
-    numbers = [
-        checked_phone(p.number, country, field=f"phones[{i}].number")
+    values = {f: _plain(getattr(data, f)) for f in OFFICE_FIELDS}
+    values.update(country=country, region=checked_region(country, data.region))
+    phones = [
+        _phone_fields(p, checked_phone(p.number, country, field=f"phones[{i}].number"))
         for i, p in enumerate(data.phones)
     ]
-    values = {f: _plain(getattr(data, f)) for f in OFFICE_FIELDS}
-    values.update(country=country, region=region)
-    office = Office(**values, organization_id=org.id)
-    office.languages = [OfficeLanguage(language=lang) for lang in sorted(set(data.languages))]
+    return _insert_office(session, org.id, values, data.languages, phones, provenance)
+
+
+def _insert_office(
+    session: Session,
+    organization_id: int,
+    values: Mapping[str, Any],
+    languages: Iterable[str],
+    phones: Sequence[Mapping[str, Any]],
+    provenance: Provenance,
+) -> Office:
+    """Insert a checked office (OFFICE_FIELDS) with its phones and its 'created' revision."""
+    langs = sorted(set(languages))
+    office = Office(**values, organization_id=organization_id)
+    office.languages = [OfficeLanguage(language=lang) for lang in langs]
     office.search_text = office_search_text(office)
     session.add(office)
     session.flush()
     assert office.id is not None
-    for position, (phone, number) in enumerate(zip(data.phones, numbers, strict=True)):
-        session.add(_new_phone(office.id, phone, number, position))
-    snapshot = {
-        **values,
-        "organization_id": org.id,
-        "languages": sorted(set(data.languages)),
-        "phones": numbers,
-    }
+    for position, fields in enumerate(phones):
+        session.add(_new_phone(office.id, fields, position))
+    numbers = [p["number"] for p in phones]
+    snapshot = {**values, "organization_id": organization_id, "languages": langs, "phones": numbers}
     _write_revisions(session, office, changes=[("created", None, snapshot)], provenance=provenance)
     return office
 
@@ -380,29 +403,31 @@ def apply_office_changes(
 ) -> Office:
     """Validate and apply changes to a loaded office (version already checked by the caller)."""
     plain = {k: _plain(v) for k, v in changes.items()}
-    country = checked_country(plain.get("country", office.country))
-    region_given = "region" in plain
-    region = plain["region"] if region_given else office.region
-    if country != office.country and not region_given:
-        region = None
-    region = checked_region(country, region)
-    plain["country"], plain["region"] = country, region
+    plain.update(checked_place(plain, country_now=office.country, region_now=office.region))
+    for field in plain:
+        if field != "languages" and field not in OFFICE_FIELDS:
+            raise InvalidValue(f"'{field}' cannot be changed here", field=field)
+    _apply_office_fields(session, office, plain, provenance)
+    return office
 
+
+def _apply_office_fields(
+    session: Session, office: Office, fields: Mapping[str, Any], provenance: Provenance
+) -> None:
+    """Set checked fields on an office, with a revision for each one that differs."""
     diff: list[revisions.Change] = []
-    for field, value in plain.items():
+    for field, raw in fields.items():
+        value = _plain(raw)
         if field == "languages":
             langs = _changed_tags("languages", office.language_codes, value, diff)
             if langs is not None:
                 office.languages = [OfficeLanguage(language=lang) for lang in langs]
             continue
-        if field not in OFFICE_FIELDS:
-            raise InvalidValue(f"'{field}' cannot be changed here", field=field)
         _set_if_changed(office, field, value, diff)
     if diff:
         office.search_text = office_search_text(office)
         touch(office)
         _write_revisions(session, office, changes=diff, provenance=provenance)
-    return office
 
 
 def close_office(
@@ -431,30 +456,40 @@ def _set_display(phone: Phone) -> None:
     phone.number_type = shown.type
 
 
-def _new_phone(office_id: int, data: PhoneCreate, number: str, position: int) -> Phone:
-    shown = display(number)
+def _phone_fields(data: PhoneCreate, number: str) -> dict[str, Any]:
+    """A new phone's fields (PHONE_FIELDS) from its schema, with its checked number."""
+    return {
+        "number": number,
+        "kind": _plain(data.kind),
+        "hours": data.hours,
+        "is_24_7": data.is_24_7,
+        "languages": sorted(set(data.languages)),
+    }
+
+
+def _new_phone(office_id: int, fields: Mapping[str, Any], position: int) -> Phone:
+    shown = display(fields["number"])
     return Phone(
         office_id=office_id,
-        number=number,
+        number=fields["number"],
         national=shown.national,
         international=shown.international,
         number_type=shown.type,
-        kind=_plain(data.kind),
-        hours=data.hours,
-        is_24_7=data.is_24_7,
-        languages=sorted(set(data.languages)),
+        kind=_plain(fields["kind"]),
+        hours=fields.get("hours"),
+        is_24_7=bool(fields.get("is_24_7", False)),
+        languages=list(fields.get("languages") or []),
         position=position,
     )
 
 
-def add_phone(
-    session: Session, *, office_id: int, data: PhoneCreate, provenance: Provenance
+def _add_phone(
+    session: Session, office: Office, fields: Mapping[str, Any], provenance: Provenance
 ) -> Phone:
-    """Add a phone to an office, parsed in the office's country."""
-    office = get_office(session, office_id, for_update=True)
-    number = checked_phone(data.number, office.country)
-    phone = _new_phone(office_id, data, number, position=len(office.phones))
-    session.add(phone)
+    """Add a checked phone after the office's others, with its 'created' revision."""
+    assert office.id is not None
+    phone = _new_phone(office.id, fields, position=len(office.phones))
+    office.phones.append(phone)
     touch(office)
     _write_revisions(
         session,
@@ -464,6 +499,15 @@ def add_phone(
         provenance=provenance,
     )
     return phone
+
+
+def add_phone(
+    session: Session, *, office_id: int, data: PhoneCreate, provenance: Provenance
+) -> Phone:
+    """Add a phone to an office, parsed in the office's country."""
+    office = get_office(session, office_id, for_update=True)
+    number = checked_phone(data.number, office.country)
+    return _add_phone(session, office, _phone_fields(data, number), provenance)
 
 
 def update_phone(
@@ -485,7 +529,7 @@ def apply_phone_changes(
 ) -> Phone:
     office = session.get(Office, phone.office_id)
     assert office is not None
-    diff: list[revisions.Change] = []
+    checked: dict[str, Any] = {}
     for field, raw in changes.items():
         value = _plain(raw)
         if field == "number":
@@ -496,14 +540,28 @@ def apply_phone_changes(
             value = PhoneStatus(value).value
         elif field not in PHONE_FIELDS:
             raise InvalidValue(f"'{field}' cannot be changed", field=field)
-        _set_if_changed(phone, field, value, diff)
+        checked[field] = value
+    _apply_phone_fields(session, office, phone, checked, provenance)
+    return phone
+
+
+def _apply_phone_fields(
+    session: Session,
+    office: Office,
+    phone: Phone,
+    fields: Mapping[str, Any],
+    provenance: Provenance,
+) -> None:
+    """Set checked fields on one of the office's phones, with a revision for each that differs."""
+    diff: list[revisions.Change] = []
+    for field, raw in fields.items():
+        _set_if_changed(phone, field, _plain(raw), diff)
     if diff:
         if any(field == "number" for field, _old, _new in diff):
             _set_display(phone)
         touch(phone)
         touch(office)
         _write_revisions(session, phone, office=office, changes=diff, provenance=provenance)
-    return phone
 
 
 def close_phone(session: Session, *, phone_id: int, provenance: Provenance) -> Phone:
@@ -512,6 +570,48 @@ def close_phone(session: Session, *, phone_id: int, provenance: Provenance) -> P
     return apply_phone_changes(
         session, phone=phone, changes={"status": PhoneStatus.DISCONNECTED}, provenance=provenance
     )
+
+
+# ---- change sets -----------------------------------------------------------------------
+
+
+def apply_changes(
+    session: Session, office: Office, change_set: ChangeSet, provenance: Provenance
+) -> Office:
+    """Apply a change set made for this loaded office (`change_set.validate_changes`) as it
+    is, without checking it again: its office fields, organisation fields, phones and new
+    phones, each record with a revision per field that differs (none when nothing does).
+    Versions and conflicts are the caller's to check."""
+    if change_set.office:
+        _apply_office_fields(session, office, change_set.office, provenance)
+    if change_set.organization:
+        _apply_organization_fields(
+            session, office.organization, change_set.organization, provenance
+        )
+    phones = {p.id: p for p in office.phones}
+    for phone_id, fields in change_set.phones.items():
+        phone = phones.get(phone_id)
+        if phone is None:
+            raise PhoneNotFound(phone_id)
+        _apply_phone_fields(session, office, phone, fields, provenance)
+    for fields in change_set.new_phones.values():
+        _add_phone(session, office, fields, provenance)
+    return office
+
+
+def create_contact(
+    session: Session, change_set: ChangeSet, *, organization_id: int | None, provenance: Provenance
+) -> Office:
+    """A new contact from the change set `change_set.validate_new_contact` made, as it is,
+    without checking it again; its organisation too, unless it joins `organization_id`."""
+    if organization_id is None:
+        data = OrganizationCreate.model_construct(**change_set.organization)
+        organization_id = create_organization(session, data=data, provenance=provenance).id
+    assert organization_id is not None
+    office = OfficeFields.model_construct(**change_set.office)  # the defaults it leaves out
+    values = {f: _plain(getattr(office, f)) for f in OFFICE_FIELDS}
+    phones = list(change_set.new_phones.values())
+    return _insert_office(session, organization_id, values, office.languages, phones, provenance)
 
 
 def office_history(

@@ -1,6 +1,6 @@
 """Importing an HSDS dataset into the review queue: never a direct write.
 
-Every record (one office of the dataset) becomes a submission with source
+Every record (one office of the dataset) becomes a submission of origin `import` with source
 "import: <dataset>", which a reviewer approves or rejects:
 - a record matching an existing office (one of its phones in E.164, or its folded organisation
   and office name in the same country and region) becomes a *correction* holding only what
@@ -8,7 +8,7 @@ Every record (one office of the dataset) becomes a submission with source
 - any other record becomes a *new contact* (under an existing organisation of the same name
   when there is one).
 Validation is the directory's own: records go through the review queue's bulk intake
-(`review.create_submissions`, the same code as a partner's single submission), a chunk of
+(`intake.create_submissions`, the same code as a partner's single submission), a chunk of
 500 at a time, so the contacts they match are loaded once per chunk and the submissions are
 inserted together. A record that cannot be mapped or is invalid is listed with its CSV row
 or JSON path and the reason, and nothing of it is written; the others continue.
@@ -38,9 +38,9 @@ from app.interop.hsds_reader import Candidate, DatasetError, Problem, read_datas
 from app.kit.batches import batched
 from app.kit.errors import HomewardError
 from app.kit.text import fold
-from app.review import service as review
+from app.review import intake
 from app.review.errors import NothingDiffers
-from app.review.models import SubmissionKind
+from app.review.models import SubmissionKind, SubmissionOrigin
 
 # What a record may correct: an office's own fields and its languages (as the directory
 # changes them); of its organisation, the category only when the dataset gives one, and never
@@ -251,15 +251,16 @@ def _queue_chunk(
             if office is not None
             else _new_contact(matcher, candidate, note)
         )
-        proposed.append(review.Proposed(proposal, candidate.verifications))
+        proposed.append(intake.Proposed(proposal, candidate.verifications))
     # Possible duplicates of new contacts are found when a reviewer opens one; checking
     # names against a whole region for every record would make a large import crawl.
     results = iter(
-        review.create_submissions(
+        intake.create_submissions(
             session,
             proposed,
             submitter=submitter,
             source=report.source,
+            origin=SubmissionOrigin.IMPORT,
             check_duplicates=False,
             offices=offices,
         )

@@ -17,7 +17,7 @@ from app.auth import service as key_service
 from app.auth.principal import Principal
 from app.db import unit_of_work
 from app.kit.errors import HomewardError
-from app.review import service
+from app.review import decisions, queue
 from app.review.models import SubmissionStatus
 
 review_app = typer.Typer(
@@ -74,7 +74,7 @@ def list_command(
     per_page: int = typer.Option(50, "--per-page", min=1, max=200),
 ) -> None:
     """List the queue, oldest first, with counts per country."""
-    filters = service.QueueFilters(
+    filters = queue.QueueFilters(
         country=country,
         region=region,
         kinds=kind,
@@ -84,8 +84,8 @@ def list_command(
     )
     try:
         with unit_of_work() as session:
-            result = service.list_queue(session, filters=filters, page=page, per_page=per_page)
-            counts = service.country_counts(session, statuses=filters.statuses)
+            result = queue.list_queue(session, filters=filters, page=page, per_page=per_page)
+            counts = queue.country_counts(session, statuses=filters.statuses)
     except HomewardError as exc:
         _fail(exc)
         return
@@ -113,7 +113,7 @@ def show_command(submission_id: int) -> None:
     """Open a submission: field-level diff, drift since it was made, possible duplicates."""
     try:
         with unit_of_work() as session:
-            review = service.review(session, submission_id=submission_id)
+            review = queue.review(session, submission_id=submission_id)
     except HomewardError as exc:
         _fail(exc)
         return
@@ -185,7 +185,7 @@ def approve_command(
     try:
         with unit_of_work() as session:
             reviewer = _reviewer(session, as_)
-            sub = service.approve(
+            sub = decisions.approve(
                 session,
                 submission_id=submission_id,
                 reviewer=reviewer,
@@ -211,7 +211,7 @@ def reject_command(
     try:
         with unit_of_work() as session:
             reviewer = _reviewer(session, as_)
-            service.reject(session, submission_id=submission_id, reviewer=reviewer, reason=reason)
+            decisions.reject(session, submission_id=submission_id, reviewer=reviewer, reason=reason)
     except HomewardError as exc:
         _fail(exc)
     console.print(f"submission {submission_id}: rejected")
@@ -229,7 +229,7 @@ def duplicate_command(
     try:
         with unit_of_work() as session:
             reviewer = _reviewer(session, as_)
-            service.mark_duplicate(
+            decisions.mark_duplicate(
                 session,
                 submission_id=submission_id,
                 reviewer=reviewer,

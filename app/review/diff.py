@@ -9,16 +9,15 @@ Field paths: `office.<field>`, `organization.<field>`, `phones.<phone id>.<field
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from app.directory import revisions
+from app.directory.change_set import ChangePath
 from app.directory.models import Office, Revision
 from app.kit.clock import as_utc
-from app.kit.text import is_whole_number
 from app.review.models import Submission, SubmissionKind, SubmissionStatus
 from app.review.schemas import DriftEntry, FieldDiff
 
@@ -28,29 +27,11 @@ NOT_CONTENT = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Path:
-    entity: str  # office | organization | phone | new_phone
-    entity_id: int | None
-    field: str
-
-    @classmethod
-    def parse(cls, path: str) -> Path:
-        parts = path.split(".")
-        if len(parts) == 2 and parts[0] in ("office", "organization"):
-            return cls(parts[0], None, parts[1])
-        if len(parts) == 3 and parts[0] == "phones" and is_whole_number(parts[1]):
-            return cls("phone", int(parts[1]), parts[2])
-        if len(parts) == 2 and parts[0] == "new_phones" and is_whole_number(parts[1]):
-            return cls("new_phone", None, parts[1])
-        raise ValueError(f"'{path}' is not a field path")
-
-
 def current_value(office: Office | None, path: str) -> Any:
     """The value the record holds now at `path` (None for new records)."""
     if office is None:
         return None
-    where = Path.parse(path)
+    where = ChangePath.parse(path)
     if where.entity == "office":
         return office.language_codes if where.field == "languages" else getattr(office, where.field)
     if where.entity == "organization":
@@ -68,7 +49,7 @@ def current_versions(office: Office | None, paths: Iterable[str]) -> dict[str, i
         return {}
     versions: dict[str, int] = {"office": office.version}
     for path in paths:
-        where = Path.parse(path)
+        where = ChangePath.parse(path)
         if where.entity == "organization":
             versions["organization"] = office.organization.version
         elif where.entity == "phone":
@@ -90,7 +71,7 @@ def conflicting_paths(
         return []
     found = []
     for path, value in values.items():
-        if Path.parse(path).entity == "new_phone":
+        if ChangePath.parse(path).entity == "new_phone":
             continue
         now = current_value(office, path)
         if now != submission.base.get(path) and now != value:
@@ -164,7 +145,7 @@ def field_diffs(
     compare = pending and submission.kind != SubmissionKind.NEW_CONTACT
     rows: list[FieldDiff] = []
     for path, proposed in submission.changes.items():
-        where = Path.parse(path)
+        where = ChangePath.parse(path)
         entity_id = where.entity_id
         if office is not None and where.entity == "office":
             entity_id = office.id

@@ -3,7 +3,7 @@ office or a pending proposal, or a near-identical name in the same country and r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -25,6 +25,23 @@ MAX_NAME_CANDIDATES = 5000
 def name_key(organization_name: str | None, office_name: str | None) -> str:
     """The folded name a proposal is matched on."""
     return fold(" ".join(p for p in (organization_name, office_name) if p))
+
+
+def proposed_numbers(changes: Mapping[str, Any]) -> list[str]:
+    """The numbers (E.164) of the new phones a submission's changes propose."""
+    return [v["number"] for p, v in changes.items() if p.startswith("new_phones.")]
+
+
+def organization_name(
+    session: Session, changes: Mapping[str, Any], organization_id: int | None
+) -> str | None:
+    """The organisation name a proposal is matched on: proposed, or the existing one's."""
+    if "organization.name" in changes:
+        return str(changes["organization.name"])
+    if organization_id is not None:
+        org = session.get(Organization, organization_id)
+        return org.name if org else None
+    return None
 
 
 def similarity(a: str, b: str) -> float:

@@ -19,6 +19,15 @@ class SubmissionKind(StrEnum):
     CLOSURE = "closure"
 
 
+class SubmissionOrigin(StrEnum):
+    """Who proposes: an NGO partner (its key, through the API or the pages) or an import of
+    another directory (app/interop). Set at intake; approval decides by it, never by
+    `source` or `title`."""
+
+    NGO_PARTNER = "ngo_partner"
+    IMPORT = "import"
+
+
 class SubmissionStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
@@ -57,6 +66,7 @@ class Submission(SQLModel, table=True):
             "status IN ('pending','approved','partially_approved','rejected','duplicate')",
             name="status",
         ),
+        CheckConstraint("origin IN ('ngo_partner','import')", name="origin"),
         CheckConstraint(
             "closure_reason IS NULL OR closure_reason IN ('closed','moved','number_disconnected')",
             name="closure_reason",
@@ -106,6 +116,8 @@ class Submission(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
     note: str | None = Field(default=None, sa_type=Text)
+    origin: str = Field(max_length=16)
+    # Free text for people ("ngo: <key>", "web", "import: <dataset>"); `origin` is the kind.
     source: str = Field(max_length=200)
     # Matches found at intake (phones, near-identical names); re-checked when opened.
     duplicate_matches: list[dict[str, Any]] = Field(

@@ -66,6 +66,8 @@ def record_verification(
         ]
         if office.stale_flagged_at is not None:
             changes.append(("stale_flagged_at", as_utc(office.stale_flagged_at), None))
+        # A revision records a change: the same method or verifier again is none.
+        changes = [(name, old, new) for name, old, new in changes if old != new]
         office.last_verified_at = at
         office.verification_method = method
         office.verified_by = verified_by

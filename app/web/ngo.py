@@ -1,7 +1,7 @@
 """NGO partner pages: browse the country's contacts, suggest a correction, report a closure
 or move, confirm a contact is still correct, propose a new contact, see "My submissions".
 
-Submissions go through the review queue's intake (app.review.service.create_submission),
+Submissions go through the review queue's intake (app.review.intake.create_submission),
 which validates them exactly as the directory would; confirmations go through the
 verification domain (app.verification.partners). This module turns form fields into those
 proposals and puts any error back next to the field it concerns, keeping what was typed.
@@ -31,8 +31,8 @@ from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, HomewardError, InvalidValue, TooManyRequests
 from app.kit.text import is_whole_number
-from app.review import service as review
-from app.review.models import ClosureReason
+from app.review import intake, queue
+from app.review.models import ClosureReason, SubmissionOrigin
 from app.review.schemas import ClosureCreate, CorrectionCreate, NewContactCreate
 from app.verification import partners
 from app.web.forms import errors_from_validation, plain, typed_values, whole_number
@@ -126,7 +126,7 @@ def _submit(
     request: Request,
     session: SessionDep,
     principal: Principal,
-    model: type[review.Proposal],
+    model: type[intake.Proposal],
     payload: dict[str, Any],
     errors: dict[str, str],
     field_for: Callable[[str | None], str],
@@ -147,8 +147,12 @@ def _submit(
     if errors:
         return None
     try:
-        submission = review.create_submission(
-            session, proposal=proposal, submitter=principal, source="web"
+        submission = intake.create_submission(
+            session,
+            proposal=proposal,
+            submitter=principal,
+            source="web",
+            origin=SubmissionOrigin.NGO_PARTNER,
         )
     except (Conflict, TooManyRequests) as exc:
         session.rollback()
@@ -631,7 +635,7 @@ def my_submissions(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """The organisation's submissions, newest first: status and the reviewer's reasons."""
-    listing = review.list_for_partner(session, partner=principal, page=page, per_page=50)
+    listing = queue.list_for_partner(session, partner=principal, page=page, per_page=50)
     return render(
         request,
         "ngo_submissions.html",

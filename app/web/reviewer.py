@@ -21,7 +21,8 @@ from app.directory.schemas import OfficeUpdate
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
 from app.kit.text import is_whole_number
-from app.review import service as review
+from app.review import decisions
+from app.review import queue as review_queue
 from app.review.errors import SubmissionConflict
 from app.review.models import SubmissionKind, SubmissionStatus
 from app.verification import reports, tasks
@@ -331,7 +332,7 @@ def queue(
         errors["older_than_days"] = "Enter a number of days."
     listing = None
     if not errors:
-        filters = review.QueueFilters(
+        filters = review_queue.QueueFilters(
             country=values["country"] or None,
             region=values["region"] or None,
             kinds=[kind] if kind else [],
@@ -340,7 +341,9 @@ def queue(
             newest_first=newest_first,
         )
         try:
-            listing = review.list_queue(session, filters=filters, page=page, per_page=PER_PAGE)
+            listing = review_queue.list_queue(
+                session, filters=filters, page=page, per_page=PER_PAGE
+            )
         except InvalidValue as exc:
             errors[exc.field or "country"] = exc.message
     base = {k: v for k, v in values.items() if v} | {"newest_first": "1" if newest_first else None}
@@ -361,7 +364,7 @@ def queue(
         kinds=list(KIND_LABELS.items()),
         kind_labels=KIND_LABELS,
         statuses=STATUS_OPTIONS,
-        counts=review.country_counts(session),
+        counts=review_queue.country_counts(session),
         notice=request.query_params.get("done"),
     )
 
@@ -403,7 +406,7 @@ def _review_page(
     resolved: set[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    opened = review.review(session, submission_id=submission_id)
+    opened = review_queue.review(session, submission_id=submission_id)
     drift_by_path = {d.path: d for d in opened.drift}
     if values is None:
         values = {f"edit:{row.path}": _shown_value(row.proposed) for row in opened.diff}
@@ -451,7 +454,7 @@ def approve(
     form: CheckedForm,
 ) -> Response:
     """Approve the ticked fields, with any edited values, in one transaction."""
-    opened = review.review(session, submission_id=submission_id)
+    opened = review_queue.review(session, submission_id=submission_id)
     proposed = {row.path: row.proposed for row in opened.diff}
     selected = [str(p) for p in form.getlist("field") if str(p) in proposed]
     resolved = {str(p) for p in form.getlist("resolve")}
@@ -469,7 +472,7 @@ def approve(
         errors["form"] = "Tick at least one field to approve, or reject the submission."
     else:
         try:
-            review.approve(
+            decisions.approve(
                 session,
                 submission_id=submission_id,
                 reviewer=principal,
@@ -528,7 +531,7 @@ def reject(
             errors={"reject_reason": "Say why, in words the partner will understand."},
             status_code=422,
         )
-    review.reject(
+    decisions.reject(
         session,
         submission_id=submission_id,
         reviewer=principal,
@@ -547,7 +550,7 @@ def duplicate(
     form: CheckedForm,
 ) -> Response:
     """Close the submission as a duplicate of an existing contact or another submission."""
-    review.mark_duplicate(
+    decisions.mark_duplicate(
         session,
         submission_id=submission_id,
         reviewer=principal,

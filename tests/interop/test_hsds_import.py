@@ -18,7 +18,7 @@ from app.directory.models import Office, Organization, Phone, Revision
 from app.directory.service import OFFICE_FIELDS, ORGANIZATION_FIELDS, get_office
 from app.interop import hsds_export, hsds_import
 from app.kit.clock import as_utc
-from app.review import service as review
+from app.review import decisions
 from app.review.models import Submission
 from app.verification.models import VerificationEvent
 from tests.factories import NG_PHONE, make_office, make_org
@@ -72,7 +72,7 @@ def _empty_directory(session: Session) -> None:
 
 def _approve_all(session: Session, ids: list[int]) -> None:
     for submission_id in ids:
-        review.approve(session, submission_id=submission_id, reviewer=REVIEWER)
+        decisions.approve(session, submission_id=submission_id, reviewer=REVIEWER)
 
 
 @pytest.mark.parametrize("form", ["tabular", "json"])
@@ -439,7 +439,7 @@ def test_assured_date_becomes_a_verification_no_later_than_that_day(
     assert unverified.verifications == []
 
     # Approved in part: the contact is not what the source verified, so no verification.
-    review.approve(
+    decisions.approve(
         db_session,
         submission_id=partly.id,
         reviewer=REVIEWER,
@@ -448,7 +448,7 @@ def test_assured_date_becomes_a_verification_no_later_than_that_day(
     assert get_office(db_session, partly.office_id, for_update=True).last_verified_at is None
     # Approved in full: verified on the day the source gave, never on the day of approval.
     for sub in (first, unverified, anonymous):
-        review.approve(db_session, submission_id=sub.id, reviewer=REVIEWER)
+        decisions.approve(db_session, submission_id=sub.id, reviewer=REVIEWER)
     office = get_office(db_session, first.office_id, for_update=True)
     assert as_utc(office.last_verified_at) == datetime(2026, 3, 5, tzinfo=UTC)
     assert (office.verified_by, office.verification_method) == (

@@ -14,7 +14,7 @@ from app.cli import app as homeward_app
 from app.db import unit_of_work
 from app.directory import service as directory
 from app.kit.clock import utcnow
-from app.review import service
+from app.review import intake, queue
 from tests.factories import make_office
 from tests.review.support import partner, principal
 
@@ -35,7 +35,7 @@ def test_review_from_the_terminal(committed_engine: Engine, homeward) -> None:  
         office = make_office(session)
         _, ngo = partner(session)
         principal(session, "reviewer", name="Reviewer Ana")
-        first = service.create_submission(
+        first = intake.create_submission(
             session,
             proposal={
                 "kind": "correction",
@@ -45,7 +45,7 @@ def test_review_from_the_terminal(committed_engine: Engine, homeward) -> None:  
             submitter=ngo,
             source="ngo: test",
         )
-        second = service.create_submission(
+        second = intake.create_submission(
             session,
             proposal={"kind": "closure", "office_id": office.id, "reason": "moved"},
             submitter=ngo,
@@ -104,7 +104,7 @@ def test_review_from_the_terminal(committed_engine: Engine, homeward) -> None:  
     with Session(committed_engine) as session:
         now = directory.get_office(session, ids[2])
         assert (now.city, now.address, now.status) == ("Ikeja GRA", None, "active")
-        sub = service.get_submission(session, ids[1])
+        sub = queue.get_submission(session, ids[1])
         assert (sub.status, sub.decision_reason) == ("rejected", "still there")
         assert sub.decided_by == f"Reviewer Ana (key {sub.decided_by_key_id})"
 
@@ -115,7 +115,7 @@ def test_review_from_the_terminal(committed_engine: Engine, homeward) -> None:  
 def test_show_lists_the_verifications_an_import_claims(committed_engine: Engine, homeward) -> None:  # type: ignore[no-untyped-def]
     with unit_of_work(committed_engine) as session:
         office = make_office(session, verified_at=None)
-        sub = service.create_submission(
+        sub = intake.create_submission(
             session,
             proposal={"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}},
             submitter=None,

@@ -16,7 +16,7 @@ from app.directory.models import Office, Phone, Revision
 from app.directory.provenance import Provenance
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import InvalidValue
-from app.review import service
+from app.review import decisions, intake, queue
 from app.review.errors import (
     OwnSubmission,
     SubmissionAlreadyDecided,
@@ -32,7 +32,7 @@ from tests.review.support import dump, partner, principal
 
 
 def _correction(session: Session, target: Office, ngo: Principal, /, **parts) -> Submission:
-    return service.create_submission(
+    return intake.create_submission(
         session,
         proposal={"kind": "correction", "office_id": target.id, **parts},
         submitter=ngo,
@@ -57,7 +57,7 @@ def test_approve_all_applies_through_the_directory_with_provenance(db_session: S
         new_phones=[{"number": NG_PHONE_2, "kind": "hotline"}],
         note="called them on 3 May",
     )
-    decided = service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+    decided = decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
     assert decided.status == "approved"
     assert decided.decided_by == reviewer.label
     assert decided.version == 2
@@ -94,7 +94,7 @@ def test_approved_correction_records_an_ngo_correction_verification(db_session: 
     _, ngo = partner(db_session)
     reviewer = principal(db_session, "reviewer")
     sub = _correction(db_session, office, ngo, office={"city": "Ikeja"}, note="visited")
-    service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+    decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
     event = db_session.execute(
         select(VerificationEvent).where(VerificationEvent.office_id == office.id)
     ).scalar_one()
@@ -112,7 +112,7 @@ def test_partial_approval_applies_only_the_chosen_fields(db_session: Session) ->
     _, ngo = partner(db_session)
     reviewer = principal(db_session, "reviewer")
     sub = _correction(db_session, office, ngo, office={"city": "Ikeja", "address": "1 Example Way"})
-    decided = service.approve(
+    decided = decisions.approve(
         db_session, submission_id=sub.id, reviewer=reviewer, fields=["office.address"]
     )
     assert decided.status == "partially_approved"
@@ -127,18 +127,18 @@ def test_edit_then_approve_validates_the_edited_value(db_session: Session) -> No
     reviewer = principal(db_session, "reviewer")
     sub = _correction(db_session, office, ngo, office={"region": "NG-KN", "city": "Kano"})
     with pytest.raises(InvalidValue) as err:
-        service.approve(
+        decisions.approve(
             db_session, submission_id=sub.id, reviewer=reviewer, edits={"office.region": "AL-01"}
         )
     assert err.value.field == "office.region"
-    assert service.get_submission(db_session, sub.id).status == "pending"
+    assert queue.get_submission(db_session, sub.id).status == "pending"
     with pytest.raises(InvalidValue) as err:
-        service.approve(
+        decisions.approve(
             db_session, submission_id=sub.id, reviewer=reviewer, edits={"office.email": "a@b.org"}
         )
     assert err.value.field == "edits.office.email"
 
-    decided = service.approve(
+    decided = decisions.approve(
         db_session, submission_id=sub.id, reviewer=reviewer, edits={"office.region": "ng-ab"}
     )
     assert decided.status == "approved"
@@ -159,7 +159,7 @@ def test_conflict_after_a_concurrent_edit_needs_an_explicit_resolution(db_sessio
         expected_version=_reload(db_session, office.id).version,
         provenance=Provenance(actor="admin Bo", source="admin_edit", approved_by="admin Bo"),
     )
-    review = service.review(db_session, submission_id=sub.id)
+    review = queue.review(db_session, submission_id=sub.id)
     city = next(d for d in review.diff if d.path == "office.city")
     assert (city.current, city.base, city.proposed) == ("Epe", "Lagos", "Ikeja")
     assert city.drifted and city.conflict and city.changed_by == "admin Bo"
@@ -171,12 +171,12 @@ def test_conflict_after_a_concurrent_edit_needs_an_explicit_resolution(db_sessio
 
     before = dump(db_session)
     with pytest.raises(SubmissionConflict) as err:
-        service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+        decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
     assert err.value.fields == ["office.city"]
     assert dump(db_session) == before
 
     # Leaving the conflicting field out is fine; so is resolving it explicitly.
-    decided = service.approve(
+    decided = decisions.approve(
         db_session, submission_id=sub.id, reviewer=reviewer, resolve_conflicts=["office.city"]
     )
     assert decided.status == "approved"
@@ -196,7 +196,9 @@ def test_a_change_to_the_same_value_is_not_a_conflict(db_session: Session) -> No
         expected_version=office.version,
         provenance=TEST_PROVENANCE,
     )
-    assert service.approve(db_session, submission_id=sub.id, reviewer=reviewer).status == "approved"
+    assert (
+        decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer).status == "approved"
+    )
 
 
 def test_four_eyes_key_and_organisation(db_session: Session) -> None:
@@ -207,15 +209,15 @@ def test_four_eyes_key_and_organisation(db_session: Session) -> None:
     same_org = Principal(name="y", role="reviewer", key_id=None, organization_id=org.id)
     for who in (same_key, same_org):
         for decide in (
-            lambda w: service.approve(db_session, submission_id=sub.id, reviewer=w),
-            lambda w: service.reject(db_session, submission_id=sub.id, reviewer=w, reason="no"),
-            lambda w: service.mark_duplicate(
+            lambda w: decisions.approve(db_session, submission_id=sub.id, reviewer=w),
+            lambda w: decisions.reject(db_session, submission_id=sub.id, reviewer=w, reason="no"),
+            lambda w: decisions.mark_duplicate(
                 db_session, submission_id=sub.id, reviewer=w, of_office_id=office.id
             ),
         ):
             with pytest.raises(OwnSubmission):
                 decide(who)
-    assert service.get_submission(db_session, sub.id).status == "pending"
+    assert queue.get_submission(db_session, sub.id).status == "pending"
 
 
 def test_reject_keeps_directory_byte_for_byte_and_partner_reads_the_reason(
@@ -238,16 +240,16 @@ def test_reject_keeps_directory_byte_for_byte_and_partner_reads_the_reason(
         ),
     )
     with pytest.raises(InvalidValue):
-        service.reject(db_session, submission_id=sub.id, reviewer=reviewer, reason="  ")
-    decided = service.reject(
+        decisions.reject(db_session, submission_id=sub.id, reviewer=reviewer, reason="  ")
+    decided = decisions.reject(
         db_session, submission_id=sub.id, reviewer=reviewer, reason="the city is right"
     )
     assert decided.status == "rejected"
     assert dump(db_session, tables=tuple(before)) == before
-    mine = service.get_for_partner(db_session, submission_id=sub.id, partner=ngo)
-    assert service.submission_public(mine).decision_reason == "the city is right"
+    mine = queue.get_for_partner(db_session, submission_id=sub.id, partner=ngo)
+    assert queue.submission_public(mine).decision_reason == "the city is right"
     with pytest.raises(SubmissionAlreadyDecided):
-        service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+        decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
 
 
 def test_stale_submission_version_is_refused(db_session: Session) -> None:
@@ -256,7 +258,7 @@ def test_stale_submission_version_is_refused(db_session: Session) -> None:
     reviewer = principal(db_session, "reviewer")
     sub = _correction(db_session, office, ngo, office={"city": "Ikeja"})
     with pytest.raises(SubmissionChanged):
-        service.approve(
+        decisions.approve(
             db_session, submission_id=sub.id, reviewer=reviewer, expected_version=sub.version + 1
         )
 
@@ -269,14 +271,14 @@ def test_mark_duplicate_of_submission_or_office(db_session: Session) -> None:
     second = _correction(db_session, office, ngo, office={"city": "Ikeja "})
     third = _correction(db_session, office, ngo, office={"address": "2 Example Way"})
     with pytest.raises(InvalidValue):
-        service.mark_duplicate(
+        decisions.mark_duplicate(
             db_session, submission_id=second.id, reviewer=reviewer, of_submission_id=second.id
         )
-    done = service.mark_duplicate(
+    done = decisions.mark_duplicate(
         db_session, submission_id=second.id, reviewer=reviewer, of_submission_id=first.id
     )
     assert (done.status, done.duplicate_of_submission_id) == ("duplicate", first.id)
-    done = service.mark_duplicate(
+    done = decisions.mark_duplicate(
         db_session,
         submission_id=third.id,
         reviewer=reviewer,
@@ -292,7 +294,7 @@ def test_closure_approval_closes_the_office_and_it_leaves_every_sheet(db_session
     reviewer = principal(db_session, "reviewer")
     settings = get_settings()
     assert is_printable(db_session, office_id=office.id, now=utcnow(), settings=settings)
-    sub = service.create_submission(
+    sub = intake.create_submission(
         db_session,
         proposal={
             "kind": "closure",
@@ -303,7 +305,7 @@ def test_closure_approval_closes_the_office_and_it_leaves_every_sheet(db_session
         submitter=ngo,
         source="ngo: test",
     )
-    service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+    decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
     assert _reload(db_session, office.id).status == "closed"
     assert not is_printable(db_session, office_id=office.id, now=utcnow(), settings=settings)
     rev = db_session.execute(
@@ -317,7 +319,7 @@ def test_disconnected_number_report_marks_the_phone(db_session: Session) -> None
     _, ngo = partner(db_session)
     reviewer = principal(db_session, "reviewer")
     phone_id = office.phones[0].id
-    sub = service.create_submission(
+    sub = intake.create_submission(
         db_session,
         proposal={
             "kind": "closure",
@@ -328,7 +330,7 @@ def test_disconnected_number_report_marks_the_phone(db_session: Session) -> None
         submitter=ngo,
         source="ngo: test",
     )
-    service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+    decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
     assert db_session.get(Phone, phone_id).status == "disconnected"
     assert _reload(db_session, office.id).status == "active"
 
@@ -336,7 +338,7 @@ def test_disconnected_number_report_marks_the_phone(db_session: Session) -> None
 def test_new_contact_approval_creates_organisation_office_and_phones(db_session: Session) -> None:
     _, ngo = partner(db_session)
     reviewer = principal(db_session, "reviewer")
-    sub = service.create_submission(
+    sub = intake.create_submission(
         db_session,
         proposal={
             "kind": "new_contact",
@@ -355,7 +357,7 @@ def test_new_contact_approval_creates_organisation_office_and_phones(db_session:
         submitter=ngo,
         source="ngo: test",
     )
-    decided = service.approve(db_session, submission_id=sub.id, reviewer=reviewer)
+    decided = decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
     assert decided.office_id is not None and decided.organization_id is not None
     office = _reload(db_session, decided.office_id)
     assert office.organization.name == "Example Legal Aid (demo)"
@@ -369,7 +371,7 @@ def test_new_contact_partial_approval_must_keep_required_fields(db_session: Sess
     _, ngo = partner(db_session)
     reviewer = principal(db_session, "reviewer")
     org = make_org(db_session, name="Existing Helpline (demo)", category="helpline")
-    sub = service.create_submission(
+    sub = intake.create_submission(
         db_session,
         proposal={
             "kind": "new_contact",
@@ -380,9 +382,11 @@ def test_new_contact_partial_approval_must_keep_required_fields(db_session: Sess
         source="ngo: test",
     )
     with pytest.raises(InvalidValue) as err:
-        service.approve(db_session, submission_id=sub.id, reviewer=reviewer, fields=["office.city"])
+        decisions.approve(
+            db_session, submission_id=sub.id, reviewer=reviewer, fields=["office.city"]
+        )
     assert err.value.field == "office.country"
-    decided = service.approve(
+    decided = decisions.approve(
         db_session,
         submission_id=sub.id,
         reviewer=reviewer,
@@ -412,7 +416,7 @@ def test_rejected_and_invalid_submissions_never_touch_the_directory(db_session: 
     sub = _correction(
         db_session, office, ngo, office={"city": "Ikeja"}, new_phones=[{"number": NG_PHONE_2}]
     )
-    service.reject(db_session, submission_id=sub.id, reviewer=reviewer, reason="wrong office")
+    decisions.reject(db_session, submission_id=sub.id, reviewer=reviewer, reason="wrong office")
     assert dump(db_session, tables=directory_tables) == before
 
 
@@ -424,7 +428,7 @@ def test_approval_records_the_imports_claimed_verification_at_its_time(
     claim = {"verified_at": "2026-02-01T10:00:00Z", "verified_by": "them", "method": "site_visit"}
 
     def imported(**changes: str) -> Submission:
-        return service.create_submission(
+        return intake.create_submission(
             db_session,
             proposal={"kind": "correction", "office_id": office.id, "office": changes},
             submitter=None,
@@ -433,7 +437,7 @@ def test_approval_records_the_imports_claimed_verification_at_its_time(
         )
 
     first, second = imported(city="Ikeja"), imported(address="1 Example Road")
-    service.approve(db_session, submission_id=first.id, reviewer=reviewer)
+    decisions.approve(db_session, submission_id=first.id, reviewer=reviewer)
     now = _reload(db_session, office.id)
     assert as_utc(now.last_verified_at) == datetime(2026, 2, 1, 10, tzinfo=UTC)
     assert (now.verified_by, now.verification_method) == ("them", "site_visit")
@@ -461,7 +465,7 @@ def test_approval_records_the_imports_claimed_verification_at_its_time(
         verified_at=datetime(2026, 3, 1, tzinfo=UTC),
         provenance=TEST_PROVENANCE,
     )
-    service.approve(db_session, submission_id=second.id, reviewer=reviewer)
+    decisions.approve(db_session, submission_id=second.id, reviewer=reviewer)
     now = _reload(db_session, office.id)
     assert as_utc(now.last_verified_at) == datetime(2026, 3, 1, tzinfo=UTC)
     assert now.verified_by == "our caller"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.review import service
+from app.review import decisions, intake, queue
 from app.review.duplicates import similarity
 from tests.factories import NG_PHONE, NG_PHONE_2, make_office, make_org
 from tests.review.support import partner, principal
 
 
 def _new_contact(session: Session, ngo, *, name: str, region: str = "NG-LA", phones=()) -> object:
-    return service.create_submission(
+    return intake.create_submission(
         session,
         proposal={
             "kind": "new_contact",
@@ -50,7 +50,7 @@ def test_same_phone_as_an_existing_office_is_flagged(db_session: Session) -> Non
             "similarity": 1.0,
         }
     ]
-    review = service.review(db_session, submission_id=sub.id)
+    review = queue.review(db_session, submission_id=sub.id)
     assert [(m.kind, m.id, m.reason) for m in review.duplicates] == [("office", office.id, "phone")]
 
 
@@ -65,16 +65,16 @@ def test_same_phone_as_a_pending_proposal_is_flagged(db_session: Session) -> Non
         ("submission", first.id, "phone")
     ]
     # Opened later, the first sees the second too (checked live while pending).
-    review = service.review(db_session, submission_id=first.id)
+    review = queue.review(db_session, submission_id=first.id)
     assert [(m.kind, m.id) for m in review.duplicates] == [("submission", second.id)]
     # Once the second is decided it no longer counts.
-    service.reject(
+    decisions.reject(
         db_session,
         submission_id=second.id,
         reviewer=principal(db_session, "reviewer"),
         reason="duplicate of another report",
     )
-    assert service.review(db_session, submission_id=first.id).duplicates == []
+    assert queue.review(db_session, submission_id=first.id).duplicates == []
 
 
 def test_near_identical_name_in_the_same_region_is_flagged(db_session: Session) -> None:
@@ -98,7 +98,7 @@ def test_flag_shows_in_the_queue(db_session: Session) -> None:
     _, ngo = partner(db_session)
     flagged = _new_contact(db_session, ngo, name="Example Support Centre (demo)")
     clean = _new_contact(db_session, ngo, name="Unrelated Shelter (demo)", region="NG-KN")
-    page = service.list_queue(db_session, filters=service.QueueFilters())
+    page = queue.list_queue(db_session, filters=queue.QueueFilters())
     by_id = {item.id: item for item in page.items}
     assert by_id[flagged.id].possible_duplicate
     assert by_id[flagged.id].duplicate_matches[0].reason == "name"

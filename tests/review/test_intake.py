@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.directory.errors import OfficeNotFound
 from app.kit.errors import InvalidValue, TooManyRequests, VersionConflict
-from app.review import service
+from app.review import intake
 from app.review.models import Submission, SubmissionPhone
 from tests.factories import AL_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org
 from tests.review.support import dump, partner
@@ -24,7 +24,7 @@ def _count(session: Session) -> int:
 def test_correction_keeps_only_changed_fields_normalised(db_session: Session) -> None:
     office = make_office(db_session)
     _, ngo = partner(db_session)
-    sub = service.create_submission(
+    sub = intake.create_submission(
         db_session,
         proposal={
             "kind": "correction",
@@ -79,7 +79,7 @@ def test_invalid_correction_is_refused_naming_the_field_and_queues_nothing(
     _, ngo = partner(db_session)
     before = dump(db_session)
     with pytest.raises(InvalidValue) as err:
-        service.create_submission(
+        intake.create_submission(
             db_session,
             proposal={"kind": "correction", "office_id": office.id, **proposal},
             submitter=ngo,
@@ -93,7 +93,7 @@ def test_phone_is_checked_in_the_office_country(db_session: Session) -> None:
     office = make_office(db_session, country="AL", region="AL-01", phones=[])
     _, ngo = partner(db_session)
     with pytest.raises(InvalidValue) as err:
-        service.create_submission(
+        intake.create_submission(
             db_session,
             proposal={
                 "kind": "correction",
@@ -111,7 +111,7 @@ def test_stale_base_version_is_a_conflict(db_session: Session) -> None:
     office = make_office(db_session)
     _, ngo = partner(db_session)
     with pytest.raises(VersionConflict) as err:
-        service.create_submission(
+        intake.create_submission(
             db_session,
             proposal={
                 "kind": "correction",
@@ -134,7 +134,7 @@ def test_partner_cannot_submit_about_a_confidential_organisation(db_session: Ses
         {"kind": "closure", "office_id": office.id, "reason": "closed"},
     ):
         with pytest.raises(OfficeNotFound):
-            service.create_submission(db_session, proposal=proposal, submitter=ngo, source="x")
+            intake.create_submission(db_session, proposal=proposal, submitter=ngo, source="x")
     assert _count(db_session) == 0
 
 
@@ -150,7 +150,7 @@ def test_new_contact_validated_like_a_directory_create(db_session: Session) -> N
             "phones": [{"number": "0803 123 4568"}],
         },
     }
-    sub = service.create_submission(db_session, proposal=good, submitter=ngo, source="x")
+    sub = intake.create_submission(db_session, proposal=good, submitter=ngo, source="x")
     assert sub.changes["office.country"] == "NG"
     assert sub.changes["office.region"] == "NG-LA"
     assert sub.changes["new_phones.0"]["number"] == NG_PHONE_2
@@ -168,7 +168,7 @@ def test_new_contact_validated_like_a_directory_create(db_session: Session) -> N
         ),
     ):
         with pytest.raises(InvalidValue) as err:
-            service.create_submission(db_session, proposal=bad, submitter=ngo, source="x")
+            intake.create_submission(db_session, proposal=bad, submitter=ngo, source="x")
         assert err.value.field == field
     assert _count(db_session) == 1
 
@@ -178,7 +178,7 @@ def test_closure_needs_a_phone_of_the_office_for_a_disconnected_number(db_sessio
     other = make_office(db_session)
     _, ngo = partner(db_session)
     with pytest.raises(InvalidValue) as err:
-        service.create_submission(
+        intake.create_submission(
             db_session,
             proposal={"kind": "closure", "office_id": office.id, "reason": "number_disconnected"},
             submitter=ngo,
@@ -186,7 +186,7 @@ def test_closure_needs_a_phone_of_the_office_for_a_disconnected_number(db_sessio
         )
     assert "phone_id" in err.value.message
     with pytest.raises(InvalidValue) as err:
-        service.create_submission(
+        intake.create_submission(
             db_session,
             proposal={
                 "kind": "closure",
@@ -198,7 +198,7 @@ def test_closure_needs_a_phone_of_the_office_for_a_disconnected_number(db_sessio
             source="x",
         )
     assert err.value.field == "phone_id"
-    sub = service.create_submission(
+    sub = intake.create_submission(
         db_session,
         proposal={
             "kind": "closure",
@@ -218,7 +218,7 @@ def test_size_cap_refuses_large_submissions(db_session: Session) -> None:
     _, ngo = partner(db_session)
     small = Settings(max_submission_bytes=200)
     with pytest.raises(InvalidValue) as err:
-        service.create_submission(
+        intake.create_submission(
             db_session,
             proposal={
                 "kind": "correction",
@@ -240,7 +240,7 @@ def test_rate_limit_per_key_counts_the_window(db_session: Session, frozen_clock)
     limits = Settings(submission_rate_limit=3, submission_rate_window_seconds=600)
 
     def submit(who, city: str) -> Submission:
-        return service.create_submission(
+        return intake.create_submission(
             db_session,
             proposal={"kind": "correction", "office_id": office.id, "office": {"city": city}},
             submitter=who,
@@ -260,7 +260,7 @@ def test_rate_limit_per_key_counts_the_window(db_session: Session, frozen_clock)
     submit(ngo, "Town 5")
     # Imports have no key and no limit.
     for i in range(4):
-        service.create_submission(
+        intake.create_submission(
             db_session,
             proposal={"kind": "correction", "office_id": office.id, "office": {"city": f"I{i}"}},
             submitter=None,
@@ -272,7 +272,7 @@ def test_rate_limit_per_key_counts_the_window(db_session: Session, frozen_clock)
 
 def test_import_submission_has_no_submitter(db_session: Session) -> None:
     office = make_office(db_session)
-    sub = service.create_submission(
+    sub = intake.create_submission(
         db_session,
         proposal={"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}},
         submitter=None,
@@ -287,27 +287,27 @@ def test_bulk_intake_answers_each_item_and_queues_the_valid_ones(db_session: Ses
     office = make_office(db_session)
     org = make_org(db_session, name="Existing Network (demo)")
     items = [
-        service.Proposed(
+        intake.Proposed(
             {"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}}
         ),
-        service.Proposed(
+        intake.Proposed(
             {"kind": "correction", "office_id": office.id, "office": {"region": "AL-01"}}
         ),
-        service.Proposed(
+        intake.Proposed(
             {
                 "kind": "new_contact",
                 "organization_id": org.id,
                 "office": {"country": "NG", "city": "Kano", "phones": [{"number": NG_PHONE_2}]},
             }
         ),
-        service.Proposed({"kind": "correction", "office_id": 999_999, "office": {"city": "X"}}),
-        service.Proposed(
+        intake.Proposed({"kind": "correction", "office_id": 999_999, "office": {"city": "X"}}),
+        intake.Proposed(
             {"kind": "correction", "office_id": office.id, "office": {"city": "Lagos"}}
         ),
-        service.Proposed({"kind": "closure", "office_id": office.id, "reason": "closed"}),
-        service.Proposed({"kind": "nonsense"}),
+        intake.Proposed({"kind": "closure", "office_id": office.id, "reason": "closed"}),
+        intake.Proposed({"kind": "nonsense"}),
     ]
-    results = service.create_submissions(
+    results = intake.create_submissions(
         db_session, items, submitter=None, source="import: example dataset"
     )
     assert [type(r).__name__ for r in results] == [
@@ -330,7 +330,7 @@ def test_bulk_intake_answers_each_item_and_queues_the_valid_ones(db_session: Ses
     assert phones.all() == [(new_contact.id, NG_PHONE_2)]
     assert closure.changes == {"office.status": "closed"}
     # The same proposal through the single path gives the same submission.
-    single = service.create_submission(
+    single = intake.create_submission(
         db_session, proposal=items[0].proposal, submitter=None, source="import: example dataset"
     )
     columns = ("kind", "changes", "base", "base_versions", "base_revision_id", "title", "region")
@@ -342,11 +342,11 @@ def test_bulk_intake_spends_the_rate_limit_item_by_item(db_session: Session) -> 
     _, ngo = partner(db_session)
     limits = Settings(submission_rate_limit=3, submission_rate_window_seconds=600)
     changes = [{"city": c} for c in "AB"] + [{"region": "AL-01"}] + [{"city": c} for c in "CDE"]
-    results = service.create_submissions(
+    results = intake.create_submissions(
         db_session,
         # The invalid one (a region of another country) costs nothing.
         [
-            service.Proposed({"kind": "correction", "office_id": office.id, "office": c})
+            intake.Proposed({"kind": "correction", "office_id": office.id, "office": c})
             for c in changes
         ],
         submitter=ngo,
@@ -373,7 +373,7 @@ def test_verification_claims_are_validated_and_only_news_is_kept(db_session: Ses
             if kind == "correction"
             else {"kind": kind, "office_id": office.id, "reason": "closed"}
         )
-        return service.create_submission(
+        return intake.create_submission(
             db_session,
             proposal=proposal,
             submitter=None,

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.db import unit_of_work
 from app.directory import service as directory
 from app.directory.models import Revision
-from app.review import service
+from app.review import decisions, intake, queue
 from app.review.errors import SubmissionAlreadyDecided
 from tests.conftest import IS_POSTGRES
 from tests.factories import make_office
@@ -26,7 +26,7 @@ def _setup(engine: Engine) -> dict[str, Any]:
         _, ngo = partner(session)
         first = principal(session, "reviewer", name="Reviewer One")
         second = principal(session, "admin", name="Reviewer Two")
-        sub = service.create_submission(
+        sub = intake.create_submission(
             session,
             proposal={
                 "kind": "correction",
@@ -52,20 +52,20 @@ def test_failure_halfway_through_approval_changes_nothing(
 
     # The office's city is written (flushed, with its revision) before the organisation
     # update fails.
-    monkeypatch.setattr(directory, "update_organization", boom)
+    monkeypatch.setattr(directory, "_apply_organization_fields", boom)
     with pytest.raises(RuntimeError), unit_of_work(committed_engine) as session:
-        service.approve(session, submission_id=ctx["sub_id"], reviewer=ctx["reviewers"][0])
+        decisions.approve(session, submission_id=ctx["sub_id"], reviewer=ctx["reviewers"][0])
         pytest.fail("approve should have raised")
 
     with Session(committed_engine) as session:
         after = dump(session)
         assert after == before
-        assert service.get_submission(session, ctx["sub_id"]).status == "pending"
+        assert queue.get_submission(session, ctx["sub_id"]).status == "pending"
         assert directory.get_office(session, ctx["office_id"]).city == "Lagos"
 
     monkeypatch.undo()
     with unit_of_work(committed_engine) as session:
-        service.approve(session, submission_id=ctx["sub_id"], reviewer=ctx["reviewers"][0])
+        decisions.approve(session, submission_id=ctx["sub_id"], reviewer=ctx["reviewers"][0])
     with Session(committed_engine) as session:
         assert directory.get_office(session, ctx["office_id"]).city == "Ikeja"
 
@@ -80,19 +80,19 @@ def test_two_reviewers_approving_at_once_exactly_one_wins(
     ctx = _setup(committed_engine)
     # Both reviewers have read the pending submission before either claims it.
     both_read = threading.Barrier(2, timeout=20)
-    real_claim = service._claim
+    real_claim = decisions._claim
 
     def claim_after_both_read(*args: Any, **kwargs: Any) -> None:
         both_read.wait()
         real_claim(*args, **kwargs)
 
-    monkeypatch.setattr(service, "_claim", claim_after_both_read)
+    monkeypatch.setattr(decisions, "_claim", claim_after_both_read)
     outcomes: dict[str, object] = {}
 
     def decide(reviewer: Any) -> None:
         try:
             with unit_of_work(committed_engine) as session:
-                service.approve(session, submission_id=ctx["sub_id"], reviewer=reviewer)
+                decisions.approve(session, submission_id=ctx["sub_id"], reviewer=reviewer)
             outcomes[reviewer.name] = "approved"
         except Exception as exc:
             outcomes[reviewer.name] = exc
@@ -109,7 +109,7 @@ def test_two_reviewers_approving_at_once_exactly_one_wins(
     assert losers[0].status_code == 409
 
     with Session(committed_engine) as session:
-        sub = service.get_submission(session, ctx["sub_id"])
+        sub = queue.get_submission(session, ctx["sub_id"])
         assert sub.status == "approved"
         assert sub.decided_by.startswith(winners[0])
         assert sub.version == 2

@@ -15,13 +15,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT
 from app.db import make_engine, unit_of_work
 from app.kit.local_server import free_port, local_server
-from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL, migrate
+from tests.conftest import migrate, throwaway_database
 from tests.web.scenario import Scenario, seed
 
 CHROMIUM = "/usr/bin/chromium"
@@ -39,23 +37,8 @@ SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 
 @pytest.fixture(scope="session")
 def web_database_url() -> Iterator[str]:
-    if not IS_POSTGRES:
-        folder = Path(tempfile.mkdtemp(prefix="homeward-web-"))
-        yield f"sqlite:///{folder / 'web.db'}"
-        return
-    name = f"hw_web_{secrets.token_hex(4)}"
-    admin_url = make_url(TEST_DATABASE_URL).set(database="postgres")
-    admin = make_engine(
-        admin_url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database("web") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

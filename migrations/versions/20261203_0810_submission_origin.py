@@ -1,0 +1,39 @@
+"""review queue: a submission's origin (an NGO partner or an import) as its own column
+
+Until now an import was recognised by its `source` starting with "import:". The backfill
+reads that convention once; from here on intake sets `origin` and approval decides by it.
+
+Revision ID: 20261203_0810_submission_origin
+Revises: 20261129_0120
+Create Date: 2026-12-03 08:10:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "20261203_0810_submission_origin"
+down_revision: str | Sequence[str] | None = "20261129_0120"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+ORIGINS = "origin IN ('ngo_partner','import')"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("submission", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("origin", sa.String(length=16), nullable=True))
+    op.execute(
+        "UPDATE submission SET origin = CASE WHEN source LIKE 'import:%' "
+        "THEN 'import' ELSE 'ngo_partner' END"
+    )
+    with op.batch_alter_table("submission", schema=None) as batch_op:
+        batch_op.alter_column("origin", existing_type=sa.String(length=16), nullable=False)
+        batch_op.create_check_constraint(op.f("ck_submission_origin"), ORIGINS)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("submission", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_submission_origin"), type_="check")
+        batch_op.drop_column("origin")
