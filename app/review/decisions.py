@@ -239,10 +239,11 @@ def approve(
     with changes made since intake (SubmissionConflict, 409, unless listed in
     `resolve_conflicts`), the submission is claimed (`approved`, or `partially_approved` when
     fields were left out), the record changes once through the directory's `apply_changes`
-    (or `create_contact`) with revisions citing the submission, and a partner's correction or new contact records an `ngo_correction` verification. An
-    import approved in full records the verifications its source claims (VerificationClaim)
-    at the times the source gave, with the import as their source and the reviewer as their
-    approver; a partial approval records none (the contact is no longer what was verified).
+    (or `create_contact`) with revisions citing the submission, and a partner's correction
+    or new contact records an `ngo_correction` verification. An import approved in full
+    records the verifications its source claims (VerificationClaim) at the times the source
+    gave, with the import as their source and the reviewer as their approver; a partial
+    approval records none (the contact is no longer what was verified).
     """
     sub = _pending(session, submission_id, expected_version)
     _check_four_eyes(sub, reviewer)
