@@ -1,7 +1,7 @@
 """Open Referral API (ORAPI, HSDS 3.0) read endpoints at /hsds/, for other directories.
 
-Every operation and parameter of Open Referral's openapi.json; `GET /hsds/openapi.json`
-describes them as served here.
+Every operation and parameter of Open Referral's openapi.json, under its operationIds;
+`GET /hsds/openapi.json` describes them as served here.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def hsds_openapi(request: Request) -> dict[str, Any]:
     )
 
 
-@router.get("/", name="hsds_root")
+@router.get("/", name="hsds_root", operation_id="getAPIMetaInformation")
 def hsds_root(viewer: Reader, request: Request) -> dict[str, str]:
     """Which HSDS version and profile this API serves, and where its OpenAPI description is
     (on the address the request came to)."""
@@ -109,6 +109,7 @@ def hsds_root(viewer: Reader, request: Request) -> dict[str, str]:
 
 @router.get(
     "/services",
+    operation_id="getPaginatedListOfServices",
     response_model=None,
     responses={
         200: page_response("compiled/service_list.json", "A page of services."),
@@ -155,9 +156,10 @@ def hsds_services(
 
 @router.get(
     "/services/{id}",
+    operation_id="getFullyNestedServiceById",
     responses={
         200: document_response("compiled/service.json", "A fully nested service."),
-        **errors(404),
+        **errors(404, 422),
     },
 )
 def hsds_service(id: str, viewer: Reader, session: SessionDep) -> dict[str, Any]:
@@ -167,6 +169,7 @@ def hsds_service(id: str, viewer: Reader, session: SessionDep) -> dict[str, Any]
 
 @router.get(
     "/service_at_locations",
+    operation_id="getPaginatedListOfServiceAtLocation",
     response_model=None,
     responses={
         200: page_response(
@@ -214,11 +217,12 @@ def hsds_service_at_locations(
 
 @router.get(
     "/service_at_locations/{id}",
+    operation_id="getServiceAtLocationWithNestedDataById",
     responses={
         200: document_response(
             "compiled/service_at_location.json", "A fully nested service_at_location."
         ),
-        **errors(404),
+        **errors(404, 422),
     },
 )
 def hsds_service_at_location(id: str, viewer: Reader, session: SessionDep) -> dict[str, Any]:
@@ -232,6 +236,7 @@ def hsds_service_at_location(id: str, viewer: Reader, session: SessionDep) -> di
 
 @router.get(
     "/organizations",
+    operation_id="getPaginatedListOfOrganizations",
     response_model=None,
     responses={
         200: page_response("compiled/organization_list.json", "A page of organizations."),
@@ -272,6 +277,7 @@ def hsds_organizations(
 
 @router.get(
     "/organizations/{id}",
+    operation_id="getOrganizationById",
     responses={
         200: document_response("compiled/organization.json", "A fully nested organization."),
         **errors(404, 422),
@@ -289,6 +295,7 @@ def hsds_organization(
 
 @router.get(
     "/taxonomies",
+    operation_id="getPaginatedListOfTaxonomies",
     response_model=None,
     responses={200: page_response("taxonomy.json", "A page of taxonomies."), **errors(422)},
 )
@@ -307,7 +314,8 @@ def hsds_taxonomies(
 
 @router.get(
     "/taxonomies/{id}",
-    responses={200: document_response("taxonomy.json", "A taxonomy."), **errors(404)},
+    operation_id="getTaxonomyById",
+    responses={200: document_response("taxonomy.json", "A taxonomy."), **errors(404, 422)},
 )
 def hsds_taxonomy(id: str, viewer: Reader) -> dict[str, Any]:
     """One taxonomy."""
@@ -316,6 +324,8 @@ def hsds_taxonomy(id: str, viewer: Reader) -> dict[str, Any]:
 
 @router.get(
     "/taxonomy_terms",
+    # Open Referral 3.0 swapped the two taxonomy_terms ids; kept, so generated clients match.
+    operation_id="getTaxonomyTermById",
     response_model=None,
     responses={
         200: page_response("taxonomy_term.json", "A page of taxonomy terms."),
@@ -346,7 +356,11 @@ def hsds_taxonomy_terms(
 
 @router.get(
     "/taxonomy_terms/{id}",
-    responses={200: document_response("taxonomy_term.json", "A taxonomy term."), **errors(404)},
+    operation_id="getPaginatedListOfTaxonomyTerms",
+    responses={
+        200: document_response("taxonomy_term.json", "A taxonomy term."),
+        **errors(404, 422),
+    },
 )
 def hsds_taxonomy_term(id: str, viewer: Reader) -> dict[str, Any]:
     """One taxonomy term."""
