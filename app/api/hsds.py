@@ -11,12 +11,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlmodel import Session
 
 from app.auth.dependencies import AnyRole, SessionDep
-from app.db import get_session
 from app.interop import orapi, orapi_taxonomy
 from app.interop.hsds_tables import HSDS_PROFILE, HSDS_VERSION
 from app.interop.orapi_spec import NDJSON, document_response, errors, orapi_openapi, page_response
@@ -26,9 +24,6 @@ router = APIRouter(prefix=PREFIX, tags=["hsds"], responses=errors(401))
 
 # Officers and above, and NGO partners (who never see confidential organisations).
 Reader = AnyRole
-# A list may stream (format=ndjson) after the route returns: its session lives until the
-# response is sent. Lists only read, so nothing waits on a commit.
-StreamSession = Annotated[Session, Depends(get_session, scope="request")]
 
 # Control characters (NUL above all) cannot reach PostgreSQL: refused as a 422 here.
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
@@ -118,7 +113,7 @@ def hsds_root(viewer: Reader, request: Request) -> dict[str, str]:
 )
 def hsds_services(
     viewer: Reader,
-    session: StreamSession,
+    session: SessionDep,
     search: Search = None,
     page: Page = 1,
     per_page: PerPage = None,
@@ -180,7 +175,7 @@ def hsds_service(id: str, viewer: Reader, session: SessionDep) -> dict[str, Any]
 )
 def hsds_service_at_locations(
     viewer: Reader,
-    session: StreamSession,
+    session: SessionDep,
     search: Search = None,
     taxonomy_term_id: TermId = None,
     taxonomy_id: TaxonomyId = None,
@@ -245,7 +240,7 @@ def hsds_service_at_location(id: str, viewer: Reader, session: SessionDep) -> di
 )
 def hsds_organizations(
     viewer: Reader,
-    session: StreamSession,
+    session: SessionDep,
     search: Search = None,
     full_service: FullService = False,
     full: Full = False,

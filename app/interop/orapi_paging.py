@@ -158,9 +158,21 @@ def one_page(session: Session, source: IdSource, load: Loader, paging: Paging) -
 
 
 def every_document(session: Session, source: IdSource, load: Loader) -> Iterator[dict[str, Any]]:
-    """Every document of the listing, loaded `STREAM_BATCH` at a time (for `format=ndjson`)."""
-    for ids in source.batches(session, STREAM_BATCH):
-        yield from load(session, ids)
+    """Every document of the listing, read `STREAM_BATCH` at a time (for `format=ndjson`).
+
+    The documents are read while the response streams, after the request's own session has
+    finished: they are read through a session of their own on the same database (or, in
+    tests, the same connection), opened at the first document and closed after the last or
+    when the client goes away. One connection at a time, as for any request.
+    """
+    bind = session.get_bind()
+
+    def documents() -> Iterator[dict[str, Any]]:
+        with Session(bind, expire_on_commit=False) as reader:  # reads only: close() ends it
+            for ids in source.batches(reader, STREAM_BATCH):
+                yield from load(reader, ids)
+
+    return documents()
 
 
 def answer(session: Session, source: IdSource, load: Loader, listing: Listing) -> Answer:
