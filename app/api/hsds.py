@@ -71,14 +71,27 @@ TopOnly = Annotated[bool, Query(description="Only top terms (all of Homeward's a
 ParentId = Annotated[str | None, _text("Only the children of this term (none have parents).")]
 
 
+NDJSON_CHUNK_BYTES = 64 * 1024
+
+
 def _reply(answer: orapi.Answer) -> Any:
     """A page as JSON, or a stream of records as NDJSON (one JSON document a line)."""
     if isinstance(answer, dict):
         return answer
 
     def lines(docs: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+        # Sent in chunks of about 64 KB: each chunk of a sync iterator costs a threadpool hop.
+        chunk: list[bytes] = []
+        size = 0
         for doc in docs:
-            yield json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+            line = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+            chunk.append(line)
+            size += len(line)
+            if size >= NDJSON_CHUNK_BYTES:
+                yield b"".join(chunk)
+                chunk, size = [], 0
+        if chunk:
+            yield b"".join(chunk)
 
     return StreamingResponse(lines(answer), media_type=NDJSON)
 
