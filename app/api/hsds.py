@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from app.auth.dependencies import AnyRole, SessionDep
 from app.interop import orapi, orapi_taxonomy
 from app.interop.hsds_tables import HSDS_PROFILE, HSDS_VERSION
+from app.interop.orapi_paging import MAX_MINIMAL_PER_PAGE, MAX_PER_PAGE, Answer, Listing
 from app.interop.orapi_spec import NDJSON, document_response, errors, orapi_openapi, page_response
 
 PREFIX = "/hsds"
@@ -39,10 +40,10 @@ PerPage = Annotated[
     int | None,
     Query(
         ge=1,
-        le=orapi.MAX_MINIMAL_PER_PAGE,
+        le=MAX_MINIMAL_PER_PAGE,
         description=(
-            f"Records per page: 1 to {orapi.MAX_PER_PAGE} (default 50); with minimal=true up "
-            f"to {orapi.MAX_MINIMAL_PER_PAGE} (default {orapi.MAX_MINIMAL_PER_PAGE})."
+            f"Records per page: 1 to {MAX_PER_PAGE} (default 50); with minimal=true up "
+            f"to {MAX_MINIMAL_PER_PAGE} (default {MAX_MINIMAL_PER_PAGE})."
         ),
     ),
 ]
@@ -74,7 +75,7 @@ ParentId = Annotated[str | None, _text("Only the children of this term (none hav
 NDJSON_CHUNK_BYTES = 64 * 1024
 
 
-def _reply(answer: orapi.Answer) -> Any:
+def _reply(answer: Answer) -> Any:
     """A page as JSON, or a stream of records as NDJSON (one JSON document a line)."""
     if isinstance(answer, dict):
         return answer
@@ -151,7 +152,7 @@ def hsds_services(
                 organization_id=organization_id,
                 modified_after=modified_after,
             ),
-            listing=orapi.Listing(
+            listing=Listing(
                 page=page,
                 per_page=per_page,
                 full=full,
@@ -216,9 +217,7 @@ def hsds_service_at_locations(
                 postcode=postcode,
                 proximity=proximity,
             ),
-            listing=orapi.Listing(
-                page=page, per_page=per_page, full=full, stream=format == "ndjson"
-            ),
+            listing=Listing(page=page, per_page=per_page, full=full, stream=format == "ndjson"),
         )
     )
 
@@ -272,7 +271,7 @@ def hsds_organizations(
             filters=orapi.Filters(
                 search=search, taxonomy_term_id=taxonomy_term_id, modified_after=modified_after
             ),
-            listing=orapi.Listing(
+            listing=Listing(
                 page=page,
                 per_page=per_page,
                 full=full,
@@ -316,7 +315,7 @@ def hsds_taxonomies(
 ) -> Any:
     """The taxonomies: Homeward's own, whose terms are its categories, service tags, phone
     kinds and flags (the taxonomy an export writes)."""
-    listing = orapi.Listing(page=page, per_page=per_page, stream=format == "ndjson")
+    listing = Listing(page=page, per_page=per_page, stream=format == "ndjson")
     return _reply(orapi_taxonomy.list_taxonomies(search=search, listing=listing))
 
 
@@ -357,7 +356,7 @@ def hsds_taxonomy_terms(
             taxonomy_id=taxonomy_id,
             top_only=top_only,
             parent_id=parent_id,
-            listing=orapi.Listing(page=page, per_page=per_page, stream=format == "ndjson"),
+            listing=Listing(page=page, per_page=per_page, stream=format == "ndjson"),
         )
     )
 

@@ -25,8 +25,6 @@ from app.interop import orapi_documents as docs
 from app.interop import orapi_proximity as near
 from app.interop.hsds_tables import HSDS_PROFILE, HSDS_VERSION
 from app.interop.orapi_paging import (
-    MAX_MINIMAL_PER_PAGE,
-    MAX_PER_PAGE,
     Answer,
     EmptyIds,
     IdSource,
@@ -40,8 +38,6 @@ from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue, NotFound
 from app.kit.text import fold, like_anywhere
 from app.sheets.nearest import centroid
-
-__all__ = ["MAX_MINIMAL_PER_PAGE", "MAX_PER_PAGE", "Answer", "Listing"]
 
 
 def api_info(*, openapi_url: str) -> dict[str, str]:
