@@ -98,8 +98,9 @@ def _reply(answer: Answer) -> Any:
 
 
 @router.get("/openapi.json", include_in_schema=False, name="hsds_openapi")
-def hsds_openapi(request: Request) -> dict[str, Any]:
-    """The OpenAPI description of this ORAPI, cut from the app's own."""
+def hsds_openapi(viewer: Reader, request: Request) -> dict[str, Any]:
+    """The OpenAPI description of this ORAPI, cut from the app's own. Like every API route
+    it needs a key."""
     return orapi_openapi(
         request.app.openapi(),
         prefix=PREFIX,
