@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.directory import service
 from app.directory.provenance import Provenance
 from app.interop import hsds_export
-from app.interop.hsds_mapping import TERMS_BY_CODE, hsds_id
+from app.interop.hsds_mapping import TERMS, TERMS_BY_CODE, hsds_id
 from tests.api.orapi_check import check_response, check_schema
 from tests.conftest import FrozenClock
 from tests.factories import BR_PHONE, NG_PHONE_2, make_key, make_office
@@ -298,6 +298,17 @@ def test_taxonomy_and_phone_term_filters(client: TestClient, db_session: Session
         "/hsds/service_at_locations", params={"taxonomy_term_id": always}, headers=headers
     ).json()
     assert _ids(body) == [hsds_id("service_at_location", s.lagos.id)]
+
+
+def test_every_term_of_the_taxonomy_filters(client: TestClient, db_session: Session) -> None:
+    sample.build(db_session)
+    headers = make_key(db_session, "officer")
+    for term in TERMS:
+        for path in ("/hsds/services", "/hsds/organizations", "/hsds/service_at_locations"):
+            resp = client.get(path, params={"taxonomy_term_id": term.id}, headers=headers)
+            assert resp.status_code == 200, (term.code, path, resp.text)
+            for item in resp.json()["contents"]:
+                assert "id" in item
 
 
 @needs_spec
