@@ -206,7 +206,7 @@ def _ids(body: dict[str, Any]) -> list[str]:
 @needs_spec
 def test_paging_is_true_at_and_past_the_last_page(client: TestClient, db_session: Session) -> None:
     sample.build(db_session)
-    headers = make_key(db_session, "officer")
+    headers = make_key(db_session, "admin")  # every record, the confidential one included
     last = client.get("/hsds/services", params={"page": 3, "per_page": 2}, headers=headers).json()
     assert (last["size"], last["last_page"], last["first_page"], last["empty"]) == (
         2,
@@ -262,7 +262,7 @@ def test_paging_parameters_are_checked(client: TestClient, db_session: Session) 
 
 def test_services_of_one_organization(client: TestClient, db_session: Session) -> None:
     s = sample.build(db_session)
-    officer = make_key(db_session, "officer")
+    officer = make_key(db_session, "admin")  # may see the confidential organisation
     police = hsds_id("organization", s.police.id)
     body = client.get("/hsds/services", params={"organization_id": police}, headers=officer).json()
     assert set(_ids(body)) == {
@@ -282,7 +282,7 @@ def test_services_of_one_organization(client: TestClient, db_session: Session) -
 
 def test_taxonomy_and_phone_term_filters(client: TestClient, db_session: Session) -> None:
     s = sample.build(db_session)
-    headers = make_key(db_session, "officer")
+    headers = make_key(db_session, "admin")  # every record, the confidential one included
     taxonomy = client.get("/hsds/taxonomies", headers=headers).json()["contents"][0]["id"]
     every = client.get("/hsds/services", params={"taxonomy_id": taxonomy}, headers=headers)
     assert every.json()["total_items"] == 6
@@ -314,7 +314,7 @@ def test_every_term_of_the_taxonomy_filters(client: TestClient, db_session: Sess
 @needs_spec
 def test_minimal_and_full_services(client: TestClient, db_session: Session) -> None:
     s = sample.build(db_session)
-    headers = make_key(db_session, "officer")
+    headers = make_key(db_session, "admin")  # every record, the confidential one included
     minimal = client.get("/hsds/services", params={"minimal": "true"}, headers=headers).json()
     check_response("/services", minimal)
     assert minimal["total_items"] == 6 and minimal["size"] == 6
@@ -391,8 +391,8 @@ def test_service_at_locations(client: TestClient, db_session: Session) -> None:
         resp = client.get(f"/hsds/service_at_locations/{missing}", headers=headers)
         assert resp.status_code == 404
         assert resp.json()["detail"][0]["field"] == "id"
-    officer = make_key(db_session, "officer")
-    assert client.get(f"/hsds/service_at_locations/{hidden}", headers=officer).status_code == 200
+    admin = make_key(db_session, "admin")
+    assert client.get(f"/hsds/service_at_locations/{hidden}", headers=admin).status_code == 200
 
 
 def test_postcode_and_proximity(client: TestClient, db_session: Session) -> None:
@@ -423,7 +423,7 @@ def test_postcode_and_proximity(client: TestClient, db_session: Session) -> None
         expected_version=s.hidden.version,
         provenance=Provenance(actor="t", source="test", approved_by="t"),
     )
-    officer = make_key(db_session, "officer")
+    officer = make_key(db_session, "admin")  # may see the confidential office
     ngo = make_key(db_session, "ngo", organization_id=s.ngo.id)
     db_session.commit()
 

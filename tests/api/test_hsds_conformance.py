@@ -187,11 +187,11 @@ def test_a_client_of_open_referrals_spec_meets_only_documented_statuses(
 
 @pytest.fixture
 def served(committed_engine: Engine) -> Iterator[tuple[str, dict[str, str]]]:
-    """uvicorn on 127.0.0.1 over the test database, with a committed officer key and the
+    """uvicorn on 127.0.0.1 over the test database, with a committed admin key and the
     sample directory, started as `homeward serve` starts it (proxy headers on)."""
     with unit_of_work(committed_engine) as session:
         sample.build(session)
-        headers = make_key(session, "officer")
+        headers = make_key(session, "admin")  # every record, the confidential one included
     env = {
         "DATABASE_URL": TEST_DATABASE_URL,
         "HOMEWARD_SECRET_KEY": secrets.token_urlsafe(32),

@@ -16,7 +16,7 @@ from app.kit.errors import InvalidValue
 from app.sheets.nearest import haversine_km
 from tests.factories import make_office, make_org
 
-OFFICER = Principal(name="officer", role="officer")
+OFFICER = Principal(name="officer", role="officer")  # the offices here are not confidential
 
 
 @pytest.mark.parametrize(("text", "metres"), [("5000", 5000.0), (" 2500.5 ", 2500.5)])
