@@ -70,10 +70,17 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/countries/{country}/regions"): ANY_ROLE,
     # API: ORAPI (confidential records only for admins: tests/api/test_hsds.py)
     ("GET", "/hsds/"): ANY_ROLE,
+    ("GET", "/hsds/openapi.json"): ANY_ROLE,
     ("GET", "/hsds/services"): ANY_ROLE,
-    ("GET", "/hsds/services/{service_id}"): ANY_ROLE,
+    ("GET", "/hsds/services/{id}"): ANY_ROLE,
+    ("GET", "/hsds/service_at_locations"): ANY_ROLE,
+    ("GET", "/hsds/service_at_locations/{id}"): ANY_ROLE,
     ("GET", "/hsds/organizations"): ANY_ROLE,
-    ("GET", "/hsds/organizations/{organization_id}"): ANY_ROLE,
+    ("GET", "/hsds/organizations/{id}"): ANY_ROLE,
+    ("GET", "/hsds/taxonomies"): ANY_ROLE,
+    ("GET", "/hsds/taxonomies/{id}"): ANY_ROLE,
+    ("GET", "/hsds/taxonomy_terms"): ANY_ROLE,
+    ("GET", "/hsds/taxonomy_terms/{id}"): ANY_ROLE,
     # API: keys
     ("GET", "/api/v1/keys"): ADMINS,
     ("POST", "/api/v1/keys"): ADMINS,
@@ -195,7 +202,7 @@ def _path_values(session: Session) -> tuple[dict[str, str], int]:
         "key_id": "999999",
         "task_id": "999999",
         "submission_id": "999999",
-        "service_id": "00000000-0000-0000-0000-000000000000",
+        "id": "00000000-0000-0000-0000-000000000000",  # an ORAPI record's uuid
         "country": "NG",
         "scope": "NG",
         "category": "ngo",
