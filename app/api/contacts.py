@@ -12,6 +12,7 @@ from app.auth.dependencies import AnyRole, Editor, SessionDep
 from app.db import end_read
 from app.directory import listing, search, service
 from app.directory.enums import Category, OfficeStatus, ServiceTag
+from app.directory.freshness import Freshness
 from app.directory.presenter import contact_public, phone_public, revision_public
 from app.directory.provenance import Provenance
 from app.directory.schemas import (
@@ -28,7 +29,6 @@ from app.directory.schemas import (
 from app.kit.clock import utcnow
 from app.kit.query import openapi_parameters, query_model
 from app.kit.threads import in_thread
-from app.verification.freshness import Freshness
 from app.verification.service import record_verification
 
 router = APIRouter(prefix="/api/v1", tags=["contacts"])

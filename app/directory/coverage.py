@@ -20,15 +20,15 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
 from app.directory.enums import CORE_CATEGORIES, OfficeStatus
+from app.directory.freshness import Freshness
 from app.directory.geography import country_name, region_name, regions_by_code
 from app.directory.models import Office, Organization, Revision
 from app.directory.search import freshness_of_office_clause
 from app.directory.validation import checked_country
 from app.directory.visibility import visible_to
-from app.verification.freshness import Freshness
+from app.kit.principal import Principal
 
 # Best first: the colour of a cell is the best state among its offices.
 _RANK = (

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from app.config import Settings
 from app.directory import revisions
+from app.directory.freshness import Freshness, freshness_of
 from app.directory.geography import country_name, region_name
 from app.directory.models import Office, Organization, Phone, Revision
 from app.directory.phone_numbers import stored_display
@@ -17,7 +18,6 @@ from app.directory.schemas import (
     RevisionPublic,
 )
 from app.kit.clock import as_utc
-from app.verification.freshness import Freshness, freshness_of
 
 
 def office_freshness(

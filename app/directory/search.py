@@ -23,9 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
 from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES, OfficeStatus
+from app.directory.freshness import Freshness, freshness_clause
 from app.directory.geography import (
     all_country_codes,
     country_name,
@@ -35,8 +35,8 @@ from app.directory.geography import (
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService
 from app.directory.validation import checked_country, checked_region
 from app.directory.visibility import confidential_filter, visible_to
+from app.kit.principal import Principal
 from app.kit.text import fold, like_anywhere
-from app.verification.freshness import Freshness, freshness_clause
 
 DEFAULT_STATUSES = (OfficeStatus.ACTIVE.value, OfficeStatus.TEMPORARILY_CLOSED.value)
 

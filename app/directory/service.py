@@ -12,7 +12,6 @@ from sqlalchemy import BindParameter, Select, select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.directory import revisions
 from app.directory.enums import OfficeStatus, PhoneStatus
 from app.directory.errors import OfficeNotFound, OrganizationNotFound, PhoneNotFound
@@ -31,6 +30,7 @@ from app.directory.validation import checked_country, checked_phone, checked_reg
 from app.kit.batches import batched
 from app.kit.errors import InvalidValue, PreconditionRequired, VersionConflict
 from app.kit.models import touch
+from app.kit.principal import Principal
 from app.kit.text import fold
 
 ORGANIZATION_FIELDS = (

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement
 
-from app.auth.principal import Principal
 from app.directory.models import Organization
+from app.kit.principal import Principal
 
 
 def not_confidential() -> ColumnElement[bool]:

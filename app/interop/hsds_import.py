@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.directory import service as directory
 from app.directory.enums import PhoneStatus
 from app.directory.models import Office, Organization, Phone
@@ -37,6 +36,7 @@ from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
 from app.interop.hsds_reader import Candidate, DatasetError, Problem, read_dataset
 from app.kit.batches import batched
 from app.kit.errors import HomewardError
+from app.kit.principal import Principal
 from app.kit.text import fold
 from app.review import service as review
 from app.review.errors import NothingDiffers

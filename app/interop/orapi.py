@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.directory.models import Office, Organization, OrganizationService
 from app.directory.search import search_text_like
 from app.directory.visibility import visible_to
@@ -22,6 +21,7 @@ from app.interop import hsds_mapping as m
 from app.interop.hsds_tables import HSDS_PROFILE, HSDS_VERSION
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue, NotFound
+from app.kit.principal import Principal
 from app.kit.text import fold, like_anywhere
 
 MAX_PER_PAGE = 200

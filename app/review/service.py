@@ -52,7 +52,6 @@ from sqlalchemy import exists, func, select, update
 from sqlmodel import Session
 
 from app.auth.models import ApiKey
-from app.auth.principal import Principal
 from app.config import Settings, get_settings
 from app.directory import service as directory
 from app.directory.enums import OfficeStatus, PhoneStatus, VerificationMethod
@@ -70,6 +69,7 @@ from app.directory.schemas import (
 from app.directory.validation import checked_country, checked_phone, checked_region
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import HomewardError, InvalidValue, TooManyRequests, VersionConflict
+from app.kit.principal import Principal
 from app.review import diff, duplicates
 from app.review.errors import (
     NothingDiffers,

@@ -15,11 +15,11 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.directory.enums import OfficeStatus
+from app.directory.freshness import PRINTABLE_STATES, Freshness
 from app.directory.models import Office, Organization
 from app.directory.presenter import office_freshness
 from app.directory.search import freshness_of_office_clause
 from app.directory.visibility import not_confidential
-from app.verification.freshness import PRINTABLE_STATES, Freshness
 
 
 class ExclusionReason(StrEnum):

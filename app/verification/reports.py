@@ -13,11 +13,11 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.directory.enums import OfficeStatus
+from app.directory.freshness import Freshness
 from app.directory.geography import region_name
 from app.directory.models import Office, Organization
 from app.directory.search import freshness_of_office_clause
 from app.directory.validation import checked_country
-from app.verification.freshness import Freshness
 from app.verification.models import TaskState, VerificationDigest, VerificationTask
 
 STATES = [f.value for f in Freshness]

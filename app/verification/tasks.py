@@ -15,18 +15,18 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
 from app.directory import service as directory
 from app.directory.enums import OfficeStatus
+from app.directory.freshness import Freshness, freshness_of
 from app.directory.models import Office, Organization, Phone
 from app.directory.presenter import office_freshness
 from app.directory.provenance import Provenance
 from app.directory.search import freshness_of_office_clause
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.verification.errors import TaskClaimedByOther, TaskNotActive, TaskNotFound
-from app.verification.freshness import Freshness, freshness_of
 from app.verification.models import (
     ACTIVE_TASK_STATES,
     Outcome,

@@ -11,10 +11,10 @@ from starlette.responses import Response
 from app.auth import service as key_service
 from app.auth.dependencies import SessionDep
 from app.auth.models import Role
-from app.auth.principal import Principal
 from app.directory import audit
 from app.directory.presenter import revision_public
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.kit.text import is_whole_number
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render

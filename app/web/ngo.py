@@ -20,7 +20,6 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.auth.dependencies import SessionDep
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.directory import listing, search, service
 from app.directory.enums import CATEGORY_ORDER, PhoneKind, ServiceTag
@@ -30,6 +29,7 @@ from app.directory.presenter import contact_public, phone_public
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, HomewardError, InvalidValue, TooManyRequests
+from app.kit.principal import Principal
 from app.kit.text import is_whole_number
 from app.review import service as review
 from app.review.models import ClosureReason

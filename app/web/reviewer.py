@@ -14,12 +14,12 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from app.auth.dependencies import EDITORS, STAFF, SessionDep
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.directory.geography import country_name, region_name
 from app.directory.schemas import OfficeUpdate
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.kit.text import is_whole_number
 from app.review import service as review
 from app.review.errors import SubmissionConflict

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import Session, SQLModel
 
-from app.auth.principal import Principal
 from app.directory.models import Office, Organization, Phone, Revision
 from app.directory.service import OFFICE_FIELDS, ORGANIZATION_FIELDS, get_office
 from app.interop import hsds_export, hsds_import
 from app.kit.clock import as_utc
+from app.kit.principal import Principal
 from app.review import service as review
 from app.review.models import Submission
 from app.verification.models import VerificationEvent

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.directory import service as directory
 from app.directory.models import Office, Phone, Revision
 from app.directory.provenance import Provenance
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.review import service
 from app.review.errors import (
     OwnSubmission,

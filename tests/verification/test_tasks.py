@@ -12,17 +12,17 @@ from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
+from app.directory.freshness import Freshness
 from app.directory.models import Office, Phone, Revision
 from app.directory.presenter import office_freshness
 from app.directory.service import get_office
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.verification import jobs, tasks
 from app.verification.eligibility import is_printable
 from app.verification.errors import TaskClaimedByOther, TaskNotActive
-from app.verification.freshness import Freshness
 from app.verification.models import (
     Outcome,
     OutcomeMethod,
