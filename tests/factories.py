@@ -68,7 +68,7 @@ def make_office(
             verified_at=utcnow() if verified_at == "now" else verified_at,  # type: ignore[arg-type]
             provenance=TEST_PROVENANCE,
         )
-    return service.get_office(session, office.id, for_update=True)
+    return service.get_office(session, office.id, refresh=True)
 
 
 def make_key(

@@ -162,7 +162,7 @@ def create_contact(
     office = service.create_office(session, data=body, provenance=Provenance.admin_edit(editor))
     assert office.id is not None
     return contact_public(
-        service.get_office(session, office.id, for_update=True), now=utcnow(), settings=settings
+        service.get_office(session, office.id, refresh=True), now=utcnow(), settings=settings
     )
 
 
@@ -271,5 +271,5 @@ def verify_contact(
             approved_by=editor.label,
         ),
     )
-    office = service.get_office(session, office_id, for_update=True)
+    office = service.get_office(session, office_id, refresh=True)
     return contact_public(office, now=utcnow(), settings=settings)

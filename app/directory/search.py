@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES, OfficeStatus
-from app.directory.freshness import Freshness, freshness_clause
+from app.directory.freshness import Freshness, freshness_of_office_clause
 from app.directory.geography import (
     all_country_codes,
     country_name,
@@ -63,19 +63,6 @@ def category_rank() -> ColumnElement[int]:
         {c.value: i for i, c in enumerate(CATEGORY_ORDER)},
         value=Organization.category,
         else_=len(CATEGORY_ORDER),
-    )
-
-
-def freshness_of_office_clause(
-    state: Freshness, *, now: datetime, settings: Settings
-) -> ColumnElement[bool]:
-    return freshness_clause(
-        state,
-        last_verified_col=Office.last_verified_at,
-        stale_flag_col=Office.stale_flagged_at,
-        category_col=Organization.category,
-        now=now,
-        settings=settings,
     )
 
 

@@ -22,6 +22,7 @@ then rolls it all back.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from app.db import savepoint
 from app.directory import service as directory
-from app.directory.enums import PhoneStatus
 from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
+from app.directory.printable import PHONE_IS_ACTIVE, active_phones
 from app.interop.hsds_reader import Candidate, DatasetError, Problem, read_dataset
 from app.kit.batches import batched
 from app.kit.errors import HomewardError
@@ -92,7 +94,7 @@ class _Matcher:
         for chunk in batched(numbers, directory.IN_LIST_SIZE):
             for number, office_id in self.session.execute(
                 select(Phone.number, Phone.office_id)
-                .where(Phone.number.in_(chunk), directory.PHONE_IS_ACTIVE)
+                .where(Phone.number.in_(chunk), PHONE_IS_ACTIVE)
                 .order_by(Phone.office_id.desc())
             ):
                 self.office_by_number[number] = office_id  # the lowest office id wins
@@ -185,7 +187,7 @@ def _differs(phone: Phone, field: str, value: Any) -> bool:
 
 def _correction(office: Office, candidate: Candidate, note: str) -> dict:
     """What the record changes on its office (the queue's intake keeps only what differs)."""
-    phones_by_number = {p.number: p for p in office.phones if p.status == PhoneStatus.ACTIVE.value}
+    phones_by_number = {p.number: p for p in active_phones(office)}
     corrections: list[dict[str, Any]] = []
     new_phones: list[dict[str, Any]] = []
     for phone in candidate.office.get("phones", []):
@@ -298,11 +300,7 @@ def import_path(
     name, items = read_dataset(path)
     report = ImportReport(dataset=name, source=f"import: {name}"[:200], dry_run=dry_run)
     matcher = _Matcher(session)
-    outer = session.begin_nested() if dry_run else None
-    try:
+    with savepoint(session, keep=False) if dry_run else nullcontext():
         for chunk in batched(items, CHUNK):
             _queue_chunk(session, chunk, matcher=matcher, report=report, submitter=submitter)
-    finally:
-        if outer is not None:
-            outer.rollback()
     return report

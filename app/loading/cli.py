@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from app.db import savepoint
 from app.directory.cli import console, database, fail
 from app.directory.demo import demo_organization_count, organization_count
 from app.interop import cli as interop_cli
@@ -98,10 +99,8 @@ def import_command(
         fail(f"cannot read {file}: {exc.strerror}", 2)
         return
     try:
-        with database() as session:
+        with database() as session, savepoint(session, keep=not dry_run):
             report = import_csv(session, data=data, filename=file.name, dry_run=dry_run)
-            if dry_run:
-                session.rollback()
     except ImportRejected as exc:
         for error in exc.errors:
             where = f"{file.name}:{error.line}"

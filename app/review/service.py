@@ -944,7 +944,7 @@ def country_counts(
 def _target_office(session: Session, sub: Submission) -> Office | None:
     if sub.kind == SubmissionKind.NEW_CONTACT or sub.office_id is None:
         return None
-    return directory.get_office(session, sub.office_id, for_update=True)
+    return directory.get_office(session, sub.office_id, refresh=True)
 
 
 def review(session: Session, *, submission_id: int) -> SubmissionReview:
@@ -1257,7 +1257,7 @@ def approve(
         )
     else:
         assert sub.office_id is not None
-        office = directory.get_office(session, sub.office_id, for_update=True)
+        office = directory.get_office(session, sub.office_id, refresh=True)
         values = normalise_correction(office, values)
         unresolved = [p for p in diff.conflicting_paths(sub, office, values) if p not in resolved]
         if unresolved:

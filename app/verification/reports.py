@@ -13,10 +13,9 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.directory.enums import OfficeStatus
-from app.directory.freshness import Freshness
+from app.directory.freshness import Freshness, freshness_of_office_clause
 from app.directory.geography import region_name
 from app.directory.models import Office, Organization
-from app.directory.search import freshness_of_office_clause
 from app.directory.validation import checked_country
 from app.verification.models import TaskState, VerificationDigest, VerificationTask
 

@@ -18,11 +18,15 @@ from sqlmodel import Session
 from app.config import Settings
 from app.directory import service as directory
 from app.directory.enums import OfficeStatus
-from app.directory.freshness import Freshness, freshness_of
+from app.directory.freshness import (
+    Freshness,
+    freshness_of,
+    freshness_of_office_clause,
+    office_freshness,
+)
 from app.directory.models import Office, Organization, Phone
-from app.directory.presenter import office_freshness
+from app.directory.printable import PHONE_IS_ACTIVE
 from app.directory.provenance import Provenance
-from app.directory.search import freshness_of_office_clause
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
@@ -252,8 +256,8 @@ def _active_phones(session: Session, office_ids: Sequence[int]) -> dict[int, lis
     if office_ids:
         for phone in session.execute(
             select(Phone)
-            .where(Phone.office_id.in_(office_ids), Phone.status == "active")
-            .order_by(Phone.position, Phone.id)
+            .where(Phone.office_id.in_(office_ids), PHONE_IS_ACTIVE)
+            .order_by(*directory.PHONE_ORDER)
         ).scalars():
             phones.setdefault(phone.office_id, []).append(phone)
     return phones
@@ -485,7 +489,7 @@ def record_outcome(
                 provenance=provenance,
             )
         case Outcome.CHANGED:
-            office = directory.get_office(session, office_id, for_update=True)
+            office = directory.get_office(session, office_id, refresh=True)
             if changes:
                 directory.apply_office_changes(
                     session, office=office, changes=changes, provenance=provenance

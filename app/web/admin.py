@@ -11,6 +11,7 @@ from starlette.responses import Response
 from app.auth import service as key_service
 from app.auth.dependencies import SessionDep
 from app.auth.models import Role
+from app.db import savepoint
 from app.directory import audit
 from app.directory.presenter import revision_public
 from app.kit.errors import InvalidValue
@@ -81,15 +82,15 @@ def create_key(
             errors["organization_id"] = "Enter the organisation's number, digits only."
     if not errors:
         try:
-            issued = key_service.create_key(
-                session,
-                name=values["name"],
-                role=values["role"],
-                organization_id=organization_id,
-                created_by=principal.label,
-            )
+            with savepoint(session):
+                issued = key_service.create_key(
+                    session,
+                    name=values["name"],
+                    role=values["role"],
+                    organization_id=organization_id,
+                    created_by=principal.label,
+                )
         except InvalidValue as exc:
-            session.rollback()
             errors[exc.field or "name"] = _plain_reason(exc)
         else:
             return _keys_page(request, principal, session, issued=issued, status_code=201)
