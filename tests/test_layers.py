@@ -36,8 +36,8 @@ ALLOWED_ONLY: dict[tuple[str, str], set[str]] = {
 }
 
 
-def imported_modules(source: str) -> Iterator[tuple[int, str]]:
-    """(line, module) for every absolute import of `app.*` in `source`."""
+def imported_modules(source: str, top: str = "app") -> Iterator[tuple[int, str]]:
+    """(line, module) for every absolute import of `top` or `top.*` in `source`."""
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -46,7 +46,7 @@ def imported_modules(source: str) -> Iterator[tuple[int, str]]:
         else:
             continue
         for name in names:
-            if name == "app" or name.startswith("app."):
+            if name == top or name.startswith(top + "."):
                 yield node.lineno, name
 
 
@@ -95,6 +95,20 @@ def test_no_import_in_app_runs_sideways_or_back_up() -> None:
         for problem in violations(
             package_of(path), path.read_text(encoding="utf-8"), str(path.relative_to(APP.parent))
         )
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("folder", "forbidden"), [("app", "bench"), ("app", "tests"), ("bench", "tests")]
+)
+def test_tooling_stays_out_of_the_app_and_benches_stand_alone(folder: str, forbidden: str) -> None:
+    """Nothing of tests or benches ships in app/; bench/ (the synthetic directory, the local
+    server) is shared by benches and tests and never imports tests/."""
+    found = [
+        f"{path.relative_to(APP.parent)}:{line} imports {module}"
+        for path in sorted((APP.parent / folder).rglob("*.py"))
+        for line, module in imported_modules(path.read_text(encoding="utf-8"), forbidden)
     ]
     assert found == []
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from app.config import PROJECT_ROOT
 from app.db import make_engine, unit_of_work
-from app.kit.local_server import free_port, local_server
+from bench.local_server import free_port, local_server
 from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL, migrate
 from tests.web.scenario import Scenario, seed
 
