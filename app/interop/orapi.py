@@ -17,8 +17,16 @@ from sqlmodel import Session
 from app.directory.models import Office, Organization, OrganizationService
 from app.directory.search import search_text_like
 from app.directory.visibility import visible_to
-from app.interop import hsds_mapping as m
+from app.interop.hsds_documents import (
+    compact,
+    organization_doc,
+    organization_summary,
+    service_doc,
+    service_summary,
+)
+from app.interop.hsds_records import load_offices, load_organizations
 from app.interop.hsds_tables import HSDS_PROFILE, HSDS_VERSION
+from app.interop.hsds_vocabulary import hsds_id, term_codes_by_id
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue, NotFound
 from app.kit.principal import Principal
@@ -51,7 +59,7 @@ def _page(items: list[dict[str, Any]], *, total: int, page: int, per_page: int) 
 
 
 def _term_condition(taxonomy_term_id: str) -> ColumnElement[bool]:
-    code = m.term_codes_by_id().get(taxonomy_term_id.strip().lower())
+    code = term_codes_by_id().get(taxonomy_term_id.strip().lower())
     if code is None:
         raise InvalidValue(
             f"'{taxonomy_term_id}' is not a term of the Homeward taxonomy",
@@ -147,9 +155,9 @@ def list_services(
         .where(*conds)
     )
     total, ids = _ids_page(session, base, order=Office.id, page=page, per_page=per_page)
-    offices = m.load_offices(session, ids)
+    offices = load_offices(session, ids)
     return _page(
-        [m.compact(m.service_summary(o)) for o in offices],
+        [compact(service_summary(o)) for o in offices],
         total=total,
         page=page,
         per_page=per_page,
@@ -182,9 +190,9 @@ def list_organizations(
         .distinct()
     )
     total, ids = _ids_page(session, base, order=Organization.id, page=page, per_page=per_page)
-    orgs = m.load_organizations(session, ids)
+    orgs = load_organizations(session, ids)
     return _page(
-        [m.compact(m.organization_summary(orgs[i])) for i in ids],
+        [compact(organization_summary(orgs[i])) for i in ids],
         total=total,
         page=page,
         per_page=per_page,
@@ -213,7 +221,7 @@ class _IdIndex:
         for our_id in session.execute(ids.execution_options(yield_per=5000)).scalars():
             if our_id not in self.seen:
                 self.seen.add(our_id)
-                self.by_uuid[m.hsds_id(self.kind, our_id)] = our_id
+                self.by_uuid[hsds_id(self.kind, our_id)] = our_id
         return self.by_uuid.get(wanted)
 
 
@@ -248,8 +256,8 @@ def _org_id_for(session: Session, organization_id: str, viewer: Principal) -> in
 def get_service(session: Session, *, service_id: str, viewer: Principal) -> dict[str, Any]:
     """A fully nested service, with its organization."""
     office_id = _office_id_for(session, service_id, viewer)
-    (office,) = m.load_offices(session, [office_id])
-    return m.compact(m.service_doc(office, with_organization=True))
+    (office,) = load_offices(session, [office_id])
+    return compact(service_doc(office, with_organization=True))
 
 
 def get_organization(
@@ -257,13 +265,13 @@ def get_organization(
 ) -> dict[str, Any]:
     """A fully nested organization, with every service."""
     org_id = _org_id_for(session, organization_id, viewer)
-    orgs = m.load_organizations(session, [org_id])
+    orgs = load_organizations(session, [org_id])
     office_ids = list(
         session.execute(
             select(Office.id).where(Office.organization_id == org_id).order_by(Office.id)
         ).scalars()
     )
-    offices = m.load_offices(session, office_ids, orgs=orgs)
-    doc = m.organization_doc(orgs[org_id])
-    doc["services"] = [m.service_doc(o) for o in offices]
-    return m.compact(doc)
+    offices = load_offices(session, office_ids, orgs=orgs)
+    doc = organization_doc(orgs[org_id])
+    doc["services"] = [service_doc(o) for o in offices]
+    return compact(doc)

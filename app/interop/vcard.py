@@ -17,7 +17,8 @@ from app.directory.geography import country_name, region_name
 from app.directory.phone_numbers import display
 from app.directory.search import ContactFilters, filter_conditions
 from app.interop.hsds_export import iter_office_batches
-from app.interop.hsds_mapping import OfficeRecord, hsds_id
+from app.interop.hsds_records import OfficeRecord
+from app.interop.hsds_vocabulary import hsds_id
 from app.kit.clock import as_utc
 from app.kit.principal import CLI_OPERATOR, Principal
 

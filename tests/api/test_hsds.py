@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.directory import service
 from app.directory.provenance import Provenance
-from app.interop.hsds_mapping import TERMS_BY_CODE, hsds_id
+from app.interop.hsds_vocabulary import TERMS_BY_CODE, hsds_id
 from tests.conftest import FrozenClock
 from tests.factories import make_key
 from tests.interop import sample
