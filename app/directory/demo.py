@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization
+from app.directory.printable import office_is_open_clause
 from app.directory.visibility import not_confidential
 
 
@@ -28,8 +28,7 @@ def demo_ngo_for_key(session: Session) -> Organization | None:
             Organization.is_demo.is_(True),
             Organization.category == "ngo",
             not_confidential(),
-            Organization.status == "active",
-            Office.status == OfficeStatus.ACTIVE.value,
+            office_is_open_clause(),
         )
         .order_by(Organization.id)
         .limit(1)

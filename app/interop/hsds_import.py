@@ -34,7 +34,7 @@ from app.db import savepoint
 from app.directory import service as directory
 from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
-from app.directory.printable import PHONE_IS_ACTIVE, active_phones
+from app.directory.printable import ORGANIZATION_ACTIVE, PHONE_IS_ACTIVE, active_phones
 from app.interop.hsds_reader import Candidate, DatasetError, Problem, read_dataset
 from app.kit.batches import batched
 from app.kit.errors import HomewardError
@@ -105,7 +105,7 @@ class _Matcher:
             self.orgs.update(dict.fromkeys(chunk))
             for name, org_id in self.session.execute(
                 select(Organization.name, Organization.id)
-                .where(Organization.name.in_(chunk), Organization.status == "active")
+                .where(Organization.name.in_(chunk), ORGANIZATION_ACTIVE.clause())
                 .order_by(Organization.id.desc())
             ):
                 self.orgs[name] = org_id  # the lowest id wins
@@ -152,7 +152,7 @@ class _Matcher:
         if name not in self.orgs:
             self.orgs[name] = self.session.execute(
                 select(Organization.id)
-                .where(Organization.name == name, Organization.status == "active")
+                .where(Organization.name == name, ORGANIZATION_ACTIVE.clause())
                 .order_by(Organization.id)
                 .limit(1)
             ).scalar_one_or_none()

@@ -25,7 +25,7 @@ from app.directory.freshness import (
     office_freshness,
 )
 from app.directory.models import Office, Organization, Phone
-from app.directory.printable import PHONE_IS_ACTIVE
+from app.directory.printable import ORGANIZATION_ACTIVE, PHONE_IS_ACTIVE
 from app.directory.provenance import Provenance
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue
@@ -94,7 +94,7 @@ def _has_active_task() -> Any:
 def needs_task_clause(*, now: datetime, settings: Settings) -> Any:
     return and_(
         Office.status != OfficeStatus.CLOSED.value,
-        Organization.status == "active",
+        ORGANIZATION_ACTIVE.clause(),
         Office.stale_flagged_at.is_(None),
         or_(*(freshness_of_office_clause(s, now=now, settings=settings) for s in NEEDS_TASK)),
     )
@@ -614,7 +614,7 @@ def escalate_batch(
     changed = 0
     for task, office, org in rows:
         before = (task.state, task.priority, task.freshness, task.escalated_at)
-        if office.status == OfficeStatus.CLOSED.value or org.status != "active":
+        if office.status == OfficeStatus.CLOSED.value or not ORGANIZATION_ACTIVE.holds(org):
             assert office.id is not None
             close_active_tasks(
                 session,

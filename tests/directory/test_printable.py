@@ -2,13 +2,17 @@
 
 For each office state (office status x organisation status or confidentiality x freshness x
 the status of its second phone) the same answer comes from the sheet, the coverage map, the
-officer preview's reason, `is_printable`, the search page, the CSV export and the NGO-facing
-contact shape: printable everywhere or nowhere, and only active phones shown anywhere.
+officer preview's reason, `is_printable`, the search page, the CSV export, the contact shape
+and the HSDS import: printable everywhere or nowhere, and only active phones count anywhere.
 """
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -21,8 +25,11 @@ from app.directory.listing import contact_page
 from app.directory.presenter import contact_public
 from app.directory.printable import exclusion_reason, is_printable
 from app.directory.search import ContactFilters
+from app.interop import hsds_export, hsds_import
+from app.interop.hsds_vocabulary import hsds_id
 from app.kit.clock import utcnow
 from app.kit.principal import Principal
+from app.review.models import Submission
 from app.sheets.schemas import SheetParams, SheetSize
 from app.sheets.service import assemble_sheet
 from app.verification.service import flag_office_stale
@@ -59,6 +66,7 @@ def test_every_output_agrees_on_what_is_printable(
     organization: str,
     freshness: str,
     phone_status: str,
+    tmp_path: Path,
 ) -> None:
     now = utcnow()
     org = make_org(
@@ -126,3 +134,30 @@ def test_every_output_agrees_on_what_is_printable(
         assert {v for k, v in record.items() if k in ("phone1", "phone2", "phone3")} == (
             shown_phones
         )
+
+    report = _hsds_import_sees_second_phone(db_session, office.id, tmp_path)
+    # The HSDS import matches a partner's number to ours only when ours is an active phone:
+    # a disconnected one comes back as a new number to review.
+    assert report.problems == [] and report.new_contacts == 0
+    proposed = [
+        change["number"]
+        for sub_id in report.submission_ids
+        for path, change in db_session.get_one(Submission, sub_id).changes.items()
+        if path.startswith("new_phones.")
+    ]
+    assert proposed == ([] if phone_status == "active" else [NG_PHONE_2])
+
+
+def _hsds_import_sees_second_phone(session: Session, office_id: int, tmp_path: Path) -> Any:
+    out = io.StringIO()
+    hsds_export.write_json(session, out, include_confidential=True)
+    organizations = json.loads(out.getvalue())
+    services = [s for o in organizations for s in o["services"]]
+    (service,) = [s for s in services if s["id"] == hsds_id("service", office_id)]
+    numbers = {p["number"] for p in service["phones"]}
+    if NG_PHONE_2 not in numbers:
+        extra = dict(service["phones"][0], id=hsds_id("phone", "extra"), number=NG_PHONE_2)
+        service["phones"].append(extra)
+    dataset = tmp_path / "dataset.json"
+    dataset.write_text(json.dumps(organizations), encoding="utf-8")
+    return hsds_import.import_path(session, dataset)
