@@ -23,7 +23,12 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.directory.enums import CORE_CATEGORIES
-from app.directory.freshness import PRINTABLE_STATES, Freshness, freshness_of_office_clause
+from app.directory.freshness import (
+    COVERED_STATES,
+    PRINTABLE_STATES,
+    Freshness,
+    freshness_of_office_clause,
+)
 from app.directory.geography import country_name, region_name, regions_by_code
 from app.directory.models import Office, Organization, Revision
 from app.directory.printable import office_is_open_clause, printable_offices_clause
@@ -39,8 +44,6 @@ _RANK = (
     Freshness.STALE,
     Freshness.UNVERIFIED,
 )
-# States that count as "verified" for coverage (the same rule as region_summaries).
-COVERED_STATES = frozenset({Freshness.VERIFIED, Freshness.DUE})
 
 
 @dataclass

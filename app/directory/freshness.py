@@ -29,6 +29,8 @@ class Freshness(StrEnum):
 
 # States whose offices may be printed for a returnee (when also active and not confidential).
 PRINTABLE_STATES = frozenset({Freshness.VERIFIED, Freshness.DUE, Freshness.OVERDUE})
+# States that count as "verified" in the coverage map and the country and region summaries.
+COVERED_STATES = frozenset({Freshness.VERIFIED, Freshness.DUE})
 
 
 class FreshnessCutoffs:

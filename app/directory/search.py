@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES, OfficeStatus
-from app.directory.freshness import Freshness, freshness_of_office_clause
+from app.directory.freshness import COVERED_STATES, Freshness, freshness_of_office_clause
 from app.directory.geography import (
     all_country_codes,
     country_name,
@@ -266,8 +266,10 @@ def _count_rows(
     settings: Settings,
 ) -> dict[str | None, tuple[dict[str, int], dict[str, int]]]:
     fresh = or_(
-        freshness_of_office_clause(Freshness.VERIFIED, now=now, settings=settings),
-        freshness_of_office_clause(Freshness.DUE, now=now, settings=settings),
+        *(
+            freshness_of_office_clause(state, now=now, settings=settings)
+            for state in sorted(COVERED_STATES)
+        )
     )
     stmt = (
         select(
