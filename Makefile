@@ -60,8 +60,11 @@ test-postgres: venv
 	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/$$db $(VENV)/bin/pytest $(PYTEST_ARGS); \
 	rc=$$?; psql "$(PG_ADMIN_URL)" -qc "DROP DATABASE IF EXISTS $$db WITH (FORCE)"; exit $$rc
 
+# Each runs as `python -m bench.NAME`; bench/ also holds the synthetic directory they share.
+BENCHES = query pages export review_queue sheets hsds verification
+
 bench: venv
-	for script in bench/*.py; do $(PY) $$script || exit 1; done
+	for name in $(BENCHES); do $(PY) -m bench.$$name || exit 1; done
 
 clean:
 	rm -rf $(VENV) var test-artifacts

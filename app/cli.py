@@ -16,7 +16,9 @@ from app.auth import service as key_service
 from app.config import PROJECT_ROOT, get_settings
 from app.db import unit_of_work
 from app.directory import cli as directory_cli
+from app.interop import cli as interop_cli
 from app.kit.errors import HomewardError
+from app.loading import cli as loading_cli
 from app.review import cli as review_cli
 from app.sheets import cli as sheets_cli
 from app.verification import cli as verification_cli
@@ -30,11 +32,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(review_cli.review_app, name="review")
 
-# Directory data in and out (app/directory/cli.py).
-app.command("seed")(directory_cli.seed)
-app.command("import")(directory_cli.import_command)
-app.command("export")(directory_cli.export_command)
-keys_app.command("bootstrap")(directory_cli.keys_bootstrap)
+# Directory data in (app/loading/cli.py) and out (app/directory/cli.py, app/interop/cli.py).
+app.command("seed")(loading_cli.seed)
+app.command("import")(loading_cli.import_command)
+app.command("export")(
+    directory_cli.export_command({**directory_cli.EXPORT_FORMATS, **interop_cli.EXPORT_FORMATS})
+)
+keys_app.command("bootstrap")(loading_cli.keys_bootstrap)
 app.command("sheet")(sheets_cli.sheet)
 app.command("sheets")(sheets_cli.sheets)
 app.add_typer(verification_cli.scheduler_app, name="scheduler")

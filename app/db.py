@@ -112,6 +112,26 @@ def unit_of_work(engine: Engine | None = None, *, writes: bool = True) -> Iterat
     _finish(session, commit=True)
 
 
+@contextmanager
+def savepoint(session: Session, *, keep: bool = True) -> Iterator[None]:
+    """The block in a SAVEPOINT of the current unit of work.
+
+    When the block raises, its writes alone are undone and the transaction goes on: a page
+    catches the named error and shows the form again with the reason. With `keep=False` the
+    writes are undone in any case (a dry run that reports what it would do).
+    """
+    nested = session.begin_nested()
+    try:
+        yield
+    except BaseException:
+        nested.rollback()
+        raise
+    if keep:
+        nested.commit()
+    else:
+        nested.rollback()
+
+
 # Requests with these methods only read, and their transactions begin as readers.
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -1,6 +1,6 @@
 """Export benchmark: `homeward export` keeps memory flat as the directory grows.
 
-Builds the synthetic, clearly fictional directory of bench/query.py (SQLAlchemy core bulk
+Builds the synthetic, clearly fictional directory of bench/synthetic.py (SQLAlchemy core bulk
 inserts: offices spread over every country and its ISO regions, names ending in "(synthetic)",
 variations of libphonenumber's example numbers), then runs the real command
 (`python -m app.cli export --format csv|json`) as a subprocess at 10,000 and at 100,000
@@ -8,7 +8,7 @@ offices, sampling its RSS every 20 ms. Prints offices per second and peak RSS fo
 and format, and the growth from the small to the full size (target: within 20%), on SQLite
 and PostgreSQL.
 
-Usage: .venv/bin/python bench/export.py [--offices 100000] [--small 10000] [--db both]
+Usage: .venv/bin/python -m bench.export [--offices 100000] [--small 10000] [--db both]
 """
 
 from __future__ import annotations
@@ -24,19 +24,9 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from query import (  # the sibling benchmark builds the synthetic directory
-    Directory,
-    _example_numbers,
-    bench_database,
-    db_kinds,
-    migrated_engine,
-    populate,
-)
-
 from app.config import PROJECT_ROOT
+from bench.databases import bench_database, db_kinds, migrated_engine
+from bench.synthetic import Directory, example_numbers, populate
 
 FORMATS = ("csv", "json")
 
@@ -80,7 +70,7 @@ def run_export(url: str, fmt: str, out: Path) -> tuple[float, float, int]:
 
 def run(kind: str, offices: int, small: int, seed: int) -> list[str]:
     rng = random.Random(seed)
-    numbers = _example_numbers(rng)
+    numbers = example_numbers(rng)
     peaks: dict[tuple[str, int], float] = {}
     with bench_database(kind) as (url, _dsn), tempfile.TemporaryDirectory() as tmp:
         engine = migrated_engine(url)

@@ -1,6 +1,6 @@
 """Benchmark: HSDS export of 100,000 offices (peak memory, time) and a 10,000-record import.
 
-    .venv/bin/python bench/hsds.py [--offices 100000] [--import-records 10000]
+    .venv/bin/python -m bench.hsds [--offices 100000] [--import-records 10000]
                                    [--database-url postgresql+psycopg://…/db]
 
 Builds a synthetic, fictional directory with SQLAlchemy core bulk inserts in a fresh database
@@ -28,7 +28,6 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 NG_REGIONS = [
     "NG-AB", "NG-AD", "NG-AK", "NG-AN", "NG-BA", "NG-BE", "NG-BO", "NG-BY", "NG-CR", "NG-DE",
@@ -195,7 +194,8 @@ def measure(task: str, url: str, out: str) -> dict[str, float]:
     """Run a child task, polling its RSS every 10 ms for the peak."""
     env = {**os.environ, "DATABASE_URL": url}
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--child", task, url, out],
+        [sys.executable, "-m", "bench.hsds", "--child", task, url, out],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         env=env,
         text=True,

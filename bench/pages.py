@@ -1,6 +1,6 @@
 """Web pages benchmark: server render time (p50, p95) and page weight of every page.
 
-Builds the 100,000-office synthetic directory with bench/query.py's builder (SQLAlchemy core
+Builds the 100,000-office synthetic directory with bench/synthetic.py's builder (SQLAlchemy core
 bulk inserts), opens the verification tasks and the digest as the scheduler would, queues
 NGO submissions through the review intake, then serves the app with uvicorn (1 worker) on
 127.0.0.1 and fetches every page signed in as the role that uses it, one request at a time.
@@ -11,7 +11,7 @@ static files it links (the stylesheet and the icon); PDFs are downloads, not pag
 
 Targets: p95 under 100 ms and weight under 200 KB for every page.
 
-Usage: .venv/bin/python bench/pages.py [--offices 100000] [--requests 40] [--db sqlite]
+Usage: .venv/bin/python -m bench.pages [--offices 100000] [--requests 40] [--db sqlite]
 """
 
 from __future__ import annotations
@@ -20,25 +20,10 @@ import argparse
 import random
 import re
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import httpx
 from sqlalchemy import Engine, func, select, text
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from query import (  # bench/ is a folder of scripts, not a package
-    Directory,
-    _example_numbers,
-    _pct,
-    bench_database,
-    db_kinds,
-    migrated_engine,
-    populate,
-    uvicorn_server,
-)
 
 from app.auth.service import create_key
 from app.config import get_settings
@@ -47,6 +32,10 @@ from app.directory.models import Office, Organization
 from app.kit.clock import utcnow
 from app.review import intake
 from app.verification import reports, tasks
+from bench.databases import bench_database, db_kinds, migrated_engine
+from bench.local_server import uvicorn_server
+from bench.query import percentile
+from bench.synthetic import Directory, example_numbers, populate
 
 P95_TARGET_MS = 100.0
 WEIGHT_TARGET = 200 * 1024
@@ -58,7 +47,7 @@ def prepare(engine: Engine, offices: int, seed: int) -> dict[str, object]:
     rng = random.Random(seed)
     directory = Directory()
     started = time.perf_counter()
-    populate(engine, directory, offices, rng, _example_numbers(rng))
+    populate(engine, directory, offices, rng, example_numbers(rng))
     print(f"  {offices} offices inserted in {time.perf_counter() - started:.1f} s")
     settings = get_settings()
     now = utcnow()
@@ -230,7 +219,7 @@ def measure(base: str, ctx: dict[str, object], requests: int) -> list[str]:
             size = len(response.content)
         linked = sum(n for p, n in static.items() if p in response.text)
         weight = size + linked
-        p50, p95 = statistics.median(times), _pct(times, 0.95)
+        p50, p95 = statistics.median(times), percentile(times, 0.95)
         flag = "" if p95 < P95_TARGET_MS and weight < WEIGHT_TARGET else "  <-- over target"
         print(f"  {role:<9} {path[:58]:<58} {p50:7.1f} {p95:7.1f} {weight / 1024:7.1f} KB{flag}")
         if flag:

@@ -1,9 +1,8 @@
 """Region query benchmark: the real app under uvicorn against the same SQL through the driver.
 
-Builds a synthetic, clearly fictional directory (names end in "(synthetic)", numbers are
-variations of libphonenumber's example numbers, every organisation is flagged `is_demo`) spread
-over every ISO 3166-1 country and its ISO 3166-2 regions, with fast SQLAlchemy core bulk
-inserts. Then, for SQLite and for a throwaway PostgreSQL database on 127.0.0.1:
+Builds the synthetic directory (bench/synthetic.py: clearly fictional, spread over every ISO
+3166-1 country and its ISO 3166-2 regions, SQLAlchemy core bulk inserts). Then, for SQLite
+and for a throwaway PostgreSQL database on 127.0.0.1:
 
 * serves the app with uvicorn (1 worker) as a subprocess with an officer key;
 * measures `GET /api/v1/contacts?country=..&region=..` one request at a time (p50, p99);
@@ -12,246 +11,33 @@ inserts. Then, for SQLite and for a throwaway PostgreSQL database on 127.0.0.1:
 * measures requests per second with 16 concurrent clients;
 * prints the server's RSS after serving at the small size and again at the full size.
 
-Usage: .venv/bin/python bench/query.py [--offices 100000] [--requests 600] [--db both]
+Usage: .venv/bin/python -m bench.query [--offices 100000] [--requests 600] [--db both]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import sqlite3
 import statistics
-import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import phonenumbers
 import psutil
 import psycopg
-import pycountry
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, insert, text
 
 from app.auth.service import create_key
-from app.config import PROJECT_ROOT
-from app.db import make_engine, unit_of_work
-from app.directory.enums import Category, ServiceTag
-from app.directory.geography import region_name
-from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
-from app.directory.phone_numbers import display
-from app.kit.local_server import local_server
-from app.kit.text import fold
+from app.db import unit_of_work
+from bench.databases import bench_database, db_kinds, migrated_engine
+from bench.local_server import uvicorn_server
+from bench.synthetic import Directory, example_numbers, populate
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 CONCURRENCY = 16
 PER_PAGE = 50
-BATCH_OFFICES = 5_000
-LANGUAGES = ("en", "fr", "es", "ar", "pt", "ru", "sw", "ha", "sq", "ro", "uk", "vi", "zh", "hi")
-CATEGORY_WEIGHTS = {
-    Category.LAW_ENFORCEMENT: 20,
-    Category.NGO: 35,
-    Category.LAWYER: 20,
-    Category.SOCIAL_WELFARE: 20,
-    Category.HELPLINE: 3,
-    Category.INTERNATIONAL_ORG: 2,
-}
-SERVICES = [s.value for s in ServiceTag]
-
-
-# ---- synthetic directory --------------------------------------------------------------------
-
-
-@dataclass
-class Directory:
-    """Where offices went, so queries can pick regions that have data."""
-
-    next_office_id: int = 1
-    next_org_id: int = 1
-    next_phone_id: int = 1
-    offices: int = 0
-    regions_with_offices: set[tuple[str, str]] = field(default_factory=set)
-
-
-def _example_numbers(rng: random.Random) -> dict[str, list[str]]:
-    """Per country, a pool of valid E.164 numbers derived from libphonenumber's examples."""
-    pools: dict[str, list[str]] = {}
-    for country in pycountry.countries:
-        cc = country.alpha_2
-        pool: set[str] = set()
-        for kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE):
-            example = phonenumbers.example_number_for_type(cc, kind)
-            if example is None or not phonenumbers.is_valid_number_for_region(example, cc):
-                continue
-            base = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
-            pool.add(base)
-            for _ in range(40):
-                candidate = base[:-3] + f"{rng.randrange(1000):03d}"
-                parsed = phonenumbers.parse(candidate, None)
-                if phonenumbers.is_valid_number_for_region(parsed, cc):
-                    pool.add(candidate)
-        pools[cc] = sorted(pool)
-    return pools
-
-
-def _slots() -> list[tuple[str, str | None]]:
-    """Every ISO region of every country, plus one nationwide slot per country."""
-    slots: list[tuple[str, str | None]] = []
-    for country in sorted(pycountry.countries, key=lambda c: c.alpha_2):
-        cc = country.alpha_2
-        slots.append((cc, None))
-        for sub in pycountry.subdivisions.get(country_code=cc) or []:
-            slots.append((cc, sub.code))
-    return slots
-
-
-def populate(
-    engine: Engine, directory: Directory, count: int, rng: random.Random, numbers: dict[str, list]
-) -> None:
-    """Add `count` offices (with organisations, phones, languages, services) in bulk."""
-    slots = _slots()
-    now = datetime.now(UTC)
-    categories = list(CATEGORY_WEIGHTS)
-    weights = list(CATEGORY_WEIGHTS.values())
-    done = 0
-    while done < count:
-        batch = min(BATCH_OFFICES, count - done)
-        picks = [slots[rng.randrange(len(slots))] for _ in range(batch)]
-        by_country: dict[str, list[str | None]] = defaultdict(list)
-        for cc, region in picks:
-            by_country[cc].append(region)
-        orgs: list[dict[str, Any]] = []
-        services: list[dict[str, Any]] = []
-        offices: list[dict[str, Any]] = []
-        langs: list[dict[str, Any]] = []
-        phones: list[dict[str, Any]] = []
-        for cc, regions in by_country.items():
-            # About four offices per organisation, all in one country.
-            org_ids: list[tuple[int, str]] = []
-            for _ in range(max(1, len(regions) // 4)):
-                org_id = directory.next_org_id
-                directory.next_org_id += 1
-                category = rng.choices(categories, weights)[0].value
-                name = f"Example {category.replace('_', ' ').title()} {org_id} (synthetic)"
-                orgs.append(
-                    {
-                        "id": org_id,
-                        "name": name,
-                        "local_name": None,
-                        "category": category,
-                        "description": "Synthetic benchmark record; not a real organisation.",
-                        "website": f"https://org{org_id}.example.org/",
-                        "email": f"contact{org_id}@example.org",
-                        "confidential": rng.random() < 0.05,
-                        "is_demo": True,
-                        "status": "active",
-                        "search_text": fold(name),
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                for tag in rng.sample(SERVICES, rng.randint(1, 3)):
-                    services.append({"organization_id": org_id, "tag": tag})
-                org_ids.append((org_id, category))
-            for region in regions:
-                office_id = directory.next_office_id
-                directory.next_office_id += 1
-                org_id, _category = org_ids[rng.randrange(len(org_ids))]
-                if region is not None:
-                    directory.regions_with_offices.add((cc, region))
-                city = f"Example City {office_id % 97}"
-                office_name = f"Office {office_id} (synthetic)"
-                verified = rng.random() < 0.7
-                roll = rng.random()
-                status = (
-                    "closed" if roll < 0.02 else "temporarily_closed" if roll < 0.05 else "active"
-                )
-                offices.append(
-                    {
-                        "id": office_id,
-                        "organization_id": org_id,
-                        "name": office_name,
-                        "country": cc,
-                        "region": region,
-                        "city": city,
-                        "address": f"{office_id} Example Street",
-                        "postal_code": None,
-                        "latitude": None,
-                        "longitude": None,
-                        "opening_hours": "Mo-Fr 09:00-17:00",
-                        "email": f"office{office_id}@example.org",
-                        "website": None,
-                        "meets_on_arrival": rng.random() < 0.2,
-                        "status": status,
-                        "search_text": fold(
-                            " ".join(p for p in (office_name, city, region_name(region)) if p)
-                        ),
-                        "version": 1,
-                        "created_at": now,
-                        "updated_at": now,
-                        "last_verified_at": (
-                            now - timedelta(days=rng.randrange(400)) if verified else None
-                        ),
-                        "verified_by": "bench" if verified else None,
-                        "verification_method": "phone_call" if verified else None,
-                        "verification_note": None,
-                        "stale_flagged_at": None,
-                        "stale_reason": None,
-                    }
-                )
-                for lang in sorted(set(rng.sample(LANGUAGES, rng.randint(1, 3)))):
-                    langs.append({"office_id": office_id, "language": lang})
-                pool = numbers.get(cc) or []
-                for position in range(min(len(pool), rng.randint(1, 2))):
-                    number = pool[rng.randrange(len(pool))]
-                    shown = display(number)
-                    phones.append(
-                        {
-                            "id": directory.next_phone_id,
-                            "office_id": office_id,
-                            "number": number,
-                            "national": shown.national,
-                            "international": shown.international,
-                            "number_type": shown.type,
-                            "kind": "mobile" if position else "voice",
-                            "hours": None,
-                            "is_24_7": position == 0 and rng.random() < 0.1,
-                            "languages": [],
-                            "status": "active",
-                            "position": position,
-                            "version": 1,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                    )
-                    directory.next_phone_id += 1
-        with engine.begin() as conn:
-            conn.execute(insert(Organization.__table__), orgs)  # type: ignore[attr-defined]
-            conn.execute(insert(OrganizationService.__table__), services)  # type: ignore[attr-defined]
-            conn.execute(insert(Office.__table__), offices)  # type: ignore[attr-defined]
-            conn.execute(insert(OfficeLanguage.__table__), langs)  # type: ignore[attr-defined]
-            if phones:
-                conn.execute(insert(Phone.__table__), phones)  # type: ignore[attr-defined]
-        done += batch
-        directory.offices += batch
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            for table in ("organization", "office", "phone"):
-                sequence = f"pg_get_serial_sequence('{table}', 'id')"
-                conn.execute(text(f"SELECT setval({sequence}, max(id)) FROM {table}"))
-            conn.execute(text("ANALYZE"))
-        else:
-            conn.execute(text("ANALYZE"))
 
 
 # ---- the raw SQL equivalent ---------------------------------------------------------------------
@@ -324,20 +110,6 @@ class RawQuery:
         self.conn.close()
 
 
-# ---- the server ---------------------------------------------------------------------------------
-
-
-@contextmanager
-def uvicorn_server(database_url: str) -> Iterator[tuple[str, psutil.Process]]:
-    """The app under uvicorn (1 worker) on `database_url`: its base URL and its process."""
-    # On a busy machine a client can sit longer than uvicorn's 5 s default between two
-    # requests; the server would then drop the keep-alive connection mid-send.
-    args = ["--workers", "1", "--log-level", "warning", "--no-access-log"]
-    args += ["--timeout-keep-alive", "60"]
-    with local_server({"DATABASE_URL": database_url}, uvicorn_args=args) as (base, proc):
-        yield base, psutil.Process(proc.pid)
-
-
 # ---- measuring ----------------------------------------------------------------------------------
 
 
@@ -356,7 +128,7 @@ class Figures:
     health_cpu_ms: float
 
 
-def _pct(values: Sequence[float], q: float) -> float:
+def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
@@ -446,14 +218,14 @@ def measure(
         rss_mb=rss,
         app_cpu_ms=server_cpu / len(queries) * 1000,
         raw_cpu_ms=raw_cpu / len(queries) * 1000,
-        health_p50_ms=_pct(health_ms, 0.5),
+        health_p50_ms=percentile(health_ms, 0.5),
         health_cpu_ms=health_cpu / len(queries) * 1000,
     )
 
 
 def report(label: str, offices: int, f: Figures) -> None:
-    app50, app99 = _pct(f.app_ms, 0.5), _pct(f.app_ms, 0.99)
-    raw50, raw99 = _pct(f.raw_ms, 0.5), _pct(f.raw_ms, 0.99)
+    app50, app99 = percentile(f.app_ms, 0.5), percentile(f.app_ms, 0.99)
+    raw50, raw99 = percentile(f.raw_ms, 0.5), percentile(f.raw_ms, 0.99)
     print(
         f"{label:<10} {offices:>7} offices | app p50 {app50:6.2f} ms  p99 {app99:6.2f} ms"
         f" | raw p50 {raw50:6.2f} ms  p99 {raw99:6.2f} ms | app/raw p50 {app50 / raw50:4.2f}x"
@@ -466,47 +238,12 @@ def report(label: str, offices: int, f: Figures) -> None:
     )
 
 
-# ---- databases ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def bench_database(kind: str) -> Iterator[tuple[str, str]]:
-    """(SQLAlchemy URL, DBAPI dsn) of a fresh database, removed afterwards."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="homeward-bench-") as tmp:
-            path = Path(tmp) / "bench.db"
-            yield f"sqlite:///{path}", str(path)
-        return
-    name = f"homeward_bench_{os.getpid()}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield (
-            f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-            f"postgresql://postgres@127.0.0.1:5432/{name}",
-        )
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def migrated_engine(url: str) -> Engine:
-    """An engine on the database at `url`, after running every migration on it."""
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.attributes["url"] = url
-    command.upgrade(cfg, "heads")
-    return make_engine(url)
-
-
-def db_kinds(choice: str) -> list[str]:
-    """The databases `--db` names: `sqlite`, `postgres`, or `both` of them."""
-    return ["sqlite", "postgres"] if choice == "both" else [choice]
+# ---- the run ------------------------------------------------------------------------------------
 
 
 def run(kind: str, offices: int, small: int, requests: int, seed: int) -> list[str]:
     rng = random.Random(seed)
-    numbers = _example_numbers(rng)
+    numbers = example_numbers(rng)
     misses: list[str] = []
     with bench_database(kind) as (url, dsn):
         engine = migrated_engine(url)
@@ -533,7 +270,11 @@ def run(kind: str, offices: int, small: int, requests: int, seed: int) -> list[s
         finally:
             raw.close()
             engine.dispose()
-    app50, raw50, app99 = _pct(full.app_ms, 0.5), _pct(full.raw_ms, 0.5), _pct(full.app_ms, 0.99)
+    app50, raw50, app99 = (
+        percentile(full.app_ms, 0.5),
+        percentile(full.raw_ms, 0.5),
+        percentile(full.app_ms, 0.99),
+    )
     growth = (full.rss_mb - first.rss_mb) / first.rss_mb
     print(
         f"{kind}: targets: app/raw p50 {app50 / raw50:.2f}x (<= 3x)"

@@ -1,6 +1,6 @@
 """Review-queue benchmark: 10,000 pending submissions over a 100,000-office directory.
 
-Builds the synthetic, clearly fictional directory of bench/query.py (SQLAlchemy core bulk
+Builds the synthetic, clearly fictional directory of bench/synthetic.py (SQLAlchemy core bulk
 inserts), then bulk-inserts pending submissions — corrections, new contacts (some sharing a
 phone number with an office, so duplicate matching has work) and closure reports — spread over
 the last 90 days, plus background revisions, some of them on submitted records after the
@@ -13,7 +13,7 @@ submission (drift to report). Then, with the real app under uvicorn on 127.0.0.1
 
 Target: p99 under 50 ms for each. Usage:
 
-    .venv/bin/python bench/review_queue.py [--offices 100000] [--submissions 10000]
+    .venv/bin/python -m bench.review_queue [--offices 100000] [--submissions 10000]
                                            [--requests 500] [--db sqlite|postgres|both]
 
 It also prints the load average: on a busy machine, wall-clock percentiles say more about the
@@ -26,35 +26,24 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 from sqlalchemy import Engine, insert, select, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from query import (  # the sibling benchmark builds the synthetic directory
-    Directory,
-    _example_numbers,
-    _pct,
-    bench_database,
-    db_kinds,
-    migrated_engine,
-    populate,
-    uvicorn_server,
-)
-
 from app.auth.service import create_key
 from app.db import unit_of_work
 from app.directory.models import Office, Organization, Phone, Revision
 from app.kit.text import fold
 from app.review.models import Submission, SubmissionPhone
+from bench.databases import bench_database, db_kinds, migrated_engine
+from bench.local_server import uvicorn_server
+from bench.query import percentile
+from bench.synthetic import Directory, example_numbers, populate
 
 BATCH = 2_000
 TARGET_MS = 50.0
@@ -314,7 +303,7 @@ def measure(
 
 def run(kind: str, offices: int, submissions: int, requests: int, seed: int) -> list[str]:
     rng = random.Random(seed)
-    numbers = _example_numbers(rng)
+    numbers = example_numbers(rng)
     misses: list[str] = []
     with bench_database(kind) as (url, _dsn):
         engine = migrated_engine(url)
@@ -343,7 +332,7 @@ def run(kind: str, offices: int, submissions: int, requests: int, seed: int) -> 
         finally:
             engine.dispose()
     for name, values in figures.items():
-        p50, p99 = _pct(values, 0.5), _pct(values, 0.99)
+        p50, p99 = percentile(values, 0.5), percentile(values, 0.99)
         print(
             f"{kind:<8} {name:<22} n={len(values):<4} p50 {p50:6.2f} ms  p99 {p99:6.2f} ms"
             f"  mean {statistics.fmean(values):6.2f} ms | server CPU/request"

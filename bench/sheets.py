@@ -12,7 +12,7 @@ service (the same functions the API and CLI call):
 
 Targets: PDF < 1 s per sheet, cached repeat < 20 ms, HTML < 50 ms.
 
-Usage: .venv/bin/python bench/sheets.py [--repeat 7] [--jobs 0]
+Usage: .venv/bin/python -m bench.sheets [--repeat 7] [--jobs 0]
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@
 3. The time to open due tasks for 100,000 offices (bulk-inserted with SQLAlchemy core), and
    the time of the idempotent second run.
 
-    .venv/bin/python bench/verification.py [--database-url postgresql+psycopg://…]
+    .venv/bin/python -m bench.verification [--database-url postgresql+psycopg://…]
         [--skip-web] [--skip-job] [--skip-tasks]
 """
 
@@ -41,7 +41,6 @@ import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 DELAY = 0.1
 CHECKS = 10_000
@@ -130,10 +129,12 @@ def serve(port: int) -> None:
 @contextmanager
 def slow_server() -> Iterator[tuple[int, psutil.Process]]:
     """The slow server in its own process: (port, process)."""
-    from app.kit.local_server import free_port
+    from bench.local_server import free_port
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.verification", "--serve", str(port)], cwd=ROOT
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.auth.service import create_key
 from app.directory import service
 from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OrganizationCreate
 from app.kit.clock import utcnow
+from app.kit.principal import Principal
 from app.verification.service import record_verification
 
 TEST_ACTOR = Principal(name="test-admin", role="admin")
@@ -68,7 +68,7 @@ def make_office(
             verified_at=utcnow() if verified_at == "now" else verified_at,  # type: ignore[arg-type]
             provenance=TEST_PROVENANCE,
         )
-    return service.get_office(session, office.id, for_update=True)
+    return service.get_office(session, office.id, refresh=True)
 
 
 def make_key(

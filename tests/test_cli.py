@@ -21,8 +21,8 @@ from app import db as app_db
 from app.auth.service import authenticate
 from app.cli import app as cli_app
 from app.config import get_settings
-from app.directory import csv_import
 from app.directory.models import Organization
+from app.loading import csv_import
 from tests.conftest import TEST_DATABASE_URL
 from tests.directory.csv_samples import NG_FIXED, row, to_csv
 from tests.directory.dump import dump_database

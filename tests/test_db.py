@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import Engine, func, select
+from sqlmodel import Session
 
 from app.auth.models import ApiKey
 from app.auth.service import create_key
-from app.db import unit_of_work
+from app.db import savepoint, unit_of_work
+from app.kit.errors import InvalidValue
 
 
 def test_a_reader_that_turns_writer_waits_its_turn_instead_of_failing(
@@ -65,3 +68,26 @@ def test_read_only_units_of_work_do_not_hold_the_write_lock(committed_engine: En
             ).scalar_one()
             == 1
         )
+
+
+def _key_names(session: Session) -> set[str]:
+    return set(session.execute(select(ApiKey.name)).scalars())
+
+
+def test_a_savepoint_undoes_only_its_own_writes_when_its_block_raises(
+    db_session: Session,
+) -> None:
+    create_key(db_session, name="kept", role="officer")
+    with pytest.raises(InvalidValue), savepoint(db_session):
+        create_key(db_session, name="undone", role="officer")
+        create_key(db_session, name="refused", role="no such role")
+    create_key(db_session, name="after", role="officer")
+    assert {"kept", "after"} <= _key_names(db_session)
+    assert not {"undone", "refused"} & _key_names(db_session)
+
+
+def test_a_savepoint_that_is_not_kept_undoes_its_writes_anyway(db_session: Session) -> None:
+    with savepoint(db_session, keep=False):
+        create_key(db_session, name="dry run", role="officer")
+        assert "dry run" in _key_names(db_session)
+    assert "dry run" not in _key_names(db_session)

@@ -12,6 +12,7 @@ from app.auth.dependencies import AnyRole, Editor, SessionDep
 from app.db import end_read
 from app.directory import listing, search, service
 from app.directory.enums import Category, OfficeStatus, ServiceTag
+from app.directory.freshness import Freshness
 from app.directory.presenter import contact_public, phone_public, revision_public
 from app.directory.provenance import Provenance
 from app.directory.schemas import (
@@ -28,7 +29,6 @@ from app.directory.schemas import (
 from app.kit.clock import utcnow
 from app.kit.query import openapi_parameters, query_model
 from app.kit.threads import in_thread
-from app.verification.freshness import Freshness
 from app.verification.service import record_verification
 
 router = APIRouter(prefix="/api/v1", tags=["contacts"])
@@ -162,7 +162,7 @@ def create_contact(
     office = service.create_office(session, data=body, provenance=Provenance.admin_edit(editor))
     assert office.id is not None
     return contact_public(
-        service.get_office(session, office.id, for_update=True), now=utcnow(), settings=settings
+        service.get_office(session, office.id, refresh=True), now=utcnow(), settings=settings
     )
 
 
@@ -271,5 +271,5 @@ def verify_contact(
             approved_by=editor.label,
         ),
     )
-    office = service.get_office(session, office_id, for_update=True)
+    office = service.get_office(session, office_id, refresh=True)
     return contact_public(office, now=utcnow(), settings=settings)

@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from app.api.deps import SettingsDep
 from app.auth.dependencies import SessionDep, require
-from app.auth.principal import Principal
 from app.kit.models import MAX_ID
+from app.kit.principal import Principal
 from app.review import decisions, intake, queue
 from app.review.errors import SubmissionTooLarge
 from app.review.models import SubmissionKind, SubmissionOrigin, SubmissionStatus

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from app.api.deps import SettingsDep
 from app.auth.dependencies import Editor, NgoPartner, SessionDep, Staff
-from app.directory.presenter import office_freshness
+from app.directory.freshness import office_freshness
 from app.directory.service import get_office
 from app.kit.clock import as_utc, utcnow
 from app.verification import partners, reports, sweep, tasks
@@ -138,7 +138,7 @@ def confirm_contact(
     event = partners.confirm_by_partner(
         session, office_id=office_id, partner=partner, note=body.note if body else None
     )
-    office = get_office(session, office_id, for_update=True)
+    office = get_office(session, office_id, refresh=True)
     now = utcnow()
     return VerificationPublic(
         office_id=office_id,

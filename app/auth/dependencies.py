@@ -9,11 +9,11 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.principal import Principal
 from app.auth.service import authenticate, cached_principal
 from app.auth.throttle import record_wrong_key
 from app.db import get_session
 from app.kit.errors import Forbidden, Unauthorized
+from app.kit.principal import Principal
 
 # scope="function": the request's unit of work commits before the response is sent, so a
 # failed commit is reported to the client and a 2xx means the change is stored.

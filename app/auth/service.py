@@ -14,11 +14,11 @@ from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from app.auth.models import ApiKey, Role
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.directory.models import Organization
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue, NotFound, Unauthorized
+from app.kit.principal import Principal
 
 KEY_PREFIX = "hw_"
 

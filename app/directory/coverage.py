@@ -1,7 +1,8 @@
 """The coverage map: for one country, region × category cells coloured by freshness.
 
-A cell takes the best freshness among its offices (closed offices and closed organisations
-do not count). A cell without a verified (or merely due) office is a gap: that region has no
+A cell takes the best freshness among its offices (only active offices of active organisations
+count: those that may be printed, app/directory/printable.py) and says how many of them a sheet
+would print now. A cell without a verified (or merely due) office is a gap: that region has no
 office in that category one can vouch for today (Recommendation 43's "regional centres").
 
 `cached_coverage_matrix` keeps recent matrices keyed by the newest revision id (every change
@@ -20,15 +21,20 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
-from app.directory.enums import CORE_CATEGORIES, OfficeStatus
+from app.directory.enums import CORE_CATEGORIES
+from app.directory.freshness import (
+    COVERED_STATES,
+    PRINTABLE_STATES,
+    Freshness,
+    freshness_of_office_clause,
+)
 from app.directory.geography import country_name, region_name, regions_by_code
 from app.directory.models import Office, Organization, Revision
-from app.directory.search import freshness_of_office_clause
+from app.directory.printable import office_is_open_clause, printable_offices_clause
 from app.directory.validation import checked_country
 from app.directory.visibility import visible_to
-from app.verification.freshness import Freshness
+from app.kit.principal import Principal
 
 # Best first: the colour of a cell is the best state among its offices.
 _RANK = (
@@ -38,8 +44,6 @@ _RANK = (
     Freshness.STALE,
     Freshness.UNVERIFIED,
 )
-# States that count as "verified" for coverage (the same rule as region_summaries).
-COVERED_STATES = frozenset({Freshness.VERIFIED, Freshness.DUE})
 
 
 @dataclass
@@ -49,6 +53,7 @@ class CoverageCell:
 
     category: str
     counts: dict[str, int] = field(default_factory=dict)
+    printable: int = 0  # offices a sheet would print now (never a confidential one)
     total: int = field(init=False)
     covered: int = field(init=False)
     is_gap: bool = field(init=False)
@@ -59,11 +64,7 @@ class CoverageCell:
         self.covered = sum(self.counts.get(s.value, 0) for s in COVERED_STATES)
         self.is_gap = self.covered == 0
         best = self.best
-        self.colour = (
-            best.value
-            if best in (Freshness.VERIFIED, Freshness.DUE, Freshness.OVERDUE) and best
-            else "gap"
-        )
+        self.colour = best.value if best in PRINTABLE_STATES and best else "gap"
 
     @property
     def best(self) -> Freshness | None:
@@ -118,19 +119,26 @@ def coverage_matrix(
     conds = [
         Organization.category.in_([c.value for c in CORE_CATEGORIES]),
         Office.country == country,
-        Office.status != OfficeStatus.CLOSED.value,
-        Organization.status == "active",
+        office_is_open_clause(),
     ]
     conds.extend(visible_to(viewer))
     stmt = (
-        select(Office.region, Organization.category, state, func.count(Office.id))
+        select(
+            Office.region,
+            Organization.category,
+            state,
+            func.count(Office.id),
+            func.sum(case((printable_offices_clause(now=now, settings=settings), 1), else_=0)),
+        )
         .join(Office.organization)
         .where(*conds)
         .group_by(Office.region, Organization.category, state)
     )
     counts: dict[tuple[str | None, str], dict[str, int]] = {}
-    for region, category, freshness, n in session.execute(stmt):
+    printable: dict[tuple[str | None, str], int] = {}
+    for region, category, freshness, n, n_printable in session.execute(stmt):
         counts.setdefault((region, category), {})[freshness] = int(n)
+        printable[(region, category)] = printable.get((region, category), 0) + int(n_printable or 0)
     # The four categories every region needs (Recs. 43-45); helplines and international
     # organisations are found through search.
     categories = [c.value for c in CORE_CATEGORIES]
@@ -140,7 +148,12 @@ def coverage_matrix(
             code=code,
             name=name,
             cells=[
-                CoverageCell(category=c, counts=dict(counts.get((code, c), {}))) for c in categories
+                CoverageCell(
+                    category=c,
+                    counts=dict(counts.get((code, c), {})),
+                    printable=printable.get((code, c), 0),
+                )
+                for c in categories
             ],
         )
 

@@ -20,7 +20,8 @@ from app.config import Settings
 from app.directory import csv_format as fmt
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.presenter import contact_public
-from app.directory.service import PHONE_FIELD_COLUMNS, PHONE_IS_ACTIVE, active_phones_query
+from app.directory.printable import PHONE_IS_ACTIVE
+from app.directory.service import PHONE_FIELD_COLUMNS, active_phones_query
 from app.directory.visibility import confidential_filter
 from app.kit import safe_csv
 from app.kit.clock import utcnow

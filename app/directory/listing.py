@@ -22,16 +22,17 @@ from pydantic_core import to_json
 from sqlalchemy import ScalarSelect, Select, bindparam, func, select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
+from app.directory.freshness import FreshnessCutoffs
 from app.directory.geography import country_name, region_name
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.phone_numbers import stored_display
+from app.directory.printable import PHONE_IS_ACTIVE
 from app.directory.search import ContactFilters, PreparedFilters, contacts_query, prepare_filters
-from app.directory.service import OFFICE_FIELD_COLUMNS, PHONE_IS_ACTIVE, PHONE_ORDER
+from app.directory.service import OFFICE_FIELD_COLUMNS, PHONE_ORDER
 from app.kit.clock import as_utc
+from app.kit.principal import Principal
 from app.kit.sql import comma_list, json_rows
-from app.verification.freshness import FreshnessCutoffs
 
 _OFFICE_COLUMNS = (
     Office.id,

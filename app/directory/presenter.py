@@ -6,9 +6,11 @@ from datetime import datetime
 
 from app.config import Settings
 from app.directory import revisions
+from app.directory.freshness import office_freshness
 from app.directory.geography import country_name, region_name
 from app.directory.models import Office, Organization, Phone, Revision
 from app.directory.phone_numbers import stored_display
+from app.directory.printable import active_phones
 from app.directory.schemas import (
     ContactPublic,
     OrganizationPublic,
@@ -17,19 +19,6 @@ from app.directory.schemas import (
     RevisionPublic,
 )
 from app.kit.clock import as_utc
-from app.verification.freshness import Freshness, freshness_of
-
-
-def office_freshness(
-    office: Office, *, category: str, now: datetime, settings: Settings
-) -> Freshness:
-    return freshness_of(
-        last_verified_at=office.last_verified_at,
-        stale_flagged_at=office.stale_flagged_at,
-        category=category,
-        now=now,
-        settings=settings,
-    )
 
 
 def phone_public(phone: Phone) -> PhonePublic:
@@ -104,7 +93,7 @@ def contact_public(
         services=org.service_tags,
         meets_on_arrival=office.meets_on_arrival,
         status=office.status,
-        phones=[phone_public(p) for p in office.phones if p.status == "active"],
+        phones=[phone_public(p) for p in active_phones(office)],
         last_verified_at=as_utc(office.last_verified_at),
         verified_by=office.verified_by,
         verification_method=office.verification_method,

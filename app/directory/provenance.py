@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.auth.principal import Principal
+from app.kit.principal import Principal
 
 
 @dataclass(frozen=True)

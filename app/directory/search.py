@@ -23,9 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
 from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES, OfficeStatus
+from app.directory.freshness import COVERED_STATES, Freshness, freshness_of_office_clause
 from app.directory.geography import (
     all_country_codes,
     country_name,
@@ -35,8 +35,8 @@ from app.directory.geography import (
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService
 from app.directory.validation import checked_country, checked_region
 from app.directory.visibility import confidential_filter, visible_to
+from app.kit.principal import Principal
 from app.kit.text import fold, like_anywhere
-from app.verification.freshness import Freshness, freshness_clause
 
 DEFAULT_STATUSES = (OfficeStatus.ACTIVE.value, OfficeStatus.TEMPORARILY_CLOSED.value)
 
@@ -63,19 +63,6 @@ def category_rank() -> ColumnElement[int]:
         {c.value: i for i, c in enumerate(CATEGORY_ORDER)},
         value=Organization.category,
         else_=len(CATEGORY_ORDER),
-    )
-
-
-def freshness_of_office_clause(
-    state: Freshness, *, now: datetime, settings: Settings
-) -> ColumnElement[bool]:
-    return freshness_clause(
-        state,
-        last_verified_col=Office.last_verified_at,
-        stale_flag_col=Office.stale_flagged_at,
-        category_col=Organization.category,
-        now=now,
-        settings=settings,
     )
 
 
@@ -279,8 +266,10 @@ def _count_rows(
     settings: Settings,
 ) -> dict[str | None, tuple[dict[str, int], dict[str, int]]]:
     fresh = or_(
-        freshness_of_office_clause(Freshness.VERIFIED, now=now, settings=settings),
-        freshness_of_office_clause(Freshness.DUE, now=now, settings=settings),
+        *(
+            freshness_of_office_clause(state, now=now, settings=settings)
+            for state in sorted(COVERED_STATES)
+        )
     )
     stmt = (
         select(

@@ -12,7 +12,6 @@ from sqlalchemy import BindParameter, Select, select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.directory import revisions
 from app.directory.change_set import ChangeSet
 from app.directory.enums import OfficeStatus, PhoneStatus
@@ -26,6 +25,7 @@ from app.directory.models import (
     Phone,
 )
 from app.directory.phone_numbers import display
+from app.directory.printable import PHONE_IS_ACTIVE
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OfficeFields, OrganizationCreate, PhoneCreate
 from app.directory.validation import (
@@ -37,6 +37,7 @@ from app.directory.validation import (
 from app.kit.batches import batched
 from app.kit.errors import InvalidValue, PreconditionRequired, VersionConflict
 from app.kit.models import touch
+from app.kit.principal import Principal
 from app.kit.text import fold
 
 ORGANIZATION_FIELDS = (
@@ -162,11 +163,16 @@ def office_load_options() -> list[Any]:
 
 
 def get_office(
-    session: Session, office_id: int, *, viewer: Principal | None = None, for_update: bool = False
+    session: Session, office_id: int, *, viewer: Principal | None = None, refresh: bool = False
 ) -> Office:
-    """Load an office with its organisation, phones and languages, or raise OfficeNotFound."""
+    """Load an office with its organisation, phones and languages, or raise OfficeNotFound.
+
+    `refresh` reads the rows afresh over what the session holds, as a write must. It takes
+    no lock: two writers racing on one office are told apart by its version column, and the
+    loser gets VersionConflict.
+    """
     stmt = select(Office).where(Office.id == office_id).options(*office_load_options())
-    if for_update:
+    if refresh:
         stmt = stmt.execution_options(populate_existing=True)
     return visible_office(session.execute(stmt).scalar_one_or_none(), office_id, viewer=viewer)
 
@@ -181,7 +187,7 @@ def visible_office(office: Office | None, office_id: int, *, viewer: Principal |
 
 
 def load_offices(session: Session, office_ids: Iterable[int]) -> dict[int, Office]:
-    """Several offices loaded as `get_office(..., for_update=True)` loads one, by id, in a few
+    """Several offices loaded as `get_office(..., refresh=True)` loads one, by id, in a few
     queries (ids that do not exist are left out); check each with `visible_office`."""
     out: dict[int, Office] = {}
     for chunk in batched(sorted(set(office_ids)), IN_LIST_SIZE):
@@ -197,8 +203,7 @@ def load_offices(session: Session, office_ids: Iterable[int]) -> dict[int, Offic
     return out
 
 
-# Which of an office's phones a contact shows, and in which order.
-PHONE_IS_ACTIVE = Phone.status == PhoneStatus.ACTIVE.value
+# In which order a contact shows its phones (which ones: printable.PHONE_IS_ACTIVE).
 PHONE_ORDER = (Phone.position, Phone.id)
 
 
@@ -393,7 +398,7 @@ def update_office(
 
     Returns the office; when nothing differs, nothing is written and the version stays.
     """
-    office = get_office(session, office_id, for_update=True)
+    office = get_office(session, office_id, refresh=True)
     _check_version(office.version, expected_version, what="contact")
     return apply_office_changes(session, office=office, changes=changes, provenance=provenance)
 
@@ -439,7 +444,7 @@ def close_office(
     status: OfficeStatus = OfficeStatus.CLOSED,
 ) -> Office:
     """Close an office (a status, never a delete); it leaves every sheet at once."""
-    office = get_office(session, office_id, for_update=True)
+    office = get_office(session, office_id, refresh=True)
     if expected_version is not None:
         _check_version(office.version, expected_version, what="contact")
     return apply_office_changes(
@@ -505,7 +510,7 @@ def add_phone(
     session: Session, *, office_id: int, data: PhoneCreate, provenance: Provenance
 ) -> Phone:
     """Add a phone to an office, parsed in the office's country."""
-    office = get_office(session, office_id, for_update=True)
+    office = get_office(session, office_id, refresh=True)
     number = checked_phone(data.number, office.country)
     return _add_phone(session, office, _phone_fields(data, number), provenance)
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement
 
-from app.auth.principal import Principal
-from app.directory.models import Organization
+from app.directory.printable import NOT_CONFIDENTIAL
+from app.kit.principal import Principal
 
 
 def not_confidential() -> ColumnElement[bool]:
     """WHERE clause (over Organization) keeping only non-confidential organisations."""
-    return Organization.confidential.is_(False)
+    return NOT_CONFIDENTIAL.clause()
 
 
 def confidential_filter(*, include_confidential: bool) -> list[ColumnElement[bool]]:

@@ -20,8 +20,11 @@ from sqlmodel import Session
 
 from app.directory.models import Office, Organization
 from app.directory.visibility import confidential_filter
-from app.interop import hsds_mapping as m
+from app.interop.hsds_documents import compact, organization_doc, service_doc
+from app.interop.hsds_records import OfficeRecord, OrgRecord, load_offices, load_organizations
+from app.interop.hsds_rows import flatten, service_rows
 from app.interop.hsds_tables import TABLES, package_descriptor
+from app.interop.hsds_vocabulary import TERMS, taxonomy_doc, term_doc
 from app.kit import safe_csv
 
 BATCH_SIZE = 1000
@@ -46,7 +49,7 @@ def iter_office_batches(
     include_confidential: bool = False,
     conditions: Sequence[ColumnElement[bool]] = (),
     batch_size: int = BATCH_SIZE,
-) -> Iterator[list[m.OfficeRecord]]:
+) -> Iterator[list[OfficeRecord]]:
     """Offices (all statuses unless `conditions` narrow them), ordered by organisation then
     id, in batches read by keyset so memory stays flat."""
     last: tuple[int, int] | None = None
@@ -68,13 +71,13 @@ def iter_office_batches(
         keys = list(session.execute(stmt))
         if not keys:
             return
-        yield m.load_offices(session, [k.id for k in keys])
+        yield load_offices(session, [k.id for k in keys])
         last = (keys[-1].organization_id, keys[-1].id)
 
 
 def iter_bare_organizations(
     session: Session, *, include_confidential: bool = False, batch_size: int = BATCH_SIZE
-) -> Iterator[list[m.OrgRecord]]:
+) -> Iterator[list[OrgRecord]]:
     """Organisations without any office, in batches."""
     last = 0
     while True:
@@ -92,7 +95,7 @@ def iter_bare_organizations(
         )
         if not ids:
             return
-        orgs = m.load_organizations(session, ids)
+        orgs = load_organizations(session, ids)
         yield [orgs[i] for i in ids]
         last = ids[-1]
 
@@ -132,18 +135,18 @@ def write_tabular(
     out_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         tables = _TableWriters(stack, out_dir)
-        tables.write(iter([("taxonomy", m.taxonomy_doc())]))
-        tables.write(("taxonomy_term", m.term_doc(t)) for t in m.TERMS)
+        tables.write(iter([("taxonomy", taxonomy_doc())]))
+        tables.write(("taxonomy_term", term_doc(t)) for t in TERMS)
         last_org: int | None = None
         for batch in iter_office_batches(session, include_confidential=include_confidential):
             for office in batch:
                 if office.organization_id != last_org:
-                    tables.write(m.flatten("organization", m.organization_doc(office.org)))
+                    tables.write(flatten("organization", organization_doc(office.org)))
                     last_org = office.organization_id
-                tables.write(m.service_rows(m.service_doc(office)))
+                tables.write(service_rows(service_doc(office)))
         for orgs in iter_bare_organizations(session, include_confidential=include_confidential):
             for org in orgs:
-                tables.write(m.flatten("organization", m.organization_doc(org)))
+                tables.write(flatten("organization", organization_doc(org)))
     (out_dir / "datapackage.json").write_text(
         json.dumps(package_descriptor(title=title), indent=2), encoding="utf-8"
     )
@@ -160,9 +163,9 @@ def write_json(
     open_org: int | None = None
     first_service = True
 
-    def open_organization(org: m.OrgRecord) -> None:
+    def open_organization(org: OrgRecord) -> None:
         nonlocal first_org, first_service
-        doc = m.compact(m.organization_doc(org))
+        doc = compact(organization_doc(org))
         head = json.dumps(doc, ensure_ascii=False)[:-1]
         out.write(("\n" if first_org else ",\n") + head + ', "services": [')
         first_org, first_service = False, True
@@ -177,7 +180,7 @@ def write_json(
                 open_org = office.organization_id
             out.write(
                 ("" if first_service else ", ")
-                + json.dumps(m.compact(m.service_doc(office)), ensure_ascii=False)
+                + json.dumps(compact(service_doc(office)), ensure_ascii=False)
             )
             first_service = False
             summary.counts["service"] += 1

@@ -22,6 +22,7 @@ then rolls it all back.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,14 +30,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
+from app.db import savepoint
 from app.directory import service as directory
-from app.directory.enums import PhoneStatus
 from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
+from app.directory.printable import ORGANIZATION_ACTIVE, PHONE_IS_ACTIVE, active_phones
 from app.interop.hsds_reader import Candidate, DatasetError, Problem, read_dataset
 from app.kit.batches import batched
 from app.kit.errors import HomewardError
+from app.kit.principal import Principal
 from app.kit.text import fold
 from app.review import intake
 from app.review.errors import NothingDiffers
@@ -92,7 +94,7 @@ class _Matcher:
         for chunk in batched(numbers, directory.IN_LIST_SIZE):
             for number, office_id in self.session.execute(
                 select(Phone.number, Phone.office_id)
-                .where(Phone.number.in_(chunk), directory.PHONE_IS_ACTIVE)
+                .where(Phone.number.in_(chunk), PHONE_IS_ACTIVE)
                 .order_by(Phone.office_id.desc())
             ):
                 self.office_by_number[number] = office_id  # the lowest office id wins
@@ -103,7 +105,7 @@ class _Matcher:
             self.orgs.update(dict.fromkeys(chunk))
             for name, org_id in self.session.execute(
                 select(Organization.name, Organization.id)
-                .where(Organization.name.in_(chunk), Organization.status == "active")
+                .where(Organization.name.in_(chunk), ORGANIZATION_ACTIVE.clause())
                 .order_by(Organization.id.desc())
             ):
                 self.orgs[name] = org_id  # the lowest id wins
@@ -150,7 +152,7 @@ class _Matcher:
         if name not in self.orgs:
             self.orgs[name] = self.session.execute(
                 select(Organization.id)
-                .where(Organization.name == name, Organization.status == "active")
+                .where(Organization.name == name, ORGANIZATION_ACTIVE.clause())
                 .order_by(Organization.id)
                 .limit(1)
             ).scalar_one_or_none()
@@ -185,7 +187,7 @@ def _differs(phone: Phone, field: str, value: Any) -> bool:
 
 def _correction(office: Office, candidate: Candidate, note: str) -> dict:
     """What the record changes on its office (the queue's intake keeps only what differs)."""
-    phones_by_number = {p.number: p for p in office.phones if p.status == PhoneStatus.ACTIVE.value}
+    phones_by_number = {p.number: p for p in active_phones(office)}
     corrections: list[dict[str, Any]] = []
     new_phones: list[dict[str, Any]] = []
     for phone in candidate.office.get("phones", []):
@@ -299,11 +301,7 @@ def import_path(
     name, items = read_dataset(path)
     report = ImportReport(dataset=name, source=f"import: {name}"[:200], dry_run=dry_run)
     matcher = _Matcher(session)
-    outer = session.begin_nested() if dry_run else None
-    try:
+    with savepoint(session, keep=False) if dry_run else nullcontext():
         for chunk in batched(items, CHUNK):
             _queue_chunk(session, chunk, matcher=matcher, report=report, submitter=submitter)
-    finally:
-        if outer is not None:
-            outer.rollback()
     return report

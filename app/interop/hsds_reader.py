@@ -20,7 +20,7 @@ from typing import Any
 
 from app.directory.enums import Category, PhoneKind, ServiceTag, VerificationMethod
 from app.directory.geography import regions_by_code
-from app.interop.hsds_mapping import (
+from app.interop.hsds_vocabulary import (
     NOT_RECORDED,
     PHONE_KIND_FROM_HSDS,
     STATUS_FROM_HSDS,
@@ -154,7 +154,7 @@ def _datetime(value: Any) -> datetime | None:
 
 def _verifier(updated_by: Any) -> str | None:
     """The verifier of our own metadata row's `updated_by`: "<who>[; approved by <reviewer>]
-    [; source: <source>]" (see hsds_mapping.load_offices)."""
+    [; source: <source>]" (see hsds_records.load_offices)."""
     text = _text(updated_by)
     if text is None:
         return None

@@ -16,14 +16,21 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, false, select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.directory.models import Office, Organization
 from app.directory.search import search_text_like
 from app.directory.visibility import exportable_to
-from app.interop import hsds_mapping as m
 from app.interop import orapi_documents as docs
 from app.interop import orapi_proximity as near
+from app.interop.hsds_documents import (
+    compact,
+    organization_doc,
+    organization_summary,
+    service_doc,
+    service_summary,
+)
+from app.interop.hsds_records import load_offices, load_organizations
 from app.interop.hsds_tables import HSDS_PROFILE, HSDS_VERSION
+from app.interop.hsds_vocabulary import hsds_id
 from app.interop.orapi_paging import (
     Answer,
     EmptyIds,
@@ -36,6 +43,7 @@ from app.interop.orapi_paging import (
 from app.interop.orapi_taxonomy import taxonomy_condition, term_condition
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue, NotFound
+from app.kit.principal import Principal
 from app.kit.text import fold, like_anywhere
 from app.sheets.nearest import centroid
 
@@ -94,7 +102,7 @@ class _IdIndex:
         for our_id in session.execute(ids.execution_options(yield_per=5000)).scalars():
             if our_id not in self.seen:
                 self.seen.add(our_id)
-                self.by_uuid[m.hsds_id(self.kind, our_id)] = our_id
+                self.by_uuid[hsds_id(self.kind, our_id)] = our_id
         return self.by_uuid.get(key)
 
 
@@ -162,13 +170,11 @@ def _offices_where(stmt: Select[Any], conds: list[ColumnElement[bool]]) -> Selec
 
 
 def _service_summaries(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    return [m.compact(m.service_summary(o)) for o in m.load_offices(session, ids)]
+    return [compact(service_summary(o)) for o in load_offices(session, ids)]
 
 
 def _full_services(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    return [
-        m.compact(m.service_doc(o, with_organization=True)) for o in m.load_offices(session, ids)
-    ]
+    return [compact(service_doc(o, with_organization=True)) for o in load_offices(session, ids)]
 
 
 def _minimal_services(session: Session, ids: list[int]) -> list[dict[str, Any]]:
@@ -206,7 +212,7 @@ def list_service_at_locations(
 
     def load(session: Session, ids: list[int]) -> list[dict[str, Any]]:
         shape = docs.service_at_location_doc if listing.full else docs.service_at_location_summary
-        return [m.compact(shape(o)) for o in m.load_offices(session, ids)]
+        return [compact(shape(o)) for o in load_offices(session, ids)]
 
     return answer(session, _office_ids(session, viewer, filters), load, listing)
 
@@ -225,8 +231,8 @@ def _office_id_for(
 def get_service(session: Session, *, service_id: str, viewer: Principal) -> dict[str, Any]:
     """A fully nested service, with its organization."""
     office_id = _office_id_for(session, _SERVICES, service_id, viewer, "service")
-    (office,) = m.load_offices(session, [office_id])
-    return m.compact(m.service_doc(office, with_organization=True))
+    (office,) = load_offices(session, [office_id])
+    return compact(service_doc(office, with_organization=True))
 
 
 def get_service_at_location(
@@ -236,8 +242,8 @@ def get_service_at_location(
     office_id = _office_id_for(
         session, _SERVICE_AT_LOCATIONS, service_at_location_id, viewer, "service_at_location"
     )
-    (office,) = m.load_offices(session, [office_id])
-    return m.compact(docs.service_at_location_doc(office))
+    (office,) = load_offices(session, [office_id])
+    return compact(docs.service_at_location_doc(office))
 
 
 # ---- organizations -----------------------------------------------------------------------
@@ -248,9 +254,9 @@ def _organization_docs(
 ) -> list[dict[str, Any]]:
     """Organizations in the order given: one-to-one fields, or (`full`) nested with their
     services, each service fully nested with `full_service`, else its one-to-one fields."""
-    orgs = m.load_organizations(session, org_ids)
+    orgs = load_organizations(session, org_ids)
     if not full:
-        return [m.compact(m.organization_summary(orgs[i])) for i in org_ids]
+        return [compact(organization_summary(orgs[i])) for i in org_ids]
     office_ids = list(
         session.execute(
             select(Office.id)
@@ -259,10 +265,10 @@ def _organization_docs(
         ).scalars()
     )
     services: dict[int, list[dict[str, Any]]] = {i: [] for i in org_ids}
-    for office in m.load_offices(session, office_ids, orgs=orgs):
-        doc = m.service_doc(office)
+    for office in load_offices(session, office_ids, orgs=orgs):
+        doc = service_doc(office)
         services[office.organization_id].append(doc if full_service else docs.one_to_one(doc))
-    return [m.compact({**m.organization_doc(orgs[i]), "services": services[i]}) for i in org_ids]
+    return [compact({**organization_doc(orgs[i]), "services": services[i]}) for i in org_ids]
 
 
 def list_organizations(

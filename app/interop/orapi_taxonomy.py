@@ -2,7 +2,7 @@
 that `taxonomy_id` and `taxonomy_term_id` put on services and organizations.
 
 The taxonomy and its terms are the ones an export writes to taxonomies.csv and
-taxonomy_terms.csv (`hsds_mapping.TERMS`), with the same ids. They are a few dozen constants,
+taxonomy_terms.csv (`hsds_vocabulary.TERMS`), with the same ids. They are a few dozen constants,
 so they are listed from memory.
 """
 
@@ -14,7 +14,15 @@ from sqlalchemy import ColumnElement, exists, false, true
 
 from app.directory.models import Office, Organization, OrganizationService, Phone
 from app.directory.service import PHONE_IS_ACTIVE
-from app.interop import hsds_mapping as m
+from app.interop.hsds_documents import compact
+from app.interop.hsds_vocabulary import (
+    TERMS,
+    TERMS_BY_CODE,
+    Term,
+    taxonomy_doc,
+    term_codes_by_id,
+    term_doc,
+)
 from app.interop.orapi_paging import Answer, Listing, answer_from
 from app.kit.errors import NotFound
 from app.kit.text import fold
@@ -28,11 +36,11 @@ def _matches(doc: dict[str, Any], search: str | None) -> bool:
 
 
 def _taxonomy() -> dict[str, Any]:
-    return m.compact(m.taxonomy_doc())
+    return compact(taxonomy_doc())
 
 
-def _term(term: m.Term) -> dict[str, Any]:
-    return m.compact(m.term_doc(term))
+def _term(term: Term) -> dict[str, Any]:
+    return compact(term_doc(term))
 
 
 def list_taxonomies(*, search: str | None, listing: Listing) -> Answer:
@@ -42,7 +50,7 @@ def list_taxonomies(*, search: str | None, listing: Listing) -> Answer:
 
 def get_taxonomy(taxonomy_id: str) -> dict[str, Any]:
     """The Homeward taxonomy by its id; any other id is a 404."""
-    if taxonomy_id.strip().lower() != m.taxonomy_id():
+    if taxonomy_id.strip().lower() != taxonomy_id():
         raise NotFound(f"no taxonomy with id '{taxonomy_id}'", field="id")
     return _taxonomy()
 
@@ -58,8 +66,8 @@ def list_terms(
     """Taxonomy terms. Homeward's terms are flat: every term is a top
     term, and no term has a parent, so `parent_id` matches none."""
     del top_only  # every term is a top term
-    terms = [_term(t) for t in m.TERMS]
-    if taxonomy_id is not None and taxonomy_id.strip().lower() != m.taxonomy_id():
+    terms = [_term(t) for t in TERMS]
+    if taxonomy_id is not None and taxonomy_id.strip().lower() != taxonomy_id():
         terms = []
     if parent_id is not None:
         terms = []
@@ -68,10 +76,10 @@ def list_terms(
 
 def get_term(term_id: str) -> dict[str, Any]:
     """One term of the Homeward taxonomy by its id; any other id is a 404."""
-    code = m.term_codes_by_id().get(term_id.strip().lower())
+    code = term_codes_by_id().get(term_id.strip().lower())
     if code is None:
         raise NotFound(f"no taxonomy term with id '{term_id}'", field="id")
-    return _term(m.TERMS_BY_CODE[code])
+    return _term(TERMS_BY_CODE[code])
 
 
 def _has_phone(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -81,7 +89,7 @@ def _has_phone(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
 def term_condition(taxonomy_term_id: str) -> ColumnElement[bool]:
     """WHERE clause (over Office joined to Organization) for the records carrying a term:
     an unknown term matches nothing."""
-    code = m.term_codes_by_id().get(taxonomy_term_id.strip().lower())
+    code = term_codes_by_id().get(taxonomy_term_id.strip().lower())
     if code is None:
         return false()
     kind, _, value = code.partition(":")
@@ -111,4 +119,4 @@ def term_condition(taxonomy_term_id: str) -> ColumnElement[bool]:
 def taxonomy_condition(taxonomy_id: str) -> ColumnElement[bool]:
     """Records with any term of this taxonomy: every record carries a Homeward category, so
     the Homeward taxonomy matches all and any other taxonomy none."""
-    return true() if taxonomy_id.strip().lower() == m.taxonomy_id() else false()
+    return true() if taxonomy_id.strip().lower() == taxonomy_id() else false()

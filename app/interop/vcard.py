@@ -12,14 +12,15 @@ from typing import IO
 
 from sqlmodel import Session
 
-from app.auth.principal import CLI_OPERATOR, Principal
 from app.config import Settings
 from app.directory.geography import country_name, region_name
 from app.directory.phone_numbers import display
 from app.directory.search import ContactFilters, filter_conditions
 from app.interop.hsds_export import iter_office_batches
-from app.interop.hsds_mapping import OfficeRecord, hsds_id
+from app.interop.hsds_records import OfficeRecord
+from app.interop.hsds_vocabulary import hsds_id
 from app.kit.clock import as_utc
+from app.kit.principal import CLI_OPERATOR, Principal
 
 MEDIA_TYPE = "text/vcard; charset=utf-8"
 PRODID = "-//Homeward//Directory of help//EN"

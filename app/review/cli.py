@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from app.auth import service as key_service
-from app.auth.principal import Principal
 from app.db import unit_of_work
 from app.kit.errors import HomewardError
+from app.kit.principal import Principal
 from app.review import decisions, queue
 from app.review.models import SubmissionStatus
 

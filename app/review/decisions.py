@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.directory import service as directory
 from app.directory.change_set import ChangeSet, validate_changes, validate_new_contact
 from app.directory.enums import VerificationMethod
@@ -23,6 +22,7 @@ from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.review import diff
 from app.review.errors import (
     OwnSubmission,
@@ -271,7 +271,7 @@ def approve(
         )
     else:
         assert sub.office_id is not None
-        office = directory.get_office(session, sub.office_id, for_update=True)
+        office = directory.get_office(session, sub.office_id, refresh=True)
         change_set = _correction_changes(sub, office, selected, edits)
         applied = change_set.paths()
         unresolved = [p for p in diff.conflicting_paths(sub, office, applied) if p not in resolved]

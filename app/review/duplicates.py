@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization, Phone
-from app.directory.service import PHONE_IS_ACTIVE
+from app.directory.printable import PHONE_IS_ACTIVE
 from app.kit.text import fold
 from app.review.models import Submission, SubmissionKind, SubmissionPhone, SubmissionStatus
 

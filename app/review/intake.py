@@ -20,7 +20,6 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings, get_settings
 from app.directory import service as directory
 from app.directory.change_set import validate_changes, validate_new_contact
@@ -29,6 +28,7 @@ from app.directory.models import Office, Organization, Revision
 from app.directory.validation import checked_model
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import HomewardError, InvalidValue, VersionConflict
+from app.kit.principal import Principal
 from app.review import diff, duplicates
 from app.review.errors import NothingDiffers
 from app.review.models import (

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.directory import service as directory
 from app.directory.geography import country_name
 from app.directory.models import Office, Organization
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import as_utc, utcnow
+from app.kit.principal import Principal
 from app.review import diff, duplicates
 from app.review.errors import SubmissionNotFound
 from app.review.models import ClosureReason, Submission, SubmissionKind, SubmissionStatus
@@ -258,7 +258,7 @@ def country_counts(
 def _target_office(session: Session, sub: Submission) -> Office | None:
     if sub.kind == SubmissionKind.NEW_CONTACT or sub.office_id is None:
         return None
-    return directory.get_office(session, sub.office_id, for_update=True)
+    return directory.get_office(session, sub.office_id, refresh=True)
 
 
 def review(session: Session, *, submission_id: int) -> SubmissionReview:

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.auth.models import ApiKey
-from app.auth.principal import Principal
 from app.config import Settings
 from app.kit.clock import as_utc
 from app.kit.errors import TooManyRequests
+from app.kit.principal import Principal
 from app.review.models import Submission
 
 

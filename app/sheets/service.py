@@ -30,10 +30,11 @@ from sqlalchemy.orm import contains_eager, selectinload
 from sqlmodel import Session
 
 from app.config import Settings
-from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES, PhoneStatus
+from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES
 from app.directory.geography import normalise_language
 from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import PhoneDisplay, display
+from app.directory.printable import active_phones, exclusion_reason, printable_offices_clause
 from app.directory.validation import checked_country, checked_region
 from app.directory.visibility import not_confidential
 from app.kit.clock import as_utc
@@ -56,7 +57,6 @@ from app.sheets.schemas import (
     SheetSize,
 )
 from app.sheets.snapshot import snapshot_id
-from app.verification.eligibility import exclusion_reason, printable_offices_clause
 
 # How many offices fill a category the region lacks.
 NEAREST_PER_CATEGORY = 2
@@ -263,9 +263,7 @@ def _entry(
             )
         )
     phones = []
-    for phone in office.phones:
-        if phone.status != PhoneStatus.ACTIVE.value:
-            continue
+    for phone in active_phones(office):
         shown = _phone_display(phone.number)
         phones.append(
             SheetPhone(

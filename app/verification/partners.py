@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.directory.enums import OfficeStatus, VerificationMethod
 from app.directory.models import Office
 from app.directory.provenance import Provenance
@@ -20,6 +19,7 @@ from app.directory.service import get_office, get_organization
 from app.directory.validation import checked_country
 from app.kit.clock import utcnow
 from app.kit.errors import Forbidden, NotFound
+from app.kit.principal import Principal
 from app.verification.errors import ConfirmationNotAllowed
 from app.verification.models import PartnerScope, VerificationEvent
 from app.verification.service import record_verification

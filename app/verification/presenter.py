@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.config import Settings
-from app.directory.presenter import office_freshness
+from app.directory.freshness import office_freshness
 from app.kit.clock import as_utc
 from app.verification.models import CheckResult, VerificationDigest
 from app.verification.schemas import CheckResultPublic, DigestPublic, TaskPhone, TaskPublic

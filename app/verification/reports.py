@@ -13,11 +13,11 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.directory.enums import OfficeStatus
+from app.directory.freshness import Freshness, freshness_of_office_clause
 from app.directory.geography import region_name
 from app.directory.models import Office, Organization
-from app.directory.search import freshness_of_office_clause
+from app.directory.printable import ORGANIZATION_ACTIVE
 from app.directory.validation import checked_country
-from app.verification.freshness import Freshness
 from app.verification.models import TaskState, VerificationDigest, VerificationTask
 
 STATES = [f.value for f in Freshness]
@@ -33,7 +33,7 @@ def freshness_case(*, now: datetime, settings: Settings) -> Any:
 
 
 def _listed() -> list[Any]:
-    return [Office.status != OfficeStatus.CLOSED.value, Organization.status == "active"]
+    return [Office.status != OfficeStatus.CLOSED.value, ORGANIZATION_ACTIVE.clause()]
 
 
 def freshness_report(

@@ -45,7 +45,7 @@ def record_verification(
     at = as_utc(verified_at) or now
     if at > now:
         raise InvalidValue("a verification cannot be in the future", field="verified_at")
-    office: Office = get_office(session, office_id, for_update=True)
+    office: Office = get_office(session, office_id, refresh=True)
     event = VerificationEvent(
         office_id=office_id,
         verified_at=at,
@@ -127,7 +127,7 @@ def flag_office_stale(
 
     Only a new verification clears the flag.
     """
-    office = get_office(session, office_id, for_update=True)
+    office = get_office(session, office_id, refresh=True)
     now = utcnow()
     old_at, old_reason = as_utc(office.stale_flagged_at), office.stale_reason
     office.stale_flagged_at = now

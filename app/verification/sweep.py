@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization, Phone
+from app.directory.printable import PHONE_IS_ACTIVE
 from app.kit.clock import utcnow
 from app.verification.checks import Finding, check_email, check_phone
 from app.verification.models import CheckKind, CheckResult
@@ -116,7 +117,7 @@ def load_targets(
     if rows:
         for phone_id, office_id, number in session.execute(
             select(Phone.id, Phone.office_id, Phone.number)
-            .where(Phone.office_id.in_([r[0] for r in rows]), Phone.status == "active")
+            .where(Phone.office_id.in_([r[0] for r in rows]), PHONE_IS_ACTIVE)
             .order_by(Phone.id)
         ):
             phones[office_id].append((phone_id, number))
@@ -144,7 +145,7 @@ def shared_numbers(session: Session, numbers: Iterable[str]) -> dict[str, list[t
         .join(Office, Office.id == Phone.office_id)
         .where(
             Phone.number.in_(numbers),
-            Phone.status == "active",
+            PHONE_IS_ACTIVE,
             Office.status != OfficeStatus.CLOSED.value,
         )
     ):

@@ -15,18 +15,22 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
 from app.directory import service as directory
 from app.directory.enums import OfficeStatus
+from app.directory.freshness import (
+    Freshness,
+    freshness_of,
+    freshness_of_office_clause,
+    office_freshness,
+)
 from app.directory.models import Office, Organization, Phone
-from app.directory.presenter import office_freshness
+from app.directory.printable import ORGANIZATION_ACTIVE, PHONE_IS_ACTIVE
 from app.directory.provenance import Provenance
-from app.directory.search import freshness_of_office_clause
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.verification.errors import TaskClaimedByOther, TaskNotActive, TaskNotFound
-from app.verification.freshness import Freshness, freshness_of
 from app.verification.models import (
     ACTIVE_TASK_STATES,
     Outcome,
@@ -90,7 +94,7 @@ def _has_active_task() -> Any:
 def needs_task_clause(*, now: datetime, settings: Settings) -> Any:
     return and_(
         Office.status != OfficeStatus.CLOSED.value,
-        Organization.status == "active",
+        ORGANIZATION_ACTIVE.clause(),
         Office.stale_flagged_at.is_(None),
         or_(*(freshness_of_office_clause(s, now=now, settings=settings) for s in NEEDS_TASK)),
     )
@@ -252,8 +256,8 @@ def _active_phones(session: Session, office_ids: Sequence[int]) -> dict[int, lis
     if office_ids:
         for phone in session.execute(
             select(Phone)
-            .where(Phone.office_id.in_(office_ids), Phone.status == "active")
-            .order_by(Phone.position, Phone.id)
+            .where(Phone.office_id.in_(office_ids), PHONE_IS_ACTIVE)
+            .order_by(*directory.PHONE_ORDER)
         ).scalars():
             phones.setdefault(phone.office_id, []).append(phone)
     return phones
@@ -485,7 +489,7 @@ def record_outcome(
                 provenance=provenance,
             )
         case Outcome.CHANGED:
-            office = directory.get_office(session, office_id, for_update=True)
+            office = directory.get_office(session, office_id, refresh=True)
             if changes:
                 directory.apply_office_changes(
                     session, office=office, changes=changes, provenance=provenance
@@ -610,7 +614,7 @@ def escalate_batch(
     changed = 0
     for task, office, org in rows:
         before = (task.state, task.priority, task.freshness, task.escalated_at)
-        if office.status == OfficeStatus.CLOSED.value or org.status != "active":
+        if office.status == OfficeStatus.CLOSED.value or not ORGANIZATION_ACTIVE.holds(org):
             assert office.id is not None
             close_active_tasks(
                 session,

@@ -11,10 +11,11 @@ from starlette.responses import Response
 from app.auth import service as key_service
 from app.auth.dependencies import SessionDep
 from app.auth.models import Role
-from app.auth.principal import Principal
+from app.db import savepoint
 from app.directory import audit
 from app.directory.presenter import revision_public
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.kit.text import is_whole_number
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
@@ -81,15 +82,15 @@ def create_key(
             errors["organization_id"] = "Enter the organisation's number, digits only."
     if not errors:
         try:
-            issued = key_service.create_key(
-                session,
-                name=values["name"],
-                role=values["role"],
-                organization_id=organization_id,
-                created_by=principal.label,
-            )
+            with savepoint(session):
+                issued = key_service.create_key(
+                    session,
+                    name=values["name"],
+                    role=values["role"],
+                    organization_id=organization_id,
+                    created_by=principal.label,
+                )
         except InvalidValue as exc:
-            session.rollback()
             errors[exc.field or "name"] = _plain_reason(exc)
         else:
             return _keys_page(request, principal, session, issued=issued, status_code=201)

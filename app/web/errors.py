@@ -15,10 +15,10 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from app.auth.principal import Principal
 from app.auth.service import principal_for_key
 from app.db import unit_of_work
 from app.kit.errors import HomewardError
+from app.kit.principal import Principal
 from app.web.session import SignInRequired, web_session
 from app.web.templating import redirect, render
 

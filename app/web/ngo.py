@@ -20,16 +20,17 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.auth.dependencies import SessionDep
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.directory import listing, search, service
 from app.directory.enums import CATEGORY_ORDER, PhoneKind, ServiceTag
 from app.directory.geography import country_name, region_name
 from app.directory.models import Office
 from app.directory.presenter import contact_public, phone_public
+from app.directory.printable import active_phones
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
 from app.kit.errors import Conflict, HomewardError, InvalidValue, TooManyRequests
+from app.kit.principal import Principal
 from app.kit.text import is_whole_number
 from app.review import intake, queue
 from app.review.models import ClosureReason, SubmissionOrigin
@@ -173,10 +174,6 @@ CONTACT_FORM_TITLES = {
 }
 
 
-def _active_phones(office: Office) -> list[Any]:
-    return [p for p in office.phones if p.status == "active"]
-
-
 def _contact_form_page(
     request: Request,
     principal: Principal,
@@ -190,12 +187,11 @@ def _contact_form_page(
     """A form about a contact (`confirm`, `correct` or `report`), next to the contact as it is."""
     extra: dict[str, Any] = {}
     if form == "correct":
-        extra = {"phones": _active_phones(office), "phone_kinds": PHONE_KINDS}
+        extra = {"phones": active_phones(office), "phone_kinds": PHONE_KINDS}
     elif form == "report":
         extra = {
             "phone_options": [
-                (str(p.id), f"{phone_public(p).national} ({p.kind})")
-                for p in _active_phones(office)
+                (str(p.id), f"{phone_public(p).national} ({p.kind})") for p in active_phones(office)
             ],
             "reasons": CLOSURE_REASONS,
         }
@@ -349,10 +345,9 @@ def _current_values(office: Office) -> dict[str, str]:
     values.update({f"office.{f}": getattr(office, f) or "" for f in OFFICE_FIELDS})
     values["office.languages"] = ", ".join(office.language_codes)
     values["office.meets_on_arrival"] = "1" if office.meets_on_arrival else ""
-    for phone in office.phones:
-        if phone.status == "active":
-            values[f"phones.{phone.id}.number"] = phone.number
-            values[f"phones.{phone.id}.hours"] = phone.hours or ""
+    for phone in active_phones(office):
+        values[f"phones.{phone.id}.number"] = phone.number
+        values[f"phones.{phone.id}.hours"] = phone.hours or ""
     values["new_phones.0.kind"] = PhoneKind.VOICE.value
     values["office.version"] = str(office.version)
     values["organization.version"] = str(org.version)
@@ -388,7 +383,7 @@ def _correction_payload(office: Office, form: FormData) -> dict[str, Any]:
         "phones": [
             {"id": p.id, "number": text(f"phones.{p.id}.number") or p.number}
             | {"hours": text(f"phones.{p.id}.hours")}
-            for p in _active_phones(office)
+            for p in active_phones(office)
         ],
         "new_phones": [
             {"number": number, "kind": text("new_phones.0.kind") or PhoneKind.VOICE.value}
@@ -417,7 +412,7 @@ def submit_correction(
     field_for = partial(
         _field_for,
         known=set(_current_values(office)) | {"note", "form", "new_phones.0.number"},
-        phone_ids=[p.id or 0 for p in _active_phones(office)],
+        phone_ids=[p.id or 0 for p in active_phones(office)],
     )
     errors: dict[str, str] = {}
     payload = _correction_payload(office, form)

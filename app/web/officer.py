@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app.auth.dependencies import STAFF, SessionDep
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.directory import coverage, listing, revisions, search, service
 from app.directory.enums import CATEGORY_ORDER, Category
+from app.directory.freshness import Freshness
 from app.directory.geography import (
     all_country_codes,
     country_name,
@@ -28,7 +28,7 @@ from app.directory.geography import (
 from app.directory.presenter import contact_public, revision_public
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
-from app.verification.freshness import Freshness
+from app.kit.principal import Principal
 from app.verification.history import verification_history
 from app.web.session import checked_form, require_page
 from app.web.templating import redirect, render

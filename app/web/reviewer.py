@@ -14,12 +14,13 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from app.auth.dependencies import EDITORS, STAFF, SessionDep
-from app.auth.principal import Principal
 from app.config import get_settings
+from app.db import savepoint
 from app.directory.geography import country_name, region_name
 from app.directory.schemas import OfficeUpdate
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.kit.text import is_whole_number
 from app.review import decisions
 from app.review import queue as review_queue
@@ -228,20 +229,20 @@ def record_changed(
         errors["address"] = "Nothing differs from what is on file. Use “Confirmed correct”."
     if not errors:
         try:
-            tasks.record_outcome(
-                session,
-                task_id=task_id,
-                outcome=Outcome.CHANGED,
-                method=OutcomeMethod(values["method"]),
-                actor=principal,
-                now=now,
-                settings=settings,
-                note=plain(values["note"]),
-                changes=changes or None,
-                phone_changes=phone_changes,
-            )
+            with savepoint(session):
+                tasks.record_outcome(
+                    session,
+                    task_id=task_id,
+                    outcome=Outcome.CHANGED,
+                    method=OutcomeMethod(values["method"]),
+                    actor=principal,
+                    now=now,
+                    settings=settings,
+                    note=plain(values["note"]),
+                    changes=changes or None,
+                    phone_changes=phone_changes,
+                )
         except InvalidValue as exc:
-            session.rollback()
             field = exc.field or "address"
             if field.startswith("phone_changes"):
                 index = int(field.split("[", 1)[1].split("]", 1)[0]) if "[" in field else 0
@@ -250,7 +251,6 @@ def record_changed(
                 field = f"phone-{phone_changes[0]['id']}" if phone_changes else "address"
             errors[field] = exc.message
         except ValueError as exc:
-            session.rollback()
             errors["method"] = str(exc)
         else:
             return redirect(request, f"/verify?done=Details changed: task {task_id}")
@@ -472,18 +472,18 @@ def approve(
         errors["form"] = "Tick at least one field to approve, or reject the submission."
     else:
         try:
-            decisions.approve(
-                session,
-                submission_id=submission_id,
-                reviewer=principal,
-                fields=None if set(selected) == set(proposed) else selected,
-                edits=edits,
-                resolve_conflicts=resolved,
-                expected_version=whole_number(form.get("version")),
-                reason=plain(form.get("reason")),
-            )
+            with savepoint(session):
+                decisions.approve(
+                    session,
+                    submission_id=submission_id,
+                    reviewer=principal,
+                    fields=None if set(selected) == set(proposed) else selected,
+                    edits=edits,
+                    resolve_conflicts=resolved,
+                    expected_version=whole_number(form.get("version")),
+                    reason=plain(form.get("reason")),
+                )
         except SubmissionConflict as exc:
-            session.rollback()
             errors["form"] = (
                 "Someone else changed "
                 + ", ".join(exc.fields)
@@ -493,7 +493,6 @@ def approve(
             for path in exc.fields:
                 errors[f"edit:{path}"] = "Changed by someone else since: tick “overwrite”."
         except InvalidValue as exc:
-            session.rollback()
             field = exc.field or "form"
             path = field.removeprefix("edits.")
             errors[f"edit:{path}" if path in proposed else "form"] = exc.message

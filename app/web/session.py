@@ -23,10 +23,10 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.auth.dependencies import SessionDep
-from app.auth.principal import Principal
 from app.auth.service import principal_for_key
 from app.config import get_settings
 from app.kit.errors import Forbidden, Unauthorized
+from app.kit.principal import Principal
 
 COOKIE_NAME = "hw_session"
 CSRF_FIELD = "csrf_token"

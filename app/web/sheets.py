@@ -11,11 +11,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from app.auth.dependencies import STAFF, SessionDep
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.directory.geography import country_name, language_name, region_name
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.sheets import service as sheets
 from app.sheets.i18n import sheet_languages
 from app.sheets.schemas import SheetFormat, SheetSize

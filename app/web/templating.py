@@ -12,10 +12,10 @@ from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from app.auth.principal import Principal
 from app.directory.enums import Category
 from app.directory.geography import country_name, language_name, region_name
 from app.kit.clock import as_utc, utcnow
+from app.kit.principal import Principal
 from app.web.session import CSRF_FIELD, attach_cookie, web_session
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.directory import service
 from app.directory.provenance import Provenance
 from app.interop import hsds_export
-from app.interop.hsds_mapping import TERMS, TERMS_BY_CODE, hsds_id
+from app.interop.hsds_vocabulary import TERMS, TERMS_BY_CODE, hsds_id
 from tests.api.orapi_check import check_response, check_schema
 from tests.conftest import FrozenClock
 from tests.factories import BR_PHONE, NG_PHONE_2, make_key, make_office

@@ -23,8 +23,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.db import unit_of_work
-from app.interop.hsds_mapping import TERMS_BY_CODE, hsds_id, taxonomy_id
-from app.kit.local_server import local_server
+from app.interop.hsds_vocabulary import TERMS_BY_CODE, hsds_id, taxonomy_id
+from bench.local_server import local_server
 from tests.api.orapi_check import check_response, check_schema
 from tests.conftest import TEST_DATABASE_URL
 from tests.factories import make_key

@@ -6,7 +6,7 @@ import vobject
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.interop.hsds_mapping import hsds_id
+from app.interop.hsds_vocabulary import hsds_id
 from tests.factories import make_key
 from tests.interop import sample
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from app.auth.models import ApiKey
-from app.auth.principal import Principal
 from app.auth.service import PrincipalCache, authenticate, create_key, list_keys, revoke_key
 from app.kit.errors import InvalidValue, NotFound, Unauthorized
+from app.kit.principal import Principal
 from tests.factories import make_org
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from app.directory.csv_format import header
-from app.directory.seeding import load_demo_document
+from app.loading.demo_seed import load_demo_document
 
 # Valid for phonenumbers: libphonenumber's example numbers (fictional), last digits varied.
 NG_FIXED = "+234 2033 12 34{:02d}"

@@ -65,7 +65,7 @@ def test_apply_changes_writes_what_differs_and_nothing_else(db_session: Session)
         },
     )
     service.apply_changes(db_session, office, changes, TEST_PROVENANCE)
-    now = service.get_office(db_session, office.id, for_update=True)
+    now = service.get_office(db_session, office.id, refresh=True)
     assert now.city == "Ikeja" and now.organization.website == "https://example.org/"
     assert [(p.number, p.position) for p in now.phones] == [
         (NG_PHONE, 0),

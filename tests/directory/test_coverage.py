@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
 from app.directory import coverage
 from app.directory.provenance import Provenance
 from app.directory.service import close_office
 from app.kit.clock import utcnow
+from app.kit.principal import Principal
 from tests.factories import make_office, make_org
 
 OFFICER = Principal(name="officer", role="officer", key_id=1)

@@ -13,11 +13,11 @@ from sqlmodel import Session, SQLModel
 import app.models  # noqa: F401  (every table, so the wipe below empties them all)
 from app.config import Settings
 from app.directory import service
-from app.directory.csv_import import import_csv
 from app.directory.export import write_csv, write_json
 from app.directory.models import Office, Organization, Phone
 from app.directory.schemas import ContactPublic, PhoneCreate
-from app.directory.seeding import seed_demo
+from app.loading.csv_import import import_csv
+from app.loading.demo_seed import seed_demo
 from tests.directory.csv_samples import NG_FIXED, demo_subset
 from tests.factories import TEST_PROVENANCE, make_office, make_org
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
 from app.directory import listing, search
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from tests.factories import make_office, make_org
 
 OFFICER = Principal(name="desk", role="officer", key_id=1)

@@ -120,5 +120,5 @@ def build(session: Session) -> Sample:
         provenance=REVIEWER,
     )
     session.flush()
-    lagos = service.get_office(session, lagos.id, for_update=True)
+    lagos = service.get_office(session, lagos.id, refresh=True)
     return Sample(ngo, police, secret, lagos, national, tirana, sao_paulo, closed, hidden)

@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from sqlmodel import Session
 
 from app.interop import hsds_export
-from app.interop.hsds_mapping import NOT_RECORDED, hsds_id
 from app.interop.hsds_tables import TABLES
+from app.interop.hsds_vocabulary import NOT_RECORDED, hsds_id
 from tests.interop import sample
 from tests.interop.spec import load, needs_spec
 
@@ -221,9 +221,11 @@ def test_schema_check_can_fail(db_session: Session) -> None:
 
 
 def test_unrolled_rows_match_the_generic_flattening(db_session: Session) -> None:
-    from app.interop import hsds_mapping as m
+    from app.interop.hsds_documents import service_doc
+    from app.interop.hsds_records import load_offices
+    from app.interop.hsds_rows import flatten, service_rows
 
     s = sample.build(db_session)
-    for office in m.load_offices(db_session, [s.lagos.id, s.national.id, s.tirana.id]):
-        doc = m.service_doc(office)
-        assert list(m.service_rows(doc)) == list(m.flatten("service", doc))
+    for office in load_offices(db_session, [s.lagos.id, s.national.id, s.tirana.id]):
+        doc = service_doc(office)
+        assert list(service_rows(doc)) == list(flatten("service", doc))

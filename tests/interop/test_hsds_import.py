@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlmodel import Session, SQLModel
 
-from app.auth.principal import Principal
 from app.directory.models import Office, Organization, Phone, Revision
 from app.directory.service import OFFICE_FIELDS, ORGANIZATION_FIELDS, get_office
 from app.interop import hsds_export, hsds_import
 from app.kit.clock import as_utc
+from app.kit.principal import Principal
 from app.review import decisions
 from app.review.models import Submission
 from app.verification.models import VerificationEvent
@@ -34,7 +34,7 @@ def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
     out = {}
     ids = session.execute(select(Office.id).order_by(Office.id)).scalars().all()
     for office_id in ids:
-        office = get_office(session, office_id, for_update=True)
+        office = get_office(session, office_id, refresh=True)
         org = office.organization
         phones = [
             {f: getattr(p, f) for f in ("number", "kind", "hours", "is_24_7", "languages")}
@@ -182,7 +182,7 @@ def test_matching_records_become_corrections(db_session: Session, tmp_path: Path
     assert sub.changes["office.city"] == "Ikeja GRA"
     assert sub.changes["new_phones.0"]["number"] == "+2348031234599"
     assert sub.source == "import: partner-network"
-    assert get_office(db_session, s.lagos.id, for_update=True).city == "Ikeja"
+    assert get_office(db_session, s.lagos.id, refresh=True).city == "Ikeja"
 
 
 def test_name_and_region_match_without_a_phone(db_session: Session, tmp_path: Path) -> None:
@@ -445,19 +445,19 @@ def test_assured_date_becomes_a_verification_no_later_than_that_day(
         reviewer=REVIEWER,
         fields=[p for p in partly.changes if p != "office.address"],
     )
-    assert get_office(db_session, partly.office_id, for_update=True).last_verified_at is None
+    assert get_office(db_session, partly.office_id, refresh=True).last_verified_at is None
     # Approved in full: verified on the day the source gave, never on the day of approval.
     for sub in (first, unverified, anonymous):
         decisions.approve(db_session, submission_id=sub.id, reviewer=REVIEWER)
-    office = get_office(db_session, first.office_id, for_update=True)
+    office = get_office(db_session, first.office_id, refresh=True)
     assert as_utc(office.last_verified_at) == datetime(2026, 3, 5, tzinfo=UTC)
     assert (office.verified_by, office.verification_method) == (
         "checks@other.example.org",
         "ngo_network",
     )
-    assert get_office(db_session, unverified.office_id, for_update=True).last_verified_at is None
+    assert get_office(db_session, unverified.office_id, refresh=True).last_verified_at is None
     # Without an assurer, the import itself is recorded as the verifier.
-    assert get_office(db_session, anonymous.office_id, for_update=True).verified_by == (
+    assert get_office(db_session, anonymous.office_id, refresh=True).verified_by == (
         "import: other-network"
     )
     events = db_session.execute(

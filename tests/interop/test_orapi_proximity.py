@@ -7,12 +7,12 @@ import math
 import pytest
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.interop import orapi
-from app.interop.hsds_mapping import hsds_id
+from app.interop.hsds_vocabulary import hsds_id
 from app.interop.orapi_paging import Listing
 from app.interop.orapi_proximity import bounding_box, nearest_within, parse_proximity
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.sheets.nearest import haversine_km
 from tests.factories import make_office, make_org
 

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.auth.service import create_key
 from app.directory.models import Organization
+from app.kit.principal import Principal
 from tests.factories import make_org
 
 DIRECTORY_TABLES = (

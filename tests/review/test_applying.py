@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.directory import service as directory
 from app.directory.models import Office, Revision
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.review import decisions, intake
 from app.review.models import Submission
 from tests.factories import NG_PHONE_2, make_office
@@ -48,7 +48,7 @@ def test_approval_applies_a_correction_as_intake_validated_it(db_session: Sessio
     decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
 
     # Not checked a second time: the number is the one the queue holds.
-    now = directory.get_office(db_session, office.id, for_update=True)
+    now = directory.get_office(db_session, office.id, refresh=True)
     assert [p.number for p in now.phones] == [REFUSED_TODAY]
 
 
@@ -104,7 +104,7 @@ def test_a_country_and_its_region_are_approved_together(db_session: Session) -> 
     )
     # The country alone clears the region of the country the office left.
     assert decided.applied == {"office.country": "GH", "office.region": None}
-    now = directory.get_office(db_session, office.id, for_update=True)
+    now = directory.get_office(db_session, office.id, refresh=True)
     assert (now.country, now.region) == ("GH", None)
 
 
@@ -131,7 +131,7 @@ def test_approval_creates_a_new_contact_as_intake_validated_it(db_session: Sessi
 
     decided = decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
 
-    created = directory.get_office(db_session, decided.office_id, for_update=True)
+    created = directory.get_office(db_session, decided.office_id, refresh=True)
     assert [p.number for p in created.phones] == [REFUSED_TODAY]
     assert (created.city, created.status, created.organization.confidential) == (
         "Jos",

@@ -9,13 +9,14 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.directory import service as directory
 from app.directory.models import Office, Phone, Revision
+from app.directory.printable import is_printable
 from app.directory.provenance import Provenance
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.review import decisions, intake, queue
 from app.review.errors import (
     OwnSubmission,
@@ -24,7 +25,6 @@ from app.review.errors import (
     SubmissionConflict,
 )
 from app.review.models import Submission
-from app.verification.eligibility import is_printable
 from app.verification.models import VerificationEvent
 from app.verification.service import record_verification
 from tests.factories import NG_PHONE_2, TEST_PROVENANCE, make_office, make_org
@@ -41,7 +41,7 @@ def _correction(session: Session, target: Office, ngo: Principal, /, **parts) ->
 
 
 def _reload(session: Session, office_id: int) -> Office:
-    return directory.get_office(session, office_id, for_update=True)
+    return directory.get_office(session, office_id, refresh=True)
 
 
 def test_approve_all_applies_through_the_directory_with_provenance(db_session: Session) -> None:

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.config import Settings
+from app.directory.freshness import Freshness, freshness_of
 from app.kit.clock import utcnow
 from app.verification import checks, jobs, sweep
 from app.verification.checks import WebsiteChecker, registrable_domain
-from app.verification.freshness import Freshness, freshness_of
 from app.verification.models import CheckKind, CheckResult, VerificationEvent, VerificationTask
 from app.verification.transport import HostMapResolver
 from tests.factories import BR_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org

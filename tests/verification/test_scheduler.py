@@ -4,6 +4,7 @@ scheduler processes electing one leader that a standby replaces when it dies."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -23,7 +24,6 @@ from app.cli import app as cli_app
 from app.config import PROJECT_ROOT, Settings
 from app.db import unit_of_work
 from app.kit.clock import utcnow
-from app.kit.local_server import free_port
 from app.verification import jobs
 from app.verification.models import JobRun, SchedulerInstance, VerificationTask
 from app.verification.scheduler import (
@@ -33,8 +33,9 @@ from app.verification.scheduler import (
     previous_fire_time,
     slot_for,
 )
+from bench.local_server import free_port
+from bench.synthetic import Directory, Mix, example_numbers, populate
 from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL
-from tests.verification.bulk import bulk_offices
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, what: str) -> float:
@@ -114,8 +115,15 @@ def test_kill_9_mid_sweep_then_resume_completes_without_duplicates(
     committed_engine: Engine,
 ) -> None:
     total = 400
-    with committed_engine.begin() as conn:
-        bulk_offices(conn, total, verified_at=utcnow() - timedelta(days=170))
+    rng = random.Random(7)
+    all_due = Mix(
+        verified=1,
+        closed=0,
+        temporarily_closed=0,
+        confidential=0,
+        verified_at=utcnow() - timedelta(days=170),
+    )
+    populate(committed_engine, Directory(), total, rng, example_numbers(rng), mix=all_due)
     env = subprocess_env(scheduler_batch_size="25", scheduler_batch_pause_seconds="0.2")
     proc = subprocess.Popen(
         homeward("scheduler", "run-once", "open_due_tasks"),
@@ -345,8 +353,15 @@ def test_serve_with_scheduler_fills_the_worklist_and_stops_together(
 ) -> None:
     """`make run` serves with `--with-scheduler`: the scheduler, a process of its own, catches
     up the jobs a new install never ran, and stops when the server stops."""
-    with committed_engine.begin() as conn:
-        bulk_offices(conn, 30, verified_at=utcnow() - timedelta(days=170))
+    rng = random.Random(7)
+    all_due = Mix(
+        verified=1,
+        closed=0,
+        temporarily_closed=0,
+        confidential=0,
+        verified_at=utcnow() - timedelta(days=170),
+    )
+    populate(committed_engine, Directory(), 30, rng, example_numbers(rng), mix=all_due)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--with-scheduler", "--port", str(port)],

@@ -12,17 +12,16 @@ from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
+from app.directory.freshness import Freshness, office_freshness
 from app.directory.models import Office, Phone, Revision
-from app.directory.presenter import office_freshness
+from app.directory.printable import is_printable
 from app.directory.service import get_office
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.principal import Principal
 from app.verification import jobs, tasks
-from app.verification.eligibility import is_printable
 from app.verification.errors import TaskClaimedByOther, TaskNotActive
-from app.verification.freshness import Freshness
 from app.verification.models import (
     Outcome,
     OutcomeMethod,
@@ -41,7 +40,7 @@ def sessions(session: Session) -> Any:
 
 
 def freshness(session: Session, office_id: int, settings: Settings) -> Freshness:
-    office = get_office(session, office_id, for_update=True)
+    office = get_office(session, office_id, refresh=True)
     return office_freshness(
         office, category=office.organization.category, now=utcnow(), settings=settings
     )
@@ -255,7 +254,7 @@ def test_confirmed_verifies_now_by_this_person_and_method(
     task = open_task(db_session, settings, office)
     _outcome(db_session, settings, task, Outcome.CONFIRMED, method=OutcomeMethod.SITE_VISIT)
     assert task.state == "done" and task.outcome == "confirmed"
-    office = get_office(db_session, office.id, for_update=True)  # type: ignore[arg-type]
+    office = get_office(db_session, office.id, refresh=True)  # type: ignore[arg-type]
     assert office.verified_by == ALICE.label
     assert office.verification_method == "site_visit"
     assert office.last_verified_at is not None
@@ -291,7 +290,7 @@ def test_changed_applies_details_through_the_audited_path_then_verifies(
         phone_changes=[{"id": phone_id, "number": NG_PHONE_2}],
         note="moved last month",
     )
-    office = get_office(db_session, office.id, for_update=True)  # type: ignore[arg-type]
+    office = get_office(db_session, office.id, refresh=True)  # type: ignore[arg-type]
     assert office.address == "12 New Road, Ikeja"
     assert office.phones[0].number == NG_PHONE_2
     assert freshness(db_session, office.id, settings) is Freshness.VERIFIED  # type: ignore[arg-type]
@@ -336,7 +335,7 @@ def test_wrong_or_disconnected_number_makes_the_office_stale_at_once(
     assert task.state == "done" and task.outcome == outcome.value
     assert freshness(db_session, oid, settings) is Freshness.STALE
     assert not is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
-    office = get_office(db_session, oid, for_update=True)
+    office = get_office(db_session, oid, refresh=True)
     assert office.stale_reason == f"{outcome.value.replace('_', ' ')} (task #{task.id})"
     flagged = db_session.execute(
         select(Revision).where(Revision.office_id == oid, Revision.field == "stale_flagged_at")
@@ -355,7 +354,7 @@ def test_closed_outcome_closes_the_office(db_session: Session, settings: Setting
     assert oid is not None
     task = open_task(db_session, settings, office)
     _outcome(db_session, settings, task, Outcome.CLOSED, note="the shelter shut in May")
-    assert get_office(db_session, oid, for_update=True).status == "closed"
+    assert get_office(db_session, oid, refresh=True).status == "closed"
     assert not is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
     assert jobs.open_due_tasks(settings=settings, sessions=sessions(db_session)) == 0
 

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from app.config import PROJECT_ROOT
 from app.db import make_engine, unit_of_work
-from app.kit.local_server import free_port, local_server
+from bench.local_server import free_port, local_server
 from tests.conftest import migrate, throwaway_database
 from tests.web.scenario import Scenario, seed
 

@@ -15,16 +15,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from app.config import PROJECT_ROOT
 from app.directory import service
-from app.directory.enums import OfficeStatus
-from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OrganizationCreate
-from app.directory.visibility import not_confidential
 from app.kit.clock import utcnow
 from app.verification.service import flag_office_stale, record_verification
 
@@ -45,15 +41,6 @@ def load_demo_document(path: Path = DEMO_FILE) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         document: dict[str, Any] = json.load(handle)
     return document
-
-
-def organization_count(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(Organization)).scalar_one())
-
-
-def demo_organization_count(session: Session) -> int:
-    stmt = select(func.count()).select_from(Organization).where(Organization.is_demo.is_(True))
-    return int(session.execute(stmt).scalar_one())
 
 
 def seed_demo(session: Session, *, path: Path = DEMO_FILE) -> SeedSummary:
@@ -115,21 +102,3 @@ def seed_demo(session: Session, *, path: Path = DEMO_FILE) -> SeedSummary:
     return SeedSummary(
         organizations=organizations, offices=offices, phones=phones, verified=verified
     )
-
-
-def demo_ngo_for_key(session: Session) -> Organization | None:
-    """A non-confidential, active demo NGO with an active office, for a demo `ngo` key."""
-    stmt = (
-        select(Organization)
-        .join(Office, Office.organization_id == Organization.id)
-        .where(
-            Organization.is_demo.is_(True),
-            Organization.category == "ngo",
-            not_confidential(),
-            Organization.status == "active",
-            Office.status == OfficeStatus.ACTIVE.value,
-        )
-        .order_by(Organization.id)
-        .limit(1)
-    )
-    return session.execute(stmt).scalars().first()

@@ -28,6 +28,7 @@ from app.directory import csv_format as fmt
 from app.directory import service
 from app.directory.enums import VerificationMethod
 from app.directory.models import Office, Organization
+from app.directory.printable import ORGANIZATION_ACTIVE
 from app.directory.provenance import Provenance
 from app.directory.schemas import EARLIEST_VERIFICATION, OfficeCreate, OrganizationCreate
 from app.directory.validation import checked_country, checked_phone, checked_region
@@ -379,7 +380,7 @@ def _existing_organization(
         .where(
             Organization.name == name,
             Organization.category == category,
-            Organization.status == "active",
+            ORGANIZATION_ACTIVE.clause(),
             or_(in_country, ~any_office),
         )
         .order_by(Organization.id)

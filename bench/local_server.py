@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import IO
 
 import httpx
+import psutil
 
 from app.config import PROJECT_ROOT
 
@@ -75,3 +76,14 @@ def local_server(
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def uvicorn_server(database_url: str) -> Iterator[tuple[str, psutil.Process]]:
+    """The app under uvicorn (1 worker) on `database_url`: its base URL and its process."""
+    # On a busy machine a client can sit longer than uvicorn's 5 s default between two
+    # requests; the server would then drop the keep-alive connection mid-send.
+    args = ["--workers", "1", "--log-level", "warning", "--no-access-log"]
+    args += ["--timeout-keep-alive", "60"]
+    with local_server({"DATABASE_URL": database_url}, uvicorn_args=args) as (base, proc):
+        yield base, psutil.Process(proc.pid)

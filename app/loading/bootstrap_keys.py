@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from app.auth.models import ApiKey, Role
 from app.auth.service import IssuedKey, create_key
+from app.directory.demo import demo_ngo_for_key, demo_organization_count
 from app.directory.models import Organization
-from app.directory.seeding import demo_ngo_for_key, demo_organization_count
 
 BOOTSTRAP_ADMIN_NAME = "bootstrap admin"
 

@@ -10,10 +10,10 @@ from sqlmodel import Session
 
 from app.config import PROJECT_ROOT
 from app.directory.csv_format import header
-from app.directory.csv_import import ImportRejected, RowError, import_csv
 from app.directory.models import Office, Organization, Phone, Revision
 from app.directory.service import get_office
 from app.kit.clock import utcnow
+from app.loading.csv_import import ImportRejected, RowError, import_csv
 from app.verification.models import VerificationEvent
 from tests.directory.csv_samples import AL_FIXED, NG_FIXED, row, to_csv
 from tests.directory.dump import dump_database, table_counts

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.config import Settings
-from app.verification.freshness import Freshness, FreshnessCutoffs, freshness_of
+from app.directory.freshness import Freshness, FreshnessCutoffs, freshness_of
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)

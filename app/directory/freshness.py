@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, or_
 
 from app.config import Settings
 from app.directory.enums import Category
+from app.directory.models import Office, Organization
 from app.kit.clock import as_utc
 
 
@@ -28,6 +29,8 @@ class Freshness(StrEnum):
 
 # States whose offices may be printed for a returnee (when also active and not confidential).
 PRINTABLE_STATES = frozenset({Freshness.VERIFIED, Freshness.DUE, Freshness.OVERDUE})
+# States that count as "verified" in the coverage map and the country and region summaries.
+COVERED_STATES = frozenset({Freshness.VERIFIED, Freshness.DUE})
 
 
 class FreshnessCutoffs:
@@ -87,6 +90,18 @@ def freshness_of(
     )
 
 
+def office_freshness(
+    office: Office, *, category: str, now: datetime, settings: Settings
+) -> Freshness:
+    return freshness_of(
+        last_verified_at=office.last_verified_at,
+        stale_flagged_at=office.stale_flagged_at,
+        category=category,
+        now=now,
+        settings=settings,
+    )
+
+
 def next_due_at(
     *, last_verified_at: datetime | None, category: str, settings: Settings
 ) -> datetime | None:
@@ -141,3 +156,17 @@ def freshness_clause(
         case Freshness.VERIFIED:
             return and_(not_flagged, last_verified_col >= due_start)
     raise ValueError(f"unknown freshness state {state!r}")
+
+
+def freshness_of_office_clause(
+    state: Freshness, *, now: datetime, settings: Settings
+) -> ColumnElement[bool]:
+    """freshness_clause over the office's columns and its organisation's category."""
+    return freshness_clause(
+        state,
+        last_verified_col=Office.last_verified_at,
+        stale_flag_col=Office.stale_flagged_at,
+        category_col=Organization.category,
+        now=now,
+        settings=settings,
+    )
