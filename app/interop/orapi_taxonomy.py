@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, false, true
 
 from app.directory.models import Office, Organization, OrganizationService, Phone
-from app.directory.service import PHONE_IS_ACTIVE
+from app.directory.printable import PHONE_IS_ACTIVE
 from app.interop.hsds_documents import compact
 from app.interop.hsds_vocabulary import (
     TERMS,
@@ -22,6 +22,9 @@ from app.interop.hsds_vocabulary import (
     taxonomy_doc,
     term_codes_by_id,
     term_doc,
+)
+from app.interop.hsds_vocabulary import (
+    taxonomy_id as homeward_taxonomy_id,
 )
 from app.interop.orapi_paging import Answer, Listing, answer_from
 from app.kit.errors import NotFound
@@ -50,7 +53,7 @@ def list_taxonomies(*, search: str | None, listing: Listing) -> Answer:
 
 def get_taxonomy(taxonomy_id: str) -> dict[str, Any]:
     """The Homeward taxonomy by its id; any other id is a 404."""
-    if taxonomy_id.strip().lower() != taxonomy_id():
+    if taxonomy_id.strip().lower() != homeward_taxonomy_id():
         raise NotFound(f"no taxonomy with id '{taxonomy_id}'", field="id")
     return _taxonomy()
 
@@ -67,7 +70,7 @@ def list_terms(
     term, and no term has a parent, so `parent_id` matches none."""
     del top_only  # every term is a top term
     terms = [_term(t) for t in TERMS]
-    if taxonomy_id is not None and taxonomy_id.strip().lower() != taxonomy_id():
+    if taxonomy_id is not None and taxonomy_id.strip().lower() != homeward_taxonomy_id():
         terms = []
     if parent_id is not None:
         terms = []
@@ -119,4 +122,4 @@ def term_condition(taxonomy_term_id: str) -> ColumnElement[bool]:
 def taxonomy_condition(taxonomy_id: str) -> ColumnElement[bool]:
     """Records with any term of this taxonomy: every record carries a Homeward category, so
     the Homeward taxonomy matches all and any other taxonomy none."""
-    return true() if taxonomy_id.strip().lower() == taxonomy_id() else false()
+    return true() if taxonomy_id.strip().lower() == homeward_taxonomy_id() else false()
