@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table)
 from app.config import get_settings
 from app.db import make_engine
+from app.kit.models import Base
 
-target_metadata = SQLModel.metadata
+target_metadata = Base.metadata
 
 
 def run_migrations_offline() -> None:

@@ -21,11 +21,12 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel
+from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.db import get_session, make_engine
 from app.kit import clock
+from app.kit.models import Base
 
 _TMP = Path(tempfile.mkdtemp(prefix="homeward-tests-"))
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
@@ -98,7 +99,7 @@ def committed_engine(engine: Engine) -> Iterator[Engine]:
     emptied afterwards."""
     yield engine
     with engine.begin() as conn:
-        for table in reversed(SQLModel.metadata.sorted_tables):
+        for table in reversed(Base.metadata.sorted_tables):
             conn.execute(text(f'DELETE FROM "{table.name}"'))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.auth.service import create_key
 from app.directory import service

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app import db as app_db

@@ -7,13 +7,18 @@ from __future__ import annotations
 import threading
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
+import app.models  # noqa: F401  (registers every table)
 from app.auth.models import ApiKey
 from app.auth.service import create_key
-from app.db import savepoint, unit_of_work
+from app.db import make_engine, savepoint, unit_of_work
 from app.kit.errors import InvalidValue
+from app.kit.models import Base
+from tests.conftest import migrate, throwaway_database
 
 
 def test_a_reader_that_turns_writer_waits_its_turn_instead_of_failing(
@@ -91,3 +96,16 @@ def test_a_savepoint_that_is_not_kept_undoes_its_writes_anyway(db_session: Sessi
         create_key(db_session, name="dry run", role="officer")
         assert "dry run" in _key_names(db_session)
     assert "dry run" not in _key_names(db_session)
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_declare() -> None:
+    with throwaway_database("schema") as url:
+        migrate(url)
+        engine = make_engine(url)
+        try:
+            with engine.connect() as conn:
+                context = MigrationContext.configure(conn, opts={"compare_type": True})
+                differences = compare_metadata(context, Base.metadata)
+        finally:
+            engine.dispose()
+    assert differences == []

@@ -25,6 +25,8 @@ class KeyCreate(BaseModel):
 
 
 class KeyPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     name: str
     role: str
@@ -38,20 +40,18 @@ class KeyIssued(KeyPublic):
     key: str
 
 
-def _public(key: ApiKey) -> dict[str, object]:
-    return key.model_dump(
-        include={"id", "name", "role", "organization_id", "prefix", "created_at", "revoked_at"}
-    )
+def _public(key: ApiKey) -> KeyPublic:
+    return KeyPublic.model_validate(key)
 
 
 @router.get("", response_model=list[KeyPublic])
-def list_keys(admin: Admin, session: SessionDep) -> list[dict[str, object]]:
+def list_keys(admin: Admin, session: SessionDep) -> list[KeyPublic]:
     """All keys (never their secrets)."""
     return [_public(k) for k in service.list_keys(session)]
 
 
 @router.post("", response_model=KeyIssued, status_code=status.HTTP_201_CREATED)
-def create_key(body: KeyCreate, admin: Admin, session: SessionDep) -> dict[str, object]:
+def create_key(body: KeyCreate, admin: Admin, session: SessionDep) -> KeyIssued:
     """Create a key. The secret is in this response only."""
     issued = service.create_key(
         session,
@@ -60,10 +60,10 @@ def create_key(body: KeyCreate, admin: Admin, session: SessionDep) -> dict[str, 
         organization_id=body.organization_id,
         created_by=admin.label,
     )
-    return {**_public(issued.key), "key": issued.secret}
+    return KeyIssued(**_public(issued.key).model_dump(), key=issued.secret)
 
 
 @router.post("/{key_id}/revoke", response_model=KeyPublic)
-def revoke_key(key_id: KeyId, admin: Admin, session: SessionDep) -> dict[str, object]:
+def revoke_key(key_id: KeyId, admin: Admin, session: SessionDep) -> KeyPublic:
     """Revoke a key at once."""
     return _public(service.revoke_key(session, key_id=key_id))

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.service import authenticate, cached_principal

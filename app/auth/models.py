@@ -1,10 +1,10 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
 
-from app.kit.models import timestamp_field
+from app.kit.models import Base, id_column, optional_timestamp_column, timestamp_column
 
 
 class Role(StrEnum):
@@ -14,7 +14,7 @@ class Role(StrEnum):
     NGO = "ngo"
 
 
-class ApiKey(SQLModel, table=True):
+class ApiKey(Base, kw_only=True):
     """A key is shown once; only its SHA-256 is kept (keys are 256-bit random, so no KDF)."""
 
     __tablename__ = "api_key"
@@ -25,13 +25,13 @@ class ApiKey(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200)
-    role: str = Field(max_length=16)
-    organization_id: int | None = Field(default=None, foreign_key="organization.id")
-    prefix: str = Field(max_length=16)
-    key_hash: str = Field(max_length=64, unique=True)
-    created_at: datetime = timestamp_field()
-    created_by: str | None = Field(default=None, max_length=200)
-    revoked_at: datetime | None = timestamp_field(nullable=True)
-    last_used_at: datetime | None = timestamp_field(nullable=True)
+    id: Mapped[int] = id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), default=None)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = timestamp_column()
+    created_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    revoked_at: Mapped[datetime | None] = optional_timestamp_column()
+    last_used_at: Mapped[datetime | None] = optional_timestamp_column()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cachetools import TTLCache
 from sqlalchemy import bindparam, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.auth.models import ApiKey, Role
 from app.config import get_settings

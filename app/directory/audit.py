@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory.models import Revision
 from app.kit.text import like_anywhere

@@ -17,7 +17,7 @@ from typing import IO
 import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
 from app.db import unit_of_work

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import case, func, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.directory.enums import CORE_CATEGORIES

@@ -13,8 +13,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, selectinload
-from sqlmodel import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, contains_eager, selectinload
 
 from app.config import Settings
 from app.directory import csv_format as fmt
@@ -67,7 +66,7 @@ def phone_group_count(session: Session, *, include_confidential: bool = False) -
     return max(int(most or 0), fmt.MIN_PHONE_GROUPS)
 
 
-_ORG_COLUMNS = {
+_ORG_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
     "organization_name": Organization.name,
     "organization_local_name": Organization.local_name,
     "category": Organization.category,
@@ -78,7 +77,7 @@ _ORG_COLUMNS = {
     "is_demo": Organization.is_demo,
     "organization_status": Organization.status,
 }
-_OFFICE_COLUMNS = {
+_OFFICE_COLUMNS: dict[str, InstrumentedAttribute[Any]] = {
     "office_name": Office.name,
     "country": Office.country,
     "region": Office.region,

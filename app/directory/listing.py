@@ -20,7 +20,7 @@ from typing import Any
 from cachetools import LRUCache
 from pydantic_core import to_json
 from sqlalchemy import ScalarSelect, Select, bindparam, func, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.directory.freshness import FreshnessCutoffs

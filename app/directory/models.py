@@ -1,19 +1,23 @@
 """Directory tables. Nothing here is ever hard-deleted: closing is a status."""
 
+from __future__ import annotations
+
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text
-from sqlmodel import Field, Relationship, SQLModel
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.directory.enums import OfficeStatus, PhoneKind, PhoneStatus
-from app.kit.models import timestamp_field, version_column
+from app.kit.models import (
+    Base,
+    id_column,
+    optional_timestamp_column,
+    timestamp_column,
+    version_column,
+)
 
-_org_version = version_column()
-_office_version = version_column()
-_phone_version = version_column()
 
-
-class Organization(SQLModel, table=True):
+class Organization(Base, kw_only=True):
     __tablename__ = "organization"
     __table_args__ = (
         CheckConstraint(
@@ -23,47 +27,50 @@ class Organization(SQLModel, table=True):
         ),
         CheckConstraint("status IN ('active','closed')", name="status"),
     )
-    __mapper_args__ = {"version_id_col": _org_version}
 
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=200)
-    local_name: str | None = Field(default=None, max_length=200)
-    category: str = Field(max_length=32, index=True)
-    description: str | None = Field(default=None, sa_type=Text)
-    website: str | None = Field(default=None, max_length=500)
-    email: str | None = Field(default=None, max_length=320)
-    confidential: bool = Field(default=False, index=True)
-    is_demo: bool = False
-    status: str = Field(default="active", max_length=16)
-    search_text: str = Field(default="", max_length=1000)
-    version: int = Field(default=1, sa_column=_org_version)
-    created_at: datetime = timestamp_field()
-    updated_at: datetime = timestamp_field()
+    id: Mapped[int] = id_column()
+    name: Mapped[str] = mapped_column(String(200))
+    local_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    website: Mapped[str | None] = mapped_column(String(500), default=None)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    confidential: Mapped[bool] = mapped_column(default=False, index=True)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    search_text: Mapped[str] = mapped_column(String(1000), default="")
+    version: Mapped[int] = version_column()
+    created_at: Mapped[datetime] = timestamp_column()
+    updated_at: Mapped[datetime] = timestamp_column()
 
-    offices: list["Office"] = Relationship(
-        back_populates="organization", sa_relationship_kwargs={"lazy": "raise"}
+    offices: Mapped[list[Office]] = relationship(
+        back_populates="organization", lazy="raise", init=False
     )
-    services: list["OrganizationService"] = Relationship(
-        sa_relationship_kwargs={
-            "lazy": "raise",
-            "cascade": "all, delete-orphan",
-            "order_by": "OrganizationService.tag",
-        }
+    services: Mapped[list[OrganizationService]] = relationship(
+        lazy="raise",
+        cascade="all, delete-orphan",
+        order_by="OrganizationService.tag",
+        init=False,
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def service_tags(self) -> list[str]:
         return [s.tag for s in self.services]
 
 
-class OrganizationService(SQLModel, table=True):
+class OrganizationService(Base, kw_only=True):
     __tablename__ = "organization_service"
 
-    organization_id: int = Field(foreign_key="organization.id", primary_key=True)
-    tag: str = Field(max_length=40, primary_key=True, index=True)
+    # Set through Organization.services.
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id"), primary_key=True, init=False
+    )
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
-class Office(SQLModel, table=True):
+class Office(Base, kw_only=True):
     """One place a person can reach: the unit a sheet lists ("a contact")."""
 
     __tablename__ = "office"
@@ -73,113 +80,112 @@ class Office(SQLModel, table=True):
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
     )
-    __mapper_args__ = {"version_id_col": _office_version}
 
-    id: int | None = Field(default=None, primary_key=True)
-    organization_id: int = Field(foreign_key="organization.id", index=True)
-    name: str | None = Field(default=None, max_length=200)
-    country: str = Field(max_length=2)
-    region: str | None = Field(default=None, max_length=8)
-    city: str | None = Field(default=None, max_length=200)
-    address: str | None = Field(default=None, max_length=500)
-    postal_code: str | None = Field(default=None, max_length=20)
-    latitude: float | None = None
-    longitude: float | None = None
-    opening_hours: str | None = Field(default=None, max_length=500)
-    email: str | None = Field(default=None, max_length=320)
-    website: str | None = Field(default=None, max_length=500)
-    meets_on_arrival: bool = False
-    status: str = Field(default=OfficeStatus.ACTIVE.value, max_length=24, index=True)
-    search_text: str = Field(default="", max_length=2000)
-    version: int = Field(default=1, sa_column=_office_version)
-    created_at: datetime = timestamp_field()
-    updated_at: datetime = timestamp_field()
+    id: Mapped[int] = id_column()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(8), default=None)
+    city: Mapped[str | None] = mapped_column(String(200), default=None)
+    address: Mapped[str | None] = mapped_column(String(500), default=None)
+    postal_code: Mapped[str | None] = mapped_column(String(20), default=None)
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    opening_hours: Mapped[str | None] = mapped_column(String(500), default=None)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    website: Mapped[str | None] = mapped_column(String(500), default=None)
+    meets_on_arrival: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(24), default=OfficeStatus.ACTIVE.value, index=True)
+    search_text: Mapped[str] = mapped_column(String(2000), default="")
+    version: Mapped[int] = version_column()
+    created_at: Mapped[datetime] = timestamp_column()
+    updated_at: Mapped[datetime] = timestamp_column()
 
     # Verification lives apart from updated_at: saving a record is not verifying it.
-    last_verified_at: datetime | None = timestamp_field(nullable=True, index=True)
-    verified_by: str | None = Field(default=None, max_length=200)
-    verification_method: str | None = Field(default=None, max_length=32)
-    verification_note: str | None = Field(default=None, max_length=2000)
+    last_verified_at: Mapped[datetime | None] = optional_timestamp_column(index=True)
+    verified_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    verification_method: Mapped[str | None] = mapped_column(String(32), default=None)
+    verification_note: Mapped[str | None] = mapped_column(String(2000), default=None)
     # Set by a "wrong number", "disconnected" or "closed" outcome: stale at once.
-    stale_flagged_at: datetime | None = timestamp_field(nullable=True)
-    stale_reason: str | None = Field(default=None, max_length=200)
+    stale_flagged_at: Mapped[datetime | None] = optional_timestamp_column()
+    stale_reason: Mapped[str | None] = mapped_column(String(200), default=None)
 
-    organization: "Organization" = Relationship(
-        back_populates="offices", sa_relationship_kwargs={"lazy": "raise"}
+    organization: Mapped[Organization] = relationship(
+        back_populates="offices", lazy="raise", init=False
     )
-    phones: list["Phone"] = Relationship(
-        back_populates="office",
-        sa_relationship_kwargs={"lazy": "raise", "order_by": "Phone.position, Phone.id"},
+    phones: Mapped[list[Phone]] = relationship(
+        back_populates="office", lazy="raise", order_by="Phone.position, Phone.id", init=False
     )
-    languages: list["OfficeLanguage"] = Relationship(
-        sa_relationship_kwargs={
-            "lazy": "raise",
-            "cascade": "all, delete-orphan",
-            "order_by": "OfficeLanguage.language",
-        }
+    languages: Mapped[list[OfficeLanguage]] = relationship(
+        lazy="raise",
+        cascade="all, delete-orphan",
+        order_by="OfficeLanguage.language",
+        init=False,
     )
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def language_codes(self) -> list[str]:
         return [lang.language for lang in self.languages]
 
 
-class OfficeLanguage(SQLModel, table=True):
+class OfficeLanguage(Base, kw_only=True):
     __tablename__ = "office_language"
 
-    office_id: int = Field(foreign_key="office.id", primary_key=True)
-    language: str = Field(max_length=3, primary_key=True, index=True)
+    # Set through Office.languages.
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), primary_key=True, init=False)
+    language: Mapped[str] = mapped_column(String(3), primary_key=True, index=True)
 
 
-class Phone(SQLModel, table=True):
+class Phone(Base, kw_only=True):
     __tablename__ = "phone"
     __table_args__ = (
         CheckConstraint("kind IN ('voice','mobile','hotline','whatsapp','sms','fax')", name="kind"),
         CheckConstraint("status IN ('active','disconnected')", name="status"),
     )
-    __mapper_args__ = {"version_id_col": _phone_version}
 
-    id: int | None = Field(default=None, primary_key=True)
-    office_id: int = Field(foreign_key="office.id", index=True)
-    number: str = Field(max_length=20, index=True)
+    id: Mapped[int] = id_column()
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    number: Mapped[str] = mapped_column(String(20), index=True)
     # Derived from `number` when it is written (service.py), so reading a page of contacts
     # never runs libphonenumber's formatter. Blank means "format on the fly".
-    national: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
-    international: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
-    number_type: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
-    kind: str = Field(default=PhoneKind.VOICE.value, max_length=16)
-    hours: str | None = Field(default=None, max_length=200)
-    is_24_7: bool = False
-    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default=PhoneStatus.ACTIVE.value, max_length=16)
-    position: int = 0
-    version: int = Field(default=1, sa_column=_phone_version)
-    created_at: datetime = timestamp_field()
-    updated_at: datetime = timestamp_field()
+    national: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    international: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    number_type: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    kind: Mapped[str] = mapped_column(String(16), default=PhoneKind.VOICE.value)
+    hours: Mapped[str | None] = mapped_column(String(200), default=None)
+    is_24_7: Mapped[bool] = mapped_column(default=False)
+    languages: Mapped[list[str]] = mapped_column(JSON, default_factory=list)
+    status: Mapped[str] = mapped_column(String(16), default=PhoneStatus.ACTIVE.value)
+    position: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = version_column()
+    created_at: Mapped[datetime] = timestamp_column()
+    updated_at: Mapped[datetime] = timestamp_column()
 
-    office: "Office" = Relationship(
-        back_populates="phones", sa_relationship_kwargs={"lazy": "raise"}
-    )
+    office: Mapped[Office] = relationship(back_populates="phones", lazy="raise", init=False)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
-class Revision(SQLModel, table=True):
+class Revision(Base, kw_only=True):
     """One changed field of one record: who, when, from what source, approved by whom."""
 
     __tablename__ = "revision"
     __table_args__ = (Index("ix_revision_entity", "entity", "entity_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    change_id: str = Field(max_length=36, index=True)
-    entity: str = Field(max_length=20)
-    entity_id: int
-    office_id: int | None = Field(default=None, index=True)
-    organization_id: int | None = Field(default=None, index=True)
-    field: str = Field(max_length=64)
-    old_value: str | None = Field(default=None, sa_type=Text)
-    new_value: str | None = Field(default=None, sa_type=Text)
-    source: str = Field(max_length=200)
-    actor: str = Field(max_length=200)
-    actor_key_id: int | None = None
-    approved_by: str | None = Field(default=None, max_length=200)
-    submission_id: int | None = Field(default=None, index=True)
-    changed_at: datetime = timestamp_field(index=True)
+    id: Mapped[int] = id_column()
+    change_id: Mapped[str] = mapped_column(String(36), index=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[int]
+    office_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    organization_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text, default=None)
+    new_value: Mapped[str | None] = mapped_column(Text, default=None)
+    source: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_key_id: Mapped[int | None] = mapped_column(default=None)
+    approved_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    submission_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    changed_at: Mapped[datetime] = timestamp_column(index=True)

@@ -19,8 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import InstrumentedAttribute
-from sqlmodel import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.config import Settings
 from app.directory.enums import OfficeStatus, PhoneStatus
@@ -49,7 +48,7 @@ class Requirement:
     """`column` must hold `value`: `clause()` says it in SQL, `holds()` of a loaded row."""
 
     column: InstrumentedAttribute[Any]
-    value: Any
+    value: str | bool
 
     def clause(self) -> ColumnElement[bool]:
         if isinstance(self.value, bool):

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory.models import Revision
 from app.directory.provenance import Provenance

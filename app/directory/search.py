@@ -20,8 +20,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import contains_eager, selectinload
-from sqlmodel import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, contains_eager, selectinload
 
 from app.config import Settings
 from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES, OfficeStatus
@@ -210,7 +209,7 @@ def filter_conditions(
     return prepare_filters(filters, viewer=viewer, now=now, settings=settings).conditions()
 
 
-def contacts_query(conds: list[ColumnElement[bool]]) -> Select[tuple[Office]]:
+def contacts_query(conds: list[ColumnElement[bool]]) -> Select[Office]:
     return (
         select(Office)
         .join(Office.organization)
@@ -260,7 +259,7 @@ def search_contacts(
 def _count_rows(
     session: Session,
     *,
-    group_col: ColumnElement[str | None],
+    group_col: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
     conds: list[ColumnElement[bool]],
     now: datetime,
     settings: Settings,

@@ -9,8 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, select
-from sqlalchemy.orm import selectinload
-from sqlmodel import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.directory import revisions
 from app.directory.change_set import ChangeSet
@@ -23,6 +22,7 @@ from app.directory.models import (
     Organization,
     OrganizationService,
     Phone,
+    Revision,
 )
 from app.directory.phone_numbers import display
 from app.directory.printable import PHONE_IS_ACTIVE
@@ -621,7 +621,7 @@ def create_contact(
 
 def office_history(
     session: Session, *, office_id: int, viewer: Principal | None = None
-) -> Sequence[revisions.Revision]:
+) -> Sequence[Revision]:
     office = get_office(session, office_id, viewer=viewer)
     return revisions.for_office(
         session, office_id=office_id, organization_id=office.organization_id

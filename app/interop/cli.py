@@ -19,7 +19,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.db import unit_of_work
 from app.interop import hsds_export, hsds_import, vcard

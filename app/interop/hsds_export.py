@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory.models import Office, Organization
 from app.directory.visibility import confidential_filter

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.db import savepoint
 from app.directory import service as directory
@@ -185,7 +185,7 @@ def _differs(phone: Phone, field: str, value: Any) -> bool:
     return bool(current != value)
 
 
-def _correction(office: Office, candidate: Candidate, note: str) -> dict:
+def _correction(office: Office, candidate: Candidate, note: str) -> dict[str, Any]:
     """What the record changes on its office (the queue's intake keeps only what differs)."""
     phones_by_number = {p.number: p for p in active_phones(office)}
     corrections: list[dict[str, Any]] = []
@@ -220,7 +220,7 @@ def _correction(office: Office, candidate: Candidate, note: str) -> dict:
     }
 
 
-def _new_contact(matcher: _Matcher, candidate: Candidate, note: str) -> dict:
+def _new_contact(matcher: _Matcher, candidate: Candidate, note: str) -> dict[str, Any]:
     office = dict(candidate.office)
     org_id = matcher.organization(candidate.organization.get("name"))
     proposal: dict[str, Any] = {"kind": "new_contact", "office": office, "note": note}

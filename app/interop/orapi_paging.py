@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Select, func, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.kit.errors import InvalidValue
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import IO
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.directory.geography import country_name, region_name

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import exists, or_, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory import csv_format as fmt
 from app.directory import service
@@ -217,6 +217,12 @@ def _with_item(loc: tuple[Any, ...], reason: str) -> str:
     return reason
 
 
+def _column_named(column_of: dict[str, str], loc: tuple[int | str, ...]) -> str | None:
+    """The CSV column a validation error's location points at (its field's own name when
+    no column maps to it)."""
+    return column_of.get(str(loc[0]), str(loc[0])) if loc else None
+
+
 def _organization(
     line: int, row: dict[str, str]
 ) -> tuple[OrganizationCreate | None, bool, list[RowError]]:
@@ -237,8 +243,9 @@ def _organization(
     except ValidationError as exc:
         for err in exc.errors():
             loc = tuple(err["loc"])
-            column = column_of.get(str(loc[0]), str(loc[0])) if loc else None
-            errors.append(RowError(line, column, _with_item(loc[1:], _reason(err))))
+            errors.append(
+                RowError(line, _column_named(column_of, loc), _with_item(loc[1:], _reason(err)))
+            )
         return None, status == "closed", errors
     return data, status == "closed", errors
 
@@ -288,8 +295,9 @@ def _office(
                 column = f"phone{phone_group_of[loc[1]]}{suffix_of.get(str(loc[2]), '')}"
                 errors.append(RowError(line, column, _with_item(loc[3:], _reason(err))))
             else:
-                column = column_of.get(str(loc[0]), str(loc[0])) if loc else None
-                errors.append(RowError(line, column, _with_item(loc[1:], _reason(err))))
+                errors.append(
+                    RowError(line, _column_named(column_of, loc), _with_item(loc[1:], _reason(err)))
+                )
         return None, errors
     # The country-dependent rules, exactly as the directory service applies them.
     try:
@@ -300,9 +308,9 @@ def _office(
         checked_region(country, data.region)
     except InvalidValue as exc:
         errors.append(RowError(line, "region", exc.message))
-    for phone, group in zip(data.phones, phone_group_of, strict=True):
+    for proposed, group in zip(data.phones, phone_group_of, strict=True):
         try:
-            checked_phone(phone.number, country)
+            checked_phone(proposed.number, country)
         except InvalidValue as exc:
             errors.append(RowError(line, f"phone{group}", exc.message))
     return (None if errors else data), errors

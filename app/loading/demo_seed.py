@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
 from app.directory import service

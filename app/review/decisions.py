@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory import service as directory
 from app.directory.change_set import ChangeSet, validate_changes, validate_new_contact

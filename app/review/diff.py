@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory import revisions
 from app.directory.change_set import ChangePath

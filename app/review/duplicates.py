@@ -8,7 +8,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization, Phone
@@ -105,7 +105,7 @@ def find_matches(
         for number, office_id, office_name_, org_name in rows:
             label = " — ".join(p for p in (org_name, office_name_) if p)
             add("office", office_id, "phone", f"same number {number}", label, 1.0)
-        pending = session.execute(
+        pending_numbers = session.execute(
             select(SubmissionPhone.number, Submission.id, Submission.title)
             .join(Submission, Submission.id == SubmissionPhone.submission_id)
             .where(
@@ -114,14 +114,14 @@ def find_matches(
             )
             .order_by(Submission.id)
         ).all()
-        for number, sub_id, title in pending:
+        for number, sub_id, title in pending_numbers:
             if sub_id != exclude_submission_id:
                 add("submission", sub_id, "phone", f"same number {number}", title, 1.0)
 
     wanted = name_key(organization_name, office_name)
     wanted_org = fold(organization_name or "")
     if wanted:
-        rows = session.execute(
+        similar = session.execute(
             select(Office.id, Office.name, Organization.name)
             .join(Organization, Organization.id == Office.organization_id)
             .where(
@@ -131,7 +131,7 @@ def find_matches(
             )
             .limit(MAX_NAME_CANDIDATES)
         ).all()
-        for office_id, office_name_, org_name in rows:
+        for office_id, office_name_, org_name in similar:
             candidate = name_key(org_name, office_name_)
             score = max(similarity(wanted, candidate), similarity(wanted_org, fold(org_name)))
             if score >= NAME_SIMILARITY:

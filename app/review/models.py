@@ -7,10 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
-from app.kit.models import timestamp_field, version_column
+from app.kit.models import (
+    Base,
+    id_column,
+    optional_timestamp_column,
+    timestamp_column,
+    version_column,
+)
 
 
 class SubmissionKind(StrEnum):
@@ -44,10 +50,8 @@ class ClosureReason(StrEnum):
 
 DECIDED_STATUSES = tuple(s for s in SubmissionStatus if s is not SubmissionStatus.PENDING)
 
-_submission_version = version_column()
 
-
-class Submission(SQLModel, table=True):
+class Submission(Base, kw_only=True):
     """What a partner (or an import) proposes, and what a reviewer decided about it.
 
     `changes` maps field paths (`office.city`, `organization.website`, `phones.12.number`,
@@ -86,66 +90,69 @@ class Submission(SQLModel, table=True):
         Index("ix_submission_submitter_key_created", "submitter_key_id", "created_at"),
         Index("ix_submission_submitter_org_created", "submitter_organization_id", "created_at"),
     )
-    __mapper_args__ = {"version_id_col": _submission_version}
 
-    id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)
-    status: str = Field(default=SubmissionStatus.PENDING.value, max_length=24)
-    closure_reason: str | None = Field(default=None, max_length=24)
+    id: Mapped[int] = id_column()
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24), default=SubmissionStatus.PENDING.value)
+    closure_reason: Mapped[str | None] = mapped_column(String(24), default=None)
 
     # The records it is about (for a new contact: filled in once approved).
-    office_id: int | None = Field(default=None, foreign_key="office.id", index=True)
-    organization_id: int | None = Field(default=None, foreign_key="organization.id")
-    phone_id: int | None = Field(default=None, foreign_key="phone.id")
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), default=None, index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), default=None)
+    phone_id: Mapped[int | None] = mapped_column(ForeignKey("phone.id"), default=None)
     # Where it applies, copied at intake so the queue filters without joins.
-    country: str = Field(max_length=2)
-    region: str | None = Field(default=None, max_length=8)
-    title: str = Field(max_length=300)
+    country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(8), default=None)
+    title: Mapped[str] = mapped_column(String(300))
     # Folded organisation + office name of a new contact, for near-duplicate matching.
-    name_key: str | None = Field(default=None, max_length=500)
+    name_key: Mapped[str | None] = mapped_column(String(500), default=None)
 
-    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    base: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    base_versions: dict[str, int] = Field(
-        default_factory=dict, sa_column=Column(JSON, nullable=False)
-    )
-    base_revision_id: int = 0
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default_factory=dict)
+    base: Mapped[dict[str, Any]] = mapped_column(JSON, default_factory=dict)
+    base_versions: Mapped[dict[str, int]] = mapped_column(JSON, default_factory=dict)
+    base_revision_id: Mapped[int] = mapped_column(default=0)
     # Verifications the source of an import claims (VerificationClaim, oldest first): recorded
     # as verification events when the submission is approved in full.
-    verifications: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    verifications: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default_factory=list, server_default="[]"
     )
-    note: str | None = Field(default=None, sa_type=Text)
-    origin: str = Field(max_length=16)
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    origin: Mapped[str] = mapped_column(String(16))
     # Free text for people ("ngo: <key>", "web", "import: <dataset>"); `origin` is the kind.
-    source: str = Field(max_length=200)
+    source: Mapped[str] = mapped_column(String(200))
     # Matches found at intake (phones, near-identical names); re-checked when opened.
-    duplicate_matches: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
+    duplicate_matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default_factory=list)
+
+    submitter_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"), default=None)
+    submitter_name: Mapped[str] = mapped_column(String(300))
+    submitter_organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id"), default=None
+    )
+    created_at: Mapped[datetime] = timestamp_column()
+
+    decided_at: Mapped[datetime | None] = optional_timestamp_column()
+    decided_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    decided_by_key_id: Mapped[int | None] = mapped_column(default=None)
+    decision_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # What was applied, path -> value (after the reviewer's selection and edits).
+    applied: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    duplicate_of_submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submission.id"), default=None
+    )
+    duplicate_of_office_id: Mapped[int | None] = mapped_column(
+        ForeignKey("office.id"), default=None
     )
 
-    submitter_key_id: int | None = Field(default=None, foreign_key="api_key.id")
-    submitter_name: str = Field(max_length=300)
-    submitter_organization_id: int | None = Field(default=None, foreign_key="organization.id")
-    created_at: datetime = timestamp_field()
+    version: Mapped[int] = version_column()
 
-    decided_at: datetime | None = timestamp_field(nullable=True)
-    decided_by: str | None = Field(default=None, max_length=200)
-    decided_by_key_id: int | None = None
-    decision_reason: str | None = Field(default=None, sa_type=Text)
-    # What was applied, path -> value (after the reviewer's selection and edits).
-    applied: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    duplicate_of_submission_id: int | None = Field(default=None, foreign_key="submission.id")
-    duplicate_of_office_id: int | None = Field(default=None, foreign_key="office.id")
-
-    version: int = Field(default=1, sa_column=_submission_version)
+    __mapper_args__ = {"version_id_col": version}
 
 
-class SubmissionPhone(SQLModel, table=True):
+class SubmissionPhone(Base, kw_only=True):
     """A phone number (E.164) a pending new-contact submission proposes: matched against
     later proposals and existing offices."""
 
     __tablename__ = "submission_phone"
 
-    submission_id: int = Field(foreign_key="submission.id", primary_key=True)
-    number: str = Field(max_length=20, primary_key=True, index=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory import service as directory
 from app.directory.geography import country_name

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from aiohttp.abc import AbstractResolver
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import unit_of_work

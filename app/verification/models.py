@@ -8,32 +8,33 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Column,
     ColumnElement,
+    ForeignKey,
     Index,
+    String,
     UniqueConstraint,
     bindparam,
     text,
 )
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import Mapped, mapped_column
 
-from app.kit.models import timestamp_field
+from app.kit.models import Base, id_column, optional_timestamp_column, timestamp_column
 
 
-class VerificationEvent(SQLModel, table=True):
+class VerificationEvent(Base, kw_only=True):
     """Someone confirmed an office is right, by a method, at a time. Never edited."""
 
     __tablename__ = "verification_event"
 
-    id: int | None = Field(default=None, primary_key=True)
-    office_id: int = Field(foreign_key="office.id", index=True)
-    verified_at: datetime = timestamp_field(index=True)
-    verified_by: str = Field(max_length=200)
-    method: str = Field(max_length=32)
-    note: str | None = Field(default=None, max_length=2000)
-    approved_by: str | None = Field(default=None, max_length=200)
-    source: str = Field(max_length=200)
-    actor_key_id: int | None = None
+    id: Mapped[int] = id_column()
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    verified_at: Mapped[datetime] = timestamp_column(index=True)
+    verified_by: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(2000), default=None)
+    approved_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    source: Mapped[str] = mapped_column(String(200))
+    actor_key_id: Mapped[int | None] = mapped_column(default=None)
 
 
 class TaskState(StrEnum):
@@ -71,7 +72,7 @@ class CheckKind(StrEnum):
     EMAIL = "email"
 
 
-class VerificationTask(SQLModel, table=True):
+class VerificationTask(Base, kw_only=True):
     """Work for a person: call (or write to, or visit) an office and record what they found."""
 
     __tablename__ = "verification_task"
@@ -87,30 +88,28 @@ class VerificationTask(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    office_id: int = Field(foreign_key="office.id", index=True)
-    state: str = Field(default=TaskState.OPEN.value, max_length=16)
-    priority: int = 0
+    id: Mapped[int] = id_column()
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default=TaskState.OPEN.value)
+    priority: Mapped[int] = mapped_column(default=0)
     # When the office becomes overdue (or when the task opened, for never-verified offices).
-    due_at: datetime = timestamp_field(index=True)
+    due_at: Mapped[datetime] = timestamp_column(index=True)
     # The office's freshness when the task was opened or last escalated.
-    freshness: str = Field(max_length=16)
-    opened_at: datetime = timestamp_field()
-    claimed_by: str | None = Field(default=None, max_length=200)
-    claimed_key_id: int | None = None
-    claimed_at: datetime | None = timestamp_field(nullable=True)
-    claim_expires_at: datetime | None = timestamp_field(nullable=True)
-    attempts: int = 0
-    last_attempt_at: datetime | None = timestamp_field(nullable=True)
-    escalated_at: datetime | None = timestamp_field(nullable=True)
-    escalation_reason: str | None = Field(default=None, max_length=200)
-    annotations: list[dict[str, Any]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
-    closed_at: datetime | None = timestamp_field(nullable=True)
-    closed_by: str | None = Field(default=None, max_length=200)
-    outcome: str | None = Field(default=None, max_length=32)
-    updated_at: datetime = timestamp_field()
+    freshness: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = timestamp_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    claimed_key_id: Mapped[int | None] = mapped_column(default=None)
+    claimed_at: Mapped[datetime | None] = optional_timestamp_column()
+    claim_expires_at: Mapped[datetime | None] = optional_timestamp_column()
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime | None] = optional_timestamp_column()
+    escalated_at: Mapped[datetime | None] = optional_timestamp_column()
+    escalation_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    annotations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default_factory=list)
+    closed_at: Mapped[datetime | None] = optional_timestamp_column()
+    closed_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    outcome: Mapped[str | None] = mapped_column(String(32), default=None)
+    updated_at: Mapped[datetime] = timestamp_column()
 
 
 # The worklist's order over active tasks only: a page is the first rows of this index, and a
@@ -118,7 +117,7 @@ class VerificationTask(SQLModel, table=True):
 # (which pile up) cost it nothing.
 Index(
     "ix_verification_task_worklist",
-    VerificationTask.priority.desc(),  # type: ignore[attr-defined]
+    VerificationTask.priority.desc(),
     VerificationTask.due_at,
     VerificationTask.id,
     VerificationTask.state,
@@ -139,28 +138,28 @@ def active_task_clause() -> ColumnElement[bool]:
     SQLite and PostgreSQL can match it to the partial indexes' predicate (a bound list
     never matches on SQLite, nor in a generic plan on PostgreSQL)."""
     states = [s.value for s in ACTIVE_TASK_STATES]
-    return VerificationTask.state.in_(  # type: ignore[attr-defined]
+    return VerificationTask.state.in_(
         bindparam("active_task_states", states, expanding=True, literal_execute=True)
     )
 
 
-class TaskAttempt(SQLModel, table=True):
+class TaskAttempt(Base, kw_only=True):
     """One recorded outcome of a task (every no-answer is kept, with its day)."""
 
     __tablename__ = "task_attempt"
 
-    id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="verification_task.id", index=True)
-    office_id: int = Field(foreign_key="office.id", index=True)
-    outcome: str = Field(max_length=32)
-    method: str = Field(max_length=32)
-    note: str | None = Field(default=None, max_length=2000)
-    actor: str = Field(max_length=200)
-    actor_key_id: int | None = None
-    attempted_at: datetime = timestamp_field()
+    id: Mapped[int] = id_column()
+    task_id: Mapped[int] = mapped_column(ForeignKey("verification_task.id"), index=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(2000), default=None)
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_key_id: Mapped[int | None] = mapped_column(default=None)
+    attempted_at: Mapped[datetime] = timestamp_column()
 
 
-class CheckResult(SQLModel, table=True):
+class CheckResult(Base, kw_only=True):
     """One automated check of one office's phone, website or email. Never a verification."""
 
     __tablename__ = "check_result"
@@ -169,22 +168,22 @@ class CheckResult(SQLModel, table=True):
         Index("ix_check_result_office_kind_checked", "office_id", "kind", "checked_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    office_id: int = Field(foreign_key="office.id")
-    phone_id: int | None = Field(default=None, foreign_key="phone.id")
-    kind: str = Field(max_length=16)
-    target: str = Field(max_length=500)
-    checked_at: datetime = timestamp_field(index=True)
-    ok: bool
-    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    status_code: int | None = None
-    final_url: str | None = Field(default=None, max_length=2000)
-    elapsed_ms: int | None = None
-    error: str | None = Field(default=None, max_length=1000)
-    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    id: Mapped[int] = id_column()
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    phone_id: Mapped[int | None] = mapped_column(ForeignKey("phone.id"), default=None)
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(500))
+    checked_at: Mapped[datetime] = timestamp_column(index=True)
+    ok: Mapped[bool]
+    flags: Mapped[list[str]] = mapped_column(JSON, default_factory=list)
+    status_code: Mapped[int | None] = mapped_column(default=None)
+    final_url: Mapped[str | None] = mapped_column(String(2000), default=None)
+    elapsed_ms: Mapped[int | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(String(1000), default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default_factory=dict)
 
 
-class PartnerScope(SQLModel, table=True):
+class PartnerScope(Base, kw_only=True):
     """A reviewer's rule: may this partner organisation confirm offices in this country?
 
     Without a rule, a partner may confirm in the countries where its organisation has offices.
@@ -193,57 +192,57 @@ class PartnerScope(SQLModel, table=True):
     __tablename__ = "partner_scope"
     __table_args__ = (UniqueConstraint("organization_id", "country"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    organization_id: int = Field(foreign_key="organization.id", index=True)
-    country: str = Field(max_length=2)
-    allowed: bool
-    set_by: str = Field(max_length=200)
-    set_at: datetime = timestamp_field()
+    id: Mapped[int] = id_column()
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    allowed: Mapped[bool]
+    set_by: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = timestamp_column()
 
 
-class VerificationDigest(SQLModel, table=True):
+class VerificationDigest(Base, kw_only=True):
     """Per-country freshness digest written by the daily escalate job (one per country a day)."""
 
     __tablename__ = "verification_digest"
     __table_args__ = (UniqueConstraint("country", "digest_date"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    country: str = Field(max_length=2)
-    digest_date: str = Field(max_length=10, index=True)
-    generated_at: datetime = timestamp_field()
-    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    open_tasks: int = 0
-    escalated_tasks: int = 0
-    claimed_tasks: int = 0
-    oldest_overdue_since: datetime | None = timestamp_field(nullable=True)
+    id: Mapped[int] = id_column()
+    country: Mapped[str] = mapped_column(String(2))
+    digest_date: Mapped[str] = mapped_column(String(10), index=True)
+    generated_at: Mapped[datetime] = timestamp_column()
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default_factory=dict)
+    open_tasks: Mapped[int] = mapped_column(default=0)
+    escalated_tasks: Mapped[int] = mapped_column(default=0)
+    claimed_tasks: Mapped[int] = mapped_column(default=0)
+    oldest_overdue_since: Mapped[datetime | None] = optional_timestamp_column()
 
 
-class SchedulerInstance(SQLModel, table=True):
+class SchedulerInstance(Base, kw_only=True):
     """Heartbeat of one scheduler process: leader or standby."""
 
     __tablename__ = "scheduler_instance"
 
-    instance_id: str = Field(primary_key=True, max_length=64)
-    hostname: str = Field(max_length=200)
-    pid: int
-    role: str = Field(max_length=16)
-    started_at: datetime = timestamp_field()
-    last_beat_at: datetime = timestamp_field()
-    became_leader_at: datetime | None = timestamp_field(nullable=True)
+    instance_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int]
+    role: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = timestamp_column()
+    last_beat_at: Mapped[datetime] = timestamp_column()
+    became_leader_at: Mapped[datetime | None] = optional_timestamp_column()
 
 
-class JobRun(SQLModel, table=True):
+class JobRun(Base, kw_only=True):
     """One run of a scheduler job; (job, slot) is unique so a trigger runs a job once."""
 
     __tablename__ = "job_run"
     __table_args__ = (UniqueConstraint("job", "slot"),)
 
-    id: int | None = Field(default=None, primary_key=True)
-    job: str = Field(max_length=40)
-    slot: str = Field(max_length=64)
-    instance_id: str = Field(max_length=64)
-    status: str = Field(max_length=16)
-    started_at: datetime = timestamp_field()
-    finished_at: datetime | None = timestamp_field(nullable=True)
-    processed: int = 0
-    detail: str | None = Field(default=None, max_length=2000)
+    id: Mapped[int] = id_column()
+    job: Mapped[str] = mapped_column(String(40))
+    slot: Mapped[str] = mapped_column(String(64))
+    instance_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = timestamp_column()
+    finished_at: Mapped[datetime | None] = optional_timestamp_column()
+    processed: Mapped[int] = mapped_column(default=0)
+    detail: Mapped[str | None] = mapped_column(String(2000), default=None)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.directory.enums import OfficeStatus

@@ -24,7 +24,7 @@ from typing import IO, Any, Protocol
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Connection, Engine, text
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import unit_of_work
@@ -61,11 +61,13 @@ def previous_fire_time(expr: str, now: datetime) -> datetime | None:
     """The latest time at or before `now` when the cron fired (None if not within a year)."""
     trigger = cron_trigger(expr)
     for window in (timedelta(days=1), timedelta(days=32), timedelta(days=366)):
-        fire = trigger.get_next_fire_time(None, now - window)
+        fire: datetime | None = trigger.get_next_fire_time(None, now - window)
         if fire is None or fire > now:
             continue
         while True:
-            following = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+            following: datetime | None = trigger.get_next_fire_time(
+                fire, fire + timedelta(microseconds=1)
+            )
             if following is None or following > now:
                 return fire
             fire = following

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory import revisions
 from app.directory.models import Office

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import exists, func, insert, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization, Phone

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.directory import service as directory
@@ -177,7 +177,7 @@ def open_due_tasks_batch(
         )
     # executemany of one cached statement (SQLAlchemy batches it as multi-row VALUES);
     # compiling a fresh 500-row VALUES clause per batch cost more than the database work.
-    table = VerificationTask.__table__  # type: ignore[attr-defined]
+    table = VerificationTask.__table__
     inserted = session.execute(
         _insert(session, table).on_conflict_do_nothing().returning(table.c.id), values
     ).all()

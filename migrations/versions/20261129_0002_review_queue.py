@@ -8,7 +8,6 @@ Create Date: 2026-11-29 07:30:00
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 revision: str = "20261129_0002"
@@ -21,29 +20,29 @@ def upgrade() -> None:
     op.create_table(
         "submission",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
-        sa.Column("closure_reason", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("closure_reason", sa.String(length=24), nullable=True),
         sa.Column("office_id", sa.Integer(), nullable=True),
         sa.Column("organization_id", sa.Integer(), nullable=True),
         sa.Column("phone_id", sa.Integer(), nullable=True),
-        sa.Column("country", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
-        sa.Column("region", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
-        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-        sa.Column("name_key", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("region", sa.String(length=8), nullable=True),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("name_key", sa.String(length=500), nullable=True),
         sa.Column("changes", sa.JSON(), nullable=False),
         sa.Column("base", sa.JSON(), nullable=False),
         sa.Column("base_versions", sa.JSON(), nullable=False),
         sa.Column("base_revision_id", sa.Integer(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("duplicate_matches", sa.JSON(), nullable=False),
         sa.Column("submitter_key_id", sa.Integer(), nullable=True),
-        sa.Column("submitter_name", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+        sa.Column("submitter_name", sa.String(length=300), nullable=False),
         sa.Column("submitter_organization_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("decided_by", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
         sa.Column("decided_by_key_id", sa.Integer(), nullable=True),
         sa.Column("decision_reason", sa.Text(), nullable=True),
         sa.Column("applied", sa.JSON(), nullable=True),
@@ -121,7 +120,7 @@ def upgrade() -> None:
     op.create_table(
         "submission_phone",
         sa.Column("submission_id", sa.Integer(), nullable=False),
-        sa.Column("number", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("number", sa.String(length=20), nullable=False),
         sa.ForeignKeyConstraint(
             ["submission_id"],
             ["submission.id"],

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pycountry
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from tests.conftest import FrozenClock
 from tests.factories import AL_PHONE, make_key, make_office, make_org

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.db import unit_of_work
 from app.interop.hsds_vocabulary import TERMS_BY_CODE, hsds_id, taxonomy_id

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.api import contacts, countries, keys, organizations
 from app.auth.service import create_key, revoke_key

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 from starlette.routing import Mount
 
 from app.main import create_app

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.kit.security_headers import DOCUMENT_POLICY, PAGE_POLICY
 from tests.factories import make_key

@@ -5,7 +5,7 @@ import io
 import pytest
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from tests.factories import make_key
 from tests.sheets.directory import build_lagos_directory

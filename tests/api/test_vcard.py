@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import vobject
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.interop.hsds_vocabulary import hsds_id
 from tests.factories import make_key

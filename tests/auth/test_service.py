@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.auth.models import ApiKey
 from app.auth.service import PrincipalCache, authenticate, create_key, list_keys, revoke_key

@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.auth.throttle import FailedKeyThrottle
 from app.config import get_settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory import service
 from app.directory.change_set import ChangeSet, validate_changes, validate_new_contact

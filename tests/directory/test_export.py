@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from sqlalchemy import delete, select
-from sqlmodel import Session, SQLModel
+from sqlalchemy.orm import Session
 
 import app.models  # noqa: F401  (every table, so the wipe below empties them all)
 from app.config import Settings
@@ -16,6 +16,7 @@ from app.directory import service
 from app.directory.export import write_csv, write_json
 from app.directory.models import Office, Organization, Phone
 from app.directory.schemas import ContactPublic, PhoneCreate
+from app.kit.models import Base
 from app.loading.csv_import import import_csv
 from app.loading.demo_seed import seed_demo
 from tests.directory.csv_samples import NG_FIXED, demo_subset
@@ -30,7 +31,7 @@ def export_csv(session: Session, settings: Settings, *, confidential: bool = Tru
 
 def wipe(session: Session) -> None:
     """Empty every table inside the test's transaction (rolled back afterwards)."""
-    for table in reversed(SQLModel.metadata.sorted_tables):
+    for table in reversed(Base.metadata.sorted_tables):
         session.execute(delete(table))
     session.flush()
     session.expunge_all()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.directory import service as directory

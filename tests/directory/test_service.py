@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session
 
 from app.db import get_session
 from app.directory import revisions, service

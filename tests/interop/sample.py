@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory import service
 from app.directory.models import Office, Organization

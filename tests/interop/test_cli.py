@@ -12,7 +12,7 @@ import vobject
 from click.testing import Result
 from frictionless import validate
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app import db

@@ -10,7 +10,7 @@ from typing import Any
 
 from frictionless import Package, validate
 from jsonschema import Draft202012Validator, FormatChecker
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.interop import hsds_export
 from app.interop.hsds_tables import TABLES

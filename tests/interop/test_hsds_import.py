@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
-from sqlmodel import Session, SQLModel
+from sqlalchemy.orm import Session
 
 from app.directory.models import Office, Organization, Phone, Revision
 from app.directory.service import OFFICE_FIELDS, ORGANIZATION_FIELDS, get_office
 from app.interop import hsds_export, hsds_import
 from app.kit.clock import as_utc
+from app.kit.models import Base
 from app.kit.principal import Principal
 from app.review import decisions
 from app.review.models import Submission
@@ -65,7 +66,7 @@ def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
 
 def _empty_directory(session: Session) -> None:
     # Inside the test's transaction (rolled back afterwards): an empty directory to import into.
-    for table in reversed(SQLModel.metadata.sorted_tables):
+    for table in reversed(Base.metadata.sorted_tables):
         session.execute(text(f'DELETE FROM "{table.name}"'))
     session.expire_all()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.interop import orapi
 from app.interop.hsds_vocabulary import hsds_id

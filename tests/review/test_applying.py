@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory import service as directory
 from app.directory.models import Office, Revision

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from click.testing import Result
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app import db

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.review import decisions, intake, queue
 from app.review.duplicates import similarity

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import command
 from sqlalchemy import Connection, inspect, text
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.db import make_engine
 from app.directory.models import Office

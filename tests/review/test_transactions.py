@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.db import unit_of_work
 from app.directory import service as directory

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory import service
 from app.kit.clock import utcnow

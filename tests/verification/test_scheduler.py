@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from app.cli import app as cli_app

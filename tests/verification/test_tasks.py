@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.directory.freshness import Freshness, office_freshness

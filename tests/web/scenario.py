@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.auth.service import create_key
 from app.config import get_settings
