@@ -48,6 +48,7 @@ run: install seed
 lint: venv
 	$(VENV)/bin/ruff check app tests migrations bench
 	$(VENV)/bin/ruff format --check app tests migrations bench
+	$(VENV)/bin/mypy app
 
 test: install lint test-sqlite test-postgres
 

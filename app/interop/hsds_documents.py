@@ -16,7 +16,7 @@ the flattening of documents into tabular rows in hsds_rows.py.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, overload
 
 from babel import Locale
 from email_validator import EmailNotValidError, validate_email
@@ -65,7 +65,9 @@ def _nested_term(code: str) -> dict[str, Any]:
     }
 
 
-def _attribute(link_entity: str, link_id: str, code: str, value: str | None = None) -> dict:
+def _attribute(
+    link_entity: str, link_id: str, code: str, value: str | None = None
+) -> dict[str, Any]:
     term = _nested_term(code)  # shared and never mutated: built once per term
     return {
         "id": hsds_id("attribute", link_entity, link_id, code),
@@ -78,7 +80,9 @@ def _attribute(link_entity: str, link_id: str, code: str, value: str | None = No
     }
 
 
-def _metadata(resource_type: str, resource_id: str, entries: list[MetadataEntry]) -> list[dict]:
+def _metadata(
+    resource_type: str, resource_id: str, entries: list[MetadataEntry]
+) -> list[dict[str, Any]]:
     return [
         {
             "id": hsds_id("metadata", m.key),
@@ -107,8 +111,13 @@ def _language(owner: str, owner_id: str, code: str) -> dict[str, Any]:
     }
 
 
+@overload
+def compact(value: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def compact(value: list[Any]) -> list[Any]: ...
 def compact(value: Any) -> Any:
-    """Drop null fields: HSDS JSON schemas type fields strictly, so absent beats null."""
+    """Drop null fields (in nested values too): HSDS JSON schemas type fields strictly, so
+    absent beats null."""
     if isinstance(value, dict):
         return {k: compact(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):

@@ -341,8 +341,9 @@ def candidates(
 
 
 def _json_documents(data: Any) -> list[Any]:
-    if isinstance(data, dict) and isinstance(data.get("contents"), list):
-        return data["contents"]
+    contents = data.get("contents") if isinstance(data, dict) else None
+    if isinstance(contents, list):
+        return contents
     if isinstance(data, dict):
         return [data]
     if isinstance(data, list):
@@ -473,7 +474,7 @@ def read_package(directory: Path) -> Iterator[Candidate | Problem]:
         if org is None:
             yield Problem(where, "no organization with this organization_id", "organization_id")
             continue
-        nested_sals = []
+        nested_sals: list[dict[str, Any]] = []
         for sal in sal_by_service.get(service.get("id", ""), []):
             location = locations.get(sal.get("location_id", ""))
             if location is None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, false, select
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from app.directory.models import Office, Organization
 from app.directory.search import search_text_like
@@ -45,12 +45,16 @@ from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue, NotFound
 from app.kit.principal import Principal
 from app.kit.text import fold, like_anywhere
-from app.sheets.nearest import centroid
+from app.sheets.nearest import centroid, located
 
 
 def api_info(*, openapi_url: str) -> dict[str, str]:
     """What `GET /hsds/` answers: the HSDS version, profile and where the OpenAPI lives."""
     return {"version": HSDS_VERSION, "profile": HSDS_PROFILE, "openapi_url": openapi_url}
+
+
+# The columns a statement selects, kept through the joins and filters added to it.
+Columns = TypeVarTuple("Columns")
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ class _IdIndex:
         self.by_uuid: dict[str, int] = {}
         self.seen: set[int] = set()
 
-    def lookup(self, session: Session, wanted: str, ids: Select[tuple[int]]) -> int | None:
+    def lookup(self, session: Session, wanted: str, ids: Select[int]) -> int | None:
         key = _uuid(wanted)
         if key is None:
             return None
@@ -150,7 +154,7 @@ def _office_ids(session: Session, viewer: Principal, filters: Filters) -> IdSour
             [*_visible(viewer), near.postcode_condition(filters.postcode), near.has_coordinates()],
         )
     ).all()
-    origin = centroid([(lat, lon) for lat, lon in points])
+    origin = centroid(located(points))
     if origin is None:
         return EmptyIds()  # no office we know of places this postcode
     candidates = session.execute(
@@ -159,10 +163,15 @@ def _office_ids(session: Session, viewer: Principal, filters: Filters) -> IdSour
             [*conds, *near.bounding_box(origin, metres)],
         )
     ).all()
-    return RankedIds(near.nearest_within(origin, metres, candidates))
+    located_candidates = [
+        (office_id, lat, lon)
+        for office_id, lat, lon in candidates
+        if lat is not None and lon is not None
+    ]
+    return RankedIds(near.nearest_within(origin, metres, located_candidates))
 
 
-def _offices_where(stmt: Select[Any], conds: list[ColumnElement[bool]]) -> Select[Any]:
+def _offices_where(stmt: Select[*Columns], conds: list[ColumnElement[bool]]) -> Select[*Columns]:
     return stmt.join(Organization, Organization.id == Office.organization_id).where(*conds)
 
 

@@ -101,7 +101,7 @@ class VerificationClaim(VerificationCreate):
     the submission and recorded, at that time and never later, when a reviewer approves all
     of it. Not part of a partner's request body: partners' approvals are `ngo_correction`s."""
 
-    method: VerificationMethod  # type: ignore[assignment]
+    method: VerificationMethod
     verified_at: datetime
     verified_by: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 

@@ -7,7 +7,7 @@ one, offices in the capital's region (or capital city) come first, then the rest
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from app.directory.models import Office
 from app.kit.text import fold
@@ -75,6 +75,11 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+def located(rows: Iterable[tuple[float | None, float | None]]) -> list[tuple[float, float]]:
+    """The (latitude, longitude) rows that have both (queries filter out the others)."""
+    return [(lat, lon) for lat, lon in rows if lat is not None and lon is not None]
 
 
 def centroid(points: Sequence[tuple[float, float]]) -> tuple[float, float] | None:

@@ -26,8 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
-from sqlmodel import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from app.config import Settings
 from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES
@@ -46,7 +45,7 @@ from app.sheets.blocklist import Blocklist, blocklist
 from app.sheets.cache import CacheKey, sheet_cache
 from app.sheets.errors import SheetRefused
 from app.sheets.i18n import sheet_languages
-from app.sheets.nearest import CAPITALS, centroid, haversine_km, rank_nearest
+from app.sheets.nearest import CAPITALS, centroid, haversine_km, located, rank_nearest
 from app.sheets.schemas import (
     SheetData,
     SheetEntry,
@@ -164,7 +163,7 @@ def _origin(session: Session, params: SheetParams) -> tuple[float, float] | None
             not_confidential(),
         )
     ).all()
-    return centroid([(float(lat), float(lon)) for lat, lon in rows])
+    return centroid(located(rows))
 
 
 def _missing_categories(params: SheetParams, placed: Iterable[tuple[str | None, str]]) -> list[str]:

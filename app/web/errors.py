@@ -91,6 +91,14 @@ def error_page(request: Request, *, status_code: int, message: str) -> Response:
     )
 
 
+async def _respond(handler: Handler, request: Request, exc: Exception) -> Response:
+    """What one of FastAPI's exception handlers (sync or async) answers."""
+    result = handler(request, exc)
+    if isinstance(result, Response):
+        return result
+    return await result
+
+
 def install_web_error_pages(app: FastAPI) -> None:
     """Wrap the JSON handlers so browser paths get pages instead."""
     json_homeward: Handler = app.exception_handlers[HomewardError]
@@ -99,7 +107,7 @@ def install_web_error_pages(app: FastAPI) -> None:
     async def homeward(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HomewardError)
         if not is_browser_request(request):
-            return await json_homeward(request, exc)  # type: ignore[misc]
+            return await _respond(json_homeward, request, exc)
         if isinstance(exc, SignInRequired):
             target = request.url.path
             if request.url.query:
@@ -110,7 +118,7 @@ def install_web_error_pages(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if not is_browser_request(request):
-            return await json_http(request, exc)  # type: ignore[misc]
+            return await _respond(json_http, request, exc)
         message = {
             404: "There is no page at this address. Check the link, or start again from the menu.",
             405: "This address does not accept that kind of request.",
