@@ -1231,10 +1231,11 @@ def approve(
     made since intake (SubmissionConflict, 409, unless listed in `resolve_conflicts`), the
     submission is claimed (`approved`, or `partially_approved` when fields were left out),
     the record changes through the directory service with revisions citing the submission,
-    and a partner's correction or new contact records an `ngo_correction` verification. An
-    import approved in full records the verifications its source claims (VerificationClaim)
-    at the times the source gave, with the import as their source and the reviewer as their
-    approver; a partial approval records none (the contact is no longer what was verified).
+    and a partner's correction or new contact approved in full records an `ngo_correction`
+    verification. An import approved in full records the verifications its source claims
+    (VerificationClaim) at the times the source gave, with the import as their source and the
+    reviewer as their approver. A partial approval records the approved changes with their
+    provenance and no verification at all (the contact is no longer what was verified).
     """
     sub = _pending(session, submission_id, expected_version)
     _check_four_eyes(sub, reviewer)
@@ -1265,7 +1266,9 @@ def approve(
         _claim(session, sub, status=status, reviewer=reviewer, reason=reason, applied=values)
         _apply_to_office(session, sub, office, values, prov)
     assert office.id is not None
-    if sub.kind != SubmissionKind.CLOSURE and _is_partner(sub):
+    # Only a whole approval verifies: a partial one leaves the contact partly as the partner
+    # saw it and partly as it was, which nobody confirmed.
+    if everything and sub.kind != SubmissionKind.CLOSURE and _is_partner(sub):
         record_verification(
             session,
             office_id=office.id,
