@@ -92,11 +92,21 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
+# An oversized body is read and thrown away, up to this much, before the 413 is sent: a
+# server that answers and closes while the client is still sending makes the kernel reset the
+# connection, and clients that write the whole body before reading (urllib) then see a broken
+# pipe instead of the answer. Beyond this the answer goes out at once with `Connection: close`.
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+
+
 class BodySizeLimit:
     """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is sent.
 
     The body is read (up to the limit) before the app runs and then replayed to it, so an
-    oversized chunked body is refused cleanly instead of failing inside body parsing.
+    oversized chunked body is refused cleanly instead of failing inside body parsing. The
+    rest of an oversized body is drained (up to DRAIN_LIMIT_BYTES) before answering, so
+    every client reads the 413; a client waiting for `100 Continue` is answered at once and
+    never sends it.
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -107,10 +117,19 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared: int | None = None
+        expects_continue = False
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send)
-                return
+            if name == b"content-length" and value.isdigit():
+                declared = int(value)
+            elif name == b"expect" and value.lower() == b"100-continue":
+                expects_continue = True
+        if declared is not None and declared > self.max_bytes:
+            if expects_continue or declared > DRAIN_LIMIT_BYTES:
+                await self._refuse(send, close=True)
+            else:
+                await self._refuse(send, close=not await _drain(receive, 0))
+            return
         chunks: list[bytes] = []
         received = 0
         while True:
@@ -119,11 +138,13 @@ class BodySizeLimit:
                 return  # the client went away before sending its body
             chunk = message.get("body", b"")
             received += len(chunk)
+            more = message.get("more_body", False)
             if received > self.max_bytes:
-                await self._refuse(send)
+                drained = not more or await _drain(receive, received)
+                await self._refuse(send, close=not drained)
                 return
             chunks.append(chunk)
-            if not message.get("more_body", False):
+            if not more:
                 break
         replayed = False
 
@@ -136,7 +157,7 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, *, close: bool) -> None:
         response = JSONResponse(
             {
                 "error": "payload_too_large",
@@ -144,8 +165,22 @@ class BodySizeLimit:
                 "detail": [{"field": "body", "reason": f"over {self.max_bytes} bytes"}],
             },
             status_code=413,
+            headers={"Connection": "close"} if close else None,
         )
         await response({"type": "http"}, _empty_receive, send)
+
+
+async def _drain(receive: Receive, received: int) -> bool:
+    """Read and discard the rest of a request body; False if it ran past DRAIN_LIMIT_BYTES
+    (the connection must then close) or the client went away."""
+    while received <= DRAIN_LIMIT_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return False
+        received += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return True
+    return False
 
 
 async def _empty_receive() -> Message:
