@@ -1,19 +1,24 @@
-"""HTTP plumbing: one error shape for every 4xx, and a request body size limit."""
+"""HTTP plumbing: one error shape for every 4xx and 5xx, and a request body size limit."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.kit.database_errors import database_error
 from app.kit.errors import HomewardError
+
+log = logging.getLogger(__name__)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -45,6 +50,23 @@ def validation_body(exc: RequestValidationError) -> dict[str, Any]:
     }
 
 
+def internal_error() -> JSONResponse:
+    """The JSON answer to an unexpected error (a bug): nothing was saved."""
+    return JSONResponse(
+        {
+            "error": "internal_error",
+            "message": "unexpected server error; nothing was saved",
+            "detail": [{"field": None, "reason": "unexpected server error"}],
+        },
+        status_code=500,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s", request.url.path, exc_info=exc)
+    return internal_error()
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HomewardError)
     async def _homeward(request: Request, exc: HomewardError) -> JSONResponse:
@@ -67,18 +89,26 @@ def install_error_handlers(app: FastAPI) -> None:
         }
         return JSONResponse(body, status_code=409)
 
-    @app.exception_handler(OperationalError)
-    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
-        # SQLite allows one writer: a write that overlaps another edit fails with "database is
-        # locked" (at once when its snapshot is stale). That is a concurrent edit, not a crash.
-        if "database is locked" not in str(exc.orig) and "busy" not in str(exc.orig).lower():
-            raise exc
-        body = {
-            "error": "write_conflict",
-            "message": "another change was being saved at the same moment; reload and retry",
-            "detail": [{"field": "version", "reason": "changed concurrently"}],
-        }
-        return JSONResponse(body, status_code=409, headers={"Retry-After": "1"})
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    async def _database(request: Request, exc: Exception) -> Response:
+        # Answered here, never re-raised: Starlette's outermost handler would re-raise after
+        # its 500 and uvicorn would then drop the client's connection.
+        named = database_error(exc)
+        if named is None:
+            fallback = request.app.exception_handlers.get(Exception, _unexpected)
+            return await fallback(request, exc)  # type: ignore[no-any-return]
+        cause = getattr(exc, "orig", None) or exc
+        log.warning(
+            "%s %s: %s (%s: %s)",
+            request.method,
+            request.url.path,
+            named.message,
+            type(cause).__name__,
+            str(cause).strip().splitlines()[0] if str(cause).strip() else "",
+        )
+        handler = request.app.exception_handlers[HomewardError]
+        return await handler(request, named)  # type: ignore[no-any-return]
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
