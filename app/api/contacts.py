@@ -15,8 +15,8 @@ from app.directory.enums import Category, OfficeStatus, ServiceTag
 from app.directory.presenter import contact_public, phone_public, revision_public
 from app.directory.provenance import Provenance
 from app.directory.schemas import (
-    CloseContact,
     ClosePhone,
+    CloseRecord,
     ContactPage,
     ContactPublic,
     OfficeCreate,
@@ -194,7 +194,7 @@ def update_contact(
 @router.post("/contacts/{office_id}/close", response_model=ContactPublic)
 def close_contact(
     office_id: OfficeId,
-    body: CloseContact,
+    body: CloseRecord,
     editor: Editor,
     session: SessionDep,
     settings: SettingsDep,

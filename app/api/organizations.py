@@ -10,7 +10,7 @@ from app.directory import closing, service
 from app.directory.presenter import organization_public
 from app.directory.provenance import Provenance
 from app.directory.schemas import (
-    CloseContact,
+    CloseRecord,
     OrganizationCreate,
     OrganizationPublic,
     OrganizationUpdate,
@@ -63,7 +63,7 @@ def update_organization(
 @router.post("/{organization_id}/close", response_model=OrganizationPublic)
 def close_organization(
     organization_id: OrganizationId,
-    body: CloseContact,
+    body: CloseRecord,
     editor: Editor,
     session: SessionDep,
     response: Response,

@@ -271,7 +271,7 @@ class RevisionPublic(BaseModel):
     changed_at: datetime
 
 
-class CloseContact(StrictModel):
+class CloseRecord(StrictModel):
     """Closing a contact or an organisation: the version it was based on (or `If-Match`),
     why, and optionally a note. Both are kept on the revisions the close writes."""
 
