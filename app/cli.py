@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -12,6 +13,7 @@ from alembic.config import Config
 from rich.console import Console
 from rich.table import Table
 
+from app import backup
 from app.auth import service as key_service
 from app.config import PROJECT_ROOT, get_settings
 from app.db import unit_of_work
@@ -118,6 +120,46 @@ def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (e.g. 'base')."""
     command.downgrade(alembic_config(), revision)
     console.print(f"database at {revision}")
+
+
+@app.command("backup")
+def backup_command(
+    file: Path = typer.Argument(..., help="where to write the copy (replaced if it exists)"),
+) -> None:
+    """Copy the live SQLite database consistently, while the server keeps writing.
+
+    PostgreSQL: use pg_dump (this command explains and exits with 2).
+    """
+    try:
+        made = backup.backup(backup.sqlite_file(get_settings().database_url), file)
+    except backup.BackupError as exc:
+        fail(exc.message, exc.exit_code)
+        return
+    console.print(
+        f"backed up to {made.path} ({made.size} bytes, revision {', '.join(made.revisions)}, "
+        "integrity ok)",
+        highlight=False,
+    )
+
+
+@app.command("restore")
+def restore_command(
+    file: Path = typer.Argument(..., help="a file written by `homeward backup`"),
+) -> None:
+    """Replace the SQLite database with a backup, atomically and only once it is verified.
+
+    Refuses while the server, the scheduler or anything else has the database open.
+    """
+    try:
+        made = backup.restore(file, backup.sqlite_file(get_settings().database_url))
+    except backup.BackupError as exc:
+        fail(exc.message, exc.exit_code)
+        return
+    console.print(
+        f"restored {made.path} from {file} (revision {', '.join(made.revisions)}); "
+        "run `homeward db upgrade` if this backup is older than the code",
+        highlight=False,
+    )
 
 
 @keys_app.command("create")

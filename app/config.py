@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # cores; more connections add only contention and a page cache each (RSS that grows with
     # the directory). PostgreSQL keeps SQLAlchemy's default pool.
     sqlite_pool_size: int = 4
+    # SQLite: a write waits this long for the write lock, then the request gets 503 with
+    # Retry-After (the database is overloaded, not broken).
+    sqlite_busy_timeout_seconds: float = 30.0
 
     # A key that authenticated is trusted this many seconds without a database lookup.
     # Revocation is immediate in the process that revokes; other server processes notice

@@ -182,4 +182,7 @@ class Revision(SQLModel, table=True):
     actor_key_id: int | None = None
     approved_by: str | None = Field(default=None, max_length=200)
     submission_id: int | None = Field(default=None, index=True)
+    # Why (closures): a reason from a fixed list and an optional note.
+    reason: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=2000)
     changed_at: datetime = timestamp_field(index=True)

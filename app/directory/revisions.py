@@ -58,6 +58,8 @@ def record(
             actor_key_id=provenance.actor_key_id,
             approved_by=provenance.approved_by,
             submission_id=provenance.submission_id,
+            reason=provenance.reason,
+            note=provenance.note,
             changed_at=now,
         )
         for field, old, new in changes

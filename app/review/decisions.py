@@ -240,7 +240,8 @@ def approve(
     `resolve_conflicts`), the submission is claimed (`approved`, or `partially_approved` when
     fields were left out), the record changes once through the directory's `apply_changes`
     (or `create_contact`) with revisions citing the submission, and a partner's correction
-    or new contact records an `ngo_correction` verification. An import approved in full
+    or new contact approved in full records an `ngo_correction` verification (a partial
+    approval verifies nothing). An import approved in full
     records the verifications its source claims (VerificationClaim) at the times the source
     gave, with the import as their source and the reviewer as their approver; a partial
     approval records none (the contact is no longer what was verified).
@@ -280,7 +281,13 @@ def approve(
         _claim(session, sub, status=status, reviewer=reviewer, reason=reason, applied=applied)
         directory.apply_changes(session, office, change_set, prov)
     assert office.id is not None
-    if sub.kind != SubmissionKind.CLOSURE and sub.origin == SubmissionOrigin.NGO_PARTNER:
+    # A partial approval records the approved changes but verifies nothing: the contact as a
+    # whole is not what the partner confirmed.
+    if (
+        everything
+        and sub.kind != SubmissionKind.CLOSURE
+        and sub.origin == SubmissionOrigin.NGO_PARTNER
+    ):
         record_verification(
             session,
             office_id=office.id,

@@ -25,7 +25,7 @@ from app.kit.text import is_whole_number
 from app.review import decisions
 from app.review import queue as review_queue
 from app.review.errors import SubmissionConflict
-from app.review.models import SubmissionKind, SubmissionStatus
+from app.review.models import Submission, SubmissionKind, SubmissionStatus
 from app.verification import reports, tasks
 from app.verification.models import Outcome, OutcomeMethod
 from app.verification.presenter import digest_public, task_public
@@ -473,7 +473,7 @@ def approve(
     else:
         try:
             with savepoint(session):
-                decisions.approve(
+                decided = decisions.approve(
                     session,
                     submission_id=submission_id,
                     reviewer=principal,
@@ -497,7 +497,9 @@ def approve(
             path = field.removeprefix("edits.")
             errors[f"edit:{path}" if path in proposed else "form"] = exc.message
         else:
-            return redirect(request, f"/review?done=Approved submission {submission_id}")
+            return redirect(
+                request, "/review?done=" + _approval_notice(decided, len(selected), len(proposed))
+            )
     return _review_page(
         request,
         principal,
@@ -509,6 +511,15 @@ def approve(
         resolved=resolved,
         status_code=409 if any(k != "form" for k in errors) else 422,
     )
+
+
+def _approval_notice(decided: Submission, applied: int, proposed: int) -> str:
+    """What the approval did, as the queue's notice names it (a partial one says so)."""
+    if decided.status == SubmissionStatus.PARTIALLY_APPROVED:
+        return (
+            f"Partially approved submission {decided.id}: {applied} of {proposed} changes applied"
+        )
+    return f"Approved submission {decided.id}"
 
 
 @router.post("/review/{submission_id}/reject")
