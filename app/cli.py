@@ -13,7 +13,7 @@ from alembic.config import Config
 from rich.console import Console
 from rich.table import Table
 
-from app import backup
+import app.backup as sqlite_backup
 from app.auth import service as key_service
 from app.config import PROJECT_ROOT, get_settings
 from app.db import unit_of_work
@@ -131,8 +131,8 @@ def backup_command(
     PostgreSQL: use pg_dump (this command explains and exits with 2).
     """
     try:
-        made = backup.backup(backup.sqlite_file(get_settings().database_url), file)
-    except backup.BackupError as exc:
+        made = sqlite_backup.backup(sqlite_backup.sqlite_file(get_settings().database_url), file)
+    except sqlite_backup.BackupError as exc:
         fail(exc.message, exc.exit_code)
         return
     console.print(
@@ -151,8 +151,8 @@ def restore_command(
     Refuses while the server, the scheduler or anything else has the database open.
     """
     try:
-        made = backup.restore(file, backup.sqlite_file(get_settings().database_url))
-    except backup.BackupError as exc:
+        made = sqlite_backup.restore(file, sqlite_backup.sqlite_file(get_settings().database_url))
+    except sqlite_backup.BackupError as exc:
         fail(exc.message, exc.exit_code)
         return
     console.print(

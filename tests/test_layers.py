@@ -17,7 +17,7 @@ APP = Path(__file__).resolve().parents[1] / "app"
 
 LAYERS: list[set[str]] = [
     {"config"},
-    {"kit", "db"},
+    {"kit", "db", "backup"},
     {"directory"},
     {"auth"},
     {"verification"},
