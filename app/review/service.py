@@ -1211,7 +1211,9 @@ def _record_claimed_verifications(
 
 
 def _is_partner(sub: Submission) -> bool:
-    return sub.submitter_key_id is not None or sub.submitter_organization_id is not None
+    # An NGO partner's key belongs to its organisation; staff keys (an officer's call
+    # outcome) and imports have none, and verify only through their claimed verifications.
+    return sub.submitter_organization_id is not None
 
 
 def approve(
