@@ -103,7 +103,11 @@ def record_outcome(
     task_id: int, body: OutcomeCreate, staff: Staff, session: SessionDep, settings: SettingsDep
 ) -> TaskPublic:
     """Record what the verifier found: confirmed, changed (with `changes`), no_answer,
-    wrong_number, disconnected (optionally `phone_id`) or closed."""
+    wrong_number, disconnected (optionally `phone_id`) or closed.
+
+    Reviewers and admins change the contact directly. An officer's changed details, closure
+    or disconnected number go to the review queue as a submission naming the task; a changed
+    or dead number and a closure still take the office off the sheets at once."""
     now = utcnow()
     tasks.record_outcome(
         session,

@@ -25,6 +25,7 @@ from app.directory.provenance import Provenance
 from app.directory.search import freshness_of_office_clause
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue
+from app.verification import call_review
 from app.verification.errors import TaskClaimedByOther, TaskNotActive, TaskNotFound
 from app.verification.freshness import Freshness, freshness_of
 from app.verification.models import (
@@ -422,6 +423,10 @@ def record_outcome(
     `no_answer_attempts_to_escalate` on different days the task escalates); wrong_number and
     disconnected make the office stale at once; closed closes it. The last three take the
     office off every sheet immediately.
+
+    Only reviewers and admins change the contact here. An officer's changed details, closure
+    or dead number become a submission for review (`call_review`); a changed or dead number
+    and a closure still make the office stale at once, so it leaves the sheets meanwhile.
     """
     task = get_task(session, task_id, for_update=True)
     state = effective_state(task, now=now)
@@ -484,6 +489,26 @@ def record_outcome(
                 note=note,
                 provenance=provenance,
             )
+        case Outcome.CHANGED if not actor.edits_directly:
+            if phone_changes:
+                flag_office_stale(
+                    session,
+                    office_id=office_id,
+                    reason=f"number changed, sent for review (task #{task_id})",
+                    provenance=provenance,
+                )
+            call_review.queue_correction(
+                session,
+                task_id=task_id,
+                office_id=office_id,
+                actor=actor,
+                method=method,
+                note=note,
+                changes=changes,
+                phone_changes=phone_changes,
+                now=now,
+                settings=settings,
+            )
         case Outcome.CHANGED:
             office = directory.get_office(session, office_id, for_update=True)
             if changes:
@@ -517,7 +542,34 @@ def record_outcome(
                 provenance=provenance,
             )
             if outcome is Outcome.DISCONNECTED and phone_id is not None:
-                directory.close_phone(session, phone_id=phone_id, provenance=provenance)
+                if actor.edits_directly:
+                    directory.close_phone(session, phone_id=phone_id, provenance=provenance)
+                else:
+                    call_review.queue_closure(
+                        session,
+                        task_id=task_id,
+                        office_id=office_id,
+                        actor=actor,
+                        note=note,
+                        phone_id=phone_id,
+                        settings=settings,
+                    )
+        case Outcome.CLOSED if not actor.edits_directly:
+            flag_office_stale(
+                session,
+                office_id=office_id,
+                reason=f"reported closed, sent for review (task #{task_id})",
+                provenance=provenance,
+            )
+            call_review.queue_closure(
+                session,
+                task_id=task_id,
+                office_id=office_id,
+                actor=actor,
+                note=note,
+                phone_id=None,
+                settings=settings,
+            )
         case Outcome.CLOSED:
             directory.close_office(session, office_id=office_id, provenance=provenance)
     session.flush()

@@ -199,7 +199,8 @@ def _task_page(
 def record_changed(
     request: Request, task_id: int, principal: StaffPage, session: SessionDep, form: CheckedForm
 ) -> Response:
-    """The office answered but something changed: apply the new details and verify it."""
+    """The office answered but something changed: a reviewer's or admin's new details apply
+    and verify it; an officer's go to the review queue (`tasks.record_outcome`)."""
     settings = get_settings()
     now = utcnow()
     row = tasks.task_row(session, task_id)
@@ -252,7 +253,8 @@ def record_changed(
             session.rollback()
             errors["method"] = str(exc)
         else:
-            return redirect(request, f"/verify?done=Details changed: task {task_id}")
+            done = "Details changed" if principal.edits_directly else "Sent for review"
+            return redirect(request, f"/verify?done={done}: task {task_id}")
     return _task_page(
         request, task_id, principal, session, values=values, errors=errors, status_code=422
     )
