@@ -69,6 +69,8 @@ def test_an_officers_changed_details_page_queues_them_for_review(
 ) -> None:
     office_id, task_id = _task_for(db_session, settings)
     csrf = sign_in(client, db_session, "officer", name="Desk Officer Ada")
+    claimed = client.post(f"/verify/{task_id}/claim", data={"csrf_token": csrf})
+    assert claimed.status_code == 200, claimed.text
     assert "Send the changes for review" in client.get(f"/verify/{task_id}").text
     office = get_office(db_session, office_id)
     form = {f: getattr(office, f) or "" for f in reviewer.CHANGE_FIELDS}
