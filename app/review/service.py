@@ -388,6 +388,12 @@ def _closure_intake(body: ClosureCreate, office: Office) -> _Intake:
 
 
 def _new_contact_intake(body: NewContactCreate, existing: Organization | None) -> _Intake:
+    if body.organization is not None and "confidential" in body.organization.model_fields_set:
+        # Only a reviewer decides confidentiality, as for a correction.
+        raise InvalidValue(
+            "a submission cannot set confidentiality; a reviewer decides it",
+            field="organization.confidential",
+        )
     org_name = existing.name if existing is not None else None
     values: dict[str, Any] = {}
     values.update(
