@@ -101,6 +101,7 @@ from app.review.schemas import (
     SubmissionSummary,
     VerificationClaim,
 )
+from app.verification import partners
 from app.verification.service import record_verification
 
 M = TypeVar("M", bound=BaseModel)
@@ -517,7 +518,8 @@ def create_submission(
     """Queue a correction, new contact or closure report after validating it exactly as the
     directory would. Nothing is queued when it is invalid (InvalidValue, 422), too large
     (InvalidValue on `body`), over the key's rate limit (TooManyRequests, 429), or about a
-    contact the submitter may not see (OfficeNotFound, 404)."""
+    contact the submitter may not see (OfficeNotFound, 404), or, from an NGO partner, about a
+    country outside its scope (OutsidePartnerScope, 403: `partners.check_scope`)."""
     (result,) = create_submissions(
         session,
         [Proposed(proposal, verifications)],
@@ -610,6 +612,13 @@ def create_submissions(
                     intake = _correction_intake(proposal, office)
                 else:
                     intake = _closure_intake(proposal, office)
+            if submitter is not None:
+                # A partner's scope covers where the contact is and where it would move to.
+                partners.check_scope(
+                    session,
+                    partner=submitter,
+                    countries=[intake.country, intake.changes.get("office.country")],
+                )
             claims = _verification_claims(items[i].verifications, intake, office)
             size = len(json.dumps(intake.changes, ensure_ascii=False).encode()) + len(
                 (proposal.note or "").encode()
