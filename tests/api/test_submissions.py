@@ -9,6 +9,7 @@ from sqlmodel import Session
 from app.api.deps import current_settings
 from app.config import Settings
 from app.directory import service as directory
+from app.review import service as review
 from app.review.models import Submission
 from tests.factories import (
     AL_PHONE,
@@ -372,6 +373,60 @@ def _new_contact(country: str = "NG", region: str = "NG-LA", **organization: obj
         "organization": {"name": "Example Help Desk (demo)", "category": "ngo", **organization},
         "office": {"country": country, "region": region, "phones": [{"number": number}]},
     }
+
+
+def test_a_duplicate_of_a_confidential_office_never_points_at_it_for_the_partner(
+    client: TestClient, db_session: Session
+) -> None:
+    hidden = make_org(db_session, name="Zephyrine Safe House (demo)", confidential=True)
+    secret_office = make_office(db_session, org=hidden, city="Ikeja")
+    public_office = make_office(db_session)
+    ngo = _partner(db_session)
+    reviewer = make_key(db_session, "reviewer")
+    db_session.commit()  # keep the setup when a request rolls back
+    ids = [
+        client.post(URL, json=_new_contact(), headers=ngo).json()["id"],
+        client.post(URL, json=_new_contact(name="Second (demo)"), headers=ngo).json()["id"],
+        client.post(URL, json=_new_contact(name="Third (demo)"), headers=ngo).json()["id"],
+    ]
+    # The first: a duplicate of the confidential office; the second: a duplicate of a
+    # submission about it; the third: of a public office.
+    reason = f"Same as Zephyrine Safe House, contact {secret_office.id}"
+    secret_sub = review.create_submission(
+        db_session,
+        proposal={"kind": "correction", "office_id": secret_office.id, "office": {"city": "Epe"}},
+        submitter=None,
+        source="import: test",
+    )
+    db_session.commit()
+    for sid, body in [
+        (ids[0], {"of_office_id": secret_office.id, "reason": reason}),
+        (ids[1], {"of_submission_id": secret_sub.id, "reason": reason}),
+        (ids[2], {"of_office_id": public_office.id, "reason": "Already listed."}),
+    ]:
+        done = client.post(f"{URL}/{sid}/duplicate", json=body, headers=reviewer)
+        assert done.status_code == 200, done.text
+        # The reviewer sees where it points.
+        assert reason in done.text or "Already listed." in done.text
+
+    for sid in ids[:2]:
+        seen = client.get(f"{URL}/{sid}", headers=ngo)
+        assert seen.status_code == 200, seen.text
+        assert seen.json()["status"] == "duplicate"
+        assert seen.json()["duplicate_of_office_id"] is None
+        assert seen.json()["duplicate_of_submission_id"] is None
+        assert seen.json()["decision_reason"] == "Duplicate of an existing record."
+        assert "Zephyrine" not in seen.text
+    listed = client.get(URL, headers=ngo)
+    assert "Zephyrine" not in listed.text
+    by_id = {i["id"]: i for i in listed.json()["items"]}
+    assert by_id[ids[0]]["duplicate_of_office_id"] is None
+    assert by_id[ids[1]]["duplicate_of_submission_id"] is None
+    # A duplicate of a public contact still says which one, with the reviewer's words.
+    public = client.get(f"{URL}/{ids[2]}", headers=ngo).json()
+    assert public["duplicate_of_office_id"] == public_office.id
+    assert public["decision_reason"] == "Already listed."
+    assert by_id[ids[2]]["duplicate_of_office_id"] == public_office.id
 
 
 def test_every_kind_of_partner_submission_is_held_to_the_partners_countries(
