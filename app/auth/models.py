@@ -35,3 +35,6 @@ class ApiKey(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=200)
     revoked_at: datetime | None = timestamp_field(nullable=True)
     last_used_at: datetime | None = timestamp_field(nullable=True)
+    # Browser sessions carry the generation they started in; signing out moves it on, so
+    # every cookie issued before stops working at once, on every server process.
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

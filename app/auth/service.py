@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cachetools import TTLCache
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlmodel import Session
 
 from app.auth.models import ApiKey, Role
@@ -145,11 +145,31 @@ def cached_principal(secret: str) -> Principal | None:
     return principal_cache.get(hash_key(secret))
 
 
-def principal_for_key(session: Session, *, key_id: int) -> Principal | None:
-    """The principal of a live key by id (browser sessions), or None if revoked or unknown."""
-    key = session.get(ApiKey, key_id)
-    if key is None or key.revoked_at is not None:
+def principal_for_key(session: Session, *, key_id: int, generation: int) -> Principal | None:
+    """The principal of a live key by id for a browser session started in `generation`, or
+    None if the key is revoked or unknown or that session was ended (`end_web_sessions`)."""
+    key = session.get(ApiKey, key_id, populate_existing=True)
+    if key is None or key.revoked_at is not None or key.session_generation != generation:
         return None
     return Principal(
         name=key.name, role=key.role, key_id=key.id, organization_id=key.organization_id
     )
+
+
+def web_session_generation(session: Session, *, key_id: int) -> int:
+    """The generation a browser session signing in now starts in."""
+    generation = session.execute(
+        select(ApiKey.session_generation).where(ApiKey.id == key_id)
+    ).scalar_one()
+    return int(generation)
+
+
+def end_web_sessions(session: Session, *, key_id: int) -> None:
+    """Sign the key out of every browser: the cookies issued so far stop working."""
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key_id)
+        .values(session_generation=ApiKey.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()

@@ -69,13 +69,13 @@ def _principal_for_page(request: Request) -> Principal | None:
     cached = getattr(request.state, "web_principal", False)
     if cached is None or isinstance(cached, Principal):
         return cached
-    key_id = web_session(request).key_id
-    if key_id is None:
+    current = web_session(request)
+    if current.key_id is None:
         return None
     # The error came before the page's dependencies ran (an unknown address): look the
     # key up so the page still shows the signed-in menu.
     with unit_of_work(writes=False) as session:
-        return principal_for_key(session, key_id=key_id)
+        return principal_for_key(session, key_id=current.key_id, generation=current.generation)
 
 
 def error_page(request: Request, *, status_code: int, message: str) -> Response:

@@ -1,9 +1,11 @@
-"""The browser session: one signed cookie holding the key id and a CSRF token.
+"""The browser session: one signed cookie holding the key id, its session generation and a
+CSRF token.
 
 The cookie is signed with itsdangerous (the secret from Settings), HttpOnly and
 SameSite=Strict, and carries a timestamp so it expires. It never holds the key's secret:
-only the key id, which is re-checked against the database on every request, so revoking
-a key signs its browser sessions out at once.
+only the key id and the generation it was issued in, both re-checked against the database on
+every request, so revoking a key or signing out (which moves the key's generation on) ends its
+browser sessions at once, in every server process, even for a copied cookie.
 
 CSRF: the token lives in the signed cookie (session-bound) and every form repeats it in a
 hidden field. Every POST to a web route goes through `checked_form`, which refuses a form
@@ -49,13 +51,15 @@ class SignInRequired(Unauthorized):
 class WebSession:
     key_id: int | None
     csrf: str
+    generation: int = 0
     # True when the cookie must be (re)written on the response.
     dirty: bool = False
     cleared: bool = False
 
-    def sign_in(self, key_id: int) -> None:
+    def sign_in(self, key_id: int, generation: int) -> None:
         # A fresh CSRF token at sign-in, so a token seen before signing in is worthless after.
         self.key_id = key_id
+        self.generation = generation
         self.csrf = secrets.token_urlsafe(32)
         self.dirty = True
 
@@ -82,8 +86,10 @@ def _load(request: Request) -> WebSession:
         except BadSignature:
             data = None
         if isinstance(data, dict) and isinstance(data.get("c"), str):
-            key_id = data.get("k")
-            return WebSession(key_id=key_id if isinstance(key_id, int) else None, csrf=data["c"])
+            key_id, generation = data.get("k"), data.get("g")
+            if not isinstance(key_id, int) or not isinstance(generation, int):
+                key_id, generation = None, 0
+            return WebSession(key_id=key_id, csrf=data["c"], generation=generation)
     return WebSession(key_id=None, csrf=secrets.token_urlsafe(32), dirty=True)
 
 
@@ -108,7 +114,7 @@ def attach_cookie(request: Request, response: Response) -> Response:
             COOKIE_NAME, path="/", httponly=True, samesite="strict", secure=secure
         )
         return response
-    value = _serializer().dumps({"k": current.key_id, "c": current.csrf})
+    value = _serializer().dumps({"k": current.key_id, "g": current.generation, "c": current.csrf})
     response.set_cookie(
         COOKIE_NAME,
         value,
@@ -122,14 +128,15 @@ def attach_cookie(request: Request, response: Response) -> Response:
 
 
 def web_principal(request: Request, session: SessionDep) -> Principal | None:
-    """Who is signed in, or None. A revoked or deleted key counts as signed out."""
+    """Who is signed in, or None. A revoked or deleted key, or a session signed out since the
+    cookie was issued, counts as signed out."""
     cached = getattr(request.state, "web_principal", False)
     if cached is None or isinstance(cached, Principal):
         return cached
     current = web_session(request)
     principal: Principal | None = None
     if current.key_id is not None:
-        principal = principal_for_key(session, key_id=current.key_id)
+        principal = principal_for_key(session, key_id=current.key_id, generation=current.generation)
         if principal is None:
             current.sign_out()
     request.state.web_principal = principal
