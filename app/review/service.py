@@ -581,9 +581,11 @@ def create_submissions(
             if isinstance(p, NewContactCreate) and p.organization_id is not None
         },
     )
+    # The rate limit bounds partners' keys; a staff key's submissions (an officer's call
+    # outcomes) are never refused for it, so a dead number always leaves the sheets.
     budget = (
         _RateBudget.load(session, submitter=submitter, settings=settings, now=now)
-        if submitter is not None and submitter.key_id is not None
+        if submitter is not None and submitter.is_ngo and submitter.key_id is not None
         else None
     )
     accepted: list[tuple[int, _Intake, Proposal, list[dict[str, Any]], list[dict[str, Any]]]]

@@ -570,3 +570,17 @@ def test_worklist_pages_are_read_from_the_worklist_index(db_session: Session) ->
         shown = " ".join(str(row[-1]) for row in plan)
         assert "ix_verification_task_worklist" in shown, shown
         assert "Sort" not in shown and "TEMP B-TREE" not in shown, shown
+
+
+def test_an_officers_outcomes_are_never_refused_by_the_partners_rate_limit(
+    db_session: Session, settings: Settings
+) -> None:
+    officer = principal(db_session, "officer")
+    strict = settings.model_copy(update={"submission_rate_limit": 1})
+    offices = [make_office(db_session, verified_at=utcnow() - timedelta(days=160)) for _ in "ab"]
+    jobs.open_due_tasks(settings=settings, sessions=sessions(db_session))
+    for office in offices:
+        (task,) = active_tasks(db_session, office.id)  # type: ignore[arg-type]
+        _outcome(db_session, strict, task, Outcome.CLOSED, actor=officer)
+        assert not is_printable(db_session, office_id=office.id, now=utcnow(), settings=settings)  # type: ignore[arg-type]
+    assert db_session.execute(select(func.count(Submission.id))).scalar_one() == 2
