@@ -388,13 +388,17 @@ def _closure_intake(body: ClosureCreate, office: Office) -> _Intake:
     return intake
 
 
-def _new_contact_intake(body: NewContactCreate, existing: Organization | None) -> _Intake:
+def _refuse_confidentiality(body: NewContactCreate) -> None:
+    """A key's new contact may not say whether it is confidential: only a reviewer decides
+    that, as for a correction (an import's source may)."""
     if body.organization is not None and "confidential" in body.organization.model_fields_set:
-        # Only a reviewer decides confidentiality, as for a correction.
         raise InvalidValue(
             "a submission cannot set confidentiality; a reviewer decides it",
             field="organization.confidential",
         )
+
+
+def _new_contact_intake(body: NewContactCreate, existing: Organization | None) -> _Intake:
     org_name = existing.name if existing is not None else None
     values: dict[str, Any] = {}
     values.update(
@@ -598,6 +602,8 @@ def create_submissions(
                 budget.check()
             office: Office | None = None
             if isinstance(proposal, NewContactCreate):
+                if submitter is not None:
+                    _refuse_confidentiality(proposal)
                 existing = None
                 if proposal.organization_id is not None:
                     existing = directory.visible_organization(
