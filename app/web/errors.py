@@ -16,8 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
 from app.auth.principal import Principal
-from app.auth.service import principal_for_key
+from app.auth.service import principal_for_browser_session
 from app.db import unit_of_work
+from app.kit.clock import utcnow
 from app.kit.errors import HomewardError
 from app.web.session import SignInRequired, web_session
 from app.web.templating import redirect, render
@@ -69,13 +70,13 @@ def _principal_for_page(request: Request) -> Principal | None:
     cached = getattr(request.state, "web_principal", False)
     if cached is None or isinstance(cached, Principal):
         return cached
-    current = web_session(request)
-    if current.key_id is None:
+    token = web_session(request).token
+    if token is None:
         return None
     # The error came before the page's dependencies ran (an unknown address): look the
-    # key up so the page still shows the signed-in menu.
+    # session up so the page still shows the signed-in menu.
     with unit_of_work(writes=False) as session:
-        return principal_for_key(session, key_id=current.key_id, generation=current.generation)
+        return principal_for_browser_session(session, token=token, now=utcnow())
 
 
 def error_page(request: Request, *, status_code: int, message: str) -> Response:
