@@ -35,3 +35,16 @@ class ApiKey(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=200)
     revoked_at: datetime | None = timestamp_field(nullable=True)
     last_used_at: datetime | None = timestamp_field(nullable=True)
+
+
+class BrowserSession(SQLModel, table=True):
+    """One signed-in browser. Its cookie holds a random token, kept here only as SHA-256;
+    signing out ends the row, so a copy of the cookie is refused by every server process."""
+
+    __tablename__ = "browser_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_id: int = Field(foreign_key="api_key.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = timestamp_field()
+    ended_at: datetime | None = timestamp_field(nullable=True)

@@ -30,7 +30,13 @@ from app.review.errors import (
     SubmissionChanged,
     SubmissionConflict,
 )
-from app.review.models import Submission, SubmissionKind, SubmissionOrigin, SubmissionStatus
+from app.review.models import (
+    VOUCHING_ORIGINS,
+    Submission,
+    SubmissionKind,
+    SubmissionOrigin,
+    SubmissionStatus,
+)
 from app.review.queue import get_submission
 from app.review.schemas import VerificationClaim
 from app.verification.service import record_verification
@@ -283,11 +289,7 @@ def approve(
     assert office.id is not None
     # A partial approval records the approved changes but verifies nothing: the contact as a
     # whole is not what the partner confirmed.
-    if (
-        everything
-        and sub.kind != SubmissionKind.CLOSURE
-        and sub.origin == SubmissionOrigin.NGO_PARTNER
-    ):
+    if everything and sub.kind != SubmissionKind.CLOSURE and sub.origin in VOUCHING_ORIGINS:
         record_verification(
             session,
             office_id=office.id,

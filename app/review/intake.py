@@ -46,6 +46,7 @@ from app.review.schemas import (
     SubmissionCreate,
     VerificationClaim,
 )
+from app.verification import partners
 
 Proposal = CorrectionCreate | NewContactCreate | ClosureCreate
 _PROPOSAL = TypeAdapter(SubmissionCreate)
@@ -164,6 +165,16 @@ def _closure_intake(body: ClosureCreate, office: Office) -> _Intake:
     return intake
 
 
+def _refuse_confidentiality(body: NewContactCreate) -> None:
+    """A key's new contact may not say whether it is confidential: only a reviewer decides
+    that, as for a correction (an import's source may)."""
+    if body.organization is not None and "confidential" in body.organization.model_fields_set:
+        raise InvalidValue(
+            "a submission cannot set confidentiality; a reviewer decides it",
+            field="organization.confidential",
+        )
+
+
 def _new_contact_intake(body: NewContactCreate, existing: Organization | None) -> _Intake:
     org_name = existing.name if existing is not None else None
     values: dict[str, Any] = {}
@@ -243,7 +254,8 @@ def create_submission(
     """Queue a correction, new contact or closure report after validating it exactly as the
     directory would. Nothing is queued when it is invalid (InvalidValue, 422), too large
     (InvalidValue on `body`), over the key's rate limit (TooManyRequests, 429), or about a
-    contact the submitter may not see (OfficeNotFound, 404).
+    contact the submitter may not see (OfficeNotFound, 404), or, from an NGO partner, about a
+    country outside its scope (OutsidePartnerScope, 403: `partners.check_scope`).
 
     `origin` is who proposes (SubmissionOrigin); left out, an NGO partner's when there is a
     submitter, else an import's. `source` is free text for people."""
@@ -310,9 +322,11 @@ def create_submissions(
             if isinstance(p, NewContactCreate) and p.organization_id is not None
         },
     )
+    # The rate limit bounds partners' keys; a staff key's submissions (an officer's call
+    # outcomes) are never refused for it, so a dead number always leaves the sheets.
     budget = (
         RateBudget.load(session, submitter=submitter, settings=settings, now=now)
-        if submitter is not None and submitter.key_id is not None
+        if submitter is not None and submitter.is_ngo and submitter.key_id is not None
         else None
     )
     accepted: list[tuple[int, _Intake, Proposal, list[dict[str, Any]], list[dict[str, Any]]]]
@@ -325,6 +339,8 @@ def create_submissions(
                 budget.check()
             office: Office | None = None
             if isinstance(proposal, NewContactCreate):
+                if submitter is not None:
+                    _refuse_confidentiality(proposal)
                 existing = None
                 if proposal.organization_id is not None:
                     existing = directory.visible_organization(
@@ -341,6 +357,13 @@ def create_submissions(
                     intake = _correction_intake(proposal, office)
                 else:
                     intake = _closure_intake(proposal, office)
+            if submitter is not None:
+                # A partner's scope covers where the contact is and where it would move to.
+                partners.check_scope(
+                    session,
+                    partner=submitter,
+                    countries=[intake.country, intake.changes.get("office.country")],
+                )
             claims = _verification_claims(items[i].verifications, intake, office)
             size = len(json.dumps(intake.changes, ensure_ascii=False).encode()) + len(
                 (proposal.note or "").encode()

@@ -17,8 +17,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.auth.service import principal_for_key
+from app.auth.service import principal_for_browser_session
 from app.db import unit_of_work
+from app.kit.clock import utcnow
 from app.kit.errors import HomewardError
 from app.kit.http import internal_error
 from app.kit.principal import Principal
@@ -73,15 +74,15 @@ def _principal_for_page(request: Request) -> Principal | None:
     cached = getattr(request.state, "web_principal", False)
     if cached is None or isinstance(cached, Principal):
         return cached
-    key_id = web_session(request).key_id
-    if key_id is None:
+    token = web_session(request).token
+    if token is None:
         return None
     # The error came before the page's dependencies ran (an unknown address): look the
-    # key up so the page still shows the signed-in menu. Not when the database is what
+    # session up so the page still shows the signed-in menu. Not when the database is what
     # failed: the page then goes without the menu.
     try:
         with unit_of_work(writes=False) as session:
-            return principal_for_key(session, key_id=key_id)
+            return principal_for_browser_session(session, token=token, now=utcnow())
     except (DBAPIError, PoolTimeout):
         return None
 

@@ -29,6 +29,7 @@ from app.directory.presenter import contact_public, revision_public
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
 from app.kit.principal import Principal
+from app.verification import partners
 from app.verification.history import verification_history
 from app.web.session import checked_form, require_page
 from app.web.templating import redirect, render
@@ -210,6 +211,12 @@ def contact_detail(
         history=history[:100],
         history_total=len(history),
         confirmed=request.query_params.get("confirmed") == "1",
+        # A partner acts only on contacts in its countries (partners.check_scope).
+        partner_may_act=principal.is_ngo
+        and principal.organization_id is not None
+        and partners.in_scope(
+            session, organization_id=principal.organization_id, country=office.country
+        ),
     )
 
 

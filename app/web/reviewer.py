@@ -22,7 +22,7 @@ from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
 from app.kit.text import is_whole_number
-from app.review import decisions
+from app.review import call_outcomes, decisions
 from app.review import queue as review_queue
 from app.review.errors import SubmissionConflict
 from app.review.models import Submission, SubmissionKind, SubmissionStatus
@@ -135,7 +135,7 @@ def record_outcome(
         method = OutcomeMethod(str(form.get("method") or OutcomeMethod.PHONE_CALL.value))
     except ValueError as exc:
         raise InvalidValue("Choose an outcome and a method.", field="outcome") from exc
-    tasks.record_outcome(
+    call_outcomes.record_outcome(
         session,
         task_id=task_id,
         outcome=outcome,
@@ -201,7 +201,8 @@ def _task_page(
 def record_changed(
     request: Request, task_id: int, principal: StaffPage, session: SessionDep, form: CheckedForm
 ) -> Response:
-    """The office answered but something changed: apply the new details and verify it."""
+    """The office answered but something changed: a reviewer's or admin's new details apply
+    and verify it; an officer's go to the review queue (`tasks.record_outcome`)."""
     settings = get_settings()
     now = utcnow()
     row = tasks.task_row(session, task_id)
@@ -230,7 +231,7 @@ def record_changed(
     if not errors:
         try:
             with savepoint(session):
-                tasks.record_outcome(
+                call_outcomes.record_outcome(
                     session,
                     task_id=task_id,
                     outcome=Outcome.CHANGED,
@@ -253,7 +254,8 @@ def record_changed(
         except ValueError as exc:
             errors["method"] = str(exc)
         else:
-            return redirect(request, f"/verify?done=Details changed: task {task_id}")
+            done = "Details changed" if principal.edits_directly else "Sent for review"
+            return redirect(request, f"/verify?done={done}: task {task_id}")
     return _task_page(
         request, task_id, principal, session, values=values, errors=errors, status_code=422
     )
