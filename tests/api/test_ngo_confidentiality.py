@@ -200,7 +200,13 @@ def _fill(path: str, ids: dict[str, int]) -> str:
         "category": "ngo",
     }
     if path.startswith("/hsds/organizations/"):
-        values["organization_id"] = hsds_id("organization", ids["organization"])
+        values["id"] = hsds_id("organization", ids["organization"])
+    elif path.startswith("/hsds/services/"):
+        values["id"] = hsds_id("service", ids["office"])
+    elif path.startswith("/hsds/service_at_locations/"):
+        values["id"] = hsds_id("service_at_location", ids["office"])
+    elif path.startswith("/hsds/"):  # taxonomies and their terms: no directory record
+        values["id"] = hsds_id("taxonomy", ids["office"])
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), path)
 
 
