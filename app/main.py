@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.api import contacts, countries, hsds, keys, organizations, vcard
+from app.api import outreach as outreach_api
 from app.api import sheets as sheets_api
 from app.api import submissions as submissions_api
 from app.api import verification as verification_api
@@ -29,6 +30,7 @@ API_ROUTERS = [
     verification_api.router,
     sheets_api.router,
     submissions_api.router,
+    outreach_api.router,
 ]
 
 

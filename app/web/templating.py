@@ -204,7 +204,13 @@ def render(
         csrf_token=current.csrf,
         **context,
     )
-    response = HTMLResponse(html, status_code=status_code)
+    response = secured(HTMLResponse(html, status_code=status_code))
+    attach_cookie(request, response)
+    return response
+
+
+def secured(response: HTMLResponse) -> HTMLResponse:
+    """The security headers every page carries (pages without a session use this too)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
@@ -213,7 +219,6 @@ def render(
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
-    attach_cookie(request, response)
     return response
 
 

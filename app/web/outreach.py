@@ -1,0 +1,187 @@
+"""The page an update request's link opens: no key, no session. It shows the office's
+listing and records "all still correct" or queues "something changed" for review.
+
+CSRF: the page has no session, so its forms carry a token bound to the link (HMAC of the
+link's token hash with the secret key). A refused link gets a plain page and stores
+nothing. Texts are in the request's language (app/outreach/i18n.py).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse
+
+from app.auth.dependencies import SessionDep
+from app.kit.clock import as_utc, utcnow
+from app.kit.errors import Conflict, InvalidValue
+from app.outreach import service as outreach
+from app.outreach.errors import LinkRefused
+from app.outreach.i18n import OutreachLanguage, outreach_language
+from app.outreach.listing import listing_lines
+from app.outreach.tokens import csrf_matches, csrf_token
+from app.review.schemas import CorrectionCreate
+from app.web.forms import errors_from_validation, typed_values
+from app.web.ngo import (
+    PHONE_KINDS,
+    _active_phones,
+    _correction_payload,
+    _current_values,
+    _error_message,
+    _field_for,
+    _plain_conflict,
+)
+from app.web.session import CSRF_FIELD
+from app.web.templating import environment, secured
+
+router = APIRouter(include_in_schema=False)
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form; its CSRF token is checked against the link's (`_checked`)."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
+def _page(
+    template: str, lang: OutreachLanguage, *, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    html = environment.get_template(template).render(
+        lang=lang, gettext=lang.gettext, CSRF_FIELD=CSRF_FIELD, **context
+    )
+    return secured(HTMLResponse(html, status_code=status_code))
+
+
+def _refused(exc: LinkRefused, lang: OutreachLanguage | None = None) -> HTMLResponse:
+    return _page(
+        "outreach_refused.html",
+        lang or outreach_language("en"),
+        status_code=exc.status_code,
+        reason=exc.reason,
+    )
+
+
+def _listing_page(opened: outreach.OpenRequest, link: str) -> HTMLResponse:
+    lang = outreach_language(opened.request.language)
+    expires = as_utc(opened.request.expires_at)
+    assert expires is not None
+    return _page(
+        "outreach_listing.html",
+        lang,
+        link=link,
+        lines=listing_lines(opened.office, lang),
+        expires=lang.date(expires.date()),
+        csrf_token=csrf_token(opened.link),
+    )
+
+
+def _change_page(
+    opened: outreach.OpenRequest,
+    link: str,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
+    return _page(
+        "outreach_change.html",
+        outreach_language(opened.request.language),
+        status_code=status_code,
+        link=link,
+        phones=_active_phones(opened.office),
+        phone_kinds=PHONE_KINDS,
+        values=values,
+        errors=errors,
+        csrf_token=csrf_token(opened.link),
+    )
+
+
+def _checked(opened: outreach.OpenRequest, form: FormData) -> LinkRefused | None:
+    """A form whose CSRF token is not the link's records nothing."""
+    return None if csrf_matches(opened.link, form.get(CSRF_FIELD)) else LinkRefused("invalid")
+
+
+@router.get("/update/{link}")
+def listing(link: str, session: SessionDep) -> HTMLResponse:
+    """The office's current listing with "all still correct" and "something changed"."""
+    try:
+        opened = outreach.open_link(session, raw=link, now=utcnow())
+    except LinkRefused as exc:
+        return _refused(exc)
+    return _listing_page(opened, link)
+
+
+@router.post("/update/{link}/confirm")
+def confirm(link: str, session: SessionDep, form: PostedForm) -> HTMLResponse:
+    """Record "all still correct" once (a verification by email reply)."""
+    now = utcnow()
+    try:
+        opened = outreach.open_link(session, raw=link, now=now)
+        refused = _checked(opened, form)
+        if refused is not None:
+            return _refused(refused, outreach_language(opened.request.language))
+        outreach.confirm(session, raw=link, now=now)
+    except LinkRefused as exc:
+        session.rollback()
+        return _refused(exc)
+    return _page(
+        "outreach_answered.html", outreach_language(opened.request.language), answer="confirmed"
+    )
+
+
+@router.get("/update/{link}/change")
+def change_form(link: str, session: SessionDep) -> HTMLResponse:
+    """The correction form, filled in with the listing as it is now."""
+    try:
+        opened = outreach.open_link(session, raw=link, now=utcnow())
+    except LinkRefused as exc:
+        return _refused(exc)
+    return _change_page(opened, link, values=_current_values(opened.office), errors={})
+
+
+@router.post("/update/{link}/change")
+def submit_change(link: str, session: SessionDep, form: PostedForm) -> HTMLResponse:
+    """Queue the organisation's correction for review (once); errors come back per field."""
+    now = utcnow()
+    try:
+        opened = outreach.open_link(session, raw=link, now=now)
+    except LinkRefused as exc:
+        return _refused(exc)
+    lang = outreach_language(opened.request.language)
+    refused = _checked(opened, form)
+    if refused is not None:
+        return _refused(refused, lang)
+    office = opened.office
+    field_for = partial(
+        _field_for,
+        known=set(_current_values(office)) | {"note", "form", "new_phones.0.number"},
+        phone_ids=[p.id or 0 for p in _active_phones(office)],
+    )
+    errors: dict[str, str] = {}
+    try:
+        proposal = CorrectionCreate.model_validate(_correction_payload(office, form))
+    except ValidationError as exc:
+        for name, message in errors_from_validation(exc).items():
+            errors.setdefault(field_for(name), message)
+    else:
+        try:
+            outreach.submit_correction(session, raw=link, now=now, proposal=proposal)
+        except LinkRefused as exc:
+            session.rollback()
+            return _refused(exc, lang)
+        except Conflict as exc:
+            errors["form"] = _plain_conflict(exc)
+        except InvalidValue as exc:
+            errors[field_for(exc.field)] = _error_message(exc)
+        else:
+            return _page("outreach_answered.html", lang, answer="changed")
+    # Refused: nothing is kept (the answer is not taken) and the form comes back as typed.
+    session.rollback()
+    opened = outreach.open_link(session, raw=link, now=now)
+    return _change_page(opened, link, values=typed_values(form), errors=errors, status_code=422)
