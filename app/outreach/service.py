@@ -574,6 +574,26 @@ def state_counts(session: Session, *, country: str | None = None) -> dict[str, i
     return {state: int(n) for state, n in rows}
 
 
+def state_counts_by_country(
+    session: Session, *, countries: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """For each of `countries`, how many offices' latest requests are in each state."""
+    if not countries:
+        return {}
+    latest = select(func.max(OutreachRequest.id)).where(
+        OutreachRequest.country.in_(list(countries))  # type: ignore[attr-defined]
+    )
+    rows = session.execute(
+        select(OutreachRequest.country, OutreachRequest.state, func.count())
+        .where(OutreachRequest.id.in_(latest.group_by(OutreachRequest.office_id)))  # type: ignore[union-attr]
+        .group_by(OutreachRequest.country, OutreachRequest.state)
+    ).all()
+    out: dict[str, dict[str, int]] = {}
+    for country, state, n in rows:
+        out.setdefault(country, {})[state] = int(n)
+    return out
+
+
 def open_office_ids(session: Session, office_ids: Sequence[int]) -> set[int]:
     """Which of these offices have an open request."""
     return set(

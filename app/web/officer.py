@@ -28,6 +28,7 @@ from app.directory.geography import (
 from app.directory.presenter import contact_public, revision_public
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
+from app.outreach import service as outreach
 from app.verification.freshness import Freshness
 from app.verification.history import verification_history
 from app.web.session import checked_form, require_page
@@ -210,6 +211,9 @@ def contact_detail(
         history=history[:100],
         history_total=len(history),
         confirmed=request.query_params.get("confirmed") == "1",
+        outreach=None
+        if principal.is_ngo
+        else outreach.latest_for_office(session, office_id=office_id),
     )
 
 

@@ -267,3 +267,42 @@ def test_two_clicks_that_both_saw_an_open_link_record_one_answer(
     with pytest.raises(LinkRefused):
         service._claim_answer(db_session, second.request, service.Answer.CHANGED, utcnow())
     assert _counts(db_session) == (before[0] + 1, before[1])
+
+
+def _sign_in(client: TestClient, session: Session, role: str) -> None:
+    from tests.factories import make_key
+
+    key = make_key(session, role)["Authorization"].removeprefix("Bearer ")
+    session.commit()
+    form = client.get("/signin")
+    signed = client.post(
+        "/signin", data={"csrf_token": csrf_of(form.text), "key": key}, follow_redirects=False
+    )
+    assert signed.status_code == 303, signed.text
+
+
+def test_the_reviewers_contact_page_and_digest_show_outreach_state(
+    db_session: Session,
+    client: TestClient,
+    outreach_settings: Settings,
+    smtp: SmtpServer,
+    frozen_clock: FrozenClock,
+) -> None:
+    from app.kit.clock import utcnow
+    from app.verification.reports import write_digests
+
+    answered = due_office(db_session)
+    bounced = due_office(db_session, org_email="bounce@support.example")
+    link = _emailed_link(db_session, outreach_settings, smtp, answered)
+    page = client.get(f"/update/{link}")
+    client.post(f"/update/{link}/confirm", data={"csrf_token": csrf_of(page.text)})
+    write_digests(db_session, now=utcnow(), settings=outreach_settings)
+    _sign_in(client, db_session, "reviewer")
+    contact = client.get(f"/contacts/{bounced.id}")
+    assert contact.status_code == 200
+    assert "Update request by email" in contact.text and "<dd>bounced</dd>" in contact.text
+    assert "no such mailbox" in contact.text and "bounce@support.example" in contact.text
+    other = client.get(f"/contacts/{answered.id}")
+    assert "<dd>answered (confirmed)</dd>" in other.text
+    digest = client.get("/digest")
+    assert "0 sent · 0 reminded · 1 answered · 1 bounced · 0 no answer" in digest.text
