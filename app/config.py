@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = True
     smtp_timeout_seconds: float = 30.0
+    # Connections a run sends over at once (each waits for the server after every command).
+    smtp_connections: int = 4
     mail_from: str = "Homeward <homeward@localhost>"
     # An update request's link works this many days; a reminder goes after
     # outreach_reminder_days without an answer, and the call worklist takes over after as

@@ -21,14 +21,15 @@ import re
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
+from email.message import Message
+from email.policy import compat32
 from email.utils import parseaddr
 from enum import StrEnum
 from types import TracebackType
 
 from app.config import Settings
 
+_CRLF = compat32.clone(linesep="\r\n")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
 
@@ -108,7 +109,7 @@ class SmtpSender:
                 self._smtp.close()
             self._smtp = None
 
-    def send(self, message: EmailMessage, *, to: str) -> DeliveryResult:
+    def send(self, message: Message, *, to: str) -> DeliveryResult:
         """Hand one mail over. ServerUnavailable when the connection is gone before the
         data was sent (nothing was delivered; the caller stops the batch)."""
         smtp = self._smtp
@@ -132,7 +133,7 @@ class SmtpSender:
             self._smtp = None
             raise ServerUnavailable(f"{type(exc).__name__}: {exc}"[:500]) from exc
         try:
-            smtp.send(_dot_stuffed(message.as_bytes(policy=policy.SMTP)) + b".\r\n")
+            smtp.send(_dot_stuffed(message.as_bytes(policy=_CRLF)) + b".\r\n")
             code, text = smtp.getreply()
         except (OSError, smtplib.SMTPException) as exc:
             self._smtp = None

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -91,6 +92,27 @@ def run_outreach(
     return summary
 
 
+Sent = list[tuple[service.Outgoing, DeliveryResult]]
+
+
+def _send_all(
+    smtp: SmtpSender, mails: list[service.Outgoing]
+) -> tuple[Sent, ServerUnavailable | None]:
+    """Hand `mails` over one connection, in order. Once the connection is lost the rest were
+    never handed over: certainly not delivered, they go back to the queue (deferred)."""
+    results: Sent = []
+    unavailable: ServerUnavailable | None = None
+    for mail in mails:
+        if unavailable is None:
+            try:
+                results.append((mail, smtp.send(mail.message, to=mail.to)))
+                continue
+            except ServerUnavailable as exc:
+                unavailable = exc
+        results.append((mail, DeliveryResult(Delivery.DEFERRED, str(unavailable))))
+    return results, unavailable
+
+
 def _deliver(
     settings: Settings,
     sessions: SessionFactory,
@@ -100,7 +122,13 @@ def _deliver(
     limit: int,
     sender: Callable[[Settings], SmtpSender],
 ) -> None:
-    with sender(settings) as smtp:  # connect first: nothing is claimed while it is down
+    """Claim due mails a batch at a time (committed as `sending`), hand them to the SMTP
+    server over `smtp_connections` connections at once (each waits for the server's answer
+    to every command, so several keep it busy), then record the answers."""
+    count = max(1, settings.smtp_connections)
+    with ExitStack() as stack, ThreadPoolExecutor(count, "outreach-smtp") as pool:
+        # Connect first: while the server is down nothing is claimed.
+        senders = [stack.enter_context(sender(settings)) for _ in range(count)]
         while True:
             with sessions() as session:
                 batch = service.claim_batch(
@@ -109,32 +137,24 @@ def _deliver(
             if batch.empty:
                 return
             summary.withheld += batch.withheld
-            results: list[tuple[service.Outgoing, DeliveryResult]] = []
-            unavailable: ServerUnavailable | None = None
-            for mail in batch.outgoing:
-                if unavailable is not None:
-                    # Never handed over: certainly not delivered, back to the queue.
-                    results.append((mail, DeliveryResult(Delivery.DEFERRED, str(unavailable))))
-                    continue
-                try:
-                    results.append((mail, smtp.send(mail.message, to=mail.to)))
-                except ServerUnavailable as exc:
-                    unavailable = exc
-                    results.append((mail, DeliveryResult(Delivery.DEFERRED, str(exc))))
+            shares = [batch.outgoing[i::count] for i in range(count)]
+            done = list(pool.map(_send_all, senders, shares))
             with sessions() as session:
                 now = utcnow()
-                for mail, result in results:
-                    service.record_delivery(
-                        session,
-                        request_id=mail.request_id,
-                        reminder=mail.reminder,
-                        result=result,
-                        now=now,
-                        settings=settings,
-                    )
-                    _count(summary, mail, result.delivery)
-            if unavailable is not None:
-                raise unavailable
+                for results, _ in done:
+                    for mail, result in results:
+                        service.record_delivery(
+                            session,
+                            request_id=mail.request_id,
+                            reminder=mail.reminder,
+                            result=result,
+                            now=now,
+                            settings=settings,
+                        )
+                        _count(summary, mail, result.delivery)
+            for _, unavailable in done:
+                if unavailable is not None:
+                    raise unavailable
 
 
 def _count(summary: OutreachSummary, mail: service.Outgoing, delivery: Delivery) -> None:

@@ -6,8 +6,10 @@ a word of the sheets' blocklist is refused (MailWithheld), never sent."""
 from __future__ import annotations
 
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
+from email import charset
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
 from email.utils import format_datetime, parseaddr
 
 from app.config import Settings
@@ -17,6 +19,9 @@ from app.outreach.i18n import OutreachLanguage
 from app.outreach.listing import listing_lines
 from app.sheets.blocklist import blocklist
 from app.sheets.i18n import N_
+
+_UTF8_QP = charset.Charset("utf-8")
+_UTF8_QP.body_encoding = charset.QP
 
 SUBJECT = N_("Please check your listing in the Homeward directory")
 REMINDER_SUBJECT = N_("Reminder: please check your listing in the Homeward directory")
@@ -71,6 +76,20 @@ def body_text(
     return "\n\n".join(paragraphs) + "\n"
 
 
+def _withheld(subject: str, text: str, office: Office, settings: Settings) -> list[str]:
+    """The blocklisted words the mail would carry. The catalogs' own texts are checked by a
+    test (tests/outreach/test_i18n.py), so only the listing's values are looked at per mail:
+    each verdict is memoised, and names and addresses recur across a directory."""
+    blocked = blocklist(settings.sheet_blocklist_extra)
+    org = office.organization
+    values = [org.name, org.local_name, office.name, office.address, office.city]
+    values += [office.opening_hours, office.email, office.website, org.email, org.website]
+    values += [p.hours for p in office.phones]
+    if all(blocked.is_clean(v) for v in values):
+        return []
+    return blocked.find(subject + "\n" + text)
+
+
 def compose(
     *,
     request_id: int,
@@ -82,26 +101,28 @@ def compose(
     sent_at: datetime,
     settings: Settings,
     first_sent_at: datetime | None = None,
-) -> EmailMessage:
-    """The request (or, with `first_sent_at`, its reminder) as a message ready to send.
+) -> Message:
+    """The request (or, with `first_sent_at`, its reminder) as a message ready to send:
+    one text/plain part, UTF-8, quoted-printable.
 
-    Raises MailWithheld when its subject or text would carry a blocklisted word.
+    Raises MailWithheld when it would carry a blocklisted word.
     """
     reminder = first_sent_at is not None
     subject = lang.gettext(REMINDER_SUBJECT if reminder else SUBJECT)
     text = body_text(
         office, lang, link_url=link_url, expires_at=expires_at, first_sent_at=first_sent_at
     )
-    found = blocklist(settings.sheet_blocklist_extra).find(subject + "\n" + text)
+    found = _withheld(subject, text, office, settings)
     if found:
         raise MailWithheld(found)
-    message = EmailMessage()
+    # The compat32 classes: the default policy's header objects cost several times more to
+    # build than the rest of the mail, for nothing a plain message needs.
+    message = MIMEText(text, "plain", _UTF8_QP)
     message["From"] = settings.mail_from
-    message["To"] = Address(addr_spec=to)
-    message["Subject"] = subject
+    message["To"] = to
+    message["Subject"] = Header(subject, "utf-8")
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = message_id(request_id, reminder=reminder, settings=settings)
+    message["Content-Language"] = lang.code
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text, charset="utf-8")
-    message["Content-Language"] = lang.code  # after set_content, which resets Content-*
     return message

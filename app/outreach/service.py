@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -39,7 +39,7 @@ from app.outreach.models import (
 from app.outreach.tokens import Link, new_link, parse_link
 from app.review import service as review
 from app.review.models import Submission
-from app.verification.models import OutcomeMethod, VerificationEvent
+from app.verification.models import OutcomeMethod
 from app.verification.service import record_verification
 from app.verification.tasks import annotate_office_task, needs_task_clause
 
@@ -174,7 +174,7 @@ class Outgoing:
     request_id: int
     to: str
     reminder: bool
-    message: EmailMessage
+    message: Message
 
 
 def _due_reminder(now: datetime, settings: Settings) -> Any:
@@ -477,9 +477,10 @@ def _answered_by(opened: OpenRequest) -> str:
     return f"{opened.office.organization.name} ({source_label(opened.request.id)})"[:200]
 
 
-def confirm(session: Session, *, raw: str, now: datetime) -> VerificationEvent:
-    """ "All still correct": a verification by `email_reply`, answered as the organisation,
-    from this request, which closes the office's open call task. Once per request."""
+def confirm(session: Session, *, raw: str, now: datetime) -> OutreachRequest:
+    """Record "all still correct": a verification by `email_reply`, answered as the
+    organisation, from this request, which closes the office's open call task. Once per
+    request; returns the request, answered, with its verification event."""
     opened = open_link(session, raw=raw, now=now)
     req = opened.request
     assert req.id is not None
@@ -496,13 +497,13 @@ def confirm(session: Session, *, raw: str, now: datetime) -> VerificationEvent:
     )
     req.verification_event_id = event.id
     session.flush()
-    return event
+    return req
 
 
 def submit_correction(
     session: Session, *, raw: str, now: datetime, proposal: review.Proposal
 ) -> Submission:
-    """ "Something changed": the correction goes to the review queue as the organisation's
+    """Queue "something changed": the correction goes to the review queue as the organisation's
     own, exactly like an NGO partner's (validated by the review intake; nothing is kept when
     it is refused). Once per request; `proposal` must be about the link's office."""
     opened = open_link(session, raw=raw, now=now)
@@ -592,18 +593,6 @@ def state_counts_by_country(
     for country, state, n in rows:
         out.setdefault(country, {})[state] = int(n)
     return out
-
-
-def open_office_ids(session: Session, office_ids: Sequence[int]) -> set[int]:
-    """Which of these offices have an open request."""
-    return set(
-        session.execute(
-            select(OutreachRequest.office_id).where(
-                OutreachRequest.office_id.in_(office_ids),  # type: ignore[attr-defined]
-                OutreachRequest.state.in_(_OPEN),  # type: ignore[attr-defined]
-            )
-        ).scalars()
-    )
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from app.outreach import service as outreach
 from app.outreach.errors import LinkRefused
 from app.outreach.i18n import OutreachLanguage, outreach_language
 from app.outreach.listing import listing_lines
-from app.outreach.tokens import csrf_matches, csrf_token
+from app.outreach.tokens import csrf_matches, csrf_token, parse_link
 from app.review.schemas import CorrectionCreate
 from app.web.forms import errors_from_validation, typed_values
 from app.web.ngo import (
@@ -102,9 +102,13 @@ def _change_page(
     )
 
 
-def _checked(opened: outreach.OpenRequest, form: FormData) -> LinkRefused | None:
-    """A form whose CSRF token is not the link's records nothing."""
-    return None if csrf_matches(opened.link, form.get(CSRF_FIELD)) else LinkRefused("invalid")
+def _checked(link: str, form: FormData) -> LinkRefused | None:
+    """A form whose CSRF token is not the link's records nothing (checked before any
+    database work: a forged or altered link fails here too)."""
+    parsed = parse_link(link)
+    if parsed is None or not csrf_matches(parsed, form.get(CSRF_FIELD)):
+        return LinkRefused("invalid")
+    return None
 
 
 @router.get("/update/{link}")
@@ -120,19 +124,15 @@ def listing(link: str, session: SessionDep) -> HTMLResponse:
 @router.post("/update/{link}/confirm")
 def confirm(link: str, session: SessionDep, form: PostedForm) -> HTMLResponse:
     """Record "all still correct" once (a verification by email reply)."""
-    now = utcnow()
+    refused = _checked(link, form)
+    if refused is not None:
+        return _refused(refused)
     try:
-        opened = outreach.open_link(session, raw=link, now=now)
-        refused = _checked(opened, form)
-        if refused is not None:
-            return _refused(refused, outreach_language(opened.request.language))
-        outreach.confirm(session, raw=link, now=now)
+        req = outreach.confirm(session, raw=link, now=utcnow())
     except LinkRefused as exc:
         session.rollback()
         return _refused(exc)
-    return _page(
-        "outreach_answered.html", outreach_language(opened.request.language), answer="confirmed"
-    )
+    return _page("outreach_answered.html", outreach_language(req.language), answer="confirmed")
 
 
 @router.get("/update/{link}/change")
@@ -148,15 +148,15 @@ def change_form(link: str, session: SessionDep) -> HTMLResponse:
 @router.post("/update/{link}/change")
 def submit_change(link: str, session: SessionDep, form: PostedForm) -> HTMLResponse:
     """Queue the organisation's correction for review (once); errors come back per field."""
+    refused = _checked(link, form)
+    if refused is not None:
+        return _refused(refused)
     now = utcnow()
     try:
         opened = outreach.open_link(session, raw=link, now=now)
     except LinkRefused as exc:
         return _refused(exc)
     lang = outreach_language(opened.request.language)
-    refused = _checked(opened, form)
-    if refused is not None:
-        return _refused(refused, lang)
     office = opened.office
     field_for = partial(
         _field_for,
