@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 from sqlalchemy import Engine, func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -109,9 +110,11 @@ def time_ago(*, days: int) -> object:
     return datetime.now(UTC) - timedelta(days=days)
 
 
-def send(env: dict[str, str]) -> tuple[float, float, str]:
+def send(env: dict[str, str]) -> tuple[float, float, float, str]:
     """`homeward outreach send` in its own process (as `python -m app.outreach send`, without
-    the PDF stack the whole CLI imports): wall seconds, peak RSS (MB), its summary line."""
+    the PDF stack the whole CLI imports): wall seconds, CPU seconds, peak RSS (MB), and its
+    summary line."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "app.outreach", "send"],
@@ -124,8 +127,9 @@ def send(env: dict[str, str]) -> tuple[float, float, str]:
     wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"outreach send failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return wall, peak_mb, done.stdout.strip().splitlines()[-1]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall, cpu, after.ru_maxrss / 1024, done.stdout.strip().splitlines()[-1]
 
 
 def answer(base: str, links: list[str]) -> tuple[list[float], list[float]]:
@@ -170,9 +174,15 @@ def run(kind: str, offices: int, answers: int, seed: int) -> list[str]:
                 "HOMEWARD_SMTP_STARTTLS": "false",
                 "HOMEWARD_MAIL_FROM": "Homeward <directory@homeward.example>",
             }
-            wall, peak_mb, summary = send(env)
+            load = os.getloadavg()[0]
+            wall, cpu, peak_mb, summary = send(env)
+            server_cpu = sum(psutil.Process(smtp.pid).cpu_times()[:2])
             links = links_in(mails)
-            print(f"  send: {len(links)} mails in {wall:.1f} s, peak RSS {peak_mb:.0f} MB")
+            print(
+                f"  send: {len(links)} mails in {wall:.1f} s (load average {load:.1f}), "
+                f"CPU {cpu:.1f} s in the sender and {server_cpu:.1f} s in the SMTP server, "
+                f"peak RSS {peak_mb:.0f} MB"
+            )
             print(f"        {summary}")
             if len(links) != offices:
                 failures.append(f"{kind}: {len(links)} mails for {offices} offices")
@@ -185,8 +195,10 @@ def run(kind: str, offices: int, answers: int, seed: int) -> list[str]:
             smtp.wait(timeout=10)
         os.environ.update({k: v for k, v in env.items() if k != "DATABASE_URL"})
         picked = random.Random(seed).sample(links, answers)
+        load = os.getloadavg()[0]
         with uvicorn_server(url) as (base, _proc):
             page_ms, confirm_ms = answer(base, picked)
+        print(f"  answers: {answers} links, load average {load:.1f} at the start")
         for label, values in (("answer page", page_ms), ("confirm", confirm_ms)):
             p50, p95 = _pct(values, 0.5), _pct(values, 0.95)
             print(f"  {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {max(values):.1f} ms")

@@ -139,19 +139,16 @@ def _deliver(
             summary.withheld += batch.withheld
             shares = [batch.outgoing[i::count] for i in range(count)]
             done = list(pool.map(_send_all, senders, shares))
+            sent = [pair for results, _ in done for pair in results]
             with sessions() as session:
-                now = utcnow()
-                for results, _ in done:
-                    for mail, result in results:
-                        service.record_delivery(
-                            session,
-                            request_id=mail.request_id,
-                            reminder=mail.reminder,
-                            result=result,
-                            now=now,
-                            settings=settings,
-                        )
-                        _count(summary, mail, result.delivery)
+                service.record_deliveries(
+                    session,
+                    [(mail.request_id, mail.reminder, result) for mail, result in sent],
+                    now=utcnow(),
+                    settings=settings,
+                )
+            for mail, result in sent:
+                _count(summary, mail, result.delivery)
             for _, unavailable in done:
                 if unavailable is not None:
                     raise unavailable

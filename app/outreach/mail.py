@@ -20,8 +20,9 @@ from app.outreach.listing import listing_lines
 from app.sheets.blocklist import blocklist
 from app.sheets.i18n import N_
 
-_UTF8_QP = charset.Charset("utf-8")
-_UTF8_QP.body_encoding = charset.QP
+# Base64: the C codec. Quoted-printable is encoded a character at a time in Python and cost
+# more than the rest of the mail.
+_UTF8 = charset.Charset("utf-8")
 
 SUBJECT = N_("Please check your listing in the Homeward directory")
 REMINDER_SUBJECT = N_("Reminder: please check your listing in the Homeward directory")
@@ -103,7 +104,7 @@ def compose(
     first_sent_at: datetime | None = None,
 ) -> Message:
     """The request (or, with `first_sent_at`, its reminder) as a message ready to send:
-    one text/plain part, UTF-8, quoted-printable.
+    one text/plain part, UTF-8 (base64).
 
     Raises MailWithheld when it would carry a blocklisted word.
     """
@@ -117,7 +118,7 @@ def compose(
         raise MailWithheld(found)
     # The compat32 classes: the default policy's header objects cost several times more to
     # build than the rest of the mail, for nothing a plain message needs.
-    message = MIMEText(text, "plain", _UTF8_QP)
+    message = MIMEText(text, "plain", _UTF8)
     message["From"] = settings.mail_from
     message["To"] = to
     message["Subject"] = Header(subject, "utf-8")

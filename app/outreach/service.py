@@ -20,9 +20,12 @@ from sqlmodel import Session
 from app.auth.principal import Principal
 from app.config import Settings
 from app.directory import service as directory
+from app.directory.enums import OfficeStatus
 from app.directory.errors import OfficeNotFound
 from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
+from app.directory.service import IN_LIST_SIZE
+from app.kit.batches import batched
 from app.kit.clock import as_utc
 from app.outreach.delivery import Delivery, DeliveryResult
 from app.outreach.errors import LinkRefused, MailWithheld
@@ -212,6 +215,15 @@ class ClaimedBatch:
         return not self.outgoing and not self.withheld
 
 
+def _still_askable(office: Office) -> bool:
+    org = office.organization
+    return (
+        office.status != OfficeStatus.CLOSED.value
+        and org.status == "active"
+        and not org.confidential
+    )
+
+
 def claim_batch(
     session: Session,
     *,
@@ -235,6 +247,15 @@ def claim_batch(
     batch = ClaimedBatch([])
     for req in rows:
         assert req.id is not None
+        office = offices[req.office_id]
+        address = address_of(office)
+        if not _still_askable(office) or not address:
+            # Closed, confidential or without an address since it was queued: never mailed.
+            req.state, req.updated_at = RequestState.WITHHELD.value, now
+            req.detail = "not sent: the office was closed, made confidential or lost its email"
+            batch.withheld += 1
+            continue
+        req.email = address
         reminder = req.state == RequestState.SENT.value
         link = new_link(req.office_id)
         expires_at = as_utc(req.expires_at) if reminder else None
@@ -243,7 +264,7 @@ def claim_batch(
             message = compose(
                 request_id=req.id,
                 to=req.email,
-                office=offices[req.office_id],
+                office=office,
                 lang=outreach_language(req.language),
                 link_url=link_url(link, settings),
                 expires_at=expires_at,
@@ -307,6 +328,49 @@ def record_delivery(
         .values(updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
+
+
+def record_deliveries(
+    session: Session,
+    results: Sequence[tuple[int, bool, DeliveryResult]],
+    *,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """`record_delivery` for a batch of (request id, reminder, result): the accepted ones,
+    nearly all of them, in one UPDATE per kind of mail."""
+    accepted: dict[bool, list[int]] = {False: [], True: []}
+    for request_id, reminder, result in results:
+        if result.delivery is Delivery.ACCEPTED:
+            accepted[reminder].append(request_id)
+        else:
+            record_delivery(
+                session,
+                request_id=request_id,
+                reminder=reminder,
+                result=result,
+                now=now,
+                settings=settings,
+            )
+    for reminder, ids in accepted.items():
+        if not ids:
+            continue
+        claimed = RequestState.REMINDING if reminder else RequestState.SENDING
+        values = (
+            {"state": RequestState.REMINDED.value, "reminded_at": now}
+            if reminder
+            else {"state": RequestState.SENT.value, "sent_at": now}
+        )
+        for chunk in batched(ids, IN_LIST_SIZE):
+            session.execute(
+                update(OutreachRequest)
+                .where(
+                    OutreachRequest.id.in_(chunk),  # type: ignore[union-attr]
+                    OutreachRequest.state == claimed.value,
+                )
+                .values(updated_at=now, **values)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def settle_interrupted(session: Session, *, now: datetime, settings: Settings) -> int:

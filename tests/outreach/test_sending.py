@@ -260,3 +260,18 @@ def test_one_open_request_per_office_is_enforced_by_the_database(
     db_session.flush()
     count = db_session.execute(select(func.count()).select_from(OutreachRequest)).scalar_one()
     assert count == 2
+
+
+def test_a_queued_request_of_an_office_made_confidential_since_is_never_mailed(
+    db_session: Session, outreach_settings: Settings, smtp: SmtpServer, frozen_clock: FrozenClock
+) -> None:
+    office = due_office(db_session, org_email="later@support.example")
+    assert _run(db_session, outreach_settings).deferred == 1  # queued, waiting for a retry
+    office.organization.confidential = True
+    db_session.add(office.organization)
+    db_session.flush()
+    frozen_clock.advance(minutes=outreach_settings.outreach_retry_minutes + 1)
+    summary = _run(db_session, outreach_settings)
+    assert summary.withheld == 1 and summary.deferred == 0 and smtp.received == []
+    (req,) = requests_of(db_session, office.id)
+    assert req.state == RequestState.WITHHELD.value and req.token_hash is None
