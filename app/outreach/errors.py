@@ -23,8 +23,10 @@ class LinkRefused(HomewardError):
     status_code = 404
     code = "link_refused"
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, language: str | None = None) -> None:
         super().__init__(f"this link cannot be used: {reason}", field="link", reason=reason)
         self.reason = reason
+        # The request's language, when the link was genuine (used or expired).
+        self.language = language
         if reason in ("expired", "used"):
             self.status_code = 410

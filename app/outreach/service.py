@@ -502,10 +502,10 @@ def open_link(session: Session, *, raw: str, now: datetime) -> OpenRequest:
     if req is None or req.office_id != link.office_id:
         raise LinkRefused("invalid")
     if req.answered_at is not None:
-        raise LinkRefused("used")
+        raise LinkRefused("used", language=req.language)
     expires = as_utc(req.expires_at)
     if req.state not in _ANSWERABLE or expires is None or expires <= now:
-        raise LinkRefused("expired")
+        raise LinkRefused("expired", language=req.language)
     try:
         office = directory.get_office(
             session, req.office_id, viewer=organisation_principal(req), for_update=True
@@ -532,7 +532,7 @@ def _claim_answer(session: Session, req: OutreachRequest, answer: Answer, now: d
         .execution_options(synchronize_session=False)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
-        raise LinkRefused("used")
+        raise LinkRefused("used", language=req.language)
     session.refresh(req)
 
 

@@ -58,10 +58,11 @@ def _page(
     return secured(HTMLResponse(html, status_code=status_code))
 
 
-def _refused(exc: LinkRefused, lang: OutreachLanguage | None = None) -> HTMLResponse:
+def _refused(exc: LinkRefused) -> HTMLResponse:
+    """The plain page of a refused link, in the request's language when it was genuine."""
     return _page(
         "outreach_refused.html",
-        lang or outreach_language("en"),
+        outreach_language(exc.language or "en"),
         status_code=exc.status_code,
         reason=exc.reason,
     )
@@ -174,7 +175,7 @@ def submit_change(link: str, session: SessionDep, form: PostedForm) -> HTMLRespo
             outreach.submit_correction(session, raw=link, now=now, proposal=proposal)
         except LinkRefused as exc:
             session.rollback()
-            return _refused(exc, lang)
+            return _refused(exc)
         except Conflict as exc:
             errors["form"] = _plain_conflict(exc)
         except InvalidValue as exc:
