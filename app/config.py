@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_timeout_seconds: float = 30.0
     # Connections a run sends over at once (each waits for the server after every command).
-    smtp_connections: int = 4
+    smtp_connections: int = 8
     mail_from: str = "Homeward <homeward@localhost>"
     # An update request's link works this many days; a reminder goes after
     # outreach_reminder_days without an answer, and the call worklist takes over after as

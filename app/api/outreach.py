@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import SettingsDep
 from app.auth.dependencies import SessionDep, Staff
 from app.directory.validation import checked_country
-from app.outreach import service
+from app.outreach import reports
 from app.outreach.models import RequestState
 from app.outreach.presenter import outreach_public
 from app.outreach.schemas import OutreachPage
@@ -32,12 +32,12 @@ def list_outreach(
     """Each office's latest update request, newest first, with counts per state (for
     `country`, or everywhere). `enabled` is false while no SMTP host is configured."""
     code = checked_country(country) if country else None
-    total, rows = service.list_latest(
+    total, rows = reports.list_latest(
         session, country=code, states=[s.value for s in state], page=page, per_page=per_page
     )
     return OutreachPage(
         enabled=settings.outreach_enabled,
-        counts=service.state_counts(session, country=code),
+        counts=reports.state_counts(session, country=code),
         items=[outreach_public(req, name) for req, name in rows],
         total=total,
         page=page,

@@ -11,7 +11,7 @@ from app.db import unit_of_work
 from app.directory.validation import checked_country
 from app.kit.clock import utcnow
 from app.kit.errors import HomewardError
-from app.outreach import service
+from app.outreach import reports, service
 from app.outreach.jobs import run_outreach
 
 console = Console()
@@ -48,7 +48,7 @@ def status(country: str | None = typer.Option(None, "--country", help="ISO code"
     else:
         console.print("outreach is off: set HOMEWARD_SMTP_HOST to send update requests")
     with unit_of_work(writes=False) as session:
-        counts = service.state_counts(session, country=code)
+        counts = reports.state_counts(session, country=code)
     table = Table("state", "offices")
     for state, n in sorted(counts.items()):
         table.add_row(state, str(n))

@@ -17,36 +17,26 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from app.auth.principal import Principal
 from app.config import Settings
 from app.directory import service as directory
 from app.directory.enums import OfficeStatus
-from app.directory.errors import OfficeNotFound
 from app.directory.models import Office, Organization
-from app.directory.provenance import Provenance
 from app.directory.service import IN_LIST_SIZE
 from app.kit.batches import batched
 from app.kit.clock import as_utc
 from app.outreach.delivery import Delivery, DeliveryResult
-from app.outreach.errors import LinkRefused, MailWithheld
+from app.outreach.errors import MailWithheld
 from app.outreach.i18n import language_for, outreach_language
 from app.outreach.listing import address_of
 from app.outreach.mail import compose
 from app.outreach.models import (
     ANSWERABLE_STATES,
-    OPEN_STATES,
-    Answer,
     OutreachRequest,
     RequestState,
 )
-from app.outreach.tokens import Link, new_link, parse_link
-from app.review import service as review
-from app.review.models import Submission
-from app.verification.models import OutcomeMethod
-from app.verification.service import record_verification
+from app.outreach.tokens import Link, new_link
 from app.verification.tasks import annotate_office_task, needs_task_clause
 
-_OPEN = [s.value for s in OPEN_STATES]
 _ANSWERABLE = [s.value for s in ANSWERABLE_STATES]
 # The states in which the call worklist takes over, and the flag its task gets.
 TAKEN_OVER = {
@@ -58,23 +48,6 @@ TAKEN_OVER = {
 
 def link_url(link: Link, settings: Settings) -> str:
     return f"{settings.base_url.rstrip('/')}/update/{link}"
-
-
-def source_label(request_id: int) -> str:
-    """How revisions, verifications and submissions name an answer to a request."""
-    return f"email update request #{request_id}"
-
-
-def organisation_principal(req: OutreachRequest) -> Principal:
-    """The organisation answering through its link: a partner without a key. Its
-    corrections reach the review queue as an NGO partner's do (the submission carries its
-    organisation), and it sees no confidential record."""
-    assert req.id is not None
-    return Principal(
-        name=f"reply to {source_label(req.id)}",
-        role="ngo",
-        organization_id=req.organization_id,
-    )
 
 
 # ---- who gets a request ---------------------------------------------------------------------
@@ -470,193 +443,6 @@ def escalate_taken_over(session: Session, *, now: datetime, settings: Settings) 
             raised += 1
     session.flush()
     return raised
-
-
-# ---- the organisation's answer ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenRequest:
-    """A link that may still record an answer, with its request and office."""
-
-    link: Link
-    request: OutreachRequest
-    office: Office
-
-
-def open_link(session: Session, *, raw: str, now: datetime) -> OpenRequest:
-    """The request behind a link, if the link may still record an answer; else LinkRefused
-    (`invalid`: forged, altered or for another office; `used`; `expired`)."""
-    link = parse_link(raw)
-    if link is None:
-        raise LinkRefused("invalid")
-    token_hash = link.token_hash
-    req = session.execute(
-        select(OutreachRequest).where(
-            or_(
-                OutreachRequest.token_hash == token_hash,
-                OutreachRequest.reminder_token_hash == token_hash,
-            )
-        )
-    ).scalar_one_or_none()
-    if req is None or req.office_id != link.office_id:
-        raise LinkRefused("invalid")
-    if req.answered_at is not None:
-        raise LinkRefused("used", language=req.language)
-    expires = as_utc(req.expires_at)
-    if req.state not in _ANSWERABLE or expires is None or expires <= now:
-        raise LinkRefused("expired", language=req.language)
-    try:
-        office = directory.get_office(
-            session, req.office_id, viewer=organisation_principal(req), for_update=True
-        )
-    except OfficeNotFound as exc:  # it became confidential since: nothing to show
-        raise LinkRefused("invalid") from exc
-    return OpenRequest(link, req, office)
-
-
-def _claim_answer(session: Session, req: OutreachRequest, answer: Answer, now: datetime) -> None:
-    """Take the request's one answer: a conditional UPDATE, so of two clicks at once only
-    one records anything (the other is `used`)."""
-    result = session.execute(
-        update(OutreachRequest)
-        .where(
-            OutreachRequest.id == req.id,
-            OutreachRequest.answered_at.is_(None),
-            OutreachRequest.state.in_(_ANSWERABLE),  # type: ignore[attr-defined]
-            OutreachRequest.expires_at > now,
-        )
-        .values(
-            state=RequestState.ANSWERED.value, answer=answer.value, answered_at=now, updated_at=now
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        raise LinkRefused("used", language=req.language)
-    session.refresh(req)
-
-
-def _answered_by(opened: OpenRequest) -> str:
-    assert opened.request.id is not None
-    return f"{opened.office.organization.name} ({source_label(opened.request.id)})"[:200]
-
-
-def confirm(session: Session, *, raw: str, now: datetime) -> OutreachRequest:
-    """Record "all still correct": a verification by `email_reply`, answered as the
-    organisation, from this request, which closes the office's open call task. Once per
-    request; returns the request, answered, with its verification event."""
-    opened = open_link(session, raw=raw, now=now)
-    req = opened.request
-    assert req.id is not None
-    _claim_answer(session, req, Answer.CONFIRMED, now)
-    who = _answered_by(opened)
-    event = record_verification(
-        session,
-        office_id=req.office_id,
-        method=OutcomeMethod.EMAIL_REPLY.value,
-        verified_by=who,
-        note=f"answered {source_label(req.id)} sent to {req.email}",
-        provenance=Provenance(actor=who, source=source_label(req.id)),
-        verified_at=now,
-    )
-    req.verification_event_id = event.id
-    session.flush()
-    return req
-
-
-def submit_correction(
-    session: Session, *, raw: str, now: datetime, proposal: review.Proposal
-) -> Submission:
-    """Queue "something changed": the correction goes to the review queue as the organisation's
-    own, exactly like an NGO partner's (validated by the review intake; nothing is kept when
-    it is refused). Once per request; `proposal` must be about the link's office."""
-    opened = open_link(session, raw=raw, now=now)
-    req = opened.request
-    assert req.id is not None
-    if getattr(proposal, "office_id", None) != req.office_id:
-        raise LinkRefused("invalid")
-    _claim_answer(session, req, Answer.CHANGED, now)
-    submission = review.create_submission(
-        session,
-        proposal=proposal,
-        submitter=organisation_principal(req),
-        source=source_label(req.id),
-    )
-    req.submission_id = submission.id
-    session.flush()
-    return submission
-
-
-# ---- reading -------------------------------------------------------------------------------------
-
-
-def _latest_ids(country: str | None) -> Any:
-    stmt = select(func.max(OutreachRequest.id)).group_by(OutreachRequest.office_id)
-    return stmt.where(OutreachRequest.country == country) if country else stmt
-
-
-def list_latest(
-    session: Session,
-    *,
-    country: str | None,
-    states: Sequence[str] = (),
-    page: int = 1,
-    per_page: int = 50,
-) -> tuple[int, list[tuple[OutreachRequest, str]]]:
-    """Each office's latest request (newest first) with its organisation's name, and how
-    many there are."""
-    where = [OutreachRequest.id.in_(_latest_ids(country))]  # type: ignore[union-attr]
-    if states:
-        where.append(OutreachRequest.state.in_(list(states)))  # type: ignore[attr-defined]
-    total = session.execute(select(func.count()).select_from(OutreachRequest).where(*where))
-    rows = session.execute(
-        select(OutreachRequest, Organization.name)
-        .join(Organization, Organization.id == OutreachRequest.organization_id)
-        .where(*where)
-        .order_by(OutreachRequest.id.desc())  # type: ignore[union-attr]
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return int(total.scalar_one()), [(r, name) for r, name in rows]
-
-
-def latest_for_office(session: Session, *, office_id: int) -> OutreachRequest | None:
-    return session.execute(
-        select(OutreachRequest)
-        .where(OutreachRequest.office_id == office_id)
-        .order_by(OutreachRequest.id.desc())  # type: ignore[union-attr]
-        .limit(1)
-    ).scalar_one_or_none()
-
-
-def state_counts(session: Session, *, country: str | None = None) -> dict[str, int]:
-    """How many offices' latest requests are in each state."""
-    rows = session.execute(
-        select(OutreachRequest.state, func.count())
-        .where(OutreachRequest.id.in_(_latest_ids(country)))  # type: ignore[union-attr]
-        .group_by(OutreachRequest.state)
-    ).all()
-    return {state: int(n) for state, n in rows}
-
-
-def state_counts_by_country(
-    session: Session, *, countries: Sequence[str]
-) -> dict[str, dict[str, int]]:
-    """For each of `countries`, how many offices' latest requests are in each state."""
-    if not countries:
-        return {}
-    latest = select(func.max(OutreachRequest.id)).where(
-        OutreachRequest.country.in_(list(countries))  # type: ignore[attr-defined]
-    )
-    rows = session.execute(
-        select(OutreachRequest.country, OutreachRequest.state, func.count())
-        .where(OutreachRequest.id.in_(latest.group_by(OutreachRequest.office_id)))  # type: ignore[union-attr]
-        .group_by(OutreachRequest.country, OutreachRequest.state)
-    ).all()
-    out: dict[str, dict[str, int]] = {}
-    for country, state, n in rows:
-        out.setdefault(country, {})[state] = int(n)
-    return out
 
 
 @dataclass(frozen=True)

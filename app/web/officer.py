@@ -28,7 +28,7 @@ from app.directory.geography import (
 from app.directory.presenter import contact_public, revision_public
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
-from app.outreach import service as outreach
+from app.outreach import reports as outreach
 from app.verification.freshness import Freshness
 from app.verification.history import verification_history
 from app.web.session import checked_form, require_page

@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse
 from app.auth.dependencies import SessionDep
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import Conflict, InvalidValue
-from app.outreach import service as outreach
+from app.outreach import answers as outreach
 from app.outreach.errors import LinkRefused
 from app.outreach.i18n import OutreachLanguage, outreach_language
 from app.outreach.listing import listing_lines

@@ -21,7 +21,7 @@ from app.directory.schemas import OfficeUpdate
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
 from app.kit.text import is_whole_number
-from app.outreach import service as outreach
+from app.outreach import reports as outreach
 from app.review import service as review
 from app.review.errors import SubmissionConflict
 from app.review.models import SubmissionKind, SubmissionStatus

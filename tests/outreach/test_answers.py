@@ -242,20 +242,20 @@ def test_two_clicks_that_both_saw_an_open_link_record_one_answer(
     import pytest
 
     from app.kit.clock import utcnow
-    from app.outreach import service
+    from app.outreach import answers
     from app.outreach.errors import LinkRefused
     from app.review.schemas import CorrectionCreate
 
     office = due_office(db_session)
     link = _emailed_link(db_session, outreach_settings, smtp, office)
-    first = service.open_link(db_session, raw=link, now=utcnow())
-    second = service.open_link(db_session, raw=link, now=utcnow())
+    first = answers.open_link(db_session, raw=link, now=utcnow())
+    second = answers.open_link(db_session, raw=link, now=utcnow())
     assert first.request.answered_at is None and second.request.answered_at is None
     before = _counts(db_session)
-    service.confirm(db_session, raw=link, now=utcnow())
+    answers.confirm(db_session, raw=link, now=utcnow())
     # The second click read the link as open; the conditional UPDATE still refuses it.
     with pytest.raises(LinkRefused) as refused:
-        service.submit_correction(
+        answers.submit_correction(
             db_session,
             raw=link,
             now=utcnow(),
@@ -265,7 +265,7 @@ def test_two_clicks_that_both_saw_an_open_link_record_one_answer(
         )
     assert refused.value.reason == "used"
     with pytest.raises(LinkRefused):
-        service._claim_answer(db_session, second.request, service.Answer.CHANGED, utcnow())
+        answers._claim_answer(db_session, second.request, answers.Answer.CHANGED, utcnow())
     assert _counts(db_session) == (before[0] + 1, before[1])
 
 
