@@ -7,6 +7,7 @@ sheets. A test fails when a catalog misses a message.
 
 from __future__ import annotations
 
+import gettext
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -38,7 +39,7 @@ class OutreachLanguage(SheetLanguage):
 
 
 @cache
-def _catalog(lang: str):  # type: ignore[no-untyped-def]
+def _catalog(lang: str) -> gettext.GNUTranslations:
     return compile_po(catalog_path(lang), lang=lang, domain=DOMAIN)
 
 

@@ -6,7 +6,6 @@ a word of the sheets' blocklist is refused (MailWithheld), never sent."""
 from __future__ import annotations
 
 from datetime import datetime
-from email import charset
 from email.header import Header
 from email.message import Message
 from email.mime.text import MIMEText
@@ -19,10 +18,6 @@ from app.outreach.i18n import OutreachLanguage
 from app.outreach.listing import listing_lines
 from app.sheets.blocklist import blocklist
 from app.sheets.i18n import N_
-
-# Base64: the C codec. Quoted-printable is encoded a character at a time in Python and cost
-# more than the rest of the mail.
-_UTF8 = charset.Charset("utf-8")
 
 SUBJECT = N_("Please check your listing in the Homeward directory")
 REMINDER_SUBJECT = N_("Reminder: please check your listing in the Homeward directory")
@@ -117,11 +112,12 @@ def compose(
     if found:
         raise MailWithheld(found)
     # The compat32 classes: the default policy's header objects cost several times more to
-    # build than the rest of the mail, for nothing a plain message needs.
-    message = MIMEText(text, "plain", _UTF8)
+    # build than the rest of the mail, for nothing a plain message needs. The UTF-8 body goes
+    # out base64 (a C codec; quoted-printable is encoded a character at a time in Python).
+    message = MIMEText(text, "plain", "utf-8")
     message["From"] = settings.mail_from
     message["To"] = to
-    message["Subject"] = Header(subject, "utf-8")
+    message["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = message_id(request_id, reminder=reminder, settings=settings)
     message["Content-Language"] = lang.code
