@@ -306,3 +306,26 @@ def test_the_reviewers_contact_page_and_digest_show_outreach_state(
     assert "<dd>answered (confirmed)</dd>" in other.text
     digest = client.get("/digest")
     assert "0 sent · 0 reminded · 1 answered · 1 bounced · 0 no answer" in digest.text
+
+
+def test_the_reminders_link_and_the_first_one_both_work_for_one_answer(
+    db_session: Session,
+    client: TestClient,
+    outreach_settings: Settings,
+    smtp: SmtpServer,
+    frozen_clock: FrozenClock,
+) -> None:
+    office = due_office(db_session)
+    first = _emailed_link(db_session, outreach_settings, smtp, office)
+    frozen_clock.advance(days=outreach_settings.outreach_reminder_days)
+    run_outreach(settings=outreach_settings, sessions=committing(db_session))
+    reminder = smtp.received[-1].link
+    assert reminder != first
+    assert client.get(f"/update/{first}").status_code == 200
+    page = client.get(f"/update/{reminder}")
+    assert page.status_code == 200
+    done = client.post(f"/update/{reminder}/confirm", data={"csrf_token": csrf_of(page.text)})
+    assert done.status_code == 200
+    assert client.get(f"/update/{first}").status_code == 410
+    (req,) = requests_of(db_session, office.id)
+    assert req.state == RequestState.ANSWERED.value

@@ -275,3 +275,19 @@ def test_a_queued_request_of_an_office_made_confidential_since_is_never_mailed(
     assert summary.withheld == 1 and summary.deferred == 0 and smtp.received == []
     (req,) = requests_of(db_session, office.id)
     assert req.state == RequestState.WITHHELD.value and req.token_hash is None
+
+
+def test_the_scheduler_runs_outreach_as_a_job_and_it_is_quiet_when_off(
+    db_session: Session, settings: Settings, frozen_clock: FrozenClock
+) -> None:
+    assert "outreach" in verification_jobs.JOBS
+    office = due_office(db_session)
+    run = verification_jobs.run_job(
+        "outreach",
+        settings=settings.model_copy(update={"smtp_host": None}),
+        slot="test",
+        instance_id="test",
+        sessions=committing(db_session),
+    )
+    assert run is not None and run.status == "done" and run.processed == 0
+    assert requests_of(db_session, office.id) == []
