@@ -329,3 +329,23 @@ def test_the_reminders_link_and_the_first_one_both_work_for_one_answer(
     assert client.get(f"/update/{first}").status_code == 410
     (req,) = requests_of(db_session, office.id)
     assert req.state == RequestState.ANSWERED.value
+
+
+def test_a_link_of_an_organisation_made_confidential_since_shows_nothing(
+    db_session: Session,
+    client: TestClient,
+    outreach_settings: Settings,
+    smtp: SmtpServer,
+    frozen_clock: FrozenClock,
+) -> None:
+    office = due_office(db_session)
+    link = _emailed_link(db_session, outreach_settings, smtp, office)
+    csrf = csrf_of(client.get(f"/update/{link}").text)
+    office.organization.confidential = True
+    db_session.add(office.organization)
+    db_session.commit()
+    before = _counts(db_session)
+    page = client.get(f"/update/{link}")
+    assert page.status_code == 404 and "Example Support" not in page.text
+    assert client.post(f"/update/{link}/confirm", data={"csrf_token": csrf}).status_code == 404
+    assert _counts(db_session) == before
