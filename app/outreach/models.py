@@ -8,7 +8,12 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
+# The tables a request refers to, registered wherever a request is (a lighter entry point
+# such as `python -m app.outreach` or `python -m app.verification` imports no other models).
+from app.directory import models as _directory  # noqa: F401
 from app.kit.models import timestamp_field
+from app.review import models as _review  # noqa: F401
+from app.verification import models as _verification  # noqa: F401
 
 
 class RequestState(StrEnum):

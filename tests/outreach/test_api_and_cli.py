@@ -121,3 +121,38 @@ def test_send_now_with_a_dry_run_first(  # type: ignore[no-untyped-def]
     assert [m.envelope_to for m in smtp.received] == [["desk@support.example"]]
     status = homeward("outreach", "status", "--country", "NG")
     assert "outreach is on" in status.output and "sent" in status.output
+
+
+def test_the_outreach_commands_run_on_their_own(  # type: ignore[no-untyped-def]
+    committed_engine: Engine, smtp: SmtpServer
+) -> None:
+    """`python -m app.outreach` (what bench/outreach.py runs) in a process of its own."""
+    import os
+    import subprocess
+    import sys
+
+    from app.config import PROJECT_ROOT
+    from tests.conftest import TEST_DATABASE_URL
+
+    with unit_of_work(committed_engine) as session:
+        due_office(session)
+    env = {
+        **os.environ,
+        "DATABASE_URL": TEST_DATABASE_URL,
+        "HOMEWARD_SMTP_HOST": "127.0.0.1",
+        "HOMEWARD_SMTP_PORT": str(smtp.port),
+        "HOMEWARD_SMTP_STARTTLS": "false",
+    }
+    env.pop("HOMEWARD_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.outreach", "send"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "sent 1, reminded 0" in done.stdout
+    assert [m.envelope_to for m in smtp.received] == [["desk@support.example"]]
