@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.directory import service as directory
 from app.directory.errors import OfficeNotFound
-from app.directory.models import Office
+from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.kit.clock import as_utc
 from app.outreach.errors import LinkRefused
@@ -52,8 +53,8 @@ class OpenRequest:
     office: Office
 
 
-def open_link(session: Session, *, raw: str, now: datetime) -> OpenRequest:
-    """The request behind a link, if the link may still record an answer; else LinkRefused
+def _answerable(session: Session, *, raw: str, now: datetime) -> tuple[Link, OutreachRequest]:
+    """The link and its request, if the link may still record an answer; else LinkRefused
     (`invalid`: forged, altered or for another office; `used`; `expired`)."""
     link = parse_link(raw)
     if link is None:
@@ -74,6 +75,13 @@ def open_link(session: Session, *, raw: str, now: datetime) -> OpenRequest:
     expires = as_utc(req.expires_at)
     if req.state not in _ANSWERABLE or expires is None or expires <= now:
         raise LinkRefused("expired", language=req.language)
+    return link, req
+
+
+def open_link(session: Session, *, raw: str, now: datetime) -> OpenRequest:
+    """The request behind a link with its office (as the organisation may see it), if the
+    link may still record an answer; else LinkRefused."""
+    link, req = _answerable(session, raw=raw, now=now)
     try:
         office = directory.get_office(
             session, req.office_id, viewer=organisation_principal(req), for_update=True
@@ -101,23 +109,41 @@ def _claim_answer(session: Session, req: OutreachRequest, answer: Answer, now: d
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         raise LinkRefused("used", language=req.language)
-    session.refresh(req)
+    # What the UPDATE wrote, without reading the row back (nor writing it again at flush).
+    for name, value in (
+        ("state", RequestState.ANSWERED.value),
+        ("answer", answer.value),
+        ("answered_at", now),
+        ("updated_at", now),
+    ):
+        set_committed_value(req, name, value)
 
 
-def _answered_by(opened: OpenRequest) -> str:
-    assert opened.request.id is not None
-    return f"{opened.office.organization.name} ({source_label(opened.request.id)})"[:200]
+def _answered_by(req: OutreachRequest, organization_name: str) -> str:
+    assert req.id is not None
+    return f"{organization_name} ({source_label(req.id)})"[:200]
+
+
+def _organization_name(session: Session, req: OutreachRequest) -> str:
+    """The name of the organisation answering; LinkRefused when it became confidential."""
+    row = session.execute(
+        select(Organization.name, Organization.confidential)
+        .join(Office, Office.organization_id == Organization.id)
+        .where(Office.id == req.office_id)
+    ).one_or_none()
+    if row is None or row.confidential:
+        raise LinkRefused("invalid")
+    return str(row.name)
 
 
 def confirm(session: Session, *, raw: str, now: datetime) -> OutreachRequest:
     """Record "all still correct": a verification by `email_reply`, answered as the
     organisation, from this request, which closes the office's open call task. Once per
     request; returns the request, answered, with its verification event."""
-    opened = open_link(session, raw=raw, now=now)
-    req = opened.request
+    _, req = _answerable(session, raw=raw, now=now)
     assert req.id is not None
+    who = _answered_by(req, _organization_name(session, req))
     _claim_answer(session, req, Answer.CONFIRMED, now)
-    who = _answered_by(opened)
     event = record_verification(
         session,
         office_id=req.office_id,
