@@ -269,10 +269,13 @@ def test_two_clicks_that_both_saw_an_open_link_record_one_answer(
     assert _counts(db_session) == (before[0] + 1, before[1])
 
 
-def _sign_in(client: TestClient, session: Session, role: str) -> None:
+def _sign_in(
+    client: TestClient, session: Session, role: str, organization_id: int | None = None
+) -> None:
     from tests.factories import make_key
 
-    key = make_key(session, role)["Authorization"].removeprefix("Bearer ")
+    header = make_key(session, role, organization_id=organization_id)
+    key = header["Authorization"].removeprefix("Bearer ")
     session.commit()
     form = client.get("/signin")
     signed = client.post(
@@ -306,6 +309,12 @@ def test_the_reviewers_contact_page_and_digest_show_outreach_state(
     assert "<dd>answered (confirmed)</dd>" in other.text
     digest = client.get("/digest")
     assert "0 sent · 0 reminded · 1 answered · 1 bounced · 0 no answer" in digest.text
+    # A partner sees the contact, never the outreach state (addresses, server replies).
+    _sign_in(client, db_session, "ngo", organization_id=answered.organization_id)
+    partner_view = client.get(f"/contacts/{bounced.id}")
+    assert partner_view.status_code == 200
+    assert "Update request by email" not in partner_view.text
+    assert "no such mailbox" not in partner_view.text
 
 
 def test_the_reminders_link_and_the_first_one_both_work_for_one_answer(
