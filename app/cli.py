@@ -21,6 +21,7 @@ from app.directory import cli as directory_cli
 from app.interop import cli as interop_cli
 from app.kit.errors import HomewardError
 from app.loading import cli as loading_cli
+from app.outreach import cli as outreach_cli
 from app.review import cli as review_cli
 from app.sheets import cli as sheets_cli
 from app.verification import cli as verification_cli
@@ -47,6 +48,7 @@ app.add_typer(verification_cli.scheduler_app, name="scheduler")
 app.add_typer(verification_cli.verification_app, name="verification")
 app.add_typer(verification_cli.tasks_app, name="tasks")
 app.command("revalidate")(verification_cli.revalidate)
+app.add_typer(outreach_cli.outreach_app, name="outreach")
 
 console = Console()
 err_console = Console(stderr=True)

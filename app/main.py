@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
 from app.api import contacts, countries, hsds, keys, organizations, vcard
+from app.api import outreach as outreach_api
 from app.api import sheets as sheets_api
 from app.api import submissions as submissions_api
 from app.api import verification as verification_api
@@ -33,6 +34,7 @@ API_ROUTERS = [
     verification_api.router,
     sheets_api.router,
     submissions_api.router,
+    outreach_api.router,
 ]
 
 

@@ -229,6 +229,14 @@ def automated_checks(
     return summary
 
 
+def _outreach(settings: Settings, sessions: SessionFactory) -> int:
+    """The outreach job (app/outreach/jobs.py); it does nothing without an SMTP host."""
+    from app.outreach.jobs import run_outreach  # outreach stands on verification
+
+    summary = run_outreach(settings=settings, sessions=sessions)
+    return summary.sent + summary.reminded + summary.bounced
+
+
 @dataclass(frozen=True)
 class JobSpec:
     name: str
@@ -254,6 +262,12 @@ JOBS: dict[str, JobSpec] = {
             "check phones, websites and emails not checked for N days",
             "scheduler_checks_cron",
             lambda s, sessions: automated_checks(settings=s, sessions=sessions).offices,
+        ),
+        JobSpec(
+            "outreach",
+            "mail update requests and reminders; raise tasks of offices that do not answer",
+            "scheduler_outreach_cron",
+            lambda s, sessions: _outreach(s, sessions),
         ),
         JobSpec(
             "escalate",

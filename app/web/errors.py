@@ -43,6 +43,7 @@ WEB_PREFIXES = (
     "/verify",
     "/digest",
     "/admin",
+    "/update/",
     "/static/",
 )
 _MACHINE_PREFIXES = ("/api/", "/hsds", "/health", "/docs", "/redoc", "/openapi.json")

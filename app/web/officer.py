@@ -29,6 +29,7 @@ from app.directory.presenter import contact_public, revision_public
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
 from app.kit.principal import Principal
+from app.outreach import reports as outreach
 from app.verification import partners
 from app.verification.history import verification_history
 from app.web.session import checked_form, require_page
@@ -217,6 +218,9 @@ def contact_detail(
         and partners.in_scope(
             session, organization_id=principal.organization_id, country=office.country
         ),
+        outreach=None
+        if principal.is_ngo
+        else outreach.latest_for_office(session, office_id=office_id),
     )
 
 

@@ -22,6 +22,7 @@ from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
 from app.kit.text import is_whole_number
+from app.outreach import reports as outreach
 from app.review import call_outcomes, decisions
 from app.review import queue as review_queue
 from app.review.errors import SubmissionConflict
@@ -279,13 +280,15 @@ def digest(
     latest = [r for r in rows if r.digest_date == latest_day]
     latest.sort(key=lambda r: -(r.counts.get("stale", 0) + r.counts.get("overdue", 0)))
     start = (page - 1) * DIGEST_PER_PAGE
+    shown = latest[start : start + DIGEST_PER_PAGE]
     return render(
         request,
         "digest.html",
         principal=principal,
         title="Digest",
         day=latest_day,
-        rows=latest[start : start + DIGEST_PER_PAGE],
+        rows=shown,
+        outreach=outreach.state_counts_by_country(session, countries=[r.country for r in shown]),
         country_count=len(latest),
         country=country or "",
         page=page,

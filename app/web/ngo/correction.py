@@ -46,7 +46,7 @@ def _form_extra(office: Office) -> dict[str, Any]:
     return {"phones": active_phones(office), "phone_kinds": PHONE_KINDS}
 
 
-def _current_values(office: Office) -> dict[str, str]:
+def current_values(office: Office) -> dict[str, str]:
     org = office.organization
     values = {f"organization.{f}": getattr(org, f) or "" for f in ORG_FIELDS}
     values.update({f"office.{f}": getattr(office, f) or "" for f in OFFICE_FIELDS})
@@ -72,13 +72,13 @@ def correction_form(
         principal,
         office,
         "correct",
-        values=_current_values(office),
+        values=current_values(office),
         errors={},
         **_form_extra(office),
     )
 
 
-def _correction_payload(office: Office, form: FormData) -> dict[str, Any]:
+def correction_payload(office: Office, form: FormData) -> dict[str, Any]:
     def text(name: str) -> str | None:
         return plain(form.get(name))
 
@@ -124,11 +124,11 @@ def submit_correction(
     values = typed_values(form)
     field_of = partial(
         field_for,
-        known=set(_current_values(office)) | {"note", "form", "new_phones.0.number"},
+        known=set(current_values(office)) | {"note", "form", "new_phones.0.number"},
         phone_ids=[p.id or 0 for p in active_phones(office)],
     )
     errors: dict[str, str] = {}
-    payload = _correction_payload(office, form)
+    payload = correction_payload(office, form)
     sent = submit_for_review(
         request, session, principal, CorrectionCreate, payload, errors, field_of
     )
