@@ -16,7 +16,7 @@ from app.review import decisions
 from app.review.models import Submission
 from app.verification import jobs as verification_jobs
 from app.verification.models import VerificationEvent, VerificationTask
-from app.web.ngo import _current_values as prefilled
+from app.web.ngo.correction import current_values as prefilled
 from tests.conftest import FrozenClock
 from tests.outreach.conftest import committing
 from tests.outreach.smtp_server import SmtpServer
