@@ -129,6 +129,9 @@ def savepoint(session: Session, *, keep: bool = True) -> Iterator[None]:
         yield
     except BaseException:
         nested.rollback()
+        # As after a whole rollback, what the page reads next comes from the database: an
+        # ORM UPDATE inside the block may have changed loaded objects the rollback keeps.
+        session.expire_all()
         raise
     if keep:
         nested.commit()

@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"auth"},
     {"verification"},
     {"review", "sheets"},
-    {"interop"},
+    {"interop", "outreach"},
     {"loading"},
     {"web", "api"},
     {"main", "models", "cli"},

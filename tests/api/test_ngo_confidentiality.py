@@ -198,6 +198,7 @@ def _fill(path: str, ids: dict[str, int]) -> str:
         "country": "NG",
         "scope": "NG",
         "category": "ngo",
+        "link": "1.not-a-token.not-a-signature",  # an update request's link
     }
     if path.startswith("/hsds/organizations/"):
         values["id"] = hsds_id("organization", ids["organization"])

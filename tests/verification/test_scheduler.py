@@ -315,6 +315,7 @@ def test_triggers_missed_while_no_scheduler_ran_are_caught_up_once(
         scheduler_open_tasks_cron="7 * * * *",
         scheduler_checks_cron="30 2 * * *",
         scheduler_escalate_cron="0 5 * * *",
+        scheduler_outreach_cron="20 * * * *",
     )
     now = datetime(2026, 6, 1, 10, 30, tzinfo=UTC)
     with Session(committed_engine) as session:
@@ -345,7 +346,10 @@ def test_triggers_missed_while_no_scheduler_ran_are_caught_up_once(
         )
         session.commit()
         missed = dict(missed_jobs(session, settings, now=now, skip=["automated_checks"]))
-    assert missed == {"open_due_tasks": "2026-06-01T10:07:00+00:00"}
+    assert missed == {
+        "open_due_tasks": "2026-06-01T10:07:00+00:00",
+        "outreach": "2026-06-01T10:20:00+00:00",
+    }
 
 
 def test_serve_with_scheduler_fills_the_worklist_and_stops_together(
