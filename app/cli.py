@@ -23,6 +23,7 @@ from app.kit.errors import HomewardError
 from app.loading import cli as loading_cli
 from app.outreach import cli as outreach_cli
 from app.review import cli as review_cli
+from app.schedule import cli as schedule_cli
 from app.sheets import cli as sheets_cli
 from app.verification import cli as verification_cli
 
@@ -44,7 +45,7 @@ app.command("export")(
 keys_app.command("bootstrap")(loading_cli.keys_bootstrap)
 app.command("sheet")(sheets_cli.sheet)
 app.command("sheets")(sheets_cli.sheets)
-app.add_typer(verification_cli.scheduler_app, name="scheduler")
+app.add_typer(schedule_cli.scheduler_app, name="scheduler")
 app.add_typer(verification_cli.verification_app, name="verification")
 app.add_typer(verification_cli.tasks_app, name="tasks")
 app.command("revalidate")(verification_cli.revalidate)
@@ -96,7 +97,7 @@ def serve(
 
 def scheduler_process() -> subprocess.Popen[bytes]:
     """`homeward scheduler` in a process of its own (never inside the web workers)."""
-    return subprocess.Popen([sys.executable, "-m", "app.cli", "scheduler"])
+    return subprocess.Popen([sys.executable, "-m", "app.schedule", "scheduler"])
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:

@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"verification"},
     {"review", "sheets"},
     {"interop", "outreach"},
-    {"loading"},
+    {"loading", "schedule"},
     {"web", "api"},
     {"main", "models", "cli"},
 ]

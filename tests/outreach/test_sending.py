@@ -15,6 +15,7 @@ from app.outreach.delivery import SmtpSender
 from app.outreach.jobs import run_outreach
 from app.outreach.mail import message_id
 from app.outreach.models import OutreachRequest, RequestState
+from app.schedule import runs
 from app.sheets.blocklist import blocklist
 from app.verification import jobs as verification_jobs
 from app.verification.models import VerificationTask
@@ -280,9 +281,9 @@ def test_a_queued_request_of_an_office_made_confidential_since_is_never_mailed(
 def test_the_scheduler_runs_outreach_as_a_job_and_it_is_quiet_when_off(
     db_session: Session, settings: Settings, frozen_clock: FrozenClock
 ) -> None:
-    assert "outreach" in verification_jobs.JOBS
+    assert "outreach" in runs.JOBS
     office = due_office(db_session)
-    run = verification_jobs.run_job(
+    run = runs.run_job(
         "outreach",
         settings=settings.model_copy(update={"smtp_host": None}),
         slot="test",
