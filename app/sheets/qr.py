@@ -1,17 +1,23 @@
-"""QR codes (segno) that save a contact: a vCard 3.0, embedded as an inline PNG data URI so the
-sheet needs no network, in HTML or in the PDF.
+"""QR codes that save a contact: a vCard 3.0, embedded as an inline PNG data URI so the sheet
+needs no network, in HTML or in the PDF.
 
 PNG rather than SVG: WeasyPrint parses an SVG path point by point, which cost seconds for a
 40-entry sheet; a one-pixel-per-module PNG scaled with `image-rendering: pixelated` prints
-just as crisp."""
+just as crisp. The symbol comes from qr_symbol (segno's symbol, made ~30 times faster) and
+the PNG is the one segno writes: 1-bit greyscale, byte for byte."""
 
 from __future__ import annotations
 
+import base64
+import struct
+import zlib
 from functools import lru_cache
 
-import segno
-
+from app.sheets.qr_symbol import encode
 from app.sheets.schemas import SheetEntry
+
+QUIET_ZONE = 2  # modules of white around the code
+_WHITE_WHERE_LIGHT = str.maketrans("01", "10")
 
 
 def _escape(value: str) -> str:
@@ -32,11 +38,36 @@ def vcard(entry: SheetEntry, display_name: str) -> str:
     return "\r\n".join(lines)
 
 
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png(rows: tuple[str, ...], border: int = QUIET_ZONE) -> bytes:
+    """A 1-bit greyscale PNG of a symbol's rows ("1" dark), one pixel per module."""
+    width = len(rows[0]) + 2 * border
+    padding = "0" * (-width % 8)
+
+    def scanline(pixels: str) -> bytes:
+        bits = pixels + padding
+        return b"\0" + int(bits, 2).to_bytes(len(bits) // 8, "big")
+
+    blank = scanline("1" * width) * border
+    margin = "1" * border
+    image = b"".join(scanline(margin + row.translate(_WHITE_WHERE_LIGHT) + margin) for row in rows)
+    header = struct.pack(">2I5B", width, len(rows) + 2 * border, 1, 0, 0, 0, 0)
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", zlib.compress(blank + image + blank, 9)),
+            _chunk(b"IEND", b""),
+        ]
+    )
+
+
 @lru_cache(maxsize=8192)
 def qr_png_data_uri(payload: str) -> str:
     """A PNG data URI of `payload` (one pixel per module, quiet zone included).
 
-    Cached by payload: choosing the best mask is most of a sheet's HTML time, and a contact's
-    code only changes when its printed name or numbers do."""
-    code = segno.make(payload, error="m", micro=False)
-    return code.png_data_uri(scale=1, border=2, dark="#000", light="#fff")
+    Cached by payload: a contact's code only changes when its printed name or numbers do."""
+    return "data:image/png;base64," + base64.b64encode(png(encode(payload).rows)).decode("ascii")
