@@ -3,6 +3,8 @@ readable by a real decoder."""
 
 from __future__ import annotations
 
+import base64
+import io
 import random
 import shutil
 import subprocess
@@ -13,12 +15,13 @@ from pathlib import Path
 
 import pytest
 import segno
+from PIL import Image
 from segno import consts
 
 from app.sheets import qr_symbol
 from app.sheets.blocklist import blocklist
 from app.sheets.i18n import sheet_language
-from app.sheets.qr import png, qr_png_data_uri, vcard
+from app.sheets.qr import PNG_DATA_URI, png, qr_png_data_uri, vcard
 from app.sheets.qr_symbol import PayloadTooLong, alignment_positions, encode
 from app.sheets.render import display_name, html_to_pdf, render_html
 from app.sheets.schemas import SheetSize
@@ -119,18 +122,31 @@ def test_a_code_costs_a_fraction_of_what_segno_spends() -> None:
     assert ours * 5 < theirs, (ours, theirs)
 
 
-def test_png_data_uri_is_segnos_byte_for_byte() -> None:
+def pixels(data_uri: str) -> list[int]:
+    image = Image.open(io.BytesIO(base64.b64decode(data_uri.removeprefix(PNG_DATA_URI))))
+    return list(image.convert("L").tobytes())
+
+
+def test_png_has_segnos_pixels_in_a_greyscale_image() -> None:
+    """The same image segno draws (black on white, a two-module quiet zone), but 8-bit
+    greyscale, which WeasyPrint embeds without converting it to RGB first."""
     rnd = random.Random(7)
     for _ in range(25):
         payload = vcard_like(rnd, 200)
-        expected = reference(payload).png_data_uri(scale=1, border=2, dark="#000", light="#fff")
-        assert qr_png_data_uri(payload) == expected
+        ours = qr_png_data_uri(payload)
+        theirs = reference(payload).png_data_uri(scale=1, border=2, dark="#000", light="#fff")
+        assert pixels(ours) == pixels(theirs)
+        image = Image.open(io.BytesIO(base64.b64decode(ours.removeprefix(PNG_DATA_URI))))
+        assert image.mode == "L"
 
 
-def test_png_is_one_bit_greyscale_with_the_quiet_zone() -> None:
+def test_png_is_eight_bit_greyscale_with_the_quiet_zone() -> None:
     image = png(("101", "010", "111"), border=2)
     assert image.startswith(b"\x89PNG\r\n\x1a\n")
-    assert image[16:26] == b"\x00\x00\x00\x07\x00\x00\x00\x07\x01\x00"  # 7x7, 1 bit, grey
+    assert image[16:26] == b"\x00\x00\x00\x07\x00\x00\x00\x07\x08\x00"  # 7x7, 8 bits, grey
+    decoded = Image.open(io.BytesIO(image))
+    assert decoded.getpixel((2, 2)) == 0 and decoded.getpixel((3, 2)) == 255
+    assert decoded.getpixel((0, 0)) == 255 and decoded.getpixel((6, 6)) == 255
 
 
 @pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools is not installed")
@@ -145,7 +161,7 @@ def test_every_code_on_a_printed_sheet_scans_back_to_its_vcard(tmp_path: Path) -
     data = sheet(*entries, lang="ar", size=SheetSize.POCKET)
     html = render_html(data, print_date=date(2026, 12, 3), blocked=blocklist(), for_pdf=True)
     pdf = tmp_path / "sheet.pdf"
-    pdf.write_bytes(html_to_pdf(html))
+    pdf.write_bytes(html_to_pdf(html, SheetSize.POCKET))
     subprocess.run(["pdftoppm", "-r", "600", "-png", str(pdf), str(tmp_path / "page")], check=True)
     pages = sorted(str(page) for page in tmp_path.glob("page-*.png"))
     out = subprocess.run(["zbarimg", "--quiet", "--raw", *pages], capture_output=True, check=True)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import gc
+import io
 import re
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from app.sheets import render
 from app.sheets.blocklist import blocklist
 from app.sheets.errors import SheetRefused
-from app.sheets.qr import vcard
+from app.sheets.qr import png, qr_png_data_uri, vcard
 from app.sheets.render import (
     FONT_SIZES,
     MIN_FONT_PT,
@@ -187,20 +190,45 @@ def test_a_pdf_render_pauses_the_collector_and_always_resumes_it() -> None:
     small = "<p>Hello</p>"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(render, "HTML", Spy)
-        assert render.html_to_pdf(small).startswith(b"%PDF")
+        assert render.html_to_pdf(small, SheetSize.A4).startswith(b"%PDF")
         assert gc.isenabled()
-        render.html_to_pdf("<p>" + "x" * render.COLLECTOR_PAUSE_MAX_HTML + "</p>")
+        render.html_to_pdf("<p>" + "x" * render.COLLECTOR_PAUSE_MAX_HTML + "</p>", SheetSize.A4)
         failing = True
         with pytest.raises(RuntimeError):
-            render.html_to_pdf(small)
+            render.html_to_pdf(small, SheetSize.A4)
         assert gc.isenabled()
         # A collector another render paused is left paused.
         failing = False
         gc.disable()
         try:
-            render.html_to_pdf(small)
+            render.html_to_pdf(small, SheetSize.A4)
             assert not gc.isenabled()
         finally:
             gc.enable()
     # Paused for a sheet, running for a very long one.
     assert seen == [False, True, False, False]
+
+
+def test_a_pdf_gets_the_stylesheet_parsed_once_per_size() -> None:
+    html = html_of(sheet(entry(), size=SheetSize.POCKET), for_pdf=True)
+    assert "ul.phones" not in html and "@bottom-left" in html  # only the margins' style
+    assert render.sheet_stylesheet(SheetSize.POCKET) is render.sheet_stylesheet(SheetSize.POCKET)
+    assert render.sheet_stylesheet(SheetSize.A4) is not render.sheet_stylesheet(SheetSize.POCKET)
+    pdf = PdfReader(io.BytesIO(render.html_to_pdf(html, SheetSize.POCKET)))
+    box = pdf.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (298, 420)  # A6, from it
+
+
+def test_a_sheet_fetches_nothing_but_its_own_inline_images(tmp_path: Path) -> None:
+    fetcher = render._InlineImages()
+    code = qr_png_data_uri("BEGIN:VCARD\r\nFN:x\r\nEND:VCARD")
+    assert fetcher.fetch(code).read().startswith(b"\x89PNG")
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(png(("1",)))
+    for url in (secret.as_uri(), "http://127.0.0.1:9/x.png", "data:text/html,<b>x</b>"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    # In a document, such an image is left out; the page still prints.
+    html = f'<p>x</p><img src="{secret.as_uri()}"><img src="{code}">'
+    pdf = render.html_to_pdf(html, SheetSize.A4)
+    assert pdf.count(b"/Subtype /Image") == 1
