@@ -12,8 +12,9 @@ service (the same functions the API and CLI call):
   sheets, QR codes or images, can answer), as `render_sheet` serves it (fingerprint query,
   assembly, HTML, PDF); interleaved with
 * the floor: WeasyPrint (the same font configuration, reused) printing a static page of the
-  same sheet's text, one paragraph per text run, bold where the sheet is bold, with the same
-  fonts, page size and language; no images, no stylesheet but the font and the page size;
+  same sheet's text, one paragraph per block of text, bold where the sheet is bold, in the
+  same fonts, page size, margins and language, with the same footer, page counter and demo
+  marker in the page margins; no images, no other style;
 * memory: RSS before and after `--memory-renders` more renders of every region, language and
   size (the render path without the sheet cache: the bounded QR and image caches fill);
 * HTML render (warm), a cached repeat, and `homeward sheets --country NG --all-regions`
@@ -194,7 +195,11 @@ class _TextRuns(HTMLParser):
             self.paragraphs.append([])
 
     def handle_data(self, data: str) -> None:
-        if self.skip or not data.strip():
+        if self.skip:
+            return
+        if not data.strip():
+            if self.paragraphs[-1]:
+                self.paragraphs[-1].append((" ", False))  # between two inline elements
             return
         bold = False
         for _, weight in self.open:
@@ -215,9 +220,13 @@ def floor_page(sheet_html: str, size: SheetSize) -> str:
         for runs in parser.paragraphs
         if runs
     )
+    # The footer, page counter and demo marker are the sheet's text too: its margins' style
+    # (sheet-margins.css, all a PDF's inline style) comes along.
+    margins = re.search(r"<style>(.*?)</style>", sheet_html, re.S)
+    assert margins is not None and "@bottom-left" in margins[1]
     page, fonts = PAGE_SETUP[size], FONT_SIZES[size]
     style = (
-        f"@page {{ size: {page['size']}; margin: {page['margin']} }}\n"
+        f"{margins[1]}\n@page {{ size: {page['size']}; margin: {page['margin']} }}\n"
         f"html {{ font-family: {FONT_FAMILY}; font-size: {fonts['base']}pt; line-height: 1.35 }}\n"
         "p { margin: 0.12em 0 }"
     )
@@ -264,7 +273,10 @@ def main() -> int:
         data = service.assemble_sheet(session, params=params, now=now, settings=settings)
         assert len(data.entries) == 40 or params.region in spare, len(data.entries)
         return render.render_html(
-            data, print_date=now.date(), blocked=blocklist(settings.sheet_blocklist_extra)
+            data,
+            print_date=now.date(),
+            blocked=blocklist(settings.sheet_blocklist_extra),
+            for_pdf=True,
         )
 
     def floor(html: str, size: SheetSize) -> bytes:

@@ -61,7 +61,8 @@ def png(rows: tuple[str, ...], border: int = QUIET_ZONE) -> bytes:
         [
             b"\x89PNG\r\n\x1a\n",
             _chunk(b"IHDR", header),
-            _chunk(b"IDAT", zlib.compress(blank + image + blank, 9)),
+            # Level 3: a tenth of level 9's time for a fifth more bytes (~490 a code).
+            _chunk(b"IDAT", zlib.compress(blank + image + blank, 3)),
             _chunk(b"IEND", b""),
         ]
     )
