@@ -5,12 +5,14 @@ from __future__ import annotations
 import gc
 import io
 import re
+import subprocess
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 
 from app.sheets import render
@@ -232,3 +234,40 @@ def test_a_sheet_fetches_nothing_but_its_own_inline_images(tmp_path: Path) -> No
     html = f'<p>x</p><img src="{secret.as_uri()}"><img src="{code}">'
     pdf = render.html_to_pdf(html, SheetSize.A4)
     assert pdf.count(b"/Subtype /Image") == 1
+
+
+@pytest.mark.parametrize(("lang", "lang2", "size"), [("en", None, "a4"), ("ar", "en", "pocket")])
+def test_the_parsed_stylesheet_prints_what_the_inline_one_printed(
+    tmp_path: Path, lang: str, lang2: str | None, size: str
+) -> None:
+    """sheet.css comes to a PDF parsed, as a user stylesheet; the pages must be those of the
+    same CSS inline in the document (as every PDF was made before)."""
+    sheet_size = SheetSize(size)
+    entries = [
+        entry(office_id=1, category="law_enforcement", name=None),
+        entry(office_id=2, meets_on_arrival=True, opening_hours="Mon–Fri 08:00–17:00"),
+        entry(office_id=3, nearest=True, region="NG-OG", distance_km=40, phones=()),
+    ]
+    html = html_of(sheet(*entries, lang=lang, lang2=lang2, size=sheet_size), for_pdf=True)
+    css = render.ENV.get_template("sheet.css").render(
+        fonts=FONT_SIZES[sheet_size],
+        page=render.PAGE_SETUP[sheet_size],
+        font_family=render.FONT_FAMILY,
+    )
+    inline = html.replace("<style>", "<style>\n" + css, 1)
+    pdfs = {
+        "parsed": render.html_to_pdf(html, sheet_size),
+        "inline": render.HTML(string=inline, base_url=str(render.TEMPLATES_DIR)).write_pdf(),
+    }
+    pages: dict[str, list[bytes]] = {}
+    for name, pdf in pdfs.items():
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-r", "60", "-png", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
+            check=True,
+        )
+        pages[name] = [
+            Image.open(page).convert("RGB").tobytes()
+            for page in sorted(tmp_path.glob(f"{name}-*.png"))
+        ]
+    assert pages["parsed"] and pages["parsed"] == pages["inline"]
