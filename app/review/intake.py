@@ -88,6 +88,7 @@ class _Intake:
     phone_id: int | None = None
     closure_reason: str | None = None
     name_key: str | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _correction_intake(body: CorrectionCreate, office: Office) -> _Intake:
@@ -223,10 +224,12 @@ def _submitter_name(session: Session, submitter: Principal | None, source: str) 
 @dataclass(frozen=True)
 class Proposed:
     """One item of `create_submissions`: a proposal (a schema or a plain dict with `kind`),
-    and the verifications its source claims (imports only: see VerificationClaim)."""
+    the verifications its source claims (imports only: see VerificationClaim), and what the
+    source gave that was left out of the proposal (imports only: see review.findings)."""
 
     proposal: Proposal | Mapping[str, Any]
     verifications: Sequence[Mapping[str, Any]] = ()
+    findings: Sequence[Mapping[str, Any]] = ()
 
 
 def create_submission(
@@ -342,6 +345,7 @@ def create_submissions(
                 else:
                     intake = _closure_intake(proposal, office)
             claims = _verification_claims(items[i].verifications, intake, office)
+            intake.findings = [dict(f) for f in items[i].findings]
             size = len(json.dumps(intake.changes, ensure_ascii=False).encode()) + len(
                 (proposal.note or "").encode()
             )
@@ -414,6 +418,7 @@ def _insert(
             base_versions=intake.base_versions,
             base_revision_id=base_revision_id,
             verifications=claims,
+            findings=intake.findings,
             note=proposal.note,
             origin=origin.value,
             source=source[:200],
