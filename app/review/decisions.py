@@ -202,7 +202,7 @@ def _new_contact_changes(
     if everything and not edits:
         return ChangeSet.of_validated(sub.changes)
     return validate_new_contact(
-        {p: edits.get(p, sub.changes[p]) for p in selected},
+        {p: edits[p] if p in edits else sub.changes[p] for p in selected},
         existing_organization=sub.organization_id is not None,
     )
 
