@@ -10,8 +10,13 @@ Every record (one office of the dataset) becomes a submission of origin `import`
 Validation is the directory's own: records go through the review queue's bulk intake
 (`intake.create_submissions`, the same code as a partner's single submission), a chunk of
 500 at a time, so the contacts they match are loaded once per chunk and the submissions are
-inserted together. A record that cannot be mapped or is invalid is listed with its CSV row
-or JSON path and the reason, and nothing of it is written; the others continue.
+inserted together. A value that fails those checks (an unknown region, coordinates off the
+globe, a number of another country) is left out of its record's submission and carried as a
+finding for the reviewer (review.findings): only the records the first pass refuses are
+checked again, value by value. A record without what makes it a contact (an organisation
+name, a country), or that cannot be mapped, is listed with its CSV row or JSON path and the
+reason, and nothing of it is written; the others continue. `strict` refuses a record for any
+failing value instead.
 
 The verifications the dataset records for a service (our own export's `metadata` rows for
 `last_verified_at`, or else its `assured_date` / `assurer_email`) travel with the submission

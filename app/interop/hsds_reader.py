@@ -4,7 +4,9 @@ Both become a stream of `Candidate`s (one per service at a location: what Homewa
 office, with its organisation, phones and the verifications the dataset records, in the
 directory's own field names) or `Problem`s
 (what could not be mapped, with the CSV row or JSON path). Validation is left to the
-directory's schemas; this module only translates.
+directory's schemas; this module translates, and says what it had to guess or could not
+take as findings on the candidate (a country told by a phone number, a region it does not
+know). A package's tables are read and checked whole in hsds_package.
 """
 
 from __future__ import annotations

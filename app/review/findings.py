@@ -21,9 +21,21 @@ T = TypeVar("T")
 REQUIRED = frozenset({"office.country", "organization.name"})
 
 
+MAX_VALUE_CHARS = 500  # a value as given is kept for the reviewer to read, not whole
+
+
+def _shortened(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+        return value[:MAX_VALUE_CHARS] + "…"
+    if not isinstance(value, str | int | float | bool | type(None)):
+        text = str(value)
+        return value if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
+    return value
+
+
 def finding(*, field: str, path: str, value: Any, reason: str) -> dict[str, Any]:
-    """One finding as the submission stores it (JSON)."""
-    return {"field": field, "path": path, "value": value, "reason": reason}
+    """One finding as the submission stores it (JSON); a long value is cut short."""
+    return {"field": field, "path": path, "value": _shortened(value), "reason": reason[:500]}
 
 
 def _owner(field: str, values: Mapping[str, Any]) -> str | None:

@@ -4,7 +4,8 @@ An imported value that fails the directory's checks (an unknown region, impossib
 coordinates, a phone of another country) no longer refuses its record: it is left out of the
 proposed change and kept here (field, value as given, reason) for the reviewer to fix.
 
-Revision ID: 20261203_0910_submission_findings
+Revision ID: 20261203_0910_findings (alembic_version holds 32 characters: the file's full
+name would not fit on PostgreSQL)
 Revises: 20261203_0810_submission_origin
 Create Date: 2026-12-03 09:10:00
 """
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261203_0910_submission_findings"
+revision: str = "20261203_0910_findings"
 down_revision: str | Sequence[str] | None = "20261203_0810_submission_origin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
