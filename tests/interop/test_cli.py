@@ -103,6 +103,12 @@ def test_cli_import_exit_status_says_whether_anything_was_refused(
     assert (
         "queued 1 new contacts" in tolerant.output and "1 with values left out" in tolerant.output
     )
+    with Session(committed_engine) as session:
+        flagged_id = session.execute(select(Submission.id)).scalar_one()
+    shown = homeward("review", "show", str(flagged_id))
+    assert shown.exit_code == 0, shown.output
+    assert "left out by the import: office.region (office.region)" in shown.output
+    assert "“Nowhere”: 'Nowhere' is not an ISO 3166-2 subdivision" in shown.output
 
     nameless = tmp_path / "nameless"
     shutil.copytree(fixtures / "hsds_1_1", nameless)
