@@ -74,3 +74,15 @@ def test_reviewer_sees_findings_and_fills_one_when_approving(
         edits={"office.region": "AL-11"},
     )
     assert sub.applied is not None and sub.applied["office.region"] == "AL-11"
+
+
+def test_a_location_with_only_a_postal_address_is_placed_by_it(
+    db_session: Session, tmp_path: Path
+) -> None:
+    package = tmp_path / "package"
+    shutil.copytree(FIXTURES / "hsds_2_0", package)
+    (package / "physical_addresses.csv").rename(package / "postal_addresses.csv")
+    report = hsds_import.import_path(db_session, package)
+    assert report.problems == [] and report.new_contacts == 1
+    (sub,) = _submissions(db_session, report.submission_ids).values()
+    assert (sub.country, sub.region, sub.changes["office.city"]) == ("AL", "AL-11", "Tiranë")
