@@ -6,7 +6,7 @@ proposed change and kept here (field, value as given, reason) for the reviewer t
 
 Revision ID: 20261203_0910_findings (alembic_version holds 32 characters: the file's full
 name would not fit on PostgreSQL)
-Revises: 20261203_0810_submission_origin
+Revises: 20261203_0810_outreach_requests
 Create Date: 2026-12-03 09:10:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261203_0910_findings"
-down_revision: str | Sequence[str] | None = "20261203_0810_submission_origin"
+down_revision: str | Sequence[str] | None = "20261203_0810_outreach_requests"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
