@@ -123,23 +123,36 @@ def _provenance(sub: Submission, reviewer: Principal) -> Provenance:
 def _selection(
     sub: Submission, fields: Sequence[str] | None, edits: Mapping[str, Any]
 ) -> tuple[list[str], bool]:
-    """The paths to apply and whether they are every path the submission proposes."""
+    """The paths to apply and whether they are every path the submission proposes.
+
+    A path an import left out (a finding) is no proposed value, but the reviewer may fill it
+    in: an edit of it is applied with the selection."""
     proposed = sub.changes
+    fillable = {f["path"] for f in sub.findings} - proposed.keys()
     if fields is None:
         selected = list(proposed)
     else:
         selected = list(dict.fromkeys(fields))
         for path in selected:
-            if path not in proposed:
+            if path not in proposed and path not in fillable:
                 raise InvalidValue(f"'{path}' is not a field of this submission", field="fields")
         if not selected:
             raise InvalidValue("choose at least one field to approve", field="fields")
     for path in edits:
+        if path in fillable:
+            if path not in selected:
+                selected.append(path)
+            continue
         if path not in proposed:
             raise InvalidValue("not a field of this submission", field=f"edits.{path}")
         if path not in selected:
             raise InvalidValue("edited but not among 'fields'", field=f"edits.{path}")
-    return selected, set(selected) == set(proposed)
+    for path in selected:
+        if path in fillable and path not in edits:
+            raise InvalidValue(
+                f"'{path}' was left out by the import: give its value in 'edits'", field="fields"
+            )
+    return selected, proposed.keys() <= set(selected)
 
 
 def _correction_changes(
@@ -195,7 +208,7 @@ def _new_contact_changes(
     if everything and not edits:
         return ChangeSet.of_validated(sub.changes)
     return validate_new_contact(
-        {p: edits.get(p, sub.changes[p]) for p in selected},
+        {p: edits[p] if p in edits else sub.changes[p] for p in selected},
         existing_organization=sub.organization_id is not None,
     )
 

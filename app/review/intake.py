@@ -89,6 +89,7 @@ class _Intake:
     phone_id: int | None = None
     closure_reason: str | None = None
     name_key: str | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _correction_intake(body: CorrectionCreate, office: Office) -> _Intake:
@@ -234,10 +235,12 @@ def _submitter_name(session: Session, submitter: Principal | None, source: str) 
 @dataclass(frozen=True)
 class Proposed:
     """One item of `create_submissions`: a proposal (a schema or a plain dict with `kind`),
-    and the verifications its source claims (imports only: see VerificationClaim)."""
+    the verifications its source claims (imports only: see VerificationClaim), and what the
+    source gave that was left out of the proposal (imports only: see review.findings)."""
 
     proposal: Proposal | Mapping[str, Any]
     verifications: Sequence[Mapping[str, Any]] = ()
+    findings: Sequence[Mapping[str, Any]] = ()
 
 
 def create_submission(
@@ -365,6 +368,7 @@ def create_submissions(
                     countries=[intake.country, intake.changes.get("office.country")],
                 )
             claims = _verification_claims(items[i].verifications, intake, office)
+            intake.findings = [dict(f) for f in items[i].findings]
             size = len(json.dumps(intake.changes, ensure_ascii=False).encode()) + len(
                 (proposal.note or "").encode()
             )
@@ -437,6 +441,7 @@ def _insert(
             base_versions=intake.base_versions,
             base_revision_id=base_revision_id,
             verifications=claims,
+            findings=intake.findings,
             note=proposal.note,
             origin=origin.value,
             source=source[:200],

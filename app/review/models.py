@@ -124,6 +124,11 @@ class Submission(SQLModel, table=True):
     verifications: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
+    # What a tolerant import left out of `changes` (field, path, value as given, reason),
+    # shown to reviewers only: see review.findings.
+    findings: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     note: str | None = Field(default=None, sa_type=Text)
     origin: str = Field(max_length=16)
     # Free text for people ("ngo: <key>", "web", "import: <dataset>"); `origin` is the kind.

@@ -399,6 +399,23 @@ def _editable(value: Any) -> bool:
     return value is None or isinstance(value, str)
 
 
+def _findings_by_path(opened: Any) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for f in opened.findings:
+        out.setdefault(f.path, []).append(f)
+    return out
+
+
+def _fillable(opened: Any) -> list[str]:
+    """The paths an import left out that a reviewer may fill in here: one value each (a
+    left-out phone is a whole phone, given through the API)."""
+    proposed = {row.path for row in opened.diff}
+    paths = [f.path for f in opened.findings]
+    return [
+        p for p in dict.fromkeys(paths) if p not in proposed and not p.startswith("new_phones.")
+    ]
+
+
 def _review_page(
     request: Request,
     principal: Principal,
@@ -435,6 +452,8 @@ def _review_page(
         selected=selected if selected is not None else {row.path for row in opened.diff},
         resolved=resolved or set(),
         editable={row.path for row in opened.diff if _editable(row.proposed)},
+        findings_by_path=_findings_by_path(opened),
+        fillable=_fillable(opened),
         shown=_shown_value,
         path_label=path_label,
         own=own,
@@ -461,6 +480,8 @@ def approve(
     """Approve the ticked fields, with any edited values, in one transaction."""
     opened = review_queue.review(session, submission_id=submission_id)
     proposed = {row.path: row.proposed for row in opened.diff}
+    fillable = _fillable(opened)
+    proposed.update(dict.fromkeys(p for p in fillable if p not in proposed))
     selected = [str(p) for p in form.getlist("field") if str(p) in proposed]
     resolved = {str(p) for p in form.getlist("resolve")}
     values = {k: str(v) for k, v in form.items() if k.startswith("edit:")}
@@ -482,7 +503,7 @@ def approve(
                     session,
                     submission_id=submission_id,
                     reviewer=principal,
-                    fields=None if set(selected) == set(proposed) else selected,
+                    fields=None if set(selected) == {r.path for r in opened.diff} else selected,
                     edits=edits,
                     resolve_conflicts=resolved,
                     expected_version=whole_number(form.get("version")),
