@@ -33,8 +33,9 @@ from app.directory.freshness import (
     freshness_of_office_clause,
 )
 from app.directory.geography import country_name, region_name, regions_by_code
-from app.directory.models import Office, Organization, Revision
+from app.directory.models import Office, Organization
 from app.directory.printable import office_is_open_clause, printable_offices_clause
+from app.directory.revisions import latest_revision_id
 from app.directory.validation import checked_country
 from app.directory.visibility import visible_to
 from app.kit.principal import Principal
@@ -233,7 +234,7 @@ def cached_coverage_matrix(
 ) -> CoverageMatrix:
     """`coverage_matrix` as of the start of the hour, reused until the directory changes."""
     country = checked_country(country)
-    marker = session.execute(select(func.max(Revision.id))).scalar_one() or 0
+    marker = latest_revision_id(session)
     hour = now.replace(minute=0, second=0, microsecond=0)
     key = (
         country,

@@ -85,7 +85,7 @@ def category_groups(contacts: list[dict[str, Any]]) -> list[tuple[str, list[dict
 
 def country_list(session: Session, principal: Principal, lang: str) -> list[tuple[str, str, int]]:
     """The country field's choices: those with contacts first, with their counts."""
-    counts = search.contact_counts_by_country(
+    counts = search.cached_contact_counts_by_country(
         session, viewer=principal, now=utcnow(), settings=get_settings()
     )
     return countries_with_counts(counts, country_options(lang))
