@@ -203,3 +203,14 @@ def test_search_and_coverage_fit_a_desk_and_a_phone(new_page: NewPage, mobile: b
         if not path.startswith("/coverage"):  # the matrix scrolls inside its own box
             assert width <= viewport, (path, width)
         screenshot(page, name + suffix)
+
+
+def test_a_filter_added_to_the_nationwide_list_keeps_it_nationwide(new_page: NewPage) -> None:
+    page = new_page("officer")
+    page.goto("/coverage/NG/lawyer")  # the coverage map's nationwide row
+    expect(page.locator("h1")).to_have_text("Nigeria — nationwide offices")
+    page.check("input[name=freshness][value=verified]")
+    page.click("form.search button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Nigeria — nationwide offices")
+    expect(page.locator("li.contact", has_text="Lagos Example Law Clinic")).to_have_count(0)
+    expect(page.locator("li.contact", has_text="Example Legal Aid Council")).to_have_count(1)
