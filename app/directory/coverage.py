@@ -99,11 +99,6 @@ class CoverageCell:
         self.is_gap = self.state is CoverageState.GAP
         self.colour = self.state.value
 
-    @property
-    def best(self) -> Freshness | None:
-        """The best freshness among all the cell's open offices, printable or not."""
-        return _best(self.counts)
-
 
 @dataclass
 class CoverageRow:
