@@ -19,7 +19,7 @@ from app.directory.search import ContactFilters
 from app.directory.validation import checked_country_text, checked_region
 from app.kit.errors import InvalidValue
 
-_CATEGORIES = frozenset(c.value for c in CATEGORY_ORDER)
+_CATEGORIES = tuple(c.value for c in CATEGORY_ORDER)
 _FRESHNESS = tuple(f.value for f in Freshness)
 
 
@@ -63,10 +63,14 @@ class SearchForm:
         )
 
 
-def _checked_values(values: list[str], allowed: frozenset[str] | tuple[str, ...]) -> list[str]:
+def _checked_values(
+    form: SearchForm, name: str, values: list[str], allowed: tuple[str, ...]
+) -> list[str]:
+    """`values` without repeats when each is `allowed`; else none, and the field's error."""
     bad = [v for v in values if v not in allowed]
     if bad:
-        raise InvalidValue(f"'{bad[0]}' is not one of {', '.join(allowed)}")
+        form.errors[name] = f"'{bad[0]}' is not one of {', '.join(allowed)}"
+        return []
     return list(dict.fromkeys(values))
 
 
@@ -103,19 +107,8 @@ def read_search_form(
             form.region = checked_region(form.country, region_text)
         except InvalidValue as exc:
             form.errors["region"] = exc.message
-    for name, values, allowed in (
-        ("category", categories, _CATEGORIES),
-        ("freshness", freshness, _FRESHNESS),
-    ):
-        try:
-            checked = _checked_values(values, allowed)
-        except InvalidValue as exc:
-            form.errors[name] = exc.message
-            continue
-        if name == "category":
-            form.categories = checked
-        else:
-            form.freshness = checked
+    form.categories = _checked_values(form, "category", categories, _CATEGORIES)
+    form.freshness = _checked_values(form, "freshness", freshness, _FRESHNESS)
     for value in languages:
         if not value:
             continue
