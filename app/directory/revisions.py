@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from app.directory.models import Revision
@@ -66,6 +66,12 @@ def record(
     ]
     session.add_all(rows)
     return rows
+
+
+def latest_revision_id(session: Session) -> int:
+    """The newest revision's id (0 when none): every change to the directory writes one, so
+    a cache keyed by it is never older than the last change."""
+    return session.execute(select(func.max(Revision.id))).scalar_one() or 0
 
 
 def for_office(session: Session, *, office_id: int, organization_id: int) -> Sequence[Revision]:
