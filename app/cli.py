@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -12,6 +13,7 @@ from alembic.config import Config
 from rich.console import Console
 from rich.table import Table
 
+import app.backup as sqlite_backup
 from app.auth import service as key_service
 from app.config import PROJECT_ROOT, get_settings
 from app.db import unit_of_work
@@ -19,7 +21,9 @@ from app.directory import cli as directory_cli
 from app.interop import cli as interop_cli
 from app.kit.errors import HomewardError
 from app.loading import cli as loading_cli
+from app.outreach import cli as outreach_cli
 from app.review import cli as review_cli
+from app.schedule import cli as schedule_cli
 from app.sheets import cli as sheets_cli
 from app.verification import cli as verification_cli
 
@@ -41,10 +45,11 @@ app.command("export")(
 keys_app.command("bootstrap")(loading_cli.keys_bootstrap)
 app.command("sheet")(sheets_cli.sheet)
 app.command("sheets")(sheets_cli.sheets)
-app.add_typer(verification_cli.scheduler_app, name="scheduler")
+app.add_typer(schedule_cli.scheduler_app, name="scheduler")
 app.add_typer(verification_cli.verification_app, name="verification")
 app.add_typer(verification_cli.tasks_app, name="tasks")
 app.command("revalidate")(verification_cli.revalidate)
+app.add_typer(outreach_cli.outreach_app, name="outreach")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -92,7 +97,7 @@ def serve(
 
 def scheduler_process() -> subprocess.Popen[bytes]:
     """`homeward scheduler` in a process of its own (never inside the web workers)."""
-    return subprocess.Popen([sys.executable, "-m", "app.cli", "scheduler"])
+    return subprocess.Popen([sys.executable, "-m", "app.schedule", "scheduler"])
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
@@ -118,6 +123,46 @@ def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION (e.g. 'base')."""
     command.downgrade(alembic_config(), revision)
     console.print(f"database at {revision}")
+
+
+@app.command("backup")
+def backup_command(
+    file: Path = typer.Argument(..., help="where to write the copy (replaced if it exists)"),
+) -> None:
+    """Copy the live SQLite database consistently, while the server keeps writing.
+
+    PostgreSQL: use pg_dump (this command explains and exits with 2).
+    """
+    try:
+        made = sqlite_backup.backup(sqlite_backup.sqlite_file(get_settings().database_url), file)
+    except sqlite_backup.BackupError as exc:
+        fail(exc.message, exc.exit_code)
+        return
+    console.print(
+        f"backed up to {made.path} ({made.size} bytes, revision {', '.join(made.revisions)}, "
+        "integrity ok)",
+        highlight=False,
+    )
+
+
+@app.command("restore")
+def restore_command(
+    file: Path = typer.Argument(..., help="a file written by `homeward backup`"),
+) -> None:
+    """Replace the SQLite database with a backup, atomically and only once it is verified.
+
+    Refuses while the server, the scheduler or anything else has the database open.
+    """
+    try:
+        made = sqlite_backup.restore(file, sqlite_backup.sqlite_file(get_settings().database_url))
+    except sqlite_backup.BackupError as exc:
+        fail(exc.message, exc.exit_code)
+        return
+    console.print(
+        f"restored {made.path} from {file} (revision {', '.join(made.revisions)}); "
+        "run `homeward db upgrade` if this backup is older than the code",
+        highlight=False,
+    )
 
 
 @keys_app.command("create")

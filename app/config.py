@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # cores; more connections add only contention and a page cache each (RSS that grows with
     # the directory). PostgreSQL keeps SQLAlchemy's default pool.
     sqlite_pool_size: int = 4
+    # SQLite: a write waits this long for the write lock, then the request gets 503 with
+    # Retry-After (the database is overloaded, not broken).
+    sqlite_busy_timeout_seconds: float = 30.0
 
     # A key that authenticated is trusted this many seconds without a database lookup.
     # Revocation is immediate in the process that revokes; other server processes notice
@@ -88,8 +91,34 @@ class Settings(BaseSettings):
     sheet_cache_size: int = 256
     sheet_blocklist_extra: list[str] = Field(default_factory=list)
 
+    # Outreach (app/outreach): update requests by email. Off while smtp_host is unset.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 30.0
+    # Connections a run sends over at once (each waits for the server after every command).
+    smtp_connections: int = 8
+    mail_from: str = "Homeward <homeward@localhost>"
+    # An update request's link works this many days; a reminder goes after
+    # outreach_reminder_days without an answer, and the call worklist takes over after as
+    # many days again.
+    outreach_link_days: int = 30
+    outreach_reminder_days: int = 7
+    # A mail found still `sending` after this long was interrupted mid-handover: it counts as
+    # sent (see app/outreach/delivery.py), never sent again.
+    outreach_sending_timeout_minutes: int = 15
+    # A request the SMTP server deferred (4xx, server down) is retried after this long.
+    outreach_retry_minutes: int = 30
+    scheduler_outreach_cron: str = "20 * * * *"
+
     def interval_days_for(self, category: str) -> int:
         return self.verification_interval_by_category.get(category, self.verification_interval_days)
+
+    @property
+    def outreach_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def is_sqlite(self) -> bool:

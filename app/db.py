@@ -27,9 +27,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if sa_url.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
 
-    if sa_url.database and sa_url.database != ":memory:":
-        Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+    database = sa_url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    busy_seconds = get_settings().sqlite_busy_timeout_seconds
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": busy_seconds}, **kwargs
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -40,7 +44,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -125,6 +129,9 @@ def savepoint(session: Session, *, keep: bool = True) -> Iterator[None]:
         yield
     except BaseException:
         nested.rollback()
+        # As after a whole rollback, what the page reads next comes from the database: an
+        # ORM UPDATE inside the block may have changed loaded objects the rollback keeps.
+        session.expire_all()
         raise
     if keep:
         nested.commit()

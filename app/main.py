@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Message, Receive, Scope, Send
 
 from app.api import contacts, countries, hsds, keys, organizations, vcard
+from app.api import outreach as outreach_api
 from app.api import sheets as sheets_api
 from app.api import submissions as submissions_api
 from app.api import verification as verification_api
@@ -32,6 +34,7 @@ API_ROUTERS = [
     verification_api.router,
     sheets_api.router,
     submissions_api.router,
+    outreach_api.router,
 ]
 
 
@@ -52,9 +55,37 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+class HomewardApp(FastAPI):
+    """FastAPI, except that an error that has been answered is not raised on to the server.
+
+    Starlette's outermost middleware sends the 500 (through our handler, which logs it) and
+    then re-raises for the benefit of test clients; uvicorn would log it a second time and
+    close the client's keep-alive connection, so the client's next request on it would be
+    dropped unanswered.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        answered = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal answered
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
+
+        try:
+            await super().__call__(scope, receive, tracked)
+        except Exception:
+            if not answered:
+                raise
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(
+    app = HomewardApp(
         lifespan=lifespan,
         # The docs are served by install_docs, from the app itself (no CDN).
         docs_url=None,

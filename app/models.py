@@ -9,6 +9,7 @@ from app.directory.models import (
     Phone,
     Revision,
 )
+from app.outreach.models import OutreachRequest
 from app.review.models import Submission, SubmissionPhone
 from app.verification.models import (
     CheckResult,
@@ -29,6 +30,7 @@ __all__ = [
     "OfficeLanguage",
     "Organization",
     "OrganizationService",
+    "OutreachRequest",
     "PartnerScope",
     "Phone",
     "Revision",

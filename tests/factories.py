@@ -14,6 +14,7 @@ from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OrganizationCreate
 from app.kit.clock import utcnow
 from app.kit.principal import Principal
+from app.verification import partners
 from app.verification.service import record_verification
 
 TEST_ACTOR = Principal(name="test-admin", role="admin")
@@ -69,6 +70,25 @@ def make_office(
             provenance=TEST_PROVENANCE,
         )
     return service.get_office(session, office.id, refresh=True)
+
+
+# The countries the factories' records are in: test partners work in all of them by default.
+TEST_COUNTRIES = ("NG", "AL", "BR")
+
+
+def allow_partner_countries(
+    session: Session, organization_id: int | None, countries: tuple[str, ...] = TEST_COUNTRIES
+) -> None:
+    """Let a partner organisation work in `countries` (reviewer rules; no offices needed)."""
+    assert organization_id is not None
+    for country in countries:
+        partners.set_scope(
+            session,
+            organization_id=organization_id,
+            country=country,
+            allowed=True,
+            set_by="test-reviewer",
+        )
 
 
 def make_key(

@@ -17,13 +17,13 @@ APP = Path(__file__).resolve().parents[1] / "app"
 
 LAYERS: list[set[str]] = [
     {"config"},
-    {"kit", "db"},
+    {"kit", "db", "backup"},
     {"directory"},
     {"auth"},
     {"verification"},
     {"review", "sheets"},
-    {"interop"},
-    {"loading"},
+    {"interop", "outreach"},
+    {"loading", "schedule"},
     {"web", "api"},
     {"main", "models", "cli"},
 ]

@@ -10,12 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from app.api.deps import IfMatch, OfficeId, PhoneId, SettingsDep, etag, expected_version
 from app.auth.dependencies import AnyRole, Editor, SessionDep
 from app.db import end_read
-from app.directory import listing, search, service
+from app.directory import closing, listing, search, service
 from app.directory.enums import Category, OfficeStatus, ServiceTag
 from app.directory.freshness import Freshness
 from app.directory.presenter import contact_public, phone_public, revision_public
 from app.directory.provenance import Provenance
 from app.directory.schemas import (
+    ClosePhone,
+    CloseRecord,
     ContactPage,
     ContactPublic,
     OfficeCreate,
@@ -192,18 +194,28 @@ def update_contact(
 @router.post("/contacts/{office_id}/close", response_model=ContactPublic)
 def close_contact(
     office_id: OfficeId,
+    body: CloseRecord,
     editor: Editor,
     session: SessionDep,
     settings: SettingsDep,
+    response: Response,
     if_match: IfMatch = None,
 ) -> ContactPublic:
-    """Close an office. Nothing is deleted; it leaves every sheet."""
-    office = service.close_office(
+    """Close an office. Nothing is deleted; it leaves every sheet.
+
+    Send the version you are closing (`If-Match` or `version`: 428 without it, 409 when it
+    is stale) and a `reason` (`closed`, `moved`, `merged`, `duplicate`, `entered_in_error`),
+    optionally with a `note`; both are kept in the revision.
+    """
+    office = closing.close_contact(
         session,
         office_id=office_id,
-        expected_version=expected_version(if_match, None),
-        provenance=Provenance.admin_edit(editor),
+        version=expected_version(if_match, body.version),
+        reason=body.reason,
+        note=body.note,
+        editor=editor,
     )
+    response.headers["ETag"] = etag(office.version)
     return contact_public(office, now=utcnow(), settings=settings)
 
 
@@ -240,10 +252,25 @@ def update_phone(
 
 
 @router.post("/phones/{phone_id}/close", response_model=PhonePublic)
-def close_phone(phone_id: PhoneId, editor: Editor, session: SessionDep) -> PhonePublic:
-    """Mark a number disconnected."""
-    phone = service.close_phone(
-        session, phone_id=phone_id, provenance=Provenance.admin_edit(editor)
+def close_phone(
+    phone_id: PhoneId,
+    body: ClosePhone,
+    editor: Editor,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> PhonePublic:
+    """Mark a number disconnected: it leaves every sheet.
+
+    Send the phone's version (`If-Match` or `version`) and a `reason` (`disconnected`,
+    `wrong_number`, `no_longer_used`, `duplicate`, `entered_in_error`), optionally a `note`.
+    """
+    phone = closing.close_phone(
+        session,
+        phone_id=phone_id,
+        version=expected_version(if_match, body.version),
+        reason=body.reason,
+        note=body.note,
+        editor=editor,
     )
     return phone_public(phone)
 

@@ -6,10 +6,15 @@ from fastapi import APIRouter, Response, status
 
 from app.api.deps import IfMatch, OrganizationId, etag, expected_version
 from app.auth.dependencies import AnyRole, Editor, SessionDep
-from app.directory import service
+from app.directory import closing, service
 from app.directory.presenter import organization_public
 from app.directory.provenance import Provenance
-from app.directory.schemas import OrganizationCreate, OrganizationPublic, OrganizationUpdate
+from app.directory.schemas import (
+    CloseRecord,
+    OrganizationCreate,
+    OrganizationPublic,
+    OrganizationUpdate,
+)
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"])
 
@@ -57,10 +62,25 @@ def update_organization(
 
 @router.post("/{organization_id}/close", response_model=OrganizationPublic)
 def close_organization(
-    organization_id: OrganizationId, editor: Editor, session: SessionDep
+    organization_id: OrganizationId,
+    body: CloseRecord,
+    editor: Editor,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> OrganizationPublic:
-    """Close an organisation and all its offices."""
-    org = service.close_organization(
-        session, organization_id=organization_id, provenance=Provenance.admin_edit(editor)
+    """Close an organisation and all its offices: they leave every sheet.
+
+    Send the organisation's version (`If-Match` or `version`) and a `reason` (`closed`,
+    `moved`, `merged`, `duplicate`, `entered_in_error`), optionally a `note`.
+    """
+    org = closing.close_organization(
+        session,
+        organization_id=organization_id,
+        version=expected_version(if_match, body.version),
+        reason=body.reason,
+        note=body.note,
+        editor=editor,
     )
+    response.headers["ETag"] = etag(org.version)
     return organization_public(org)

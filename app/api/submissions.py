@@ -11,7 +11,7 @@ from app.api.deps import SettingsDep
 from app.auth.dependencies import SessionDep, require
 from app.kit.models import MAX_ID
 from app.kit.principal import Principal
-from app.review import decisions, intake, queue
+from app.review import decisions, intake, partner_view, queue
 from app.review.errors import SubmissionTooLarge
 from app.review.models import SubmissionKind, SubmissionOrigin, SubmissionStatus
 from app.review.schemas import (
@@ -91,7 +91,7 @@ def list_submissions(
     decision and reason (filters other than `status` do not apply).
     """
     if viewer.is_ngo:
-        mine = queue.list_for_partner(
+        mine = partner_view.own_submissions(
             session,
             partner=viewer,
             statuses=[s.value for s in status_],
@@ -130,11 +130,13 @@ def get_submission(
     """Reviewers: the field-level diff (value now, proposed, base), the fields that drifted
     since the submission was made with their value now, conflicts and possible duplicates.
 
-    NGO partners: their own submission and its decision; anyone else's is 404.
+    NGO partners: their own submission and its decision; anyone else's is 404. A duplicate
+    of a confidential record reads "duplicate of an existing record", with no id or reason.
     """
     if viewer.is_ngo:
-        sub = queue.get_for_partner(session, submission_id=submission_id, partner=viewer)
-        return _json(queue.submission_public(sub))
+        return _json(
+            partner_view.own_submission(session, submission_id=submission_id, partner=viewer)
+        )
     return _json(queue.review(session, submission_id=submission_id))
 
 

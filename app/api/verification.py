@@ -13,6 +13,7 @@ from app.auth.dependencies import Editor, NgoPartner, SessionDep, Staff
 from app.directory.freshness import office_freshness
 from app.directory.service import get_office
 from app.kit.clock import as_utc, utcnow
+from app.review import call_outcomes
 from app.verification import partners, reports, sweep, tasks
 from app.verification.models import CheckKind, TaskState
 from app.verification.presenter import check_public, digest_public, task_public
@@ -103,9 +104,13 @@ def record_outcome(
     task_id: int, body: OutcomeCreate, staff: Staff, session: SessionDep, settings: SettingsDep
 ) -> TaskPublic:
     """Record what the verifier found: confirmed, changed (with `changes`), no_answer,
-    wrong_number, disconnected (optionally `phone_id`) or closed."""
+    wrong_number, disconnected (optionally `phone_id`) or closed.
+
+    Reviewers and admins change the contact directly. An officer's changed details, closure
+    or disconnected number go to the review queue as a submission naming the task; a changed
+    or dead number and a closure still take the office off the sheets at once."""
     now = utcnow()
-    tasks.record_outcome(
+    call_outcomes.record_outcome(
         session,
         task_id=task_id,
         outcome=body.outcome,

@@ -35,3 +35,16 @@ class ApiKey(Base, kw_only=True):
     created_by: Mapped[str | None] = mapped_column(String(200), default=None)
     revoked_at: Mapped[datetime | None] = optional_timestamp_column()
     last_used_at: Mapped[datetime | None] = optional_timestamp_column()
+
+
+class BrowserSession(Base, kw_only=True):
+    """One signed-in browser. Its cookie holds a random token, kept here only as SHA-256;
+    signing out ends the row, so a copy of the cookie is refused by every server process."""
+
+    __tablename__ = "browser_session"
+
+    id: Mapped[int] = id_column()
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_key.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = timestamp_column()
+    ended_at: Mapped[datetime | None] = optional_timestamp_column()

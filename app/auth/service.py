@@ -8,12 +8,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from cachetools import TTLCache
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.auth.models import ApiKey, Role
+from app.auth.models import ApiKey, BrowserSession, Role
 from app.config import get_settings
 from app.directory.models import Organization
 from app.kit.clock import utcnow
@@ -145,11 +146,50 @@ def cached_principal(secret: str) -> Principal | None:
     return principal_cache.get(hash_key(secret))
 
 
-def principal_for_key(session: Session, *, key_id: int) -> Principal | None:
-    """The principal of a live key by id (browser sessions), or None if revoked or unknown."""
-    key = session.get(ApiKey, key_id)
-    if key is None or key.revoked_at is not None:
-        return None
-    return Principal(
-        name=key.name, role=key.role, key_id=key.id, organization_id=key.organization_id
+def start_browser_session(session: Session, *, key_id: int, now: datetime) -> str:
+    """Sign a key in in one browser: the token for its cookie (stored only as SHA-256). The
+    key's ended and expired sessions are dropped on the way."""
+    since = now - timedelta(hours=get_settings().web_session_hours)
+    session.execute(
+        delete(BrowserSession).where(
+            BrowserSession.key_id == key_id,
+            or_(BrowserSession.ended_at.is_not(None), BrowserSession.created_at <= since),
+        )
     )
+    token = secrets.token_urlsafe(32)
+    session.add(BrowserSession(key_id=key_id, token_hash=hash_key(token), created_at=now))
+    session.flush()
+    return token
+
+
+def principal_for_browser_session(
+    session: Session, *, token: str, now: datetime
+) -> Principal | None:
+    """The principal of a browser session, or None if it was signed out, has expired, or its
+    key is revoked or unknown."""
+    since = now - timedelta(hours=get_settings().web_session_hours)
+    row = session.execute(
+        select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.organization_id)
+        .join(BrowserSession, BrowserSession.key_id == ApiKey.id)
+        .where(
+            BrowserSession.token_hash == hash_key(token),
+            BrowserSession.ended_at.is_(None),
+            BrowserSession.created_at > since,
+            ApiKey.revoked_at.is_(None),
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    key_id, name, role, organization_id = row
+    return Principal(name=name, role=role, key_id=key_id, organization_id=organization_id)
+
+
+def end_browser_session(session: Session, *, token: str, now: datetime) -> None:
+    """Sign one browser out: its cookie, and any copy of it, stops working at once."""
+    session.execute(
+        update(BrowserSession)
+        .where(BrowserSession.token_hash == hash_key(token), BrowserSession.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()

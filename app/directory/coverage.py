@@ -1,9 +1,12 @@
-"""The coverage map: for one country, region × category cells coloured by freshness.
+"""The coverage map: for one country, region x category cells coloured by what a sheet prints.
 
-A cell takes the best freshness among its offices (only active offices of active organisations
-count: those that may be printed, app/directory/printable.py) and says how many of them a sheet
-would print now. A cell without a verified (or merely due) office is a gap: that region has no
-office in that category one can vouch for today (Recommendation 43's "regional centres").
+Only open offices count (active offices of active organisations, app/directory/printable.py).
+A cell's state says what a sheet for that region would print in that category now:
+
+- `verified` / `due` / `overdue`: the best freshness among the region's own printable offices;
+- `nationwide`: none of the region's own offices is printable, but a nationwide office of the
+  category is, so the region is covered (by the country's nationwide offices, not a gap);
+- `gap`: no printable office, regional or nationwide: a returnee's sheet would have nothing.
 
 `cached_coverage_matrix` keeps recent matrices keyed by the newest revision id (every change
 to an office, its organisation or its verification writes one) and the hour: an edit shows at
@@ -17,6 +20,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -25,18 +29,18 @@ from app.config import Settings
 from app.directory.enums import CORE_CATEGORIES
 from app.directory.freshness import (
     COVERED_STATES,
-    PRINTABLE_STATES,
     Freshness,
     freshness_of_office_clause,
 )
 from app.directory.geography import country_name, region_name, regions_by_code
-from app.directory.models import Office, Organization, Revision
+from app.directory.models import Office, Organization
 from app.directory.printable import office_is_open_clause, printable_offices_clause
+from app.directory.revisions import latest_revision_id
 from app.directory.validation import checked_country
 from app.directory.visibility import visible_to
 from app.kit.principal import Principal
 
-# Best first: the colour of a cell is the best state among its offices.
+# Best first: a cell takes the best state among its offices.
 _RANK = (
     Freshness.VERIFIED,
     Freshness.DUE,
@@ -46,32 +50,54 @@ _RANK = (
 )
 
 
+class CoverageState(StrEnum):
+    """What a sheet for the region prints in the category now (the module's docstring)."""
+
+    VERIFIED = "verified"
+    DUE = "due"
+    OVERDUE = "overdue"
+    NATIONWIDE = "nationwide"
+    GAP = "gap"
+
+
+def _best(counts: dict[str, int]) -> Freshness | None:
+    for state in _RANK:
+        if counts.get(state.value):
+            return state
+    return None
+
+
 @dataclass
 class CoverageCell:
     """One region x category cell. Its figures are computed once: a country with hundreds of
     regions renders thousands of cells."""
 
     category: str
-    counts: dict[str, int] = field(default_factory=dict)
-    printable: int = 0  # offices a sheet would print now (never a confidential one)
+    counts: dict[str, int] = field(default_factory=dict)  # open offices per freshness
+    # Offices a sheet would print now, per freshness (never a confidential one).
+    printable_counts: dict[str, int] = field(default_factory=dict)
+    # Printable nationwide offices of the category; None in the nationwide row itself.
+    nationwide_printable: int | None = None
     total: int = field(init=False)
-    covered: int = field(init=False)
+    covered: int = field(init=False)  # offices in freshness.COVERED_STATES
+    printable: int = field(init=False)
+    state: CoverageState = field(init=False)
     is_gap: bool = field(init=False)
-    colour: str = field(init=False)  # verified, due, overdue or gap: how a page colours it
+    colour: str = field(init=False)  # the state's value: how a page colours it
 
     def __post_init__(self) -> None:
         self.total = sum(self.counts.values())
         self.covered = sum(self.counts.get(s.value, 0) for s in COVERED_STATES)
-        self.is_gap = self.covered == 0
-        best = self.best
-        self.colour = best.value if best in PRINTABLE_STATES and best else "gap"
-
-    @property
-    def best(self) -> Freshness | None:
-        for state in _RANK:
-            if self.counts.get(state.value):
-                return state
-        return None
+        self.printable = sum(self.printable_counts.values())
+        best = _best(self.printable_counts)
+        if best is not None:  # printable offices have a printable freshness
+            self.state = CoverageState(best.value)
+        elif self.nationwide_printable:
+            self.state = CoverageState.NATIONWIDE
+        else:
+            self.state = CoverageState.GAP
+        self.is_gap = self.state is CoverageState.GAP
+        self.colour = self.state.value
 
 
 @dataclass
@@ -80,9 +106,11 @@ class CoverageRow:
     name: str
     cells: list[CoverageCell]
     gaps: int = field(init=False)
+    nationwide_only: int = field(init=False)  # cells covered by nationwide offices alone
 
     def __post_init__(self) -> None:
         self.gaps = sum(1 for c in self.cells if c.is_gap)
+        self.nationwide_only = sum(1 for c in self.cells if c.state is CoverageState.NATIONWIDE)
 
 
 @dataclass
@@ -95,7 +123,13 @@ class CoverageMatrix:
 
     @property
     def gap_count(self) -> int:
+        """Region x category cells with no printable office, regional or nationwide."""
         return sum(r.gaps for r in self.regions)
+
+    @property
+    def nationwide_only_count(self) -> int:
+        """Region x category cells covered only by the country's nationwide offices."""
+        return sum(r.nationwide_only for r in self.regions)
 
 
 def coverage_matrix(
@@ -135,13 +169,16 @@ def coverage_matrix(
         .group_by(Office.region, Organization.category, state)
     )
     counts: dict[tuple[str | None, str], dict[str, int]] = {}
-    printable: dict[tuple[str | None, str], int] = {}
+    printable: dict[tuple[str | None, str], dict[str, int]] = {}
     for region, category, freshness, n, n_printable in session.execute(stmt):
         counts.setdefault((region, category), {})[freshness] = int(n)
-        printable[(region, category)] = printable.get((region, category), 0) + int(n_printable or 0)
+        if n_printable:
+            printable.setdefault((region, category), {})[freshness] = int(n_printable)
     # The four categories every region needs (Recs. 43-45); helplines and international
     # organisations are found through search.
     categories = [c.value for c in CORE_CATEGORIES]
+
+    nationwide_printable = {c: sum(printable.get((None, c), {}).values()) for c in categories}
 
     def row(code: str | None, name: str) -> CoverageRow:
         return CoverageRow(
@@ -151,7 +188,8 @@ def coverage_matrix(
                 CoverageCell(
                     category=c,
                     counts=dict(counts.get((code, c), {})),
-                    printable=printable.get((code, c), 0),
+                    printable_counts=dict(printable.get((code, c), {})),
+                    nationwide_printable=None if code is None else nationwide_printable[c],
                 )
                 for c in categories
             ],
@@ -191,7 +229,7 @@ def cached_coverage_matrix(
 ) -> CoverageMatrix:
     """`coverage_matrix` as of the start of the hour, reused until the directory changes."""
     country = checked_country(country)
-    marker = session.execute(select(func.max(Revision.id))).scalar_one() or 0
+    marker = latest_revision_id(session)
     hour = now.replace(minute=0, second=0, microsecond=0)
     key = (
         country,

@@ -44,6 +44,26 @@ class PhoneStatus(StrEnum):
     DISCONNECTED = "disconnected"
 
 
+class CloseReason(StrEnum):
+    """Why a contact or an organisation was closed (kept on its revisions)."""
+
+    CLOSED = "closed"
+    MOVED = "moved"
+    MERGED = "merged"
+    DUPLICATE = "duplicate"
+    ENTERED_IN_ERROR = "entered_in_error"
+
+
+class PhoneCloseReason(StrEnum):
+    """Why a number was taken out of use (kept on its revision)."""
+
+    DISCONNECTED = "disconnected"
+    WRONG_NUMBER = "wrong_number"
+    NO_LONGER_USED = "no_longer_used"
+    DUPLICATE = "duplicate"
+    ENTERED_IN_ERROR = "entered_in_error"
+
+
 class ServiceTag(StrEnum):
     SHELTER = "shelter"
     LEGAL_AID = "legal_aid"

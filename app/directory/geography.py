@@ -9,6 +9,8 @@ from functools import cache, lru_cache
 import pycountry
 from babel import Locale, UnknownLocaleError
 
+from app.kit.text import fold
+
 
 @dataclass(frozen=True)
 class Region:
@@ -32,6 +34,40 @@ def normalise_country(code: str) -> str:
     if len(candidate) != 2 or pycountry.countries.get(alpha_2=candidate) is None:
         raise UnknownCountry(f"'{code}' is not an ISO 3166-1 alpha-2 country code")
     return candidate
+
+
+@lru_cache(maxsize=16)
+def _countries_by_name(lang: str) -> dict[str, str]:
+    """Folded country names (in `lang`, in English and pycountry's) -> alpha-2 code."""
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        code = country.alpha_2
+        for name in (
+            country.name,
+            getattr(country, "official_name", None),
+            getattr(country, "common_name", None),
+            country_name(code, "en"),
+            country_name(code, lang),
+        ):
+            if name:
+                names.setdefault(fold(name), code)
+    return names
+
+
+def country_from_text(text: str, lang: str = "en") -> str:
+    """The alpha-2 code of a country typed as its ISO code (alpha-2 or alpha-3) or its name
+    (in `lang` or English), case- and accent-insensitive; UnknownCountry otherwise."""
+    candidate = text.strip()
+    if len(candidate) == 2:
+        return normalise_country(candidate)
+    if len(candidate) == 3 and candidate.isalpha():
+        country = pycountry.countries.get(alpha_3=candidate.upper())
+        if country is not None:
+            return str(country.alpha_2)
+    code = _countries_by_name(lang).get(fold(candidate))
+    if code is None:
+        raise UnknownCountry(f"'{text}' is not a country name or ISO 3166-1 code")
+    return code
 
 
 def normalise_region(country: str, code: str) -> str:

@@ -188,4 +188,7 @@ class Revision(Base, kw_only=True):
     actor_key_id: Mapped[int | None] = mapped_column(default=None)
     approved_by: Mapped[str | None] = mapped_column(String(200), default=None)
     submission_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    # Why (closures): a reason from a fixed list and an optional note.
+    reason: Mapped[str | None] = mapped_column(String(40), default=None)
+    note: Mapped[str | None] = mapped_column(String(2000), default=None)
     changed_at: Mapped[datetime] = timestamp_column(index=True)

@@ -51,6 +51,19 @@ def to_e164(raw: str, country: str) -> str:
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
 
+def country_of(raw: str) -> str | None:
+    """The country of a number written in international form (`+44 …`), or None when it is
+    not one (a national number says nothing of its country)."""
+    if not raw.strip().startswith("+"):
+        return None
+    try:
+        parsed = phonenumbers.parse(raw.strip(), None)
+    except NumberParseException:
+        return None
+    region = phonenumbers.region_code_for_number(parsed)
+    return region if region and region != "001" else None
+
+
 # Formatting and typing a number costs ~100 µs; search pages show the same numbers again and
 # again. The cache is bounded so server memory stays flat however large the directory grows.
 @lru_cache(maxsize=8192)

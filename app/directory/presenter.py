@@ -118,5 +118,7 @@ def revision_public(rev: Revision) -> RevisionPublic:
         actor=rev.actor,
         approved_by=rev.approved_by,
         submission_id=rev.submission_id,
+        reason=rev.reason,
+        note=rev.note,
         changed_at=as_utc(rev.changed_at) or rev.changed_at,
     )

@@ -14,12 +14,20 @@ class Provenance:
     actor_key_id: int | None = None
     approved_by: str | None = None
     submission_id: int | None = None
+    # Why, for changes that must say so (closing a record): a reason from a fixed list
+    # and an optional note.
+    reason: str | None = None
+    note: str | None = None
 
     @classmethod
-    def admin_edit(cls, principal: Principal) -> Provenance:
+    def admin_edit(
+        cls, principal: Principal, *, reason: str | None = None, note: str | None = None
+    ) -> Provenance:
         return cls(
             actor=principal.label,
             source="admin_edit",
             actor_key_id=principal.key_id,
             approved_by=principal.label,
+            reason=reason,
+            note=note,
         )

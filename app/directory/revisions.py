@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.directory.models import Revision
@@ -58,12 +58,20 @@ def record(
             actor_key_id=provenance.actor_key_id,
             approved_by=provenance.approved_by,
             submission_id=provenance.submission_id,
+            reason=provenance.reason,
+            note=provenance.note,
             changed_at=now,
         )
         for field, old, new in changes
     ]
     session.add_all(rows)
     return rows
+
+
+def latest_revision_id(session: Session) -> int:
+    """The newest revision's id (0 when none): every change to the directory writes one, so
+    a cache keyed by it is never older than the last change."""
+    return session.execute(select(func.max(Revision.id))).scalar_one() or 0
 
 
 def for_office(session: Session, *, office_id: int, organization_id: int) -> Sequence[Revision]:

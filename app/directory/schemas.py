@@ -8,7 +8,14 @@ from typing import Annotated, Any
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from app.directory.enums import Category, OfficeStatus, PhoneKind, ServiceTag
+from app.directory.enums import (
+    Category,
+    CloseReason,
+    OfficeStatus,
+    PhoneCloseReason,
+    PhoneKind,
+    ServiceTag,
+)
 from app.directory.geography import normalise_language
 from app.kit.models import MAX_ID
 from app.kit.text import (
@@ -259,7 +266,26 @@ class RevisionPublic(BaseModel):
     actor: str
     approved_by: str | None
     submission_id: int | None
+    reason: str | None = None
+    note: str | None = None
     changed_at: datetime
+
+
+class CloseRecord(StrictModel):
+    """Closing a contact or an organisation: the version it was based on (or `If-Match`),
+    why, and optionally a note. Both are kept on the revisions the close writes."""
+
+    version: Version | None = None
+    reason: CloseReason
+    note: NoteText | None = None
+
+
+class ClosePhone(StrictModel):
+    """Taking a number out of use: the phone's version, why, and optionally a note."""
+
+    version: Version | None = None
+    reason: PhoneCloseReason
+    note: NoteText | None = None
 
 
 class VerificationCreate(StrictModel):

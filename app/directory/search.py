@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cachetools import LRUCache
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
@@ -32,6 +34,7 @@ from app.directory.geography import (
     regions_by_code,
 )
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService
+from app.directory.revisions import latest_revision_id
 from app.directory.validation import checked_country, checked_region
 from app.directory.visibility import confidential_filter, visible_to
 from app.kit.principal import Principal
@@ -251,6 +254,48 @@ def search_contacts(
     )
     offices = list(session.execute(stmt).scalars().unique())
     return offices, total
+
+
+def contact_counts_by_country(
+    session: Session, *, viewer: Principal, now: datetime, settings: Settings
+) -> dict[str, int]:
+    """How many contacts a search of each country finds (the countries without any are left
+    out), in one grouped query over the search's own conditions."""
+    conds = filter_conditions(ContactFilters(), viewer=viewer, now=now, settings=settings)
+    stmt = (
+        select(Office.country, func.count(Office.id))
+        .join(Office.organization)
+        .where(*conds)
+        .group_by(Office.country)
+    )
+    return {country: int(n) for country, n in session.execute(stmt)}
+
+
+# Counts by (who may see confidential offices, newest revision id): the grouped count reads
+# every office (~80 ms at 100,000), and only a change to the directory can move it.
+_COUNTS: LRUCache[tuple[bool, int], dict[str, int]] = LRUCache(maxsize=8)
+_COUNTS_LOCK = threading.Lock()
+
+
+def cached_contact_counts_by_country(
+    session: Session, *, viewer: Principal, now: datetime, settings: Settings
+) -> dict[str, int]:
+    """`contact_counts_by_country`, reused until the directory changes."""
+    key = (viewer.sees_confidential, latest_revision_id(session))
+    with _COUNTS_LOCK:
+        hit = _COUNTS.get(key)
+    if hit is not None:
+        return hit
+    counts = contact_counts_by_country(session, viewer=viewer, now=now, settings=settings)
+    with _COUNTS_LOCK:
+        _COUNTS[key] = counts
+    return counts
+
+
+def clear_contact_counts_cache() -> None:
+    """Forget the cached counts (tests whose transactions are rolled back reuse ids)."""
+    with _COUNTS_LOCK:
+        _COUNTS.clear()
 
 
 # ---- coverage counts ---------------------------------------------------------------------

@@ -85,7 +85,8 @@ def office_search_text(office: Office) -> str:
     return fold(" ".join(p for p in parts if p))
 
 
-def _check_version(current: int, expected: int | None, *, what: str) -> None:
+def check_version(current: int, expected: int | None, *, what: str) -> None:
+    """An edit names the version it was based on (else 428), and it is current (else 409)."""
     if expected is None:
         raise PreconditionRequired(
             f"send the {what}'s version you edited (If-Match header or 'version' field)",
@@ -291,7 +292,7 @@ def update_organization(
 ) -> Organization:
     """Apply changed fields to an organisation; a stale version raises VersionConflict."""
     org = get_organization(session, organization_id)
-    _check_version(org.version, expected_version, what="organisation")
+    check_version(org.version, expected_version, what="organisation")
     for field, raw in changes.items():
         if field != "services" and field not in ORGANIZATION_FIELDS:
             raise InvalidValue(f"'{field}' cannot be changed", field=field)
@@ -321,10 +322,19 @@ def _apply_organization_fields(
 
 
 def close_organization(
-    session: Session, *, organization_id: int, provenance: Provenance
+    session: Session,
+    *,
+    organization_id: int,
+    provenance: Provenance,
+    expected_version: int | None = None,
 ) -> Organization:
-    """Close an organisation and every one of its offices (nothing is deleted)."""
+    """Close an organisation and every one of its offices (nothing is deleted).
+
+    `expected_version`, when given, must be the organisation's current version.
+    """
     org = get_organization(session, organization_id)
+    if expected_version is not None:
+        check_version(org.version, expected_version, what="organisation")
     diff: list[revisions.Change] = []
     _set_if_changed(org, "status", "closed", diff)
     if diff:
@@ -399,7 +409,7 @@ def update_office(
     Returns the office; when nothing differs, nothing is written and the version stays.
     """
     office = get_office(session, office_id, refresh=True)
-    _check_version(office.version, expected_version, what="contact")
+    check_version(office.version, expected_version, what="contact")
     return apply_office_changes(session, office=office, changes=changes, provenance=provenance)
 
 
@@ -446,7 +456,7 @@ def close_office(
     """Close an office (a status, never a delete); it leaves every sheet at once."""
     office = get_office(session, office_id, refresh=True)
     if expected_version is not None:
-        _check_version(office.version, expected_version, what="contact")
+        check_version(office.version, expected_version, what="contact")
     return apply_office_changes(
         session, office=office, changes={"status": status}, provenance=provenance
     )
@@ -525,7 +535,7 @@ def update_phone(
 ) -> Phone:
     """Change a phone; the number is re-parsed in the office's country."""
     phone = get_phone(session, phone_id)
-    _check_version(phone.version, expected_version, what="phone")
+    check_version(phone.version, expected_version, what="phone")
     return apply_phone_changes(session, phone=phone, changes=changes, provenance=provenance)
 
 
@@ -569,9 +579,16 @@ def _apply_phone_fields(
         _write_revisions(session, phone, office=office, changes=diff, provenance=provenance)
 
 
-def close_phone(session: Session, *, phone_id: int, provenance: Provenance) -> Phone:
-    """Mark a number disconnected; it stays in history and leaves every sheet."""
+def close_phone(
+    session: Session, *, phone_id: int, provenance: Provenance, expected_version: int | None = None
+) -> Phone:
+    """Mark a number disconnected; it stays in history and leaves every sheet.
+
+    `expected_version`, when given, must be the phone's current version.
+    """
     phone = get_phone(session, phone_id)
+    if expected_version is not None:
+        check_version(phone.version, expected_version, what="phone")
     return apply_phone_changes(
         session, phone=phone, changes={"status": PhoneStatus.DISCONNECTED}, provenance=provenance
     )

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from app.directory.geography import (
     UnknownCountry,
     UnknownRegion,
+    country_from_text,
     normalise_country,
     normalise_region,
 )
@@ -33,6 +34,14 @@ def checked_model(model: type[M], data: Mapping[str, Any], *, prefix: str) -> M:
 def checked_country(country: str, *, field: str = "country") -> str:
     try:
         return normalise_country(country)
+    except UnknownCountry as exc:
+        raise InvalidValue(str(exc), field=field) from exc
+
+
+def checked_country_text(text: str, *, lang: str = "en", field: str = "country") -> str:
+    """A country typed by a person (name or ISO code, see `country_from_text`), as its code."""
+    try:
+        return country_from_text(text, lang)
     except UnknownCountry as exc:
         raise InvalidValue(str(exc), field=field) from exc
 

@@ -3,7 +3,8 @@
 - `homeward export --format hsds --out DIR/`: HSDS 3.0 tabular data package;
 - `homeward export --format hsds-json --out FILE`: nested HSDS JSON;
 - `homeward export --format vcard --out FILE`: vCard 4.0, one card per office;
-- `homeward import --format hsds PATH [--dry-run]`: an HSDS dataset into the review queue.
+- `homeward import --format hsds PATH [--dry-run] [--strict]`: an HSDS dataset into the review
+  queue; exit status 0 all queued, 1 some records refused, 2 the dataset cannot be read.
 
 Export writers take the export job of `app/directory/cli.py` (out, include_confidential,
 settings, text_stream()) and return how many records they wrote.
@@ -70,11 +71,12 @@ EXPORT_FORMATS: dict[str, Callable[[Session, Any], int]] = {
 }
 
 
-def import_hsds(path: Path, *, dry_run: bool) -> None:
-    """`homeward import --format hsds PATH`: queue every record for review."""
+def import_hsds(path: Path, *, dry_run: bool, strict: bool = False) -> None:
+    """`homeward import --format hsds PATH`: queue every record for review. Exits 1 when
+    some records were refused (the others are queued), 2 when the dataset cannot be read."""
     try:
         with unit_of_work() as session:
-            report = hsds_import.import_path(session, path, dry_run=dry_run)
+            report = hsds_import.import_path(session, path, dry_run=dry_run, strict=strict)
     except hsds_import.DatasetError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from exc
@@ -86,9 +88,12 @@ def import_hsds(path: Path, *, dry_run: bool) -> None:
         f"{report.records} records read from '{report.dataset}'; {verb} "
         f"{report.new_contacts} new contacts and {report.corrections} corrections for review "
         f'(source "{report.source}"); {report.unchanged} unchanged; '
-        f"{len(report.problems)} not imported",
+        f"{len(report.problems)} not imported; {report.flagged} with values left out for "
+        "the reviewer (findings)",
         highlight=False,
         markup=False,
     )
     if dry_run:
         console.print("dry run: nothing was queued")
+    if report.problems:
+        raise typer.Exit(1)

@@ -10,8 +10,13 @@ Every record (one office of the dataset) becomes a submission of origin `import`
 Validation is the directory's own: records go through the review queue's bulk intake
 (`intake.create_submissions`, the same code as a partner's single submission), a chunk of
 500 at a time, so the contacts they match are loaded once per chunk and the submissions are
-inserted together. A record that cannot be mapped or is invalid is listed with its CSV row
-or JSON path and the reason, and nothing of it is written; the others continue.
+inserted together. A value that fails those checks (an unknown region, coordinates off the
+globe, a number of another country) is left out of its record's submission and carried as a
+finding for the reviewer (review.findings): only the records the first pass refuses are
+checked again, value by value. A record without what makes it a contact (an organisation
+name, a country), or that cannot be mapped, is listed with its CSV row or JSON path and the
+reason, and nothing of it is written; the others continue. `strict` refuses a record for any
+failing value instead.
 
 The verifications the dataset records for a service (our own export's `metadata` rows for
 `last_verified_at`, or else its `assured_date` / `assurer_email`) travel with the submission
@@ -32,16 +37,18 @@ from sqlalchemy.orm import Session
 
 from app.db import savepoint
 from app.directory import service as directory
+from app.directory.change_set import validate_changes, validate_new_contact
 from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
 from app.directory.printable import ORGANIZATION_ACTIVE, PHONE_IS_ACTIVE, active_phones
 from app.interop.hsds_reader import Candidate, DatasetError, Problem, read_dataset
 from app.kit.batches import batched
-from app.kit.errors import HomewardError
+from app.kit.errors import HomewardError, InvalidValue
 from app.kit.principal import Principal
 from app.kit.text import fold
 from app.review import intake
 from app.review.errors import NothingDiffers
+from app.review.findings import validate_leaving_out
 from app.review.models import SubmissionKind, SubmissionOrigin
 
 # What a record may correct: an office's own fields and its languages (as the directory
@@ -66,6 +73,7 @@ class ImportReport:
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     submission_ids: list[int] = field(default_factory=list)
+    flagged: int = 0  # queued submissions carrying findings (values left out for the reviewer)
 
     @property
     def queued(self) -> int:
@@ -231,6 +239,80 @@ def _new_contact(matcher: _Matcher, candidate: Candidate, note: str) -> dict[str
     return proposal
 
 
+def _flat(proposal: dict[str, Any]) -> dict[str, Any]:
+    """A proposal of `_correction` or `_new_contact` as change paths (change_set's form)."""
+    office = dict(proposal.get("office") or {})
+    new_phones = proposal.get("new_phones") or office.pop("phones", [])
+    values = {f"office.{k}": v for k, v in office.items()}
+    values.update({f"organization.{k}": v for k, v in (proposal.get("organization") or {}).items()})
+    for phone in proposal.get("phones", []):
+        values.update({f"phones.{phone['id']}.{k}": v for k, v in phone.items() if k != "id"})
+    values.update({f"new_phones.{n}": v for n, v in enumerate(new_phones)})
+    return values
+
+
+def _nested(proposal: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """`proposal` holding only `values` (`_flat`'s paths), its new phones numbered afresh."""
+    out = {k: v for k, v in proposal.items() if k not in {"office", "organization", "phones"}}
+    parts: dict[str, dict[str, Any]] = {"office": {}, "organization": {}}
+    phones: dict[str, dict[str, Any]] = {}
+    new_phones = []
+    for path, value in values.items():
+        head, _, rest = path.partition(".")
+        if head == "new_phones":
+            new_phones.append(value)
+        elif head == "phones":
+            phone_id, _, name = rest.partition(".")
+            phones.setdefault(phone_id, {"id": int(phone_id)})[name] = value
+        else:
+            parts[head][rest] = value
+    out["office"] = parts["office"]
+    if "organization" in proposal:
+        out["organization"] = parts["organization"]
+    if proposal["kind"] == "new_contact":
+        out["office"]["phones"] = new_phones
+    else:
+        out["phones"], out["new_phones"] = list(phones.values()), new_phones
+    return out
+
+
+def _leave_out_failing(
+    proposal: dict[str, Any], office: Office | None
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The proposal without the values the directory's checks refuse, and a finding for
+    each (review.findings); None when what is refused is what makes it a record."""
+    values = _flat(proposal)
+    if proposal["kind"] == "new_contact":
+        existing = "organization_id" in proposal
+
+        def check(v: dict[str, Any]) -> Any:
+            return validate_new_contact(v, existing_organization=existing)
+    else:
+        assert office is not None
+
+        def check(v: dict[str, Any]) -> Any:
+            return validate_changes(office, v)
+
+    try:
+        _, found = validate_leaving_out(check, values)
+    except InvalidValue:
+        return None
+    if not found:
+        return None
+    left_out = {f["path"] for f in found}
+    kept = {p: v for p, v in values.items() if p not in left_out}
+    # Kept new phones are numbered 0.. again; a left-out one names a free number after them,
+    # the one a reviewer's edit fills.
+    free = sum(1 for p in kept if p.startswith("new_phones."))
+    for f in found:
+        if f["path"].startswith("new_phones."):
+            old = f["path"]
+            f["path"] = f"new_phones.{free}"
+            f["field"] = f["path"] + f["field"][len(old) :]
+            free += 1
+    return _nested(proposal, kept), found
+
+
 def _queue_chunk(
     session: Session,
     chunk: list[Candidate | Problem],
@@ -238,8 +320,20 @@ def _queue_chunk(
     matcher: _Matcher,
     report: ImportReport,
     submitter: Principal | None,
+    strict: bool,
 ) -> None:
-    """Match, validate and queue a chunk of records with the queue's bulk intake."""
+    """Match, validate and queue a chunk of records with the queue's bulk intake.
+
+    Unless `strict`, a record the intake refuses for some of its values is queued again
+    without them, carrying a finding for each (the first pass costs nothing extra for the
+    records that pass)."""
+    if strict:
+        chunk = [
+            Problem(c.where, c.findings[0]["reason"], c.findings[0]["field"])
+            if isinstance(c, Candidate) and c.findings
+            else c
+            for c in chunk
+        ]
     candidates = [c for c in chunk if isinstance(c, Candidate)]
     matcher.prefetch(candidates)
     matched = [matcher.office(c) for c in candidates]
@@ -253,20 +347,39 @@ def _queue_chunk(
             if office is not None
             else _new_contact(matcher, candidate, note)
         )
-        proposed.append(intake.Proposed(proposal, candidate.verifications))
-    # Possible duplicates of new contacts are found when a reviewer opens one; checking
-    # names against a whole region for every record would make a large import crawl.
-    results = iter(
-        intake.create_submissions(
+        proposed.append(
+            intake.Proposed(proposal, candidate.verifications, tuple(candidate.findings))
+        )
+
+    def queue(items: list[intake.Proposed]) -> list[Any]:
+        # Possible duplicates of new contacts are found when a reviewer opens one; checking
+        # names against a whole region for every record would make a large import crawl.
+        return intake.create_submissions(
             session,
-            proposed,
+            items,
             submitter=submitter,
             source=report.source,
             origin=SubmissionOrigin.IMPORT,
             check_duplicates=False,
             offices=offices,
         )
-    )
+
+    first = queue(proposed)
+    if not strict:
+        again: dict[int, intake.Proposed] = {}
+        for i, (item, result) in enumerate(zip(proposed, first, strict=True)):
+            if not isinstance(result, InvalidValue):
+                continue
+            given = dict(item.proposal)
+            office = offices.get(given["office_id"]) if "office_id" in given else None
+            cleaned = _leave_out_failing(given, office)
+            if cleaned is not None:
+                again[i] = intake.Proposed(
+                    cleaned[0], item.verifications, (*item.findings, *cleaned[1])
+                )
+        for i, result in zip(again, queue(list(again.values())), strict=True):
+            first[i] = result
+    results = iter(first)
     for item in chunk:
         report.records += 1
         if isinstance(item, Problem):
@@ -279,6 +392,8 @@ def _queue_chunk(
             report.problems.append(Problem(item.where, result.message, result.field))
         else:
             assert result.id is not None
+            if result.findings:
+                report.flagged += 1
             if result.kind == SubmissionKind.CORRECTION:
                 report.corrections += 1
             else:
@@ -292,16 +407,21 @@ def import_path(
     *,
     dry_run: bool = False,
     submitter: Principal | None = None,
+    strict: bool = False,
 ) -> ImportReport:
     """Queue every record of an HSDS dataset (package directory or JSON) for review.
 
     Raises DatasetError when the dataset as a whole cannot be read; record-level problems
-    are listed in the report and the other records continue.
+    are listed in the report and the other records continue. A value that fails the
+    directory's checks is left out of its record's submission and carried as a finding for
+    the reviewer; with `strict`, it refuses its record instead.
     """
     name, items = read_dataset(path)
     report = ImportReport(dataset=name, source=f"import: {name}"[:200], dry_run=dry_run)
     matcher = _Matcher(session)
     with savepoint(session, keep=False) if dry_run else nullcontext():
         for chunk in batched(items, CHUNK):
-            _queue_chunk(session, chunk, matcher=matcher, report=report, submitter=submitter)
+            _queue_chunk(
+                session, chunk, matcher=matcher, report=report, submitter=submitter, strict=strict
+            )
     return report

@@ -4,12 +4,13 @@ Both become a stream of `Candidate`s (one per service at a location: what Homewa
 office, with its organisation, phones and the verifications the dataset records, in the
 directory's own field names) or `Problem`s
 (what could not be mapped, with the CSV row or JSON path). Validation is left to the
-directory's schemas; this module only translates.
+directory's schemas; this module translates, and says what it had to guess or could not
+take as findings on the candidate (a country told by a phone number, a region it does not
+know). A package's tables are read and checked whole in hsds_package.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ from typing import Any
 
 from app.directory.enums import Category, PhoneKind, ServiceTag, VerificationMethod
 from app.directory.geography import regions_by_code
+from app.directory.phone_numbers import country_of
+from app.interop.hsds_package import DatasetError, Rows, read_tables
 from app.interop.hsds_vocabulary import (
     NOT_RECORDED,
     PHONE_KIND_FROM_HSDS,
@@ -30,8 +33,8 @@ from app.interop.hsds_vocabulary import (
     VERIFIED_SOURCE,
     term_codes_by_id,
 )
-from app.kit import safe_csv
 from app.kit.text import fold
+from app.review.findings import finding
 
 # CSV fields can be large (descriptions); the default limit of 128 KiB is kept per field.
 MAX_JSON_BYTES = 512 * 1024 * 1024
@@ -56,12 +59,10 @@ class Candidate:
     office: dict[str, Any]
     category_given: bool = True
     notes: list[str] = field(default_factory=list)
+    # Values the dataset gives that could not be taken (review.findings), for the reviewer.
+    findings: list[dict[str, Any]] = field(default_factory=list)
     # The verifications the dataset claims for this office (review.VerificationClaim fields).
     verifications: list[dict[str, Any]] = field(default_factory=list)
-
-
-class DatasetError(ValueError):
-    """The dataset as a whole cannot be read (not a package, not JSON...)."""
 
 
 def _text(value: Any) -> str | None:
@@ -135,7 +136,8 @@ def _flag(codes: list[tuple[str, Any]], name: str) -> bool:
 def _language_codes(languages: Any) -> list[str]:
     out = []
     for lang in _objects(languages):
-        code = _text(lang.get("code"))
+        # HSDS 1.x and 2.x name the code `language`.
+        code = _text(lang.get("code")) or _text(lang.get("language"))
         if code and code not in out:
             out.append(code.lower())
     return out
@@ -211,6 +213,37 @@ def _verifications(service: dict[str, Any]) -> list[dict[str, Any]]:
     return claims
 
 
+def _phones(
+    service: dict[str, Any], sal: dict[str, Any], location: dict[str, Any], terms: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The phones of a service at a location, in Homeward's fields, each number once."""
+    phones = []
+    seen: set[str] = set()
+    for phone in (
+        _objects(service.get("phones"))
+        + _objects(sal.get("phones"))
+        + _objects(location.get("phones"))
+    ):
+        number = _phone_number(phone.get("number"))
+        if not number or number in seen:
+            continue
+        seen.add(number)
+        phone_codes = _codes(phone.get("attributes", []), terms)
+        kinds = [c.split(":", 1)[1] for c, _ in phone_codes if c.startswith("phone_kind:")]
+        kinds = [k for k in kinds if k in set(PhoneKind)]
+        hsds_type = (_text(phone.get("type")) or "voice").lower()
+        phones.append(
+            {
+                "number": number,
+                "kind": kinds[0] if kinds else PHONE_KIND_FROM_HSDS.get(hsds_type, "voice"),
+                "hours": _text(phone.get("description")),
+                "is_24_7": _flag(phone_codes, "open_24_7"),
+                "languages": _language_codes(phone.get("languages", [])),
+            }
+        )
+    return phones
+
+
 def candidates(
     org: dict[str, Any],
     service: dict[str, Any],
@@ -234,7 +267,7 @@ def candidates(
         "local_name": _text(org.get("alternate_name")),
         "category": categories[0] if categories else Category.NGO.value,
         "description": _text(org.get("description")),
-        "website": _text(org.get("website")),
+        "website": _text(org.get("website") or org.get("url")),
         "email": _text(org.get("email")),
         "services": tags,
         "confidential": _flag(org_codes, "confidential"),
@@ -251,26 +284,48 @@ def candidates(
         if isinstance(sal.get("location"), dict)
     ]
     if not locations:
-        yield Problem(where, "the service has no location, so no country is known", "location")
-        return
+        # Listed without its locations (an ORAPI list): its phones may still tell its country.
+        locations = [(0, {}, {})]
     org_key = str(org.get("id") or org.get("name"))
     verifications = _verifications(service)
     for index, sal, location in locations:
         here = f"{where}.service_at_locations[{index}]" if len(locations) > 1 else where
         addresses = _objects(location.get("addresses"))
         physical = [a for a in addresses if a.get("address_type") == "physical"] or addresses
-        if not physical:
-            yield Problem(here, "the location has no address, so no country is known", "address")
-            continue
-        address = physical[0]
+        address = physical[0] if physical else {}
+        phones = _phones(service, sal, location, terms)
+        found: list[dict[str, Any]] = []
         country = _text(address.get("country"))
         if not country:
-            yield Problem(here, "the address has no country", "address.country")
-            continue
+            told = next(((p["number"], c) for p in phones if (c := country_of(p["number"]))), None)
+            if told is None:
+                yield Problem(
+                    here,
+                    "no country: no address gives one and no phone number is in international "
+                    "form to tell it from",
+                    "address.country",
+                )
+                continue
+            number, country = told
+            found.append(
+                finding(
+                    field="office.country",
+                    path="office.country",
+                    value=None,
+                    reason=f"the dataset gives no country; {country} was taken from the phone "
+                    f"number {number}: check it",
+                )
+            )
         region, region_problem = _region(country, address.get("state_province"))
         if region_problem:
-            yield Problem(here, region_problem, "address.state_province")
-            continue
+            found.append(
+                finding(
+                    field="office.region",
+                    path="office.region",
+                    value=_text(address.get("state_province")),
+                    reason=region_problem,
+                )
+            )
         street = ", ".join(
             p for p in (_text(address.get("address_1")), _text(address.get("address_2"))) if p
         )
@@ -284,30 +339,6 @@ def candidates(
         location_name = _text(location.get("name"))
         service_name = _text(service.get("name"))
         name = location_name or (service_name if service_name != organization["name"] else None)
-        phones = []
-        seen: set[str] = set()
-        for phone in (
-            _objects(service.get("phones"))
-            + _objects(sal.get("phones"))
-            + _objects(location.get("phones"))
-        ):
-            number = _phone_number(phone.get("number"))
-            if not number or number in seen:
-                continue
-            seen.add(number)
-            phone_codes = _codes(phone.get("attributes", []), terms)
-            kinds = [c.split(":", 1)[1] for c, _ in phone_codes if c.startswith("phone_kind:")]
-            kinds = [k for k in kinds if k in set(PhoneKind)]
-            hsds_type = (_text(phone.get("type")) or "voice").lower()
-            phones.append(
-                {
-                    "number": number,
-                    "kind": kinds[0] if kinds else PHONE_KIND_FROM_HSDS.get(hsds_type, "voice"),
-                    "hours": _text(phone.get("description")),
-                    "is_24_7": _flag(phone_codes, "open_24_7"),
-                    "languages": _language_codes(phone.get("languages", [])),
-                }
-            )
         office = {
             "name": name,
             "country": country,
@@ -334,6 +365,7 @@ def candidates(
             office=office,
             category_given=bool(categories),
             verifications=verifications,
+            findings=found,
         )
 
 
@@ -366,99 +398,113 @@ def read_json(path: Path) -> Iterator[Candidate | Problem]:
         if not isinstance(doc, dict):
             yield Problem(where, "not an object")
             continue
-        if isinstance(doc.get("services"), list):
-            if not doc["services"]:
-                yield Problem(where, "the organization has no service to list", "services")
-            for i, service in enumerate(doc["services"]):
-                if not isinstance(service, dict):
-                    yield Problem(f"{where}.services[{i}]", "not an object")
-                    continue
-                yield from candidates(doc, service, where=f"{where}.services[{i}]", terms=terms)
-        elif "status" in doc or "service_at_locations" in doc:
-            org = doc.get("organization")
-            if not isinstance(org, dict):
-                yield Problem(where, "the service has no organization", "organization")
+        yield from _document(doc, where=where, terms=terms)
+
+
+def _document(
+    doc: dict[str, Any], *, where: str, terms: dict[str, str]
+) -> Iterator[Candidate | Problem]:
+    """Candidates of one JSON document, whichever HSDS object it is."""
+    if isinstance(doc.get("service"), dict) and isinstance(doc.get("location"), dict):
+        # A service_at_location: its service, at this location only.
+        service = doc["service"]
+        org = service.get("organization") or doc.get("organization")
+        if not isinstance(org, dict):
+            yield Problem(where, "the service has no organization", "service.organization")
+            return
+        sal = {k: v for k, v in doc.items() if k != "service"}
+        nested = {**service, "service_at_locations": [sal]}
+        yield from candidates(org, nested, where=where, terms=terms)
+    elif isinstance(doc.get("services"), list):
+        if not doc["services"]:
+            yield Problem(where, "the organization has no service to list", "services")
+        for i, service in enumerate(doc["services"]):
+            if not isinstance(service, dict):
+                yield Problem(f"{where}.services[{i}]", "not an object")
                 continue
-            yield from candidates(org, doc, where=where, terms=terms)
-        else:
-            yield Problem(where, "neither an organization with services nor a service")
+            yield from candidates(doc, service, where=f"{where}.services[{i}]", terms=terms)
+    elif (
+        "status" in doc
+        or "service_at_locations" in doc
+        or isinstance(doc.get("organization"), dict)
+    ):
+        org = doc.get("organization")
+        if not isinstance(org, dict):
+            yield Problem(where, "the service has no organization", "organization")
+            return
+        yield from candidates(org, doc, where=where, terms=terms)
+    elif "addresses" in doc or "location_type" in doc:
+        yield Problem(
+            where, "a location without a service or organization: nothing to list it under"
+        )
+    elif doc.keys() & {"taxonomy_id", "taxonomy", "code", "version"}:
+        yield Problem(where, "a taxonomy or API description, not an organization or service")
+    elif doc and all(str(k).endswith(".csv") for k in doc):
+        yield Problem(where, "a description of the tabular files, not records")
+    elif "name" in doc:
+        # An organization as ORAPI lists them (without services): no office, no country.
+        yield Problem(
+            where, "the organization lists no service, so no office to import", "services"
+        )
+    else:
+        yield Problem(where, "neither an organization with services nor a service")
 
 
 # ---- tabular data package ------------------------------------------------------------------
 
 
-def _read_csv(directory: Path, name: str) -> list[dict[str, str]]:
-    path = directory / name
-    if not path.is_file():
-        return []
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            return [
-                {
-                    k: safe_csv.unescape(v) if isinstance(v, str) else v
-                    for k, v in row.items()
-                    if isinstance(k, str)
-                }
-                for row in csv.DictReader(fh)
-            ]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise DatasetError(f"{name} cannot be read as UTF-8 CSV: {exc}") from exc
+def _by(rows: Rows, key: str) -> dict[str, Rows]:
+    out: dict[str, Rows] = defaultdict(list)
+    for row in rows:
+        if row.get(key):
+            out[row[key]].append(row)
+    return out
 
 
-def _resource_paths(package: Path) -> dict[str, str]:
-    try:
-        descriptor = json.loads(package.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"{package.name} is not JSON: {exc}") from exc
-    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
-        raise DatasetError(f"{package.name} lists no resources")
-    paths = {}
-    for resource in descriptor["resources"]:
-        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
-            name = Path(resource["path"]).name  # never leave the package directory
-            paths[str(resource.get("name"))] = name
-    return paths
+def _services_at_locations(tables: dict[str, Rows]) -> dict[str, Rows]:
+    """service id -> its service_at_location rows; HSDS 1.x may instead give a service its
+    one location as `services.location_id`."""
+    by_service = _by(tables["service_at_location"], "service_id")
+    for service in tables["service"]:
+        sid, lid = service.get("id", ""), service.get("location_id")
+        if lid and sid not in by_service:
+            by_service[sid] = [{"id": "", "service_id": sid, "location_id": lid}]
+    return by_service
 
 
 def read_package(directory: Path) -> Iterator[Candidate | Problem]:
-    """Candidates from a tabular package: the CSVs joined back into nested documents."""
-    package = directory / "datapackage.json"
-    paths = _resource_paths(package) if package.exists() else {}
-
-    def table(name: str, default: str) -> list[dict[str, str]]:
-        return _read_csv(directory, paths.get(name, default))
-
-    def by(rows: list[dict[str, str]], key: str) -> dict[str, list[dict[str, str]]]:
-        out: dict[str, list[dict[str, str]]] = defaultdict(list)
-        for row in rows:
-            if row.get(key):
-                out[row[key]].append(row)
-        return out
-
-    organizations = {r["id"]: r for r in table("organization", "organizations.csv") if r.get("id")}
-    services = table("service", "services.csv")
+    """Candidates from a tabular package (HSDS 3.0, 2.0 or 1.x): the CSVs joined back into
+    nested documents. The package is checked whole first (hsds_package)."""
+    tables = read_tables(directory)
+    organizations = {r["id"]: r for r in tables["organization"] if r.get("id")}
+    services = tables["service"]
     if not services:
         raise DatasetError(f"{directory} holds no services.csv (or it is empty)")
-    locations = {r["id"]: r for r in table("location", "locations.csv") if r.get("id")}
-    sal_by_service = by(table("service_at_location", "service_at_location.csv"), "service_id")
-    addresses = by(table("address", "addresses.csv"), "location_id")
-    phones = table("phone", "phones.csv")
-    phones_by_service, phones_by_location = by(phones, "service_id"), by(phones, "location_id")
-    phones_by_sal = by(phones, "service_at_location_id")
-    languages = table("language", "languages.csv")
-    langs_by_service, langs_by_phone = by(languages, "service_id"), by(languages, "phone_id")
-    langs_by_location = by(languages, "location_id")
-    schedules = table("schedule", "schedules.csv")
-    sched_by_service, sched_by_location = by(schedules, "service_id"), by(schedules, "location_id")
-    sched_by_sal = by(schedules, "service_at_location_id")
-    attributes = by(table("attribute", "attributes.csv"), "link_id")
-    metadata = by(table("metadata", "metadata.csv"), "resource_id")
+    locations = {r["id"]: r for r in tables["location"] if r.get("id")}
+    sal_by_service = _services_at_locations(tables)
+    addresses = _by(
+        [{"address_type": "physical", **r} for r in tables["address"]]
+        + [{"address_type": "postal", **r} for r in tables["postal_address"]],
+        "location_id",
+    )
+    phones = tables["phone"]
+    phones_by_service, phones_by_location = _by(phones, "service_id"), _by(phones, "location_id")
+    phones_by_sal = _by(phones, "service_at_location_id")
+    languages = tables["language"]
+    langs_by_service, langs_by_phone = _by(languages, "service_id"), _by(languages, "phone_id")
+    langs_by_location = _by(languages, "location_id")
+    schedules = tables["schedule"]
+    sched_by_service = _by(schedules, "service_id")
+    sched_by_location = _by(schedules, "location_id")
+    sched_by_sal = _by(schedules, "service_at_location_id")
+    attributes = _by(tables["attribute"], "link_id")
+    metadata = _by(tables["metadata"], "resource_id")
     terms = dict(term_codes_by_id())
-    for row in table("taxonomy_term", "taxonomy_terms.csv"):
+    for row in tables["taxonomy_term"]:
         if row.get("id") and row.get("code"):
             terms[row["id"].lower()] = row["code"]
 
-    def with_phones(phone_rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    def with_phones(phone_rows: Rows) -> list[dict[str, Any]]:
         return [
             {
                 **p,

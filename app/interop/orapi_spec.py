@@ -8,7 +8,6 @@ errors they can answer with (`errors`).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,8 +56,30 @@ _ERRORS = {
 
 
 def schema(relative: str) -> dict[str, str]:
-    """A $ref to one of Open Referral's published schemas, e.g. "compiled/service.json"."""
-    return {"$ref": OPEN_REFERRAL_SCHEMAS + relative}
+    """One of Open Referral's published schemas, e.g. "compiled/service.json".
+
+    In the app's own OpenAPI (the /docs and /redoc pages, which must work with no network)
+    it stays a described object; `orapi_openapi` turns it into a $ref to the published file
+    for the ORAPI's clients."""
+    return {
+        "type": "object",
+        "description": f"Open Referral HSDS schema {OPEN_REFERRAL_SCHEMAS}{relative}",
+        HSDS_SCHEMA: relative,
+    }
+
+
+HSDS_SCHEMA = "x-hsds-schema"
+
+
+def with_published_refs(value: Any) -> Any:
+    """`value` with every `schema()` placeholder replaced by a $ref to the published schema."""
+    if isinstance(value, dict):
+        if HSDS_SCHEMA in value:
+            return {"$ref": OPEN_REFERRAL_SCHEMAS + value[HSDS_SCHEMA]}
+        return {key: with_published_refs(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_published_refs(item) for item in value]
+    return value
 
 
 def page_response(item: str, description: str) -> dict[str, Any]:
@@ -117,7 +138,7 @@ def orapi_openapi(
     """The ORAPI part of the app's OpenAPI: the paths under `prefix`, relative to a server at
     `server_url`, with the components they use and the bearer key they need."""
     paths = {
-        path.removeprefix(prefix) or "/": copy.deepcopy(item)
+        path.removeprefix(prefix) or "/": with_published_refs(item)
         for path, item in app_spec["paths"].items()
         if path.startswith(f"{prefix}/")
     }

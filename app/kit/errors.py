@@ -68,3 +68,30 @@ class TooManyRequests(HomewardError):
 class PreconditionRequired(HomewardError):
     status_code = 428
     code = "version_required"
+
+
+class ServiceUnavailable(HomewardError):
+    """The database cannot serve the request now (unreachable, restarting, busy past its
+    timeout, read-only or out of space). Nothing was saved; the same request can be sent
+    again after `retry_after` seconds."""
+
+    status_code = 503
+    code = "database_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, field=None, retry_after=retry_after)
+        self.retry_after = retry_after
+
+
+class WriteConflict(Conflict):
+    """Another change was being saved at the same moment (a concurrent edit, not a fault)."""
+
+    code = "write_conflict"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "another change was being saved at the same moment; reload and retry",
+            field="version",
+            retry_after=1,
+        )
+        self.retry_after = 1

@@ -1,19 +1,24 @@
-"""HTTP plumbing: one error shape for every 4xx, and a request body size limit."""
+"""HTTP plumbing: one error shape for every 4xx and 5xx, and a request body size limit."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.kit.database_errors import database_error
 from app.kit.errors import HomewardError
+
+log = logging.getLogger(__name__)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -45,6 +50,23 @@ def validation_body(exc: RequestValidationError) -> dict[str, Any]:
     }
 
 
+def internal_error() -> JSONResponse:
+    """The JSON answer to an unexpected error (a bug): nothing was saved."""
+    return JSONResponse(
+        {
+            "error": "internal_error",
+            "message": "unexpected server error; nothing was saved",
+            "detail": [{"field": None, "reason": "unexpected server error"}],
+        },
+        status_code=500,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.error("unhandled error on %s", request.url.path, exc_info=exc)
+    return internal_error()
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HomewardError)
     async def _homeward(request: Request, exc: HomewardError) -> JSONResponse:
@@ -67,18 +89,26 @@ def install_error_handlers(app: FastAPI) -> None:
         }
         return JSONResponse(body, status_code=409)
 
-    @app.exception_handler(OperationalError)
-    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
-        # SQLite allows one writer: a write that overlaps another edit fails with "database is
-        # locked" (at once when its snapshot is stale). That is a concurrent edit, not a crash.
-        if "database is locked" not in str(exc.orig) and "busy" not in str(exc.orig).lower():
-            raise exc
-        body = {
-            "error": "write_conflict",
-            "message": "another change was being saved at the same moment; reload and retry",
-            "detail": [{"field": "version", "reason": "changed concurrently"}],
-        }
-        return JSONResponse(body, status_code=409, headers={"Retry-After": "1"})
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    async def _database(request: Request, exc: Exception) -> Response:
+        # Answered here, never re-raised: Starlette's outermost handler would re-raise after
+        # its 500 and uvicorn would then drop the client's connection.
+        named = database_error(exc)
+        if named is None:
+            fallback = request.app.exception_handlers.get(Exception, _unexpected)
+            return await fallback(request, exc)  # type: ignore[no-any-return]
+        cause = getattr(exc, "orig", None) or exc
+        log.warning(
+            "%s %s: %s (%s: %s)",
+            request.method,
+            request.url.path,
+            named.message,
+            type(cause).__name__,
+            str(cause).strip().splitlines()[0] if str(cause).strip() else "",
+        )
+        handler = request.app.exception_handlers[HomewardError]
+        return await handler(request, named)  # type: ignore[no-any-return]
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -92,11 +122,21 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
+# An oversized body is read and thrown away, up to this much, before the 413 is sent: a
+# server that answers and closes while the client is still sending makes the kernel reset the
+# connection, and clients that write the whole body before reading (urllib) then see a broken
+# pipe instead of the answer. Beyond this the answer goes out at once with `Connection: close`.
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+
+
 class BodySizeLimit:
     """Refuse request bodies over `max_bytes` with 413, whether or not Content-Length is sent.
 
     The body is read (up to the limit) before the app runs and then replayed to it, so an
-    oversized chunked body is refused cleanly instead of failing inside body parsing.
+    oversized chunked body is refused cleanly instead of failing inside body parsing. The
+    rest of an oversized body is drained (up to DRAIN_LIMIT_BYTES) before answering, so
+    every client reads the 413; a client waiting for `100 Continue` is answered at once and
+    never sends it.
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -107,10 +147,19 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared: int | None = None
+        expects_continue = False
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send)
-                return
+            if name == b"content-length" and value.isdigit():
+                declared = int(value)
+            elif name == b"expect" and value.lower() == b"100-continue":
+                expects_continue = True
+        if declared is not None and declared > self.max_bytes:
+            if expects_continue or declared > DRAIN_LIMIT_BYTES:
+                await self._refuse(send, close=True)
+            else:
+                await self._refuse(send, close=not await _drain(receive, 0))
+            return
         chunks: list[bytes] = []
         received = 0
         while True:
@@ -119,11 +168,13 @@ class BodySizeLimit:
                 return  # the client went away before sending its body
             chunk = message.get("body", b"")
             received += len(chunk)
+            more = message.get("more_body", False)
             if received > self.max_bytes:
-                await self._refuse(send)
+                drained = not more or await _drain(receive, received)
+                await self._refuse(send, close=not drained)
                 return
             chunks.append(chunk)
-            if not message.get("more_body", False):
+            if not more:
                 break
         replayed = False
 
@@ -136,7 +187,7 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, *, close: bool) -> None:
         response = JSONResponse(
             {
                 "error": "payload_too_large",
@@ -144,8 +195,22 @@ class BodySizeLimit:
                 "detail": [{"field": "body", "reason": f"over {self.max_bytes} bytes"}],
             },
             status_code=413,
+            headers={"Connection": "close"} if close else None,
         )
         await response({"type": "http"}, _empty_receive, send)
+
+
+async def _drain(receive: Receive, received: int) -> bool:
+    """Read and discard the rest of a request body; False if it ran past DRAIN_LIMIT_BYTES
+    (the connection must then close) or the client went away."""
+    while received <= DRAIN_LIMIT_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return False
+        received += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return True
+    return False
 
 
 async def _empty_receive() -> Message:

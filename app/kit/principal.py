@@ -21,6 +21,11 @@ class Principal:
         return self.role == "ngo"
 
     @property
+    def edits_directly(self) -> bool:
+        """Reviewers and admins change contacts; everyone else's changes go to review."""
+        return self.role in ("admin", "reviewer")
+
+    @property
     def sees_confidential(self) -> bool:
         return self.role != "ngo"
 

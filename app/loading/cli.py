@@ -83,13 +83,21 @@ def import_command(
     format: str = typer.Option(
         "csv", "--format", "-f", help="csv, or hsds (an HSDS package or JSON, into the queue)"
     ),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="hsds: refuse a record for any value that fails the checks, instead of queueing "
+        "it without that value, flagged for the reviewer",
+    ),
 ) -> None:
     """Import contacts from a CSV file, all or nothing: any bad row and nothing is written.
 
-    With `--format hsds`, every record of an HSDS dataset becomes a review-queue submission.
+    With `--format hsds`, every record of an HSDS dataset becomes a review-queue submission;
+    it exits 0 when every record was queued (or unchanged), 1 when some were refused, 2 when
+    the dataset as a whole cannot be read.
     """
     if format.lower() == "hsds":
-        interop_cli.import_hsds(file, dry_run=dry_run)
+        interop_cli.import_hsds(file, dry_run=dry_run, strict=strict)
         return
     if format.lower() != "csv":
         fail(f"unknown format '{format}': choose csv or hsds", 2)

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from app.auth import service as key_service
@@ -148,6 +149,13 @@ def show_command(submission_id: int) -> None:
                 d.path, _show(d.value_now), d.changed_by, f"{d.changed_at:%Y-%m-%d}"
             )
         console.print(drift_table)
+    for found in review.findings:
+        console.print(
+            f"[yellow]left out by the import[/yellow]: {escape(found.path)} "
+            f"({escape(found.field)}) — the source gave “{escape(_show(found.value))}”: "
+            f"{escape(found.reason)}",
+            highlight=False,
+        )
     for match in review.duplicates:
         console.print(
             f"[yellow]possible duplicate[/yellow]: {match.kind} {match.id} "

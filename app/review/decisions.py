@@ -30,7 +30,13 @@ from app.review.errors import (
     SubmissionChanged,
     SubmissionConflict,
 )
-from app.review.models import Submission, SubmissionKind, SubmissionOrigin, SubmissionStatus
+from app.review.models import (
+    VOUCHING_ORIGINS,
+    Submission,
+    SubmissionKind,
+    SubmissionOrigin,
+    SubmissionStatus,
+)
 from app.review.queue import get_submission
 from app.review.schemas import VerificationClaim
 from app.verification.service import record_verification
@@ -117,23 +123,36 @@ def _provenance(sub: Submission, reviewer: Principal) -> Provenance:
 def _selection(
     sub: Submission, fields: Sequence[str] | None, edits: Mapping[str, Any]
 ) -> tuple[list[str], bool]:
-    """The paths to apply and whether they are every path the submission proposes."""
+    """The paths to apply and whether they are every path the submission proposes.
+
+    A path an import left out (a finding) is no proposed value, but the reviewer may fill it
+    in: an edit of it is applied with the selection."""
     proposed = sub.changes
+    fillable = {f["path"] for f in sub.findings} - proposed.keys()
     if fields is None:
         selected = list(proposed)
     else:
         selected = list(dict.fromkeys(fields))
         for path in selected:
-            if path not in proposed:
+            if path not in proposed and path not in fillable:
                 raise InvalidValue(f"'{path}' is not a field of this submission", field="fields")
         if not selected:
             raise InvalidValue("choose at least one field to approve", field="fields")
     for path in edits:
+        if path in fillable:
+            if path not in selected:
+                selected.append(path)
+            continue
         if path not in proposed:
             raise InvalidValue("not a field of this submission", field=f"edits.{path}")
         if path not in selected:
             raise InvalidValue("edited but not among 'fields'", field=f"edits.{path}")
-    return selected, set(selected) == set(proposed)
+    for path in selected:
+        if path in fillable and path not in edits:
+            raise InvalidValue(
+                f"'{path}' was left out by the import: give its value in 'edits'", field="fields"
+            )
+    return selected, proposed.keys() <= set(selected)
 
 
 def _correction_changes(
@@ -189,7 +208,7 @@ def _new_contact_changes(
     if everything and not edits:
         return ChangeSet.of_validated(sub.changes)
     return validate_new_contact(
-        {p: edits.get(p, sub.changes[p]) for p in selected},
+        {p: edits[p] if p in edits else sub.changes[p] for p in selected},
         existing_organization=sub.organization_id is not None,
     )
 
@@ -240,7 +259,8 @@ def approve(
     `resolve_conflicts`), the submission is claimed (`approved`, or `partially_approved` when
     fields were left out), the record changes once through the directory's `apply_changes`
     (or `create_contact`) with revisions citing the submission, and a partner's correction
-    or new contact records an `ngo_correction` verification. An import approved in full
+    or new contact approved in full records an `ngo_correction` verification (a partial
+    approval verifies nothing). An import approved in full
     records the verifications its source claims (VerificationClaim) at the times the source
     gave, with the import as their source and the reviewer as their approver; a partial
     approval records none (the contact is no longer what was verified).
@@ -280,7 +300,9 @@ def approve(
         _claim(session, sub, status=status, reviewer=reviewer, reason=reason, applied=applied)
         directory.apply_changes(session, office, change_set, prov)
     assert office.id is not None
-    if sub.kind != SubmissionKind.CLOSURE and sub.origin == SubmissionOrigin.NGO_PARTNER:
+    # A partial approval records the approved changes but verifies nothing: the contact as a
+    # whole is not what the partner confirmed.
+    if everything and sub.kind != SubmissionKind.CLOSURE and sub.origin in VOUCHING_ORIGINS:
         record_verification(
             session,
             office_id=office.id,

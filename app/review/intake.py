@@ -46,6 +46,7 @@ from app.review.schemas import (
     SubmissionCreate,
     VerificationClaim,
 )
+from app.verification import partners
 
 Proposal = CorrectionCreate | NewContactCreate | ClosureCreate
 _PROPOSAL = TypeAdapter(SubmissionCreate)
@@ -88,6 +89,7 @@ class _Intake:
     phone_id: int | None = None
     closure_reason: str | None = None
     name_key: str | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _correction_intake(body: CorrectionCreate, office: Office) -> _Intake:
@@ -164,6 +166,16 @@ def _closure_intake(body: ClosureCreate, office: Office) -> _Intake:
     return intake
 
 
+def _refuse_confidentiality(body: NewContactCreate) -> None:
+    """A key's new contact may not say whether it is confidential: only a reviewer decides
+    that, as for a correction (an import's source may)."""
+    if body.organization is not None and "confidential" in body.organization.model_fields_set:
+        raise InvalidValue(
+            "a submission cannot set confidentiality; a reviewer decides it",
+            field="organization.confidential",
+        )
+
+
 def _new_contact_intake(body: NewContactCreate, existing: Organization | None) -> _Intake:
     org_name = existing.name if existing is not None else None
     values: dict[str, Any] = {}
@@ -223,10 +235,12 @@ def _submitter_name(session: Session, submitter: Principal | None, source: str) 
 @dataclass(frozen=True)
 class Proposed:
     """One item of `create_submissions`: a proposal (a schema or a plain dict with `kind`),
-    and the verifications its source claims (imports only: see VerificationClaim)."""
+    the verifications its source claims (imports only: see VerificationClaim), and what the
+    source gave that was left out of the proposal (imports only: see review.findings)."""
 
     proposal: Proposal | Mapping[str, Any]
     verifications: Sequence[Mapping[str, Any]] = ()
+    findings: Sequence[Mapping[str, Any]] = ()
 
 
 def create_submission(
@@ -243,7 +257,8 @@ def create_submission(
     """Queue a correction, new contact or closure report after validating it exactly as the
     directory would. Nothing is queued when it is invalid (InvalidValue, 422), too large
     (InvalidValue on `body`), over the key's rate limit (TooManyRequests, 429), or about a
-    contact the submitter may not see (OfficeNotFound, 404).
+    contact the submitter may not see (OfficeNotFound, 404), or, from an NGO partner, about a
+    country outside its scope (OutsidePartnerScope, 403: `partners.check_scope`).
 
     `origin` is who proposes (SubmissionOrigin); left out, an NGO partner's when there is a
     submitter, else an import's. `source` is free text for people."""
@@ -310,9 +325,11 @@ def create_submissions(
             if isinstance(p, NewContactCreate) and p.organization_id is not None
         },
     )
+    # The rate limit bounds partners' keys; a staff key's submissions (an officer's call
+    # outcomes) are never refused for it, so a dead number always leaves the sheets.
     budget = (
         RateBudget.load(session, submitter=submitter, settings=settings, now=now)
-        if submitter is not None and submitter.key_id is not None
+        if submitter is not None and submitter.is_ngo and submitter.key_id is not None
         else None
     )
     accepted: list[tuple[int, _Intake, Proposal, list[dict[str, Any]], list[dict[str, Any]]]]
@@ -325,6 +342,8 @@ def create_submissions(
                 budget.check()
             office: Office | None = None
             if isinstance(proposal, NewContactCreate):
+                if submitter is not None:
+                    _refuse_confidentiality(proposal)
                 existing = None
                 if proposal.organization_id is not None:
                     existing = directory.visible_organization(
@@ -341,7 +360,15 @@ def create_submissions(
                     intake = _correction_intake(proposal, office)
                 else:
                     intake = _closure_intake(proposal, office)
+            if submitter is not None:
+                # A partner's scope covers where the contact is and where it would move to.
+                partners.check_scope(
+                    session,
+                    partner=submitter,
+                    countries=[intake.country, intake.changes.get("office.country")],
+                )
             claims = _verification_claims(items[i].verifications, intake, office)
+            intake.findings = [dict(f) for f in items[i].findings]
             size = len(json.dumps(intake.changes, ensure_ascii=False).encode()) + len(
                 (proposal.note or "").encode()
             )
@@ -414,6 +441,7 @@ def _insert(
             base_versions=intake.base_versions,
             base_revision_id=base_revision_id,
             verifications=claims,
+            findings=intake.findings,
             note=proposal.note,
             origin=origin.value,
             source=source[:200],

@@ -26,12 +26,19 @@ class SubmissionKind(StrEnum):
 
 
 class SubmissionOrigin(StrEnum):
-    """Who proposes: an NGO partner (its key, through the API or the pages) or an import of
-    another directory (app/interop). Set at intake; approval decides by it, never by
-    `source` or `title`."""
+    """Who proposes: an NGO partner (its key, through the API or the pages), an organisation
+    answering an update request about its own listing (app/outreach), an officer's call
+    outcome (app/review/call_outcomes), or an import of another directory (app/interop). Set
+    at intake; approval decides by it, never by `source` or `title`."""
 
     NGO_PARTNER = "ngo_partner"
+    ORGANISATION = "organisation"
+    CALL_OUTCOME = "call_outcome"
     IMPORT = "import"
+
+
+# The organisation itself, or its partner, vouches for the whole record it corrects.
+VOUCHING_ORIGINS = frozenset({SubmissionOrigin.NGO_PARTNER, SubmissionOrigin.ORGANISATION})
 
 
 class SubmissionStatus(StrEnum):
@@ -70,7 +77,9 @@ class Submission(Base, kw_only=True):
             "status IN ('pending','approved','partially_approved','rejected','duplicate')",
             name="status",
         ),
-        CheckConstraint("origin IN ('ngo_partner','import')", name="origin"),
+        CheckConstraint(
+            "origin IN ('ngo_partner','organisation','call_outcome','import')", name="origin"
+        ),
         CheckConstraint(
             "closure_reason IS NULL OR closure_reason IN ('closed','moved','number_disconnected')",
             name="closure_reason",
@@ -114,6 +123,11 @@ class Submission(Base, kw_only=True):
     # Verifications the source of an import claims (VerificationClaim, oldest first): recorded
     # as verification events when the submission is approved in full.
     verifications: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, default_factory=list, server_default="[]"
+    )
+    # What a tolerant import left out of `changes` (field, path, value as given, reason),
+    # shown to reviewers only: see review.findings.
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, default_factory=list, server_default="[]"
     )
     note: Mapped[str | None] = mapped_column(Text, default=None)

@@ -24,6 +24,7 @@ from app.review.models import ClosureReason, Submission, SubmissionKind, Submiss
 from app.review.schemas import (
     CountryCount,
     DuplicateMatch,
+    Finding,
     PartnerPage,
     QueuePage,
     SubmissionPublic,
@@ -292,6 +293,7 @@ def review(session: Session, *, submission_id: int) -> SubmissionReview:
         conflicts=[r.path for r in rows if r.conflict],
         duplicates=[DuplicateMatch(**m) for m in matches],
         decided_by=sub.decided_by,
+        findings=[Finding(**f) for f in sub.findings],
     )
 
 

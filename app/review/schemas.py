@@ -259,8 +259,20 @@ class DriftEntry(BaseModel):
     proposed_here: bool
 
 
+class Finding(BaseModel):
+    """A value the source gave that failed the directory's checks and was left out of the
+    proposal: `field` as the check named it, `path` the change path a reviewer may fill in
+    (an edit when approving), `value` as given, and why."""
+
+    field: str
+    path: str
+    value: Any
+    reason: str
+
+
 class SubmissionReview(BaseModel):
-    """What a reviewer opens: the submission, its field-level diff, drift and duplicates."""
+    """What a reviewer opens: the submission, its field-level diff, drift and duplicates, and
+    the findings of an import (values left out, for the reviewer to fix)."""
 
     submission: SubmissionPublic
     submitter_key_id: int | None
@@ -272,6 +284,7 @@ class SubmissionReview(BaseModel):
     conflicts: list[str]
     duplicates: list[DuplicateMatch]
     decided_by: str | None
+    findings: list[Finding] = Field(default_factory=list)
 
 
 class CountryCount(BaseModel):

@@ -42,15 +42,21 @@ def sheet_languages() -> tuple[str, ...]:
     )
 
 
-@cache
-def compiled_catalog(lang: str) -> gettext.GNUTranslations:
-    """The language's catalog, compiled from its .po with Babel (in memory, once)."""
-    with catalog_path(lang).open("rb") as handle:
-        catalog = read_po(handle, locale=lang, domain=DOMAIN)
+def compile_po(path: Path, *, lang: str, domain: str) -> gettext.GNUTranslations:
+    """A .po file compiled with Babel in memory (fuzzy entries left out). Other domains
+    (app/outreach) ship their own catalogs and compile them with this too."""
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang, domain=domain)
     buffer = BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+@cache
+def compiled_catalog(lang: str) -> gettext.GNUTranslations:
+    """The language's catalog, compiled from its .po with Babel (in memory, once)."""
+    return compile_po(catalog_path(lang), lang=lang, domain=DOMAIN)
 
 
 @dataclass(frozen=True)

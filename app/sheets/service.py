@@ -451,7 +451,7 @@ def render_data(
     )
     if fmt is SheetFormat.HTML:
         return html.encode("utf-8")
-    return render.html_to_pdf(html)
+    return render.html_to_pdf(html, data.params.size)
 
 
 def render_sheet(

@@ -1,4 +1,4 @@
-"""`python -m app.verification scheduler …`: the verification commands on their own."""
+"""`python -m app.verification …`: the verification commands on their own."""
 
 from app.verification.cli import main
 

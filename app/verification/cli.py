@@ -1,10 +1,6 @@
-"""Command line for verification: the scheduler, revalidation, freshness status, the worklist."""
+"""Command line for verification: revalidation, freshness status, the worklist."""
 
 from __future__ import annotations
-
-import logging
-import uuid
-from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
@@ -12,21 +8,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from app.config import get_settings
-from app.db import get_engine, unit_of_work
+from app.db import unit_of_work
 from app.directory.validation import checked_country
 from app.kit.clock import utcnow
 from app.kit.errors import HomewardError
 from app.verification import jobs, reports, sweep, tasks
 from app.verification.models import CheckKind
-from app.verification.scheduler import list_jobs, run_forever
 
 console = Console()
 err_console = Console(stderr=True)
 
-scheduler_app = typer.Typer(
-    help="The job scheduler (its own process; on PostgreSQL run two for failover).",
-    invoke_without_command=True,
-)
 verification_app = typer.Typer(help="Freshness of the directory.", no_args_is_help=True)
 tasks_app = typer.Typer(help="The verification worklist.", no_args_is_help=True)
 
@@ -51,46 +42,6 @@ def _country(value: str | None) -> str | None:
     except HomewardError as exc:
         _fail(f"--country: {exc.message}")
     return None
-
-
-@scheduler_app.callback()
-def scheduler(
-    ctx: typer.Context,
-    list_: bool = typer.Option(False, "--list", help="print the jobs and their next run times"),
-) -> None:
-    """Run the scheduler until stopped (SIGTERM/Ctrl-C). Never run it inside the web app."""
-    if ctx.invoked_subcommand is not None:
-        return
-    settings = get_settings()
-    if list_:
-        table = Table("job", "schedule (UTC cron)", "next run (UTC)", "what")
-        for job in list_jobs(settings):
-            table.add_row(
-                job.name,
-                job.cron,
-                f"{job.next_run:%Y-%m-%d %H:%M:%S}" if job.next_run else "never",
-                job.description,
-            )
-        console.print(table)
-        return
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    run_forever(settings, get_engine())
-
-
-@scheduler_app.command("run-once")
-def run_once(job: str = typer.Argument(..., help=", ".join(jobs.JOBS))) -> None:
-    """Run one job now (for operators and tests); it is recorded like a scheduled run."""
-    if job not in jobs.JOBS:
-        _fail(f"unknown job {job!r}; choose one of {', '.join(jobs.JOBS)}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    run = jobs.run_job(
-        job,
-        settings=get_settings(),
-        slot=f"manual:{datetime.now(UTC).isoformat()}:{uuid.uuid4().hex[:6]}",
-        instance_id=f"cli-{uuid.uuid4().hex[:8]}",
-    )
-    assert run is not None
-    console.print(f"{job}: {run.processed} processed in {run.detail}")
 
 
 def revalidate(
@@ -219,9 +170,8 @@ def tasks_list(
 
 
 # `python -m app.verification …`: the same commands without loading the other domains
-# (PDF rendering and friends), so a scheduler process starts in well under a second.
+# (PDF rendering and friends).
 main = typer.Typer(help="Homeward verification commands.", no_args_is_help=True)
-main.add_typer(scheduler_app, name="scheduler")
 main.add_typer(verification_app, name="verification")
 main.add_typer(tasks_app, name="tasks")
 main.command("revalidate")(revalidate)

@@ -27,8 +27,15 @@ class TaskClaimedByOther(Conflict):
         )
 
 
-class ConfirmationNotAllowed(Forbidden):
+class OutsidePartnerScope(Forbidden):
+    """An NGO partner acting on a country outside its scope (`partners.check_scope`)."""
+
+    code = "outside_partner_scope"
+
     def __init__(self, country: str) -> None:
         super().__init__(
-            f"your organisation may not confirm contacts in {country}", field="country"
+            f"{country} is outside your organisation's countries: it may not confirm, correct, "
+            "report or propose contacts there (a reviewer can allow it)",
+            field="country",
+            country=country,
         )

@@ -10,20 +10,18 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiohttp.abc import AbstractResolver
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import unit_of_work
 from app.directory.models import Office
-from app.kit.clock import as_utc, utcnow
+from app.kit.clock import utcnow
 from app.verification import checks, sweep
-from app.verification.models import CheckKind, JobRun
+from app.verification.models import CheckKind
 from app.verification.reports import write_digests
 from app.verification.tasks import escalate_batch, open_due_tasks_batch
 
@@ -227,93 +225,3 @@ def automated_checks(
 
     asyncio.run(run_sweep())
     return summary
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    name: str
-    description: str
-    cron_setting: str
-    run: Callable[[Settings, SessionFactory], int]
-
-    def cron(self, settings: Settings) -> str:
-        return str(getattr(settings, self.cron_setting))
-
-
-JOBS: dict[str, JobSpec] = {
-    spec.name: spec
-    for spec in (
-        JobSpec(
-            "open_due_tasks",
-            "open a verification task for every office entering 'due'",
-            "scheduler_open_tasks_cron",
-            lambda s, sessions: open_due_tasks(settings=s, sessions=sessions),
-        ),
-        JobSpec(
-            "automated_checks",
-            "check phones, websites and emails not checked for N days",
-            "scheduler_checks_cron",
-            lambda s, sessions: automated_checks(settings=s, sessions=sessions).offices,
-        ),
-        JobSpec(
-            "escalate",
-            "mark overdue/stale, raise priorities, write per-country digests",
-            "scheduler_escalate_cron",
-            lambda s, sessions: escalate(settings=s, sessions=sessions),
-        ),
-    )
-}
-
-
-def run_job(
-    name: str,
-    *,
-    settings: Settings,
-    slot: str,
-    instance_id: str,
-    sessions: SessionFactory = unit_of_work,
-) -> JobRun | None:
-    """Run a job once for `slot` (its trigger time). Returns None when this slot already ran
-    (another scheduler got there first): the (job, slot) unique constraint decides."""
-    spec = JOBS[name]
-    with sessions() as session:
-        run = JobRun(job=name, slot=slot, instance_id=instance_id, status="running")
-        try:
-            with session.begin_nested():
-                session.add(run)
-        except IntegrityError:
-            log.info("%s for %s already ran; skipping", name, slot)
-            return None
-    started = time.perf_counter()
-    try:
-        processed = spec.run(settings, sessions)
-    except Exception as exc:
-        with sessions() as session:
-            row = session.get(JobRun, run.id)
-            if row is not None:
-                row.status, row.finished_at = "failed", utcnow()
-                row.detail = f"{type(exc).__name__}: {exc}"[:2000]
-        log.exception("%s failed", name)
-        raise
-    with sessions() as session:
-        row = session.get(JobRun, run.id)
-        assert row is not None
-        row.status, row.finished_at, row.processed = "done", utcnow(), processed
-        row.detail = f"{time.perf_counter() - started:.2f} s"
-        run = row
-    log.info("%s done: %s processed", name, processed)
-    return run
-
-
-def last_started(session: Session) -> dict[str, datetime | None]:
-    """When each job last started, whatever its outcome."""
-    rows = session.execute(select(JobRun.job, func.max(JobRun.started_at)).group_by(JobRun.job))
-    return {job: as_utc(started) for job, started in rows}
-
-
-def unfinished_jobs(session: Session) -> list[str]:
-    """Jobs whose latest run never finished (its process died): resume them."""
-    latest: dict[str, JobRun] = {}
-    for run in session.execute(select(JobRun).order_by(JobRun.started_at, JobRun.id)).scalars():
-        latest[run.job] = run
-    return sorted(name for name, run in latest.items() if run.status == "running")

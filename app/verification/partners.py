@@ -1,13 +1,14 @@
-"""NGO network confirmations, and which partners may confirm for which countries.
+"""NGO network confirmations, and the countries each partner works in (its scope).
 
-By default a partner may confirm offices in the countries where its own organisation has
-offices (it knows the local network there). A reviewer can allow another country or deny one;
-an explicit rule always wins over the default.
+By default a partner works in the countries where its own organisation has offices (it knows
+the local network there). A reviewer can allow another country or deny one; an explicit rule
+always wins over the default. The scope bounds everything a partner does to the directory:
+confirmations, corrections, closure reports and new contacts (`check_scope`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from app.directory.validation import checked_country
 from app.kit.clock import utcnow
 from app.kit.errors import Forbidden, NotFound
 from app.kit.principal import Principal
-from app.verification.errors import ConfirmationNotAllowed
+from app.verification.errors import OutsidePartnerScope
 from app.verification.models import PartnerScope, VerificationEvent
 from app.verification.service import record_verification
 
@@ -62,7 +63,8 @@ def effective_countries(session: Session, *, organization_id: int) -> list[str]:
     return sorted(countries)
 
 
-def may_confirm(session: Session, *, organization_id: int, country: str) -> bool:
+def in_scope(session: Session, *, organization_id: int, country: str) -> bool:
+    """Whether the partner organisation works in `country` (its rule there, else the default)."""
     rule = session.execute(
         select(PartnerScope).where(
             PartnerScope.organization_id == organization_id, PartnerScope.country == country
@@ -71,6 +73,18 @@ def may_confirm(session: Session, *, organization_id: int, country: str) -> bool
     if rule is not None:
         return rule.allowed
     return country in default_countries(session, organization_id=organization_id)
+
+
+def check_scope(session: Session, *, partner: Principal, countries: Iterable[str | None]) -> None:
+    """The one scope rule for every kind of NGO partner action: each of `countries` must be
+    in the partner's scope, else OutsidePartnerScope (403). Staff keys have no scope."""
+    if not partner.is_ngo:
+        return
+    if partner.organization_id is None:
+        raise Forbidden("only keys of a partner organisation act for partners", field="role")
+    for country in sorted({c for c in countries if c}):
+        if not in_scope(session, organization_id=partner.organization_id, country=country):
+            raise OutsidePartnerScope(country)
 
 
 def set_scope(
@@ -124,8 +138,7 @@ def confirm_by_partner(
     office = get_office(session, office_id, viewer=partner)
     if office.status == OfficeStatus.CLOSED.value:
         raise Forbidden("a closed contact cannot be confirmed", field="status")
-    if not may_confirm(session, organization_id=partner.organization_id, country=office.country):
-        raise ConfirmationNotAllowed(office.country)
+    check_scope(session, partner=partner, countries=[office.country])
     return record_verification(
         session,
         office_id=office_id,

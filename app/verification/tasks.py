@@ -426,6 +426,10 @@ def record_outcome(
     `no_answer_attempts_to_escalate` on different days the task escalates); wrong_number and
     disconnected make the office stale at once; closed closes it. The last three take the
     office off every sheet immediately.
+
+    Only reviewers and admins change the contact here. For anyone else a changed or dead
+    number and a closure only make the office stale at once, so it leaves the sheets; what
+    the call found goes to review through `app.review.call_outcomes.record_outcome`.
     """
     task = get_task(session, task_id, for_update=True)
     state = effective_state(task, now=now)
@@ -488,6 +492,14 @@ def record_outcome(
                 note=note,
                 provenance=provenance,
             )
+        case Outcome.CHANGED if not actor.edits_directly:
+            if phone_changes:
+                flag_office_stale(
+                    session,
+                    office_id=office_id,
+                    reason=f"number changed, sent for review (task #{task_id})",
+                    provenance=provenance,
+                )
         case Outcome.CHANGED:
             office = directory.get_office(session, office_id, refresh=True)
             if changes:
@@ -520,8 +532,15 @@ def record_outcome(
                 reason=f"{reason} (task #{task_id})",
                 provenance=provenance,
             )
-            if outcome is Outcome.DISCONNECTED and phone_id is not None:
+            if outcome is Outcome.DISCONNECTED and phone_id is not None and actor.edits_directly:
                 directory.close_phone(session, phone_id=phone_id, provenance=provenance)
+        case Outcome.CLOSED if not actor.edits_directly:
+            flag_office_stale(
+                session,
+                office_id=office_id,
+                reason=f"reported closed, sent for review (task #{task_id})",
+                provenance=provenance,
+            )
         case Outcome.CLOSED:
             directory.close_office(session, office_id=office_id, provenance=provenance)
     session.flush()

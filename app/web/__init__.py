@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web import admin, auth, ngo, officer, reviewer, sheets
+from app.web import admin, auth, ngo, officer, outreach, reviewer, sheets
 from app.web.errors import install_web_error_pages
 from app.web.templating import STATIC_DIR
 
@@ -16,6 +16,7 @@ WEB_ROUTERS = [
     ngo.router,
     reviewer.router,
     admin.router,
+    outreach.router,
 ]
 
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from app.auth.dependencies import SessionDep
-from app.auth.service import authenticate
+from app.auth.service import authenticate, end_browser_session, start_browser_session
 from app.auth.throttle import record_wrong_key
+from app.kit.clock import utcnow
 from app.kit.errors import TooManyRequests, Unauthorized
 from app.web.session import CheckedForm, MaybePrincipal, checked_form, web_session
 from app.web.templating import home_path, redirect, render
@@ -88,12 +89,17 @@ def signin(request: Request, form: CheckedForm, session: SessionDep) -> Response
             response.headers["Retry-After"] = str(retry_after)
         return response
     assert principal.key_id is not None
-    web_session(request).sign_in(principal.key_id)
+    token = start_browser_session(session, key_id=principal.key_id, now=utcnow())
+    web_session(request).sign_in(token)
     return redirect(request, next_path or home_path(principal.role))
 
 
 @router.post("/signout")
-def signout(request: Request, form: CheckedForm) -> Response:
-    """Forget the key in this browser."""
-    web_session(request).sign_out()
+def signout(request: Request, form: CheckedForm, session: SessionDep) -> Response:
+    """Sign this browser out: its session ends on the server (a copy of the cookie is
+    worthless from now on) and the browser forgets it. Other browsers stay signed in."""
+    current = web_session(request)
+    if current.token is not None:
+        end_browser_session(session, token=current.token, now=utcnow())
+    current.sign_out()
     return redirect(request, "/signin")

@@ -12,12 +12,16 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from app.auth.service import principal_for_key
+from app.auth.service import principal_for_browser_session
 from app.db import unit_of_work
+from app.kit.clock import utcnow
 from app.kit.errors import HomewardError
+from app.kit.http import internal_error
 from app.kit.principal import Principal
 from app.web.session import SignInRequired, web_session
 from app.web.templating import redirect, render
@@ -39,6 +43,7 @@ WEB_PREFIXES = (
     "/verify",
     "/digest",
     "/admin",
+    "/update/",
     "/static/",
 )
 _MACHINE_PREFIXES = ("/api/", "/hsds", "/health", "/docs", "/redoc", "/openapi.json")
@@ -53,6 +58,7 @@ _TITLES = {
     413: "What you sent is too large",
     422: "Some values need fixing",
     429: "Too many requests",
+    503: "The directory is unavailable for a moment",
 }
 
 
@@ -69,13 +75,17 @@ def _principal_for_page(request: Request) -> Principal | None:
     cached = getattr(request.state, "web_principal", False)
     if cached is None or isinstance(cached, Principal):
         return cached
-    key_id = web_session(request).key_id
-    if key_id is None:
+    token = web_session(request).token
+    if token is None:
         return None
     # The error came before the page's dependencies ran (an unknown address): look the
-    # key up so the page still shows the signed-in menu.
-    with unit_of_work(writes=False) as session:
-        return principal_for_key(session, key_id=key_id)
+    # session up so the page still shows the signed-in menu. Not when the database is what
+    # failed: the page then goes without the menu.
+    try:
+        with unit_of_work(writes=False) as session:
+            return principal_for_browser_session(session, token=token, now=utcnow())
+    except (DBAPIError, PoolTimeout):
+        return None
 
 
 def error_page(request: Request, *, status_code: int, message: str) -> Response:
@@ -113,7 +123,11 @@ def install_web_error_pages(app: FastAPI) -> None:
             if request.url.query:
                 target += "?" + request.url.query
             return redirect(request, "/signin?next=" + quote(target, safe="/"))
-        return error_page(request, status_code=exc.status_code, message=exc.message)
+        page = error_page(request, status_code=exc.status_code, message=exc.message)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            page.headers["Retry-After"] = str(retry_after)
+        return page
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -128,14 +142,7 @@ def install_web_error_pages(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path, exc_info=exc)
         if not is_browser_request(request):
-            return JSONResponse(
-                {
-                    "error": "internal_error",
-                    "message": "unexpected server error; nothing was saved",
-                    "detail": [{"field": None, "reason": "unexpected server error"}],
-                },
-                status_code=500,
-            )
+            return internal_error()
         return error_page(
             request,
             status_code=500,

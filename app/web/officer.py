@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from app.auth.dependencies import STAFF, SessionDep
@@ -26,10 +27,18 @@ from app.directory.geography import (
     regions_by_code,
 )
 from app.directory.presenter import contact_public, revision_public
-from app.directory.validation import checked_country, checked_region
+from app.directory.validation import checked_country, checked_country_text, checked_region
 from app.kit.clock import utcnow
+from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
+from app.outreach import reports as outreach
+from app.verification import partners
 from app.verification.history import verification_history
+from app.web.officer_search import (
+    countries_with_counts,
+    read_search_form,
+    spoken_language_choices,
+)
 from app.web.session import checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -76,40 +85,30 @@ def category_groups(contacts: list[dict[str, Any]]) -> list[tuple[str, list[dict
     return list(groups.items())
 
 
-@router.get("/officer")
-def choose(
-    request: Request,
-    principal: StaffPage,
-    country: Annotated[str | None, Query(max_length=2)] = None,
-    lang: Lang = "en",
-) -> Response:
-    """Step 1: choose a country; step 2: a region from its ISO 3166-2 subdivisions."""
-    lang = name_language(lang)
-    chosen = checked_country(country) if country else None
-    return render(
-        request,
-        "officer_choose.html",
-        principal=principal,
-        title="Find contacts",
-        country=chosen,
-        country_label=country_name(chosen, lang) if chosen else None,
-        countries=country_options(lang),
-        regions=region_options(chosen, lang) if chosen else [],
-        languages=language_options(),
-        lang=lang,
-        categories=[(c.value, c.value) for c in CATEGORY_ORDER],
+def country_list(session: Session, principal: Principal, lang: str) -> list[tuple[str, str, int]]:
+    """The country field's choices: those with contacts first, with their counts."""
+    counts = search.cached_contact_counts_by_country(
+        session, viewer=principal, now=utcnow(), settings=get_settings()
     )
+    return countries_with_counts(counts, country_options(lang))
 
 
+Many = Annotated[list[str], Query(max_length=200)]
+
+
+@router.get("/officer")
 @router.get("/officer/contacts")
-def results(
+def search_page(
     request: Request,
     principal: StaffPage,
     session: SessionDep,
-    country: Annotated[str, Query(min_length=2, max_length=2)],
-    region: Annotated[str | None, Query(max_length=8)] = None,
-    category: Annotated[list[Category], Query()] = [],  # noqa: B006
-    freshness: Annotated[list[Freshness], Query()] = [],  # noqa: B006
+    country: Annotated[str | None, Query(max_length=100)] = None,
+    region: Annotated[str | None, Query(max_length=100)] = None,
+    region_of: Annotated[str | None, Query(max_length=2)] = None,
+    category: Many = [],  # noqa: B006
+    freshness: Many = [],  # noqa: B006
+    language: Many = [],  # noqa: B006
+    arrival: Annotated[str | None, Query(max_length=8)] = None,
     nationwide: bool = False,
     include_national: bool = True,
     every_region: bool = False,
@@ -117,69 +116,92 @@ def results(
     lang: Lang = "en",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    """The offices of a region plus the nationwide ones, grouped by category, with freshness.
+    """Find contacts: one page for the country, its region, the filters and the results.
 
-    Without a region (and without other filters) the country's nationwide offices are listed,
-    as on a national sheet; `every_region=1` lists every office of the country.
+    A country alone lists its nationwide offices, as on a national sheet (`every_region=1`:
+    every office); with a region, the region's offices and the nationwide ones
+    (`include_national=0`: the region's own). A bad value is shown next to its field.
     """
-    settings = get_settings()
-    now = utcnow()
     lang = name_language(lang)
-    country = checked_country(country)
-    region = checked_region(country, region or None)
-    filtered = bool(category or freshness or q)
-    filters = search.ContactFilters(
+    form = read_search_form(
         country=country,
         region=region,
-        include_national=include_national,
-        nationwide_only=region is None and (nationwide or not (every_region or filtered)),
-        categories=[c.value for c in category],
-        freshness=[f.value for f in freshness],
-        q=q or None,
+        region_of=region_of,
+        categories=category,
+        freshness=freshness,
+        languages=language,
+        arrival=arrival,
+        q=q,
+        lang=lang,
+    )
+    chosen = form.country
+    context: dict[str, Any] = {
+        "form": form,
+        "lang": lang,
+        "countries": country_list(session, principal, lang),
+        "country_label": country_name(chosen, lang) if chosen else None,
+        "region_label": region_name(form.region, lang),
+        "regions": region_options(chosen, lang) if chosen else [],
+        "name_languages": language_options(),
+        "spoken_languages": spoken_language_choices(),
+        "categories": [c.value for c in CATEGORY_ORDER],
+        "freshness_states": [f.value for f in Freshness],
+        "include_national": include_national,
+    }
+    if form.errors or chosen is None:
+        return render(
+            request,
+            "officer_search.html",
+            principal=principal,
+            status_code=422 if form.errors else 200,
+            title="Find contacts",
+            results=None,
+            **context,
+        )
+    every = every_region and form.region is None
+    filters = form.filters(
+        include_national=include_national, nationwide_only=nationwide, every_region=every
     )
     listed = listing.contact_page(
         session,
         filters=filters,
         viewer=principal,
-        now=now,
-        settings=settings,
+        now=utcnow(),
+        settings=get_settings(),
         page=page,
         per_page=PER_PAGE,
         lang=lang,
     )
     total = int(listed["total"])
     base = {
-        "country": country,
-        "region": region,
-        "category": [c.value for c in category],
-        "freshness": [f.value for f in freshness],
-        "nationwide": "1" if filters.nationwide_only else None,
-        "every_region": "1" if every_region and region is None else None,
+        "country": chosen,
+        "region": form.region,
+        "category": form.categories,
+        "freshness": form.freshness,
+        "language": form.languages,
+        "arrival": "1" if form.meets_on_arrival else None,
+        "nationwide": "1" if nationwide and form.region is None else None,
+        "every_region": "1" if every else None,
         "include_national": None if include_national else "0",
-        "q": q,
+        "q": form.q or None,
         "lang": lang if lang != "en" else None,
     }
+    place = f"{context['region_label']}, " if form.region else ""
     return render(
         request,
-        "officer_results.html",
+        "officer_search.html",
         principal=principal,
-        title="Contacts",
-        country=country,
-        country_label=country_name(country, lang),
-        region=region,
-        region_label=region_name(region, lang),
-        nationwide_only=filters.nationwide_only,
-        every_region=every_region and region is None,
-        include_national=include_national,
-        categories=[c.value for c in category],
-        freshness=[f.value for f in freshness],
-        groups=category_groups(listed["items"]),
-        total=total,
-        page=page,
-        has_next=page * PER_PAGE < total,
-        base=base,
-        lang=lang,
-        q=q or "",
+        title=f"Contacts — {place}{context['country_label']}",
+        **context,
+        results={
+            "nationwide_only": filters.nationwide_only,
+            "every_region": every,
+            "groups": category_groups(listed["items"]),
+            "total": total,
+            "page": page,
+            "has_next": page * PER_PAGE < total,
+            "base": base,
+        },
     )
 
 
@@ -210,19 +232,35 @@ def contact_detail(
         history=history[:100],
         history_total=len(history),
         confirmed=request.query_params.get("confirmed") == "1",
+        # A partner acts only on contacts in its countries (partners.check_scope).
+        partner_may_act=principal.is_ngo
+        and principal.organization_id is not None
+        and partners.in_scope(
+            session, organization_id=principal.organization_id, country=office.country
+        ),
+        outreach=None
+        if principal.is_ngo
+        else outreach.latest_for_office(session, office_id=office_id),
     )
 
 
 @router.get("/coverage/{scope}/{category}")
 def coverage_cell(
-    request: Request, scope: str, category: Category, principal: StaffPage
+    request: Request,
+    scope: str,
+    category: Category,
+    principal: StaffPage,
+    national: bool = False,
 ) -> Response:
     """A coverage cell's offices: a region's own offices (or the nationwide ones) in one
-    category. Short links keep the matrix of a country with hundreds of regions light."""
+    category; `national=1`, a region covered nationwide: the region with the nationwide
+    offices. Short links keep the matrix of a country with hundreds of regions light."""
     if "-" in scope:
         country = checked_country(scope.split("-", 1)[0])
         region = checked_region(country, scope)
-        target = {"country": country, "region": region, "include_national": "0"}
+        target = {"country": country, "region": region}
+        if not national:
+            target["include_national"] = "0"
     else:
         target = {"country": checked_country(scope), "nationwide": "1"}
     query = urlencode({**target, "category": category.value})
@@ -234,29 +272,39 @@ def coverage_map(
     request: Request,
     principal: StaffPage,
     session: SessionDep,
-    country: Annotated[str | None, Query(max_length=2)] = None,
+    country: Annotated[str | None, Query(max_length=100)] = None,
     lang: Lang = "en",
 ) -> Response:
-    """Country × region × category, coloured by freshness; gaps where nothing is verified."""
+    """Country × region × category, coloured by what a sheet prints: the region's own
+    offices by freshness, covered by nationwide offices only, or a gap (nothing printable)."""
     lang = name_language(lang)
     matrix = None
-    if country:
-        matrix = coverage.cached_coverage_matrix(
-            session,
-            country=country,
-            viewer=principal,
-            now=utcnow(),
-            settings=get_settings(),
-            lang=lang,
-        )
+    errors: dict[str, str] = {}
+    typed = (country or "").strip()
+    if typed:
+        try:
+            code = checked_country_text(typed, lang=lang)
+        except InvalidValue as exc:
+            errors["country"] = exc.message
+        else:
+            matrix = coverage.cached_coverage_matrix(
+                session,
+                country=code,
+                viewer=principal,
+                now=utcnow(),
+                settings=get_settings(),
+                lang=lang,
+            )
     return render(
         request,
         "coverage.html",
         principal=principal,
+        status_code=422 if errors else 200,
         title=f"Coverage — {matrix.country_name}" if matrix else "Coverage",
         matrix=matrix,
-        countries=country_options(lang),
+        countries=country_list(session, principal, lang),
         languages=language_options(),
         lang=lang,
-        country=matrix.country if matrix else "",
+        typed=matrix.country_name if matrix else typed,
+        errors=errors,
     )

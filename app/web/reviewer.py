@@ -22,10 +22,11 @@ from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
 from app.kit.text import is_whole_number
-from app.review import decisions
+from app.outreach import reports as outreach
+from app.review import call_outcomes, decisions
 from app.review import queue as review_queue
 from app.review.errors import SubmissionConflict
-from app.review.models import SubmissionKind, SubmissionStatus
+from app.review.models import Submission, SubmissionKind, SubmissionStatus
 from app.verification import reports, tasks
 from app.verification.models import Outcome, OutcomeMethod
 from app.verification.presenter import digest_public, task_public
@@ -135,7 +136,7 @@ def record_outcome(
         method = OutcomeMethod(str(form.get("method") or OutcomeMethod.PHONE_CALL.value))
     except ValueError as exc:
         raise InvalidValue("Choose an outcome and a method.", field="outcome") from exc
-    tasks.record_outcome(
+    call_outcomes.record_outcome(
         session,
         task_id=task_id,
         outcome=outcome,
@@ -201,7 +202,8 @@ def _task_page(
 def record_changed(
     request: Request, task_id: int, principal: StaffPage, session: SessionDep, form: CheckedForm
 ) -> Response:
-    """The office answered but something changed: apply the new details and verify it."""
+    """The office answered but something changed: a reviewer's or admin's new details apply
+    and verify it; an officer's go to the review queue (`tasks.record_outcome`)."""
     settings = get_settings()
     now = utcnow()
     row = tasks.task_row(session, task_id)
@@ -230,7 +232,7 @@ def record_changed(
     if not errors:
         try:
             with savepoint(session):
-                tasks.record_outcome(
+                call_outcomes.record_outcome(
                     session,
                     task_id=task_id,
                     outcome=Outcome.CHANGED,
@@ -253,7 +255,8 @@ def record_changed(
         except ValueError as exc:
             errors["method"] = str(exc)
         else:
-            return redirect(request, f"/verify?done=Details changed: task {task_id}")
+            done = "Details changed" if principal.edits_directly else "Sent for review"
+            return redirect(request, f"/verify?done={done}: task {task_id}")
     return _task_page(
         request, task_id, principal, session, values=values, errors=errors, status_code=422
     )
@@ -277,13 +280,15 @@ def digest(
     latest = [r for r in rows if r.digest_date == latest_day]
     latest.sort(key=lambda r: -(r.counts.get("stale", 0) + r.counts.get("overdue", 0)))
     start = (page - 1) * DIGEST_PER_PAGE
+    shown = latest[start : start + DIGEST_PER_PAGE]
     return render(
         request,
         "digest.html",
         principal=principal,
         title="Digest",
         day=latest_day,
-        rows=latest[start : start + DIGEST_PER_PAGE],
+        rows=shown,
+        outreach=outreach.state_counts_by_country(session, countries=[r.country for r in shown]),
         country_count=len(latest),
         country=country or "",
         page=page,
@@ -394,6 +399,23 @@ def _editable(value: Any) -> bool:
     return value is None or isinstance(value, str)
 
 
+def _findings_by_path(opened: Any) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for f in opened.findings:
+        out.setdefault(f.path, []).append(f)
+    return out
+
+
+def _fillable(opened: Any) -> list[str]:
+    """The paths an import left out that a reviewer may fill in here: one value each (a
+    left-out phone is a whole phone, given through the API)."""
+    proposed = {row.path for row in opened.diff}
+    paths = [f.path for f in opened.findings]
+    return [
+        p for p in dict.fromkeys(paths) if p not in proposed and not p.startswith("new_phones.")
+    ]
+
+
 def _review_page(
     request: Request,
     principal: Principal,
@@ -430,6 +452,8 @@ def _review_page(
         selected=selected if selected is not None else {row.path for row in opened.diff},
         resolved=resolved or set(),
         editable={row.path for row in opened.diff if _editable(row.proposed)},
+        findings_by_path=_findings_by_path(opened),
+        fillable=_fillable(opened),
         shown=_shown_value,
         path_label=path_label,
         own=own,
@@ -456,6 +480,8 @@ def approve(
     """Approve the ticked fields, with any edited values, in one transaction."""
     opened = review_queue.review(session, submission_id=submission_id)
     proposed = {row.path: row.proposed for row in opened.diff}
+    fillable = _fillable(opened)
+    proposed.update(dict.fromkeys(p for p in fillable if p not in proposed))
     selected = [str(p) for p in form.getlist("field") if str(p) in proposed]
     resolved = {str(p) for p in form.getlist("resolve")}
     values = {k: str(v) for k, v in form.items() if k.startswith("edit:")}
@@ -473,11 +499,11 @@ def approve(
     else:
         try:
             with savepoint(session):
-                decisions.approve(
+                decided = decisions.approve(
                     session,
                     submission_id=submission_id,
                     reviewer=principal,
-                    fields=None if set(selected) == set(proposed) else selected,
+                    fields=None if set(selected) == {r.path for r in opened.diff} else selected,
                     edits=edits,
                     resolve_conflicts=resolved,
                     expected_version=whole_number(form.get("version")),
@@ -497,7 +523,9 @@ def approve(
             path = field.removeprefix("edits.")
             errors[f"edit:{path}" if path in proposed else "form"] = exc.message
         else:
-            return redirect(request, f"/review?done=Approved submission {submission_id}")
+            return redirect(
+                request, "/review?done=" + _approval_notice(decided, len(selected), len(proposed))
+            )
     return _review_page(
         request,
         principal,
@@ -509,6 +537,15 @@ def approve(
         resolved=resolved,
         status_code=409 if any(k != "form" for k in errors) else 422,
     )
+
+
+def _approval_notice(decided: Submission, applied: int, proposed: int) -> str:
+    """What the approval did, as the queue's notice names it (a partial one says so)."""
+    if decided.status == SubmissionStatus.PARTIALLY_APPROVED:
+        return (
+            f"Partially approved submission {decided.id}: {applied} of {proposed} changes applied"
+        )
+    return f"Approved submission {decided.id}"
 
 
 @router.post("/review/{submission_id}/reject")

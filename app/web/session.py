@@ -1,9 +1,10 @@
-"""The browser session: one signed cookie holding the key id and a CSRF token.
+"""The browser session: one signed cookie holding a session token and a CSRF token.
 
 The cookie is signed with itsdangerous (the secret from Settings), HttpOnly and
-SameSite=Strict, and carries a timestamp so it expires. It never holds the key's secret:
-only the key id, which is re-checked against the database on every request, so revoking
-a key signs its browser sessions out at once.
+SameSite=Strict, and carries a timestamp so it expires. It never holds the key's secret: only
+a random token naming a server-side session (app.auth.models.BrowserSession, kept as SHA-256),
+re-checked against the database on every request. Revoking the key, or signing out (which ends
+that session), signs the browser out at once, in every server process, even for a copied cookie.
 
 CSRF: the token lives in the signed cookie (session-bound) and every form repeats it in a
 hidden field. Every POST to a web route goes through `checked_form`, which refuses a form
@@ -23,8 +24,9 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.auth.dependencies import SessionDep
-from app.auth.service import principal_for_key
+from app.auth.service import principal_for_browser_session
 from app.config import get_settings
+from app.kit.clock import utcnow
 from app.kit.errors import Forbidden, Unauthorized
 from app.kit.principal import Principal
 
@@ -47,20 +49,20 @@ class SignInRequired(Unauthorized):
 
 @dataclass
 class WebSession:
-    key_id: int | None
+    token: str | None
     csrf: str
     # True when the cookie must be (re)written on the response.
     dirty: bool = False
     cleared: bool = False
 
-    def sign_in(self, key_id: int) -> None:
+    def sign_in(self, token: str) -> None:
         # A fresh CSRF token at sign-in, so a token seen before signing in is worthless after.
-        self.key_id = key_id
+        self.token = token
         self.csrf = secrets.token_urlsafe(32)
         self.dirty = True
 
     def sign_out(self) -> None:
-        self.key_id = None
+        self.token = None
         self.csrf = secrets.token_urlsafe(32)
         self.cleared = True
         self.dirty = True
@@ -82,9 +84,9 @@ def _load(request: Request) -> WebSession:
         except BadSignature:
             data = None
         if isinstance(data, dict) and isinstance(data.get("c"), str):
-            key_id = data.get("k")
-            return WebSession(key_id=key_id if isinstance(key_id, int) else None, csrf=data["c"])
-    return WebSession(key_id=None, csrf=secrets.token_urlsafe(32), dirty=True)
+            token = data.get("s")
+            return WebSession(token=token if isinstance(token, str) else None, csrf=data["c"])
+    return WebSession(token=None, csrf=secrets.token_urlsafe(32), dirty=True)
 
 
 def web_session(request: Request) -> WebSession:
@@ -108,7 +110,7 @@ def attach_cookie(request: Request, response: Response) -> Response:
             COOKIE_NAME, path="/", httponly=True, samesite="strict", secure=secure
         )
         return response
-    value = _serializer().dumps({"k": current.key_id, "c": current.csrf})
+    value = _serializer().dumps({"s": current.token, "c": current.csrf})
     response.set_cookie(
         COOKIE_NAME,
         value,
@@ -122,14 +124,15 @@ def attach_cookie(request: Request, response: Response) -> Response:
 
 
 def web_principal(request: Request, session: SessionDep) -> Principal | None:
-    """Who is signed in, or None. A revoked or deleted key counts as signed out."""
+    """Who is signed in, or None. A revoked or deleted key, or a session signed out or
+    expired, counts as signed out."""
     cached = getattr(request.state, "web_principal", False)
     if cached is None or isinstance(cached, Principal):
         return cached
     current = web_session(request)
     principal: Principal | None = None
-    if current.key_id is not None:
-        principal = principal_for_key(session, key_id=current.key_id)
+    if current.token is not None:
+        principal = principal_for_browser_session(session, token=current.token, now=utcnow())
         if principal is None:
             current.sign_out()
     request.state.web_principal = principal

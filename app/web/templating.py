@@ -204,11 +204,15 @@ def render(
         csrf_token=current.csrf,
         **context,
     )
-    response = HTMLResponse(html, status_code=status_code)
-    # The security headers (CSP, frame and sniffing rules) come from kit.security_headers,
-    # for every HTML answer.
-    response.headers["Cache-Control"] = "no-store"
+    response = no_store(HTMLResponse(html, status_code=status_code))
     attach_cookie(request, response)
+    return response
+
+
+def no_store(response: HTMLResponse) -> HTMLResponse:
+    """A page that must not be kept by a cache; the security headers (CSP, frame and sniffing
+    rules) come from kit.security_headers, for every HTML answer."""
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

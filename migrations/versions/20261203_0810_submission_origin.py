@@ -1,4 +1,5 @@
-"""review queue: a submission's origin (an NGO partner or an import) as its own column
+"""review queue: a submission's origin (an NGO partner, the organisation itself, a call
+outcome or an import) as its own column
 
 Until now an import was recognised by its `source` starting with "import:". The backfill
 reads that convention once; from here on intake sets `origin` and approval decides by it.
@@ -18,7 +19,7 @@ down_revision: str | Sequence[str] | None = "20261129_0120"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ORIGINS = "origin IN ('ngo_partner','import')"
+ORIGINS = "origin IN ('ngo_partner','organisation','call_outcome','import')"
 
 
 def upgrade() -> None:

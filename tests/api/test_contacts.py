@@ -280,7 +280,11 @@ def test_list_items_equal_the_single_contact_view(
     plain = make_office(db_session, verified_at=None, email="desk@example.org")
     assert plain.id is not None
     phone = plain.phones[0]
-    client.post(f"/api/v1/phones/{phone.id}/close", headers=make_key(db_session, "admin"))
+    client.post(
+        f"/api/v1/phones/{phone.id}/close",
+        json={"version": phone.version, "reason": "disconnected"},
+        headers=make_key(db_session, "admin"),
+    )
     db_session.commit()
     page = _search(client, officer, country="NG")
     assert page["total"] == 2
@@ -461,7 +465,12 @@ def test_history_lists_every_change_oldest_first_with_organisation_changes(
         f"/api/v1/contacts/{office.id}/verifications", json={"method": "site_visit"}, headers=admin
     )
     frozen_clock.advance(minutes=1)
-    client.post(f"/api/v1/contacts/{office.id}/close", headers=admin)
+    version = client.get(f"/api/v1/contacts/{office.id}", headers=admin).json()["version"]
+    client.post(
+        f"/api/v1/contacts/{office.id}/close",
+        json={"version": version, "reason": "moved", "note": "now in Ikeja"},
+        headers=admin,
+    )
 
     history = client.get(f"/api/v1/contacts/{office.id}/history", headers=admin).json()
     steps = [(h["entity"], h["field"]) for h in history]
@@ -484,6 +493,8 @@ def test_history_lists_every_change_oldest_first_with_organisation_changes(
     assert history[4]["old_value"] == NG_PHONE and history[4]["new_value"] == NG_PHONE_2
     assert history[5]["source"] == "verification"
     assert (history[-1]["old_value"], history[-1]["new_value"]) == ("active", "closed")
+    assert (history[-1]["reason"], history[-1]["note"]) == ("moved", "now in Ikeja")
+    assert history[2]["reason"] is None
 
 
 # ---- writes ---------------------------------------------------------------------------------
@@ -692,7 +703,11 @@ def test_closing_a_contact_is_a_status_and_it_leaves_the_search(
 ) -> None:
     office = make_office(db_session)
     db_session.commit()
-    resp = client.post(f"/api/v1/contacts/{office.id}/close", headers=admin)
+    resp = client.post(
+        f"/api/v1/contacts/{office.id}/close",
+        json={"reason": "closed"},
+        headers={**admin, "If-Match": f'"{office.version}"'},
+    )
     assert resp.status_code == 200
     assert resp.json()["status"] == "closed"
     db_session.expire_all()
@@ -732,7 +747,11 @@ def test_phones_are_added_changed_and_disconnected(
     )
     assert missing_version.status_code == 428
 
-    closed = client.post(f"/api/v1/phones/{phone['id']}/close", headers=admin)
+    closed = client.post(
+        f"/api/v1/phones/{phone['id']}/close",
+        json={"version": changed.json()["version"], "reason": "wrong_number"},
+        headers=admin,
+    )
     assert closed.json()["status"] == "disconnected"
     contact = client.get(f"/api/v1/contacts/{office.id}", headers=admin).json()
     assert [p["number"] for p in contact["phones"]] == [NG_PHONE]

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.db import unit_of_work
 from app.interop.hsds_vocabulary import TERMS_BY_CODE, hsds_id, taxonomy_id
+from app.interop.orapi_spec import OPEN_REFERRAL_SCHEMAS, with_published_refs
 from bench.local_server import local_server
 from tests.api.orapi_check import check_response, check_schema
 from tests.conftest import TEST_DATABASE_URL
@@ -84,7 +85,14 @@ def test_the_description_is_cut_from_the_apps_own(client: TestClient, db_session
     }
     assert set(ours["paths"]) == hsds_paths
     for path, item in ours["paths"].items():
-        assert item == app_spec["paths"]["/hsds/" if path == "/" else f"/hsds{path}"]
+        own = app_spec["paths"]["/hsds/" if path == "/" else f"/hsds{path}"]
+        assert item == with_published_refs(own)
+    # The app's own description (/docs, /redoc) points at nothing on another host: the docs
+    # pages work with no network. The ORAPI's clients get Open Referral's published schemas.
+    assert OPEN_REFERRAL_SCHEMAS not in json.dumps(app_spec).replace(
+        f"schema {OPEN_REFERRAL_SCHEMAS}", ""
+    )
+    assert f'"$ref": "{OPEN_REFERRAL_SCHEMAS}compiled/service_list.json"' in json.dumps(ours)
     refs = json.dumps(ours["paths"])
     for section, names in ours["components"].items():
         for name in names:

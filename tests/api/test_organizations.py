@@ -95,7 +95,11 @@ def test_closing_an_organisation_closes_every_office_and_deletes_nothing(
     db_session.commit()
     before = directory_state(db_session)
 
-    resp = client.post(f"/api/v1/organizations/{org.id}/close", headers=admin)
+    resp = client.post(
+        f"/api/v1/organizations/{org.id}/close",
+        json={"version": org.version, "reason": "closed", "note": "funding ended"},
+        headers=admin,
+    )
     assert resp.status_code == 200
     assert resp.json()["status"] == "closed"
     after = directory_state(db_session)
@@ -116,7 +120,12 @@ def test_closing_an_organisation_closes_every_office_and_deletes_nothing(
     assert [i["id"] for i in listed["items"]] == [other.id]
     # Closing again is harmless and writes nothing more.
     again_before = directory_state(db_session)
-    assert client.post(f"/api/v1/organizations/{org.id}/close", headers=admin).status_code == 200
+    again = client.post(
+        f"/api/v1/organizations/{org.id}/close",
+        json={"version": resp.json()["version"], "reason": "closed"},
+        headers=admin,
+    )
+    assert again.status_code == 200
     assert directory_state(db_session) == again_before
 
 
@@ -175,7 +184,11 @@ def test_required_organisation_fields_cannot_be_patched_to_null(
 
 def test_unknown_organisation_is_404(client: TestClient, admin: dict[str, str]) -> None:
     assert client.get("/api/v1/organizations/2147483647", headers=admin).status_code == 404
-    resp = client.post("/api/v1/organizations/2147483647/close", headers=admin)
+    resp = client.post(
+        "/api/v1/organizations/2147483647/close",
+        json={"version": 1, "reason": "closed"},
+        headers=admin,
+    )
     assert resp.status_code == 404
     assert resp.json()["detail"][0]["field"] == "id"
 

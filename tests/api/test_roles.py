@@ -92,7 +92,10 @@ ENDPOINTS = [
         "/api/v1/contacts/{office_id}/close",
         EDITORS,
         200,
-        _plain("/api/v1/contacts/{w.office_id}/close"),
+        lambda w: {
+            "url": f"/api/v1/contacts/{w.office_id}/close",
+            "json": {"version": w.office_version, "reason": "closed"},
+        },
     ),
     Endpoint(
         "POST",
@@ -116,7 +119,10 @@ ENDPOINTS = [
         "/api/v1/phones/{phone_id}/close",
         EDITORS,
         200,
-        _plain("/api/v1/phones/{w.phone_id}/close"),
+        lambda w: {
+            "url": f"/api/v1/phones/{w.phone_id}/close",
+            "json": {"version": w.phone_version, "reason": "disconnected"},
+        },
     ),
     Endpoint(
         "POST",
@@ -160,7 +166,10 @@ ENDPOINTS = [
         "/api/v1/organizations/{organization_id}/close",
         EDITORS,
         200,
-        _plain("/api/v1/organizations/{w.organization_id}/close"),
+        lambda w: {
+            "url": f"/api/v1/organizations/{w.organization_id}/close",
+            "json": {"version": w.organization_version, "reason": "closed"},
+        },
     ),
     Endpoint("GET", "/api/v1/countries", ANY, 200, _plain("/api/v1/countries")),
     Endpoint(

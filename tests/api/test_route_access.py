@@ -41,6 +41,11 @@ PARTNERS_AND_EDITORS = frozenset({ADMIN, REVIEWER, NGO})
 ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # Public: health, the API's description and docs, static files, signing in and out.
     ("GET", "/health"): PUBLIC,
+    # An update request's link is its own credential (signed, single-use, expiring).
+    ("GET", "/update/{link}"): PUBLIC,
+    ("POST", "/update/{link}/confirm"): PUBLIC,
+    ("GET", "/update/{link}/change"): PUBLIC,
+    ("POST", "/update/{link}/change"): PUBLIC,
     ("GET", "/openapi.json"): PUBLIC,
     ("HEAD", "/openapi.json"): PUBLIC,
     ("GET", "/docs"): PUBLIC,
@@ -91,6 +96,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/tasks/{task_id}"): STAFF,
     ("POST", "/api/v1/tasks/{task_id}/claim"): STAFF,
     ("POST", "/api/v1/tasks/{task_id}/outcome"): STAFF,
+    ("GET", "/api/v1/outreach"): STAFF,
     ("POST", "/api/v1/contacts/{office_id}/confirm"): PARTNERS,
     ("GET", "/api/v1/contacts/{office_id}/checks"): STAFF,
     ("GET", "/api/v1/digests"): STAFF,
@@ -200,6 +206,7 @@ def _path_values(session: Session) -> tuple[dict[str, str], int]:
         "organization_id": str(partner.id),
         "phone_id": str(office.phones[0].id),
         "key_id": "999999",
+        "link": "1.not-a-token.not-a-signature",
         "task_id": "999999",
         "submission_id": "999999",
         "id": "00000000-0000-0000-0000-000000000000",  # an ORAPI record's uuid

@@ -9,14 +9,25 @@ from sqlalchemy.orm import Session
 from app.api.deps import current_settings
 from app.config import Settings
 from app.directory import service as directory
+from app.review import intake
 from app.review.models import Submission
-from tests.factories import AL_PHONE, NG_PHONE_2, TEST_PROVENANCE, make_key, make_office, make_org
+from tests.factories import (
+    AL_PHONE,
+    BR_PHONE,
+    NG_PHONE_2,
+    TEST_PROVENANCE,
+    allow_partner_countries,
+    make_key,
+    make_office,
+    make_org,
+)
 
 URL = "/api/v1/submissions"
 
 
 def _partner(session: Session, name: str = "Partner Network (demo)") -> dict[str, str]:
     org = make_org(session, name=name)
+    allow_partner_countries(session, org.id)
     return make_key(session, "ngo", organization_id=org.id, name=f"{name} key")
 
 
@@ -353,3 +364,135 @@ def test_odd_input_is_a_4xx_never_a_500(client: TestClient, db_session: Session)
     assert client.get(URL, params={"country": "ZZ"}, headers=reviewer).status_code == 422
     assert client.get(URL, params={"order": "random"}, headers=reviewer).status_code == 422
     assert client.get(f"{URL}/{sid}", headers=reviewer).json()["submission"]["status"] == "pending"
+
+
+def _new_contact(country: str = "NG", region: str = "NG-LA", **organization: object) -> dict:
+    number = {"NG": "08031234599", "BR": "+551123456780"}[country]
+    return {
+        "kind": "new_contact",
+        "organization": {"name": "Example Help Desk (demo)", "category": "ngo", **organization},
+        "office": {"country": country, "region": region, "phones": [{"number": number}]},
+    }
+
+
+def test_a_duplicate_of_a_confidential_office_never_points_at_it_for_the_partner(
+    client: TestClient, db_session: Session
+) -> None:
+    hidden = make_org(db_session, name="Zephyrine Safe House (demo)", confidential=True)
+    secret_office = make_office(db_session, org=hidden, city="Ikeja")
+    public_office = make_office(db_session)
+    ngo = _partner(db_session)
+    reviewer = make_key(db_session, "reviewer")
+    db_session.commit()  # keep the setup when a request rolls back
+    ids = [
+        client.post(URL, json=_new_contact(), headers=ngo).json()["id"],
+        client.post(URL, json=_new_contact(name="Second (demo)"), headers=ngo).json()["id"],
+        client.post(URL, json=_new_contact(name="Third (demo)"), headers=ngo).json()["id"],
+    ]
+    # The first: a duplicate of the confidential office; the second: a duplicate of a
+    # submission about it; the third: of a public office.
+    reason = f"Same as Zephyrine Safe House, contact {secret_office.id}"
+    secret_sub = intake.create_submission(
+        db_session,
+        proposal={"kind": "correction", "office_id": secret_office.id, "office": {"city": "Epe"}},
+        submitter=None,
+        source="import: test",
+    )
+    db_session.commit()
+    for sid, body in [
+        (ids[0], {"of_office_id": secret_office.id, "reason": reason}),
+        (ids[1], {"of_submission_id": secret_sub.id, "reason": reason}),
+        (ids[2], {"of_office_id": public_office.id, "reason": "Already listed."}),
+    ]:
+        done = client.post(f"{URL}/{sid}/duplicate", json=body, headers=reviewer)
+        assert done.status_code == 200, done.text
+        # The reviewer sees where it points.
+        assert reason in done.text or "Already listed." in done.text
+
+    for sid in ids[:2]:
+        seen = client.get(f"{URL}/{sid}", headers=ngo)
+        assert seen.status_code == 200, seen.text
+        assert seen.json()["status"] == "duplicate"
+        assert seen.json()["duplicate_of_office_id"] is None
+        assert seen.json()["duplicate_of_submission_id"] is None
+        assert seen.json()["decision_reason"] == "Duplicate of an existing record."
+        assert "Zephyrine" not in seen.text
+    listed = client.get(URL, headers=ngo)
+    assert "Zephyrine" not in listed.text
+    by_id = {i["id"]: i for i in listed.json()["items"]}
+    assert by_id[ids[0]]["duplicate_of_office_id"] is None
+    assert by_id[ids[1]]["duplicate_of_submission_id"] is None
+    # A duplicate of a public contact still says which one, with the reviewer's words.
+    public = client.get(f"{URL}/{ids[2]}", headers=ngo).json()
+    assert public["duplicate_of_office_id"] == public_office.id
+    assert public["decision_reason"] == "Already listed."
+    assert by_id[ids[2]]["duplicate_of_office_id"] == public_office.id
+
+
+def test_every_kind_of_partner_submission_is_held_to_the_partners_countries(
+    client: TestClient, db_session: Session
+) -> None:
+    org = make_org(db_session, name="Lagos Network (demo)")
+    make_office(db_session, org=org)  # it works in Nigeria
+    ngo = make_key(db_session, "ngo", organization_id=org.id)
+    reviewer = make_key(db_session, "reviewer")
+    nigeria = make_office(db_session)
+    brazil = make_office(db_session, country="BR", region="BR-SP", phones=[{"number": BR_PHONE}])
+    db_session.commit()  # keep the setup when a request rolls back
+    outside = [
+        _correction(brazil.id),
+        {"kind": "closure", "office_id": brazil.id, "reason": "closed"},
+        {
+            "kind": "closure",
+            "office_id": brazil.id,
+            "reason": "number_disconnected",
+            "phone_id": brazil.phones[0].id,
+        },
+        _new_contact("BR", "BR-SP"),
+        _correction(nigeria.id, country="BR", region="BR-SP"),  # moving it out of scope
+    ]
+    for body in outside:
+        refused = client.post(URL, json=body, headers=ngo)
+        assert refused.status_code == 403, (body, refused.text)
+        assert refused.json()["error"] == "outside_partner_scope"
+        assert refused.json()["detail"] == [
+            {"field": "country", "reason": refused.json()["message"]}
+        ]
+        assert "BR is outside your organisation's countries" in refused.json()["message"]
+    assert _queued(db_session) == 0
+    assert client.post(URL, json=_correction(nigeria.id), headers=ngo).status_code == 201
+    # A reviewer's rule widens the scope for every kind at once, or narrows it.
+    scope = f"/api/v1/partner-scopes/{org.id}"
+    client.put(f"{scope}/BR", json={"allowed": True}, headers=reviewer)
+    for body in outside[:2] + outside[3:4]:
+        assert client.post(URL, json=body, headers=ngo).status_code == 201, body
+    client.put(f"{scope}/NG", json={"allowed": False}, headers=reviewer)
+    denied = client.post(URL, json=_correction(nigeria.id, city="Epe"), headers=ngo)
+    assert denied.status_code == 403 and "NG is outside" in denied.json()["message"]
+    confirm = client.post(f"/api/v1/contacts/{nigeria.id}/confirm", headers=ngo)
+    assert confirm.status_code == 403 and confirm.json()["error"] == "outside_partner_scope"
+
+
+def test_no_partner_submission_may_set_confidentiality(
+    client: TestClient, db_session: Session
+) -> None:
+    office = make_office(db_session)
+    ngo = _partner(db_session)
+    db_session.commit()  # keep the setup when a request rolls back
+    cases = [
+        (_new_contact(confidential=True), "organization.confidential"),
+        (_new_contact(confidential=False), "organization.confidential"),
+        (
+            {"kind": "correction", "office_id": office.id, "organization": {"confidential": True}},
+            "organization.confidential",
+        ),
+        (
+            {"kind": "closure", "office_id": office.id, "reason": "closed", "confidential": True},
+            "closure.confidential",
+        ),
+    ]
+    for body, field in cases:
+        resp = client.post(URL, json=body, headers=ngo)
+        assert resp.status_code == 422, (body, resp.text)
+        assert field in [d["field"] for d in resp.json()["detail"]], resp.json()
+    assert _queued(db_session) == 0

@@ -219,6 +219,8 @@ def test_outcome_input_is_validated(
     )
     # Nothing was recorded by the bad requests.
     assert client.get(f"/api/v1/tasks/{task_id}", headers=officer).json()["attempts"] == 0
+    reviewer = make_key(db_session, "reviewer")
+    db_session.commit()
     changed = client.post(
         url,
         json={
@@ -226,7 +228,7 @@ def test_outcome_input_is_validated(
             "method": "email_reply",
             "changes": {"opening_hours": "Mon-Sat 8-18"},
         },
-        headers=officer,
+        headers=reviewer,
     )
     assert changed.status_code == 200, changed.text
     history = client.get(
@@ -235,6 +237,56 @@ def test_outcome_input_is_validated(
     assert any(
         r["field"] == "opening_hours" and r["source"].startswith("verification task")
         for r in history
+    )
+
+
+def test_an_officers_call_outcome_edits_nothing_and_queues_a_submission(
+    client: TestClient, db_session: Session, settings: Settings
+) -> None:
+    officer = make_key(db_session, "officer", name="Desk Officer Ada")
+    reviewer = make_key(db_session, "reviewer")
+    office = _due_office_with_task(db_session, settings)
+    task_id = client.get("/api/v1/tasks", headers=officer).json()["items"][0]["id"]
+    before = client.get(f"/api/v1/contacts/{office.id}", headers=officer).json()
+    changed = client.post(
+        f"/api/v1/tasks/{task_id}/outcome",
+        json={
+            "outcome": "changed",
+            "method": "phone_call",
+            "changes": {
+                "name": "Renamed by an officer",
+                "website": "https://attacker.example/",
+                "country": "BR",
+                "region": "BR-SP",
+                "status": "closed",
+            },
+        },
+        headers=officer,
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["state"] == "done" and changed.json()["outcome"] == "changed"
+    after = client.get(f"/api/v1/contacts/{office.id}", headers=officer).json()
+    for field in ("name", "website", "country", "region", "status"):
+        assert after[field] == before[field], field
+    history = client.get(f"/api/v1/contacts/{office.id}/history", headers=officer).json()
+    assert not any(r["source"].startswith("verification task") for r in history)
+    (item,) = client.get("/api/v1/submissions", headers=reviewer).json()["items"]
+    assert item["source"] == f"call outcome, task #{task_id}, by Desk Officer Ada"
+    detail = client.get(f"/api/v1/submissions/{item['id']}", headers=reviewer).json()
+    proposed = {d["path"]: d["proposed"] for d in detail["diff"]}
+    assert proposed["office.name"] == "Renamed by an officer"
+    assert proposed["office.status"] == "closed" and proposed["office.country"] == "BR"
+    # Its values are validated like any submission: a bad one is a 422 and nothing is kept.
+    _due_office_with_task(db_session, settings, region="NG-KN")
+    other = client.get("/api/v1/tasks", headers=officer).json()["items"][0]["id"]
+    assert_error(
+        client.post(
+            f"/api/v1/tasks/{other}/outcome",
+            json={"outcome": "closed", "method": "phone_call", "note": "x" * 3000},
+            headers=officer,
+        ),
+        422,
+        "note",
     )
 
 

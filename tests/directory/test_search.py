@@ -160,3 +160,45 @@ def test_each_page_carries_its_own_offices_phones(
             break
         page += 1
     assert seen == {office_id: [number] for office_id, number in numbers.items()}
+
+
+def test_contacts_per_country_count_what_a_search_of_the_country_finds(
+    db_session: Session, settings: Settings
+) -> None:
+    make_office(db_session)
+    make_office(db_session, region=None)
+    make_office(db_session, org=make_org(db_session, confidential=True))
+    make_office(db_session, country="AL", region="AL-11", phones=[{"number": "+35522345678"}])
+    closed = make_office(db_session, status="closed")
+    assert closed.id is not None
+    now = utcnow()
+    for viewer, nigeria in ((OFFICER, 3), (NGO, 2)):
+        counts = search.contact_counts_by_country(
+            db_session, viewer=viewer, now=now, settings=settings
+        )
+        assert counts == {"NG": nigeria, "AL": 1}
+        every = search.ContactFilters(country="NG")
+        found = _both(db_session, settings, viewer=viewer, **every.__dict__)
+        assert len(found) == nigeria
+
+
+def test_cached_counts_are_reused_until_the_directory_changes(
+    db_session: Session, settings: Settings
+) -> None:
+    search.clear_contact_counts_cache()
+    make_office(db_session)
+    now = utcnow()
+    first = search.cached_contact_counts_by_country(
+        db_session, viewer=OFFICER, now=now, settings=settings
+    )
+    assert first == {"NG": 1}
+    again = search.cached_contact_counts_by_country(
+        db_session, viewer=OFFICER, now=now, settings=settings
+    )
+    assert again is first
+    make_office(db_session, region="NG-KN")
+    after = search.cached_contact_counts_by_country(
+        db_session, viewer=OFFICER, now=now, settings=settings
+    )
+    assert after == {"NG": 2}
+    search.clear_contact_counts_cache()

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from app.directory import phone_numbers
-from app.directory.validation import checked_country, checked_phone, checked_region
+from app.directory.validation import (
+    checked_country,
+    checked_country_text,
+    checked_phone,
+    checked_region,
+)
 from app.kit.errors import InvalidValue
 from tests.factories import AL_PHONE, BR_PHONE, NG_PHONE
 
@@ -88,3 +93,29 @@ def test_display_forms_of_a_stored_number() -> None:
         "+234 803 123 4567",
         "mobile",
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "lang", "code"),
+    [
+        ("NG", "en", "NG"),
+        (" ng ", "en", "NG"),
+        ("NGA", "en", "NG"),
+        ("nigeria", "en", "NG"),
+        ("Côte d’Ivoire", "en", "CI"),
+        ("cote d’ivoire", "en", "CI"),
+        ("Russia", "en", "RU"),  # the name the pages show (CLDR)
+        ("Russian Federation", "en", "RU"),  # the ISO name
+        ("Allemagne", "fr", "DE"),  # the name in the page's language
+        ("Germany", "fr", "DE"),  # and in English
+    ],
+)
+def test_a_country_is_found_by_its_name_or_iso_code(typed: str, lang: str, code: str) -> None:
+    assert checked_country_text(typed, lang=lang) == code
+
+
+@pytest.mark.parametrize("typed", ["Narnia", "XX", "Nigeri", "NG-LA", ""])
+def test_an_unknown_country_name_is_refused_with_the_field(typed: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        checked_country_text(typed)
+    assert caught.value.field == "country"

@@ -5,6 +5,7 @@ committed database."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,46 @@ def test_cli_exports_and_imports(committed_engine: Engine, homeward, tmp_path: P
 
     bad = homeward("import", "--format", "hsds", str(tmp_path / "nope.txt"))
     assert bad.exit_code == 2 and "neither a data package" in bad.output
+
+
+def test_cli_import_exit_status_says_whether_anything_was_refused(
+    committed_engine: Engine, homeward, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    fixtures = Path(__file__).parent / "fixtures"
+    flagged = tmp_path / "flagged"
+    shutil.copytree(fixtures / "hsds_2_0", flagged)
+    addresses = flagged / "physical_addresses.csv"
+    addresses.write_text(
+        addresses.read_text(encoding="utf-8").replace(",AL-11,", ",Nowhere,"), "utf-8"
+    )
+    strict = homeward("import", "--format", "hsds", "--strict", "--dry-run", str(flagged))
+    assert strict.exit_code == 1, strict.output
+    assert "office.region: 'Nowhere' is not an ISO 3166-2 subdivision of AL" in strict.output
+    tolerant = homeward("import", "--format", "hsds", str(flagged))
+    assert tolerant.exit_code == 0, tolerant.output
+    assert (
+        "queued 1 new contacts" in tolerant.output and "1 with values left out" in tolerant.output
+    )
+    with Session(committed_engine) as session:
+        flagged_id = session.execute(select(Submission.id)).scalar_one()
+    shown = homeward("review", "show", str(flagged_id))
+    assert shown.exit_code == 0, shown.output
+    assert "left out by the import: office.region (office.region)" in shown.output
+    assert "“Nowhere”: 'Nowhere' is not an ISO 3166-2 subdivision" in shown.output
+
+    nameless = tmp_path / "nameless"
+    shutil.copytree(fixtures / "hsds_1_1", nameless)
+    orgs = nameless / "organizations.csv"
+    orgs.write_text(orgs.read_text(encoding="utf-8").replace("Casa Esperanza", ""), "utf-8")
+    refused = homeward("import", "--format", "hsds", str(nameless))
+    assert refused.exit_code == 1, refused.output
+    assert "services.csv row 2: organization.name:" in refused.output
+
+    cut = tmp_path / "cut"
+    shutil.copytree(fixtures / "hsds_2_0", cut)
+    phones = cut / "phones.csv"
+    phones.write_text(phones.read_text(encoding="utf-8") + 'ph-b,,,,,sal-a,"+355', "utf-8")
+    broken = homeward("import", "--format", "hsds", str(cut))
+    assert broken.exit_code == 2 and "phones.csv row 3" in broken.output
+    with Session(committed_engine) as session:
+        assert session.execute(select(func.count(Submission.id))).scalar_one() == 1

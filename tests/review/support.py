@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.auth.service import create_key
 from app.directory.models import Organization
 from app.kit.principal import Principal
-from tests.factories import make_org
+from tests.factories import allow_partner_countries, make_org
 
 DIRECTORY_TABLES = (
     "organization",
@@ -42,9 +42,10 @@ def principal(
 def partner(
     session: Session, name: str = "Partner Network (demo)"
 ) -> tuple[Organization, Principal]:
-    """A partner NGO organisation and an ngo key tied to it."""
+    """A partner NGO organisation, working in the test countries, and an ngo key for it."""
     org = make_org(session, name=name)
     assert org.id is not None
+    allow_partner_countries(session, org.id)
     return org, principal(session, "ngo", organization_id=org.id, name=f"{name} field team")
 
 

@@ -14,7 +14,7 @@ from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
 from app.review import decisions, intake
 from app.review.models import Submission
-from tests.factories import NG_PHONE_2, make_office
+from tests.factories import NG_PHONE_2, allow_partner_countries, make_office
 from tests.review.support import partner, principal
 
 # E.164 in form, but not a number any Nigerian line has: today's rules refuse it.
@@ -91,7 +91,8 @@ def test_approval_writes_no_revision_whose_old_value_equals_its_new_value(
 
 def test_a_country_and_its_region_are_approved_together(db_session: Session) -> None:
     office = make_office(db_session)
-    _, ngo = partner(db_session)
+    org, ngo = partner(db_session)
+    allow_partner_countries(db_session, org.id, ("GH",))  # a move must be in its scope too
     reviewer = principal(db_session, "reviewer")
     sub = _correction(db_session, office, ngo, office={"country": "GH", "region": "GH-AA"})
     with pytest.raises(InvalidValue) as err:

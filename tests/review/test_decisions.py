@@ -121,6 +121,63 @@ def test_partial_approval_applies_only_the_chosen_fields(db_session: Session) ->
     assert (now.city, now.address) == ("Lagos", "1 Example Way")
 
 
+def test_partial_approval_records_the_changes_but_verifies_nothing(db_session: Session) -> None:
+    office = make_office(db_session, verified_at=None)
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    sub = _correction(
+        db_session,
+        office,
+        ngo,
+        office={"city": "Ikeja", "address": "1 Example Way", "opening_hours": "24/7"},
+        note="called them",
+    )
+    decided = decisions.approve(
+        db_session,
+        submission_id=sub.id,
+        reviewer=reviewer,
+        fields=["office.address", "office.opening_hours"],
+    )
+    assert decided.status == "partially_approved"
+    revs = db_session.execute(select(Revision).where(Revision.submission_id == sub.id)).scalars()
+    by_field = {r.field: r for r in revs}
+    assert set(by_field) == {"address", "opening_hours"}
+    assert {(r.source, r.approved_by) for r in by_field.values()} == {
+        (f"correction #{sub.id}", reviewer.label)
+    }
+    events = db_session.execute(
+        select(VerificationEvent).where(VerificationEvent.office_id == office.id)
+    ).all()
+    assert events == []
+    now = _reload(db_session, office.id)
+    assert (now.last_verified_at, now.verification_method) == (None, None)
+
+
+def test_partially_approved_new_contact_stays_unverified(db_session: Session) -> None:
+    _, ngo = partner(db_session)
+    reviewer = principal(db_session, "reviewer")
+    org = make_org(db_session, name="Existing Helpline (demo)", category="helpline")
+    sub = intake.create_submission(
+        db_session,
+        proposal={
+            "kind": "new_contact",
+            "organization_id": org.id,
+            "office": {"country": "NG", "city": "Abuja", "email": "help@example.org"},
+        },
+        submitter=ngo,
+        source="ngo: test",
+    )
+    decided = decisions.approve(
+        db_session,
+        submission_id=sub.id,
+        reviewer=reviewer,
+        fields=["office.country", "office.city"],
+    )
+    office = _reload(db_session, decided.office_id)
+    assert office.last_verified_at is None
+    assert not is_printable(db_session, office_id=office.id, now=utcnow(), settings=get_settings())
+
+
 def test_edit_then_approve_validates_the_edited_value(db_session: Session) -> None:
     office = make_office(db_session)
     _, ngo = partner(db_session)

@@ -16,6 +16,8 @@ from app.review.models import Submission, SubmissionPhone
 from tests.factories import AL_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org
 from tests.review.support import dump, partner
 
+CONF = "organization.confidential"
+
 
 def _count(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(Submission)).scalar_one())
@@ -166,6 +168,9 @@ def test_new_contact_validated_like_a_directory_create(db_session: Session) -> N
             {**good, "office": {**good["office"], "phones": [{"number": "+551123456789"}]}},
             "new_phones.0.number",
         ),
+        # Only a reviewer decides confidentiality, whichever way it is sent.
+        ({**good, "organization": {**good["organization"], "confidential": True}}, CONF),
+        ({**good, "organization": {**good["organization"], "confidential": False}}, CONF),
     ):
         with pytest.raises(InvalidValue) as err:
             intake.create_submission(db_session, proposal=bad, submitter=ngo, source="x")

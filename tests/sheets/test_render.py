@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import gc
+import io
 import re
+import subprocess
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
+from pypdf import PdfReader
 
 from app.sheets import render
 from app.sheets.blocklist import blocklist
 from app.sheets.errors import SheetRefused
-from app.sheets.qr import vcard
+from app.sheets.qr import png, qr_png_data_uri, qr_symbol, vcard
 from app.sheets.render import (
     FONT_SIZES,
     MIN_FONT_PT,
@@ -187,20 +192,82 @@ def test_a_pdf_render_pauses_the_collector_and_always_resumes_it() -> None:
     small = "<p>Hello</p>"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(render, "HTML", Spy)
-        assert render.html_to_pdf(small).startswith(b"%PDF")
+        assert render.html_to_pdf(small, SheetSize.A4).startswith(b"%PDF")
         assert gc.isenabled()
-        render.html_to_pdf("<p>" + "x" * render.COLLECTOR_PAUSE_MAX_HTML + "</p>")
+        render.html_to_pdf("<p>" + "x" * render.COLLECTOR_PAUSE_MAX_HTML + "</p>", SheetSize.A4)
         failing = True
         with pytest.raises(RuntimeError):
-            render.html_to_pdf(small)
+            render.html_to_pdf(small, SheetSize.A4)
         assert gc.isenabled()
         # A collector another render paused is left paused.
         failing = False
         gc.disable()
         try:
-            render.html_to_pdf(small)
+            render.html_to_pdf(small, SheetSize.A4)
             assert not gc.isenabled()
         finally:
             gc.enable()
     # Paused for a sheet, running for a very long one.
     assert seen == [False, True, False, False]
+
+
+def test_a_pdf_gets_the_stylesheet_parsed_once_per_size() -> None:
+    html = html_of(sheet(entry(), size=SheetSize.POCKET), for_pdf=True)
+    assert "ul.phones" not in html and "@bottom-left" in html  # only the margins' style
+    assert render.sheet_stylesheet(SheetSize.POCKET) is render.sheet_stylesheet(SheetSize.POCKET)
+    assert render.sheet_stylesheet(SheetSize.A4) is not render.sheet_stylesheet(SheetSize.POCKET)
+    pdf = PdfReader(io.BytesIO(render.html_to_pdf(html, SheetSize.POCKET)))
+    box = pdf.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (298, 420)  # A6, from it
+
+
+def test_a_sheet_fetches_nothing_but_its_own_inline_images(tmp_path: Path) -> None:
+    fetcher = render._InlineImages()
+    code = qr_png_data_uri("BEGIN:VCARD\r\nFN:x\r\nEND:VCARD")
+    assert fetcher.fetch(code).read().startswith(b"\x89PNG")
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(png(qr_symbol("a file on the server")))
+    for url in (secret.as_uri(), "http://127.0.0.1:9/x.png", "data:text/html,<b>x</b>"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+    # In a document, such an image is left out; the page still prints.
+    html = f'<p>x</p><img src="{secret.as_uri()}"><img src="{code}">'
+    pdf = render.html_to_pdf(html, SheetSize.A4)
+    assert pdf.count(b"/Subtype /Image") == 1
+
+
+@pytest.mark.parametrize(("lang", "lang2", "size"), [("en", None, "a4"), ("ar", "en", "pocket")])
+def test_the_parsed_stylesheet_prints_what_the_inline_one_printed(
+    tmp_path: Path, lang: str, lang2: str | None, size: str
+) -> None:
+    """sheet.css comes to a PDF parsed, as a user stylesheet; the pages must be those of the
+    same CSS inline in the document (as every PDF was made before)."""
+    sheet_size = SheetSize(size)
+    entries = [
+        entry(office_id=1, category="law_enforcement", name=None),
+        entry(office_id=2, meets_on_arrival=True, opening_hours="Mon–Fri 08:00–17:00"),
+        entry(office_id=3, nearest=True, region="NG-OG", distance_km=40, phones=()),
+    ]
+    html = html_of(sheet(*entries, lang=lang, lang2=lang2, size=sheet_size), for_pdf=True)
+    css = render.ENV.get_template("sheet.css").render(
+        fonts=FONT_SIZES[sheet_size],
+        page=render.PAGE_SETUP[sheet_size],
+        font_family=render.FONT_FAMILY,
+    )
+    inline = html.replace("<style>", "<style>\n" + css, 1)
+    pdfs = {
+        "parsed": render.html_to_pdf(html, sheet_size),
+        "inline": render.HTML(string=inline, base_url=str(render.TEMPLATES_DIR)).write_pdf(),
+    }
+    pages: dict[str, list[bytes]] = {}
+    for name, pdf in pdfs.items():
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-r", "60", "-png", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
+            check=True,
+        )
+        pages[name] = [
+            Image.open(page).convert("RGB").tobytes()
+            for page in sorted(tmp_path.glob(f"{name}-*.png"))
+        ]
+    assert pages["parsed"] and pages["parsed"] == pages["inline"]

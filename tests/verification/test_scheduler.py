@@ -24,15 +24,16 @@ from app.cli import app as cli_app
 from app.config import PROJECT_ROOT, Settings
 from app.db import unit_of_work
 from app.kit.clock import utcnow
-from app.verification import jobs
-from app.verification.models import JobRun, SchedulerInstance, VerificationTask
-from app.verification.scheduler import (
+from app.schedule import runs
+from app.schedule.scheduler import (
     cron_trigger,
     list_jobs,
     missed_jobs,
     previous_fire_time,
     slot_for,
 )
+from app.verification import jobs
+from app.verification.models import JobRun, SchedulerInstance, VerificationTask
 from bench.local_server import free_port
 from bench.synthetic import Directory, Mix, example_numbers, populate
 from tests.conftest import IS_POSTGRES, TEST_DATABASE_URL
@@ -56,13 +57,13 @@ def subprocess_env(**settings: str) -> dict[str, str]:
 
 def homeward(*args: str) -> list[str]:
     # The same commands as `homeward …`, without importing the PDF stack at start-up.
-    return [sys.executable, "-m", "app.verification", *args]
+    return [sys.executable, "-m", "app.schedule", *args]
 
 
 def test_list_prints_jobs_and_next_run_times() -> None:
     result = CliRunner().invoke(cli_app, ["scheduler", "--list"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    for name in jobs.JOBS:
+    for name in runs.JOBS:
         assert name in result.output
     settings = Settings(scheduler_open_tasks_cron="7 * * * *")
     at = datetime(2026, 6, 1, 10, 30, tzinfo=UTC)
@@ -90,10 +91,10 @@ def test_a_trigger_runs_a_job_once(committed_engine: Engine, settings: Settings)
         return unit_of_work(committed_engine)
 
     slot = "2026-06-01T05:00"
-    first = jobs.run_job(
+    first = runs.run_job(
         "escalate", settings=settings, slot=slot, instance_id="a", sessions=sessions
     )
-    second = jobs.run_job(
+    second = runs.run_job(
         "escalate", settings=settings, slot=slot, instance_id="b", sessions=sessions
     )
     assert first is not None and first.status == "done"
@@ -141,7 +142,7 @@ def test_kill_9_mid_sweep_then_resume_completes_without_duplicates(
     partial, _ = _task_counts(committed_engine)
     assert 50 <= partial < total, "the job was not killed mid-sweep"
     with Session(committed_engine) as session:
-        assert jobs.unfinished_jobs(session) == ["open_due_tasks"]
+        assert runs.unfinished_jobs(session) == ["open_due_tasks"]
 
     resumed = subprocess.run(
         homeward("scheduler", "run-once", "open_due_tasks"),
@@ -315,12 +316,13 @@ def test_triggers_missed_while_no_scheduler_ran_are_caught_up_once(
         scheduler_open_tasks_cron="7 * * * *",
         scheduler_checks_cron="30 2 * * *",
         scheduler_escalate_cron="0 5 * * *",
+        scheduler_outreach_cron="20 * * * *",
     )
     now = datetime(2026, 6, 1, 10, 30, tzinfo=UTC)
     with Session(committed_engine) as session:
         # A new install has never run anything: every job is due once, in its latest slot.
         missed = dict(missed_jobs(session, settings, now=now))
-        assert set(missed) == set(jobs.JOBS)
+        assert set(missed) == set(runs.JOBS)
         assert missed["open_due_tasks"] == "2026-06-01T10:07:00+00:00"
         assert missed["automated_checks"] == "2026-06-01T02:30:00+00:00"
         assert missed["escalate"] == "2026-06-01T05:00:00+00:00"
@@ -345,7 +347,10 @@ def test_triggers_missed_while_no_scheduler_ran_are_caught_up_once(
         )
         session.commit()
         missed = dict(missed_jobs(session, settings, now=now, skip=["automated_checks"]))
-    assert missed == {"open_due_tasks": "2026-06-01T10:07:00+00:00"}
+    assert missed == {
+        "open_due_tasks": "2026-06-01T10:07:00+00:00",
+        "outreach": "2026-06-01T10:20:00+00:00",
+    }
 
 
 def test_serve_with_scheduler_fills_the_worklist_and_stops_together(

@@ -20,6 +20,8 @@ from app.directory.service import get_office
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
+from app.review import call_outcomes, decisions
+from app.review.models import Submission
 from app.verification import jobs, tasks
 from app.verification.errors import TaskClaimedByOther, TaskNotActive
 from app.verification.models import (
@@ -30,6 +32,7 @@ from app.verification.models import (
     VerificationTask,
 )
 from tests.factories import NG_PHONE_2, make_office, make_org
+from tests.review.support import principal
 
 ALICE = Principal(name="Alice (desk)", role="officer", key_id=101)
 BOB = Principal(name="Bob (desk)", role="reviewer", key_id=102)
@@ -175,7 +178,7 @@ def test_a_claim_blocks_others_until_it_expires(
     with pytest.raises(TaskClaimedByOther):
         tasks.claim_task(db_session, task_id=task.id, actor=BOB, now=utcnow(), settings=settings)
     with pytest.raises(TaskClaimedByOther):
-        tasks.record_outcome(
+        call_outcomes.record_outcome(
             db_session,
             task_id=task.id,
             outcome=Outcome.CONFIRMED,
@@ -209,7 +212,7 @@ def _outcome(
     session: Session, settings: Settings, task: VerificationTask, outcome: Outcome, **kw: Any
 ) -> VerificationTask:
     assert task.id is not None
-    return tasks.record_outcome(
+    return call_outcomes.record_outcome(
         session,
         task_id=task.id,
         outcome=outcome,
@@ -275,7 +278,7 @@ def test_confirmed_verifies_now_by_this_person_and_method(
         _outcome(db_session, settings, task, Outcome.CONFIRMED)
 
 
-def test_changed_applies_details_through_the_audited_path_then_verifies(
+def test_a_reviewers_changed_outcome_applies_details_through_the_audited_path_then_verifies(
     db_session: Session, settings: Settings
 ) -> None:
     office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
@@ -286,6 +289,7 @@ def test_changed_applies_details_through_the_audited_path_then_verifies(
         settings,
         task,
         Outcome.CHANGED,
+        actor=BOB,
         changes={"address": "12 New Road, Ikeja", "opening_hours": "Mon-Fri 9-17"},
         phone_changes=[{"id": phone_id, "number": NG_PHONE_2}],
         note="moved last month",
@@ -301,8 +305,62 @@ def test_changed_applies_details_through_the_audited_path_then_verifies(
     ).all()
     fields = {r.field for r in revs}
     assert {"address", "opening_hours", "number", "last_verified_at"} <= fields
-    assert {r.actor for r in revs} == {ALICE.label}
+    assert {r.actor for r in revs} == {BOB.label}
     assert is_printable(db_session, office_id=office.id, now=utcnow(), settings=settings)  # type: ignore[arg-type]
+    assert db_session.execute(select(func.count(Submission.id))).scalar_one() == 0
+
+
+def _submissions(session: Session, office_id: int) -> list[Submission]:
+    return list(
+        session.execute(select(Submission).where(Submission.office_id == office_id)).scalars()
+    )
+
+
+def test_an_officers_changed_outcome_is_queued_for_review_and_edits_nothing(
+    db_session: Session, settings: Settings
+) -> None:
+    officer = principal(db_session, "officer", name="Desk Officer Ada")
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
+    oid, phone_id, address = office.id, office.phones[0].id, office.address
+    assert oid is not None and phone_id is not None
+    task = open_task(db_session, settings, office)
+    _outcome(
+        db_session,
+        settings,
+        task,
+        Outcome.CHANGED,
+        actor=officer,
+        changes={"address": "12 New Road, Ikeja", "website": "https://example.org/new"},
+        phone_changes=[{"id": phone_id, "number": NG_PHONE_2}],
+        note="moved last month",
+    )
+    # The call is recorded as the task's outcome …
+    assert task.state == "done" and task.outcome == "changed"
+    (attempt,) = tasks.attempts_for(db_session, task_id=task.id)  # type: ignore[arg-type]
+    assert attempt.outcome == "changed" and attempt.actor == officer.label
+    # … the contact is not edited, and the dead number leaves the sheets at once …
+    office = get_office(db_session, oid, refresh=True)
+    assert office.address == address and office.website is None
+    assert office.phones[0].number != NG_PHONE_2
+    assert freshness(db_session, oid, settings) is Freshness.STALE
+    assert not is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
+    # … and the details wait in the review queue, naming the call and the officer.
+    (sub,) = _submissions(db_session, oid)
+    assert sub.kind == "correction" and sub.status == "pending"
+    assert sub.source == f"call outcome, task #{task.id}, by Desk Officer Ada"
+    assert sub.submitter_key_id == officer.key_id
+    assert sub.changes == {
+        "office.address": "12 New Road, Ikeja",
+        "office.website": "https://example.org/new",
+        f"phones.{phone_id}.number": NG_PHONE_2,
+    }
+    # A reviewer approves: the details change and the call verifies the contact.
+    decisions.approve(db_session, submission_id=sub.id, reviewer=BOB)  # type: ignore[arg-type]
+    office = get_office(db_session, oid, refresh=True)
+    assert office.address == "12 New Road, Ikeja" and office.phones[0].number == NG_PHONE_2
+    assert freshness(db_session, oid, settings) is Freshness.VERIFIED
+    assert office.verification_method == "phone_call"
+    assert office.verified_by == officer.label
 
 
 def test_changed_needs_details_and_bad_details_change_nothing(
@@ -313,25 +371,36 @@ def test_changed_needs_details_and_bad_details_change_nothing(
     with pytest.raises(InvalidValue) as missing:
         _outcome(db_session, settings, task, Outcome.CHANGED)
     assert missing.value.field == "changes"
-    with pytest.raises(InvalidValue) as bad, db_session.begin_nested():
-        _outcome(db_session, settings, task, Outcome.CHANGED, changes={"region": "AL-01"})
-    assert bad.value.field == "region"
+    for actor in (ALICE, BOB):
+        with pytest.raises(InvalidValue) as bad, db_session.begin_nested():
+            _outcome(
+                db_session,
+                settings,
+                task,
+                Outcome.CHANGED,
+                actor=actor,
+                changes={"region": "AL-01"},
+            )
+        assert bad.value.field == "region"
     db_session.refresh(task)
     assert task.state == "open"
     assert db_session.execute(select(func.count(TaskAttempt.id))).scalar_one() == 0
+    assert db_session.execute(select(func.count(Submission.id))).scalar_one() == 0
 
 
 @pytest.mark.parametrize("outcome", [Outcome.WRONG_NUMBER, Outcome.DISCONNECTED])
+@pytest.mark.parametrize("role", ["officer", "reviewer"])
 def test_wrong_or_disconnected_number_makes_the_office_stale_at_once(
-    db_session: Session, settings: Settings, outcome: Outcome
+    db_session: Session, settings: Settings, outcome: Outcome, role: str
 ) -> None:
+    actor = principal(db_session, role)
     office = make_office(db_session, verified_at=utcnow() - timedelta(days=160))
     oid, phone_id = office.id, office.phones[0].id
     assert oid is not None
     task = open_task(db_session, settings, office)
     assert is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
     extra = {"phone_id": phone_id} if outcome is Outcome.DISCONNECTED else {}
-    _outcome(db_session, settings, task, outcome, **extra)
+    _outcome(db_session, settings, task, outcome, actor=actor, **extra)
     assert task.state == "done" and task.outcome == outcome.value
     assert freshness(db_session, oid, settings) is Freshness.STALE
     assert not is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
@@ -340,23 +409,60 @@ def test_wrong_or_disconnected_number_makes_the_office_stale_at_once(
     flagged = db_session.execute(
         select(Revision).where(Revision.office_id == oid, Revision.field == "stale_flagged_at")
     ).scalar_one()
-    assert flagged.actor == ALICE.label
+    assert flagged.actor == actor.label
     phone = db_session.get(Phone, phone_id)
     assert phone is not None
-    assert phone.status == ("disconnected" if outcome is Outcome.DISCONNECTED else "active")
+    # A reviewer marks the dead number at once; an officer's report of it goes to review.
+    marked = outcome is Outcome.DISCONNECTED and role == "reviewer"
+    assert phone.status == ("disconnected" if marked else "active")
+    queued = _submissions(db_session, oid)
+    if outcome is Outcome.DISCONNECTED and role == "officer":
+        (sub,) = queued
+        assert (sub.kind, sub.closure_reason, sub.phone_id) == (
+            "closure",
+            "number_disconnected",
+            phone_id,
+        )
+        assert sub.source == f"call outcome, task #{task.id}, by test officer"
+    else:
+        assert queued == []
     # No new task reopens for a flagged office; a fresh verification clears the flag.
     assert jobs.open_due_tasks(settings=settings, sessions=sessions(db_session)) == 0
 
 
-def test_closed_outcome_closes_the_office(db_session: Session, settings: Settings) -> None:
+def test_a_reviewers_closed_outcome_closes_the_office(
+    db_session: Session, settings: Settings
+) -> None:
     office = make_office(db_session, verified_at=utcnow() - timedelta(days=160))
     oid = office.id
     assert oid is not None
     task = open_task(db_session, settings, office)
-    _outcome(db_session, settings, task, Outcome.CLOSED, note="the shelter shut in May")
+    _outcome(db_session, settings, task, Outcome.CLOSED, actor=BOB, note="shut in May")
     assert get_office(db_session, oid, refresh=True).status == "closed"
     assert not is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
     assert jobs.open_due_tasks(settings=settings, sessions=sessions(db_session)) == 0
+    assert _submissions(db_session, oid) == []
+
+
+def test_an_officers_closed_outcome_takes_the_office_off_the_sheets_and_asks_review(
+    db_session: Session, settings: Settings
+) -> None:
+    officer = principal(db_session, "officer")
+    office = make_office(db_session, verified_at=utcnow() - timedelta(days=160))
+    oid = office.id
+    assert oid is not None
+    task = open_task(db_session, settings, office)
+    _outcome(db_session, settings, task, Outcome.CLOSED, actor=officer, note="shut in May")
+    office = get_office(db_session, oid, refresh=True)
+    assert office.status == "active"
+    assert not is_printable(db_session, office_id=oid, now=utcnow(), settings=settings)
+    assert office.stale_reason == f"reported closed, sent for review (task #{task.id})"
+    (sub,) = _submissions(db_session, oid)
+    assert (sub.kind, sub.closure_reason, sub.status) == ("closure", "closed", "pending")
+    assert sub.note == "shut in May"
+    assert jobs.open_due_tasks(settings=settings, sessions=sessions(db_session)) == 0
+    decisions.approve(db_session, submission_id=sub.id, reviewer=BOB)  # type: ignore[arg-type]
+    assert get_office(db_session, oid, refresh=True).status == "closed"
 
 
 def test_a_verification_elsewhere_closes_the_open_task(
@@ -463,3 +569,17 @@ def test_worklist_pages_are_read_from_the_worklist_index(db_session: Session) ->
         shown = " ".join(str(row[-1]) for row in plan)
         assert "ix_verification_task_worklist" in shown, shown
         assert "Sort" not in shown and "TEMP B-TREE" not in shown, shown
+
+
+def test_an_officers_outcomes_are_never_refused_by_the_partners_rate_limit(
+    db_session: Session, settings: Settings
+) -> None:
+    officer = principal(db_session, "officer")
+    strict = settings.model_copy(update={"submission_rate_limit": 1})
+    offices = [make_office(db_session, verified_at=utcnow() - timedelta(days=160)) for _ in "ab"]
+    jobs.open_due_tasks(settings=settings, sessions=sessions(db_session))
+    for office in offices:
+        (task,) = active_tasks(db_session, office.id)  # type: ignore[arg-type]
+        _outcome(db_session, strict, task, Outcome.CLOSED, actor=officer)
+        assert not is_printable(db_session, office_id=office.id, now=utcnow(), settings=settings)  # type: ignore[arg-type]
+    assert db_session.execute(select(func.count(Submission.id))).scalar_one() == 2

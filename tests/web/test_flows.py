@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
@@ -170,6 +171,47 @@ def test_ngo_corrects_a_number_a_reviewer_approves_and_the_officer_sees_it(
 
     partner.goto("/ngo/submissions")
     expect(partner.locator(f"#submission-{submission_id}")).to_contain_text("Approved")
+
+
+def test_a_partial_approval_is_named_as_such_and_verifies_nothing(
+    new_page: NewPage, scenario: Scenario, server: str
+) -> None:
+    office_id = scenario.offices["kano_unverified"]
+    sent = httpx.post(
+        f"{server}/api/v1/submissions",
+        headers={"Authorization": f"Bearer {scenario.keys['ngo']}"},
+        json={
+            "kind": "correction",
+            "office_id": office_id,
+            "office": {
+                "name": "Kano desk",
+                "address": "3 Example Road",
+                "postal_code": "700001",
+                "opening_hours": "Mon–Fri 08:00–16:00",
+            },
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    submission_id = sent.json()["id"]
+
+    reviewer = new_page("reviewer")
+    reviewer.goto(f"/review/{submission_id}")
+    reviewer.uncheck("input[name='field'][value='office.postal_code']")
+    reviewer.uncheck("input[name='field'][value='office.opening_hours']")
+    reviewer.click("text=Approve the ticked fields")
+    expect(reviewer.locator(".notice")).to_contain_text(
+        f"Partially approved submission {submission_id}: 2 of 4 changes applied"
+    )
+    contact = httpx.get(
+        f"{server}/api/v1/contacts/{office_id}",
+        headers={"Authorization": f"Bearer {scenario.keys['reviewer']}"},
+    ).json()
+    assert (contact["name"], contact["address"], contact["postal_code"]) == (
+        "Kano desk",
+        "3 Example Road",
+        None,
+    )
+    assert contact["freshness"] == "unverified"
 
 
 def test_ngo_proposal_with_html_in_the_name_is_escaped_and_a_rejection_reason_reaches_it(

@@ -1,32 +1,31 @@
-"""The call worklist page's count and pager, rendered by the app in-process (no browser)."""
+"""The call worklist pages rendered by the app in-process (no browser): the count and pager,
+and what an officer's outcomes do."""
 
 from __future__ import annotations
 
-import re
 from contextlib import nullcontext
 from datetime import timedelta
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.service import create_key
 from app.config import Settings
+from app.directory.printable import is_printable
+from app.directory.service import get_office
 from app.kit.clock import utcnow
+from app.review.models import Submission
 from app.verification import jobs
+from app.verification.models import VerificationTask
 from app.web import reviewer
 from tests.factories import make_office
+from tests.web.signed_in import sign_in
 
 
 def _sign_in(client: TestClient, session: Session) -> None:
-    secret = create_key(session, name="worklist reviewer", role="reviewer").secret
-    form = client.get("/signin")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    response = client.post(
-        "/signin", data={"key": secret, "csrf_token": token.group(1)}, follow_redirects=False
-    )
-    assert response.status_code == 303
+    sign_in(client, session, "reviewer", name="worklist reviewer")
 
 
 def test_worklist_counts_exactly_below_the_limit_and_says_at_least_above_it(
@@ -53,3 +52,59 @@ def test_worklist_counts_exactly_below_the_limit_and_says_at_least_above_it(
     last = client.get("/verify?page=3")
     assert "3 open tasks." in last.text and "At least" not in last.text
     assert 'rel="next"' not in last.text and 'rel="prev"' in last.text
+
+
+def _task_for(session: Session, settings: Settings) -> tuple[int, int]:
+    office = make_office(session, verified_at=utcnow() - timedelta(days=170))
+    jobs.open_due_tasks(settings=settings, sessions=lambda: nullcontext(session))
+    task_id = session.execute(
+        select(VerificationTask.id).where(VerificationTask.office_id == office.id)
+    ).scalar_one()
+    assert office.id is not None
+    return office.id, task_id
+
+
+def test_an_officers_changed_details_page_queues_them_for_review(
+    client: TestClient, db_session: Session, settings: Settings
+) -> None:
+    office_id, task_id = _task_for(db_session, settings)
+    csrf = sign_in(client, db_session, "officer", name="Desk Officer Ada")
+    claimed = client.post(f"/verify/{task_id}/claim", data={"csrf_token": csrf})
+    assert claimed.status_code == 200, claimed.text
+    assert "Send the changes for review" in client.get(f"/verify/{task_id}").text
+    office = get_office(db_session, office_id)
+    form = {f: getattr(office, f) or "" for f in reviewer.CHANGE_FIELDS}
+    form.update({f"phone-{p.id}": p.number for p in office.phones})
+    form |= {"website": "https://attacker.example/", "csrf_token": csrf, "method": "phone_call"}
+    sent = client.post(f"/verify/{task_id}/changed", data=form, follow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    assert "Sent for review" in unquote(sent.headers["location"])
+    db_session.expire_all()
+    assert get_office(db_session, office_id).website is None
+    sub = db_session.execute(
+        select(Submission).where(Submission.office_id == office_id)
+    ).scalar_one()
+    assert sub.status == "pending"
+    assert sub.changes == {"office.website": "https://attacker.example/"}
+    assert sub.source == f"call outcome, task #{task_id}, by Desk Officer Ada"
+
+
+def test_an_officers_closed_click_takes_the_office_off_the_sheets_and_asks_review(
+    client: TestClient, db_session: Session, settings: Settings
+) -> None:
+    office_id, task_id = _task_for(db_session, settings)
+    csrf = sign_in(client, db_session, "officer")
+    sent = client.post(
+        f"/verify/{task_id}/outcome",
+        data={"outcome": "closed", "method": "phone_call", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    db_session.expire_all()
+    office = get_office(db_session, office_id)
+    assert office.status == "active" and office.stale_flagged_at is not None
+    assert not is_printable(db_session, office_id=office_id, now=utcnow(), settings=settings)
+    sub = db_session.execute(
+        select(Submission).where(Submission.office_id == office_id)
+    ).scalar_one()
+    assert (sub.kind, sub.closure_reason, sub.status) == ("closure", "closed", "pending")

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.db import unit_of_work
 from app.kit.clock import utcnow
-from app.verification.jobs import JOBS, last_started, run_job, unfinished_jobs
+from app.schedule.runs import JOBS, last_started, run_job, unfinished_jobs
 from app.verification.models import SchedulerInstance
 
 log = logging.getLogger("homeward.scheduler")

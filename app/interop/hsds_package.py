@@ -1,0 +1,189 @@
+"""The tables of an HSDS tabular package, read and checked before any record is taken.
+
+HSDS 3.0, 2.0 and 1.x name some tables differently (`service_at_location` was
+`services_at_location`, `address` was `physical_address`, `schedule` was `regular_schedule`);
+each table here is found under any of its names, as a resource of `datapackage.json` or as a
+file beside it. A package that is broken as a whole is refused (`DatasetError`, naming the
+file and row) before anything is queued: a file that is not UTF-8, a CSV cut off mid-row
+(a quote left open, a row with fewer or more cells than its header), a missing column a
+join needs, an id used twice in one table, or a reference to a row that is not there.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.kit import safe_csv
+
+Rows = list[dict[str, str]]
+
+
+class DatasetError(ValueError):
+    """The dataset as a whole cannot be read (not a package, not JSON, a broken CSV...)."""
+
+
+@dataclass(frozen=True)
+class Table:
+    names: tuple[str, ...]  # its resource names across HSDS versions, newest first
+    required: tuple[str, ...] = ()  # the columns the import joins on or cannot do without
+    references: tuple[tuple[str, str], ...] = ()  # (column, table it points into)
+
+
+TABLES: dict[str, Table] = {
+    "organization": Table(("organization", "organizations"), ("id", "name")),
+    "service": Table(
+        ("service", "services"),
+        ("id", "organization_id"),
+        (("organization_id", "organization"), ("location_id", "location")),
+    ),
+    "location": Table(("location", "locations"), ("id",)),
+    "service_at_location": Table(
+        ("service_at_location", "services_at_location", "services_at_locations"),
+        ("service_id", "location_id"),
+        (("service_id", "service"), ("location_id", "location")),
+    ),
+    "address": Table(
+        ("address", "addresses", "physical_address", "physical_addresses"),
+        ("location_id",),
+        (("location_id", "location"),),
+    ),
+    "postal_address": Table(
+        ("postal_address", "postal_addresses"), ("location_id",), (("location_id", "location"),)
+    ),
+    "phone": Table(
+        ("phone", "phones"),
+        ("number",),
+        (
+            ("service_id", "service"),
+            ("location_id", "location"),
+            ("service_at_location_id", "service_at_location"),
+        ),
+    ),
+    "language": Table(
+        ("language", "languages"),
+        (),
+        (("service_id", "service"), ("location_id", "location"), ("phone_id", "phone")),
+    ),
+    "schedule": Table(
+        ("schedule", "schedules", "regular_schedule", "regular_schedules"),
+        (),
+        (
+            ("service_id", "service"),
+            ("location_id", "location"),
+            ("service_at_location_id", "service_at_location"),
+        ),
+    ),
+    "attribute": Table(("attribute", "attributes")),
+    "metadata": Table(("metadata",)),
+    "taxonomy_term": Table(("taxonomy_term", "taxonomy_terms")),
+}
+
+
+def _resource_paths(package: Path) -> dict[str, str]:
+    try:
+        descriptor = json.loads(package.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{package.name} is not JSON: {exc}") from exc
+    if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
+        raise DatasetError(f"{package.name} lists no resources")
+    paths = {}
+    for resource in descriptor["resources"]:
+        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
+            name = Path(resource["path"]).name  # never leave the package directory
+            paths[str(resource.get("name"))] = name
+    return paths
+
+
+def _text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        raise DatasetError(
+            f"{path.name} row {row}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from exc
+
+
+def read_csv(path: Path, table: Table | None = None) -> Rows:
+    """The rows of one CSV as dicts (formula escapes undone), checked whole: row numbers in
+    errors count the header as row 1."""
+    reader = csv.reader(io.StringIO(_text(path), newline=""), strict=True)
+    rows: Rows = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            return rows
+        header = [h.strip() for h in header]
+        missing = [c for c in (table.required if table else ()) if c not in header]
+        if missing:
+            raise DatasetError(f"{path.name} row 1: no column {', '.join(missing)}")
+        for n, cells in enumerate(reader, start=2):
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                raise DatasetError(
+                    f"{path.name} row {n}: {len(cells)} cells where the header has "
+                    f"{len(header)} (a row cut off, or a quote left open)"
+                )
+            rows.append(dict(zip(header, map(safe_csv.unescape, cells), strict=True)))
+    except csv.Error as exc:
+        raise DatasetError(
+            f"{path.name} row {len(rows) + 2}: {exc} (a row cut off, or a quote left open)"
+        ) from exc
+    return rows
+
+
+def _check_ids(name: str, rows: Rows) -> None:
+    seen: dict[str, int] = {}
+    for n, row in enumerate(rows, start=2):
+        row_id = row.get("id")
+        if not row_id:
+            continue
+        if row_id in seen:
+            raise DatasetError(
+                f"{name} row {n}: id {row_id} is already the id of row {seen[row_id]}"
+            )
+        seen[row_id] = n
+
+
+def _check_references(tables: dict[str, Rows], files: dict[str, str]) -> None:
+    ids = {key: {r["id"] for r in rows if r.get("id")} for key, rows in tables.items()}
+    for key, rows in tables.items():
+        for column, target in TABLES[key].references:
+            if target not in files:
+                continue  # a table the package does not have: nothing to point into
+            for n, row in enumerate(rows, start=2):
+                value = row.get(column)
+                if value and value not in ids[target]:
+                    raise DatasetError(
+                        f"{files[key]} row {n}: {column} {value} is no id in {files[target]}"
+                    )
+
+
+def read_tables(directory: Path) -> dict[str, Rows]:
+    """Every table the import reads (an absent one is empty), checked as a whole."""
+    package = directory / "datapackage.json"
+    resources = _resource_paths(package) if package.exists() else {}
+    files: dict[str, str] = {}
+    for key, table in TABLES.items():
+        found = next((resources[n] for n in table.names if n in resources), None)
+        found = found or next(
+            (f"{n}.csv" for n in table.names if (directory / f"{n}.csv").is_file()), None
+        )
+        if found and (directory / found).is_file():
+            files[key] = found
+    tables = {key: read_csv(directory / name, TABLES[key]) for key, name in files.items()}
+    for key, rows in tables.items():
+        _check_ids(files[key], rows)
+    _check_references(tables, files)
+    for key in TABLES:
+        tables.setdefault(key, [])
+    return tables
+
+
+__all__ = ["TABLES", "DatasetError", "Rows", "read_tables"]

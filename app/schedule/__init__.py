@@ -1,0 +1,1 @@
+"""Scheduled work: the scheduler process, its job table and one run per trigger."""

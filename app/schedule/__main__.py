@@ -1,0 +1,5 @@
+"""`python -m app.schedule scheduler …`: the scheduler commands on their own."""
+
+from app.schedule.cli import main
+
+main()

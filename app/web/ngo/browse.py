@@ -1,0 +1,87 @@
+"""The partner's contacts page: its countries' contacts (never confidential ones), to check
+and correct."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Query, Request
+from starlette.responses import Response
+
+from app.auth.dependencies import SessionDep
+from app.config import get_settings
+from app.directory import listing, search
+from app.directory.geography import country_name, region_name
+from app.directory.validation import checked_country, checked_region
+from app.kit.clock import utcnow
+from app.web.ngo.proposals import PartnerPage, flow_router, partner_countries
+from app.web.officer import category_groups, region_options
+from app.web.templating import render
+
+router = flow_router()
+PER_PAGE = 50
+
+
+@router.get("/ngo")
+def browse(
+    request: Request,
+    principal: PartnerPage,
+    session: SessionDep,
+    country: Annotated[str | None, Query(max_length=2)] = None,
+    region: Annotated[str | None, Query(max_length=8)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    every_region: bool = False,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    """The contacts of a country, by default the partner's first (never confidential ones).
+
+    Without a region or a name, the nationwide offices; `every_region=1` lists them all.
+    """
+    countries = partner_countries(session, principal)
+    chosen = checked_country(country) if country else (countries[0] if countries else None)
+    chosen_region = checked_region(chosen, region or None) if chosen else None
+    nationwide_only = chosen_region is None and not (q or every_region)
+    contacts: list[Any] = []
+    total = 0
+    if chosen:
+        listed = listing.contact_page(
+            session,
+            filters=search.ContactFilters(
+                country=chosen,
+                region=chosen_region,
+                nationwide_only=nationwide_only,
+                q=q or None,
+            ),
+            viewer=principal,
+            now=utcnow(),
+            settings=get_settings(),
+            page=page,
+            per_page=PER_PAGE,
+        )
+        contacts, total = listed["items"], int(listed["total"])
+    base = {
+        "country": chosen,
+        "region": chosen_region,
+        "q": q,
+        "every_region": "1" if every_region and not chosen_region else None,
+    }
+    return render(
+        request,
+        "ngo_browse.html",
+        principal=principal,
+        title="Contacts",
+        countries=[(c, country_name(c)) for c in countries],
+        country=chosen or "",
+        country_label=country_name(chosen) if chosen else None,
+        region=chosen_region or "",
+        region_label=region_name(chosen_region) if chosen_region else None,
+        regions=region_options(chosen, "en") if chosen else [],
+        q=q or "",
+        nationwide_only=nationwide_only,
+        groups=category_groups(contacts),
+        total=total,
+        page=page,
+        has_next=page * PER_PAGE < total,
+        base=base,
+        notice=request.query_params.get("sent"),
+    )

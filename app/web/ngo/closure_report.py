@@ -1,0 +1,115 @@
+"""Report closed or moved: the office closed or moved, or one of its numbers is disconnected;
+the report goes to the review queue."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import Response
+
+from app.auth.dependencies import SessionDep
+from app.directory.models import Office
+from app.directory.presenter import phone_public
+from app.directory.printable import active_phones
+from app.review.models import ClosureReason
+from app.review.schemas import ClosureCreate
+from app.web.forms import plain, typed_values, whole_number
+from app.web.ngo.contact_form import contact_form_again, contact_form_page
+from app.web.ngo.proposals import (
+    PartnerPage,
+    field_for,
+    flow_router,
+    office_for_partner,
+    submit_for_review,
+)
+from app.web.session import CheckedForm
+
+router = flow_router()
+
+CLOSURE_REASONS = [
+    (ClosureReason.CLOSED.value, "The office has closed"),
+    (
+        ClosureReason.MOVED.value,
+        "The office has moved (it is closed here; propose the new address as a new contact)",
+    ),
+    (ClosureReason.NUMBER_DISCONNECTED.value, "One number no longer works"),
+]
+
+
+def _form_extra(office: Office) -> dict[str, Any]:
+    return {
+        "phone_options": [
+            (str(p.id), f"{phone_public(p).national} ({p.kind})") for p in active_phones(office)
+        ],
+        "reasons": CLOSURE_REASONS,
+    }
+
+
+@router.get("/ngo/contacts/{office_id}/report")
+def report_form(
+    request: Request, office_id: int, principal: PartnerPage, session: SessionDep
+) -> Response:
+    """Report that an office closed or moved, or that one of its numbers is disconnected."""
+    office = office_for_partner(session, principal, office_id)
+    return contact_form_page(
+        request,
+        principal,
+        office,
+        "report",
+        values={"version": str(office.version)},
+        errors={},
+        **_form_extra(office),
+    )
+
+
+@router.post("/ngo/contacts/{office_id}/report")
+def submit_report(
+    request: Request,
+    office_id: int,
+    principal: PartnerPage,
+    session: SessionDep,
+    form: CheckedForm,
+) -> Response:
+    """Queue a closure report for review."""
+    office = office_for_partner(session, principal, office_id)
+    values = typed_values(form)
+    reason = plain(form.get("reason"))
+    phone_id = whole_number(form.get("phone_id"))
+    errors: dict[str, str] = {}
+    if reason is None:
+        errors["reason"] = "Choose what happened."
+    elif reason == ClosureReason.NUMBER_DISCONNECTED.value and phone_id is None:
+        errors["phone_id"] = "Choose the number that no longer works."
+    if not errors:
+        version = None
+        if reason == ClosureReason.NUMBER_DISCONNECTED.value:
+            phone = next((p for p in office.phones if p.id == phone_id), None)
+            version = phone.version if phone else None
+        else:
+            version = whole_number(form.get("version"))
+        payload = {
+            "kind": "closure",
+            "office_id": office_id,
+            "reason": reason,
+            "phone_id": phone_id if reason == ClosureReason.NUMBER_DISCONNECTED.value else None,
+            "version": version,
+            "note": plain(form.get("note")),
+        }
+        field_of = partial(field_for, known={"reason", "phone_id", "note"}, phone_ids=[])
+        sent = submit_for_review(
+            request, session, principal, ClosureCreate, payload, errors, field_of
+        )
+        if sent is not None:
+            return sent
+    return contact_form_again(
+        request,
+        principal,
+        session,
+        office_id,
+        "report",
+        values=values,
+        errors=errors,
+        extra=_form_extra,
+    )

@@ -1,0 +1,31 @@
+"""review queue: what a tolerant import left out of a submission, for the reviewer
+
+An imported value that fails the directory's checks (an unknown region, impossible
+coordinates, a phone of another country) no longer refuses its record: it is left out of the
+proposed change and kept here (field, value as given, reason) for the reviewer to fix.
+
+Revision ID: 20261203_0910_findings (alembic_version holds 32 characters: the file's full
+name would not fit on PostgreSQL)
+Revises: 20261203_0810_outreach_requests
+Create Date: 2026-12-03 09:10:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "20261203_0910_findings"
+down_revision: str | Sequence[str] | None = "20261203_0810_outreach_requests"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("submission") as batch:
+        batch.add_column(sa.Column("findings", sa.JSON(), server_default="[]", nullable=False))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("submission") as batch:
+        batch.drop_column("findings")

@@ -1,0 +1,99 @@
+"""The sheet's QR codes: segno's symbols with the mask fixed, as 8-bit greyscale PNGs, and
+every one reads back (zbar) to exactly the vCard it holds: on its own, and printed on a
+sheet."""
+
+from __future__ import annotations
+
+import base64
+import io
+import random
+import shutil
+import subprocess
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+import segno
+from PIL import Image
+
+from app.sheets.blocklist import blocklist
+from app.sheets.i18n import sheet_language
+from app.sheets.qr import MASK, PNG_DATA_URI, png, qr_png_data_uri, qr_symbol, vcard
+from app.sheets.render import display_name, html_to_pdf, render_html
+from app.sheets.schemas import SheetSize
+from tests.sheets.test_render import PHONE, entry, sheet
+
+FAX = replace(PHONE, e164="+2348031234568", kind="fax")
+
+ALPHABET = "abcdefghijklmnopqrstuvwxyz ABCDEF0123456789;,:\\éçПолицияالشرطةตำรวจọ́+"
+needs_zbar = pytest.mark.skipif(shutil.which("zbarimg") is None, reason="zbar-tools is missing")
+
+
+def vcard_like(rnd: random.Random, longest: int) -> str:
+    text = "".join(rnd.choice(ALPHABET) for _ in range(rnd.randint(1, longest)))
+    return f"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{text}\r\nEND:VCARD"
+
+
+def image_of(data_uri: str) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(data_uri.removeprefix(PNG_DATA_URI))))
+
+
+def test_the_symbol_is_segnos_with_the_fixed_mask() -> None:
+    short = qr_symbol("BEGIN:VCARD\r\nFN:x\r\nEND:VCARD")
+    # Level M at least, raised where the symbol's size leaves room (segno's boost).
+    assert (short.mask, short.error, short.is_micro) == (MASK, "Q", False)
+    long = qr_symbol("BEGIN:VCARD\r\nFN:" + "x" * 120 + "\r\nEND:VCARD")
+    assert long.mask == MASK and long.error in {"M", "Q", "H"}
+
+
+def test_png_has_segnos_pixels_in_an_eight_bit_greyscale_image() -> None:
+    """The image segno draws (black on white, a two-module quiet zone), but 8-bit greyscale,
+    which WeasyPrint embeds without converting it to RGB first."""
+    rnd = random.Random(7)
+    for _ in range(25):
+        payload = vcard_like(rnd, 200)
+        ours = image_of(qr_png_data_uri(payload))
+        segnos = qr_symbol(payload).png_data_uri(scale=1, border=2, dark="#000", light="#fff")
+        assert ours.mode == "L"
+        assert ours.tobytes() == image_of(segnos).convert("L").tobytes()
+
+
+@needs_zbar
+def test_codes_of_every_size_scan_back_to_their_payload(tmp_path: Path) -> None:
+    """With the mask fixed, codes of many lengths and scripts still read back exactly."""
+    rnd = random.Random(11)
+    payloads = [vcard_like(rnd, longest) for longest in (5, 40, 120, 300, 600) for _ in range(4)]
+    for i, payload in enumerate(payloads):
+        image = Image.open(io.BytesIO(png(segno.make(payload, error="m", mask=MASK))))
+        path = tmp_path / f"code-{i}.png"
+        image.resize((image.width * 8, image.height * 8), Image.Resampling.NEAREST).save(path)
+        # -Sbinary: the symbol's bytes as they are (zbar would otherwise guess a charset).
+        out = subprocess.run(
+            ["zbarimg", "--quiet", "--raw", "-Sbinary", str(path)], capture_output=True
+        )
+        assert out.returncode == 0, payload
+        assert out.stdout.decode("utf-8").rstrip("\n") == payload
+
+
+@needs_zbar
+def test_every_code_on_a_printed_sheet_scans_back_to_its_vcard(tmp_path: Path) -> None:
+    """A pocket sheet (the smallest codes), Arabic (an RTL page, a UTF-8 payload), printed
+    at 600 dpi and read by zbar."""
+    entries = [
+        entry(office_id=1, name="Example Support Centre (demo)"),
+        entry(office_id=2, name=None, category="law_enforcement"),  # the Arabic label
+        entry(office_id=3, name="Ilé Ìrànlọ́wọ́ (demo)", phones=(PHONE, FAX)),
+    ]
+    data = sheet(*entries, lang="ar", size=SheetSize.POCKET)
+    html = render_html(data, print_date=date(2026, 12, 3), blocked=blocklist(), for_pdf=True)
+    pdf = tmp_path / "sheet.pdf"
+    pdf.write_bytes(html_to_pdf(html, SheetSize.POCKET))
+    subprocess.run(["pdftoppm", "-r", "600", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(str(page) for page in tmp_path.glob("page-*.png"))
+    out = subprocess.run(["zbarimg", "--quiet", "--raw", *pages], capture_output=True, check=True)
+    scanned = out.stdout.decode("utf-8").replace("\r\n", "\n").strip("\n").split("\nEND:VCARD")
+    lang = sheet_language("ar")
+    expected = {vcard(e, display_name(e, lang)).replace("\r\n", "\n") for e in entries}
+    assert {card.strip("\n") + "\nEND:VCARD" for card in scanned if card.strip()} == expected
+    assert any("الشرطة" in card for card in expected)

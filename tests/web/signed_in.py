@@ -1,0 +1,42 @@
+"""Sign a key in through the real sign-in form with a TestClient (no browser)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.auth.service import create_key
+
+
+def csrf_token(client: TestClient, path: str = "/signin") -> str:
+    """The CSRF token the page at `path` carries in its forms."""
+    page = client.get(path)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None, page.text[:500]
+    return token.group(1)
+
+
+def sign_in_secret(client: TestClient, secret: str) -> str:
+    """Sign in with `secret`; the session's CSRF token for the forms that follow."""
+    response = client.post(
+        "/signin", data={"key": secret, "csrf_token": csrf_token(client)}, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    return csrf_token(client, response.headers["location"])
+
+
+def sign_in(
+    client: TestClient,
+    session: Session,
+    role: str,
+    *,
+    name: str | None = None,
+    organization_id: int | None = None,
+) -> str:
+    """Create a key with `role`, sign it in; the session's CSRF token."""
+    secret = create_key(
+        session, name=name or f"web {role}", role=role, organization_id=organization_id
+    ).secret
+    return sign_in_secret(client, secret)

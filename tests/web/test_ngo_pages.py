@@ -1,0 +1,121 @@
+"""The NGO partner's pages rendered in-process (no browser): its countries bound every form,
+no form offers confidentiality, and "My submissions" never points at a confidential record."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.review import decisions, intake
+from app.review.models import Submission
+from app.verification.models import VerificationEvent
+from tests.factories import BR_PHONE, make_office, make_org
+from tests.review.support import principal
+from tests.web.signed_in import sign_in
+
+
+def _queued(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(Submission)).scalar_one())
+
+
+def _lagos_partner(client: TestClient, session: Session) -> str:
+    """A partner working in Nigeria (it has an office there), signed in; its CSRF token."""
+    org = make_org(session, name="Lagos Network (demo)")
+    make_office(session, org=org)
+    return sign_in(client, session, "ngo", organization_id=org.id)
+
+
+def test_contact_forms_outside_the_partners_countries_show_the_refusal(
+    client: TestClient, db_session: Session
+) -> None:
+    csrf = _lagos_partner(client, db_session)
+    nigeria = make_office(db_session)
+    brazil = make_office(db_session, country="BR", region="BR-SP", phones=[{"number": BR_PHONE}])
+    here, there = client.get(f"/contacts/{nigeria.id}"), client.get(f"/contacts/{brazil.id}")
+    assert f"/ngo/contacts/{nigeria.id}/correct" in here.text
+    assert there.status_code == 200 and f"/ngo/contacts/{brazil.id}/" not in there.text
+    assert "outside your organisation's countries" in there.text
+    for form in ("correct", "report", "confirm"):
+        assert client.get(f"/ngo/contacts/{nigeria.id}/{form}").status_code == 200
+        page = client.get(f"/ngo/contacts/{brazil.id}/{form}")
+        assert page.status_code == 403, form
+        assert "BR is outside your organisation" in page.text
+    posts = {
+        "correct": {"office.city": "Campinas", "office.version": str(brazil.version)},
+        "report": {"reason": "closed", "version": str(brazil.version)},
+        "confirm": {"note": "still there"},
+    }
+    for form, data in posts.items():
+        sent = client.post(
+            f"/ngo/contacts/{brazil.id}/{form}",
+            data={**data, "csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 403, (form, sent.text[:300])
+        assert "BR is outside your organisation" in sent.text
+    assert _queued(db_session) == 0
+    confirmations = select(func.count()).where(
+        VerificationEvent.office_id == brazil.id, VerificationEvent.method == "ngo_network"
+    )
+    assert db_session.execute(confirmations).scalar_one() == 0
+
+
+def test_the_new_contact_form_offers_only_the_partners_countries_and_never_confidentiality(
+    client: TestClient, db_session: Session
+) -> None:
+    csrf = _lagos_partner(client, db_session)
+    form = client.get("/ngo/new")
+    assert form.status_code == 200
+    assert '<option value="NG"' in form.text and '<option value="BR"' not in form.text
+    assert "confidential" not in form.text.lower()
+    sent = client.post(
+        "/ngo/new",
+        data={
+            "csrf_token": csrf,
+            "organization.name": "Sao Paulo Help (demo)",
+            "organization.category": "ngo",
+            "office.country": "BR",
+            "office.region": "BR-SP",
+            "new_phones.0.number": BR_PHONE,
+            "new_phones.0.kind": "voice",
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 403, sent.text[:300]
+    assert "BR is outside your organisation" in sent.text
+    assert _queued(db_session) == 0
+
+
+def test_my_submissions_never_points_at_a_confidential_duplicate(
+    client: TestClient, db_session: Session
+) -> None:
+    org = make_org(db_session, name="Lagos Network (demo)")
+    make_office(db_session, org=org)
+    hidden = make_org(db_session, name="Zephyrine Safe House (demo)", confidential=True)
+    secret = make_office(db_session, org=hidden, city="Ikeja")
+    ngo = principal(db_session, "ngo", organization_id=org.id)
+    sub = intake.create_submission(
+        db_session,
+        proposal={
+            "kind": "new_contact",
+            "organization": {"name": "Example Help Desk (demo)", "category": "ngo"},
+            "office": {"country": "NG", "region": "NG-LA", "phones": [{"number": "08031234599"}]},
+        },
+        submitter=ngo,
+        source="web",
+    )
+    decisions.mark_duplicate(
+        db_session,
+        submission_id=sub.id,  # type: ignore[arg-type]
+        reviewer=principal(db_session, "reviewer"),
+        of_office_id=secret.id,
+        reason="Same as the Zephyrine safe house",
+    )
+    sign_in(client, db_session, "ngo", organization_id=org.id)  # a colleague's key
+    page = client.get("/ngo/submissions")
+    assert page.status_code == 200
+    assert f'id="submission-{sub.id}"' in page.text
+    assert "Duplicate of an existing record." in page.text
+    assert "Zephyrine" not in page.text
+    assert f"/contacts/{secret.id}" not in page.text
