@@ -41,7 +41,8 @@ from app.directory.change_set import validate_changes, validate_new_contact
 from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
 from app.directory.printable import ORGANIZATION_ACTIVE, PHONE_IS_ACTIVE, active_phones
-from app.interop.hsds_reader import Candidate, DatasetError, Problem, read_dataset
+from app.interop.hsds_package import DatasetError
+from app.interop.hsds_reader import Candidate, Problem, read_dataset
 from app.kit.batches import batched
 from app.kit.errors import HomewardError, InvalidValue
 from app.kit.principal import Principal
@@ -367,15 +368,15 @@ def _queue_chunk(
     first = queue(proposed)
     if not strict:
         again: dict[int, intake.Proposed] = {}
-        for i, (item, result) in enumerate(zip(proposed, first, strict=True)):
+        for i, (sent, result) in enumerate(zip(proposed, first, strict=True)):
             if not isinstance(result, InvalidValue):
                 continue
-            given = dict(item.proposal)
+            given = dict(sent.proposal)
             office = offices.get(given["office_id"]) if "office_id" in given else None
             cleaned = _leave_out_failing(given, office)
             if cleaned is not None:
                 again[i] = intake.Proposed(
-                    cleaned[0], item.verifications, (*item.findings, *cleaned[1])
+                    cleaned[0], sent.verifications, (*sent.findings, *cleaned[1])
                 )
         for i, result in zip(again, queue(list(again.values())), strict=True):
             first[i] = result

@@ -99,7 +99,7 @@ def _claim_answer(session: Session, req: OutreachRequest, answer: Answer, now: d
         .where(
             OutreachRequest.id == req.id,
             OutreachRequest.answered_at.is_(None),
-            OutreachRequest.state.in_(_ANSWERABLE),  # type: ignore[attr-defined]
+            OutreachRequest.state.in_(_ANSWERABLE),
             OutreachRequest.expires_at > now,
         )
         .values(

@@ -117,6 +117,7 @@ def compose(
     message = MIMEText(text, "plain", "utf-8")
     message["From"] = settings.mail_from
     message["To"] = to
+    # typeshed types a compat32 message's headers as str, though it takes a Header as well.
     message["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = message_id(request_id, reminder=reminder, settings=settings)

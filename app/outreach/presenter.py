@@ -16,7 +16,7 @@ def outreach_public(req: OutreachRequest, organization_name: str) -> OutreachPub
         email=req.email,
         language=req.language,
         state=req.state,
-        created_at=as_utc(req.created_at),  # type: ignore[arg-type]
+        created_at=as_utc(req.created_at),
         sent_at=as_utc(req.sent_at),
         reminded_at=as_utc(req.reminded_at),
         expires_at=as_utc(req.expires_at),

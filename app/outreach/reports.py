@@ -27,15 +27,15 @@ def list_latest(
 ) -> tuple[int, list[tuple[OutreachRequest, str]]]:
     """Each office's latest request (newest first) with its organisation's name, and how
     many there are."""
-    where = [OutreachRequest.id.in_(_latest_ids(country))]  # type: ignore[union-attr]
+    where = [OutreachRequest.id.in_(_latest_ids(country))]
     if states:
-        where.append(OutreachRequest.state.in_(list(states)))  # type: ignore[attr-defined]
+        where.append(OutreachRequest.state.in_(list(states)))
     total = session.execute(select(func.count()).select_from(OutreachRequest).where(*where))
     rows = session.execute(
         select(OutreachRequest, Organization.name)
         .join(Organization, Organization.id == OutreachRequest.organization_id)
         .where(*where)
-        .order_by(OutreachRequest.id.desc())  # type: ignore[union-attr]
+        .order_by(OutreachRequest.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
@@ -46,7 +46,7 @@ def latest_for_office(session: Session, *, office_id: int) -> OutreachRequest | 
     return session.execute(
         select(OutreachRequest)
         .where(OutreachRequest.office_id == office_id)
-        .order_by(OutreachRequest.id.desc())  # type: ignore[union-attr]
+        .order_by(OutreachRequest.id.desc())
         .limit(1)
     ).scalar_one_or_none()
 
@@ -55,7 +55,7 @@ def state_counts(session: Session, *, country: str | None = None) -> dict[str, i
     """How many offices' latest requests are in each state."""
     rows = session.execute(
         select(OutreachRequest.state, func.count())
-        .where(OutreachRequest.id.in_(_latest_ids(country)))  # type: ignore[union-attr]
+        .where(OutreachRequest.id.in_(_latest_ids(country)))
         .group_by(OutreachRequest.state)
     ).all()
     return {state: int(n) for state, n in rows}
@@ -68,11 +68,11 @@ def state_counts_by_country(
     if not countries:
         return {}
     latest = select(func.max(OutreachRequest.id)).where(
-        OutreachRequest.country.in_(list(countries))  # type: ignore[attr-defined]
+        OutreachRequest.country.in_(list(countries))
     )
     rows = session.execute(
         select(OutreachRequest.country, OutreachRequest.state, func.count())
-        .where(OutreachRequest.id.in_(latest.group_by(OutreachRequest.office_id)))  # type: ignore[union-attr]
+        .where(OutreachRequest.id.in_(latest.group_by(OutreachRequest.office_id)))
         .group_by(OutreachRequest.country, OutreachRequest.state)
     ).all()
     out: dict[str, dict[str, int]] = {}

@@ -133,7 +133,7 @@ def enqueue_batch(
                 "updated_at": now,
             }
         )
-    table = OutreachRequest.__table__  # type: ignore[attr-defined]
+    table = OutreachRequest.__table__
     inserted = session.execute(
         _insert(session, table).on_conflict_do_nothing().returning(table.c.id), values
     ).all()
@@ -338,7 +338,7 @@ def record_deliveries(
             session.execute(
                 update(OutreachRequest)
                 .where(
-                    OutreachRequest.id.in_(chunk),  # type: ignore[union-attr]
+                    OutreachRequest.id.in_(chunk),
                     OutreachRequest.state == claimed.value,
                 )
                 .values(updated_at=now, **values)
@@ -387,8 +387,8 @@ def follow_up(session: Session, *, now: datetime, settings: Settings) -> tuple[i
     expired = session.execute(
         update(OutreachRequest)
         .where(
-            OutreachRequest.state.in_(_ANSWERABLE),  # type: ignore[attr-defined]
-            OutreachRequest.state.not_in(  # type: ignore[attr-defined]
+            OutreachRequest.state.in_(_ANSWERABLE),
+            OutreachRequest.state.not_in(
                 [RequestState.SENDING.value, RequestState.REMINDING.value]
             ),
             OutreachRequest.expires_at <= now,
@@ -417,7 +417,7 @@ def escalate_taken_over(session: Session, *, now: datetime, settings: Settings) 
         .join(Office, Office.id == OutreachRequest.office_id)
         .join(Organization, Organization.id == Office.organization_id)
         .where(
-            OutreachRequest.state.in_(list(TAKEN_OVER)),  # type: ignore[attr-defined]
+            OutreachRequest.state.in_(list(TAKEN_OVER)),
             OutreachRequest.escalated_at.is_(None),
             needs_task_clause(now=now, settings=settings),
         )

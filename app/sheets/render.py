@@ -332,7 +332,8 @@ def _collector_paused(pause: bool) -> Iterator[None]:
         gc.enable()
 
 
-class _InlineImages(URLFetcher):
+# WeasyPrint ships no type information, so its URLFetcher is Any to mypy.
+class _InlineImages(URLFetcher):  # type: ignore[misc]
     """Fetches a sheet's QR codes (PNG data URIs) straight from the URI: urllib's opener,
     WeasyPrint's default, spent ~1 ms on each. A sheet is self-contained, so anything else
     is refused (WeasyPrint leaves the image out and logs it)."""
