@@ -222,12 +222,13 @@ def _verification_claims(
 
 
 def _submitter_name(session: Session, submitter: Principal | None, source: str) -> str:
+    """Who submitted, said once: "Example NGO — key 'Field team'" for a partner's key."""
     if submitter is None:
         return source[:300]
     if submitter.organization_id is not None:
         org = session.get(Organization, submitter.organization_id)
         if org is not None:
-            return f"{org.name} / {submitter.label}"[:300]
+            return f"{org.name} — key '{submitter.name}'"[:300]
     return submitter.label[:300]
 
 

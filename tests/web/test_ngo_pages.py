@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app.review import decisions, intake
 from app.review.models import Submission
 from app.verification.models import VerificationEvent
+from app.web import labels as labels
 from tests.factories import BR_PHONE, make_office, make_org
 from tests.review.support import principal
 from tests.web.signed_in import sign_in
@@ -119,3 +120,68 @@ def test_my_submissions_never_points_at_a_confidential_duplicate(
     assert "Duplicate of an existing record." in page.text
     assert "Zephyrine" not in page.text
     assert f"/contacts/{secret.id}" not in page.text
+
+
+def test_a_submission_page_shows_what_was_sent_and_withdraws_it_while_pending(
+    client: TestClient, db_session: Session
+) -> None:
+    org = make_org(db_session, name="Lagos Network (demo)")
+    office = make_office(db_session, org=org, city="Lagos")
+    phone = office.phones[0]
+    ngo = principal(db_session, "ngo", organization_id=org.id)
+    sub = intake.create_submission(
+        db_session,
+        proposal={
+            "kind": "correction",
+            "office_id": office.id,
+            "office": {"city": "Ikeja"},
+            "phones": [{"id": phone.id, "kind": "whatsapp"}],
+        },
+        submitter=ngo,
+        source="web",
+    )
+    csrf = sign_in(client, db_session, "ngo", organization_id=org.id)
+    listing = client.get("/ngo/submissions")
+    assert f'href="/ngo/submissions/{sub.id}"' in listing.text
+
+    page = client.get(f"/ngo/submissions/{sub.id}")
+    assert page.status_code == 200
+    rows = page.text.split("<tbody>", 1)[1]
+    assert '<th scope="row">Office city</th>' in rows
+    assert '<td class="old">Lagos</td><td class="new">Ikeja</td>' in rows
+    assert f"Phone {labels.phone_number(phone.number)} — kind" in rows
+    assert "WhatsApp" in rows and "Voice" in rows
+    assert ">Withdraw</button>" in page.text
+
+    done = client.post(
+        f"/ngo/submissions/{sub.id}/withdraw", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    after = client.get(done.headers["location"])
+    assert "You withdrew this submission" in after.text
+    assert "<strong>Withdrawn</strong>" in after.text and ">Withdraw</button>" not in after.text
+    again = client.post(f"/ngo/submissions/{sub.id}/withdraw", data={"csrf_token": csrf})
+    assert again.status_code == 409
+    db_session.expire_all()
+    assert db_session.get(Submission, sub.id).status == "withdrawn"  # type: ignore[union-attr]
+
+
+def test_another_organisations_submission_page_is_not_found(
+    client: TestClient, db_session: Session
+) -> None:
+    org = make_org(db_session, name="Lagos Network (demo)")
+    office = make_office(db_session, org=org)
+    sub = intake.create_submission(
+        db_session,
+        proposal={"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}},
+        submitter=principal(db_session, "ngo", organization_id=org.id),
+        source="web",
+    )
+    other = make_org(db_session, name="Other Network (demo)")
+    make_office(db_session, org=other)
+    csrf = sign_in(client, db_session, "ngo", organization_id=other.id)
+    assert client.get(f"/ngo/submissions/{sub.id}").status_code == 404
+    refused = client.post(f"/ngo/submissions/{sub.id}/withdraw", data={"csrf_token": csrf})
+    assert refused.status_code == 404
+    db_session.expire_all()
+    assert db_session.get(Submission, sub.id).status == "pending"  # type: ignore[union-attr]

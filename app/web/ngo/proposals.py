@@ -15,7 +15,6 @@ from starlette.responses import Response
 
 from app.db import savepoint
 from app.directory import service
-from app.directory.enums import PhoneKind
 from app.directory.models import Office
 from app.kit.errors import Conflict, HomewardError, InvalidValue, TooManyRequests
 from app.kit.principal import Principal
@@ -23,12 +22,13 @@ from app.kit.text import is_whole_number
 from app.review import intake
 from app.review.models import SubmissionOrigin
 from app.verification import partners
+from app.web import labels
 from app.web.forms import errors_from_validation
 from app.web.session import checked_form, require_page
 from app.web.templating import redirect
 
 PartnerPage = Annotated[Principal, require_page("ngo")]
-PHONE_KINDS = [(k.value, k.value.replace("_", " ").capitalize()) for k in PhoneKind]
+PHONE_KINDS = labels.PHONE_KIND_OPTIONS
 
 
 def flow_router() -> APIRouter:
