@@ -148,6 +148,22 @@ def source_label(source: str, submission_id: int | None = None) -> str:
     return text[:1].upper() + text[1:]
 
 
+RECORD_KIND_LABELS = {
+    "office": "Contact",
+    "organization": "Organisation",
+    "phone": "Phone",
+    "api_key": "Key",
+}
+
+
+def record_label(entity: str, entity_id: int, names: Mapping[tuple[str, int], str]) -> str:
+    """An audit row's record, named: "Contact 11 — Lagos office, Example NGO",
+    "Key 4 — Field team" ("Contact 11" when the name is unknown)."""
+    kind = RECORD_KIND_LABELS.get(entity, entity.replace("_", " ").capitalize())
+    name = names.get((entity, entity_id))
+    return f"{kind} {entity_id} — {name}" if name else f"{kind} {entity_id}"
+
+
 def label(mapping: Mapping[str, str], value: Any) -> str:
     """`value`'s label in `mapping`, else the value with underscores as spaces."""
     key = getattr(value, "value", value)

@@ -153,6 +153,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     # Pages: admins
     ("GET", "/admin/keys"): ADMINS,
     ("POST", "/admin/keys"): ADMINS,
+    ("GET", "/admin/keys/{key_id}/revoke"): ADMINS,
     ("POST", "/admin/keys/{key_id}/revoke"): ADMINS,
     ("GET", "/admin/audit"): ADMINS,
 }
