@@ -185,3 +185,23 @@ def test_another_organisations_submission_page_is_not_found(
     assert refused.status_code == 404
     db_session.expire_all()
     assert db_session.get(Submission, sub.id).status == "pending"  # type: ignore[union-attr]
+
+
+def test_the_start_page_lists_the_partners_own_offices_first(
+    client: TestClient, db_session: Session
+) -> None:
+    org = make_org(db_session, name="Lagos Network (demo)")
+    own = make_office(db_session, org=org, name="Ikeja desk")
+    other = make_office(db_session, org=make_org(db_session, name="Abuja Legal Aid (demo)"))
+    nationwide = make_office(
+        db_session, org=make_org(db_session, name="National Helpline (demo)"), region=None
+    )
+    sign_in(client, db_session, "ngo", organization_id=org.id)
+    page = client.get("/ngo").text
+    assert "Your organisation&#39;s offices" in page or "Your organisation's offices" in page
+    mine, others = page.split('id="own-offices"', 1)[1].split("Other contacts", 1)
+    assert f'href="/contacts/{own.id}"' in mine
+    assert f'href="/contacts/{nationwide.id}"' not in mine
+    assert f'href="/contacts/{nationwide.id}"' in others
+    assert f'href="/contacts/{own.id}"' not in others
+    assert f'href="/contacts/{other.id}"' not in mine
