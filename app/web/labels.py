@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
 
 from app.directory.enums import PhoneKind, VerificationMethod
+from app.directory.geography import all_language_codes, language_name
 from app.directory.phone_numbers import display
 from app.kit.text import is_whole_number
 from app.review.models import SubmissionKind, SubmissionStatus
@@ -139,6 +141,18 @@ def path_label(path: str, phones: Mapping[int, str] | None = None) -> str:
     return path.replace("_", " ")
 
 
+def error_line(name: str, message: str) -> str:
+    """One line of a form's error summary, naming its field: "Office name: must not be
+    blank." (an error about the whole form stands alone)."""
+    if name in ("form", ""):
+        return message
+    field = path_label(name)
+    field = field[:1].upper() + field[1:]
+    if message[:1].isupper() and not message[1:2].isupper():
+        message = message[:1].lower() + message[1:]
+    return f"{field}: {message}"
+
+
 def source_label(source: str, submission_id: int | None = None) -> str:
     """A revision's or verification's source, readable, naming its submission once:
     "correction #1" -> "Correction #1", "admin_edit" -> "Admin edit"."""
@@ -164,6 +178,14 @@ def record_label(entity: str, entity_id: int, names: Mapping[tuple[str, int], st
     return f"{kind} {entity_id} — {name}" if name else f"{kind} {entity_id}"
 
 
+@lru_cache(maxsize=16)
+def language_options(lang: str = "en") -> list[tuple[str, str]]:
+    """(code, name in `lang`) for every ISO 639-1 language, by name: what a partner picks
+    from instead of typing codes."""
+    named = ((code, language_name(code, lang)) for code in all_language_codes())
+    return sorted(named, key=lambda option: option[1].casefold())
+
+
 def label(mapping: Mapping[str, str], value: Any) -> str:
     """`value`'s label in `mapping`, else the value with underscores as spaces."""
     key = getattr(value, "value", value)
@@ -182,4 +204,5 @@ FILTERS = {
     "proposed_value": proposed_value,
     "path_label": path_label,
     "source_label": source_label,
+    "error_line": lambda message, name: error_line(name, message),
 }

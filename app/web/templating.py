@@ -180,6 +180,7 @@ def _build_environment() -> Environment:
         FRESHNESS_LABELS=FRESHNESS_LABELS,
         RTL_LANGUAGES=RTL_LANGUAGES,
         CSRF_FIELD=CSRF_FIELD,
+        LANGUAGE_OPTIONS=labels.language_options(),
     )
     return env
 

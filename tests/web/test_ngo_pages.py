@@ -7,10 +7,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from app.directory.phone_numbers import display
 from app.review import decisions, intake
 from app.review.models import Submission
 from app.verification.models import VerificationEvent
-from app.web import labels as labels
+from app.web import labels
+from app.web.ngo.correction import current_values
 from tests.factories import BR_PHONE, make_office, make_org
 from tests.review.support import principal
 from tests.web.signed_in import sign_in
@@ -205,3 +207,53 @@ def test_the_start_page_lists_the_partners_own_offices_first(
     assert f'href="/contacts/{nationwide.id}"' in others
     assert f'href="/contacts/{own.id}"' not in others
     assert f'href="/contacts/{other.id}"' not in mine
+
+
+def test_forms_offer_languages_by_name_and_phones_as_dialled_in_the_country(
+    client: TestClient, db_session: Session
+) -> None:
+    csrf = _lagos_partner(client, db_session)
+    office = make_office(db_session, languages=["yo", "en"])
+    phone = office.phones[0]
+    national = display(phone.number)
+    form = client.get(f"/ngo/contacts/{office.id}/correct").text
+    assert 'name="office.languages" multiple' in form
+    assert '<option value="yo" selected>Yoruba</option>' in form
+    assert '<option value="fr">French</option>' in form
+    assert f'value="{national.national}"' in form
+    assert f"or with the country code: {national.international}." in form
+    assert "Two-letter codes" not in form
+
+    sent = client.post(
+        f"/ngo/contacts/{office.id}/correct",
+        data={
+            **{k: v for k, v in current_values(office).items() if k != "office.languages"},
+            "office.languages": ["yo", "en", "fr"],
+            f"phones.{phone.id}.number": national.international,  # either form is accepted
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:500]
+    sub = db_session.execute(select(Submission)).scalar_one()
+    assert sub.changes == {"office.languages": ["en", "fr", "yo"]}
+
+
+def test_the_error_summary_names_each_field(client: TestClient, db_session: Session) -> None:
+    csrf = _lagos_partner(client, db_session)
+    sent = client.post(
+        "/ngo/new",
+        data={
+            "csrf_token": csrf,
+            "organization.name": " ",
+            "organization.category": "ngo",
+            "office.country": "NG",
+            "office.region": "NG-LA",
+            "office.languages": ["yo", "en"],
+        },
+    )
+    assert sent.status_code == 422
+    summary = sent.text.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "New phone 1 — number: give at least one phone number." in summary
+    assert '<option value="yo" selected>Yoruba</option>' in sent.text  # kept as chosen
+    assert _queued(db_session) == 0

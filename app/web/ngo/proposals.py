@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from sqlmodel import Session
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.db import savepoint
@@ -52,6 +53,11 @@ def office_for_partner(session: Session, principal: Principal, office_id: int) -
 
 def languages(raw: str | None) -> list[str]:
     return [part for part in re.split(r"[\s,;]+", (raw or "").strip().lower()) if part]
+
+
+def chosen_languages(form: FormData, name: str = "office.languages") -> list[str]:
+    """The languages picked in the form's list (several values), or typed as codes."""
+    return languages(", ".join(str(v) for v in form.getlist(name)))
 
 
 def field_for(name: str | None, known: set[str], phone_ids: list[int]) -> str:
