@@ -119,6 +119,16 @@ def path_value(path: str, value: Any) -> Any:
     return proposed_value(value)
 
 
+def change_value(value: Any, field: str, entity: str = "") -> Any:
+    """A revision's old or new value, readable: a verification method or phone kind by its
+    label, numbers formatted."""
+    if value and field.endswith("verification_method"):
+        return label(METHOD_LABELS, value)
+    if value and entity == "phone" and field == "kind":
+        return label(PHONE_KIND_LABELS, value)
+    return phone_number(value)
+
+
 def field_name(field: str) -> str:
     return FIELD_LABELS.get(field, field.replace("_", " "))
 
@@ -202,6 +212,7 @@ FILTERS = {
     "submission_status": lambda v: label(SUBMISSION_STATUS_LABELS, v),
     "phone_number": phone_number,
     "proposed_value": proposed_value,
+    "change_value": change_value,
     "path_label": path_label,
     "source_label": source_label,
     "error_line": lambda message, name: error_line(name, message),

@@ -453,7 +453,10 @@ def _review_page(
     phones = _phone_numbers(session, opened.submission.office_id)
     drift_by_path = {d.path: d for d in opened.drift}
     if values is None:
-        values = {f"edit:{row.path}": _shown_value(row.proposed) for row in opened.diff}
+        values = {
+            f"edit:{row.path}": _shown_value(labels.phone_number(row.proposed))
+            for row in opened.diff
+        }
     own = (principal.key_id is not None and principal.key_id == opened.submitter_key_id) or (
         principal.organization_id is not None
         and principal.organization_id == opened.submitter_organization_id
@@ -509,7 +512,8 @@ def approve(
         if typed is None or not _editable(proposed[path]):
             continue
         new = typed.strip() or None
-        if new != proposed[path]:
+        # A number is shown formatted; sent back as shown, it is not an edit.
+        if new not in (proposed[path], labels.phone_number(proposed[path])):
             edits[path] = new
     errors: dict[str, str] = {}
     if not selected:
