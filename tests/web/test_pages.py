@@ -98,7 +98,7 @@ def test_contact_detail_shows_verification_history(new_page: NewPage, scenario: 
     expect(page.locator("h1")).to_contain_text("Example Return Support (demo)")
     history = page.locator("#verifications + .table-wrap tbody tr")
     # Newest first; the first verification (by phone, when it was created) is the last row.
-    expect(history.last).to_contain_text("phone call")
+    expect(history.last).to_contain_text("Phone call")
     expect(history.last).to_contain_text("test-verifier")
     expect(page.locator("#changes + p")).to_contain_text("recorded change")
     screenshot(page, "contact-detail")
