@@ -112,10 +112,12 @@ def proposed_value(value: Any) -> Any:
 
 
 def path_value(path: str, value: Any) -> Any:
-    """The value of the field at `path`, readable: a phone's kind by its label, numbers
-    formatted (`proposed_value`)."""
+    """The value of the field at `path`, readable: a phone's kind by its label, languages by
+    name, numbers formatted (`proposed_value`)."""
     if path.startswith(("phones.", "new_phones.")) and path.endswith(".kind"):
         return label(PHONE_KIND_LABELS, value) if value else value
+    if path.endswith(".languages") and isinstance(value, list):
+        return [language_name(str(code)) for code in value]
     return proposed_value(value)
 
 

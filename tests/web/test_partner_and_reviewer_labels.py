@@ -53,7 +53,7 @@ def test_a_partner_picks_languages_by_name_opens_what_it_sent_and_withdraws_it(
     expect(city.locator("td.old")).to_have_text("Lagos")
     expect(city.locator("td.new")).to_have_text("Ikorodu")
     expect(partner.locator("tr", has_text="Office languages").locator("td.new")).to_have_text(
-        "ha, yo"
+        "Hausa, Yoruba"
     )
     screenshot(partner, "ngo-submission-pending")
 
