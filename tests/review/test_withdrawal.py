@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.db import make_engine
 from app.kit.principal import Principal
 from app.review import decisions, intake, queue
 from app.review.errors import SubmissionAlreadyDecided, SubmissionNotFound
 from app.review.models import Submission, SubmissionStatus
+from tests.conftest import alembic_config, throwaway_database
 from tests.factories import make_office
 from tests.review.support import DIRECTORY_TABLES, dump, partner, principal
 
@@ -67,3 +72,32 @@ def test_nobody_withdraws_another_organisations_submission(db_session: Session) 
     with pytest.raises(SubmissionNotFound):
         decisions.withdraw(db_session, submission_id=sub.id, partner=other)
     assert queue.get_submission(db_session, sub.id).status == SubmissionStatus.PENDING
+
+
+BEFORE_WITHDRAWN = "20261203_0810_outreach_requests"
+
+
+def test_the_migration_allows_withdrawn_and_its_downgrade_reads_it_as_rejected() -> None:
+    insert = text(
+        "INSERT INTO submission (kind, status, country, title, changes, base, base_versions,"
+        " base_revision_id, source, duplicate_matches, submitter_name, created_at, origin)"
+        " VALUES ('correction', :status, 'NG', 't', '{}', '{}', '{}', 0, 'web', '[]',"
+        " 'p', CURRENT_TIMESTAMP, 'ngo_partner')"
+    )
+    with throwaway_database("withdrawn") as url:
+        cfg = alembic_config(url)
+        command.upgrade(cfg, BEFORE_WITHDRAWN)
+        engine = make_engine(url)
+        try:
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(insert, {"status": "withdrawn"})
+            command.upgrade(cfg, "heads")
+            with engine.begin() as conn:
+                conn.execute(insert, {"status": "withdrawn"})
+            command.downgrade(cfg, BEFORE_WITHDRAWN)
+            with engine.connect() as conn:
+                rows = conn.execute(text("SELECT status, decision_reason FROM submission"))
+                assert [tuple(r) for r in rows] == [("rejected", "Withdrawn by the partner.")]
+            command.upgrade(cfg, "heads")
+        finally:
+            engine.dispose()
