@@ -1,6 +1,6 @@
 """review queue: a partner may withdraw its own pending submission (status `withdrawn`)
 
-Revision ID: 20261203_0915_submission_withdrawn
+Revision ID: 20261203_0915_withdrawn
 Revises: 20261203_0810_outreach_requests
 Create Date: 2026-12-03 09:15:00
 """
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "20261203_0915_submission_withdrawn"
+revision: str = "20261203_0915_withdrawn"
 down_revision: str | Sequence[str] | None = "20261203_0810_outreach_requests"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
