@@ -20,6 +20,7 @@ from app.db import unit_of_work
 from app.directory import cli as directory_cli
 from app.interop import cli as interop_cli
 from app.kit.errors import HomewardError
+from app.kit.principal import CLI_OPERATOR
 from app.loading import cli as loading_cli
 from app.outreach import cli as outreach_cli
 from app.review import cli as review_cli
@@ -181,7 +182,7 @@ def keys_create(
                 name=name,
                 role=role,
                 organization_id=organization_id,
-                created_by="cli",
+                by=CLI_OPERATOR,
             )
             key_id = issued.key.id
     except HomewardError as exc:
@@ -215,7 +216,7 @@ def keys_revoke(key_id: int) -> None:
     """Revoke a key at once."""
     try:
         with unit_of_work() as session:
-            key_service.revoke_key(session, key_id=key_id)
+            key_service.revoke_key(session, key_id=key_id, by=CLI_OPERATOR)
     except HomewardError as exc:
         fail(exc.message)
     console.print(f"key {key_id} revoked")

@@ -25,7 +25,7 @@ import time
 import httpx
 from sqlalchemy import Engine, func, select, text
 
-from app.auth.service import create_key
+from app.auth.service import authenticate, create_key
 from app.config import get_settings
 from app.db import unit_of_work
 from app.directory.models import Office, Organization
@@ -108,12 +108,9 @@ def prepare(engine: Engine, offices: int, seed: int) -> dict[str, object]:
         f"{time.perf_counter() - started:.1f} s"
     )
     started = time.perf_counter()
-    from app.auth.service import principal_for_key
-
     submission_ids = []
     with unit_of_work(engine) as session:
-        principal = principal_for_key(session, key_id=partner.key.id or 0)
-        assert principal is not None
+        principal = authenticate(session, secret=partner.secret)
         relaxed = settings.model_copy(update={"submission_rate_limit": 10 * SUBMISSIONS})
         for i, office_id in enumerate(target_ids[1:]):
             sub = intake.create_submission(
@@ -180,6 +177,7 @@ def pages(ctx: dict[str, object]) -> list[tuple[str, str]]:
         ("ngo", f"/ngo/contacts/{office}/confirm"),
         ("ngo", "/ngo/new"),
         ("ngo", "/ngo/submissions"),
+        ("ngo", f"/ngo/submissions/{sub}"),
         ("reviewer", "/review"),
         ("reviewer", f"/review?country={cc}"),
         ("reviewer", f"/review/{sub}"),

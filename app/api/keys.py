@@ -58,7 +58,7 @@ def create_key(body: KeyCreate, admin: Admin, session: SessionDep) -> KeyIssued:
         name=body.name,
         role=body.role.value,
         organization_id=body.organization_id,
-        created_by=admin.label,
+        by=admin,
     )
     return KeyIssued(**_public(issued.key).model_dump(), key=issued.secret)
 
@@ -66,4 +66,4 @@ def create_key(body: KeyCreate, admin: Admin, session: SessionDep) -> KeyIssued:
 @router.post("/{key_id}/revoke", response_model=KeyPublic)
 def revoke_key(key_id: KeyId, admin: Admin, session: SessionDep) -> KeyPublic:
     """Revoke a key at once."""
-    return _public(service.revoke_key(session, key_id=key_id))
+    return _public(service.revoke_key(session, key_id=key_id, by=admin))

@@ -194,3 +194,14 @@ def mark_duplicate(
         expected_version=body.version,
     )
     return queue.submission_public(sub)
+
+
+@router.post("/{submission_id}/withdraw", response_model=SubmissionPublic)
+def withdraw_submission(
+    submission_id: SubmissionId, partner: Partner, session: SessionDep
+) -> Response:
+    """Withdraw one of your organisation's pending submissions: it leaves the review queue
+    and changes nothing. 409 when a reviewer already decided it (or it was withdrawn);
+    anyone else's submission is 404."""
+    decisions.withdraw(session, submission_id=submission_id, partner=partner)
+    return _json(partner_view.own_submission(session, submission_id=submission_id, partner=partner))

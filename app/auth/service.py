@@ -14,6 +14,7 @@ from cachetools import TTLCache
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.auth import key_audit
 from app.auth.models import ApiKey, BrowserSession, Role
 from app.config import get_settings
 from app.directory.models import Organization
@@ -41,8 +42,10 @@ def create_key(
     role: str,
     organization_id: int | None = None,
     created_by: str | None = None,
+    by: Principal | None = None,
 ) -> IssuedKey:
-    """Create a key; the plain secret is returned once and never stored."""
+    """Create a key; the plain secret is returned once and never stored. Created `by` a
+    person (the pages, the API, the CLI), it is recorded in the audit trail."""
     try:
         role = Role(role).value
     except ValueError as exc:
@@ -71,10 +74,12 @@ def create_key(
         organization_id=organization_id,
         prefix=secret[:10],
         key_hash=hash_key(secret),
-        created_by=created_by,
+        created_by=created_by or (by.label if by else None),
     )
     session.add(key)
     session.flush()
+    if by is not None:
+        key_audit.record(session, key=key, action="created", by=by)
     return IssuedKey(key=key, secret=secret)
 
 
@@ -82,13 +87,23 @@ def list_keys(session: Session) -> Sequence[ApiKey]:
     return session.execute(select(ApiKey).order_by(ApiKey.id)).scalars().all()
 
 
-def revoke_key(session: Session, *, key_id: int) -> ApiKey:
+def get_key(session: Session, *, key_id: int) -> ApiKey:
+    """A key by id, or NotFound (404)."""
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(f"no key with id {key_id}", field="id")
+    return key
+
+
+def revoke_key(session: Session, *, key_id: int, by: Principal | None = None) -> ApiKey:
+    """Revoke a key at once (again is a no-op); revoked `by` a person, it is recorded in the
+    audit trail."""
+    key = get_key(session, key_id=key_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.flush()
+        if by is not None:
+            key_audit.record(session, key=key, action="revoked", by=by)
     principal_cache.evict_key(key_id)
     return key
 

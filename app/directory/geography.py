@@ -145,6 +145,11 @@ def language_name(code: str, lang: str = "en") -> str:
     return language.name if language else code
 
 
+def all_language_codes() -> list[str]:
+    """Every ISO 639-1 (two-letter) language code."""
+    return sorted(lang.alpha_2 for lang in pycountry.languages if hasattr(lang, "alpha_2"))
+
+
 def normalise_language(code: str) -> str:
     candidate = code.strip().lower()
     if len(candidate) != 2 or pycountry.languages.get(alpha_2=candidate) is None:

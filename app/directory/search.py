@@ -58,6 +58,9 @@ class ContactFilters:
     freshness: list[str] = field(default_factory=list)
     verified_within_days: int | None = None
     meets_on_arrival: bool | None = None
+    # One organisation's offices, or every other organisation's (a partner's start page).
+    organization_id: int | None = None
+    exclude_organization_id: int | None = None
 
 
 def category_rank() -> ColumnElement[int]:
@@ -163,6 +166,10 @@ class PreparedFilters:
             conds.append(Office.last_verified_at >= param("verified_since"))
         if "meets_on_arrival" in values:
             conds.append(Office.meets_on_arrival == param("meets_on_arrival"))
+        if "organization_id" in values:
+            conds.append(Office.organization_id == param("organization_id"))
+        if "exclude_organization_id" in values:
+            conds.append(Office.organization_id != param("exclude_organization_id"))
         conds.extend(confidential_filter(include_confidential=self.sees_confidential))
         return conds
 
@@ -194,6 +201,10 @@ def prepare_filters(
         values["verified_since"] = now - timedelta(days=filters.verified_within_days)
     if filters.meets_on_arrival is not None:
         values["meets_on_arrival"] = filters.meets_on_arrival
+    if filters.organization_id is not None:
+        values["organization_id"] = filters.organization_id
+    if filters.exclude_organization_id is not None:
+        values["exclude_organization_id"] = filters.exclude_organization_id
     return PreparedFilters(
         values=values,
         freshness=tuple(filters.freshness),

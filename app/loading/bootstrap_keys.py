@@ -52,7 +52,7 @@ def bootstrap_keys(session: Session, *, with_demo_keys: bool = True) -> Bootstra
     if ngo is not None:
         issued = create_key(
             session,
-            name=f"demo ngo ({ngo.name})"[:200],
+            name="demo field team",
             role=Role.NGO,
             organization_id=ngo.id,
             created_by="bootstrap",

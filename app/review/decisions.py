@@ -1,4 +1,5 @@
-"""Deciding submissions: approve (all, some, edited), reject, mark as a duplicate.
+"""Deciding submissions: approve (all, some, edited), reject, mark as a duplicate; and the
+partner's withdrawing its own pending submission.
 
 Deciding is guarded twice: a conditional UPDATE (`WHERE status = 'pending' AND version =
 :seen`) lets exactly one of two concurrent reviewers win (the other gets 409), and field-level
@@ -37,7 +38,7 @@ from app.review.models import (
     SubmissionOrigin,
     SubmissionStatus,
 )
-from app.review.queue import get_submission
+from app.review.queue import get_for_partner, get_submission
 from app.review.schemas import VerificationClaim
 from app.verification.service import record_verification
 
@@ -368,5 +369,17 @@ def mark_duplicate(
         duplicate_of_submission_id=of_submission_id,
         duplicate_of_office_id=of_office_id,
     )
+    session.flush()
+    return get_submission(session, submission_id)
+
+
+def withdraw(session: Session, *, submission_id: int, partner: Principal) -> Submission:
+    """The partner takes back one of its own pending submissions: it leaves the review queue
+    and the directory is not touched. Anyone else's is 404 (SubmissionNotFound); one already
+    decided or withdrawn is 409 (SubmissionAlreadyDecided)."""
+    sub = get_for_partner(session, submission_id=submission_id, partner=partner)
+    if sub.status != SubmissionStatus.PENDING:
+        raise SubmissionAlreadyDecided(submission_id, sub.status)
+    _claim(session, sub, status=SubmissionStatus.WITHDRAWN, reviewer=partner, reason=None)
     session.flush()
     return get_submission(session, submission_id)

@@ -223,12 +223,15 @@ def _verification_claims(
 
 
 def _submitter_name(session: Session, submitter: Principal | None, source: str) -> str:
+    """Who submitted, said once: "Example NGO — key 'Field team'" for a partner's key,
+    "Example NGO — reply to email update request #3" for the organisation itself."""
     if submitter is None:
         return source[:300]
     if submitter.organization_id is not None:
         org = session.get(Organization, submitter.organization_id)
         if org is not None:
-            return f"{org.name} / {submitter.label}"[:300]
+            who = f"key '{submitter.name}'" if submitter.key_id else submitter.name
+            return f"{org.name} — {who}"[:300]
     return submitter.label[:300]
 
 

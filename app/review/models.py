@@ -47,6 +47,8 @@ class SubmissionStatus(StrEnum):
     PARTIALLY_APPROVED = "partially_approved"
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
+    # The partner took it back before a reviewer decided it.
+    WITHDRAWN = "withdrawn"
 
 
 class ClosureReason(StrEnum):
@@ -74,7 +76,8 @@ class Submission(Base, kw_only=True):
     __table_args__ = (
         CheckConstraint("kind IN ('correction','new_contact','closure')", name="kind"),
         CheckConstraint(
-            "status IN ('pending','approved','partially_approved','rejected','duplicate')",
+            "status IN ('pending','approved','partially_approved','rejected','duplicate',"
+            "'withdrawn')",
             name="status",
         ),
         CheckConstraint(

@@ -57,6 +57,7 @@ def submission_public(sub: Submission) -> SubmissionPublic:
         region=sub.region,
         title=sub.title,
         changes=sub.changes,
+        base=sub.base,
         verifications=[VerificationClaim.model_validate(c) for c in sub.verifications or []],
         note=sub.note,
         source=sub.source,

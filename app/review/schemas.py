@@ -179,6 +179,8 @@ class SubmissionPublic(BaseModel):
     region: str | None
     title: str
     changes: dict[str, Any]
+    # The record's values of the changed fields when the submission was made.
+    base: dict[str, Any] = Field(default_factory=dict)
     verifications: list[VerificationClaim] = Field(default_factory=list)
     note: str | None
     source: str

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
+from app.auth import key_audit
 from app.auth import service as key_service
 from app.auth.dependencies import SessionDep
 from app.auth.models import Role
@@ -15,14 +16,17 @@ from app.db import savepoint
 from app.directory import audit
 from app.directory.presenter import revision_public
 from app.kit.errors import InvalidValue
+from app.kit.models import MAX_ID
 from app.kit.principal import Principal
 from app.kit.text import is_whole_number
+from app.web import labels
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
 
 AdminPage = Annotated[Principal, require_page("admin")]
+KeyId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 ROLE_OPTIONS = [
     (Role.OFFICER.value, "Officer — search contacts and print sheets"),
@@ -88,7 +92,7 @@ def create_key(
                     name=values["name"],
                     role=values["role"],
                     organization_id=organization_id,
-                    created_by=principal.label,
+                    by=principal,
                 )
         except InvalidValue as exc:
             errors[exc.field or "name"] = _plain_reason(exc)
@@ -111,12 +115,29 @@ def _plain_reason(exc: InvalidValue) -> str:
     return reasons.get(exc.field or "", exc.message)
 
 
+@router.get("/admin/keys/{key_id}/revoke")
+def confirm_revoke(
+    request: Request, key_id: KeyId, principal: AdminPage, session: SessionDep
+) -> Response:
+    """Ask before revoking: which key, what revoking does, Confirm or Cancel."""
+    key = key_service.get_key(session, key_id=key_id)
+    return render(
+        request,
+        "admin_revoke.html",
+        principal=principal,
+        title=f"Revoke key {key_id}?",
+        key=key,
+        own=principal.key_id == key.id,
+    )
+
+
 @router.post("/admin/keys/{key_id}/revoke")
 def revoke_key(
-    request: Request, key_id: int, principal: AdminPage, session: SessionDep, form: CheckedForm
+    request: Request, key_id: KeyId, principal: AdminPage, session: SessionDep, form: CheckedForm
 ) -> Response:
-    """Revoke a key at once (its browser sessions end on their next request)."""
-    key_service.revoke_key(session, key_id=key_id)
+    """Revoke a key at once (its browser sessions end on their next request); recorded in
+    the audit."""
+    key_service.revoke_key(session, key_id=key_id, by=principal)
     return redirect(request, f"/admin/keys?revoked={key_id}")
 
 
@@ -134,7 +155,7 @@ def audit_page(
     request: Request,
     principal: AdminPage,
     session: SessionDep,
-    entity: Annotated[str | None, Query(pattern="^(|office|organization|phone)$")] = None,
+    entity: Annotated[str | None, Query(pattern="^(|office|organization|phone|api_key)$")] = None,
     field: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     source: Annotated[str | None, Query(max_length=200)] = None,
@@ -181,6 +202,12 @@ def audit_page(
         "since": since or "",
         "until": until or "",
     }
+    key_names = key_audit.key_names(
+        session, (r.entity_id for r in rows if r.entity == key_audit.ENTITY)
+    )
+    names = audit.record_names(session, rows) | {
+        (key_audit.ENTITY, key_id): name for key_id, name in key_names.items()
+    }
     return render(
         request,
         "admin_audit.html",
@@ -188,6 +215,7 @@ def audit_page(
         status_code=422 if errors else 200,
         title="Audit",
         revisions=[revision_public(r) for r in rows],
+        record_label=lambda r: labels.record_label(r.entity, r.entity_id, names),
         values=values,
         errors=errors,
         page=page,

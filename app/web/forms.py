@@ -40,7 +40,11 @@ def whole_number(value: Any) -> int | None:
 
 def typed_values(form: FormData, *, leave_out: tuple[str, ...] = ()) -> dict[str, str]:
     """Everything posted (but the CSRF token), as typed: to show the form again after an error."""
-    return {k: str(v) for k, v in form.items() if k != CSRF_FIELD and k not in leave_out}
+    return {
+        k: ", ".join(str(v) for v in form.getlist(k))
+        for k in dict.fromkeys(form.keys())
+        if k != CSRF_FIELD and k not in leave_out
+    }
 
 
 def field_name(loc: tuple[Any, ...]) -> str:

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from app.auth.dependencies import EDITORS, STAFF, SessionDep
 from app.config import get_settings
 from app.db import savepoint
+from app.directory import service as directory
 from app.directory.geography import country_name, region_name
 from app.directory.schemas import OfficeUpdate
 from app.kit.clock import utcnow
@@ -26,10 +27,11 @@ from app.outreach import reports as outreach
 from app.review import call_outcomes, decisions
 from app.review import queue as review_queue
 from app.review.errors import SubmissionConflict
-from app.review.models import Submission, SubmissionKind, SubmissionStatus
+from app.review.models import Submission, SubmissionStatus
 from app.verification import reports, tasks
 from app.verification.models import Outcome, OutcomeMethod
 from app.verification.presenter import digest_public, task_public
+from app.web import labels
 from app.web.forms import errors_from_validation, plain, whole_number
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
@@ -47,11 +49,7 @@ QUICK_OUTCOMES = [
     (Outcome.DISCONNECTED.value, "Disconnected", "danger"),
     (Outcome.CLOSED.value, "Closed", "danger"),
 ]
-METHODS = [
-    (OutcomeMethod.PHONE_CALL.value, "Phone call"),
-    (OutcomeMethod.EMAIL_REPLY.value, "Email reply"),
-    (OutcomeMethod.SITE_VISIT.value, "Site visit"),
-]
+METHODS = [(m.value, labels.METHOD_LABELS[m.value]) for m in OutcomeMethod]
 PER_PAGE = 50
 # The worklist counts open tasks up to here and then says "at least": counting every one of
 # tens of thousands on each page view is work nobody reads.
@@ -136,6 +134,8 @@ def record_outcome(
         method = OutcomeMethod(str(form.get("method") or OutcomeMethod.PHONE_CALL.value))
     except ValueError as exc:
         raise InvalidValue("Choose an outcome and a method.", field="outcome") from exc
+    if outcome.value in ASKED_FIRST and form.get("confirmed") != "1":
+        return _confirm_outcome(request, task_id, principal, session, form, outcome)
     call_outcomes.record_outcome(
         session,
         task_id=task_id,
@@ -147,8 +147,55 @@ def record_outcome(
         note=plain(form.get("note")),
         phone_id=whole_number(form.get("phone_id")),
     )
-    label = dict((v, label) for v, label, _ in QUICK_OUTCOMES).get(outcome.value, outcome.value)
+    label = labels.OUTCOME_LABELS[outcome.value]
     return redirect(request, f"/verify?done={label}: task {task_id}")
+
+
+# Outcomes that take an office or a number off the sheets: asked again before recording.
+ASKED_FIRST = {
+    Outcome.WRONG_NUMBER.value: "as a wrong number",
+    Outcome.DISCONNECTED.value: "as disconnected",
+    Outcome.CLOSED.value: "as closed",
+}
+
+
+def _confirm_outcome(
+    request: Request,
+    task_id: int,
+    principal: Principal,
+    session: SessionDep,
+    form: Any,
+    outcome: Outcome,
+) -> Response:
+    """The second step of a drastic outcome (no JavaScript needed): what it will do, with
+    Confirm (the same form again, confirmed) and Cancel (back to where it came from)."""
+    row = tasks.task_row(session, task_id)
+    phone_id = whole_number(form.get("phone_id"))
+    chosen = [p for p in row.phones if p.id == phone_id] or row.phones
+    office = row.organization.name + (f" — {row.office.name}" if row.office.name else "")
+    if outcome == Outcome.CLOSED or not chosen:
+        what = office
+    else:
+        what = " / ".join(labels.phone_number(p.number) for p in chosen)
+    return render(
+        request,
+        "outcome_confirm.html",
+        principal=principal,
+        title="Confirm the outcome",
+        task_id=task_id,
+        question=f"Mark {what} {ASKED_FIRST[outcome.value]}?",
+        office=office,
+        takes_effect=principal.edits_directly,
+        outcome=outcome.value,
+        outcome_label=labels.OUTCOME_LABELS[outcome.value],
+        hidden={
+            "method": str(form.get("method") or ""),
+            "note": str(form.get("note") or ""),
+            "phone_id": str(form.get("phone_id") or ""),
+            "back": _back(form, f"/verify/{task_id}"),
+        },
+        cancel=f"{_back(form, f'/verify/{task_id}')}#task-{task_id}",
+    )
 
 
 CHANGE_FIELDS = ("address", "city", "opening_hours", "email", "website")
@@ -299,12 +346,8 @@ def digest(
 
 # ---- the review queue --------------------------------------------------------------------
 
-KIND_LABELS = {
-    SubmissionKind.CORRECTION.value: "Correction",
-    SubmissionKind.NEW_CONTACT.value: "New contact",
-    SubmissionKind.CLOSURE.value: "Closure report",
-}
-STATUS_OPTIONS = [(s.value, s.value.replace("_", " ").capitalize()) for s in SubmissionStatus]
+KIND_LABELS = labels.SUBMISSION_KIND_LABELS
+STATUS_OPTIONS = list(labels.SUBMISSION_STATUS_LABELS.items())
 
 
 @router.get("/review")
@@ -382,17 +425,12 @@ def _shown_value(value: Any) -> str:
     return str(value)
 
 
-def path_label(path: str) -> str:
-    """`phones.12.number` -> `Phone 12: number`: a submission's field path, readable."""
-    parts = path.split(".")
-    entity = {"office": "Office", "organization": "Organisation"}.get(parts[0])
-    if entity:
-        return f"{entity}: {' '.join(parts[1:]).replace('_', ' ')}"
-    if parts[0] == "phones" and len(parts) >= 3:
-        return f"Phone {parts[1]}: {' '.join(parts[2:]).replace('_', ' ')}"
-    if parts[0] == "new_phones":
-        return f"New phone {int(parts[1]) + 1 if parts[1:] and is_whole_number(parts[1]) else ''}"
-    return path
+def _phone_numbers(session: SessionDep, office_id: int | None) -> dict[int, str]:
+    """The contact's phones, id -> number, so a field of one reads by its number."""
+    if office_id is None:
+        return {}
+    office = directory.get_office(session, office_id)
+    return {p.id: p.number for p in office.phones if p.id is not None}
 
 
 def _editable(value: Any) -> bool:
@@ -429,9 +467,13 @@ def _review_page(
     status_code: int = 200,
 ) -> Response:
     opened = review_queue.review(session, submission_id=submission_id)
+    phones = _phone_numbers(session, opened.submission.office_id)
     drift_by_path = {d.path: d for d in opened.drift}
     if values is None:
-        values = {f"edit:{row.path}": _shown_value(row.proposed) for row in opened.diff}
+        values = {
+            f"edit:{row.path}": _shown_value(labels.phone_number(row.proposed))
+            for row in opened.diff
+        }
     own = (principal.key_id is not None and principal.key_id == opened.submitter_key_id) or (
         principal.organization_id is not None
         and principal.organization_id == opened.submitter_organization_id
@@ -455,7 +497,7 @@ def _review_page(
         findings_by_path=_findings_by_path(opened),
         fillable=_fillable(opened),
         shown=_shown_value,
-        path_label=path_label,
+        path_label=lambda path: labels.path_label(path, phones),
         own=own,
         pending=opened.submission.status == SubmissionStatus.PENDING,
     )
@@ -491,7 +533,8 @@ def approve(
         if typed is None or not _editable(proposed[path]):
             continue
         new = typed.strip() or None
-        if new != proposed[path]:
+        # A number is shown formatted; sent back as shown, it is not an edit.
+        if new not in (proposed[path], labels.phone_number(proposed[path])):
             edits[path] = new
     errors: dict[str, str] = {}
     if not selected:

@@ -16,6 +16,7 @@ from app.directory.enums import Category
 from app.directory.geography import country_name, language_name, region_name
 from app.kit.clock import as_utc, utcnow
 from app.kit.principal import Principal
+from app.web import labels
 from app.web.session import CSRF_FIELD, attach_cookie, web_session
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -171,6 +172,7 @@ def _build_environment() -> Environment:
         country_name=country_name,
         region_name=region_name,
         language_name=_language_name,
+        **labels.FILTERS,
     )
     env.globals.update(
         query=_query,
@@ -178,6 +180,7 @@ def _build_environment() -> Environment:
         FRESHNESS_LABELS=FRESHNESS_LABELS,
         RTL_LANGUAGES=RTL_LANGUAGES,
         CSRF_FIELD=CSRF_FIELD,
+        LANGUAGE_OPTIONS=labels.language_options(),
     )
     return env
 

@@ -114,6 +114,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/submissions/{submission_id}/approve"): EDITORS,
     ("POST", "/api/v1/submissions/{submission_id}/reject"): EDITORS,
     ("POST", "/api/v1/submissions/{submission_id}/duplicate"): EDITORS,
+    ("POST", "/api/v1/submissions/{submission_id}/withdraw"): PARTNERS,
     # Pages: everyone signed in
     ("GET", "/"): ANY_ROLE,
     ("GET", "/contacts/{office_id}"): ANY_ROLE,
@@ -147,9 +148,12 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ngo/new"): PARTNERS,
     ("POST", "/ngo/new"): PARTNERS,
     ("GET", "/ngo/submissions"): PARTNERS,
+    ("GET", "/ngo/submissions/{submission_id}"): PARTNERS,
+    ("POST", "/ngo/submissions/{submission_id}/withdraw"): PARTNERS,
     # Pages: admins
     ("GET", "/admin/keys"): ADMINS,
     ("POST", "/admin/keys"): ADMINS,
+    ("GET", "/admin/keys/{key_id}/revoke"): ADMINS,
     ("POST", "/admin/keys/{key_id}/revoke"): ADMINS,
     ("GET", "/admin/audit"): ADMINS,
 }

@@ -496,3 +496,42 @@ def test_no_partner_submission_may_set_confidentiality(
         assert resp.status_code == 422, (body, resp.text)
         assert field in [d["field"] for d in resp.json()["detail"]], resp.json()
     assert _queued(db_session) == 0
+
+
+def test_the_owning_partner_withdraws_a_pending_submission_once(
+    client: TestClient, db_session: Session
+) -> None:
+    office = make_office(db_session)
+    ngo = _partner(db_session)
+    other = _partner(db_session, name="Other Network")
+    reviewer = make_key(db_session, "reviewer")
+    db_session.commit()
+    sid = client.post(URL, json=_correction(office.id), headers=ngo).json()["id"]
+
+    assert client.post(f"{URL}/{sid}/withdraw", headers=other).status_code == 404
+    assert client.post(f"{URL}/{sid}/withdraw", headers=reviewer).status_code == 403
+    withdrawn = client.post(f"{URL}/{sid}/withdraw", headers=ngo)
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["status"] == "withdrawn"
+    queue_ids = [i["id"] for i in client.get(URL, headers=reviewer).json()["items"]]
+    assert sid not in queue_ids
+
+    again = client.post(f"{URL}/{sid}/withdraw", headers=ngo)
+    assert again.status_code == 409
+    assert again.json()["detail"] == [
+        {"field": "status", "reason": f"submission {sid} was already decided (withdrawn)"}
+    ]
+    late = client.post(f"{URL}/{sid}/reject", json={"reason": "x"}, headers=reviewer)
+    assert late.status_code == 409
+
+
+def test_a_decided_submission_cannot_be_withdrawn(client: TestClient, db_session: Session) -> None:
+    office = make_office(db_session)
+    ngo = _partner(db_session)
+    reviewer = make_key(db_session, "reviewer")
+    db_session.commit()
+    sid = client.post(URL, json=_correction(office.id), headers=ngo).json()["id"]
+    assert client.post(f"{URL}/{sid}/approve", json={}, headers=reviewer).status_code == 200
+    refused = client.post(f"{URL}/{sid}/withdraw", headers=ngo)
+    assert refused.status_code == 409
+    assert refused.json()["status"] == "approved"

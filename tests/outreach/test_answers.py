@@ -110,7 +110,7 @@ def test_something_changed_goes_to_review_as_the_organisations_own(
     assert sub is not None and sub.status == "pending" and sub.office_id == office.id
     assert sub.submitter_organization_id == office.organization_id
     assert sub.source == f"email update request #{req.id}"
-    assert sub.submitter_name.startswith("Example Support Centre (demo) / ")
+    assert sub.submitter_name.startswith("Example Support Centre (demo) — ")
     assert sub.changes == {"office.city": "Ikeja", f"phones.{phone.id}.number": "+2348031234599"}
     # Nothing changed in the directory until a reviewer approves, as for a partner: then
     # the office is verified as an NGO correction.

@@ -14,7 +14,7 @@ from app.kit.errors import InvalidValue, TooManyRequests, VersionConflict
 from app.review import intake
 from app.review.models import Submission, SubmissionPhone
 from tests.factories import AL_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org
-from tests.review.support import dump, partner
+from tests.review.support import dump, partner, principal
 
 CONF = "organization.confidential"
 
@@ -411,3 +411,16 @@ def test_verification_claims_are_validated_and_only_news_is_kept(db_session: Ses
         correction(newer, kind="closure")
     assert err.value.field == "verifications"
     assert _count(db_session) == 1
+
+
+def test_the_submitter_is_named_once_organisation_and_key(db_session: Session) -> None:
+    org, _ = partner(db_session, name="Example NGO")
+    ngo = principal(db_session, "ngo", organization_id=org.id, name="Field team")
+    office = make_office(db_session)
+    sub = intake.create_submission(
+        db_session,
+        proposal={"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}},
+        submitter=ngo,
+        source="web",
+    )
+    assert sub.submitter_name == "Example NGO — key 'Field team'"

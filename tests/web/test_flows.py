@@ -62,7 +62,7 @@ def test_officer_previews_a_sheet_and_downloads_the_pdf(new_page: NewPage) -> No
     assert "Lagos State Police Command" in pocket
 
 
-def test_verifier_records_wrong_number_in_two_clicks_and_the_office_leaves_the_sheet(
+def test_verifier_records_wrong_number_confirmed_and_the_office_leaves_the_sheet(
     new_page: NewPage, scenario: Scenario
 ) -> None:
     officer = new_page("officer")
@@ -79,6 +79,11 @@ def test_verifier_records_wrong_number_in_two_clicks_and_the_office_leaves_the_s
     expect(task).to_contain_text("Claimed by you")
     screenshot(verifier, "worklist-claimed")
     task.get_by_role("button", name="Wrong number").click()  # click 2
+    # It asks first, naming the number and what happens; Confirm records it.
+    expect(verifier.locator("h1")).to_have_text("Mark +234 803 123 4574 as a wrong number?")
+    expect(verifier.locator(".notice")).to_contain_text("off every sheet now")
+    screenshot(verifier, "worklist-confirm-wrong-number")
+    verifier.get_by_role("button", name="Confirm: Wrong number").click()  # click 3
     expect(verifier.locator(".notice")).to_contain_text("Wrong number")
     expect(verifier.locator("li.contact", has_text="Lagos Example Law Clinic")).to_have_count(0)
 
@@ -122,7 +127,10 @@ def test_ngo_corrects_a_number_a_reviewer_approves_and_the_officer_sees_it(
         "link", name="Suggest a correction"
     ).click()
     number = partner.locator("input[name^='phones.'][name$='.number']")
-    expect(number).to_have_value("+2348031234567")  # pre-filled with the current value
+    # Pre-filled as dialled in the country, the international form as the hint.
+    expect(number).to_have_value("0803 123 4567")
+    number_hint = partner.locator(".field", has=number).locator(".hint")
+    expect(number_hint).to_contain_text("+234 803 123 4567")
     expect(partner.locator("[name='office.city']")).to_have_value("Lagos")
 
     # A bad number and a bad website: errors next to each field, what was typed is kept.
@@ -152,9 +160,10 @@ def test_ngo_corrects_a_number_a_reviewer_approves_and_the_officer_sees_it(
     reviewer.goto("/review")
     screenshot(reviewer, "review-queue")
     reviewer.get_by_role("link", name=submission_id, exact=True).click()
-    diff_row = reviewer.locator("tr", has_text=re.compile(r"Phone \d+: number"))
-    expect(diff_row.locator("td.old")).to_contain_text("+2348031234567")
-    expect(diff_row.locator("td.new input")).to_have_value("+2348031234575")
+    expect(reviewer.locator("main")).to_contain_text("From Partner Network Nigeria (demo) — key")
+    diff_row = reviewer.locator("tr", has_text="Phone +234 803 123 4567 — number")
+    expect(diff_row.locator("td.old")).to_contain_text("+234 803 123 4567")
+    expect(diff_row.locator("td.new input")).to_have_value("+234 803 123 4575")
     screenshot(reviewer, "review-diff")
     reviewer.click("text=Approve the ticked fields")
     expect(reviewer.locator(".notice")).to_contain_text(f"Approved submission {submission_id}")
@@ -166,7 +175,13 @@ def test_ngo_corrects_a_number_a_reviewer_approves_and_the_officer_sees_it(
     expect(contact.locator(".badge")).to_have_text("Verified")
     officer.goto(f"/contacts/{office_id}")
     expect(officer.locator("#verifications + .table-wrap tbody tr").first).to_contain_text(
-        "ngo correction"
+        "Partner correction"
+    )
+    expect(officer.locator("#changes ~ .table-wrap tbody")).to_contain_text(
+        f"Correction #{submission_id}"
+    )
+    expect(officer.locator("#changes ~ .table-wrap tbody")).not_to_contain_text(
+        f"#{submission_id} #{submission_id}"
     )
 
     partner.goto("/ngo/submissions")
@@ -258,7 +273,7 @@ def test_ngo_confirms_a_contact_still_correct(new_page: NewPage, scenario: Scena
     partner.click("text=Yes, everything above is correct")
     expect(partner.locator(".notice")).to_contain_text("confirmation is recorded")
     expect(partner.locator("#verifications + .table-wrap tbody tr").first).to_contain_text(
-        "ngo network"
+        "NGO network"
     )
 
 

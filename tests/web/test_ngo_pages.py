@@ -7,9 +7,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.directory.phone_numbers import display
 from app.review import decisions, intake
 from app.review.models import Submission
 from app.verification.models import VerificationEvent
+from app.web import labels
+from app.web.ngo.correction import current_values
 from tests.factories import BR_PHONE, make_office, make_org
 from tests.review.support import principal
 from tests.web.signed_in import sign_in
@@ -119,3 +122,138 @@ def test_my_submissions_never_points_at_a_confidential_duplicate(
     assert "Duplicate of an existing record." in page.text
     assert "Zephyrine" not in page.text
     assert f"/contacts/{secret.id}" not in page.text
+
+
+def test_a_submission_page_shows_what_was_sent_and_withdraws_it_while_pending(
+    client: TestClient, db_session: Session
+) -> None:
+    org = make_org(db_session, name="Lagos Network (demo)")
+    office = make_office(db_session, org=org, city="Lagos")
+    phone = office.phones[0]
+    ngo = principal(db_session, "ngo", organization_id=org.id)
+    sub = intake.create_submission(
+        db_session,
+        proposal={
+            "kind": "correction",
+            "office_id": office.id,
+            "office": {"city": "Ikeja"},
+            "phones": [{"id": phone.id, "kind": "whatsapp"}],
+        },
+        submitter=ngo,
+        source="web",
+    )
+    csrf = sign_in(client, db_session, "ngo", organization_id=org.id)
+    listing = client.get("/ngo/submissions")
+    assert f'href="/ngo/submissions/{sub.id}"' in listing.text
+
+    page = client.get(f"/ngo/submissions/{sub.id}")
+    assert page.status_code == 200
+    rows = page.text.split("<tbody>", 1)[1]
+    assert '<th scope="row">Office city</th>' in rows
+    assert '<td class="old">Lagos</td><td class="new">Ikeja</td>' in rows
+    assert f"Phone {labels.phone_number(phone.number)} — kind" in rows
+    assert "WhatsApp" in rows and "Voice" in rows
+    assert ">Withdraw</button>" in page.text
+
+    done = client.post(
+        f"/ngo/submissions/{sub.id}/withdraw", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    after = client.get(done.headers["location"])
+    assert "You withdrew this submission" in after.text
+    assert "<strong>Withdrawn</strong>" in after.text and ">Withdraw</button>" not in after.text
+    again = client.post(f"/ngo/submissions/{sub.id}/withdraw", data={"csrf_token": csrf})
+    assert again.status_code == 409
+    db_session.expire_all()
+    assert db_session.get(Submission, sub.id).status == "withdrawn"  # type: ignore[union-attr]
+
+
+def test_another_organisations_submission_page_is_not_found(
+    client: TestClient, db_session: Session
+) -> None:
+    org = make_org(db_session, name="Lagos Network (demo)")
+    office = make_office(db_session, org=org)
+    sub = intake.create_submission(
+        db_session,
+        proposal={"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}},
+        submitter=principal(db_session, "ngo", organization_id=org.id),
+        source="web",
+    )
+    other = make_org(db_session, name="Other Network (demo)")
+    make_office(db_session, org=other)
+    csrf = sign_in(client, db_session, "ngo", organization_id=other.id)
+    assert client.get(f"/ngo/submissions/{sub.id}").status_code == 404
+    refused = client.post(f"/ngo/submissions/{sub.id}/withdraw", data={"csrf_token": csrf})
+    assert refused.status_code == 404
+    db_session.expire_all()
+    assert db_session.get(Submission, sub.id).status == "pending"  # type: ignore[union-attr]
+
+
+def test_the_start_page_lists_the_partners_own_offices_first(
+    client: TestClient, db_session: Session
+) -> None:
+    org = make_org(db_session, name="Lagos Network (demo)")
+    own = make_office(db_session, org=org, name="Ikeja desk")
+    other = make_office(db_session, org=make_org(db_session, name="Abuja Legal Aid (demo)"))
+    nationwide = make_office(
+        db_session, org=make_org(db_session, name="National Helpline (demo)"), region=None
+    )
+    sign_in(client, db_session, "ngo", organization_id=org.id)
+    page = client.get("/ngo").text
+    assert "Your organisation&#39;s offices" in page or "Your organisation's offices" in page
+    mine, others = page.split('id="own-offices"', 1)[1].split("Other contacts", 1)
+    assert f'href="/contacts/{own.id}"' in mine
+    assert f'href="/contacts/{nationwide.id}"' not in mine
+    assert f'href="/contacts/{nationwide.id}"' in others
+    assert f'href="/contacts/{own.id}"' not in others
+    assert f'href="/contacts/{other.id}"' not in mine
+
+
+def test_forms_offer_languages_by_name_and_phones_as_dialled_in_the_country(
+    client: TestClient, db_session: Session
+) -> None:
+    csrf = _lagos_partner(client, db_session)
+    office = make_office(db_session, languages=["yo", "en"])
+    phone = office.phones[0]
+    national = display(phone.number)
+    form = client.get(f"/ngo/contacts/{office.id}/correct").text
+    assert 'name="office.languages" multiple' in form
+    assert '<option value="yo" selected>Yoruba</option>' in form
+    assert '<option value="fr">French</option>' in form
+    assert f'value="{national.national}"' in form
+    assert f"or with the country code: {national.international}." in form
+    assert "Two-letter codes" not in form
+
+    sent = client.post(
+        f"/ngo/contacts/{office.id}/correct",
+        data={
+            **{k: v for k, v in current_values(office).items() if k != "office.languages"},
+            "office.languages": ["yo", "en", "fr"],
+            f"phones.{phone.id}.number": national.international,  # either form is accepted
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:500]
+    sub = db_session.execute(select(Submission)).scalar_one()
+    assert sub.changes == {"office.languages": ["en", "fr", "yo"]}
+
+
+def test_the_error_summary_names_each_field(client: TestClient, db_session: Session) -> None:
+    csrf = _lagos_partner(client, db_session)
+    sent = client.post(
+        "/ngo/new",
+        data={
+            "csrf_token": csrf,
+            "organization.name": " ",
+            "organization.category": "ngo",
+            "office.country": "NG",
+            "office.region": "NG-LA",
+            "office.languages": ["yo", "en"],
+        },
+    )
+    assert sent.status_code == 422
+    summary = sent.text.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "New phone 1 — number: give at least one phone number." in summary
+    assert '<option value="yo" selected>Yoruba</option>' in sent.text  # kept as chosen
+    assert _queued(db_session) == 0

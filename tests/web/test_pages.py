@@ -98,7 +98,7 @@ def test_contact_detail_shows_verification_history(new_page: NewPage, scenario: 
     expect(page.locator("h1")).to_contain_text("Example Return Support (demo)")
     history = page.locator("#verifications + .table-wrap tbody tr")
     # Newest first; the first verification (by phone, when it was created) is the last row.
-    expect(history.last).to_contain_text("phone call")
+    expect(history.last).to_contain_text("Phone call")
     expect(history.last).to_contain_text("test-verifier")
     expect(page.locator("#changes + p")).to_contain_text("recorded change")
     screenshot(page, "contact-detail")
@@ -169,11 +169,28 @@ def test_admin_creates_a_key_shown_once_and_revokes_it(new_page: NewPage) -> Non
     expect(desk).to_have_url(re.compile(r"/officer$"))
 
     row = admin.locator("tr", has_text="Border desk Dover")
-    row.locator("button", has_text="Revoke").click()
+    row.locator("a", has_text="Revoke").click()
+    # Revoking asks first; Cancel leaves the key working.
+    expect(admin.locator("h1")).to_contain_text("Border desk Dover")
+    screenshot(admin, "admin-revoke-confirm")
+    admin.click("text=Cancel")
+    desk.goto("/officer")
+    expect(desk).to_have_url(re.compile(r"/officer$"))
+    row.locator("a", has_text="Revoke").click()
+    admin.click("text=Confirm: revoke key")
     expect(admin.locator(".notice")).to_contain_text("revoked")
     # The revoked key's browser session ends on its next request.
     desk.goto("/officer")
     expect(desk).to_have_url(re.compile(r"/signin"))
+    # Both are in the audit, naming the key (never its secret) and who acted.
+    admin.goto("/admin/audit?entity=api_key")
+    rows = admin.locator("tbody tr", has_text="Border desk Dover")
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text="revoked")).to_have_count(1)
+    expect(rows.filter(has_text="created")).to_have_count(1)
+    expect(rows.first).to_contain_text("Key ")
+    assert secret not in admin.content()
+    screenshot(admin, "admin-audit-keys")
 
 
 def test_html_typed_into_a_name_is_shown_escaped(new_page: NewPage) -> None:
@@ -202,7 +219,7 @@ def test_audit_view_filters_recent_revisions(new_page: NewPage, scenario: Scenar
     page.click("text=Filter")
     rows = page.locator("tbody tr")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text(f"contact {scenario.offices['tirana']}")
+    expect(rows.first).to_contain_text(f"Contact {scenario.offices['tirana']} — ")
     screenshot(page, "admin-audit")
 
 

@@ -96,7 +96,7 @@ def test_an_officers_closed_click_takes_the_office_off_the_sheets_and_asks_revie
     csrf = sign_in(client, db_session, "officer")
     sent = client.post(
         f"/verify/{task_id}/outcome",
-        data={"outcome": "closed", "method": "phone_call", "csrf_token": csrf},
+        data={"outcome": "closed", "method": "phone_call", "csrf_token": csrf, "confirmed": "1"},
         follow_redirects=False,
     )
     assert sent.status_code == 303, sent.text
@@ -108,3 +108,37 @@ def test_an_officers_closed_click_takes_the_office_off_the_sheets_and_asks_revie
         select(Submission).where(Submission.office_id == office_id)
     ).scalar_one()
     assert (sub.kind, sub.closure_reason, sub.status) == ("closure", "closed", "pending")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "asks"),
+    [("wrong_number", "as a wrong number?"), ("disconnected", "as disconnected?"), ("closed", "")],
+)
+def test_a_drastic_outcome_asks_for_confirmation_before_anything_changes(
+    client: TestClient, db_session: Session, settings: Settings, outcome: str, asks: str
+) -> None:
+    office_id, task_id = _task_for(db_session, settings)
+    office = get_office(db_session, office_id)
+    csrf = sign_in(client, db_session, "reviewer", name="Reviewer Confirms")
+    client.post(f"/verify/{task_id}/claim", data={"csrf_token": csrf})
+    phone = office.phones[0]
+    form = {"outcome": outcome, "method": "phone_call", "phone_id": str(phone.id)}
+    asked = client.post(f"/verify/{task_id}/outcome", data=form | {"csrf_token": csrf})
+    assert asked.status_code == 200
+    if outcome == "closed":
+        assert f"Mark {office.organization.name}" in asked.text and "as closed?" in asked.text
+    else:
+        assert f"Mark {reviewer.labels.phone_number(phone.number)} {asks}" in asked.text
+    assert "This takes the office off every sheet now." in asked.text
+    assert 'name="confirmed" value="1"' in asked.text and ">Cancel</a>" in asked.text
+    db_session.expire_all()
+    assert is_printable(db_session, office_id=office_id, now=utcnow(), settings=settings)
+
+    done = client.post(
+        f"/verify/{task_id}/outcome",
+        data=form | {"csrf_token": csrf, "confirmed": "1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    db_session.expire_all()
+    assert not is_printable(db_session, office_id=office_id, now=utcnow(), settings=settings)

@@ -33,11 +33,23 @@ def browse(
     every_region: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    """The contacts of a country, by default the partner's first (never confidential ones).
+    """The partner organisation's own offices first, then the other contacts of a country,
+    by default the partner's first (never confidential ones).
 
     Without a region or a name, the nationwide offices; `every_region=1` lists them all.
     """
     countries = partner_countries(session, principal)
+    own: list[Any] = []
+    if page == 1 and not (q or region or every_region):
+        own = listing.contact_page(
+            session,
+            filters=search.ContactFilters(organization_id=principal.organization_id),
+            viewer=principal,
+            now=utcnow(),
+            settings=get_settings(),
+            page=1,
+            per_page=PER_PAGE,
+        )["items"]
     chosen = checked_country(country) if country else (countries[0] if countries else None)
     chosen_region = checked_region(chosen, region or None) if chosen else None
     nationwide_only = chosen_region is None and not (q or every_region)
@@ -51,6 +63,7 @@ def browse(
                 region=chosen_region,
                 nationwide_only=nationwide_only,
                 q=q or None,
+                exclude_organization_id=principal.organization_id if own else None,
             ),
             viewer=principal,
             now=utcnow(),
@@ -79,6 +92,8 @@ def browse(
         q=q or "",
         nationwide_only=nationwide_only,
         groups=category_groups(contacts),
+        own=own,
+        own_groups=category_groups(own),
         total=total,
         page=page,
         has_next=page * PER_PAGE < total,

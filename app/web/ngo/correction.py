@@ -13,6 +13,7 @@ from starlette.responses import Response
 from app.auth.dependencies import SessionDep
 from app.directory.enums import PhoneKind
 from app.directory.models import Office
+from app.directory.phone_numbers import display
 from app.directory.printable import active_phones
 from app.review.schemas import CorrectionCreate
 from app.web.forms import plain, typed_values, whole_number
@@ -20,9 +21,9 @@ from app.web.ngo.contact_form import contact_form_again, contact_form_page
 from app.web.ngo.proposals import (
     PHONE_KINDS,
     PartnerPage,
+    chosen_languages,
     field_for,
     flow_router,
-    languages,
     office_for_partner,
     submit_for_review,
 )
@@ -53,7 +54,7 @@ def current_values(office: Office) -> dict[str, str]:
     values["office.languages"] = ", ".join(office.language_codes)
     values["office.meets_on_arrival"] = "1" if office.meets_on_arrival else ""
     for phone in active_phones(office):
-        values[f"phones.{phone.id}.number"] = phone.number
+        values[f"phones.{phone.id}.number"] = phone.national or display(phone.number).national
         values[f"phones.{phone.id}.hours"] = phone.hours or ""
     values["new_phones.0.kind"] = PhoneKind.VOICE.value
     values["office.version"] = str(office.version)
@@ -87,7 +88,7 @@ def correction_payload(office: Office, form: FormData) -> dict[str, Any]:
         "office_id": office.id,
         "office": {f: text(f"office.{f}") for f in OFFICE_FIELDS}
         | {
-            "languages": languages(text("office.languages")),
+            "languages": chosen_languages(form),
             "meets_on_arrival": bool(form.get("office.meets_on_arrival")),
             "version": whole_number(form.get("office.version")),
         },

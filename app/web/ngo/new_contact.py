@@ -21,9 +21,9 @@ from app.web.forms import plain, typed_values
 from app.web.ngo.proposals import (
     PHONE_KINDS,
     PartnerPage,
+    chosen_languages,
     field_for,
     flow_router,
-    languages,
     partner_countries,
     submit_for_review,
 )
@@ -154,7 +154,7 @@ def submit_new_contact(
             "opening_hours": text("office.opening_hours"),
             "email": text("office.email"),
             "website": text("office.website"),
-            "languages": languages(text("office.languages")),
+            "languages": chosen_languages(form),
             "meets_on_arrival": bool(form.get("office.meets_on_arrival")),
             "phones": phones,
         },

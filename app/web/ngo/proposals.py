@@ -11,11 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.db import savepoint
 from app.directory import service
-from app.directory.enums import PhoneKind
 from app.directory.models import Office
 from app.kit.errors import Conflict, HomewardError, InvalidValue, TooManyRequests
 from app.kit.principal import Principal
@@ -23,12 +23,13 @@ from app.kit.text import is_whole_number
 from app.review import intake
 from app.review.models import SubmissionOrigin
 from app.verification import partners
+from app.web import labels
 from app.web.forms import errors_from_validation
 from app.web.session import checked_form, require_page
 from app.web.templating import redirect
 
 PartnerPage = Annotated[Principal, require_page("ngo")]
-PHONE_KINDS = [(k.value, k.value.replace("_", " ").capitalize()) for k in PhoneKind]
+PHONE_KINDS = labels.PHONE_KIND_OPTIONS
 
 
 def flow_router() -> APIRouter:
@@ -52,6 +53,11 @@ def office_for_partner(session: Session, principal: Principal, office_id: int) -
 
 def languages(raw: str | None) -> list[str]:
     return [part for part in re.split(r"[\s,;]+", (raw or "").strip().lower()) if part]
+
+
+def chosen_languages(form: FormData, name: str = "office.languages") -> list[str]:
+    """The languages picked in the form's list (several values), or typed as codes."""
+    return languages(", ".join(str(v) for v in form.getlist(name)))
 
 
 def field_for(name: str | None, known: set[str], phone_ids: list[int]) -> str:

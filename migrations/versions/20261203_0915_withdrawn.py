@@ -1,0 +1,38 @@
+"""review queue: a partner may withdraw its own pending submission (status `withdrawn`)
+
+Revision ID: 20261203_0915_withdrawn
+Revises: 20261203_0910_findings
+Create Date: 2026-12-03 09:15:00
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "20261203_0915_withdrawn"
+down_revision: str | Sequence[str] | None = "20261203_0910_findings"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+BEFORE = "status IN ('pending','approved','partially_approved','rejected','duplicate')"
+AFTER = "status IN ('pending','approved','partially_approved','rejected','duplicate','withdrawn')"
+
+
+def _status_check(condition: str) -> None:
+    with op.batch_alter_table("submission", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_submission_status"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_submission_status"), condition)
+
+
+def upgrade() -> None:
+    _status_check(AFTER)
+
+
+def downgrade() -> None:
+    # The older schema has no "withdrawn": such a submission reads as rejected, saying why.
+    op.execute(
+        "UPDATE submission SET status = 'rejected', "
+        "decision_reason = COALESCE(decision_reason, 'Withdrawn by the partner.') "
+        "WHERE status = 'withdrawn'"
+    )
+    _status_check(BEFORE)
