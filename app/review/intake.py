@@ -17,14 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
+from app.directory import revisions
 from app.directory import service as directory
 from app.directory.change_set import validate_changes, validate_new_contact
 from app.directory.enums import OfficeStatus, PhoneStatus
-from app.directory.models import Office, Organization, Revision
+from app.directory.models import Office, Organization
 from app.directory.validation import checked_model
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import HomewardError, InvalidValue, VersionConflict
@@ -425,7 +425,7 @@ def _insert(
     now: datetime,
 ) -> None:
     """Insert the accepted submissions and their proposed numbers (two INSERTs)."""
-    base_revision_id = session.execute(select(func.max(Revision.id))).scalar_one() or 0
+    base_revision_id = revisions.latest_revision_id(session)
     submitter_name = _submitter_name(session, submitter, source)
     rows = []
     for i, intake, proposal, claims, matches in accepted:
