@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -90,8 +90,10 @@ def current_nav(path: str, navigation: list[tuple[str, str]]) -> str | None:
     return max(matches, key=len) if matches else None
 
 
-def _date(value: datetime | None, fmt: str = "%d %b %Y") -> str:
-    value = as_utc(value)
+def _date(value: date | None, fmt: str = "%d %b %Y") -> str:
+    """Every page's one date style (a calendar day, or a moment taken as UTC)."""
+    if isinstance(value, datetime):
+        value = as_utc(value)
     return value.strftime(fmt) if value else "—"
 
 

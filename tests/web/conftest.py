@@ -8,12 +8,15 @@ so it cannot share the rolled-back test database).
 
 from __future__ import annotations
 
+import io
+import os
 import secrets
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from app.config import PROJECT_ROOT
@@ -33,6 +36,20 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+DOCS_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+# The main page of each role, shown in the README's Screenshots section.
+README_SCREENSHOTS = (
+    "officer-results",
+    "contact-detail",
+    "officer-sheet-preview",
+    "coverage",
+    "ngo-start-own-offices",
+    "ngo-submissions",
+    "review-queue",
+    "review-diff",
+    "worklist-claimed",
+    "admin-keys",
+)
 
 
 @pytest.fixture(scope="session")
@@ -144,5 +161,17 @@ def sign_in(page: Page, key: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
+    """A full-page screenshot for the test run's artefacts; with HOMEWARD_SCREENSHOTS=1 the
+    main page of each role is also written, as the user first sees it, to docs/screenshots/
+    for the README."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    if name in README_SCREENSHOTS and os.environ.get("HOMEWARD_SCREENSHOTS") == "1":
+        write_readme_screenshot(page.screenshot(full_page=False), DOCS_SCREENSHOTS / f"{name}.png")
+
+
+def write_readme_screenshot(png: bytes, path: Path) -> None:
+    """The viewport as a 256-colour PNG: a tenth of the size, no visible loss for a UI."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
