@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.interop import hsds_import
 from app.review.models import Submission
 from tests.factories import make_key, make_org
+from tests.interop.spec import SPEC, needs_spec
 
 URL = "/api/v1/submissions"
 FIXTURE = Path(__file__).parents[1] / "interop" / "fixtures" / "hsds_2_0"
@@ -93,3 +94,26 @@ def test_reviewer_page_flags_the_fields_and_fills_one_when_approving(
     assert sub is not None and sub.status == "approved"
     assert sub.applied is not None
     assert sub.applied["office.latitude"] == 41.33 and sub.applied["office.region"] == "AL-11"
+
+
+@needs_spec
+def test_approving_an_import_without_a_country_is_refused_naming_the_field(
+    client: TestClient, db_session: Session
+) -> None:
+    report = hsds_import.import_path(db_session, SPEC / "examples" / "service_list.json")
+    (sid,) = report.submission_ids
+    reviewer = make_key(db_session, "reviewer")
+    db_session.commit()
+    body = client.get(f"{URL}/{sid}", headers=reviewer).json()
+    assert [f["path"] for f in body["findings"]] == ["office.country"]
+    refused = client.post(f"{URL}/{sid}/approve", headers=reviewer, json={})
+    assert refused.status_code == 422, refused.text
+    assert "office.country" in refused.text and "give it before approving" in refused.text
+    db_session.expire_all()
+    sub = db_session.get(Submission, sid)
+    assert sub is not None and sub.status == "pending" and sub.office_id is None
+    done = client.post(
+        f"{URL}/{sid}/approve", headers=reviewer, json={"edits": {"office.country": "GB"}}
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "approved"
