@@ -106,6 +106,8 @@ def test_approving_an_import_without_a_country_is_refused_naming_the_field(
     db_session.commit()
     body = client.get(f"{URL}/{sid}", headers=reviewer).json()
     assert [f["path"] for f in body["findings"]] == ["office.country"]
+    waiting = client.get(f"{URL}?country=ZZ", headers=reviewer)
+    assert waiting.status_code == 200 and [i["id"] for i in waiting.json()["items"]] == [sid]
     refused = client.post(f"{URL}/{sid}/approve", headers=reviewer, json={})
     assert refused.status_code == 422, refused.text
     assert "office.country" in refused.text and "give it before approving" in refused.text
