@@ -5,8 +5,9 @@ office, with its organisation, phones and the verifications the dataset records,
 directory's own field names) or `Problem`s
 (what could not be mapped, with the CSV row or JSON path). Validation is left to the
 directory's schemas; this module translates, and says what it had to guess or could not
-take as findings on the candidate (a country told by a phone number, a region it does not
-know). A package's tables are read and checked whole in hsds_package.
+take as findings on the candidate (a country told by a phone number, or none at all, a
+region it does not know). A package's tables are read and checked whole in hsds_package;
+which kind of JSON document is which is told in hsds_datasets.
 """
 
 from __future__ import annotations
