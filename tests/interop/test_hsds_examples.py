@@ -149,7 +149,7 @@ def test_strict_is_all_or_nothing(db_session: Session, tmp_path: Path) -> None:
         "services": [
             {
                 "status": "active",
-                "phones": [{"number": "+2348031234567"}],
+                "phones": [{"number": "+2348051112233"}],  # no other test's number
                 "service_at_locations": [{"location": {"addresses": [{"country": "NG"}]}}],
             }
         ],
