@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from app.interop import hsds_import
 from app.review.models import Submission
 from tests.factories import make_key, make_org
-from tests.interop.spec import SPEC, needs_spec
+from tests.interop.queued import queue_without_country
+from tests.interop.spec import needs_spec
 
 URL = "/api/v1/submissions"
 FIXTURE = Path(__file__).parents[1] / "interop" / "fixtures" / "hsds_2_0"
@@ -100,8 +101,7 @@ def test_reviewer_page_flags_the_fields_and_fills_one_when_approving(
 def test_approving_an_import_without_a_country_is_refused_naming_the_field(
     client: TestClient, db_session: Session
 ) -> None:
-    report = hsds_import.import_path(db_session, SPEC / "examples" / "service_list.json")
-    (sid,) = report.submission_ids
+    sid = queue_without_country(db_session)
     reviewer = make_key(db_session, "reviewer")
     db_session.commit()
     body = client.get(f"{URL}/{sid}", headers=reviewer).json()

@@ -18,6 +18,7 @@ from app.kit.principal import Principal
 from app.review import decisions
 from app.review.findings import UNKNOWN_COUNTRY
 from app.review.models import Submission, SubmissionStatus
+from tests.interop.queued import queue_without_country
 from tests.interop.spec import SPEC, needs_spec
 
 REVIEWER = Principal(name="Reviewer Rui", role="reviewer", key_id=None)
@@ -111,8 +112,7 @@ def test_example_without_contact_records_is_refused_whole(db_session: Session, n
 def test_a_contact_without_a_country_cannot_be_approved_until_one_is_given(
     db_session: Session,
 ) -> None:
-    report = hsds_import.import_path(db_session, EXAMPLES / "service_list.json")
-    (submission_id,) = report.submission_ids
+    submission_id = queue_without_country(db_session)
     with pytest.raises(InvalidValue) as refused:
         decisions.approve(db_session, submission_id=submission_id, reviewer=REVIEWER)
     assert refused.value.field == "office.country"

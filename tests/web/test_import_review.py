@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from app.db import make_engine, unit_of_work
-from app.interop import hsds_import
 from app.review.models import Submission, SubmissionStatus
-from tests.interop.spec import SPEC, needs_spec
+from tests.interop.queued import queue_without_country
+from tests.interop.spec import needs_spec
 from tests.web.conftest import NewPage
 from tests.web.scenario import Scenario
 
@@ -25,10 +25,9 @@ def test_reviewer_sets_the_country_an_import_left_out_and_approves(
     engine = make_engine(web_database_url)
     try:
         with unit_of_work(engine) as session:
-            report = hsds_import.import_path(session, SPEC / "examples" / "service_list.json")
+            submission_id = queue_without_country(session)
     finally:
         engine.dispose()
-    (submission_id,) = report.submission_ids
 
     reviewer = new_page("reviewer")
     reviewer.goto(f"/review/{submission_id}")

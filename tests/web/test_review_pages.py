@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.directory.phone_numbers import display
-from app.interop import hsds_import
 from app.kit.clock import utcnow
 from app.review import decisions, intake
 from app.verification import jobs
 from app.web import labels
 from tests.factories import NG_PHONE, NG_PHONE_2, make_office
-from tests.interop.spec import SPEC, needs_spec
+from tests.interop.queued import queue_without_country
+from tests.interop.spec import needs_spec
 from tests.review.support import partner, principal
 from tests.web.signed_in import sign_in
 
@@ -76,8 +76,7 @@ def test_the_worklist_names_regions_and_does_not_dial_a_fax(
 def test_the_queue_lists_an_import_without_a_country_under_unknown_region(
     client: TestClient, db_session: Session
 ) -> None:
-    report = hsds_import.import_path(db_session, SPEC / "examples" / "service_list.json")
-    (submission_id,) = report.submission_ids
+    submission_id = queue_without_country(db_session)
     sign_in(client, db_session, "reviewer")
     queue_page = client.get("/review")
     assert queue_page.status_code == 200
