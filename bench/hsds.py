@@ -1,19 +1,24 @@
 """Benchmark: HSDS export of 100,000 offices (peak memory, time) and a 10,000-record import.
 
     .venv/bin/python -m bench.hsds [--offices 100000] [--import-records 10000]
+                                   [--flagged-share 0.1]
                                    [--database-url postgresql+psycopg://…/db]
 
 Builds a synthetic, fictional directory with SQLAlchemy core bulk inserts in a fresh database
 (a temporary SQLite file unless --database-url names an empty PostgreSQL database), then:
 1. exports it as an HSDS tabular package in a child process, polling the child's RSS with
-   psutil for the peak, and times it (targets: < 300 MB, < 60 s);
+   psutil for the peak, and times it (targets: < 300 MB, < 30 s);
 2. exports the nested JSON form the same way;
-3. imports a 10,000-record HSDS package into the review queue and times it (target < 60 s).
+3. imports a 10,000-record HSDS package into the review queue, a tenth of its records
+   carrying a value the import leaves out as a finding for the reviewer (a region of no
+   country), in a child process measured the same way (targets: < 30 s, < 300 MB).
+Figures are printed; nothing here is a timed test.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import random
@@ -166,6 +171,9 @@ def child(task: str, url: str, out: str) -> None:
     from app.db import make_engine, unit_of_work
     from app.interop import hsds_export
 
+    if task == "import-hsds":
+        child_import(url, Path(out))
+        return
     engine = make_engine(url)
     started = time.perf_counter()
     with unit_of_work(engine) as session:
@@ -216,8 +224,28 @@ def measure(task: str, url: str, out: str) -> dict[str, float]:
     return result
 
 
-def bench_import(url: str, dataset: Path) -> dict[str, float]:
-    os.environ["DATABASE_URL"] = url
+def flag_records(dataset: Path, *, share: float) -> int:
+    """Give `share` of an exported package's records a region that is no subdivision of its
+    country: the import queues each without it, carrying a finding. How many were changed."""
+    path = dataset / "addresses.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header, rows = list(reader.fieldnames or ()), list(reader)
+    every = max(1, round(1 / share)) if share > 0 else 0
+    flagged = 0
+    for n, row in enumerate(rows):
+        if every and n % every == 0:
+            row["state_province"] = "Nowhere"
+            flagged += 1
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, header)
+        writer.writeheader()
+        writer.writerows(rows)
+    return flagged
+
+
+def child_import(url: str, dataset: Path) -> None:
+    """The import, in the measured subprocess: its figures as one JSON line."""
     from app.db import make_engine, unit_of_work
     from app.interop import hsds_import
 
@@ -226,21 +254,52 @@ def bench_import(url: str, dataset: Path) -> dict[str, float]:
     with unit_of_work(engine) as session:
         report = hsds_import.import_path(session, dataset, dry_run=False)
     elapsed = time.perf_counter() - started
-    return {
-        "seconds": elapsed,
-        "cpu_seconds": time.process_time() - cpu_started,
-        "records": report.records,
-        "queued": report.queued,
-        "corrections": report.corrections,
-        "new_contacts": report.new_contacts,
-        "rejected": len(report.problems),
-    }
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "cpu_seconds": time.process_time() - cpu_started,
+                "maxrss_mb": usage.ru_maxrss / 1024,
+                "records": report.records,
+                "queued": report.queued,
+                "corrections": report.corrections,
+                "new_contacts": report.new_contacts,
+                "flagged": report.flagged,
+                "rejected": len(report.problems),
+            }
+        )
+    )
+
+
+def bench_import(url: str, tmp: Path, *, offices: int, records: int, share: float) -> bool:
+    """Time importing `records` HSDS records (half matching our phones, `share` flagged) into
+    the review queue of the directory at `url`; print the figures; whether targets were met."""
+    # A dataset from another (fictional) directory: half its phones match ours.
+    source = f"sqlite:///{tmp / 'source.db'}"
+    offset = max(0, offices - records // 2) // 5 * 5
+    build(source, offices=records, phone_offset=offset)
+    measure("export-hsds", source, str(tmp / "dataset"))
+    changed = flag_records(tmp / "dataset", share=share)
+    result = measure("import-hsds", url, str(tmp / "dataset"))
+    print(
+        f"HSDS import:         {result['records']:,} records into the review queue in "
+        f"{result['seconds']:.1f} s ({result['cpu_seconds']:.1f} s CPU), peak RSS "
+        f"{result['peak_mb']:.0f} MB polled / {result['maxrss_mb']:.0f} MB getrusage; "
+        f"{result['corrections']:,} corrections, {result['new_contacts']:,} new contacts, "
+        f"{result['flagged']:,} flagged with findings ({changed:,} records given a bad "
+        f"region), {result['rejected']:,} rejected (targets < 30 s, < 300 MB)"
+    )
+    return bool(result["seconds"] < 30 and result["peak_mb"] < 300)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--offices", type=int, default=100_000)
     parser.add_argument("--import-records", type=int, default=10_000)
+    parser.add_argument(
+        "--flagged-share", type=float, default=0.1, help="share of imported records with findings"
+    )
     parser.add_argument("--database-url", default=None, help="an EMPTY database to fill")
     parser.add_argument("--child", nargs=3, metavar=("TASK", "URL", "OUT"))
     args = parser.parse_args()
@@ -261,7 +320,7 @@ def main() -> None:
         f"HSDS tabular export: {tabular['services']:,} services in {tabular['seconds']:.1f} s "
         f"({tabular['cpu_seconds']:.1f} s CPU), peak RSS {tabular['peak_mb']:.0f} MB polled / "
         f"{tabular['maxrss_mb']:.0f} MB getrusage, {size:.0f} MB written "
-        f"(targets < 60 s, < 300 MB)"
+        f"(targets < 30 s, < 300 MB)"
     )
     nested = measure("export-hsds-json", url, str(tmp / "directory.json"))
     print(
@@ -269,22 +328,18 @@ def main() -> None:
         f"({nested['cpu_seconds']:.1f} s CPU), peak RSS {nested['peak_mb']:.0f} MB"
     )
 
-    if not args.import_records:
-        return
-    # A 10,000-record dataset from another (fictional) directory: half its phones match ours.
-    source = f"sqlite:///{tmp / 'source.db'}"
-    offset = max(0, args.offices - args.import_records // 2) // 5 * 5
-    build(source, offices=args.import_records, phone_offset=offset)
-    measure("export-hsds", source, str(tmp / "dataset"))
-    result = bench_import(url, tmp / "dataset")
-    print(
-        f"HSDS import:         {result['records']:,} records into the review queue in "
-        f"{result['seconds']:.1f} s ({result['cpu_seconds']:.1f} s CPU; "
-        f"{result['corrections']:,} corrections, "
-        f"{result['new_contacts']:,} new contacts, {result['rejected']:,} rejected; "
-        f"target < 60 s)"
-    )
-    ok = tabular["seconds"] < 60 and tabular["peak_mb"] < 300 and result["seconds"] < 60
+    ok = tabular["seconds"] < 30 and tabular["peak_mb"] < 300
+    if args.import_records:
+        ok = (
+            bench_import(
+                url,
+                tmp,
+                offices=args.offices,
+                records=args.import_records,
+                share=args.flagged_share,
+            )
+            and ok
+        )
     print("targets met" if ok else "TARGETS MISSED")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 

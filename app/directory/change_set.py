@@ -18,6 +18,7 @@ from app.directory.enums import PhoneStatus
 from app.directory.models import Office
 from app.directory.schemas import (
     OfficeFields,
+    OfficeFieldsCountryPending,
     OfficeUpdate,
     OrganizationCreate,
     OrganizationUpdate,
@@ -221,9 +222,15 @@ def validate_changes(
     return ChangeSet(office_f, org_f, phone_f, new_f)
 
 
-def validate_new_contact(values: Mapping[str, Any], *, existing_organization: bool) -> ChangeSet:
+def validate_new_contact(
+    values: Mapping[str, Any], *, existing_organization: bool, country_pending: bool = False
+) -> ChangeSet:
     """Check a new contact's path -> value with the directory's create rules (an
-    organisation's too unless it joins an existing one); raises InvalidValue naming the path."""
+    organisation's too unless it joins an existing one); raises InvalidValue naming the path.
+
+    `country_pending` (an import whose source gives no country) lets `office.country` be
+    absent: a reviewer gives it before approval. Without it, a region or a number cannot be
+    checked, so either is refused (and an import leaves it out as a finding)."""
     given = _by_record(values)
     if given.phones:
         raise InvalidValue("not a field of a new contact", field=next(iter(given.paths())))
@@ -238,16 +245,28 @@ def validate_new_contact(values: Mapping[str, Any], *, existing_organization: bo
             org_f["services"] = _sorted_unique(org_f["services"])
     if "phones" in given.office:
         raise InvalidValue("phones are 'new_phones.<n>'", field="office.phones")
-    office = checked_model(OfficeFields, given.office, prefix="office")
+    model = OfficeFieldsCountryPending if country_pending else OfficeFields
+    office = checked_model(model, given.office, prefix="office")
     office_f = _dumped(office, given.office)
+    if "languages" in office_f:
+        office_f["languages"] = _sorted_unique(office_f["languages"])
+    if office.country is None:
+        office_f.pop("country", None)
+        if office_f.get("region"):
+            raise InvalidValue(_NEEDS_COUNTRY.format("a region"), field="office.region")
+        if given.new_phones:
+            first = f"new_phones.{next(iter(given.new_phones))}.number"
+            raise InvalidValue(_NEEDS_COUNTRY.format("a number"), field=first)
+        return ChangeSet(office_f, org_f, {}, {})
     country = checked_country(office.country, field="office.country")
     office_f["country"] = country
     if "region" in office_f:
         office_f["region"] = checked_region(country, office_f["region"], field="office.region")
-    if "languages" in office_f:
-        office_f["languages"] = _sorted_unique(office_f["languages"])
     new_f = {
         n: _new_phone(data, country, prefix=f"new_phones.{n}")
         for n, data in given.new_phones.items()
     }
     return ChangeSet(office_f, org_f, {}, new_f)
+
+
+_NEEDS_COUNTRY = "{} is checked in its country, and no country is given yet: set office.country"

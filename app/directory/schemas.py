@@ -178,6 +178,13 @@ class OfficeFields(StrictModel):
     status: OfficeStatus = OfficeStatus.ACTIVE
 
 
+class OfficeFieldsCountryPending(OfficeFields):
+    """An imported office whose source gives no country: a reviewer sets it before approval
+    (see review.findings); until then no region or number can be checked."""
+
+    country: CountryCode | None = None  # type: ignore[assignment]
+
+
 class OfficeCreate(OfficeFields):
     organization_id: RecordId
     phones: list[PhoneCreate] = Field(default_factory=list, max_length=20)

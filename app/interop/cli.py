@@ -4,7 +4,9 @@
 - `homeward export --format hsds-json --out FILE`: nested HSDS JSON;
 - `homeward export --format vcard --out FILE`: vCard 4.0, one card per office;
 - `homeward import --format hsds PATH [--dry-run] [--strict]`: an HSDS dataset into the review
-  queue; exit status 0 all queued, 1 some records refused, 2 the dataset cannot be read.
+  queue; exit status 0 every record queued (or unchanged), 1 some records refused (the others
+  are queued) or none usable, 2 the dataset cannot be read (nothing queued), 3 the file holds
+  no contact records at all (a taxonomy, an API description).
 
 Export writers take the export job of `app/directory/cli.py` (out, include_confidential,
 settings, text_stream()) and return how many records they wrote.
@@ -71,19 +73,26 @@ EXPORT_FORMATS: dict[str, Callable[[Session, Any], int]] = {
 }
 
 
+EXIT_REFUSED, EXIT_UNREADABLE, EXIT_NO_RECORDS = 1, 2, 3
+
+
 def import_hsds(path: Path, *, dry_run: bool, strict: bool = False) -> None:
     """`homeward import --format hsds PATH`: queue every record for review. Exits 1 when
-    some records were refused (the others are queued), 2 when the dataset cannot be read."""
+    some records were refused (the others are queued), 2 when the dataset cannot be read,
+    3 when it holds no contact records."""
     try:
         with unit_of_work() as session:
             report = hsds_import.import_path(session, path, dry_run=dry_run, strict=strict)
+    except hsds_import.NoContactRecords as exc:
+        console.print(f"{exc}: nothing to import", highlight=False, markup=False)
+        raise typer.Exit(EXIT_NO_RECORDS) from exc
     except hsds_import.DatasetError as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(2) from exc
+        raise typer.Exit(EXIT_UNREADABLE) from exc
     for problem in report.problems:
         field = f" {problem.field}:" if problem.field else ""
         console.print(f"{problem.where}:{field} {problem.reason}", highlight=False, markup=False)
-    verb = "would queue" if dry_run else "queued"
+    verb = "would queue" if dry_run or report.undone else "queued"
     console.print(
         f"{report.records} records read from '{report.dataset}'; {verb} "
         f"{report.new_contacts} new contacts and {report.corrections} corrections for review "
@@ -95,5 +104,7 @@ def import_hsds(path: Path, *, dry_run: bool, strict: bool = False) -> None:
     )
     if dry_run:
         console.print("dry run: nothing was queued")
+    elif report.undone:
+        console.print("strict: a record was refused, so nothing was queued")
     if report.problems:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_REFUSED)

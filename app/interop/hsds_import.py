@@ -16,7 +16,7 @@ finding for the reviewer (review.findings): only the records the first pass refu
 checked again, value by value. A record without what makes it a contact (an organisation
 name, a country), or that cannot be mapped, is listed with its CSV row or JSON path and the
 reason, and nothing of it is written; the others continue. `strict` refuses a record for any
-failing value instead.
+failing value instead, and queues nothing at all when it refuses one.
 
 The verifications the dataset records for a service (our own export's `metadata` rows for
 `last_verified_at`, or else its `assured_date` / `assurer_email`) travel with the submission
@@ -41,15 +41,16 @@ from app.directory.change_set import validate_changes, validate_new_contact
 from app.directory.models import Office, Organization, Phone
 from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
 from app.directory.printable import ORGANIZATION_ACTIVE, PHONE_IS_ACTIVE, active_phones
+from app.interop.hsds_datasets import NoContactRecords, read_dataset
 from app.interop.hsds_package import DatasetError
-from app.interop.hsds_reader import Candidate, Problem, read_dataset
+from app.interop.hsds_reader import Candidate, Problem
 from app.kit.batches import batched
 from app.kit.errors import HomewardError, InvalidValue
 from app.kit.principal import Principal
 from app.kit.text import fold
 from app.review import intake
 from app.review.errors import NothingDiffers
-from app.review.findings import validate_leaving_out
+from app.review.findings import country_pending, validate_leaving_out
 from app.review.models import SubmissionKind, SubmissionOrigin
 
 # What a record may correct: an office's own fields and its languages (as the directory
@@ -60,7 +61,7 @@ ORG_UPDATE_FIELDS = ("name", "local_name", "description", "website", "email", "s
 PHONE_UPDATE_FIELDS = ("kind", "hours", "is_24_7", "languages")
 CHUNK = 500  # records matched, validated and queued together
 
-__all__ = ["DatasetError", "ImportReport", "Problem", "import_path"]
+__all__ = ["DatasetError", "ImportReport", "NoContactRecords", "Problem", "import_path"]
 
 
 @dataclass
@@ -75,6 +76,7 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     submission_ids: list[int] = field(default_factory=list)
     flagged: int = 0  # queued submissions carrying findings (values left out for the reviewer)
+    undone: bool = False  # strict, and a record was refused: nothing was queued
 
     @property
     def queued(self) -> int:
@@ -120,7 +122,9 @@ class _Matcher:
                 self.orgs[name] = org_id  # the lowest id wins
 
     def _numbers(self, candidate: Candidate) -> list[str]:
-        out = []
+        out: list[str] = []
+        if not candidate.office.get("country"):
+            return out  # no number of it is in international form (hsds_reader._place)
         for phone in candidate.office.get("phones", []):
             try:
                 out.append(to_e164(str(phone["number"]), str(candidate.office["country"])))
@@ -135,6 +139,8 @@ class _Matcher:
         found = [self.office_by_number[n] for n in numbers if n in self.office_by_number]
         if found:
             return min(found)
+        if not candidate.office.get("country"):
+            return None  # a contact of no known country is always proposed as new
         country = str(candidate.office["country"]).upper()
         region = candidate.office.get("region")
         key = (country, region)
@@ -278,7 +284,7 @@ def _nested(proposal: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _leave_out_failing(
-    proposal: dict[str, Any], office: Office | None
+    proposal: dict[str, Any], office: Office | None, *, country_pending: bool
 ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """The proposal without the values the directory's checks refuse, and a finding for
     each (review.findings); None when what is refused is what makes it a record."""
@@ -287,7 +293,9 @@ def _leave_out_failing(
         existing = "organization_id" in proposal
 
         def check(v: dict[str, Any]) -> Any:
-            return validate_new_contact(v, existing_organization=existing)
+            return validate_new_contact(
+                v, existing_organization=existing, country_pending=country_pending
+            )
     else:
         assert office is not None
 
@@ -373,7 +381,9 @@ def _queue_chunk(
                 continue
             given = dict(sent.proposal)
             office = offices.get(given["office_id"]) if "office_id" in given else None
-            cleaned = _leave_out_failing(given, office)
+            cleaned = _leave_out_failing(
+                given, office, country_pending=country_pending(sent.findings)
+            )
             if cleaned is not None:
                 again[i] = intake.Proposed(
                     cleaned[0], sent.verifications, (*sent.findings, *cleaned[1])
@@ -412,17 +422,34 @@ def import_path(
 ) -> ImportReport:
     """Queue every record of an HSDS dataset (package directory or JSON) for review.
 
-    Raises DatasetError when the dataset as a whole cannot be read; record-level problems
-    are listed in the report and the other records continue. A value that fails the
-    directory's checks is left out of its record's submission and carried as a finding for
-    the reviewer; with `strict`, it refuses its record instead.
+    Raises DatasetError when the dataset as a whole cannot be read (NoContactRecords when it
+    holds no contact records at all); record-level problems are listed in the report and the
+    other records continue. A value that fails the directory's checks is left out of its
+    record's submission and carried as a finding for the reviewer. With `strict` it is all or
+    nothing: a failing value refuses its record, and a refused record leaves nothing queued
+    (`undone`).
     """
     name, items = read_dataset(path)
     report = ImportReport(dataset=name, source=f"import: {name}"[:200], dry_run=dry_run)
     matcher = _Matcher(session)
-    with savepoint(session, keep=False) if dry_run else nullcontext():
-        for chunk in batched(items, CHUNK):
-            _queue_chunk(
-                session, chunk, matcher=matcher, report=report, submitter=submitter, strict=strict
-            )
+    try:
+        with savepoint(session, keep=not dry_run) if dry_run or strict else nullcontext():
+            for chunk in batched(items, CHUNK):
+                _queue_chunk(
+                    session,
+                    chunk,
+                    matcher=matcher,
+                    report=report,
+                    submitter=submitter,
+                    strict=strict,
+                )
+            if strict and report.problems:
+                raise _AllOrNothing
+    except _AllOrNothing:
+        report.undone = True
+        report.submission_ids.clear()
     return report
+
+
+class _AllOrNothing(Exception):
+    """A strict import refused a record: what it queued is undone."""

@@ -16,6 +16,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app.kit import safe_csv
 
@@ -178,6 +179,51 @@ def read_tables(directory: Path) -> dict[str, Rows]:
         if found and (directory / found).is_file():
             files[key] = found
     tables = {key: read_csv(directory / name, TABLES[key]) for key, name in files.items()}
+    return _checked(tables, files)
+
+
+def is_tabular_json(data: Any) -> bool:
+    """Whether a JSON document is a tabular package in JSON (Open Referral's `tabular.json`:
+    each CSV file's name -> its rows)."""
+    return (
+        isinstance(data, dict)
+        and bool(data)
+        and all(isinstance(k, str) and k.endswith(".csv") for k in data)
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def tables_from_json(data: dict[str, Any], *, name: str) -> dict[str, Rows]:
+    """The tables of a tabular package in JSON, as `read_tables` gives them, checked the same
+    way; rows are numbered as in the CSV file each stands for (its header is row 1)."""
+    files: dict[str, str] = {}
+    tables: dict[str, Rows] = {}
+    for key, table in TABLES.items():
+        found = next((f"{n}.csv" for n in table.names if f"{n}.csv" in data), None)
+        if found is None:
+            continue
+        label = f"{name} {found}"
+        rows = data[found]
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise DatasetError(f"{label}: not a list of rows")
+        checked = [{str(k): _cell(v) for k, v in row.items()} for row in rows]
+        missing = [c for c in table.required if checked and c not in checked[0]]
+        if missing:
+            raise DatasetError(f"{label} row 1: no column {', '.join(missing)}")
+        files[key], tables[key] = label, checked
+    return _checked(tables, files)
+
+
+def _checked(tables: dict[str, Rows], files: dict[str, str]) -> dict[str, Rows]:
     for key, rows in tables.items():
         _check_ids(files[key], rows)
     _check_references(tables, files)
@@ -186,4 +232,4 @@ def read_tables(directory: Path) -> dict[str, Rows]:
     return tables
 
 
-__all__ = ["TABLES", "DatasetError", "Rows", "read_tables"]
+__all__ = ["TABLES", "DatasetError", "Rows", "is_tabular_json", "read_tables", "tables_from_json"]

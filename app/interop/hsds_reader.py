@@ -5,13 +5,13 @@ office, with its organisation, phones and the verifications the dataset records,
 directory's own field names) or `Problem`s
 (what could not be mapped, with the CSV row or JSON path). Validation is left to the
 directory's schemas; this module translates, and says what it had to guess or could not
-take as findings on the candidate (a country told by a phone number, a region it does not
-know). A package's tables are read and checked whole in hsds_package.
+take as findings on the candidate (a country told by a phone number, or none at all, a
+region it does not know). A package's tables are read and checked whole in hsds_package;
+which kind of JSON document is which is told in hsds_datasets.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from app.directory.enums import Category, PhoneKind, ServiceTag, VerificationMethod
-from app.directory.geography import regions_by_code
+from app.directory.geography import UnknownCountry, country_from_text, regions_by_code
 from app.directory.phone_numbers import country_of
 from app.interop.hsds_package import DatasetError, Rows, read_tables
 from app.interop.hsds_vocabulary import (
@@ -35,9 +35,6 @@ from app.interop.hsds_vocabulary import (
 )
 from app.kit.text import fold
 from app.review.findings import finding
-
-# CSV fields can be large (descriptions); the default limit of 128 KiB is kept per field.
-MAX_JSON_BYTES = 512 * 1024 * 1024
 
 
 @dataclass
@@ -92,8 +89,10 @@ def _phone_number(value: Any) -> str | None:
 def _region(country: str | None, value: Any) -> tuple[str | None, str | None]:
     """(ISO 3166-2 code, problem) from a state_province given as a code or a name."""
     text = _text(value)
-    if text is None or not country:
+    if text is None:
         return None, None
+    if not country:
+        return None, "a region is checked in its country, and the dataset gives none"
     regions = regions_by_code(country.strip().upper())
     code = text.upper()
     if code in regions:
@@ -105,6 +104,41 @@ def _region(country: str | None, value: Any) -> tuple[str | None, str | None]:
         if fold(region.name) == wanted:
             return region.code, None
     return None, f"'{text}' is not an ISO 3166-2 subdivision of {country.upper()} (nor its name)"
+
+
+def _place(
+    address: dict[str, Any], phones: list[dict[str, Any]]
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """(country, findings) of an office: its address's country (a code or a name), else the
+    country of its first number in international form, said as a finding; else none, also
+    said as a finding, for a reviewer to set before approving (review.findings)."""
+    given = _text(address.get("country"))
+    problem = "the dataset gives no country"
+    if given:
+        try:
+            return country_from_text(given), []
+        except UnknownCountry as exc:
+            problem = str(exc)
+    told = next(((p["number"], c) for p in phones if (c := country_of(p["number"]))), None)
+    if told is not None:
+        number, country = told
+        reason = f"{problem}; {country} was taken from the phone number {number}: check it"
+    else:
+        country = None
+        reason = (
+            f"{problem}, and no phone number is in international form to tell it from: "
+            "set the country before approving"
+        )
+    found = finding(field="office.country", path="office.country", value=given, reason=reason)
+    return country, [found]
+
+
+def _reachable(office: dict[str, Any], organization: dict[str, Any]) -> bool:
+    """Whether a record holds a way to reach it (else it is no contact to queue)."""
+    return any(
+        office.get(k) not in (None, [], "")
+        for k in ("phones", "email", "website", "address", "city", "latitude")
+    ) or bool(organization.get("email") or organization.get("website"))
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:
@@ -295,27 +329,7 @@ def candidates(
         address = physical[0] if physical else {}
         phones = _phones(service, sal, location, terms)
         found: list[dict[str, Any]] = []
-        country = _text(address.get("country"))
-        if not country:
-            told = next(((p["number"], c) for p in phones if (c := country_of(p["number"]))), None)
-            if told is None:
-                yield Problem(
-                    here,
-                    "no country: no address gives one and no phone number is in international "
-                    "form to tell it from",
-                    "address.country",
-                )
-                continue
-            number, country = told
-            found.append(
-                finding(
-                    field="office.country",
-                    path="office.country",
-                    value=None,
-                    reason=f"the dataset gives no country; {country} was taken from the phone "
-                    f"number {number}: check it",
-                )
-            )
+        country, found = _place(address, phones)
         region, region_problem = _region(country, address.get("state_province"))
         if region_problem:
             found.append(
@@ -358,6 +372,11 @@ def candidates(
             "status": status,
             "phones": phones,
         }
+        if not _reachable(office, organization):
+            yield Problem(
+                here, "nothing to contact: no phone, email, website, address or coordinates"
+            )
+            continue
         yield Candidate(
             where=here,
             org_key=org_key,
@@ -367,87 +386,6 @@ def candidates(
             verifications=verifications,
             findings=found,
         )
-
-
-# ---- nested JSON ---------------------------------------------------------------------------
-
-
-def _json_documents(data: Any) -> list[Any]:
-    contents = data.get("contents") if isinstance(data, dict) else None
-    if isinstance(contents, list):
-        return contents
-    if isinstance(data, dict):
-        return [data]
-    if isinstance(data, list):
-        return data
-    raise DatasetError("expected a JSON list of organizations or services")
-
-
-def read_json(path: Path) -> Iterator[Candidate | Problem]:
-    """Candidates from a JSON dataset: organizations with services, or services with their
-    organization (a list, one document, or an ORAPI page)."""
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise DatasetError(f"{path.name} is larger than {MAX_JSON_BYTES // 1024 // 1024} MB")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DatasetError(f"{path.name} is not JSON: {exc}") from exc
-    terms = term_codes_by_id()
-    for n, doc in enumerate(_json_documents(data)):
-        where = f"[{n}]"
-        if not isinstance(doc, dict):
-            yield Problem(where, "not an object")
-            continue
-        yield from _document(doc, where=where, terms=terms)
-
-
-def _document(
-    doc: dict[str, Any], *, where: str, terms: dict[str, str]
-) -> Iterator[Candidate | Problem]:
-    """Candidates of one JSON document, whichever HSDS object it is."""
-    if isinstance(doc.get("service"), dict) and isinstance(doc.get("location"), dict):
-        # A service_at_location: its service, at this location only.
-        service = doc["service"]
-        org = service.get("organization") or doc.get("organization")
-        if not isinstance(org, dict):
-            yield Problem(where, "the service has no organization", "service.organization")
-            return
-        sal = {k: v for k, v in doc.items() if k != "service"}
-        nested = {**service, "service_at_locations": [sal]}
-        yield from candidates(org, nested, where=where, terms=terms)
-    elif isinstance(doc.get("services"), list):
-        if not doc["services"]:
-            yield Problem(where, "the organization has no service to list", "services")
-        for i, service in enumerate(doc["services"]):
-            if not isinstance(service, dict):
-                yield Problem(f"{where}.services[{i}]", "not an object")
-                continue
-            yield from candidates(doc, service, where=f"{where}.services[{i}]", terms=terms)
-    elif (
-        "status" in doc
-        or "service_at_locations" in doc
-        or isinstance(doc.get("organization"), dict)
-    ):
-        org = doc.get("organization")
-        if not isinstance(org, dict):
-            yield Problem(where, "the service has no organization", "organization")
-            return
-        yield from candidates(org, doc, where=where, terms=terms)
-    elif "addresses" in doc or "location_type" in doc:
-        yield Problem(
-            where, "a location without a service or organization: nothing to list it under"
-        )
-    elif doc.keys() & {"taxonomy_id", "taxonomy", "code", "version"}:
-        yield Problem(where, "a taxonomy or API description, not an organization or service")
-    elif doc and all(str(k).endswith(".csv") for k in doc):
-        yield Problem(where, "a description of the tabular files, not records")
-    elif "name" in doc:
-        # An organization as ORAPI lists them (without services): no office, no country.
-        yield Problem(
-            where, "the organization lists no service, so no office to import", "services"
-        )
-    else:
-        yield Problem(where, "neither an organization with services nor a service")
 
 
 # ---- tabular data package ------------------------------------------------------------------
@@ -475,11 +413,20 @@ def _services_at_locations(tables: dict[str, Rows]) -> dict[str, Rows]:
 def read_package(directory: Path) -> Iterator[Candidate | Problem]:
     """Candidates from a tabular package (HSDS 3.0, 2.0 or 1.x): the CSVs joined back into
     nested documents. The package is checked whole first (hsds_package)."""
-    tables = read_tables(directory)
+    return package_candidates(read_tables(directory), name=str(directory))
+
+
+def package_candidates(tables: dict[str, Rows], *, name: str) -> Iterator[Candidate | Problem]:
+    """Candidates from a package's tables as `hsds_package` reads and checks them (from CSV
+    files, or the JSON form of Open Referral's `tabular.json`)."""
+    if not tables["service"]:
+        raise DatasetError(f"{name} holds no services.csv (or it is empty)")
+    return _joined(tables)
+
+
+def _joined(tables: dict[str, Rows]) -> Iterator[Candidate | Problem]:
     organizations = {r["id"]: r for r in tables["organization"] if r.get("id")}
     services = tables["service"]
-    if not services:
-        raise DatasetError(f"{directory} holds no services.csv (or it is empty)")
     locations = {r["id"]: r for r in tables["location"] if r.get("id")}
     sal_by_service = _services_at_locations(tables)
     addresses = _by(
@@ -554,14 +501,3 @@ def read_package(directory: Path) -> Iterator[Candidate | Problem]:
         }
         nested_org = {**org, "attributes": attributes.get(org["id"], [])}
         yield from candidates(nested_org, nested, where=where, terms=terms)
-
-
-def read_dataset(path: Path) -> tuple[str, Iterator[Candidate | Problem]]:
-    """(dataset name, candidates) for a package directory, its datapackage.json, or JSON."""
-    if path.is_dir():
-        return path.name, read_package(path)
-    if path.name == "datapackage.json":
-        return path.parent.name, read_package(path.parent)
-    if path.suffix.lower() == ".json":
-        return path.stem, read_json(path)
-    raise DatasetError(f"{path} is neither a data package directory nor a .json dataset")

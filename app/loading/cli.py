@@ -86,15 +86,17 @@ def import_command(
     strict: bool = typer.Option(
         False,
         "--strict",
-        help="hsds: refuse a record for any value that fails the checks, instead of queueing "
-        "it without that value, flagged for the reviewer",
+        help="hsds: all or nothing: refuse a record for any value that fails the checks "
+        "(instead of queueing it without that value, flagged for the reviewer), and queue "
+        "nothing when a record is refused",
     ),
 ) -> None:
     """Import contacts from a CSV file, all or nothing: any bad row and nothing is written.
 
     With `--format hsds`, every record of an HSDS dataset becomes a review-queue submission;
-    it exits 0 when every record was queued (or unchanged), 1 when some were refused, 2 when
-    the dataset as a whole cannot be read.
+    it exits 0 when every record was queued (or unchanged), 1 when some were refused (with
+    `--strict`, then none is queued), 2 when the dataset as a whole cannot be read, 3 when it
+    holds no contact records (a taxonomy, an API description).
     """
     if format.lower() == "hsds":
         interop_cli.import_hsds(file, dry_run=dry_run, strict=strict)

@@ -31,6 +31,7 @@ from app.review.errors import (
     SubmissionChanged,
     SubmissionConflict,
 )
+from app.review.findings import required_left_out
 from app.review.models import (
     VOUCHING_ORIGINS,
     Submission,
@@ -148,6 +149,12 @@ def _selection(
             raise InvalidValue("not a field of this submission", field=f"edits.{path}")
         if path not in selected:
             raise InvalidValue("edited but not among 'fields'", field=f"edits.{path}")
+    for path in required_left_out(sub.findings, proposed):
+        if path not in edits:
+            raise InvalidValue(
+                f"the import found no {path.replace('.', ' ')}: give it before approving",
+                field=path,
+            )
     for path in selected:
         if path in fillable and path not in edits:
             raise InvalidValue(
@@ -287,7 +294,13 @@ def approve(
         session.execute(
             update(Submission)
             .where(Submission.id == sub.id)
-            .values(office_id=office.id, organization_id=office.organization_id)
+            .values(
+                office_id=office.id,
+                organization_id=office.organization_id,
+                # The queue's place of an import without a country (UNKNOWN_COUNTRY), now known.
+                country=office.country,
+                region=office.region,
+            )
             .execution_options(synchronize_session=False)
         )
     else:

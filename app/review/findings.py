@@ -5,12 +5,14 @@ not know, coordinates off the globe, a number of another country). Refusing the 
 for one value loses the rest; taking the value would put it on a sheet. So the value is left
 out of the proposed change and kept as a finding (the field the check named, the change path
 a reviewer may fill instead, the value as given, the reason), shown to reviewers beside the
-field. A record without what makes it a contact (`REQUIRED`) is still refused.
+field. A record without what makes it a contact (`REQUIRED`) is still refused, except that a
+new contact whose source gives no country at all is queued without one (`country_pending`),
+under `UNKNOWN_COUNTRY`, and cannot be approved until a reviewer sets it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from app.kit.errors import InvalidValue
@@ -20,6 +22,9 @@ T = TypeVar("T")
 # Without these a record cannot be placed or named: never left out, the record is refused.
 REQUIRED = frozenset({"office.country", "organization.name"})
 
+
+# The queue's country of a submission whose source gives none: CLDR's "Unknown Region".
+UNKNOWN_COUNTRY = "ZZ"
 
 MAX_VALUE_CHARS = 500  # a value as given is kept for the reviewer to read, not whole
 
@@ -60,6 +65,18 @@ def _given(value: Any, rest: list[str]) -> Any:
     return value
 
 
+def country_pending(findings: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether the findings leave the office's country for the reviewer to set."""
+    return any(f.get("path") == "office.country" for f in findings)
+
+
+def required_left_out(findings: Iterable[Mapping[str, Any]], proposed: Iterable[str]) -> list[str]:
+    """The required paths the findings name that the proposal does not hold: a reviewer must
+    give each before approving."""
+    held = set(proposed)
+    return sorted({str(f.get("path")) for f in findings} & REQUIRED - held)
+
+
 def validate_leaving_out(
     validate: Callable[[dict[str, Any]], T], values: Mapping[str, Any]
 ) -> tuple[T, list[dict[str, Any]]]:
@@ -85,4 +102,11 @@ def validate_leaving_out(
             )
 
 
-__all__ = ["REQUIRED", "finding", "validate_leaving_out"]
+__all__ = [
+    "REQUIRED",
+    "UNKNOWN_COUNTRY",
+    "country_pending",
+    "finding",
+    "required_left_out",
+    "validate_leaving_out",
+]

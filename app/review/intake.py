@@ -31,6 +31,7 @@ from app.kit.errors import HomewardError, InvalidValue, VersionConflict
 from app.kit.principal import Principal
 from app.review import diff, duplicates
 from app.review.errors import NothingDiffers
+from app.review.findings import UNKNOWN_COUNTRY, country_pending
 from app.review.models import (
     ClosureReason,
     Submission,
@@ -42,6 +43,7 @@ from app.review.rate_limit import RateBudget
 from app.review.schemas import (
     ClosureCreate,
     CorrectionCreate,
+    NewContactCountryPending,
     NewContactCreate,
     SubmissionCreate,
     VerificationClaim,
@@ -176,7 +178,9 @@ def _refuse_confidentiality(body: NewContactCreate) -> None:
         )
 
 
-def _new_contact_intake(body: NewContactCreate, existing: Organization | None) -> _Intake:
+def _new_contact_intake(
+    body: NewContactCreate, existing: Organization | None, *, country_pending: bool = False
+) -> _Intake:
     org_name = existing.name if existing is not None else None
     values: dict[str, Any] = {}
     values.update(
@@ -185,14 +189,18 @@ def _new_contact_intake(body: NewContactCreate, existing: Organization | None) -
     values.update({f"office.{k}": v for k, v in _dump(body.office, exclude={"phones"}).items()})
     for i, phone in enumerate(body.office.phones):
         values[f"new_phones.{i}"] = phone.model_dump(mode="json", warnings=False)
-    new = validate_new_contact(values, existing_organization=body.organization_id is not None)
+    new = validate_new_contact(
+        values,
+        existing_organization=body.organization_id is not None,
+        country_pending=country_pending,
+    )
     changes = new.paths()
     if body.organization is not None:
         org_name = changes["organization.name"]
     office_name = changes.get("office.name")
     return _Intake(
         kind=SubmissionKind.NEW_CONTACT,
-        country=changes["office.country"],
+        country=changes.get("office.country", UNKNOWN_COUNTRY),
         region=changes.get("office.region"),
         title=_title(org_name, name=office_name, city=changes.get("office.city")),
         changes=changes,
@@ -306,7 +314,11 @@ def create_submissions(
     for i, item in enumerate(items):
         try:
             given = item.proposal
-            proposals[i] = given if isinstance(given, BaseModel) else _validated_proposal(given)
+            proposals[i] = (
+                given
+                if isinstance(given, BaseModel)
+                else _validated_proposal(given, country_pending=country_pending(item.findings))
+            )
         except HomewardError as exc:
             results[i] = exc
     loaded = dict(offices or {})
@@ -354,7 +366,9 @@ def create_submissions(
                         proposal.organization_id,
                         viewer=submitter,
                     )
-                intake = _new_contact_intake(proposal, existing)
+                intake = _new_contact_intake(
+                    proposal, existing, country_pending=country_pending(items[i].findings)
+                )
             else:
                 office = directory.visible_office(
                     loaded.get(proposal.office_id), proposal.office_id, viewer=submitter
@@ -469,8 +483,10 @@ def _insert(
         session.flush()
 
 
-def _validated_proposal(data: Mapping[str, Any]) -> Proposal:
+def _validated_proposal(data: Mapping[str, Any], *, country_pending: bool = False) -> Proposal:
     try:
+        if country_pending and data.get("kind") == SubmissionKind.NEW_CONTACT.value:
+            return NewContactCountryPending.model_validate(dict(data))
         return _PROPOSAL.validate_python(dict(data))
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -20,6 +20,7 @@ from app.kit.clock import as_utc, utcnow
 from app.kit.principal import Principal
 from app.review import diff, duplicates
 from app.review.errors import SubmissionNotFound
+from app.review.findings import UNKNOWN_COUNTRY
 from app.review.models import ClosureReason, Submission, SubmissionKind, SubmissionStatus
 from app.review.schemas import (
     CountryCount,
@@ -148,8 +149,10 @@ def _queue_conditions(filters: QueueFilters, now: datetime) -> list[Any]:
     if filters.region and not country:
         country = filters.region.split("-", 1)[0]
     if country:
-        country = checked_country(country)
-        conds.append(Submission.country == country)
+        # An import without a country waits under UNKNOWN_COUNTRY, which a filter may name.
+        if country.strip().upper() != UNKNOWN_COUNTRY:
+            country = checked_country(country)
+        conds.append(Submission.country == country.strip().upper())
     if filters.region:
         assert country is not None
         conds.append(Submission.region == checked_region(country, filters.region))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.directory.enums import VerificationMethod
 from app.directory.schemas import (
+    CountryCode,
     OfficeFields,
     OfficeUpdate,
     OrganizationCreate,
@@ -74,6 +75,17 @@ class NewContactCreate(StrictModel):
         if (self.organization is None) == (self.organization_id is None):
             raise ValueError("send either 'organization' (a new one) or 'organization_id'")
         return self
+
+
+class NewContactCountryPendingOffice(NewContactOffice):
+    country: CountryCode | None = None  # type: ignore[assignment]
+
+
+class NewContactCountryPending(NewContactCreate):
+    """A new contact an import queues without a country, its source giving none (only ever
+    built by the intake for an import: see review.findings.country_pending)."""
+
+    office: NewContactCountryPendingOffice
 
 
 class ClosureCreate(StrictModel):

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from app.interop import hsds_import
 from app.review.models import Submission
 from tests.factories import make_key, make_org
+from tests.interop.queued import queue_without_country
+from tests.interop.spec import needs_spec
 
 URL = "/api/v1/submissions"
 FIXTURE = Path(__file__).parents[1] / "interop" / "fixtures" / "hsds_2_0"
@@ -93,3 +95,27 @@ def test_reviewer_page_flags_the_fields_and_fills_one_when_approving(
     assert sub is not None and sub.status == "approved"
     assert sub.applied is not None
     assert sub.applied["office.latitude"] == 41.33 and sub.applied["office.region"] == "AL-11"
+
+
+@needs_spec
+def test_approving_an_import_without_a_country_is_refused_naming_the_field(
+    client: TestClient, db_session: Session
+) -> None:
+    sid = queue_without_country(db_session)
+    reviewer = make_key(db_session, "reviewer")
+    db_session.commit()
+    body = client.get(f"{URL}/{sid}", headers=reviewer).json()
+    assert [f["path"] for f in body["findings"]] == ["office.country"]
+    waiting = client.get(f"{URL}?country=ZZ", headers=reviewer)
+    assert waiting.status_code == 200 and [i["id"] for i in waiting.json()["items"]] == [sid]
+    refused = client.post(f"{URL}/{sid}/approve", headers=reviewer, json={})
+    assert refused.status_code == 422, refused.text
+    assert "office.country" in refused.text and "give it before approving" in refused.text
+    db_session.expire_all()
+    sub = db_session.get(Submission, sid)
+    assert sub is not None and sub.status == "pending" and sub.office_id is None
+    done = client.post(
+        f"{URL}/{sid}/approve", headers=reviewer, json={"edits": {"office.country": "GB"}}
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "approved"

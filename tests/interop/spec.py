@@ -1,5 +1,5 @@
-"""Where the published HSDS 3.0 files are: ../shared/hsds-3.0 beside the checkout, or
-HSDS_SPEC_DIR. They are test oracles only; the project never copies them."""
+"""Where the published HSDS 3.0 files are: HSDS_SPEC_DIR, ../shared/hsds-3.0 beside the
+checkout, or /tmp/shared/hsds-3.0. They are test oracles only; the project never copies them."""
 
 from __future__ import annotations
 
@@ -11,10 +11,19 @@ from typing import Any
 
 import pytest
 
-SPEC = Path(
-    os.environ.get("HSDS_SPEC_DIR")
-    or Path(__file__).resolve().parents[2] / ".." / "shared" / "hsds-3.0"
-).resolve()
+
+def _spec_dir() -> Path:
+    """HSDS_SPEC_DIR, else ../shared/hsds-3.0 beside the checkout, else /tmp/shared/hsds-3.0
+    (where a checkout in a worktree, away from ../shared, finds them)."""
+    given = os.environ.get("HSDS_SPEC_DIR")
+    if given:
+        return Path(given).resolve()
+    beside = (Path(__file__).resolve().parents[2] / ".." / "shared" / "hsds-3.0").resolve()
+    fallback = Path("/tmp/shared/hsds-3.0")
+    return beside if beside.exists() or not fallback.exists() else fallback.resolve()
+
+
+SPEC = _spec_dir()
 
 needs_spec = pytest.mark.skipif(
     not (SPEC / "datapackage.json").exists(),

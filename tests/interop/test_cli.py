@@ -20,6 +20,7 @@ from app import db
 from app.cli import app as homeward_app
 from app.review.models import Submission
 from tests.interop import sample
+from tests.interop.spec import SPEC, needs_spec
 
 
 @pytest.fixture
@@ -126,3 +127,37 @@ def test_cli_import_exit_status_says_whether_anything_was_refused(
     assert broken.exit_code == 2 and "phones.csv row 3" in broken.output
     with Session(committed_engine) as session:
         assert session.execute(select(func.count(Submission.id))).scalar_one() == 1
+
+
+@needs_spec
+def test_cli_import_of_open_referral_examples_exit_status(
+    committed_engine: Engine, homeward, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """0 all queued (findings included), 1 some refused (--strict: then none queued),
+    2 a dataset that cannot be read, 3 a file without contact records."""
+    examples = SPEC / "examples"
+    listed = homeward("import", "--format", "hsds", str(examples / "service_list.json"))
+    assert listed.exit_code == 0, listed.output
+    assert "queued 1 new contacts" in listed.output and "1 with values left out" in listed.output
+
+    taxonomy = homeward("import", "--format", "hsds", str(examples / "taxonomy_list.json"))
+    assert taxonomy.exit_code == 3, taxonomy.output
+    assert "no contact records in this file (taxonomy)" in taxonomy.output
+
+    mixed = tmp_path / "mixed.json"
+    page = json.loads((examples / "service_list.json").read_text(encoding="utf-8"))
+    mixed.write_text(json.dumps([page["contents"][0], {"name": "Nobody"}]), encoding="utf-8")
+    some = homeward("import", "--format", "hsds", str(mixed))
+    assert some.exit_code == 1, some.output
+    assert "[1]: nothing to contact" in some.output and "queued 1 new contacts" in some.output
+    strict = homeward("import", "--format", "hsds", "--strict", str(mixed))
+    assert strict.exit_code == 1, strict.output
+    assert "[0]: office.country: the dataset gives no country" in strict.output
+    assert "strict: a record was refused, so nothing was queued" in strict.output
+
+    not_json = tmp_path / "broken.json"
+    not_json.write_bytes(b'{"contents": [\xff')
+    broken = homeward("import", "--format", "hsds", str(not_json))
+    assert broken.exit_code == 2 and "broken.json is not JSON" in broken.output
+    with Session(committed_engine) as session:
+        assert session.execute(select(func.count(Submission.id))).scalar_one() == 2

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.interop import hsds_import
 from app.review.models import Submission
+from tests.interop.spec import SPEC, needs_spec
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -75,3 +79,44 @@ def test_a_file_that_is_not_utf8_is_refused(db_session: Session, tmp_path: Path)
     path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1", errors="replace"))
     message = _refused(db_session, package)
     assert message.startswith("organizations.csv row 2: not UTF-8"), message
+
+
+def _tabular_json(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """Open Referral's `tabular.json` (the package in JSON), changed, written under tmp."""
+    data = json.loads((SPEC / "examples" / "tabular.json").read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "tabular.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+@needs_spec
+def test_the_package_in_json_is_checked_as_the_csv_files_are(
+    db_session: Session, tmp_path: Path
+) -> None:
+    def twice(data: dict[str, Any]) -> None:
+        data["locations.csv"].append(dict(data["locations.csv"][0]))
+
+    def dangling(data: dict[str, Any]) -> None:
+        data["service_at_location.csv"][0]["location_id"] = "nowhere"
+
+    def no_column(data: dict[str, Any]) -> None:
+        for row in data["service_at_location.csv"]:
+            del row["service_id"]
+
+    def not_rows(data: dict[str, Any]) -> None:
+        data["phones.csv"] = "+44 1234 234567"
+
+    assert _refused(db_session, _tabular_json(tmp_path, twice)).startswith(
+        "tabular.json locations.csv row 3: id "
+    )
+    assert _refused(db_session, _tabular_json(tmp_path, dangling)) == (
+        "tabular.json service_at_location.csv row 2: location_id nowhere is no id in "
+        "tabular.json locations.csv"
+    )
+    assert _refused(db_session, _tabular_json(tmp_path, no_column)) == (
+        "tabular.json service_at_location.csv row 1: no column service_id"
+    )
+    assert _refused(db_session, _tabular_json(tmp_path, not_rows)) == (
+        "tabular.json phones.csv: not a list of rows"
+    )

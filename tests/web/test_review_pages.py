@@ -17,6 +17,8 @@ from app.review import decisions, intake
 from app.verification import jobs
 from app.web import labels
 from tests.factories import NG_PHONE, NG_PHONE_2, make_office
+from tests.interop.queued import queue_without_country
+from tests.interop.spec import needs_spec
 from tests.review.support import partner, principal
 from tests.web.signed_in import sign_in
 
@@ -68,3 +70,18 @@ def test_the_worklist_names_regions_and_does_not_dial_a_fax(
     assert f'href="tel:{NG_PHONE_2}"' not in listed
     assert display(NG_PHONE_2).national in listed and "Fax" in listed
     assert office.id is not None
+
+
+@needs_spec
+def test_the_queue_lists_an_import_without_a_country_under_unknown_region(
+    client: TestClient, db_session: Session
+) -> None:
+    submission_id = queue_without_country(db_session)
+    sign_in(client, db_session, "reviewer")
+    queue_page = client.get("/review")
+    assert queue_page.status_code == 200
+    assert "Unknown Region (1)" in queue_page.text
+    filtered = client.get("/review?country=ZZ")
+    assert filtered.status_code == 200 and f"/review/{submission_id}" in filtered.text
+    detail = client.get(f"/review/{submission_id}").text
+    assert "Unknown Region" in detail and "set the country before approving" in detail
