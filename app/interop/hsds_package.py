@@ -80,6 +80,17 @@ TABLES: dict[str, Table] = {
     "attribute": Table(("attribute", "attributes")),
     "metadata": Table(("metadata",)),
     "taxonomy_term": Table(("taxonomy_term", "taxonomy_terms")),
+    # Kept verbatim with the records they belong to (hsds_source), for the round trip.
+    "contact": Table(("contact", "contacts")),
+    "service_area": Table(("service_area", "service_areas")),
+    "cost_option": Table(("cost_option", "cost_options")),
+    "funding": Table(("funding", "fundings")),
+    "required_document": Table(("required_document", "required_documents")),
+    "program": Table(("program", "programs")),
+    "accessibility": Table(("accessibility", "accessibility_for_disabilities")),
+    "organization_identifier": Table(("organization_identifier", "organization_identifiers")),
+    "taxonomy": Table(("taxonomy", "taxonomies")),
+    "meta_table_description": Table(("meta_table_description", "meta_table_descriptions")),
 }
 
 
