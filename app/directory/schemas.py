@@ -278,6 +278,7 @@ class ContactPublic(BaseModel):
     latitude: float | None
     longitude: float | None
     opening_hours: str | None
+    schedules: list[dict[str, Any]] | None = None
     email: str | None
     website: str | None
     languages: list[str]

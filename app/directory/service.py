@@ -27,7 +27,13 @@ from app.directory.models import (
 from app.directory.phone_numbers import display
 from app.directory.printable import PHONE_IS_ACTIVE
 from app.directory.provenance import Provenance
-from app.directory.schemas import OfficeCreate, OfficeFields, OrganizationCreate, PhoneCreate
+from app.directory.schemas import (
+    OfficeCreate,
+    OfficeFields,
+    OrganizationCreate,
+    PhoneCreate,
+    Schedule,
+)
 from app.directory.validation import (
     checked_country,
     checked_phone,
@@ -81,8 +87,18 @@ def _plain(value: Any) -> Any:
 
 
 def _given_source(data: Any, fields: tuple[str, ...]) -> dict[str, Any]:
-    """The source fields (OFFICE_SOURCE_FIELDS…) `data` gives a value."""
-    return {f: value for f in fields if (value := getattr(data, f, None)) is not None}
+    """The source fields (OFFICE_SOURCE_FIELDS…) `data` gives a value, as JSON."""
+    out = {f: value for f in fields if (value := getattr(data, f, None)) is not None}
+    if "schedules" in out:
+        out["schedules"] = _json_schedules(out["schedules"])
+    return out
+
+
+def _json_schedules(value: Any) -> Any:
+    """Schedules as the JSON column holds them (a change set's are already)."""
+    if not isinstance(value, list):
+        return value
+    return [Schedule.model_validate(s).model_dump(mode="json") for s in value]
 
 
 def organization_search_text(org: Organization) -> str:
@@ -429,6 +445,8 @@ def apply_office_changes(
 ) -> Office:
     """Validate and apply changes to a loaded office (version already checked by the caller)."""
     plain = {k: _plain(v) for k, v in changes.items()}
+    if "schedules" in plain:
+        plain["schedules"] = _json_schedules(plain["schedules"])
     plain.update(checked_place(plain, country_now=office.country, region_now=office.region))
     for field in plain:
         if field != "languages" and field not in (*OFFICE_FIELDS, *OFFICE_SOURCE_FIELDS):
