@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 from app.directory.geography import region_name
 from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
 from app.directory.schemas import OfficeUpdate, OrganizationUpdate, Schedule
+from app.directory.service import OFFICE_FIELDS
 from app.interop.hsds_records import OfficeRecord, OrgRecord
 from app.interop.hsds_vocabulary import (
     NOT_RECORDED,
@@ -37,22 +38,8 @@ from app.interop.hsds_vocabulary import (
     term_codes_by_id,
 )
 
-OFFICE_TAKEN = (
-    "name",
-    "country",
-    "region",
-    "city",
-    "address",
-    "postal_code",
-    "latitude",
-    "longitude",
-    "opening_hours",
-    "email",
-    "website",
-    "status",
-    "languages",
-    "schedules",
-)
+# The office fields an import takes (meets_on_arrival is an attribute of ours, added anyway).
+OFFICE_TAKEN = (*(f for f in OFFICE_FIELDS if f != "meets_on_arrival"), "languages", "schedules")
 ORGANIZATION_TAKEN = ("name", "local_name", "description", "email", "website")
 SCHEDULE_FIELDS = tuple(Schedule.model_fields)
 _STRUCTURED = {"opens_at", "closes_at", "byday", "bymonthday", "valid_from", "valid_to"}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,8 @@ from app.directory.models import Office, Organization, Revision
 from app.interop import hsds_export, hsds_import
 from app.kit.principal import Principal
 from app.review import decisions
+from tests.api.orapi_check import check_response
+from tests.factories import make_key
 from tests.interop.spec import SPEC, needs_spec
 
 REVIEWER = Principal(name="Reviewer Rui", role="reviewer", key_id=None)
@@ -165,3 +168,20 @@ def test_a_changed_source_record_is_a_correction_of_the_same_office(
         if r.field != "created"
     }
     assert {"hsds_source", "schedules"} <= changed
+
+
+@needs_spec
+def test_orapi_serves_the_imported_service_under_its_source_id(
+    client: TestClient, db_session: Session
+) -> None:
+    path = SPEC / "examples" / "service_full.json"
+    given = json.loads(path.read_text(encoding="utf-8"))
+    _import_and_approve(db_session, path)
+    headers = make_key(db_session, "officer")
+    response = client.get(f"/hsds/services/{given['id']}", headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    check_response("/services/{id}", body)
+    _covers({k: v for k, v in given.items() if k != "organization"}, body, "service")
+    listed = client.get("/hsds/services", headers=headers).json()["contents"]
+    assert [s["id"] for s in listed] == [given["id"]]
