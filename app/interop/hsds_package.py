@@ -14,8 +14,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app.kit import safe_csv
 
@@ -197,4 +199,64 @@ def read_tables(directory: Path) -> dict[str, Rows]:
     return tables
 
 
-__all__ = ["TABLES", "DatasetError", "Rows", "read_tables"]
+def by_column(rows: Rows, key: str) -> dict[str, Rows]:
+    """Rows grouped by their value in column `key` (rows without one are left out)."""
+    out: dict[str, Rows] = defaultdict(list)
+    for row in rows:
+        if row.get(key):
+            out[row[key]].append(row)
+    return out
+
+
+SERVICE_KEPT = ("contacts", "service_areas", "cost_options", "funding", "required_documents")
+ORGANIZATION_KEPT = ("contacts", "funding", "programs", "organization_identifiers", "phones")
+
+
+def kept_tables(tables: dict[str, Rows]) -> dict[str, dict[str, Rows]]:
+    """The tables Homeward keeps verbatim (hsds_source), indexed by what nests them."""
+    terms = by_column(tables["taxonomy_term"], "id")
+    taxonomies = by_column(tables["taxonomy"], "id")
+    for attribute in tables["attribute"]:
+        term = terms.get(attribute.get("taxonomy_term_id", ""))
+        if term:
+            detail = taxonomies.get(term[0].get("taxonomy_id", ""))
+            nested_term: Any = {
+                **term[0],
+                **({"taxonomy_detail": detail[0]} if detail else {}),
+            }
+            attribute["taxonomy_term"] = nested_term  # a row nests its term, as JSON does
+    contacts = tables["contact"]
+    by_service = {
+        "contacts": by_column(contacts, "service_id"),
+        "service_areas": by_column(tables["service_area"], "service_id"),
+        "cost_options": by_column(tables["cost_option"], "service_id"),
+        "funding": by_column(tables["funding"], "service_id"),
+        "required_documents": by_column(tables["required_document"], "service_id"),
+    }
+    by_organization = {
+        "org_contacts": by_column(
+            [c for c in contacts if not c.get("service_id")], "organization_id"
+        ),
+        "org_funding": by_column(
+            [f for f in tables["funding"] if not f.get("service_id")], "organization_id"
+        ),
+        "org_programs": by_column(tables["program"], "organization_id"),
+        "org_organization_identifiers": by_column(
+            tables["organization_identifier"], "organization_id"
+        ),
+        "org_phones": by_column(
+            [p for p in tables["phone"] if not p.get("service_id") and not p.get("location_id")],
+            "organization_id",
+        ),
+    }
+    return {
+        **by_service,
+        **by_organization,
+        "program": by_column(tables["program"], "id"),
+        "accessibility": by_column(tables["accessibility"], "location_id"),
+        "contact_sal": by_column(contacts, "service_at_location_id"),
+        "contact_location": by_column(contacts, "location_id"),
+    }
+
+
+__all__ = ["TABLES", "DatasetError", "Rows", "by_column", "kept_tables", "read_tables"]

@@ -12,7 +12,6 @@ know). A package's tables are read and checked whole in hsds_package.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +21,15 @@ from typing import Any
 from app.directory.enums import Category, PhoneKind, ServiceTag, VerificationMethod
 from app.directory.geography import regions_by_code
 from app.directory.phone_numbers import country_of
-from app.interop.hsds_package import DatasetError, Rows, read_tables
+from app.interop.hsds_package import (
+    ORGANIZATION_KEPT,
+    SERVICE_KEPT,
+    DatasetError,
+    Rows,
+    by_column,
+    kept_tables,
+    read_tables,
+)
 from app.interop.hsds_rows import row_keys
 from app.interop.hsds_source import (
     external_id,
@@ -468,12 +475,7 @@ def _document(
 # ---- tabular data package ------------------------------------------------------------------
 
 
-def _by(rows: Rows, key: str) -> dict[str, Rows]:
-    out: dict[str, Rows] = defaultdict(list)
-    for row in rows:
-        if row.get(key):
-            out[row[key]].append(row)
-    return out
+_by = by_column
 
 
 def _services_at_locations(tables: dict[str, Rows]) -> dict[str, Rows]:
@@ -485,53 +487,6 @@ def _services_at_locations(tables: dict[str, Rows]) -> dict[str, Rows]:
         if lid and sid not in by_service:
             by_service[sid] = [{"id": "", "service_id": sid, "location_id": lid}]
     return by_service
-
-
-_SERVICE_KEPT = ("contacts", "service_areas", "cost_options", "funding", "required_documents")
-_ORGANIZATION_KEPT = ("contacts", "funding", "programs", "organization_identifiers", "phones")
-
-
-def _kept_tables(tables: dict[str, Rows]) -> dict[str, dict[str, Rows]]:
-    """The tables Homeward keeps verbatim (hsds_source), indexed by what nests them."""
-    terms = _by(tables["taxonomy_term"], "id")
-    taxonomies = _by(tables["taxonomy"], "id")
-    for attribute in tables["attribute"]:
-        term = terms.get(attribute.get("taxonomy_term_id", ""))
-        if term:
-            detail = taxonomies.get(term[0].get("taxonomy_id", ""))
-            nested_term: Any = {
-                **term[0],
-                **({"taxonomy_detail": detail[0]} if detail else {}),
-            }
-            attribute["taxonomy_term"] = nested_term  # a row nests its term, as JSON does
-    contacts = tables["contact"]
-    by_service = {
-        "contacts": _by(contacts, "service_id"),
-        "service_areas": _by(tables["service_area"], "service_id"),
-        "cost_options": _by(tables["cost_option"], "service_id"),
-        "funding": _by(tables["funding"], "service_id"),
-        "required_documents": _by(tables["required_document"], "service_id"),
-    }
-    by_organization = {
-        "org_contacts": _by([c for c in contacts if not c.get("service_id")], "organization_id"),
-        "org_funding": _by(
-            [f for f in tables["funding"] if not f.get("service_id")], "organization_id"
-        ),
-        "org_programs": _by(tables["program"], "organization_id"),
-        "org_organization_identifiers": _by(tables["organization_identifier"], "organization_id"),
-        "org_phones": _by(
-            [p for p in tables["phone"] if not p.get("service_id") and not p.get("location_id")],
-            "organization_id",
-        ),
-    }
-    return {
-        **by_service,
-        **by_organization,
-        "program": _by(tables["program"], "id"),
-        "accessibility": _by(tables["accessibility"], "location_id"),
-        "contact_sal": _by(contacts, "service_at_location_id"),
-        "contact_location": _by(contacts, "location_id"),
-    }
 
 
 def read_package(directory: Path) -> Iterator[Candidate | Problem]:
@@ -576,7 +531,7 @@ def read_package(directory: Path) -> Iterator[Candidate | Problem]:
             for p in phone_rows
         ]
 
-    kept = _kept_tables(tables)
+    kept = kept_tables(tables)
     nested_all: list[tuple[str, dict[str, Any] | None, dict[str, Any]]] = []
     for n, service in enumerate(services, start=2):
         where = f"services.csv row {n}"
@@ -620,7 +575,7 @@ def read_package(directory: Path) -> Iterator[Candidate | Problem]:
             "attributes": attributes.get(sid, []),
             "metadata": metadata.get(sid, []),
             "service_at_locations": nested_sals,
-            **{key: kept[key].get(sid, []) for key in _SERVICE_KEPT},
+            **{key: kept[key].get(sid, []) for key in SERVICE_KEPT},
         }
         program = kept["program"].get(service.get("program_id", ""))
         if program:
@@ -630,7 +585,7 @@ def read_package(directory: Path) -> Iterator[Candidate | Problem]:
             **org,
             "attributes": attributes.get(oid, []),
             "metadata": metadata.get(oid, []),
-            **{key: kept[f"org_{key}"].get(oid, []) for key in _ORGANIZATION_KEPT},
+            **{key: kept[f"org_{key}"].get(oid, []) for key in ORGANIZATION_KEPT},
         }
         nested_all.append((where, nested_org, nested))
     # What links to no record is not lost: it travels with the first record (hsds_source).
