@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -39,6 +40,9 @@ class Organization(Base, kw_only=True):
     is_demo: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="active")
     search_text: Mapped[str] = mapped_column(String(1000), default="")
+    # The HSDS organization it was imported from, as the source gave it (interop.hsds_source):
+    # what Homeward does not model travels back out in exports.
+    hsds_source: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     version: Mapped[int] = version_column()
     created_at: Mapped[datetime] = timestamp_column()
     updated_at: Mapped[datetime] = timestamp_column()
@@ -97,6 +101,13 @@ class Office(Base, kw_only=True):
     meets_on_arrival: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(24), default=OfficeStatus.ACTIVE.value, index=True)
     search_text: Mapped[str] = mapped_column(String(2000), default="")
+    # Structured opening hours (HSDS schedule fields: opens_at, closes_at, byday, freq,
+    # valid_from…), shown beside `opening_hours` in the reader's language.
+    schedules: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    # The source's id of the record ("<service id>@<location id>" for HSDS), so a second
+    # import of the same dataset matches this office, and the source record as it came.
+    external_id: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
+    hsds_source: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     version: Mapped[int] = version_column()
     created_at: Mapped[datetime] = timestamp_column()
     updated_at: Mapped[datetime] = timestamp_column()

@@ -87,6 +87,7 @@ def contact_public(
         latitude=office.latitude,
         longitude=office.longitude,
         opening_hours=office.opening_hours,
+        schedules=office.schedules,
         email=office.email,
         website=office.website or org.website,
         languages=office.language_codes,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+import re
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
@@ -74,6 +75,46 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# ---- structured opening hours and what a source gives beyond our fields -------------------
+
+WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_BYDAY = re.compile(r"([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)")
+
+
+def _byday(value: str) -> str:
+    days = [d.strip().upper() for d in value.split(",") if d.strip()]
+    for day in days:
+        if not _BYDAY.fullmatch(day):
+            raise ValueError(f"'{day}' is not a day (MO, TU, WE, TH, FR, SA, SU, or 1MO, -1FR…)")
+    return ",".join(days)
+
+
+DayList = Annotated[str, Field(max_length=100), AfterValidator(_byday)]
+
+
+class Schedule(StrictModel):
+    """Structured opening hours as HSDS 3 gives them (an RFC 5545 recurrence): open from
+    `opens_at` to `closes_at` on `byday` (weekly) or `bymonthday` (monthly), between
+    `valid_from` and `valid_to`."""
+
+    opens_at: time | None = None
+    closes_at: time | None = None
+    byday: DayList | None = None
+    bymonthday: Annotated[str, Field(max_length=100)] | None = None
+    freq: Literal["WEEKLY", "MONTHLY"] | None = None
+    interval: Annotated[int, Field(ge=1, le=366)] | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    description: HoursText | None = None
+    notes: NoteText | None = None
+
+
+Schedules = Annotated[list[Schedule], Field(max_length=30)]
+# A source record as it came (interop.hsds_source): kept, never interpreted here.
+SourceRecord = dict[str, Any]
+ExternalId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 # ---- organisations ---------------------------------------------------------------------
 
 
@@ -90,7 +131,7 @@ class OrganizationFields(StrictModel):
 
 
 class OrganizationCreate(OrganizationFields):
-    pass
+    hsds_source: SourceRecord | None = None
 
 
 class OrganizationUpdate(StrictModel):
@@ -102,6 +143,7 @@ class OrganizationUpdate(StrictModel):
     email: Email | None = None
     services: list[ServiceTag] | None = Field(default=None, max_length=20)
     confidential: bool | None = None
+    hsds_source: SourceRecord | None = None
     version: Version | None = None
 
     _not_null = field_validator("name", "category", "confidential", mode="before")(reject_null)
@@ -176,6 +218,9 @@ class OfficeFields(StrictModel):
     languages: list[Language] = Field(default_factory=list, max_length=30)
     meets_on_arrival: bool = False
     status: OfficeStatus = OfficeStatus.ACTIVE
+    schedules: Schedules | None = None
+    external_id: ExternalId | None = None
+    hsds_source: SourceRecord | None = None
 
 
 class OfficeFieldsCountryPending(OfficeFields):
@@ -205,6 +250,9 @@ class OfficeUpdate(StrictModel):
     languages: list[Language] | None = Field(default=None, max_length=30)
     meets_on_arrival: bool | None = None
     status: OfficeStatus | None = None
+    schedules: Schedules | None = None
+    external_id: ExternalId | None = None
+    hsds_source: SourceRecord | None = None
     version: Version | None = None
 
     _not_null = field_validator("country", "meets_on_arrival", "status", mode="before")(reject_null)
@@ -237,6 +285,7 @@ class ContactPublic(BaseModel):
     latitude: float | None
     longitude: float | None
     opening_hours: str | None
+    schedules: list[dict[str, Any]] | None = None
     email: str | None
     website: str | None
     languages: list[str]

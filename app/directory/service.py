@@ -27,7 +27,13 @@ from app.directory.models import (
 from app.directory.phone_numbers import display
 from app.directory.printable import PHONE_IS_ACTIVE
 from app.directory.provenance import Provenance
-from app.directory.schemas import OfficeCreate, OfficeFields, OrganizationCreate, PhoneCreate
+from app.directory.schemas import (
+    OfficeCreate,
+    OfficeFields,
+    OrganizationCreate,
+    PhoneCreate,
+    Schedule,
+)
 from app.directory.validation import (
     checked_country,
     checked_phone,
@@ -65,6 +71,10 @@ OFFICE_FIELDS = (
     "status",
 )
 PHONE_FIELDS = ("number", "kind", "hours", "is_24_7", "languages")
+# What an import brings beyond those (structured hours, the source's id and record): set
+# only when given, so a record typed in by hand keeps its revisions as they were.
+OFFICE_SOURCE_FIELDS = ("schedules", "external_id", "hsds_source")
+ORGANIZATION_SOURCE_FIELDS = ("hsds_source",)
 # The fields as columns, in the same order: for reads of plain rows.
 OFFICE_FIELD_COLUMNS: tuple[Any, ...] = tuple(getattr(Office, f) for f in OFFICE_FIELDS)
 PHONE_FIELD_COLUMNS: tuple[Any, ...] = tuple(getattr(Phone, f) for f in PHONE_FIELDS)
@@ -74,6 +84,21 @@ IN_LIST_SIZE = 900
 
 def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
+
+
+def _given_source(data: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The source fields (OFFICE_SOURCE_FIELDS…) `data` gives a value, as JSON."""
+    out = {f: value for f in fields if (value := getattr(data, f, None)) is not None}
+    if "schedules" in out:
+        out["schedules"] = _json_schedules(out["schedules"])
+    return out
+
+
+def _json_schedules(value: Any) -> Any:
+    """Schedules as the JSON column holds them (a change set's are already)."""
+    if not isinstance(value, list):
+        return value
+    return [Schedule.model_validate(s).model_dump(mode="json") for s in value]
 
 
 def organization_search_text(org: Organization) -> str:
@@ -273,6 +298,7 @@ def create_organization(
 ) -> Organization:
     """Create an organisation and write its 'created' revision."""
     values = {f: _plain(getattr(data, f)) for f in ORGANIZATION_FIELDS}
+    values.update(_given_source(data, ORGANIZATION_SOURCE_FIELDS))
     org = Organization(**values, is_demo=data.is_demo)
     org.services = [OrganizationService(tag=_plain(t)) for t in sorted(set(data.services))]
     org.search_text = organization_search_text(org)
@@ -364,6 +390,7 @@ def create_office(session: Session, *, data: OfficeCreate, provenance: Provenanc
     assert org.id is not None
     country = checked_country(data.country)
     values = {f: _plain(getattr(data, f)) for f in OFFICE_FIELDS}
+    values.update(_given_source(data, OFFICE_SOURCE_FIELDS))
     values.update(country=country, region=checked_region(country, data.region))
     phones = [
         _phone_fields(p, checked_phone(p.number, country, field=f"phones[{i}].number"))
@@ -418,9 +445,11 @@ def apply_office_changes(
 ) -> Office:
     """Validate and apply changes to a loaded office (version already checked by the caller)."""
     plain = {k: _plain(v) for k, v in changes.items()}
+    if "schedules" in plain:
+        plain["schedules"] = _json_schedules(plain["schedules"])
     plain.update(checked_place(plain, country_now=office.country, region_now=office.region))
     for field in plain:
-        if field != "languages" and field not in OFFICE_FIELDS:
+        if field != "languages" and field not in (*OFFICE_FIELDS, *OFFICE_SOURCE_FIELDS):
             raise InvalidValue(f"'{field}' cannot be changed here", field=field)
     _apply_office_fields(session, office, plain, provenance)
     return office
@@ -632,6 +661,7 @@ def create_contact(
     assert organization_id is not None
     office = OfficeFields.model_construct(**change_set.office)  # the defaults it leaves out
     values = {f: _plain(getattr(office, f)) for f in OFFICE_FIELDS}
+    values.update(_given_source(office, OFFICE_SOURCE_FIELDS))
     phones = list(change_set.new_phones.values())
     return _insert_office(session, organization_id, values, office.languages, phones, provenance)
 

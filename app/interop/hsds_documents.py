@@ -23,6 +23,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from app.directory.geography import region_name
 from app.interop.hsds_records import MetadataEntry, OfficeRecord, OrgRecord, PhoneRecord
+from app.interop.hsds_source import organization_from_source, service_from_source
 from app.interop.hsds_vocabulary import (
     NOT_RECORDED,
     PHONE_KIND_TO_HSDS,
@@ -125,8 +126,18 @@ def compact(value: Any) -> Any:
     return value
 
 
+def organization_id(org: OrgRecord) -> str:
+    """The organisation's HSDS id: its source's when it was imported, else ours."""
+    if org.hsds_source is not None:
+        source_id = org.hsds_source["organization"].get("id")
+        if isinstance(source_id, str) and source_id:
+            return source_id
+    return hsds_id("organization", org.id)
+
+
 def organization_doc(org: OrgRecord) -> dict[str, Any]:
-    """The HSDS organization (one-to-one fields, attributes and metadata; no services)."""
+    """The HSDS organization (one-to-one fields, attributes and metadata; no services); an
+    imported one is its source record with our changes (hsds_source)."""
     org_id = hsds_id("organization", org.id)
     attributes = [
         _attribute("organization", org_id, f"category:{org.category}"),
@@ -156,6 +167,8 @@ def organization_doc(org: OrgRecord) -> dict[str, Any]:
         "attributes": attributes,
         "metadata": _metadata("organization", org_id, org.metadata),
     }
+    if org.hsds_source is not None:
+        return organization_from_source(org, doc)
     return doc
 
 
@@ -181,12 +194,37 @@ def _phone_doc(phone: PhoneRecord, service_id: str, location_id: str) -> dict[st
     }
 
 
+def _schedules(office: OfficeRecord, service_id: str) -> list[dict[str, Any]]:
+    """The structured opening hours, then the free-text ones unless a schedule says them."""
+    out = [
+        {
+            **schedule,
+            "id": hsds_id("schedule", office.id, n),
+            "service_id": service_id,
+            "location_id": None,
+            "service_at_location_id": None,
+        }
+        for n, schedule in enumerate(office.schedules or [])
+    ]
+    if office.opening_hours and all(s.get("description") != office.opening_hours for s in out):
+        out.append(
+            {
+                "id": hsds_id("schedule", office.id),
+                "service_id": service_id,
+                "location_id": None,
+                "service_at_location_id": None,
+                "description": office.opening_hours,
+            }
+        )
+    return out
+
+
 def service_doc(office: OfficeRecord, *, with_organization: bool = False) -> dict[str, Any]:
     """One office as a fully nested HSDS service (location, address, phones, languages…)."""
     org = office.org
     service_id = hsds_id("service", office.id)
     location_id = hsds_id("location", office.id)
-    org_id = hsds_id("organization", org.id)
+    org_id = organization_id(org)
     attributes = [
         _attribute("service", service_id, f"category:{org.category}"),
         *(_attribute("service", service_id, f"service:{tag}") for tag in org.services),
@@ -248,19 +286,7 @@ def service_doc(office: OfficeRecord, *, with_organization: bool = False) -> dic
         "alert": None,
         "last_modified": iso_datetime(office.updated_at),
         "phones": [_phone_doc(p, service_id, location_id) for p in office.phones],
-        "schedules": (
-            [
-                {
-                    "id": hsds_id("schedule", office.id),
-                    "service_id": service_id,
-                    "location_id": None,
-                    "service_at_location_id": None,
-                    "description": office.opening_hours,
-                }
-            ]
-            if office.opening_hours
-            else []
-        ),
+        "schedules": _schedules(office, service_id),
         "service_at_locations": [
             {
                 "id": hsds_id("service_at_location", office.id),
@@ -274,6 +300,8 @@ def service_doc(office: OfficeRecord, *, with_organization: bool = False) -> dic
         "attributes": attributes,
         "metadata": _metadata("service", service_id, office.metadata),
     }
+    if office.hsds_source is not None:
+        doc = service_from_source(office, doc)
     if with_organization:
         doc["organization"] = organization_doc(org)
     return doc

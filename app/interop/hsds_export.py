@@ -22,7 +22,7 @@ from app.directory.models import Office, Organization
 from app.directory.visibility import confidential_filter
 from app.interop.hsds_documents import compact, organization_doc, service_doc
 from app.interop.hsds_records import OfficeRecord, OrgRecord, load_offices, load_organizations
-from app.interop.hsds_rows import flatten, service_rows
+from app.interop.hsds_rows import flatten, service_rows, source_rows
 from app.interop.hsds_tables import TABLES, package_descriptor
 from app.interop.hsds_vocabulary import TERMS, taxonomy_doc, term_doc
 from app.kit import safe_csv
@@ -101,6 +101,8 @@ def iter_bare_organizations(
 
 
 _COLUMNS = {t.name: tuple(t.column_names) for t in TABLES}
+# Tables of few rows that many records share: written once per export.
+_SHARED = frozenset({"taxonomy", "taxonomy_term", "meta_table_description"})
 
 
 class _TableWriters:
@@ -116,10 +118,22 @@ class _TableWriters:
             writer.writerow(table.column_names)
             self.writers[table.name] = writer
         self.counts: Counter[str] = Counter()
+        self.shared: set[tuple[str, Any]] = set()
 
-    def write(self, rows: Iterator[tuple[str, dict[str, Any]]]) -> None:
+    def write(
+        self, rows: Iterator[tuple[str, dict[str, Any]]], seen: set[tuple[str, Any]] | None = None
+    ) -> None:
+        """Write rows; with `seen`, a row whose (table, id) is in it is written once (an
+        imported organisation's source nests the same location or program in several places)."""
         # csv writes None as an empty cell; HSDS rows hold only str, int, float and None.
         for table_name, row in rows:
+            if seen is not None or table_name in _SHARED:
+                key = (table_name, row.get("id"))
+                memo = self.shared if table_name in _SHARED else seen
+                assert memo is not None
+                if key in memo:
+                    continue
+                memo.add(key)
             self.writers[table_name].writerow(map(row.get, _COLUMNS[table_name]))
             self.counts[table_name] += 1
 
@@ -138,12 +152,20 @@ def write_tabular(
         tables.write(iter([("taxonomy", taxonomy_doc())]))
         tables.write(("taxonomy_term", term_doc(t)) for t in TERMS)
         last_org: int | None = None
+        # The rows an imported organisation's records wrote: its source may nest one
+        # location, program or contact in several of them.
+        seen: set[tuple[str, Any]] = set()
         for batch in iter_office_batches(session, include_confidential=include_confidential):
             for office in batch:
                 if office.organization_id != last_org:
-                    tables.write(flatten("organization", organization_doc(office.org)))
+                    seen = set()
+                    tables.write(flatten("organization", organization_doc(office.org)), seen)
                     last_org = office.organization_id
-                tables.write(service_rows(service_doc(office)))
+                if office.hsds_source is None and office.org.hsds_source is None:
+                    tables.write(service_rows(service_doc(office)))
+                else:
+                    source = office.hsds_source or {}
+                    tables.write(source_rows("service", service_doc(office), source), seen)
         for orgs in iter_bare_organizations(session, include_confidential=include_confidential):
             for org in orgs:
                 tables.write(flatten("organization", organization_doc(org)))

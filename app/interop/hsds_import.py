@@ -56,8 +56,16 @@ from app.review.models import SubmissionKind, SubmissionOrigin
 # What a record may correct: an office's own fields and its languages (as the directory
 # changes them); of its organisation, the category only when the dataset gives one, and never
 # its confidentiality; of a phone, all but the number that identifies it.
-OFFICE_UPDATE_FIELDS = (*directory.OFFICE_FIELDS, "languages")
-ORG_UPDATE_FIELDS = ("name", "local_name", "description", "website", "email", "services")
+OFFICE_UPDATE_FIELDS = (*directory.OFFICE_FIELDS, "languages", *directory.OFFICE_SOURCE_FIELDS)
+ORG_UPDATE_FIELDS = (
+    "name",
+    "local_name",
+    "description",
+    "website",
+    "email",
+    "services",
+    *directory.ORGANIZATION_SOURCE_FIELDS,
+)
 PHONE_UPDATE_FIELDS = ("kind", "hours", "is_24_7", "languages")
 CHUNK = 500  # records matched, validated and queued together
 
@@ -97,6 +105,7 @@ class _Matcher:
         self.orgs: dict[str, int | None] = {}
         self.office_by_number: dict[str, int] = {}
         self.numbers_of: dict[int, list[str]] = {}  # id(candidate) -> its numbers in E.164
+        self.office_by_external_id: dict[str, int] = {}
 
     def prefetch(self, candidates: list[Candidate]) -> None:
         self.numbers_of = {id(c): self._numbers(c) for c in candidates}
@@ -109,6 +118,15 @@ class _Matcher:
                 .order_by(Phone.office_id.desc())
             ):
                 self.office_by_number[number] = office_id  # the lowest office id wins
+        external = sorted({e for c in candidates if (e := c.office.get("external_id"))})
+        self.office_by_external_id = {}
+        for chunk in batched(external, directory.IN_LIST_SIZE):
+            for external_id, office_id in self.session.execute(
+                select(Office.external_id, Office.id)
+                .where(Office.external_id.in_(chunk))
+                .order_by(Office.id.desc())
+            ):
+                self.office_by_external_id[str(external_id)] = office_id  # the lowest id wins
         names = sorted(
             {n for c in candidates if (n := c.organization.get("name"))} - self.orgs.keys()
         )
@@ -133,6 +151,10 @@ class _Matcher:
         return out
 
     def office(self, candidate: Candidate) -> int | None:
+        # The source's own id first: the same record of a dataset imported again.
+        found_by_id = self.office_by_external_id.get(candidate.office.get("external_id") or "")
+        if found_by_id is not None:
+            return found_by_id
         numbers = self.numbers_of.get(id(candidate))
         if numbers is None:
             numbers = self._numbers(candidate)
@@ -222,6 +244,13 @@ def _correction(office: Office, candidate: Candidate, note: str) -> dict[str, An
             corrections.append({"id": existing.id, **changed})
     office_values = _given(candidate.office, OFFICE_UPDATE_FIELDS)
     org_values = _given(candidate.organization, ORG_UPDATE_FIELDS)
+    if office.external_id is None or office.external_id != office_values.get("external_id"):
+        # An office of ours matched by phone or name stays ours: the source record is kept
+        # (and corrected) only for an office made from this source record.
+        for values in (office_values, org_values):
+            for name in directory.OFFICE_SOURCE_FIELDS:
+                if name != "schedules":
+                    values.pop(name, None)
     if candidate.category_given:
         org_values["category"] = candidate.organization["category"]
     return {

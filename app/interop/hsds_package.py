@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,17 @@ TABLES: dict[str, Table] = {
     "attribute": Table(("attribute", "attributes")),
     "metadata": Table(("metadata",)),
     "taxonomy_term": Table(("taxonomy_term", "taxonomy_terms")),
+    # Kept verbatim with the records they belong to (hsds_source), for the round trip.
+    "contact": Table(("contact", "contacts")),
+    "service_area": Table(("service_area", "service_areas")),
+    "cost_option": Table(("cost_option", "cost_options")),
+    "funding": Table(("funding", "fundings")),
+    "required_document": Table(("required_document", "required_documents")),
+    "program": Table(("program", "programs")),
+    "accessibility": Table(("accessibility", "accessibility_for_disabilities")),
+    "organization_identifier": Table(("organization_identifier", "organization_identifiers")),
+    "taxonomy": Table(("taxonomy", "taxonomies")),
+    "meta_table_description": Table(("meta_table_description", "meta_table_descriptions")),
 }
 
 
@@ -232,4 +244,73 @@ def _checked(tables: dict[str, Rows], files: dict[str, str]) -> dict[str, Rows]:
     return tables
 
 
-__all__ = ["TABLES", "DatasetError", "Rows", "is_tabular_json", "read_tables", "tables_from_json"]
+def by_column(rows: Rows, key: str) -> dict[str, Rows]:
+    """Rows grouped by their value in column `key` (rows without one are left out)."""
+    out: dict[str, Rows] = defaultdict(list)
+    for row in rows:
+        if row.get(key):
+            out[row[key]].append(row)
+    return out
+
+
+SERVICE_KEPT = ("contacts", "service_areas", "cost_options", "funding", "required_documents")
+ORGANIZATION_KEPT = ("contacts", "funding", "programs", "organization_identifiers", "phones")
+
+
+def kept_tables(tables: dict[str, Rows]) -> dict[str, dict[str, Rows]]:
+    """The tables Homeward keeps verbatim (hsds_source), indexed by what nests them."""
+    terms = by_column(tables["taxonomy_term"], "id")
+    taxonomies = by_column(tables["taxonomy"], "id")
+    for attribute in tables["attribute"]:
+        term = terms.get(attribute.get("taxonomy_term_id", ""))
+        if term:
+            detail = taxonomies.get(term[0].get("taxonomy_id", ""))
+            nested_term: Any = {
+                **term[0],
+                **({"taxonomy_detail": detail[0]} if detail else {}),
+            }
+            attribute["taxonomy_term"] = nested_term  # a row nests its term, as JSON does
+    contacts = tables["contact"]
+    by_service = {
+        "contacts": by_column(contacts, "service_id"),
+        "service_areas": by_column(tables["service_area"], "service_id"),
+        "cost_options": by_column(tables["cost_option"], "service_id"),
+        "funding": by_column(tables["funding"], "service_id"),
+        "required_documents": by_column(tables["required_document"], "service_id"),
+    }
+    by_organization = {
+        "org_contacts": by_column(
+            [c for c in contacts if not c.get("service_id")], "organization_id"
+        ),
+        "org_funding": by_column(
+            [f for f in tables["funding"] if not f.get("service_id")], "organization_id"
+        ),
+        "org_programs": by_column(tables["program"], "organization_id"),
+        "org_organization_identifiers": by_column(
+            tables["organization_identifier"], "organization_id"
+        ),
+        "org_phones": by_column(
+            [p for p in tables["phone"] if not p.get("service_id") and not p.get("location_id")],
+            "organization_id",
+        ),
+    }
+    return {
+        **by_service,
+        **by_organization,
+        "program": by_column(tables["program"], "id"),
+        "accessibility": by_column(tables["accessibility"], "location_id"),
+        "contact_sal": by_column(contacts, "service_at_location_id"),
+        "contact_location": by_column(contacts, "location_id"),
+    }
+
+
+__all__ = [
+    "TABLES",
+    "DatasetError",
+    "Rows",
+    "by_column",
+    "is_tabular_json",
+    "kept_tables",
+    "read_tables",
+    "tables_from_json",
+]

@@ -12,7 +12,6 @@ which kind of JSON document is which is told in hsds_datasets.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,7 +21,23 @@ from typing import Any
 from app.directory.enums import Category, PhoneKind, ServiceTag, VerificationMethod
 from app.directory.geography import UnknownCountry, country_from_text, regions_by_code
 from app.directory.phone_numbers import country_of
-from app.interop.hsds_package import DatasetError, Rows, read_tables
+from app.interop.hsds_package import (
+    ORGANIZATION_KEPT,
+    SERVICE_KEPT,
+    DatasetError,
+    Rows,
+    by_column,
+    kept_tables,
+    read_tables,
+)
+from app.interop.hsds_rows import row_keys
+from app.interop.hsds_source import (
+    external_id,
+    office_source,
+    organization_source,
+    structured_schedules,
+)
+from app.interop.hsds_tables import TABLES_BY_NAME
 from app.interop.hsds_vocabulary import (
     NOT_RECORDED,
     PHONE_KIND_FROM_HSDS,
@@ -284,8 +299,10 @@ def candidates(
     *,
     where: str,
     terms: dict[str, str],
+    unlinked: dict[str, Rows] | None = None,
 ) -> Iterator[Candidate | Problem]:
-    """One candidate per location of an HSDS service (nested form)."""
+    """One candidate per location of an HSDS service (nested form), each keeping its source
+    record (hsds_source); `unlinked` rows of its package travel with the first."""
     org_codes = _codes(org.get("attributes", []), terms)
     service_codes = _codes(service.get("attributes", []), terms)
     categories = [
@@ -296,7 +313,7 @@ def candidates(
         {c.split(":", 1)[1] for c, _ in org_codes + service_codes if c.startswith("service:")}
         & {t.value for t in ServiceTag}
     )
-    organization = {
+    organization: dict[str, Any] = {
         "name": _text(org.get("name")),
         "local_name": _text(org.get("alternate_name")),
         "category": categories[0] if categories else Category.NGO.value,
@@ -320,6 +337,7 @@ def candidates(
     if not locations:
         # Listed without its locations (an ORAPI list): its phones may still tell its country.
         locations = [(0, {}, {})]
+    organization["hsds_source"] = organization_source(org, organization)
     org_key = str(org.get("id") or org.get("name"))
     verifications = _verifications(service)
     for index, sal, location in locations:
@@ -343,17 +361,16 @@ def candidates(
         street = ", ".join(
             p for p in (_text(address.get("address_1")), _text(address.get("address_2"))) if p
         )
-        schedules = [
-            s
-            for s in _objects(service.get("schedules"))
+        all_schedules = (
+            _objects(service.get("schedules"))
             + _objects(sal.get("schedules"))
             + _objects(location.get("schedules"))
-            if _text(s.get("description"))
-        ]
+        )
+        schedules = [s for s in all_schedules if _text(s.get("description"))]
         location_name = _text(location.get("name"))
         service_name = _text(service.get("name"))
         name = location_name or (service_name if service_name != organization["name"] else None)
-        office = {
+        office: dict[str, Any] = {
             "name": name,
             "country": country,
             "region": region,
@@ -371,12 +388,17 @@ def candidates(
             "meets_on_arrival": _flag(service_codes, "meets_on_arrival"),
             "status": status,
             "phones": phones,
+            "schedules": structured_schedules(all_schedules),
+            "external_id": external_id(service, location),
         }
         if not _reachable(office, organization):
             yield Problem(
                 here, "nothing to contact: no phone, email, website, address or coordinates"
             )
             continue
+        office["hsds_source"] = office_source(service, sal, office)
+        if index == 0 and unlinked:
+            office["hsds_source"]["unlinked"] = unlinked
         yield Candidate(
             where=here,
             org_key=org_key,
@@ -391,12 +413,7 @@ def candidates(
 # ---- tabular data package ------------------------------------------------------------------
 
 
-def _by(rows: Rows, key: str) -> dict[str, Rows]:
-    out: dict[str, Rows] = defaultdict(list)
-    for row in rows:
-        if row.get(key):
-            out[row[key]].append(row)
-    return out
+_by = by_column
 
 
 def _services_at_locations(tables: dict[str, Rows]) -> dict[str, Rows]:
@@ -461,11 +478,13 @@ def _joined(tables: dict[str, Rows]) -> Iterator[Candidate | Problem]:
             for p in phone_rows
         ]
 
+    kept = kept_tables(tables)
+    nested_all: list[tuple[str, dict[str, Any] | None, dict[str, Any]]] = []
     for n, service in enumerate(services, start=2):
         where = f"services.csv row {n}"
         org = organizations.get(service.get("organization_id", ""))
         if org is None:
-            yield Problem(where, "no organization with this organization_id", "organization_id")
+            nested_all.append((where, None, service))
             continue
         nested_sals: list[dict[str, Any]] = []
         for sal in sal_by_service.get(service.get("id", ""), []):
@@ -478,8 +497,13 @@ def _joined(tables: dict[str, Rows]) -> Iterator[Candidate | Problem]:
                     **sal,
                     "phones": with_phones(phones_by_sal.get(sal.get("id", ""), [])),
                     "schedules": sched_by_sal.get(sal.get("id", ""), []),
+                    "contacts": kept["contact_sal"].get(sal.get("id", ""), []),
                     "location": {
                         **location,
+                        "accessibility": kept["accessibility"].get(lid, []),
+                        "contacts": kept["contact_location"].get(lid, []),
+                        "attributes": attributes.get(lid, []),
+                        "metadata": metadata.get(lid, []),
                         "addresses": addresses.get(lid, []),
                         "phones": with_phones(
                             [p for p in phones_by_location.get(lid, []) if not p.get("service_id")]
@@ -490,7 +514,7 @@ def _joined(tables: dict[str, Rows]) -> Iterator[Candidate | Problem]:
                 }
             )
         sid = service.get("id", "")
-        nested = {
+        nested: dict[str, Any] = {
             **service,
             "phones": with_phones(phones_by_service.get(sid, [])),
             "languages": langs_by_service.get(sid, []),
@@ -498,6 +522,33 @@ def _joined(tables: dict[str, Rows]) -> Iterator[Candidate | Problem]:
             "attributes": attributes.get(sid, []),
             "metadata": metadata.get(sid, []),
             "service_at_locations": nested_sals,
+            **{key: kept[key].get(sid, []) for key in SERVICE_KEPT},
         }
-        nested_org = {**org, "attributes": attributes.get(org["id"], [])}
-        yield from candidates(nested_org, nested, where=where, terms=terms)
+        program = kept["program"].get(service.get("program_id", ""))
+        if program:
+            nested["program"] = program[0]
+        oid = org["id"]
+        nested_org: dict[str, Any] = {
+            **org,
+            "attributes": attributes.get(oid, []),
+            "metadata": metadata.get(oid, []),
+            **{key: kept[f"org_{key}"].get(oid, []) for key in ORGANIZATION_KEPT},
+        }
+        nested_all.append((where, nested_org, nested))
+    # What links to no record is not lost: it travels with the first record (hsds_source).
+    linked: set[tuple[str, Any]] = set()
+    for _, org_doc, service_doc in nested_all:
+        if org_doc is not None:
+            linked |= row_keys("organization", org_doc) | row_keys("service", service_doc)
+    unlinked = {
+        key: left
+        for key, rows in tables.items()
+        if key in TABLES_BY_NAME
+        and (left := [r for r in rows if r.get("id") and (key, r["id"]) not in linked])
+    }
+    for where, org_doc, service_doc in nested_all:
+        if org_doc is None:
+            yield Problem(where, "no organization with this organization_id", "organization_id")
+            continue
+        yield from candidates(org_doc, service_doc, where=where, terms=terms, unlinked=unlinked)
+        unlinked = {}

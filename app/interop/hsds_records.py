@@ -62,6 +62,7 @@ class OrgRecord:
     is_demo: bool
     status: str
     updated_at: datetime
+    hsds_source: dict[str, Any] | None = None
     services: list[str] = field(default_factory=list)
     metadata: list[MetadataEntry] = field(default_factory=list)
 
@@ -98,6 +99,9 @@ class OfficeRecord:
     updated_at: datetime
     last_verified_at: datetime | None
     verified_by: str | None
+    schedules: list[dict[str, Any]] | None = None
+    external_id: str | None = None
+    hsds_source: dict[str, Any] | None = None
     languages: list[str] = field(default_factory=list)
     phones: list[PhoneRecord] = field(default_factory=list)
     metadata: list[MetadataEntry] = field(default_factory=list)
@@ -180,6 +184,7 @@ def load_organizations(session: Session, org_ids: Sequence[int]) -> dict[int, Or
                 Organization.is_demo,
                 Organization.status,
                 Organization.updated_at,
+                Organization.hsds_source,
             ).where(Organization.id.in_(chunk))
         ):
             orgs[row.id] = OrgRecord(**row._asdict())
@@ -218,6 +223,9 @@ def load_offices(
                     Office.updated_at,
                     Office.last_verified_at,
                     Office.verified_by,
+                    Office.schedules,
+                    Office.external_id,
+                    Office.hsds_source,
                 ).where(Office.id.in_(chunk))
             )
         )

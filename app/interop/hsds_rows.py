@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from app.interop.hsds_vocabulary import term_codes_by_id
+
 # ---- flattening nested documents into tabular rows --------------------------------------
 
 _CHILD_TABLES = {
@@ -18,8 +20,22 @@ _CHILD_TABLES = {
     "addresses": "address",
     "schedules": "schedule",
     "locations": "location",
+    # What an imported record keeps of its source (hsds_source) nests these too.
+    "contacts": "contact",
+    "service_areas": "service_area",
+    "cost_options": "cost_option",
+    "funding": "funding",
+    "required_documents": "required_document",
+    "accessibility": "accessibility",
+    "organization_identifiers": "organization_identifier",
+    "programs": "program",
 }
-_SINGLE_CHILD_TABLES = {"location": "location"}
+_SINGLE_CHILD_TABLES = {
+    "location": "location",
+    "program": "program",
+    "taxonomy_term": "taxonomy_term",
+    "taxonomy_detail": "taxonomy",
+}
 
 
 def flatten(table: str, doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -30,7 +46,25 @@ def flatten(table: str, doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, An
             for child in value:
                 yield from flatten(_CHILD_TABLES[key], child)
         elif key in _SINGLE_CHILD_TABLES and isinstance(value, dict):
+            if key == "taxonomy_term" and value.get("id") in term_codes_by_id():
+                continue  # a Homeward term: the export writes the taxonomy once, first
             yield from flatten(_SINGLE_CHILD_TABLES[key], value)
+
+
+def row_keys(table: str, doc: dict[str, Any]) -> set[tuple[str, Any]]:
+    """(table, id) of every row a nested document holds."""
+    return {(name, row.get("id")) for name, row in flatten(table, doc)}
+
+
+def source_rows(
+    table: str, doc: dict[str, Any], source: dict[str, Any]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The rows of an imported record's document, and the rows of its source package that
+    link to no record and travel with it (`source["unlinked"]`, see hsds_source)."""
+    for name, rows in (source.get("unlinked") or {}).items():
+        for row in rows:
+            yield name, row
+    yield from flatten(table, doc)
 
 
 def _attached_rows(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:

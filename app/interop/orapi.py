@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from app.directory.models import Office, Organization
@@ -230,6 +230,19 @@ def _office_id_for(
     session: Session, index: _IdIndex, wanted: str, viewer: Principal, what: str
 ) -> int:
     office_id = index.lookup(session, wanted, select(Office.id))
+    if office_id is None and index is _SERVICES:
+        # An imported service is exported under its source's id (interop.hsds_source).
+        office_id = session.execute(
+            select(Office.id)
+            .where(
+                or_(
+                    Office.external_id == wanted,
+                    Office.external_id.startswith(f"{wanted}@", autoescape=True),
+                )
+            )
+            .order_by(Office.id)
+            .limit(1)
+        ).scalar_one_or_none()
     if office_id is not None:
         stmt = _offices_where(select(Office.id), [Office.id == office_id, *_visible(viewer)])
         if session.execute(stmt).scalar_one_or_none() is not None:

@@ -178,6 +178,16 @@ def _refuse_confidentiality(body: NewContactCreate) -> None:
         )
 
 
+# What only an import brings: a partner's key cannot plant a "source record" in exports.
+SOURCE_PATHS = ("office.hsds_source", "office.external_id", "organization.hsds_source")
+
+
+def _refuse_source_record(changes: Mapping[str, Any]) -> None:
+    for path in SOURCE_PATHS:
+        if path in changes:
+            raise InvalidValue("only an import gives a source record", field=path)
+
+
 def _new_contact_intake(
     body: NewContactCreate, existing: Organization | None, *, country_pending: bool = False
 ) -> _Intake:
@@ -378,6 +388,7 @@ def create_submissions(
                 else:
                     intake = _closure_intake(proposal, office)
             if submitter is not None:
+                _refuse_source_record(intake.changes)
                 # A partner's scope covers where the contact is and where it would move to.
                 partners.check_scope(
                     session,

@@ -33,6 +33,7 @@ from app.kit.text import fold
 from app.sheets.blocklist import Blocklist
 from app.sheets.errors import SheetRefused
 from app.sheets.i18n import N_, SheetLanguage, sheet_language
+from app.sheets.opening_hours import schedule_lines
 from app.sheets.qr import PNG_DATA_URI, qr_png_data_uri, vcard
 from app.sheets.schemas import SheetData, SheetEntry, SheetSize
 
@@ -221,6 +222,9 @@ def _entry_context(entry: SheetEntry, data: SheetData, lang: SheetLanguage) -> d
             else None
         ),
         "verified_on": lang.date(entry.verified_on),
+        "hours": "; ".join(
+            [*schedule_lines(entry.schedules, lang), *filter(None, [entry.opening_hours])]
+        ),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 
 class SheetFormat(StrEnum):
@@ -59,6 +60,8 @@ class SheetEntry:
     is_demo: bool
     # Nearest entries only: kilometres from the region's centre, when coordinates allow.
     distance_km: int | None = None
+    # Structured opening hours (Office.schedules), printed in the sheet's language.
+    schedules: tuple[dict[str, Any], ...] = ()
 
     @property
     def nationwide(self) -> bool:

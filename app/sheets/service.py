@@ -293,6 +293,7 @@ def _entry(
         verified_on=verified.date(),
         is_demo=org.is_demo,
         distance_km=distance_km,
+        schedules=tuple(office.schedules or ()),
     )
 
 

@@ -16,6 +16,8 @@ from app.directory.enums import Category
 from app.directory.geography import country_name, language_name, region_name
 from app.kit.clock import as_utc, utcnow
 from app.kit.principal import Principal
+from app.sheets.i18n import sheet_language
+from app.sheets.opening_hours import schedule_lines
 from app.web import labels
 from app.web.session import CSRF_FIELD, attach_cookie, web_session
 
@@ -174,6 +176,8 @@ def _build_environment() -> Environment:
         country_name=country_name,
         region_name=region_name,
         language_name=_language_name,
+        # The web pages are in English; sheets print the same hours in their language.
+        schedule_lines=lambda s: schedule_lines(s, sheet_language("en")),
         **labels.FILTERS,
     )
     env.globals.update(
