@@ -57,6 +57,8 @@ from bench.synthetic import Directory, example_numbers, populate
 
 TARGET_MS = 50.0
 SUBMISSIONS = 10_000
+# Offices written by the Python builder; `grow` copies them inside PostgreSQL up to the size.
+SEED_OFFICES = 100_000
 # Tables that grow with the directory: a sequential scan of one is a whole-table read.
 LARGE_TABLES = (
     "office",
@@ -71,6 +73,35 @@ LARGE_TABLES = (
     "verification_event",
 )
 SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
+IN_LIST = re.compile(r"IN \(%\(\w+\)s(?:, %\(\w+\)s)*\)")
+# Plan nodes that read all of their input before returning a row.
+BLOCKING = ("Sort", "Hash", "Aggregate", "HashAggregate", "GroupAggregate", "Materialize")
+
+
+def whole_table_scans(plan: str) -> list[str]:
+    """Large tables the plan reads whole: a Seq Scan not stopped early by a Limit above it
+    (with no node between them that reads all of its input first)."""
+    lines = plan.splitlines()
+    depth = [len(line) - len(line.lstrip(" ->")) for line in lines]
+    found = []
+    for i, line in enumerate(lines):
+        match = SEQ_SCAN.search(line)
+        if not match or match.group(1) not in LARGE_TABLES:
+            continue
+        bounded, level = False, depth[i]
+        for j in range(i - 1, -1, -1):
+            if ("->" not in lines[j] and j != 0) or depth[j] >= level:
+                continue
+            level = depth[j]
+            node = lines[j].strip(" ->")
+            if node.startswith("Limit"):
+                bounded = True
+                break
+            if node.startswith(BLOCKING):
+                break
+        if not bounded:
+            found.append(match.group(1))
+    return found
 
 
 def _dsn(name: str) -> str:
@@ -99,6 +130,121 @@ def _complete(name: str, offices: int) -> bool:
     return row is not None and row[0] == offices
 
 
+# Tables copied by `grow`, each with the SQL of its new id columns (`:k` is the copy's
+# offset in ids of each table) and of the columns whose text names the id.
+_GROWN: dict[str, dict[str, str]] = {
+    "organization": {
+        "id": "id + :org",
+        "name": "replace(name, ' ' || id || ' (', ' ' || (id + :org) || ' (')",
+        "search_text": "replace(search_text, ' ' || id || ' (', ' ' || (id + :org) || ' (')",
+        "website": "replace(website, '//org' || id || '.', '//org' || (id + :org) || '.')",
+        "email": "replace(email, 'contact' || id || '@', 'contact' || (id + :org) || '@')",
+    },
+    "organization_service": {"organization_id": "organization_id + :org"},
+    "office": {
+        "id": "id + :office",
+        "organization_id": "organization_id + :org",
+        "name": "'Office ' || (id + :office) || ' (synthetic)'",
+        "search_text": (
+            "replace(search_text, 'office ' || id || ' ', 'office ' || (id + :office) || ' ')"
+        ),
+        "address": "(id + :office) || ' Example Street'",
+        "email": "'office' || (id + :office) || '@example.org'",
+    },
+    "office_language": {"office_id": "office_id + :office"},
+    "phone": {"id": "id + :phone", "office_id": "office_id + :office"},
+}
+
+
+def grow(engine: Engine, offices: int) -> None:
+    """Copy the directory's first rows inside PostgreSQL (INSERT … SELECT, new ids and names)
+    until it holds `offices` offices: the Python builder would take most of an hour for a
+    million on a busy machine."""
+    with engine.begin() as conn:
+        base = {
+            t: conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {t}")).scalar_one()
+            for t in ("organization", "office", "phone")
+        }
+        columns = {
+            t: list(
+                conn.execute(
+                    text(
+                        "SELECT column_name FROM information_schema.columns WHERE"
+                        " table_schema = 'public' AND table_name = :t ORDER BY ordinal_position"
+                    ),
+                    {"t": t},
+                ).scalars()
+            )
+            for t in _GROWN
+        }
+    copy = 1
+    while True:
+        with engine.connect() as conn:
+            have = conn.execute(text("SELECT count(*) FROM office")).scalar_one()
+        if have >= offices:
+            break
+        # The last copy takes only the offices still missing (and their organisations).
+        take = min(base["office"], offices - have)
+        with engine.begin() as conn:
+            last_org = conn.execute(
+                text("SELECT max(organization_id) FROM office WHERE id <= :n"), {"n": take}
+            ).scalar_one()
+            shift = {t: base[t] * copy for t in base}
+            limits = {
+                "organization": f"id <= {last_org}",
+                "organization_service": f"organization_id <= {last_org}",
+                "office": f"id <= {take}",
+                "office_language": f"office_id <= {take}",
+                "phone": f"office_id <= {take}",
+            }
+            for table, override in _GROWN.items():
+                cols = columns[table]
+                select_list = ", ".join(override.get(c, c) for c in cols)
+                conn.execute(
+                    text(
+                        f"INSERT INTO {table} ({', '.join(cols)})"
+                        f" SELECT {select_list} FROM {table} WHERE {limits[table]}"
+                    ),
+                    {
+                        "org": shift["organization"],
+                        "office": shift["office"],
+                        "phone": shift["phone"],
+                    },
+                )
+        print(f"  copy {copy}: {have + take:,} offices", flush=True)
+        copy += 1
+    with engine.begin() as conn:
+        for table in ("organization", "office", "phone"):
+            sequence = f"pg_get_serial_sequence('{table}', 'id')"
+            conn.execute(text(f"SELECT setval({sequence}, max(id)) FROM {table}"))
+
+
+def finish(engine: Engine, offices: int, seed: int) -> None:
+    """The review queue and the open verification tasks, then statistics and the marker."""
+    rng = random.Random(seed + 1)
+    numbers = example_numbers(rng)
+    started = time.perf_counter()
+    populate_queue(engine, SUBMISSIONS, rng, numbers)
+    print(f"  {SUBMISSIONS:,} submissions in {time.perf_counter() - started:.0f} s", flush=True)
+    started = time.perf_counter()
+    opened, after = 0, 0
+    settings, now = get_settings(), utcnow()
+    while True:
+        with unit_of_work(engine) as session:
+            last, n = tasks.open_due_tasks_batch(
+                session, now=now, settings=settings, after_id=after, limit=20_000
+            )
+        if last is None:
+            break
+        opened, after = opened + n, last
+    print(f"  {opened:,} tasks opened in {time.perf_counter() - started:.0f} s", flush=True)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+        # Not a model table: it only says the build finished.
+        conn.execute(text("CREATE TABLE bench_build (offices integer NOT NULL)"))
+        conn.execute(text("INSERT INTO bench_build VALUES (:n)"), {"n": offices})
+
+
 def build(name: str, offices: int, seed: int) -> None:
     """Create `name` and fill it: offices, the review queue, the open verification tasks."""
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
@@ -106,31 +252,15 @@ def build(name: str, offices: int, seed: int) -> None:
         admin.execute(f"CREATE DATABASE {name}")
     engine = migrated_engine(_url(name))
     rng = random.Random(seed)
-    numbers = example_numbers(rng)
     try:
         started = time.perf_counter()
-        populate(engine, Directory(), offices, rng, numbers)
-        print(f"  {offices:,} offices in {time.perf_counter() - started:.0f} s", flush=True)
+        seed_offices = min(offices, SEED_OFFICES)
+        populate(engine, Directory(), seed_offices, rng, example_numbers(rng))
+        print(f"  {seed_offices:,} offices in {time.perf_counter() - started:.0f} s", flush=True)
         started = time.perf_counter()
-        populate_queue(engine, SUBMISSIONS, rng, numbers)
-        print(f"  {SUBMISSIONS:,} submissions in {time.perf_counter() - started:.0f} s", flush=True)
-        started = time.perf_counter()
-        opened, after = 0, 0
-        settings, now = get_settings(), utcnow()
-        while True:
-            with unit_of_work(engine) as session:
-                last, n = tasks.open_due_tasks_batch(
-                    session, now=now, settings=settings, after_id=after, limit=20_000
-                )
-            if last is None:
-                break
-            opened, after = opened + n, last
-        print(f"  {opened:,} tasks opened in {time.perf_counter() - started:.0f} s", flush=True)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-            # Not a model table: it only says the build finished (alembic ignores it here).
-            conn.execute(text("CREATE TABLE bench_build (offices integer NOT NULL)"))
-            conn.execute(text("INSERT INTO bench_build VALUES (:n)"), {"n": offices})
+        grow(engine, offices)
+        print(f"  grown to {offices:,} in {time.perf_counter() - started:.0f} s", flush=True)
+        finish(engine, offices, seed)
     finally:
         engine.dispose()
 
@@ -144,7 +274,7 @@ class _Enough(Exception):
 
 @dataclass
 class Caught:
-    statements: dict[str, Any] = field(default_factory=dict)
+    statements: dict[str, tuple[str, Any]] = field(default_factory=dict)
     seen: int = 0
 
 
@@ -156,7 +286,8 @@ def catching(engine: Engine, limit: int = 10_000) -> Iterator[Caught]:
     def before(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
         caught.seen += 1
         if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            caught.statements.setdefault(statement, params)
+            # One plan per shape: IN lists of another length are the same query.
+            caught.statements.setdefault(IN_LIST.sub("IN (…)", statement), (statement, params))
         if caught.seen >= limit:
             raise _Enough
 
@@ -176,12 +307,12 @@ def explain(engine: Engine, caught: Caught, title: str) -> list[str]:
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         assert raw is not None
-        for statement, params in caught.statements.items():
+        for statement, params in caught.statements.values():
             cur = raw.cursor()
             cur.execute("EXPLAIN " + statement, params)
             plan = "\n".join(row[0] for row in cur.fetchall())
             cur.close()
-            scans = [t for t in SEQ_SCAN.findall(plan) if t in LARGE_TABLES]
+            scans = whole_table_scans(plan)
             whole += scans
             first_line = " ".join(statement.split())[:150]
             flag = f"  <-- whole-table scan of {', '.join(scans)}" if scans else ""
