@@ -46,14 +46,13 @@ from app.config import get_settings
 from app.db import make_engine, unit_of_work
 from app.directory.models import Office
 from app.kit.clock import utcnow
-from app.verification import tasks
 from bench import hsds
 from bench.databases import PG_ADMIN, migrated_engine
 from bench.local_server import uvicorn_server
 from bench.pages import sign_in
 from bench.query import percentile, pin_load_generator
 from bench.review_queue import populate_queue
-from bench.synthetic import Directory, example_numbers, populate
+from bench.synthetic import Directory, example_numbers, open_verification_tasks, populate
 
 TARGET_MS = 50.0
 SUBMISSIONS = 10_000
@@ -227,16 +226,7 @@ def finish(engine: Engine, offices: int, seed: int) -> None:
     populate_queue(engine, SUBMISSIONS, rng, numbers)
     print(f"  {SUBMISSIONS:,} submissions in {time.perf_counter() - started:.0f} s", flush=True)
     started = time.perf_counter()
-    opened, after = 0, 0
-    settings, now = get_settings(), utcnow()
-    while True:
-        with unit_of_work(engine) as session:
-            last, n = tasks.open_due_tasks_batch(
-                session, now=now, settings=settings, after_id=after, limit=20_000
-            )
-        if last is None:
-            break
-        opened, after = opened + n, last
+    opened = open_verification_tasks(engine, now=utcnow(), settings=get_settings(), batch=20_000)
     print(f"  {opened:,} tasks opened in {time.perf_counter() - started:.0f} s", flush=True)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
