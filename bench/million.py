@@ -21,6 +21,7 @@ Timings on a shared machine are noisy: run it several times and take the medians
 
 Usage: .venv/bin/python -m bench.million [--offices 1000000] [--compare 100000]
                                          [--requests 300] [--rebuild] [--drop]
+                                         [--export-seconds S]
 """
 
 from __future__ import annotations
@@ -397,7 +398,9 @@ def timed(fn: Callable[[], httpx.Response], n: int) -> list[float]:
     return out
 
 
-def measure(name: str, offices: int, requests: int, cpus: str | None) -> dict[str, Any]:
+def measure(
+    name: str, offices: int, requests: int, cpus: str | None, export_seconds: float | None
+) -> dict[str, Any]:
     url = _url(name)
     engine = make_engine(url)
     with unit_of_work(engine) as session:
@@ -437,7 +440,8 @@ def measure(name: str, offices: int, requests: int, cpus: str | None) -> dict[st
         results["worklist /verify"] = timed(lambda: web.get("/verify"), requests)
         web.close()
     with tempfile.TemporaryDirectory() as tmp:
-        export = hsds.measure("export-hsds-json", url, str(Path(tmp) / "hsds.json"))
+        out = str(Path(tmp) / "hsds.json")
+        export = hsds.measure("export-hsds-json", url, out, seconds=export_seconds)
     results["export"] = export
     results["whole"] = plans(url, regions[:1])
     return results
@@ -451,6 +455,12 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build the databases again")
     parser.add_argument("--drop", action="store_true", help="drop the databases at the end")
     parser.add_argument("--seed", type=int, default=18)
+    parser.add_argument(
+        "--export-seconds",
+        type=float,
+        default=None,
+        help="stop each export after this long (peak RSS so far; for a busy machine)",
+    )
     args = parser.parse_args()
     cpus = pin_load_generator()
     sizes = [args.compare, args.offices]
@@ -464,7 +474,7 @@ def main() -> None:
             print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
         else:
             print(f"reusing {name} ({offices:,} offices)", flush=True)
-        figures[offices] = measure(name, offices, args.requests, cpus)
+        figures[offices] = measure(name, offices, args.requests, cpus, args.export_seconds)
     small, full = figures[args.compare], figures[args.offices]
     misses: list[str] = []
     head = "offices p50 / p99"
@@ -481,10 +491,15 @@ def main() -> None:
             misses.append(f"{read}: p99 {p99:.1f} ms")
     ea, eb = small["export"], full["export"]
     growth = (eb["peak_mb"] - ea["peak_mb"]) / ea["peak_mb"]
-    print(
-        f"{'HSDS JSON export':<20} | {ea['seconds']:6.1f} s, peak {ea['peak_mb']:5.1f} MB"
-        f"    | {eb['seconds']:6.1f} s, peak {eb['peak_mb']:5.1f} MB ({growth:+.0%})"
-    )
+
+    def export_figures(e: dict[str, Any]) -> str:
+        done = "" if e["complete"] else " (stopped)"
+        return (
+            f"{e['seconds']:6.1f} s{done}, {e['bytes'] / 2**20:6.1f} MB written,"
+            f" peak RSS {e['peak_mb']:5.1f} MB"
+        )
+
+    print(f"{'HSDS JSON export':<20} | {export_figures(ea)} | {export_figures(eb)} ({growth:+.0%})")
     if abs(growth) > 0.2:
         misses.append(f"export peak RSS grew {growth:+.0%}")
     for offices in sizes:
