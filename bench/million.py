@@ -387,6 +387,10 @@ def plans(url: str, regions: list[tuple[str, str]]) -> list[str]:
 # ---- timings ------------------------------------------------------------------------------------
 
 
+def auth(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
 def timed(fn: Callable[[], httpx.Response], n: int) -> list[float]:
     for _ in range(5):  # warm up
         fn().raise_for_status()
@@ -420,7 +424,7 @@ def measure(
     rng = random.Random(3)
     results: dict[str, Any] = {}
     with uvicorn_server(url, cpus=cpus) as (base, _proc):
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {officer}"}) as c:
+        with httpx.Client(base_url=base, headers=auth(officer), timeout=60) as c:
             results["region query"] = timed(
                 lambda: c.get(
                     "/api/v1/contacts",
@@ -428,7 +432,7 @@ def measure(
                 ),
                 requests,
             )
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {reviewer}"}) as c:
+        with httpx.Client(base_url=base, headers=auth(reviewer), timeout=60) as c:
             results["review queue"] = timed(
                 lambda: c.get("/api/v1/submissions", params={"page": rng.randint(1, 150)}),
                 requests // 2,
