@@ -198,8 +198,12 @@ def child(task: str, url: str, out: str) -> None:
     )
 
 
-def measure(task: str, url: str, out: str) -> dict[str, float]:
-    """Run a child task, polling its RSS every 10 ms for the peak."""
+def measure(task: str, url: str, out: str, *, seconds: float | None = None) -> dict[str, float]:
+    """Run a child task, polling its RSS every 10 ms for the peak.
+
+    With `seconds`, a child still running then is stopped: the result holds the peak so far,
+    the seconds, the bytes written and `complete` 0 (bench/million.py, on a busy machine).
+    """
     env = {**os.environ, "DATABASE_URL": url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.hsds", "--child", task, url, out],
@@ -210,17 +214,29 @@ def measure(task: str, url: str, out: str) -> dict[str, float]:
     )
     ps = psutil.Process(proc.pid)
     peak = 0
+    started = time.perf_counter()
     while proc.poll() is None:
         try:
             peak = max(peak, ps.memory_info().rss)
         except psutil.NoSuchProcess:
             break
+        if seconds is not None and time.perf_counter() - started > seconds:
+            proc.terminate()
+            proc.wait()
+            return {
+                "seconds": time.perf_counter() - started,
+                "peak_mb": peak / 1024 / 1024,
+                "bytes": Path(out).stat().st_size if Path(out).exists() else 0,
+                "complete": 0,
+            }
         time.sleep(0.01)
     stdout, _ = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"{task} failed with exit code {proc.returncode}")
     result = json.loads(stdout.strip().splitlines()[-1])
     result["peak_mb"] = peak / 1024 / 1024
+    result["bytes"] = Path(out).stat().st_size if Path(out).exists() else 0
+    result["complete"] = 1
     return result
 
 

@@ -13,8 +13,12 @@ It prints, per database and worker count: the requests done, the errors (target 
 transport error, i.e. a dropped connection, or any answer other than 200, by kind), p50 and
 p99 latency (all requests, then searches and writes apart) and the throughput.
 
+With `--sheet-workers N` it then serves the app with N workers and has the 16 clients fetch
+region sheets as PDF (`GET /api/v1/sheets/{country}?region=..`, each region once, so every
+one is rendered): PDFs per second, p50 and p99.
+
 Usage: .venv/bin/python -m bench.load [--offices 10000] [--seconds 30] [--db both]
-                                      [--workers 1 2]
+                                      [--workers 1 2 4] [--sheet-workers 2]
 
 It also prints the load average: on a busy machine, wall-clock percentiles say more about the
 neighbours than about the app.
@@ -113,6 +117,66 @@ async def _hold(
     return run
 
 
+async def _sheets(
+    base: str, headers: dict[str, str], directory: Directory, seconds: float
+) -> tuple[int, list[float], Counter[str], float]:
+    """16 clients fetch region sheets as PDF, each region once (a render, not a cache hit)."""
+    regions = sorted(directory.regions_with_offices)
+    random.Random(5).shuffle(regions)
+    todo = list(regions)
+    times: list[float] = []
+    errors: Counter[str] = Counter()
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, limits=limits, timeout=httpx.Timeout(120.0)
+    ) as client:
+        country, region = todo.pop()  # warm up: fonts, templates
+        await client.get(f"/api/v1/sheets/{country}", params={"region": region})
+
+        async def one() -> None:
+            while todo and time.perf_counter() < until:
+                country, region = todo.pop()
+                start = time.perf_counter()
+                try:
+                    response = await client.get(
+                        f"/api/v1/sheets/{country}", params={"region": region}
+                    )
+                except httpx.TransportError as exc:
+                    errors[type(exc).__name__] += 1
+                    continue
+                if response.status_code != 200 or not response.content.startswith(b"%PDF"):
+                    errors[f"HTTP {response.status_code}"] += 1
+                    continue
+                times.append((time.perf_counter() - start) * 1000)
+
+        start = time.perf_counter()
+        until = start + seconds
+        await asyncio.gather(*(one() for _ in range(CLIENTS)))
+        elapsed = time.perf_counter() - start
+    return len(times), times, errors, elapsed
+
+
+def sheet_throughput(
+    kind: str, url: str, headers: dict[str, str], directory: Directory, workers: int, seconds: float
+) -> int:
+    """PDF sheets per second with `workers` uvicorn workers; returns the errors."""
+    args = ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    args += ["--timeout-keep-alive", "60"]
+    with local_server({"DATABASE_URL": url}, uvicorn_args=args) as (base, _proc):
+        done, times, errors, elapsed = asyncio.run(_sheets(base, headers, directory, seconds))
+    kinds = ", ".join(f"{k} x{n}" for k, n in errors.most_common()) or "none"
+    p50 = percentile(times, 0.5) if times else float("nan")
+    p99 = percentile(times, 0.99) if times else float("nan")
+    print(
+        f"{kind:<8} {workers} workers | sheet PDFs (cold renders): {done} in {elapsed:4.1f} s"
+        f" = {done / elapsed:5.2f} PDF/s @{CLIENTS} | p50 {p50:6.0f} ms, p99 {p99:6.0f} ms"
+        f" | errors {sum(errors.values())} ({kinds}) | load {psutil.getloadavg()[0]:.1f}"
+        f" on {psutil.cpu_count()} CPUs",
+        flush=True,
+    )
+    return sum(errors.values())
+
+
 def report(kind: str, workers: int, run: Run) -> None:
     every = run.search_ms + run.write_ms
     errors = sum(run.errors.values())
@@ -133,7 +197,14 @@ def report(kind: str, workers: int, run: Run) -> None:
     )
 
 
-def bench(kind: str, offices: int, seconds: float, worker_counts: list[int], seed: int) -> int:
+def bench(
+    kind: str,
+    offices: int,
+    seconds: float,
+    worker_counts: list[int],
+    seed: int,
+    sheet_workers: int | None = None,
+) -> int:
     """Returns the number of errors over every run."""
     rng = random.Random(seed)
     failures = 0
@@ -158,6 +229,8 @@ def bench(kind: str, offices: int, seconds: float, worker_counts: list[int], see
                 run = asyncio.run(_hold(base, headers, directory, office_ids, seconds))
             report(kind, workers, run)
             failures += sum(run.errors.values())
+        if sheet_workers:
+            failures += sheet_throughput(kind, url, headers, directory, sheet_workers, seconds)
     return failures
 
 
@@ -168,9 +241,12 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument(
+        "--sheet-workers", type=int, default=None, help="also measure sheet PDFs per second"
+    )
     args = parser.parse_args()
     failures = sum(
-        bench(kind, args.offices, args.seconds, args.workers, args.seed)
+        bench(kind, args.offices, args.seconds, args.workers, args.seed, args.sheet_workers)
         for kind in db_kinds(args.db)
     )
     print(f"errors over every run: {failures} (target 0)")

@@ -32,20 +32,26 @@ def local_server(
     uvicorn_args: Sequence[str] = (),
     output: IO[str] | None = None,
     startup_seconds: float = 180,
+    app_path: str = "app.main:app",
+    cpus: str | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Serve `app.main:app` with `env` added to this process's environment.
+    """Serve `app_path` (the app by default) with `env` added to this process's environment.
+
+    `cpus` (a `taskset -c` list) pins the server and its workers to those cores.
 
     Yields the base URL once `/health` answers, and the process; stops it afterwards. Fails
     with `RuntimeError` if the server exits or does not answer within `startup_seconds`
     (importing the app and WeasyPrint is slow on a busy machine).
     """
     port = port or free_port()
+    pin = ["taskset", "-c", cpus] if cpus else []
     proc = subprocess.Popen(
         [
+            *pin,
             sys.executable,
             "-m",
             "uvicorn",
-            "app.main:app",
+            app_path,
             "--host",
             "127.0.0.1",
             "--port",
@@ -79,11 +85,18 @@ def local_server(
 
 
 @contextmanager
-def uvicorn_server(database_url: str) -> Iterator[tuple[str, psutil.Process]]:
-    """The app under uvicorn (1 worker) on `database_url`: its base URL and its process."""
+def uvicorn_server(
+    database_url: str,
+    *,
+    workers: int = 1,
+    app_path: str = "app.main:app",
+    cpus: str | None = None,
+) -> Iterator[tuple[str, psutil.Process]]:
+    """`app_path` under uvicorn on `database_url`: its base URL and its process."""
     # On a busy machine a client can sit longer than uvicorn's 5 s default between two
     # requests; the server would then drop the keep-alive connection mid-send.
-    args = ["--workers", "1", "--log-level", "warning", "--no-access-log"]
+    args = ["--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     args += ["--timeout-keep-alive", "60"]
-    with local_server({"DATABASE_URL": database_url}, uvicorn_args=args) as (base, proc):
+    env = {"DATABASE_URL": database_url}
+    with local_server(env, uvicorn_args=args, app_path=app_path, cpus=cpus) as (base, proc):
         yield base, psutil.Process(proc.pid)

@@ -35,7 +35,7 @@ from app.verification import reports, tasks
 from bench.databases import bench_database, db_kinds, migrated_engine
 from bench.local_server import uvicorn_server
 from bench.query import percentile
-from bench.synthetic import Directory, example_numbers, populate
+from bench.synthetic import Directory, example_numbers, open_verification_tasks, populate
 
 P95_TARGET_MS = 100.0
 WEIGHT_TARGET = 200 * 1024
@@ -92,15 +92,7 @@ def prepare(engine: Engine, offices: int, seed: int) -> dict[str, object]:
         )
         keys["ngo"] = partner.secret
     started = time.perf_counter()
-    opened, after = 0, 0
-    while True:
-        with unit_of_work(engine) as session:
-            last, n = tasks.open_due_tasks_batch(
-                session, now=now, settings=settings, after_id=after, limit=5_000
-            )
-        if last is None:
-            break
-        opened, after = opened + n, last
+    opened = open_verification_tasks(engine, now=now, settings=settings)
     with unit_of_work(engine) as session:
         reports.write_digests(session, now=now, settings=settings)
     print(

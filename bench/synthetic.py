@@ -17,11 +17,14 @@ import phonenumbers
 import pycountry
 from sqlalchemy import Engine, insert, text
 
+from app.config import Settings
+from app.db import unit_of_work
 from app.directory.enums import Category, ServiceTag
 from app.directory.geography import region_name
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.phone_numbers import display
 from app.kit.text import fold
+from app.verification import tasks
 
 BATCH_OFFICES = 5_000
 LANGUAGES = ("en", "fr", "es", "ar", "pt", "ru", "sw", "ha", "sq", "ro", "uk", "vi", "zh", "hi")
@@ -240,3 +243,18 @@ def populate(
             conn.execute(text("ANALYZE"))
         else:
             conn.execute(text("ANALYZE"))
+
+
+def open_verification_tasks(
+    engine: Engine, *, now: datetime, settings: Settings, batch: int = 5_000
+) -> int:
+    """Open every due verification task as the scheduler's job would, in batches; the count."""
+    opened, after = 0, 0
+    while True:
+        with unit_of_work(engine) as session:
+            last, n = tasks.open_due_tasks_batch(
+                session, now=now, settings=settings, after_id=after, limit=batch
+            )
+        if last is None:
+            return opened
+        opened, after = opened + n, last

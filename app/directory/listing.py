@@ -19,7 +19,7 @@ from typing import Any
 
 from cachetools import LRUCache
 from pydantic_core import to_json
-from sqlalchemy import ScalarSelect, Select, bindparam, func, select
+from sqlalchemy import Connection, Row, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -255,6 +255,52 @@ def _page_query(prepared: PreparedFilters) -> tuple[Select[Any], dict[str, Any]]
     return stmt, prepared.values
 
 
+def page_rows(
+    connection: Connection, prepared: PreparedFilters, *, page: int, per_page: int
+) -> tuple[Sequence[Row[Any]], int]:
+    """One page of rows of `_page_statement` for these filters, and the total.
+
+    Core execution on a connection: plain rows read by position, no ORM result machinery.
+    Rows are never looked up by Column object, so SQLAlchemy need not re-key the cached result
+    map to this request's statement (the ORM sets the same option); that re-keying compares
+    every selected column and cost more than the query itself. `bench.floor` runs this same
+    function, so the benchmark's floor executes the app's own SQL.
+    """
+    stmt, values = _page_query(prepared)
+    params = {**values, "limit": per_page, "offset": (page - 1) * per_page}
+    rows = connection.execute(stmt, params, execution_options=_ROWS_BY_POSITION).all()
+    if rows:
+        return rows, int(rows[0][-1])
+    if page == 1:
+        return rows, 0
+    # Past the last page: the window count has no row to ride on.
+    total = connection.execute(
+        select(func.count(Office.id)).join(Office.organization).where(*prepared.conditions())
+    ).scalar_one()
+    return rows, int(total)
+
+
+def page_dict(
+    rows: Sequence[Row[Any]],
+    total: int,
+    *,
+    now: datetime,
+    settings: Settings,
+    page: int,
+    per_page: int,
+    lang: str = "en",
+) -> dict[str, Any]:
+    """The rows of `page_rows` shaped as ContactPage."""
+    cutoffs = FreshnessCutoffs(now=now, settings=settings)
+    return {
+        "items": [_item(r, now=now, cutoffs=cutoffs, lang=lang) for r in rows],
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "pages": (total + per_page - 1) // per_page,
+    }
+
+
 def contact_page(
     session: Session,
     *,
@@ -268,30 +314,10 @@ def contact_page(
 ) -> dict[str, Any]:
     """One page of matching contacts in the stable order, with totals, shaped as ContactPage."""
     prepared = prepare_filters(filters, viewer=viewer, now=now, settings=settings)
-    stmt, values = _page_query(prepared)
-    # Core execution on the session's connection: plain rows read by position, no ORM result
-    # machinery. Rows are never looked up by Column object, so SQLAlchemy need not re-key the
-    # cached result map to this request's statement (the ORM sets the same option); that
-    # re-keying compares every selected column and cost more than the query itself.
-    connection = session.connection()
-    params = {**values, "limit": per_page, "offset": (page - 1) * per_page}
-    rows = connection.execute(stmt, params, execution_options=_ROWS_BY_POSITION).all()
-    if rows:
-        total = int(rows[0][-1])
-    elif page == 1:
-        total = 0
-    else:  # past the last page: the window count has no row to ride on
-        total = connection.execute(
-            select(func.count(Office.id)).join(Office.organization).where(*prepared.conditions())
-        ).scalar_one()
-    cutoffs = FreshnessCutoffs(now=now, settings=settings)
-    return {
-        "items": [_item(r, now=now, cutoffs=cutoffs, lang=lang) for r in rows],
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-        "pages": (total + per_page - 1) // per_page,
-    }
+    rows, total = page_rows(session.connection(), prepared, page=page, per_page=per_page)
+    return page_dict(
+        rows, total, now=now, settings=settings, page=page, per_page=per_page, lang=lang
+    )
 
 
 def contact_page_json(page: dict[str, Any]) -> bytes:
