@@ -51,6 +51,10 @@ ENV = Environment(
 _RTL_BIDI = {"R", "AL"}
 
 
+def _has_rtl(text: str) -> bool:
+    return any(unicodedata.bidirectional(ch) in _RTL_BIDI for ch in text)
+
+
 def _needs_isolation(context: Context, text: str) -> bool:
     """Only sheets that mix directions need bidi isolation. The control characters make
     Pango run the bidi algorithm on every line, which costs a third of a PDF's layout."""
@@ -59,7 +63,7 @@ def _needs_isolation(context: Context, text: str) -> bool:
         return True
     if context.get("t2") is not None and context["t2"].direction == "rtl":
         return True
-    return any(unicodedata.bidirectional(ch) in _RTL_BIDI for ch in text)
+    return _has_rtl(text)
 
 
 @pass_context
@@ -240,8 +244,16 @@ def sections(data: SheetData, lang: SheetLanguage, *, for_pdf: bool = False) -> 
 
 
 def _place(data: SheetData, lang: SheetLanguage) -> str:
+    """The place, "Region, Country", in the sheet's language.
+
+    A region is named in the sheet's script where pycountry's ISO 3166-2 catalog has it
+    (Thai, Ukrainian…); where it has none, the official ISO 3166-2 name prints (what signs
+    and offices there use) rather than a guessed transliteration, isolated so that a Latin
+    name keeps its place in a right-to-left title."""
     country = lang.country(data.params.country)
     region = lang.region(data.params.region)
+    if region and lang.direction == "rtl" and not _has_rtl(region):
+        region = f"\u2068{region}\u2069"
     if region:
         return lang.gettext("%(region)s, %(country)s", region=region, country=country)
     return country
@@ -401,6 +413,8 @@ def render_preview(
         sheet_html=sheet_html,
         refused=refused,
         place=_place(data, sheet_language("en")),
-        print_date=print_date.isoformat(),
+        print_date=print_date,
+        # One date style, Babel's, as on the sheet (the preview itself is in English).
+        date=sheet_language("en").date,
         display_name=lambda entry: display_name(entry, lang),
     )

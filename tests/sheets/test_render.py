@@ -279,3 +279,21 @@ def test_the_parsed_stylesheet_prints_what_the_inline_one_printed(
             for page in sorted(tmp_path.glob(f"{name}-*.png"))
         ]
     assert pages["parsed"] and pages["parsed"] == pages["inline"]
+
+
+def test_the_title_names_the_region_in_the_sheets_script_where_a_name_exists() -> None:
+    # pycountry's ISO 3166-2 catalogs have Lagos in Thai and Ukrainian.
+    assert "เลกอส" in visible_text(html_of(sheet(entry(), lang="th")))
+    assert "Лагос, Нігерія" in visible_text(html_of(sheet(entry(), lang="uk")))
+    # None has it in Arabic: the official name prints, isolated in the right-to-left title.
+    arabic = visible_text(html_of(sheet(entry(), lang="ar")))
+    assert "\u2068Lagos\u2069، نيجيريا" in arabic
+
+
+def test_the_preview_writes_dates_in_the_sheets_style() -> None:
+    page = render.render_preview(
+        sheet(entry()), sheet_html="", refused=None, print_date=date(2026, 11, 29)
+    )
+    assert "previewed November 29, 2026" in page
+    assert "<td>November 2, 2026</td>" in page
+    assert "2026-11-02" not in page
