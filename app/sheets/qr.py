@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 from functools import lru_cache
+from urllib.parse import quote, unquote
 
 import segno
 from PIL import Image
@@ -19,6 +20,9 @@ from app.sheets.schemas import SheetEntry
 
 QUIET_ZONE = 2  # modules of white around the code
 PNG_DATA_URI = "data:image/png;base64,"
+# A PDF's sheet names its codes by payload: the base64 PNG is not written into the HTML only
+# for WeasyPrint's parser to read it back character by character (the fetcher builds it).
+QR_URI = "qr:"
 # Every one of the eight masks gives a valid symbol that scanners read (tests scan printed
 # sheets back with zbar). segno's search for the best one scores all eight in Python, ~85% of
 # its time (~9 ms a code, most of a fresh 40-entry sheet's HTML), so the mask is fixed.
@@ -62,8 +66,23 @@ def png(code: segno.QRCode, border: int = QUIET_ZONE) -> bytes:
 
 
 @lru_cache(maxsize=8192)
-def qr_png_data_uri(payload: str) -> str:
-    """A PNG data URI of `payload` (one pixel per module, quiet zone included).
+def qr_png(payload: str) -> bytes:
+    """The PNG of `payload` (one pixel per module, quiet zone included).
 
     Cached by payload: a contact's code only changes when its printed name or numbers do."""
-    return PNG_DATA_URI + base64.b64encode(png(qr_symbol(payload))).decode("ascii")
+    return png(qr_symbol(payload))
+
+
+def qr_png_data_uri(payload: str) -> str:
+    """A PNG data URI of `payload`, for an HTML sheet that must stand alone."""
+    return PNG_DATA_URI + base64.b64encode(qr_png(payload)).decode("ascii")
+
+
+def qr_uri(payload: str) -> str:
+    """A `qr:` URI of `payload`, which the PDF renderer's fetcher turns into qr_png."""
+    return QR_URI + quote(payload, safe="")
+
+
+def payload_of(uri: str) -> str:
+    """The payload a `qr:` URI names."""
+    return unquote(uri.removeprefix(QR_URI), errors="strict")

@@ -34,7 +34,7 @@ from app.sheets.blocklist import Blocklist
 from app.sheets.errors import SheetRefused
 from app.sheets.i18n import N_, SheetLanguage, sheet_language
 from app.sheets.opening_hours import schedule_lines
-from app.sheets.qr import PNG_DATA_URI, qr_png_data_uri, vcard
+from app.sheets.qr import PNG_DATA_URI, QR_URI, payload_of, qr_png, qr_png_data_uri, qr_uri, vcard
 from app.sheets.schemas import SheetData, SheetEntry, SheetSize
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -52,6 +52,10 @@ ENV = Environment(
 _RTL_BIDI = {"R", "AL"}
 
 
+def _has_rtl(text: str) -> bool:
+    return any(unicodedata.bidirectional(ch) in _RTL_BIDI for ch in text)
+
+
 def _needs_isolation(context: Context, text: str) -> bool:
     """Only sheets that mix directions need bidi isolation. The control characters make
     Pango run the bidi algorithm on every line, which costs a third of a PDF's layout."""
@@ -60,7 +64,7 @@ def _needs_isolation(context: Context, text: str) -> bool:
         return True
     if context.get("t2") is not None and context["t2"].direction == "rtl":
         return True
-    return any(unicodedata.bidirectional(ch) in _RTL_BIDI for ch in text)
+    return _has_rtl(text)
 
 
 @pass_context
@@ -198,7 +202,9 @@ def address_line(address: str | None, city: str | None) -> str | None:
     return ", ".join(part for part in (address, city) if part) or None
 
 
-def _entry_context(entry: SheetEntry, data: SheetData, lang: SheetLanguage) -> dict[str, Any]:
+def _entry_context(
+    entry: SheetEntry, data: SheetData, lang: SheetLanguage, *, for_pdf: bool
+) -> dict[str, Any]:
     name = display_name(entry, lang)
     payload = vcard(entry, name)
     place = None
@@ -209,7 +215,7 @@ def _entry_context(entry: SheetEntry, data: SheetData, lang: SheetLanguage) -> d
         "name": name,
         "address": address_line(entry.address, entry.city),
         "qr_payload": payload,
-        "qr": qr_png_data_uri(payload) if entry.phones else None,
+        "qr": ((qr_uri if for_pdf else qr_png_data_uri)(payload) if entry.phones else None),
         "nearest_place": place,
         "distance": (
             format_decimal(entry.distance_km, locale=lang.code)
@@ -228,11 +234,13 @@ def _entry_context(entry: SheetEntry, data: SheetData, lang: SheetLanguage) -> d
     }
 
 
-def sections(data: SheetData, lang: SheetLanguage) -> list[Section]:
+def sections(data: SheetData, lang: SheetLanguage, *, for_pdf: bool = False) -> list[Section]:
     order = {c.value: i for i, c in enumerate(CATEGORY_ORDER)}
     grouped: dict[str, list[dict[str, Any]]] = {}
     for entry in data.entries:
-        grouped.setdefault(entry.category, []).append(_entry_context(entry, data, lang))
+        grouped.setdefault(entry.category, []).append(
+            _entry_context(entry, data, lang, for_pdf=for_pdf)
+        )
     return [
         Section(category=cat, entries=grouped[cat])
         for cat in sorted(grouped, key=lambda c: (order.get(c, len(order)), c))
@@ -240,8 +248,16 @@ def sections(data: SheetData, lang: SheetLanguage) -> list[Section]:
 
 
 def _place(data: SheetData, lang: SheetLanguage) -> str:
+    """The place, "Region, Country", in the sheet's language.
+
+    A region is named in the sheet's script where pycountry's ISO 3166-2 catalog has it
+    (Thai, Ukrainian…); where it has none, the official ISO 3166-2 name prints (what signs
+    and offices there use) rather than a guessed transliteration, isolated so that a Latin
+    name keeps its place in a right-to-left title."""
     country = lang.country(data.params.country)
     region = lang.region(data.params.region)
+    if region and lang.direction == "rtl" and not _has_rtl(region):
+        region = f"\u2068{region}\u2069"
     if region:
         return lang.gettext("%(region)s, %(country)s", region=region, country=country)
     return country
@@ -258,7 +274,7 @@ def render_html(
     lang = sheet_language(data.params.lang)
     lang2 = sheet_language(data.params.lang2) if data.params.lang2 else None
     size = data.params.size
-    body_sections = sections(data, lang)
+    body_sections = sections(data, lang, for_pdf=for_pdf)
     footer_text = " · ".join(
         [
             lang.gettext("Printed on %(date)s", date=lang.date(print_date)),
@@ -338,14 +354,18 @@ def _collector_paused(pause: bool) -> Iterator[None]:
 
 # WeasyPrint ships no type information, so its URLFetcher is Any to mypy.
 class _InlineImages(URLFetcher):  # type: ignore[misc]
-    """Fetches a sheet's QR codes (PNG data URIs) straight from the URI: urllib's opener,
-    WeasyPrint's default, spent ~1 ms on each. A sheet is self-contained, so anything else
-    is refused (WeasyPrint leaves the image out and logs it)."""
+    """Fetches a sheet's QR codes straight from the URI, a `qr:` payload (a PDF's sheet) or
+    a PNG data URI: urllib's opener, WeasyPrint's default, spent ~1 ms on each. A sheet is
+    self-contained, so anything else is refused (WeasyPrint leaves the image out and logs
+    it)."""
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
-        if not url.startswith(PNG_DATA_URI):
+        if url.startswith(QR_URI):
+            image = qr_png(payload_of(url))
+        elif url.startswith(PNG_DATA_URI):
+            image = base64.b64decode(url[len(PNG_DATA_URI) :], validate=True)
+        else:
             raise ValueError(f"a sheet fetches nothing but its own images, not {url[:60]!r}")
-        image = base64.b64decode(url[len(PNG_DATA_URI) :], validate=True)
         return URLFetcherResponse(url, image, {"Content-Type": "image/png"})
 
 
@@ -397,6 +417,8 @@ def render_preview(
         sheet_html=sheet_html,
         refused=refused,
         place=_place(data, sheet_language("en")),
-        print_date=print_date.isoformat(),
+        print_date=print_date,
+        # One date style, Babel's, as on the sheet (the preview itself is in English).
+        date=sheet_language("en").date,
         display_name=lambda entry: display_name(entry, lang),
     )

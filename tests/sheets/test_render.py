@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from app.sheets import render
 from app.sheets.blocklist import blocklist
 from app.sheets.errors import SheetRefused
-from app.sheets.qr import png, qr_png_data_uri, qr_symbol, vcard
+from app.sheets.qr import png, qr_png_data_uri, qr_symbol, qr_uri, vcard
 from app.sheets.render import (
     FONT_SIZES,
     MIN_FONT_PT,
@@ -214,6 +214,8 @@ def test_a_pdf_render_pauses_the_collector_and_always_resumes_it() -> None:
 def test_a_pdf_gets_the_stylesheet_parsed_once_per_size() -> None:
     html = html_of(sheet(entry(), size=SheetSize.POCKET), for_pdf=True)
     assert "ul.phones" not in html and "@bottom-left" in html  # only the margins' style
+    # Its QR codes are named by payload, not written out as base64 for the parser to read.
+    assert 'src="qr:BEGIN%3AVCARD' in html and "base64" not in html
     assert render.sheet_stylesheet(SheetSize.POCKET) is render.sheet_stylesheet(SheetSize.POCKET)
     assert render.sheet_stylesheet(SheetSize.A4) is not render.sheet_stylesheet(SheetSize.POCKET)
     pdf = PdfReader(io.BytesIO(render.html_to_pdf(html, SheetSize.POCKET)))
@@ -227,6 +229,10 @@ def test_a_sheet_fetches_nothing_but_its_own_inline_images(tmp_path: Path) -> No
     assert fetcher.fetch(code).read().startswith(b"\x89PNG")
     secret = tmp_path / "secret.png"
     secret.write_bytes(png(qr_symbol("a file on the server")))
+    # A PDF's sheet names its codes by payload (qr:...), and gets the same PNG.
+    assert fetcher.fetch(qr_uri("BEGIN:VCARD\r\nFN:x\r\nEND:VCARD")).read() == (
+        fetcher.fetch(code).read()
+    )
     for url in (secret.as_uri(), "http://127.0.0.1:9/x.png", "data:text/html,<b>x</b>"):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
@@ -257,7 +263,9 @@ def test_the_parsed_stylesheet_prints_what_the_inline_one_printed(
     inline = html.replace("<style>", "<style>\n" + css, 1)
     pdfs = {
         "parsed": render.html_to_pdf(html, sheet_size),
-        "inline": render.HTML(string=inline, base_url=str(render.TEMPLATES_DIR)).write_pdf(),
+        "inline": render.HTML(
+            string=inline, base_url=str(render.TEMPLATES_DIR), url_fetcher=render._InlineImages()
+        ).write_pdf(),
     }
     pages: dict[str, list[bytes]] = {}
     for name, pdf in pdfs.items():
@@ -271,3 +279,21 @@ def test_the_parsed_stylesheet_prints_what_the_inline_one_printed(
             for page in sorted(tmp_path.glob(f"{name}-*.png"))
         ]
     assert pages["parsed"] and pages["parsed"] == pages["inline"]
+
+
+def test_the_title_names_the_region_in_the_sheets_script_where_a_name_exists() -> None:
+    # pycountry's ISO 3166-2 catalogs have Lagos in Thai and Ukrainian.
+    assert "เลกอส" in visible_text(html_of(sheet(entry(), lang="th")))
+    assert "Лагос, Нігерія" in visible_text(html_of(sheet(entry(), lang="uk")))
+    # None has it in Arabic: the official name prints, isolated in the right-to-left title.
+    arabic = visible_text(html_of(sheet(entry(), lang="ar")))
+    assert "\u2068Lagos\u2069، نيجيريا" in arabic
+
+
+def test_the_preview_writes_dates_in_the_sheets_style() -> None:
+    page = render.render_preview(
+        sheet(entry()), sheet_html="", refused=None, print_date=date(2026, 11, 29)
+    )
+    assert "previewed November 29, 2026" in page
+    assert "<td>November 2, 2026</td>" in page
+    assert "2026-11-02" not in page
