@@ -450,6 +450,11 @@ def _document(
         yield Problem(where, "neither an organization with services nor a service")
 
 
+def read_document(doc: dict[str, Any], *, where: str) -> Iterator[Candidate | Problem]:
+    """Candidates of one nested JSON record as an ORAPI serves it (a feed's service)."""
+    return _document(doc, where=where, terms=term_codes_by_id())
+
+
 # ---- tabular data package ------------------------------------------------------------------
 
 
