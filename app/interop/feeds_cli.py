@@ -9,8 +9,6 @@ from datetime import datetime
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from app.config import get_settings
 from app.db import unit_of_work
@@ -75,36 +73,19 @@ def list_command() -> None:
     if not rows:
         console.print("no feeds (add one with `homeward feeds add NAME URL --key …`)")
         return
-    table = Table(
-        "name",
-        "url",
-        "key",
-        "last pull",
-        "last success",
-        "fetched",
-        "queued",
-        "superseded",
-        "unchanged",
-        "refused",
-        "last error",
-        "next pull after",
-    )
     for f in rows:
-        table.add_row(
-            escape(f.name),
-            escape(f.url),
-            "yes" if f.has_key else "no",
-            _when(f.last_pull_at),
-            _when(f.last_success_at),
-            str(f.fetched),
-            str(f.queued),
-            str(f.superseded),
-            str(f.unchanged),
-            str(f.refused),
-            escape(f.last_error or "—") + (f" ({f.failures} in a row)" if f.failures else ""),
-            _when(f.next_pull_after),
-        )
-    console.print(table)
+        error = f.last_error or "none"
+        if f.failures:
+            error += f" ({f.failures} in a row; next pull after {_when(f.next_pull_after)})"
+        lines = [
+            f"{f.name}  {f.url}  (key: {'yes' if f.has_key else 'no'})",
+            f"  last pull: {_when(f.last_pull_at)}; last success: {_when(f.last_success_at)}; "
+            f"changes asked since: {_when(f.high_water_mark)}",
+            f"  last pull's counts: {f.fetched} fetched, {f.queued} queued, "
+            f"{f.superseded} superseded, {f.unchanged} unchanged, {f.refused} refused",
+            f"  last error: {error}",
+        ]
+        console.print("\n".join(lines), markup=False, highlight=False)
 
 
 @feeds_app.command("pull")

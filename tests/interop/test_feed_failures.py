@@ -295,7 +295,8 @@ def test_feeds_from_the_terminal(
 
     listed = homeward("feeds", "list")
     assert listed.exit_code == 0, listed.output
-    assert "ngo-net" in listed.output and "HTTP 500" in listed.output
+    assert "ngo-net" in listed.output and "HTTP 500 (1 in a row" in listed.output
+    assert "1 fetched, 1 queued, 0 superseded, 0 unchanged, 0 refused" in listed.output
     assert SECRET not in listed.output
 
     assert homeward("feeds", "remove", "bad").exit_code == 0
