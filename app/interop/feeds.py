@@ -24,6 +24,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -302,10 +303,13 @@ def pull_feed(
     first_answer: datetime | None = None
     seen: list[datetime] = []
     try:
-        with feed_client.client(api_key=key, timeout=settings.feed_timeout_seconds) as http:
-            page = 1
-            while True:
-                got = feed_client.fetch_services(
+        with (
+            feed_client.client(api_key=key, timeout=settings.feed_timeout_seconds) as http,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"feed-{ident}") as ahead,
+        ):
+
+            def fetch(page: int) -> feed_client.Page:
+                return feed_client.fetch_services(
                     http,
                     url,
                     page=page,
@@ -314,6 +318,16 @@ def pull_feed(
                     max_bytes=settings.feed_max_page_bytes,
                     deadline=deadline,
                 )
+
+            # The next page is asked for while this one is queued: the remote renders its
+            # records as we read ours.
+            coming = ahead.submit(fetch, 1)
+            page = 1
+            while True:
+                got = coming.result()
+                more = page < got.total_pages and bool(got.contents)
+                if more:
+                    coming = ahead.submit(fetch, page + 1)
                 if page == 1:
                     first_answer = got.server_time
                 summary.fetched += len(got.contents)
@@ -322,7 +336,7 @@ def pull_feed(
                 with sessions() as session:
                     feed = session.get_one(Feed, ident)
                     _take_page(session, feed=feed, docs=got.contents, page=page, summary=summary)
-                if page >= got.total_pages or not got.contents:
+                if not more:
                     break
                 page += 1
     except FeedError as exc:
