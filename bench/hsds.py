@@ -183,18 +183,18 @@ def child(task: str, url: str, out: str) -> None:
                 summary = hsds_export.write_json(session, fh)
         else:
             raise SystemExit(f"unknown task {task}")
-    elapsed = time.perf_counter() - started
+    print_figures(started, services=summary.services)
+
+
+def print_figures(started: float, **figures: Any) -> None:
+    """A measured child's last line: its time since `started`, CPU, peak RSS and `figures`."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(
-        json.dumps(
-            {
-                "seconds": elapsed,
-                "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                "maxrss_mb": usage.ru_maxrss / 1024,
-                "services": summary.services,
-            }
-        )
-    )
+    measured = {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "maxrss_mb": usage.ru_maxrss / 1024,
+    }
+    print(json.dumps({**measured, **figures}))
 
 
 def measure(task: str, url: str, out: str) -> dict[str, float]:
@@ -253,20 +253,12 @@ def child_feed_pull(url: str, *, feed: str) -> None:
     engine = make_engine(url)
     started = time.perf_counter()
     summary = feeds.pull_feed(feed, settings=get_settings(), sessions=lambda: unit_of_work(engine))
-    elapsed = time.perf_counter() - started
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(
-        json.dumps(
-            {
-                "seconds": elapsed,
-                "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                "maxrss_mb": usage.ru_maxrss / 1024,
-                "services": summary.fetched,
-                "queued": summary.queued,
-                "refused": summary.refused,
-                "error": summary.error,
-            }
-        )
+    print_figures(
+        started,
+        services=summary.fetched,
+        queued=summary.queued,
+        refused=summary.refused,
+        error=summary.error,
     )
 
 

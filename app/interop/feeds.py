@@ -185,7 +185,7 @@ def _modified(doc: dict[str, Any]) -> datetime | None:
 
 @dataclass(frozen=True)
 class _Item:
-    remote_id: str
+    remote_id: str | None  # None: a record without an id, refused and not remembered
     digest: str
     record: Candidate | Problem
 
@@ -198,7 +198,7 @@ def _items(docs: Sequence[dict[str, Any]], *, page: int) -> list[_Item]:
         where = f"page {page} [{i}]"
         service_id = doc.get("id")
         if not isinstance(service_id, str) or not service_id.strip():
-            items.append(_Item(f"{where}", _digest(doc), Problem(where, "a service without id")))
+            items.append(_Item(None, "", Problem(where, "a service without an id", "id")))
             continue
         digest = _digest(doc)
         for n, record in enumerate(read_document(doc, where=f"{where} service {service_id}")):
@@ -217,12 +217,14 @@ def _take_page(
         for r in session.execute(
             select(FeedRecord).where(
                 FeedRecord.feed_id == feed.id,
-                FeedRecord.remote_id.in_({i.remote_id for i in items}),
+                FeedRecord.remote_id.in_(sorted({i.remote_id for i in items if i.remote_id})),
             )
         ).scalars()
     }
     changed = [
-        i for i in items if i.remote_id not in known or known[i.remote_id].digest != i.digest
+        i
+        for i in items
+        if i.remote_id is None or i.remote_id not in known or known[i.remote_id].digest != i.digest
     ]
     summary.unchanged += len(items) - len(changed)
     if not changed:
@@ -246,6 +248,8 @@ def _take_page(
         if new_id is not None:
             summary.queued += 1
             summary.submission_ids.append(new_id)
+        if item.remote_id is None:
+            continue
         record = known.get(item.remote_id)
         if record is None:
             record = FeedRecord(feed_id=feed.id, remote_id=item.remote_id, digest=item.digest)

@@ -16,14 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from click.testing import Result
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from app import db
-from app.cli import app as homeward_app
 from app.config import Settings, get_settings
 from app.db import unit_of_work
 from app.interop import feeds
@@ -34,6 +29,7 @@ from app.schedule.runs import run_job
 from app.verification.models import JobRun
 from bench.local_server import free_port
 from tests.factories import NG_PHONE
+from tests.verification.web_server import RunningServer
 
 SECRET = "feed-key-that-must-never-show-0123456789"
 CAP = 256 * 1024
@@ -90,6 +86,10 @@ class BadOrapi:
         if mode == "good":
             await start()
             await body(json.dumps(PAGE).encode())
+        elif mode == "mixed":
+            nameless = {k: v for k, v in SERVICE.items() if k != "id"}
+            await start()
+            await body(json.dumps({**PAGE, "contents": [nameless, SERVICE, "text"]}).encode())
         elif mode == "badjson":
             await start()
             await body(b'{"contents": [{"id": "x", ')
@@ -123,18 +123,9 @@ class BadOrapi:
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, BadOrapi]]:
     site = BadOrapi()
-    config = uvicorn.Config(site, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started:
-        assert time.monotonic() < deadline, "test ORAPI server did not start"
-        time.sleep(0.01)
-    port = running.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", site
-    running.should_exit = True
-    thread.join(timeout=10)
+    running = RunningServer(site).start()
+    yield f"http://127.0.0.1:{running.port}", site
+    running.stop()
 
 
 def _settings(**changes: Any) -> Settings:
@@ -262,17 +253,6 @@ def test_a_stuck_feed_does_not_hold_up_other_jobs(
     assert "ran out of time" in (_feed(committed_engine, "stuck").last_error or "")
 
 
-@pytest.fixture
-def homeward(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(db, "get_engine", lambda: committed_engine)
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(homeward_app, list(args), env={"COLUMNS": "300"})
-
-    return run
-
-
 def test_feeds_from_the_terminal(
     homeward, committed_engine: Engine, server: tuple[str, BadOrapi], tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -306,3 +286,22 @@ def test_feeds_from_the_terminal(
         assert [f.name for f in session.execute(select(Feed)).scalars()] == ["ngo-net"]
         # What a removed feed queued stays for the reviewers.
         assert session.execute(select(Submission)).scalars().all()
+
+
+def test_records_without_an_id_are_refused_and_the_others_queued(
+    committed_engine: Engine, server: tuple[str, BadOrapi]
+) -> None:
+    base, _ = server
+    with unit_of_work(committed_engine) as session:
+        feeds.add_feed(
+            session, name="mixed", url=f"{base}/mixed/hsds", api_key=None, created_by="t"
+        )
+    sessions = _sessions(committed_engine)
+    first = feeds.pull_feed("mixed", settings=_settings(), sessions=sessions)
+    assert first.ok and (first.fetched, first.queued, first.refused) == (2, 1, 1), first
+    second = feeds.pull_feed("mixed", settings=_settings(), sessions=sessions)
+    assert second.ok and (second.queued, second.refused, second.unchanged) == (0, 1, 1), second
+    assert (
+        _feed(committed_engine, "mixed").last_refused,
+        _feed(committed_engine, "mixed").last_error,
+    ) == (1, None)
