@@ -19,6 +19,7 @@ from app.config import PROJECT_ROOT, get_settings
 from app.db import unit_of_work
 from app.directory import cli as directory_cli
 from app.interop import cli as interop_cli
+from app.interop import feeds_cli
 from app.kit.errors import HomewardError
 from app.kit.principal import CLI_OPERATOR
 from app.loading import cli as loading_cli
@@ -51,6 +52,7 @@ app.add_typer(verification_cli.verification_app, name="verification")
 app.add_typer(verification_cli.tasks_app, name="tasks")
 app.command("revalidate")(verification_cli.revalidate)
 app.add_typer(outreach_cli.outreach_app, name="outreach")
+app.add_typer(feeds_cli.feeds_app, name="feeds")
 
 console = Console()
 err_console = Console(stderr=True)

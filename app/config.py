@@ -113,6 +113,18 @@ class Settings(BaseSettings):
     outreach_retry_minutes: int = 30
     scheduler_outreach_cron: str = "20 * * * *"
 
+    # Feeds (app/interop/feeds.py): other directories' ORAPIs pulled into the review queue.
+    scheduler_feeds_cron: str = "*/15 * * * *"
+    # Each request's connect/read timeout, and the most a page's body may hold.
+    feed_timeout_seconds: float = 30.0
+    feed_max_page_bytes: int = 32 * 1024 * 1024
+    feed_page_size: int = 200
+    # A pull stops (and counts as failed) after this long, so the job's time is bounded.
+    feed_pull_max_seconds: float = 900.0
+    # After a failed pull, the next waits this long, doubled each failure up to the most.
+    feed_retry_seconds: float = 300.0
+    feed_retry_max_seconds: float = 6 * 3600.0
+
     def interval_days_for(self, category: str) -> int:
         return self.verification_interval_by_category.get(category, self.verification_interval_days)
 

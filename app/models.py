@@ -9,6 +9,7 @@ from app.directory.models import (
     Phone,
     Revision,
 )
+from app.interop.models import Feed, FeedRecord
 from app.outreach.models import OutreachRequest
 from app.review.models import Submission, SubmissionPhone
 from app.verification.models import (
@@ -25,6 +26,8 @@ from app.verification.models import (
 __all__ = [
     "ApiKey",
     "CheckResult",
+    "Feed",
+    "FeedRecord",
     "JobRun",
     "Office",
     "OfficeLanguage",

@@ -12,6 +12,9 @@ Builds a synthetic, fictional directory with SQLAlchemy core bulk inserts in a f
 3. imports a 10,000-record HSDS package into the review queue, a tenth of its records
    carrying a value the import leaves out as a finding for the reviewer (a region of no
    country), in a child process measured the same way (targets: < 30 s, < 300 MB).
+4. pulls a feed of 10,000 changed services from a second local instance (uvicorn over its own
+   database) into a fresh database's review queue, in a child process polled for its peak
+   RSS (targets < 60 s, < 300 MB): `bench_feed_pull`, alone with --feed-only.
 Figures are printed; nothing here is a timed test.
 """
 
@@ -29,6 +32,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -168,6 +172,9 @@ def build(url: str, *, offices: int, phone_offset: int) -> None:
 
 def child(task: str, url: str, out: str) -> None:
     """Runs in the measured subprocess."""
+    if task == "feed-pull":
+        child_feed_pull(url, feed=out)
+        return
     from app.db import make_engine, unit_of_work
     from app.interop import hsds_export
 
@@ -184,18 +191,18 @@ def child(task: str, url: str, out: str) -> None:
                 summary = hsds_export.write_json(session, fh)
         else:
             raise SystemExit(f"unknown task {task}")
-    elapsed = time.perf_counter() - started
+    print_figures(started, services=summary.services)
+
+
+def print_figures(started: float, **figures: Any) -> None:
+    """A measured child's last line: its time since `started`, CPU, peak RSS and `figures`."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(
-        json.dumps(
-            {
-                "seconds": elapsed,
-                "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                "maxrss_mb": usage.ru_maxrss / 1024,
-                "services": summary.services,
-            }
-        )
-    )
+    measured = {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "maxrss_mb": usage.ru_maxrss / 1024,
+    }
+    print(json.dumps({**measured, **figures}))
 
 
 def measure(task: str, url: str, out: str, *, seconds: float | None = None) -> dict[str, float]:
@@ -309,6 +316,63 @@ def bench_import(url: str, tmp: Path, *, offices: int, records: int, share: floa
     return bool(result["seconds"] < 30 and result["peak_mb"] < 300)
 
 
+def child_feed_pull(url: str, *, feed: str) -> None:
+    """The measured subprocess of `bench_feed_pull`: one pull of `feed` into `url`."""
+    from app.config import get_settings
+    from app.db import make_engine, unit_of_work
+    from app.interop import feeds
+
+    engine = make_engine(url)
+    started = time.perf_counter()
+    summary = feeds.pull_feed(feed, settings=get_settings(), sessions=lambda: unit_of_work(engine))
+    print_figures(
+        started,
+        services=summary.fetched,
+        queued=summary.queued,
+        refused=summary.refused,
+        error=summary.error,
+    )
+
+
+def bench_feed_pull(records: int, tmp: Path) -> dict[str, Any]:
+    """A feed pull of `records` changed services: instance A (a synthetic directory, 2% of
+    it confidential and not served to the feed's officer key) under uvicorn on 127.0.0.1,
+    pulled into an empty second database's review queue by a measured child process."""
+    from app.auth.service import create_key
+    from app.db import make_engine, unit_of_work
+    from app.interop import feeds
+    from bench.local_server import local_server
+
+    source = f"sqlite:///{tmp / 'feed_source.db'}"
+    build(source, offices=records * 50 // 49 + 1, phone_offset=0)
+    engine = make_engine(source)
+    with unit_of_work(engine) as session:
+        key = create_key(session, name="feed bench", role="officer").secret
+    engine.dispose()
+    target = f"sqlite:///{tmp / 'feed_target.db'}"
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.attributes["url"] = target
+    command.upgrade(cfg, "heads")
+    engine = make_engine(target)
+    env = {
+        "DATABASE_URL": source,
+        "HOMEWARD_VAR_DIR": str(tmp / "feed_source_var"),
+        "HOMEWARD_SECRET_KEY": "bench-only-" + "x" * 40,
+    }
+    with local_server(env, output=subprocess.DEVNULL) as (base, server):  # type: ignore[arg-type]
+        with unit_of_work(engine) as session:
+            feeds.add_feed(session, name="A", url=f"{base}/hsds", api_key=key, created_by="bench")
+        engine.dispose()
+        before = psutil.Process(server.pid).cpu_times()
+        result: dict[str, Any] = dict(measure("feed-pull", target, "A"))
+        after = psutil.Process(server.pid).cpu_times()
+        result["server_cpu_seconds"] = after.user + after.system - before.user - before.system
+        return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--offices", type=int, default=100_000)
@@ -317,10 +381,15 @@ def main() -> None:
         "--flagged-share", type=float, default=0.1, help="share of imported records with findings"
     )
     parser.add_argument("--database-url", default=None, help="an EMPTY database to fill")
+    parser.add_argument("--feed-records", type=int, default=10_000)
+    parser.add_argument("--feed-only", action="store_true", help="only the feed pull")
     parser.add_argument("--child", nargs=3, metavar=("TASK", "URL", "OUT"))
     args = parser.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.feed_only:
+        print_feed_pull(args.feed_records)
         return
 
     tmp = Path(tempfile.mkdtemp(prefix="homeward-bench-hsds-"))
@@ -356,8 +425,27 @@ def main() -> None:
             )
             and ok
         )
+    if args.feed_records:
+        ok = print_feed_pull(args.feed_records) and ok
     print("targets met" if ok else "TARGETS MISSED")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+
+def print_feed_pull(records: int) -> bool:
+    """Run `bench_feed_pull` and print its figures; whether its targets were met."""
+    tmp = Path(tempfile.mkdtemp(prefix="homeward-bench-feed-"))
+    result = bench_feed_pull(records, tmp)
+    if result.get("error"):
+        raise SystemExit(f"feed pull failed: {result['error']}")
+    print(
+        f"feed pull:           {result['services']:,} changed services from a second local "
+        f"instance in {result['seconds']:.1f} s ({result['cpu_seconds']:.1f} s CPU pulling, "
+        f"{result['server_cpu_seconds']:.1f} s CPU serving), "
+        f"{result['queued']:,} queued, {result['refused']:,} refused; peak RSS "
+        f"{result['peak_mb']:.0f} MB polled / {result['maxrss_mb']:.0f} MB getrusage "
+        f"(targets < 60 s, < 300 MB)"
+    )
+    return bool(result["seconds"] < 60 and result["peak_mb"] < 300)
 
 
 if __name__ == "__main__":

@@ -185,6 +185,11 @@ def _document(
         yield Problem(where, "neither an organization, a service nor a location")
 
 
+def read_document(doc: dict[str, Any], *, where: str) -> Iterator[Candidate | Problem]:
+    """Candidates of one nested JSON record as an ORAPI serves it (a feed's service)."""
+    return _document(doc, where=where, terms=term_codes_by_id())
+
+
 def read_dataset(path: Path) -> tuple[str, Iterator[Candidate | Problem]]:
     """(dataset name, candidates) for a package directory, its datapackage.json, or JSON.
     The dataset is opened and checked here, before the first record is taken."""
@@ -197,4 +202,4 @@ def read_dataset(path: Path) -> tuple[str, Iterator[Candidate | Problem]]:
     raise DatasetError(f"{path} is neither a data package directory nor a .json dataset")
 
 
-__all__ = ["NoContactRecords", "read_dataset", "read_json"]
+__all__ = ["NoContactRecords", "read_dataset", "read_document", "read_json"]

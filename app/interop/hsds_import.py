@@ -51,7 +51,7 @@ from app.kit.text import fold
 from app.review import intake
 from app.review.errors import NothingDiffers
 from app.review.findings import country_pending, validate_leaving_out
-from app.review.models import SubmissionKind, SubmissionOrigin
+from app.review.models import Submission, SubmissionKind, SubmissionOrigin
 
 # What a record may correct: an office's own fields and its languages (as the directory
 # changes them); of its organisation, the category only when the dataset gives one, and never
@@ -69,7 +69,16 @@ ORG_UPDATE_FIELDS = (
 PHONE_UPDATE_FIELDS = ("kind", "hours", "is_24_7", "languages")
 CHUNK = 500  # records matched, validated and queued together
 
-__all__ = ["DatasetError", "ImportReport", "NoContactRecords", "Problem", "import_path"]
+__all__ = [
+    "DatasetError",
+    "ImportReport",
+    "Matcher",
+    "NoContactRecords",
+    "Outcome",
+    "Problem",
+    "import_path",
+    "queue_chunk",
+]
 
 
 @dataclass
@@ -91,7 +100,7 @@ class ImportReport:
         return self.new_contacts + self.corrections
 
 
-class _Matcher:
+class Matcher:
     """Finds the existing office a record describes: by phone first, then by name.
 
     Looked up a chunk of records at a time (`prefetch`): the offices holding their numbers
@@ -264,7 +273,7 @@ def _correction(office: Office, candidate: Candidate, note: str) -> dict[str, An
     }
 
 
-def _new_contact(matcher: _Matcher, candidate: Candidate, note: str) -> dict[str, Any]:
+def _new_contact(matcher: Matcher, candidate: Candidate, note: str) -> dict[str, Any]:
     office = dict(candidate.office)
     org_id = matcher.organization(candidate.organization.get("name"))
     proposal: dict[str, Any] = {"kind": "new_contact", "office": office, "note": note}
@@ -351,20 +360,26 @@ def _leave_out_failing(
     return _nested(proposal, kept), found
 
 
-def _queue_chunk(
+Outcome = Submission | NothingDiffers | Problem
+
+
+def queue_chunk(
     session: Session,
     chunk: list[Candidate | Problem],
     *,
-    matcher: _Matcher,
+    matcher: Matcher,
     report: ImportReport,
     submitter: Principal | None,
     strict: bool,
-) -> None:
-    """Match, validate and queue a chunk of records with the queue's bulk intake.
+    origin: SubmissionOrigin = SubmissionOrigin.IMPORT,
+) -> list[Outcome]:
+    """Match, validate and queue a chunk of records with the queue's bulk intake, counting
+    them in `report`; what became of each item, in order (its submission, NothingDiffers
+    when it equals its contact, or the Problem that kept it out).
 
     Unless `strict`, a record the intake refuses for some of its values is queued again
     without them, carrying a finding for each (the first pass costs nothing extra for the
-    records that pass)."""
+    records that pass). A feed (app/interop/feeds) queues its pages through here too."""
     if strict:
         chunk = [
             Problem(c.where, c.findings[0]["reason"], c.findings[0]["field"])
@@ -397,7 +412,7 @@ def _queue_chunk(
             items,
             submitter=submitter,
             source=report.source,
-            origin=SubmissionOrigin.IMPORT,
+            origin=origin,
             check_duplicates=False,
             offices=offices,
         )
@@ -420,16 +435,21 @@ def _queue_chunk(
         for i, result in zip(again, queue(list(again.values())), strict=True):
             first[i] = result
     results = iter(first)
+    outcomes: list[Outcome] = []
     for item in chunk:
         report.records += 1
         if isinstance(item, Problem):
             report.problems.append(item)
+            outcomes.append(item)
             continue
         result = next(results)
         if isinstance(result, NothingDiffers):
             report.unchanged += 1
+            outcomes.append(result)
         elif isinstance(result, HomewardError):
-            report.problems.append(Problem(item.where, result.message, result.field))
+            problem = Problem(item.where, result.message, result.field)
+            report.problems.append(problem)
+            outcomes.append(problem)
         else:
             assert result.id is not None
             if result.findings:
@@ -439,6 +459,8 @@ def _queue_chunk(
             else:
                 report.new_contacts += 1
             report.submission_ids.append(result.id)
+            outcomes.append(result)
+    return outcomes
 
 
 def import_path(
@@ -460,11 +482,11 @@ def import_path(
     """
     name, items = read_dataset(path)
     report = ImportReport(dataset=name, source=f"import: {name}"[:200], dry_run=dry_run)
-    matcher = _Matcher(session)
+    matcher = Matcher(session)
     try:
         with savepoint(session, keep=not dry_run) if dry_run or strict else nullcontext():
             for chunk in batched(items, CHUNK):
-                _queue_chunk(
+                queue_chunk(
                     session,
                     chunk,
                     matcher=matcher,

@@ -33,10 +33,10 @@ from app.review.errors import (
 )
 from app.review.findings import required_left_out
 from app.review.models import (
+    IMPORTED_ORIGINS,
     VOUCHING_ORIGINS,
     Submission,
     SubmissionKind,
-    SubmissionOrigin,
     SubmissionStatus,
 )
 from app.review.queue import get_for_partner, get_submission
@@ -184,14 +184,14 @@ def _organization_from_same_import(
 ) -> int | None:
     """An import (app/interop) proposes a new organisation once per office: the first
     approval creates it, and the other offices of the same import reuse it, not copies."""
-    if sub.origin != SubmissionOrigin.IMPORT or not org_f.get("name"):
+    if sub.origin not in IMPORTED_ORIGINS or not org_f.get("name"):
         return None
     wanted = {f"organization.{k}": v for k, v in org_f.items()}
     rows = session.execute(
         select(Submission.organization_id, Submission.applied)
         .join(Organization, Organization.id == Submission.organization_id)
         .where(
-            Submission.origin == SubmissionOrigin.IMPORT.value,
+            Submission.origin == sub.origin,
             Submission.source == sub.source,
             Submission.kind == SubmissionKind.NEW_CONTACT.value,
             Submission.status.in_(
@@ -396,3 +396,15 @@ def withdraw(session: Session, *, submission_id: int, partner: Principal) -> Sub
     _claim(session, sub, status=SubmissionStatus.WITHDRAWN, reviewer=partner, reason=None)
     session.flush()
     return get_submission(session, submission_id)
+
+
+def supersede(session: Session, *, submission_id: int, source: str, reason: str) -> bool:
+    """A source's pending submission replaced by its newer version of the same record (a
+    feed: app/interop/feeds): withdrawn in the source's name, saying why, so the queue holds
+    one proposal per record. One already decided is left as it is (False)."""
+    sub = session.get(Submission, submission_id)
+    if sub is None or sub.status != SubmissionStatus.PENDING:
+        return False
+    by = Principal(name=source, role="reviewer")
+    _claim(session, sub, status=SubmissionStatus.WITHDRAWN, reviewer=by, reason=reason)
+    return True

@@ -28,14 +28,21 @@ class SubmissionKind(StrEnum):
 class SubmissionOrigin(StrEnum):
     """Who proposes: an NGO partner (its key, through the API or the pages), an organisation
     answering an update request about its own listing (app/outreach), an officer's call
-    outcome (app/review/call_outcomes), or an import of another directory (app/interop). Set
+    outcome (app/review/call_outcomes), an import of another directory (app/interop), or a feed
+    pulled from another directory's ORAPI (app/interop/feeds). Set
     at intake; approval decides by it, never by `source` or `title`."""
 
     NGO_PARTNER = "ngo_partner"
     ORGANISATION = "organisation"
     CALL_OUTCOME = "call_outcome"
     IMPORT = "import"
+    # Another directory's ORAPI pulled on schedule (app/interop/feeds.py); source "feed: NAME".
+    FEED = "feed"
 
+
+# Imports of another directory's data: the records of one import (or feed) may share a new
+# organisation (review.decisions).
+IMPORTED_ORIGINS = frozenset({SubmissionOrigin.IMPORT, SubmissionOrigin.FEED})
 
 # The organisation itself, or its partner, vouches for the whole record it corrects.
 VOUCHING_ORIGINS = frozenset({SubmissionOrigin.NGO_PARTNER, SubmissionOrigin.ORGANISATION})
@@ -81,7 +88,8 @@ class Submission(Base, kw_only=True):
             name="status",
         ),
         CheckConstraint(
-            "origin IN ('ngo_partner','organisation','call_outcome','import')", name="origin"
+            "origin IN ('ngo_partner','organisation','call_outcome','import','feed')",
+            name="origin",
         ),
         CheckConstraint(
             "closure_reason IS NULL OR closure_reason IN ('closed','moved','number_disconnected')",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.db import unit_of_work
+from app.interop.feeds import pull_due
 from app.kit.clock import as_utc, utcnow
 from app.outreach.jobs import run_outreach
 from app.verification.jobs import SessionFactory, automated_checks, escalate, open_due_tasks
@@ -64,6 +65,12 @@ JOBS: dict[str, JobSpec] = {
             "mail update requests and reminders; raise tasks of offices that do not answer",
             "scheduler_outreach_cron",
             lambda s, sessions: _outreach(s, sessions),
+        ),
+        JobSpec(
+            "feeds",
+            "pull other directories' ORAPI feeds into the review queue",
+            "scheduler_feeds_cron",
+            lambda s, sessions: sum(p.queued for p in pull_due(settings=s, sessions=sessions)),
         ),
         JobSpec(
             "escalate",

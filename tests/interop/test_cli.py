@@ -8,30 +8,14 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 import vobject
-from click.testing import Result
 from frictionless import validate
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from app import db
-from app.cli import app as homeward_app
 from app.review.models import Submission
 from tests.interop import sample
 from tests.interop.spec import SPEC, needs_spec
-
-
-@pytest.fixture
-def homeward(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(db, "get_engine", lambda: committed_engine)
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(homeward_app, list(args))
-
-    return run
 
 
 def test_cli_exports_and_imports(committed_engine: Engine, homeward, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -350,6 +350,7 @@ def test_triggers_missed_while_no_scheduler_ran_are_caught_up_once(
     assert missed == {
         "open_due_tasks": "2026-06-01T10:07:00+00:00",
         "outreach": "2026-06-01T10:20:00+00:00",
+        "feeds": "2026-06-01T10:30:00+00:00",
     }
 
 

@@ -109,8 +109,10 @@ class TestSite:
 
 
 class RunningServer:
-    def __init__(self) -> None:
-        self.site = TestSite()
+    """`site` (a TestSite unless another ASGI app is given) under uvicorn in a thread."""
+
+    def __init__(self, site: Any = None) -> None:
+        self.site = site if site is not None else TestSite()
         config = uvicorn.Config(
             self.site, host="127.0.0.1", port=0, log_level="warning", lifespan="off"
         )
