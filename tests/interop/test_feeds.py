@@ -176,7 +176,12 @@ def test_a_directory_follows_another_through_the_review_queue(
     with Session(b.engine) as session:
         sub = session.get_one(Submission, correction.submission_ids[0])
         assert sub.kind == "correction" and sub.office_id == office_id
-        assert sub.changes == {"office.email": "ikeja-new@legal.example.org"}
+        # The one changed field, and the source record kept for the round trip (hsds_source)
+        # now holding the new value.
+        assert set(sub.changes) == {"office.email", "office.hsds_source"}
+        assert sub.changes["office.email"] == "ikeja-new@legal.example.org"
+        source = sub.changes["office.hsds_source"]["service"]
+        assert source["email"] == "ikeja-new@legal.example.org"
         total = session.execute(select(func.count()).select_from(Submission)).scalar_one()
     assert total == len(pending) + 2
     assert lagos_phone in contact_numbers(b, office_id, headers)
