@@ -9,13 +9,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.directory import revisions
 from app.directory.change_set import ChangeSet
 from app.directory.enums import OfficeStatus, PhoneStatus
-from app.directory.errors import OfficeNotFound, OrganizationNotFound, PhoneNotFound
+from app.directory.errors import PhoneNotFound
 from app.directory.geography import region_name
+from app.directory.lookup import get_office, get_organization, get_phone, office_load_options
 from app.directory.models import (
     Office,
     OfficeLanguage,
@@ -68,8 +69,6 @@ PHONE_FIELDS = ("number", "kind", "hours", "is_24_7", "languages")
 # The fields as columns, in the same order: for reads of plain rows.
 OFFICE_FIELD_COLUMNS: tuple[Any, ...] = tuple(getattr(Office, f) for f in OFFICE_FIELDS)
 PHONE_FIELD_COLUMNS: tuple[Any, ...] = tuple(getattr(Phone, f) for f in PHONE_FIELDS)
-# Ids per IN (...) list: under SQLite's bound-parameter limit.
-IN_LIST_SIZE = 900
 
 
 def _plain(value: Any) -> Any:
@@ -152,39 +151,10 @@ def _write_revisions(
     )
 
 
-# ---- loading ---------------------------------------------------------------------------
+# ---- loading many -----------------------------------------------------------------------
 
-
-def office_load_options() -> list[Any]:
-    return [
-        selectinload(Office.organization).selectinload(Organization.services),
-        selectinload(Office.phones),
-        selectinload(Office.languages),
-    ]
-
-
-def get_office(
-    session: Session, office_id: int, *, viewer: Principal | None = None, refresh: bool = False
-) -> Office:
-    """Load an office with its organisation, phones and languages, or raise OfficeNotFound.
-
-    `refresh` reads the rows afresh over what the session holds, as a write must. It takes
-    no lock: two writers racing on one office are told apart by its version column, and the
-    loser gets VersionConflict.
-    """
-    stmt = select(Office).where(Office.id == office_id).options(*office_load_options())
-    if refresh:
-        stmt = stmt.execution_options(populate_existing=True)
-    return visible_office(session.execute(stmt).scalar_one_or_none(), office_id, viewer=viewer)
-
-
-def visible_office(office: Office | None, office_id: int, *, viewer: Principal | None) -> Office:
-    """The office if it exists and `viewer` may see it, else OfficeNotFound."""
-    if office is None:
-        raise OfficeNotFound(office_id)
-    if viewer is not None and not viewer.sees_confidential and office.organization.confidential:
-        raise OfficeNotFound(office_id)
-    return office
+# Ids per IN (...) list: under SQLite's bound-parameter limit.
+IN_LIST_SIZE = 900
 
 
 def load_offices(session: Session, office_ids: Iterable[int]) -> dict[int, Office]:
@@ -221,28 +191,6 @@ def active_phones_query(
     )
 
 
-def get_organization(
-    session: Session, organization_id: int, *, viewer: Principal | None = None
-) -> Organization:
-    stmt = (
-        select(Organization)
-        .where(Organization.id == organization_id)
-        .options(selectinload(Organization.services))
-        .execution_options(populate_existing=True)
-    )
-    org = session.execute(stmt).scalar_one_or_none()
-    return visible_organization(org, organization_id, viewer=viewer)
-
-
-def visible_organization(
-    org: Organization | None, organization_id: int, *, viewer: Principal | None
-) -> Organization:
-    """The organisation if it exists and `viewer` may see it, else OrganizationNotFound."""
-    if org is None or (viewer is not None and not viewer.sees_confidential and org.confidential):
-        raise OrganizationNotFound(organization_id)
-    return org
-
-
 def load_organizations(
     session: Session, organization_ids: Iterable[int]
 ) -> dict[int, Organization]:
@@ -256,13 +204,6 @@ def load_organizations(
             assert org.id is not None
             out[org.id] = org
     return out
-
-
-def get_phone(session: Session, phone_id: int) -> Phone:
-    phone = session.get(Phone, phone_id)
-    if phone is None:
-        raise PhoneNotFound(phone_id)
-    return phone
 
 
 # ---- organisations ---------------------------------------------------------------------

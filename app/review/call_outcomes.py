@@ -22,7 +22,7 @@ from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
 from app.review import intake
 from app.review.models import ClosureReason, Submission, SubmissionOrigin
-from app.verification import tasks
+from app.verification import outcomes
 from app.verification.models import Outcome, OutcomeMethod, VerificationTask
 
 
@@ -40,10 +40,10 @@ def record_outcome(
     phone_changes: Sequence[Mapping[str, Any]] = (),
     phone_id: int | None = None,
 ) -> VerificationTask:
-    """Record a call's outcome (`verification.tasks.record_outcome`), then, for a key that
+    """Record a call's outcome (`verification.outcomes.record_outcome`), then, for a key that
     does not edit directly, queue what the call found for review: changed details as a
     correction, a closed office or a dead number as a closure report."""
-    task = tasks.record_outcome(
+    task = outcomes.record_outcome(
         session,
         task_id=task_id,
         outcome=outcome,

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.directory.enums import OfficeStatus, VerificationMethod
+from app.directory.lookup import get_office, get_organization
 from app.directory.models import Office
 from app.directory.provenance import Provenance
-from app.directory.service import get_office, get_organization
 from app.directory.validation import checked_country
 from app.kit.clock import utcnow
 from app.kit.errors import Forbidden, NotFound

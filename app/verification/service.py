@@ -9,9 +9,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.directory import revisions
+from app.directory.lookup import get_office
 from app.directory.models import Office
 from app.directory.provenance import Provenance
-from app.directory.service import get_office
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import InvalidValue
 from app.kit.models import touch

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.directory import lookup
 from app.directory import service as directory
 from app.directory.models import Office, Phone, Revision
 from app.directory.printable import is_printable
@@ -41,7 +42,7 @@ def _correction(session: Session, target: Office, ngo: Principal, /, **parts) ->
 
 
 def _reload(session: Session, office_id: int) -> Office:
-    return directory.get_office(session, office_id, refresh=True)
+    return lookup.get_office(session, office_id, refresh=True)
 
 
 def test_approve_all_applies_through_the_directory_with_provenance(db_session: Session) -> None:
