@@ -16,6 +16,7 @@ from app.kit.clock import as_utc, utcnow
 from app.review import call_outcomes
 from app.verification import outcomes, partners, reports, sweep, worklist
 from app.verification.models import CheckKind, TaskState
+from app.verification.outcomes import CallReport
 from app.verification.presenter import check_public, digest_public, task_public
 from app.verification.schemas import (
     CheckResultPublic,
@@ -113,16 +114,18 @@ def record_outcome(
     call_outcomes.record_outcome(
         session,
         task_id=task_id,
-        outcome=body.outcome,
-        method=body.method,
-        note=body.note,
-        changes=body.changes.model_dump(exclude_unset=True, exclude={"version"})
-        if body.changes
-        else None,
-        phone_changes=[
-            p.model_dump(exclude_unset=True, exclude={"version"}) for p in body.phone_changes
-        ],
-        phone_id=body.phone_id,
+        report=CallReport(
+            outcome=body.outcome,
+            method=body.method,
+            note=body.note,
+            changes=body.changes.model_dump(exclude_unset=True, exclude={"version"})
+            if body.changes
+            else None,
+            phone_changes=[
+                p.model_dump(exclude_unset=True, exclude={"version"}) for p in body.phone_changes
+            ],
+            phone_id=body.phone_id,
+        ),
         actor=staff,
         now=now,
         settings=settings,

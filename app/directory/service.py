@@ -151,6 +151,51 @@ def _write_revisions(
     )
 
 
+def _set_tags(record: Organization | Office, tags: list[str]) -> None:
+    if isinstance(record, Organization):
+        record.services = [OrganizationService(tag=t) for t in tags]
+    else:
+        record.languages = [OfficeLanguage(language=lang) for lang in tags]
+
+
+def _apply_fields(
+    session: Session,
+    record: Organization | Office | Phone,
+    fields: Mapping[str, Any],
+    provenance: Provenance,
+    *,
+    office: Office | None = None,
+) -> None:
+    """Set checked fields on an organisation, an office or one of `office`'s phones, with a
+    revision for each one that differs, and refresh what is derived from them (search text,
+    a number's display forms)."""
+    diff: list[revisions.Change] = []
+    for field, raw in fields.items():
+        value = _plain(raw)
+        if field == "services" and isinstance(record, Organization):
+            tags = _changed_tags(field, record.service_tags, value, diff)
+        elif field == "languages" and isinstance(record, Office):
+            tags = _changed_tags(field, record.language_codes, value, diff)
+        else:
+            _set_if_changed(record, field, value, diff)
+            continue
+        if tags is not None:
+            _set_tags(record, tags)
+    if not diff:
+        return
+    if isinstance(record, Organization):
+        record.search_text = organization_search_text(record)
+    elif isinstance(record, Office):
+        record.search_text = office_search_text(record)
+    else:
+        assert office is not None
+        if any(field == "number" for field, _old, _new in diff):
+            _set_display(record)
+        touch(office)
+    touch(record)
+    _write_revisions(session, record, changes=diff, provenance=provenance, office=office)
+
+
 # ---- loading many -----------------------------------------------------------------------
 
 # Ids per IN (...) list: under SQLite's bound-parameter limit.
@@ -239,27 +284,8 @@ def update_organization(
             raise InvalidValue(f"'{field}' cannot be changed", field=field)
         if field == "name" and not _plain(raw):
             raise InvalidValue("must not be blank", field="name")
-    _apply_organization_fields(session, org, changes, provenance)
+    _apply_fields(session, org, changes, provenance)
     return org
-
-
-def _apply_organization_fields(
-    session: Session, org: Organization, fields: Mapping[str, Any], provenance: Provenance
-) -> None:
-    """Set checked fields on an organisation, with a revision for each one that differs."""
-    diff: list[revisions.Change] = []
-    for field, raw in fields.items():
-        value = _plain(raw)
-        if field == "services":
-            tags = _changed_tags("services", org.service_tags, value, diff)
-            if tags is not None:
-                org.services = [OrganizationService(tag=t) for t in tags]
-            continue
-        _set_if_changed(org, field, value, diff)
-    if diff:
-        org.search_text = organization_search_text(org)
-        touch(org)
-        _write_revisions(session, org, changes=diff, provenance=provenance)
 
 
 def close_organization(
@@ -324,7 +350,7 @@ def _insert_office(
     """Insert a checked office (OFFICE_FIELDS) with its phones and its 'created' revision."""
     langs = sorted(set(languages))
     office = Office(**values, organization_id=organization_id)
-    office.languages = [OfficeLanguage(language=lang) for lang in langs]
+    _set_tags(office, langs)
     office.search_text = office_search_text(office)
     session.add(office)
     session.flush()
@@ -363,27 +389,8 @@ def apply_office_changes(
     for field in plain:
         if field != "languages" and field not in OFFICE_FIELDS:
             raise InvalidValue(f"'{field}' cannot be changed here", field=field)
-    _apply_office_fields(session, office, plain, provenance)
+    _apply_fields(session, office, plain, provenance)
     return office
-
-
-def _apply_office_fields(
-    session: Session, office: Office, fields: Mapping[str, Any], provenance: Provenance
-) -> None:
-    """Set checked fields on an office, with a revision for each one that differs."""
-    diff: list[revisions.Change] = []
-    for field, raw in fields.items():
-        value = _plain(raw)
-        if field == "languages":
-            langs = _changed_tags("languages", office.language_codes, value, diff)
-            if langs is not None:
-                office.languages = [OfficeLanguage(language=lang) for lang in langs]
-            continue
-        _set_if_changed(office, field, value, diff)
-    if diff:
-        office.search_text = office_search_text(office)
-        touch(office)
-        _write_revisions(session, office, changes=diff, provenance=provenance)
 
 
 def close_office(
@@ -497,27 +504,8 @@ def apply_phone_changes(
         elif field not in PHONE_FIELDS:
             raise InvalidValue(f"'{field}' cannot be changed", field=field)
         checked[field] = value
-    _apply_phone_fields(session, office, phone, checked, provenance)
+    _apply_fields(session, phone, checked, provenance, office=office)
     return phone
-
-
-def _apply_phone_fields(
-    session: Session,
-    office: Office,
-    phone: Phone,
-    fields: Mapping[str, Any],
-    provenance: Provenance,
-) -> None:
-    """Set checked fields on one of the office's phones, with a revision for each that differs."""
-    diff: list[revisions.Change] = []
-    for field, raw in fields.items():
-        _set_if_changed(phone, field, _plain(raw), diff)
-    if diff:
-        if any(field == "number" for field, _old, _new in diff):
-            _set_display(phone)
-        touch(phone)
-        touch(office)
-        _write_revisions(session, phone, office=office, changes=diff, provenance=provenance)
 
 
 def close_phone(
@@ -546,17 +534,15 @@ def apply_changes(
     phones, each record with a revision per field that differs (none when nothing does).
     Versions and conflicts are the caller's to check."""
     if change_set.office:
-        _apply_office_fields(session, office, change_set.office, provenance)
+        _apply_fields(session, office, change_set.office, provenance)
     if change_set.organization:
-        _apply_organization_fields(
-            session, office.organization, change_set.organization, provenance
-        )
+        _apply_fields(session, office.organization, change_set.organization, provenance)
     phones = {p.id: p for p in office.phones}
     for phone_id, fields in change_set.phones.items():
         phone = phones.get(phone_id)
         if phone is None:
             raise PhoneNotFound(phone_id)
-        _apply_phone_fields(session, office, phone, fields, provenance)
+        _apply_fields(session, phone, fields, provenance, office=office)
     for fields in change_set.new_phones.values():
         _add_phone(session, office, fields, provenance)
     return office

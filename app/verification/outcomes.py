@@ -4,6 +4,7 @@ changed, no answer, a dead number, a closure) and what that does to the contact.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,20 @@ from app.verification.models import (
 )
 from app.verification.service import flag_office_stale, record_verification
 from app.verification.tasks import effective_state, escalate, get_task, release
+
+
+@dataclass(frozen=True)
+class CallReport:
+    """What one call found, as the verifier reports it: the outcome and how it was reached,
+    and with `changed` the new details (office fields, phone changes by phone id); with
+    `disconnected` optionally which phone."""
+
+    outcome: Outcome
+    method: OutcomeMethod = OutcomeMethod.PHONE_CALL
+    note: str | None = None
+    changes: Mapping[str, Any] | None = None
+    phone_changes: Sequence[Mapping[str, Any]] = ()
+    phone_id: int | None = None
 
 
 def claim_task(
@@ -81,15 +96,10 @@ def record_outcome(
     session: Session,
     *,
     task_id: int,
-    outcome: Outcome,
-    method: OutcomeMethod,
+    report: CallReport,
     actor: Principal,
     now: datetime,
     settings: Settings,
-    note: str | None = None,
-    changes: Mapping[str, Any] | None = None,
-    phone_changes: Sequence[Mapping[str, Any]] = (),
-    phone_id: int | None = None,
 ) -> VerificationTask:
     """Record what a verifier found. Every outcome is logged as an attempt.
 
@@ -102,6 +112,8 @@ def record_outcome(
     number and a closure only make the office stale at once, so it leaves the sheets; what
     the call found goes to review through `app.review.call_outcomes.record_outcome`.
     """
+    outcome, method, note = report.outcome, report.method, report.note
+    changes, phone_changes, phone_id = report.changes, report.phone_changes, report.phone_id
     task = get_task(session, task_id, for_update=True)
     state = effective_state(task, now=now)
     if state not in ACTIVE_TASK_STATES:

@@ -31,6 +31,7 @@ from app.verification.models import (
     VerificationEvent,
     VerificationTask,
 )
+from app.verification.outcomes import CallReport
 from tests.factories import NG_PHONE_2, make_office, make_org
 from tests.review.support import principal
 
@@ -181,8 +182,7 @@ def test_a_claim_blocks_others_until_it_expires(
         call_outcomes.record_outcome(
             db_session,
             task_id=task.id,
-            outcome=Outcome.CONFIRMED,
-            method=OutcomeMethod.PHONE_CALL,
+            report=CallReport(Outcome.CONFIRMED),
             actor=BOB,
             now=utcnow(),
             settings=settings,
@@ -212,15 +212,14 @@ def _outcome(
     session: Session, settings: Settings, task: VerificationTask, outcome: Outcome, **kw: Any
 ) -> VerificationTask:
     assert task.id is not None
+    actor = kw.pop("actor", ALICE)
     return call_outcomes.record_outcome(
         session,
         task_id=task.id,
-        outcome=outcome,
-        method=kw.pop("method", OutcomeMethod.PHONE_CALL),
-        actor=kw.pop("actor", ALICE),
+        report=CallReport(outcome, **kw),
+        actor=actor,
         now=utcnow(),
         settings=settings,
-        **kw,
     )
 
 

@@ -20,6 +20,7 @@ from app.kit.principal import Principal
 from app.review import call_outcomes
 from app.verification import outcomes, worklist
 from app.verification.models import Outcome, OutcomeMethod
+from app.verification.outcomes import CallReport
 from app.verification.presenter import task_public
 from app.web import labels
 from app.web.forms import errors_from_validation, plain, whole_number
@@ -129,13 +130,15 @@ def record_outcome(
     call_outcomes.record_outcome(
         session,
         task_id=task_id,
-        outcome=outcome,
-        method=method,
+        report=CallReport(
+            outcome=outcome,
+            method=method,
+            note=plain(form.get("note")),
+            phone_id=whole_number(form.get("phone_id")),
+        ),
         actor=principal,
         now=utcnow(),
         settings=get_settings(),
-        note=plain(form.get("note")),
-        phone_id=whole_number(form.get("phone_id")),
     )
     label = labels.OUTCOME_LABELS[outcome.value]
     return redirect(request, f"/verify?done={label}: task {task_id}")
@@ -272,14 +275,16 @@ def record_changed(
                 call_outcomes.record_outcome(
                     session,
                     task_id=task_id,
-                    outcome=Outcome.CHANGED,
-                    method=OutcomeMethod(values["method"]),
+                    report=CallReport(
+                        outcome=Outcome.CHANGED,
+                        method=OutcomeMethod(values["method"]),
+                        note=plain(values["note"]),
+                        changes=changes or None,
+                        phone_changes=phone_changes,
+                    ),
                     actor=principal,
                     now=now,
                     settings=settings,
-                    note=plain(values["note"]),
-                    changes=changes or None,
-                    phone_changes=phone_changes,
                 )
         except InvalidValue as exc:
             field = exc.field or "address"
