@@ -129,26 +129,9 @@ def _write_revisions(
     provenance: Provenance,
     office: Office | None = None,
 ) -> None:
-    """Flush `record` (so a new one has its id) and write its revisions, filed under its
-    office and organisation (a phone's `office` is given: its relationship is not loaded)."""
+    """Flush `record` (so a new one has its id) and write its revisions."""
     session.flush()
-    assert record.id is not None
-    if isinstance(record, Organization):
-        entity, office_id, organization_id = "organization", None, record.id
-    elif isinstance(record, Office):
-        entity, office_id, organization_id = "office", record.id, record.organization_id
-    else:
-        assert office is not None and office.id == record.office_id
-        entity, office_id, organization_id = "phone", office.id, office.organization_id
-    revisions.record(
-        session,
-        entity=entity,
-        entity_id=record.id,
-        office_id=office_id,
-        organization_id=organization_id,
-        changes=changes,
-        provenance=provenance,
-    )
+    revisions.record(session, record, changes=changes, provenance=provenance, office=office)
 
 
 def _set_tags(record: Organization | Office, tags: list[str]) -> None:

@@ -165,16 +165,9 @@ def record_outcome(
 
     _close(task, outcome=outcome, by=actor.label, now=now)
     session.flush()
+    # The call verified the office: confirmed, or changed by someone who edits directly.
+    verified = outcome is Outcome.CONFIRMED or (outcome is Outcome.CHANGED and actor.edits_directly)
     match outcome:
-        case Outcome.CONFIRMED:
-            record_verification(
-                session,
-                office_id=office_id,
-                method=method.value,
-                verified_by=actor.label,
-                note=note,
-                provenance=provenance,
-            )
         case Outcome.CHANGED if not actor.edits_directly:
             if phone_changes:
                 flag_office_stale(
@@ -199,14 +192,6 @@ def record_outcome(
                 directory.apply_phone_changes(
                     session, phone=target, changes=values, provenance=provenance
                 )
-            record_verification(
-                session,
-                office_id=office_id,
-                method=method.value,
-                verified_by=actor.label,
-                note=note,
-                provenance=provenance,
-            )
         case Outcome.WRONG_NUMBER | Outcome.DISCONNECTED:
             reason = outcome.value.replace("_", " ")
             flag_office_stale(
@@ -226,6 +211,15 @@ def record_outcome(
             )
         case Outcome.CLOSED:
             directory.close_office(session, office_id=office_id, provenance=provenance)
+    if verified:
+        record_verification(
+            session,
+            office_id=office_id,
+            method=method.value,
+            verified_by=actor.label,
+            note=note,
+            provenance=provenance,
+        )
     session.flush()
     return task
 
