@@ -31,7 +31,7 @@ from app.db import unit_of_work
 from app.directory.models import Office, Organization
 from app.kit.clock import utcnow
 from app.review import intake
-from app.verification import reports, tasks
+from app.verification import reports, tasks, worklist
 from bench.databases import bench_database, db_kinds, migrated_engine
 from bench.local_server import uvicorn_server
 from bench.query import percentile
@@ -128,8 +128,8 @@ def prepare(engine: Engine, offices: int, seed: int) -> dict[str, object]:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
     with unit_of_work(engine) as session:
-        task_rows = tasks.list_tasks(
-            session, filters=tasks.TaskFilters(), now=now, page=1, per_page=1
+        task_rows = worklist.list_tasks(
+            session, filters=worklist.TaskFilters(), now=now, page=1, per_page=1
         ).rows
     return {
         "keys": keys,

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.auth.service import create_key
-from app.directory import service
+from app.directory import lookup, service
 from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OrganizationCreate
@@ -69,7 +69,7 @@ def make_office(
             verified_at=utcnow() if verified_at == "now" else verified_at,  # type: ignore[arg-type]
             provenance=TEST_PROVENANCE,
         )
-    return service.get_office(session, office.id, refresh=True)
+    return lookup.get_office(session, office.id, refresh=True)
 
 
 # The countries the factories' records are in: test partners work in all of them by default.

@@ -130,3 +130,16 @@ def test_the_guard_catches_an_upward_or_sideways_import(package: str, source: st
 
 def test_the_guard_lets_auth_see_the_directory_tables() -> None:
     assert violations("auth", "from app.directory.models import Organization", "x.py") == []
+
+
+# A module that grows past this does more than one job: split it by job, not by line count.
+MAX_MODULE_LINES = 600
+
+
+def test_no_module_of_app_is_longer_than_the_limit() -> None:
+    too_long = {
+        str(path.relative_to(APP.parent)): lines
+        for path in app_files()
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert too_long == {}

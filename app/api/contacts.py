@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from app.api.deps import IfMatch, OfficeId, PhoneId, SettingsDep, etag, expected_version
 from app.auth.dependencies import ANY_ROLE, AnyRole, Editor, SessionDep, check_role, principal_of
 from app.db import end_read
-from app.directory import closing, listing, search, service
+from app.directory import closing, listing, lookup, search, service
 from app.directory.enums import Category, OfficeStatus, ServiceTag
 from app.directory.freshness import Freshness
 from app.directory.presenter import contact_public, phone_public, revision_public
@@ -147,7 +147,7 @@ def get_contact(
     response: Response,
 ) -> ContactPublic:
     """One office with its organisation, phones and freshness."""
-    office = service.get_office(session, office_id, viewer=viewer)
+    office = lookup.get_office(session, office_id, viewer=viewer)
     response.headers["ETag"] = etag(office.version)
     return contact_public(office, now=utcnow(), settings=settings)
 
@@ -169,7 +169,7 @@ def create_contact(
     office = service.create_office(session, data=body, provenance=Provenance.admin_edit(editor))
     assert office.id is not None
     return contact_public(
-        service.get_office(session, office.id, refresh=True), now=utcnow(), settings=settings
+        lookup.get_office(session, office.id, refresh=True), now=utcnow(), settings=settings
     )
 
 
@@ -303,5 +303,5 @@ def verify_contact(
             approved_by=editor.label,
         ),
     )
-    office = service.get_office(session, office_id, refresh=True)
+    office = lookup.get_office(session, office_id, refresh=True)
     return contact_public(office, now=utcnow(), settings=settings)

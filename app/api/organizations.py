@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from app.api.deps import IfMatch, OrganizationId, etag, expected_version
 from app.auth.dependencies import AnyRole, Editor, SessionDep
-from app.directory import closing, service
+from app.directory import closing, lookup, service
 from app.directory.presenter import organization_public
 from app.directory.provenance import Provenance
 from app.directory.schemas import (
@@ -26,7 +26,7 @@ def create_organization(
     """Create an organisation (NGO, law firm, agency, police unit…)."""
     org = service.create_organization(session, data=body, provenance=Provenance.admin_edit(editor))
     assert org.id is not None
-    return organization_public(service.get_organization(session, org.id))
+    return organization_public(lookup.get_organization(session, org.id))
 
 
 @router.get("/{organization_id}", response_model=OrganizationPublic)
@@ -34,7 +34,7 @@ def get_organization(
     organization_id: OrganizationId, viewer: AnyRole, session: SessionDep, response: Response
 ) -> OrganizationPublic:
     """One organisation. Confidential ones are invisible to NGO partners."""
-    org = service.get_organization(session, organization_id, viewer=viewer)
+    org = lookup.get_organization(session, organization_id, viewer=viewer)
     response.headers["ETag"] = etag(org.version)
     return organization_public(org)
 

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Path, Query, Response, status
 from app.api.deps import SettingsDep
 from app.auth.dependencies import Editor, NgoPartner, SessionDep, Staff
 from app.directory.freshness import office_freshness
-from app.directory.service import get_office
+from app.directory.lookup import get_office
 from app.kit.clock import as_utc, utcnow
 from app.review import call_outcomes
-from app.verification import partners, reports, sweep, tasks
+from app.verification import outcomes, partners, reports, sweep, worklist
 from app.verification.models import CheckKind, TaskState
+from app.verification.outcomes import CallReport
 from app.verification.presenter import check_public, digest_public, task_public
 from app.verification.schemas import (
     CheckResultPublic,
@@ -61,9 +62,9 @@ def list_tasks(
 ) -> TaskPage:
     """The worklist: active verification tasks, most urgent first, then by due date."""
     now = utcnow()
-    listing = tasks.list_tasks(
+    listing = worklist.list_tasks(
         session,
-        filters=tasks.TaskFilters(
+        filters=worklist.TaskFilters(
             country=country,
             region=region,
             min_priority=min_priority,
@@ -86,7 +87,7 @@ def list_tasks(
 @router.get("/tasks/{task_id}", response_model=TaskPublic)
 def get_task(task_id: int, staff: Staff, session: SessionDep, settings: SettingsDep) -> TaskPublic:
     """One task with its office's phones, annotations and claim."""
-    return task_public(tasks.task_row(session, task_id), now=utcnow(), settings=settings)
+    return task_public(worklist.task_row(session, task_id), now=utcnow(), settings=settings)
 
 
 @router.post("/tasks/{task_id}/claim", response_model=TaskPublic)
@@ -95,8 +96,8 @@ def claim_task(
 ) -> TaskPublic:
     """Claim a task for `task_claim_hours`. 409 if someone else holds a live claim."""
     now = utcnow()
-    tasks.claim_task(session, task_id=task_id, actor=staff, now=now, settings=settings)
-    return task_public(tasks.task_row(session, task_id), now=now, settings=settings)
+    outcomes.claim_task(session, task_id=task_id, actor=staff, now=now, settings=settings)
+    return task_public(worklist.task_row(session, task_id), now=now, settings=settings)
 
 
 @router.post("/tasks/{task_id}/outcome", response_model=TaskPublic)
@@ -113,21 +114,23 @@ def record_outcome(
     call_outcomes.record_outcome(
         session,
         task_id=task_id,
-        outcome=body.outcome,
-        method=body.method,
-        note=body.note,
-        changes=body.changes.model_dump(exclude_unset=True, exclude={"version"})
-        if body.changes
-        else None,
-        phone_changes=[
-            p.model_dump(exclude_unset=True, exclude={"version"}) for p in body.phone_changes
-        ],
-        phone_id=body.phone_id,
+        report=CallReport(
+            outcome=body.outcome,
+            method=body.method,
+            note=body.note,
+            changes=body.changes.model_dump(exclude_unset=True, exclude={"version"})
+            if body.changes
+            else None,
+            phone_changes=[
+                p.model_dump(exclude_unset=True, exclude={"version"}) for p in body.phone_changes
+            ],
+            phone_id=body.phone_id,
+        ),
         actor=staff,
         now=now,
         settings=settings,
     )
-    return task_public(tasks.task_row(session, task_id), now=now, settings=settings)
+    return task_public(worklist.task_row(session, task_id), now=now, settings=settings)
 
 
 @router.post("/contacts/{office_id}/confirm", response_model=VerificationPublic)

@@ -39,19 +39,25 @@ def phone_public(phone: Phone) -> PhonePublic:
     )
 
 
-def organization_public(org: Organization) -> OrganizationPublic:
+def organization_summary(org: Organization) -> OrganizationSummary:
     assert org.id is not None
-    return OrganizationPublic(
+    return OrganizationSummary(
         id=org.id,
         name=org.name,
         local_name=org.local_name,
         category=org.category,
-        description=org.description,
         website=org.website,
-        email=org.email,
         services=org.service_tags,
         confidential=org.confidential,
         is_demo=org.is_demo,
+    )
+
+
+def organization_public(org: Organization) -> OrganizationPublic:
+    return OrganizationPublic(
+        **organization_summary(org).model_dump(),
+        description=org.description,
+        email=org.email,
         status=org.status,
         version=org.version,
     )
@@ -64,16 +70,7 @@ def contact_public(
     assert office.id is not None and org.id is not None
     return ContactPublic(
         id=office.id,
-        organization=OrganizationSummary(
-            id=org.id,
-            name=org.name,
-            local_name=org.local_name,
-            category=org.category,
-            website=org.website,
-            services=org.service_tags,
-            confidential=org.confidential,
-            is_demo=org.is_demo,
-        ),
+        organization=organization_summary(org),
         name=office.name,
         category=org.category,
         country=office.country,

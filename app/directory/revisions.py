@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.directory.models import Revision
+from app.directory.models import Office, Organization, Phone, Revision
 from app.directory.provenance import Provenance
 from app.kit.clock import utcnow
 
@@ -32,15 +32,24 @@ def decode(value: str | None) -> Any:
 
 def record(
     session: Session,
+    target: Organization | Office | Phone,
     *,
-    entity: str,
-    entity_id: int,
     changes: Iterable[Change],
     provenance: Provenance,
-    office_id: int | None = None,
-    organization_id: int | None = None,
+    office: Office | None = None,
 ) -> list[Revision]:
-    """Write one revision per changed field, all sharing one change id."""
+    """Write one revision per changed field of `target`, all sharing one change id, filed
+    under its office and organisation (a phone's `office` is given: its relationship is not
+    loaded)."""
+    assert target.id is not None
+    entity_id = target.id
+    if isinstance(target, Organization):
+        entity, office_id, organization_id = "organization", None, target.id
+    elif isinstance(target, Office):
+        entity, office_id, organization_id = "office", target.id, target.organization_id
+    else:
+        assert office is not None and office.id == target.office_id
+        entity, office_id, organization_id = "phone", office.id, office.organization_id
     change_id = str(uuid.uuid4())
     now = utcnow()
     rows = [

@@ -149,17 +149,22 @@ class OrganizationUpdate(StrictModel):
     _not_null = field_validator("name", "category", "confidential", mode="before")(reject_null)
 
 
-class OrganizationPublic(BaseModel):
+class OrganizationSummary(BaseModel):
+    """An organisation as a contact shows it."""
+
     id: int
     name: str
     local_name: str | None
     category: str
-    description: str | None
     website: str | None
-    email: str | None
     services: list[str]
     confidential: bool
     is_demo: bool
+
+
+class OrganizationPublic(OrganizationSummary):
+    description: str | None
+    email: str | None
     status: str
     version: int
 
@@ -256,17 +261,6 @@ class OfficeUpdate(StrictModel):
     version: Version | None = None
 
     _not_null = field_validator("country", "meets_on_arrival", "status", mode="before")(reject_null)
-
-
-class OrganizationSummary(BaseModel):
-    id: int
-    name: str
-    local_name: str | None
-    category: str
-    website: str | None
-    services: list[str]
-    confidential: bool
-    is_demo: bool
 
 
 class ContactPublic(BaseModel):

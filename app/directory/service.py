@@ -9,13 +9,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import BindParameter, Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from app.directory import revisions
 from app.directory.change_set import ChangeSet
 from app.directory.enums import OfficeStatus, PhoneStatus
-from app.directory.errors import OfficeNotFound, OrganizationNotFound, PhoneNotFound
+from app.directory.errors import PhoneNotFound
 from app.directory.geography import region_name
+from app.directory.lookup import get_office, get_organization, get_phone, office_load_options
 from app.directory.models import (
     Office,
     OfficeLanguage,
@@ -78,8 +79,6 @@ ORGANIZATION_SOURCE_FIELDS = ("hsds_source",)
 # The fields as columns, in the same order: for reads of plain rows.
 OFFICE_FIELD_COLUMNS: tuple[Any, ...] = tuple(getattr(Office, f) for f in OFFICE_FIELDS)
 PHONE_FIELD_COLUMNS: tuple[Any, ...] = tuple(getattr(Phone, f) for f in PHONE_FIELDS)
-# Ids per IN (...) list: under SQLite's bound-parameter limit.
-IN_LIST_SIZE = 900
 
 
 def _plain(value: Any) -> Any:
@@ -155,61 +154,60 @@ def _write_revisions(
     provenance: Provenance,
     office: Office | None = None,
 ) -> None:
-    """Flush `record` (so a new one has its id) and write its revisions, filed under its
-    office and organisation (a phone's `office` is given: its relationship is not loaded)."""
+    """Flush `record` (so a new one has its id) and write its revisions."""
     session.flush()
-    assert record.id is not None
+    revisions.record(session, record, changes=changes, provenance=provenance, office=office)
+
+
+def _set_tags(record: Organization | Office, tags: list[str]) -> None:
     if isinstance(record, Organization):
-        entity, office_id, organization_id = "organization", None, record.id
-    elif isinstance(record, Office):
-        entity, office_id, organization_id = "office", record.id, record.organization_id
+        record.services = [OrganizationService(tag=t) for t in tags]
     else:
-        assert office is not None and office.id == record.office_id
-        entity, office_id, organization_id = "phone", office.id, office.organization_id
-    revisions.record(
-        session,
-        entity=entity,
-        entity_id=record.id,
-        office_id=office_id,
-        organization_id=organization_id,
-        changes=changes,
-        provenance=provenance,
-    )
+        record.languages = [OfficeLanguage(language=lang) for lang in tags]
 
 
-# ---- loading ---------------------------------------------------------------------------
+def _apply_fields(
+    session: Session,
+    record: Organization | Office | Phone,
+    fields: Mapping[str, Any],
+    provenance: Provenance,
+    *,
+    office: Office | None = None,
+) -> None:
+    """Set checked fields on an organisation, an office or one of `office`'s phones, with a
+    revision for each one that differs, and refresh what is derived from them (search text,
+    a number's display forms)."""
+    diff: list[revisions.Change] = []
+    for field, raw in fields.items():
+        value = _plain(raw)
+        if field == "services" and isinstance(record, Organization):
+            tags = _changed_tags(field, record.service_tags, value, diff)
+        elif field == "languages" and isinstance(record, Office):
+            tags = _changed_tags(field, record.language_codes, value, diff)
+        else:
+            _set_if_changed(record, field, value, diff)
+            continue
+        if tags is not None:
+            _set_tags(record, tags)
+    if not diff:
+        return
+    if isinstance(record, Organization):
+        record.search_text = organization_search_text(record)
+    elif isinstance(record, Office):
+        record.search_text = office_search_text(record)
+    else:
+        assert office is not None
+        if any(field == "number" for field, _old, _new in diff):
+            _set_display(record)
+        touch(office)
+    touch(record)
+    _write_revisions(session, record, changes=diff, provenance=provenance, office=office)
 
 
-def office_load_options() -> list[Any]:
-    return [
-        selectinload(Office.organization).selectinload(Organization.services),
-        selectinload(Office.phones),
-        selectinload(Office.languages),
-    ]
+# ---- loading many -----------------------------------------------------------------------
 
-
-def get_office(
-    session: Session, office_id: int, *, viewer: Principal | None = None, refresh: bool = False
-) -> Office:
-    """Load an office with its organisation, phones and languages, or raise OfficeNotFound.
-
-    `refresh` reads the rows afresh over what the session holds, as a write must. It takes
-    no lock: two writers racing on one office are told apart by its version column, and the
-    loser gets VersionConflict.
-    """
-    stmt = select(Office).where(Office.id == office_id).options(*office_load_options())
-    if refresh:
-        stmt = stmt.execution_options(populate_existing=True)
-    return visible_office(session.execute(stmt).scalar_one_or_none(), office_id, viewer=viewer)
-
-
-def visible_office(office: Office | None, office_id: int, *, viewer: Principal | None) -> Office:
-    """The office if it exists and `viewer` may see it, else OfficeNotFound."""
-    if office is None:
-        raise OfficeNotFound(office_id)
-    if viewer is not None and not viewer.sees_confidential and office.organization.confidential:
-        raise OfficeNotFound(office_id)
-    return office
+# Ids per IN (...) list: under SQLite's bound-parameter limit.
+IN_LIST_SIZE = 900
 
 
 def load_offices(session: Session, office_ids: Iterable[int]) -> dict[int, Office]:
@@ -246,28 +244,6 @@ def active_phones_query(
     )
 
 
-def get_organization(
-    session: Session, organization_id: int, *, viewer: Principal | None = None
-) -> Organization:
-    stmt = (
-        select(Organization)
-        .where(Organization.id == organization_id)
-        .options(selectinload(Organization.services))
-        .execution_options(populate_existing=True)
-    )
-    org = session.execute(stmt).scalar_one_or_none()
-    return visible_organization(org, organization_id, viewer=viewer)
-
-
-def visible_organization(
-    org: Organization | None, organization_id: int, *, viewer: Principal | None
-) -> Organization:
-    """The organisation if it exists and `viewer` may see it, else OrganizationNotFound."""
-    if org is None or (viewer is not None and not viewer.sees_confidential and org.confidential):
-        raise OrganizationNotFound(organization_id)
-    return org
-
-
 def load_organizations(
     session: Session, organization_ids: Iterable[int]
 ) -> dict[int, Organization]:
@@ -281,13 +257,6 @@ def load_organizations(
             assert org.id is not None
             out[org.id] = org
     return out
-
-
-def get_phone(session: Session, phone_id: int) -> Phone:
-    phone = session.get(Phone, phone_id)
-    if phone is None:
-        raise PhoneNotFound(phone_id)
-    return phone
 
 
 # ---- organisations ---------------------------------------------------------------------
@@ -324,27 +293,8 @@ def update_organization(
             raise InvalidValue(f"'{field}' cannot be changed", field=field)
         if field == "name" and not _plain(raw):
             raise InvalidValue("must not be blank", field="name")
-    _apply_organization_fields(session, org, changes, provenance)
+    _apply_fields(session, org, changes, provenance)
     return org
-
-
-def _apply_organization_fields(
-    session: Session, org: Organization, fields: Mapping[str, Any], provenance: Provenance
-) -> None:
-    """Set checked fields on an organisation, with a revision for each one that differs."""
-    diff: list[revisions.Change] = []
-    for field, raw in fields.items():
-        value = _plain(raw)
-        if field == "services":
-            tags = _changed_tags("services", org.service_tags, value, diff)
-            if tags is not None:
-                org.services = [OrganizationService(tag=t) for t in tags]
-            continue
-        _set_if_changed(org, field, value, diff)
-    if diff:
-        org.search_text = organization_search_text(org)
-        touch(org)
-        _write_revisions(session, org, changes=diff, provenance=provenance)
 
 
 def close_organization(
@@ -410,7 +360,7 @@ def _insert_office(
     """Insert a checked office (OFFICE_FIELDS) with its phones and its 'created' revision."""
     langs = sorted(set(languages))
     office = Office(**values, organization_id=organization_id)
-    office.languages = [OfficeLanguage(language=lang) for lang in langs]
+    _set_tags(office, langs)
     office.search_text = office_search_text(office)
     session.add(office)
     session.flush()
@@ -451,27 +401,8 @@ def apply_office_changes(
     for field in plain:
         if field != "languages" and field not in (*OFFICE_FIELDS, *OFFICE_SOURCE_FIELDS):
             raise InvalidValue(f"'{field}' cannot be changed here", field=field)
-    _apply_office_fields(session, office, plain, provenance)
+    _apply_fields(session, office, plain, provenance)
     return office
-
-
-def _apply_office_fields(
-    session: Session, office: Office, fields: Mapping[str, Any], provenance: Provenance
-) -> None:
-    """Set checked fields on an office, with a revision for each one that differs."""
-    diff: list[revisions.Change] = []
-    for field, raw in fields.items():
-        value = _plain(raw)
-        if field == "languages":
-            langs = _changed_tags("languages", office.language_codes, value, diff)
-            if langs is not None:
-                office.languages = [OfficeLanguage(language=lang) for lang in langs]
-            continue
-        _set_if_changed(office, field, value, diff)
-    if diff:
-        office.search_text = office_search_text(office)
-        touch(office)
-        _write_revisions(session, office, changes=diff, provenance=provenance)
 
 
 def close_office(
@@ -585,27 +516,8 @@ def apply_phone_changes(
         elif field not in PHONE_FIELDS:
             raise InvalidValue(f"'{field}' cannot be changed", field=field)
         checked[field] = value
-    _apply_phone_fields(session, office, phone, checked, provenance)
+    _apply_fields(session, phone, checked, provenance, office=office)
     return phone
-
-
-def _apply_phone_fields(
-    session: Session,
-    office: Office,
-    phone: Phone,
-    fields: Mapping[str, Any],
-    provenance: Provenance,
-) -> None:
-    """Set checked fields on one of the office's phones, with a revision for each that differs."""
-    diff: list[revisions.Change] = []
-    for field, raw in fields.items():
-        _set_if_changed(phone, field, _plain(raw), diff)
-    if diff:
-        if any(field == "number" for field, _old, _new in diff):
-            _set_display(phone)
-        touch(phone)
-        touch(office)
-        _write_revisions(session, phone, office=office, changes=diff, provenance=provenance)
 
 
 def close_phone(
@@ -634,17 +546,15 @@ def apply_changes(
     phones, each record with a revision per field that differs (none when nothing does).
     Versions and conflicts are the caller's to check."""
     if change_set.office:
-        _apply_office_fields(session, office, change_set.office, provenance)
+        _apply_fields(session, office, change_set.office, provenance)
     if change_set.organization:
-        _apply_organization_fields(
-            session, office.organization, change_set.organization, provenance
-        )
+        _apply_fields(session, office.organization, change_set.organization, provenance)
     phones = {p.id: p for p in office.phones}
     for phone_id, fields in change_set.phones.items():
         phone = phones.get(phone_id)
         if phone is None:
             raise PhoneNotFound(phone_id)
-        _apply_phone_fields(session, office, phone, fields, provenance)
+        _apply_fields(session, phone, fields, provenance, office=office)
     for fields in change_set.new_phones.values():
         _add_phone(session, office, fields, provenance)
     return office

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.directory import service as directory
+from app.directory import lookup
 from app.directory.errors import OfficeNotFound
 from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
@@ -83,7 +83,7 @@ def open_link(session: Session, *, raw: str, now: datetime) -> OpenRequest:
     link may still record an answer; else LinkRefused."""
     link, req = _answerable(session, raw=raw, now=now)
     try:
-        office = directory.get_office(
+        office = lookup.get_office(
             session, req.office_id, viewer=organisation_principal(req), refresh=True
         )
     except OfficeNotFound as exc:  # it became confidential since: nothing to show

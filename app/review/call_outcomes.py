@@ -21,67 +21,84 @@ from app.config import Settings
 from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
 from app.review import intake
-from app.review.models import ClosureReason, Submission, SubmissionOrigin
-from app.verification import tasks
-from app.verification.models import Outcome, OutcomeMethod, VerificationTask
+from app.review.models import ClosureReason, SubmissionOrigin
+from app.verification import outcomes
+from app.verification.models import Outcome, VerificationTask
+from app.verification.outcomes import CallReport
 
 
 def record_outcome(
     session: Session,
     *,
     task_id: int,
-    outcome: Outcome,
-    method: OutcomeMethod,
+    report: CallReport,
     actor: Principal,
     now: datetime,
     settings: Settings,
-    note: str | None = None,
-    changes: Mapping[str, Any] | None = None,
-    phone_changes: Sequence[Mapping[str, Any]] = (),
-    phone_id: int | None = None,
 ) -> VerificationTask:
-    """Record a call's outcome (`verification.tasks.record_outcome`), then, for a key that
+    """Record a call's outcome (`verification.outcomes.record_outcome`), then, for a key that
     does not edit directly, queue what the call found for review: changed details as a
     correction, a closed office or a dead number as a closure report."""
-    task = tasks.record_outcome(
-        session,
-        task_id=task_id,
-        outcome=outcome,
-        method=method,
-        actor=actor,
-        now=now,
-        settings=settings,
-        note=note,
-        changes=changes,
-        phone_changes=phone_changes,
-        phone_id=phone_id,
+    task = outcomes.record_outcome(
+        session, task_id=task_id, report=report, actor=actor, now=now, settings=settings
     )
     if actor.edits_directly:
         return task
-    if outcome is Outcome.CHANGED:
-        queue_correction(
+    proposal = for_review(report, office_id=task.office_id)
+    if proposal is None:
+        return task
+    # A correction counts as a verification of the corrected contact (by the officer, by the
+    # call's method, at the call's time) once a reviewer approves all of it.
+    verifications = (
+        [{"method": report.method.value, "verified_at": now, "verified_by": actor.label}]
+        if proposal["kind"] == "correction"
+        else []
+    )
+    try:
+        intake.create_submission(
             session,
-            task_id=task_id,
-            office_id=task.office_id,
-            actor=actor,
-            method=method,
-            note=note,
-            changes=changes,
-            phone_changes=phone_changes,
-            now=now,
+            proposal=proposal,
+            submitter=actor,
+            source=call_source(task_id, actor),
+            origin=SubmissionOrigin.CALL_OUTCOME,
             settings=settings,
+            verifications=verifications,
         )
-    elif outcome is Outcome.CLOSED or (outcome is Outcome.DISCONNECTED and phone_id is not None):
-        queue_closure(
-            session,
-            task_id=task_id,
-            office_id=task.office_id,
-            actor=actor,
-            note=note,
-            phone_id=phone_id,
-            settings=settings,
-        )
+    except InvalidValue as exc:
+        field = _outcome_field(exc.field, report.phone_changes)
+        raise InvalidValue(exc.message, field=field) from exc
     return task
+
+
+def for_review(report: CallReport, *, office_id: int) -> dict[str, Any] | None:
+    """The submission a call's findings become: changed details as a correction, a closed
+    office or (with a phone) a dead number as a closure report; None for the rest."""
+    if report.outcome is Outcome.CHANGED:
+        proposal: dict[str, Any] = {
+            "kind": "correction",
+            "office_id": office_id,
+            "note": report.note,
+        }
+        if report.changes:
+            proposal["office"] = dict(report.changes)
+        if report.phone_changes:
+            proposal["phones"] = [dict(change) for change in report.phone_changes]
+        return proposal
+    dead_number = report.outcome is Outcome.DISCONNECTED and report.phone_id is not None
+    if report.outcome is Outcome.CLOSED or dead_number:
+        reason = (
+            ClosureReason.NUMBER_DISCONNECTED
+            if report.phone_id is not None
+            else ClosureReason.CLOSED
+        )
+        return {
+            "kind": "closure",
+            "office_id": office_id,
+            "reason": reason.value,
+            "phone_id": report.phone_id,
+            "note": report.note,
+        }
+    return None
 
 
 def call_source(task_id: int, actor: Principal) -> str:
@@ -104,84 +121,3 @@ def _outcome_field(field: str | None, phone_changes: Sequence[Mapping[str, Any]]
         index = ids.index(number) if number in ids else number
         return f"phone_changes[{index}]{rest}"
     return field
-
-
-def _queued(
-    session: Session,
-    *,
-    proposal: dict[str, Any],
-    task_id: int,
-    actor: Principal,
-    settings: Settings,
-    verifications: Sequence[Mapping[str, Any]] = (),
-    phone_changes: Sequence[Mapping[str, Any]] = (),
-) -> Submission:
-    try:
-        return intake.create_submission(
-            session,
-            proposal=proposal,
-            submitter=actor,
-            source=call_source(task_id, actor),
-            origin=SubmissionOrigin.CALL_OUTCOME,
-            settings=settings,
-            verifications=verifications,
-        )
-    except InvalidValue as exc:
-        raise InvalidValue(exc.message, field=_outcome_field(exc.field, phone_changes)) from exc
-
-
-def queue_correction(
-    session: Session,
-    *,
-    task_id: int,
-    office_id: int,
-    actor: Principal,
-    method: OutcomeMethod,
-    note: str | None,
-    changes: Mapping[str, Any] | None,
-    phone_changes: Sequence[Mapping[str, Any]],
-    now: datetime,
-    settings: Settings,
-) -> Submission:
-    """Queue the details a call found changed as a correction for review.
-
-    The call counts as a verification of the corrected contact (by the officer, by the
-    call's method, at the call's time) once a reviewer approves all of it.
-    """
-    proposal: dict[str, Any] = {"kind": "correction", "office_id": office_id, "note": note}
-    if changes:
-        proposal["office"] = dict(changes)
-    if phone_changes:
-        proposal["phones"] = [dict(change) for change in phone_changes]
-    claim = {"method": method.value, "verified_at": now, "verified_by": actor.label}
-    return _queued(
-        session,
-        proposal=proposal,
-        task_id=task_id,
-        actor=actor,
-        settings=settings,
-        verifications=[claim],
-        phone_changes=phone_changes,
-    )
-
-
-def queue_closure(
-    session: Session,
-    *,
-    task_id: int,
-    office_id: int,
-    actor: Principal,
-    note: str | None,
-    phone_id: int | None,
-    settings: Settings,
-) -> Submission:
-    """Queue a closure report: the office closed, or (with `phone_id`) one number is dead."""
-    reason = ClosureReason.NUMBER_DISCONNECTED if phone_id is not None else ClosureReason.CLOSED
-    proposal = {
-        "kind": "closure",
-        "office_id": office_id,
-        "reason": reason.value,
-        "phone_id": phone_id,
-        "note": note,
-    }
-    return _queued(session, proposal=proposal, task_id=task_id, actor=actor, settings=settings)

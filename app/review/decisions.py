@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.directory import lookup
 from app.directory import service as directory
 from app.directory.change_set import ChangeSet, validate_changes, validate_new_contact
 from app.directory.enums import VerificationMethod
@@ -305,7 +306,7 @@ def approve(
         )
     else:
         assert sub.office_id is not None
-        office = directory.get_office(session, sub.office_id, refresh=True)
+        office = lookup.get_office(session, sub.office_id, refresh=True)
         change_set = _correction_changes(sub, office, selected, edits)
         applied = change_set.paths()
         unresolved = [p for p in diff.conflicting_paths(sub, office, applied) if p not in resolved]

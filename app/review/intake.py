@@ -20,7 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
-from app.directory import revisions
+from app.directory import lookup, revisions
 from app.directory import service as directory
 from app.directory.change_set import validate_changes, validate_new_contact
 from app.directory.enums import OfficeStatus, PhoneStatus
@@ -371,7 +371,7 @@ def create_submissions(
                     _refuse_confidentiality(proposal)
                 existing = None
                 if proposal.organization_id is not None:
-                    existing = directory.visible_organization(
+                    existing = lookup.visible_organization(
                         organizations.get(proposal.organization_id),
                         proposal.organization_id,
                         viewer=submitter,
@@ -380,7 +380,7 @@ def create_submissions(
                     proposal, existing, country_pending=country_pending(items[i].findings)
                 )
             else:
-                office = directory.visible_office(
+                office = lookup.visible_office(
                     loaded.get(proposal.office_id), proposal.office_id, viewer=submitter
                 )
                 if isinstance(proposal, CorrectionCreate):

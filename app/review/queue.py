@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from app.directory import service as directory
+from app.directory import lookup
 from app.directory.geography import country_name
 from app.directory.models import Office, Organization
 from app.directory.validation import checked_country, checked_region
@@ -263,7 +263,7 @@ def country_counts(
 def _target_office(session: Session, sub: Submission) -> Office | None:
     if sub.kind == SubmissionKind.NEW_CONTACT or sub.office_id is None:
         return None
-    return directory.get_office(session, sub.office_id, refresh=True)
+    return lookup.get_office(session, sub.office_id, refresh=True)
 
 
 def review(session: Session, *, submission_id: int) -> SubmissionReview:

@@ -224,8 +224,20 @@ def instances(session: Session, *, since: datetime) -> list[SchedulerInstance]:
 # ---- the process ------------------------------------------------------------------------
 
 
-def _run_scheduled(name: str, settings: Settings, engine: Engine, instance_id: str) -> None:
-    slot = slot_for(JOBS[name].cron(settings), datetime.now(UTC))
+# The slot of a run that resumes an interrupted one: made unique when it starts.
+RESUME = "resume"
+
+
+def _run(
+    name: str, settings: Settings, engine: Engine, instance_id: str, slot: str | None = None
+) -> None:
+    """Run job `name` in slot `slot`: by default its trigger's own, RESUME for a run that
+    finishes an interrupted one. A failure is logged; the job runs again at its next trigger."""
+    now = datetime.now(UTC)
+    if slot is None:
+        slot = slot_for(JOBS[name].cron(settings), now)
+    elif slot == RESUME:
+        slot = f"{RESUME}:{now.isoformat()}"
     try:
         run_job(
             name,
@@ -235,17 +247,7 @@ def _run_scheduled(name: str, settings: Settings, engine: Engine, instance_id: s
             sessions=lambda: unit_of_work(engine),
         )
     except Exception:
-        log.exception("job %s failed; it will resume at its next trigger", name)
-
-
-def _resume(name: str, settings: Settings, engine: Engine, instance_id: str) -> None:
-    run_job(
-        name,
-        settings=settings,
-        slot=f"resume:{datetime.now(UTC).isoformat()}",
-        instance_id=instance_id,
-        sessions=lambda: unit_of_work(engine),
-    )
+        log.exception("job %s (slot %s) failed; it will run at its next trigger", name, slot)
 
 
 def missed_jobs(
@@ -267,19 +269,6 @@ def missed_jobs(
     return missed
 
 
-def _catch_up(name: str, slot: str, settings: Settings, engine: Engine, instance_id: str) -> None:
-    try:
-        run_job(
-            name,
-            settings=settings,
-            slot=slot,
-            instance_id=instance_id,
-            sessions=lambda: unit_of_work(engine),
-        )
-    except Exception:
-        log.exception("catch-up run of %s failed; it will run at its next trigger", name)
-
-
 def build_scheduler(
     settings: Settings, engine: Engine, *, instance_id: str, leadership: Leadership
 ) -> BlockingScheduler:
@@ -289,7 +278,7 @@ def build_scheduler(
     )
     for spec in JOBS.values():
         scheduler.add_job(
-            _run_scheduled,
+            _run,
             trigger=cron_trigger(spec.cron(settings)),
             args=(spec.name, settings, engine, instance_id),
             id=spec.name,
@@ -348,16 +337,16 @@ def run_forever(settings: Settings, engine: Engine) -> None:
         for name in to_resume:
             log.info("resuming %s, interrupted in a previous run", name)
             scheduler.add_job(
-                _resume,
-                args=(name, settings, engine, instance_id),
+                _run,
+                args=(name, settings, engine, instance_id, RESUME),
                 id=f"resume-{name}",
                 next_run_time=datetime.now(UTC) + timedelta(seconds=1),
             )
         for name, slot in to_catch_up:
             log.info("%s missed its trigger at %s; running it now", name, slot)
             scheduler.add_job(
-                _catch_up,
-                args=(name, slot, settings, engine, instance_id),
+                _run,
+                args=(name, settings, engine, instance_id, slot),
                 id=f"catch-up-{name}",
                 next_run_time=datetime.now(UTC) + timedelta(seconds=1),
             )

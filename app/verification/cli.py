@@ -12,7 +12,7 @@ from app.db import unit_of_work
 from app.directory.validation import checked_country
 from app.kit.clock import utcnow
 from app.kit.errors import HomewardError
-from app.verification import jobs, reports, sweep, tasks
+from app.verification import jobs, reports, sweep, tasks, worklist
 from app.verification.models import CheckKind
 
 console = Console()
@@ -136,9 +136,9 @@ def tasks_list(
     country = _country(country)
     now = utcnow()
     with unit_of_work() as session:
-        listing = tasks.list_tasks(
+        listing = worklist.list_tasks(
             session,
-            filters=tasks.TaskFilters(country=country, region=region),
+            filters=worklist.TaskFilters(country=country, region=region),
             now=now,
             per_page=limit,
         )

@@ -36,6 +36,27 @@ def _pause(settings: Settings) -> None:
         time.sleep(settings.scheduler_batch_pause_seconds)
 
 
+def _in_batches(
+    step: Callable[[Session, int, int], tuple[int | None, int]],
+    *,
+    job: str,
+    settings: Settings,
+    sessions: SessionFactory,
+    batch_size: int | None,
+) -> int:
+    """Run `step(session, after_id, limit)` batch after batch, each in its own unit of work,
+    until it says it is done (None); returns the sum of what the batches counted."""
+    after, total = 0, 0
+    while True:
+        with sessions() as session:
+            last, n = step(session, after, batch_size or settings.scheduler_batch_size)
+        if last is None:
+            return total
+        after, total = last, total + n
+        log.info("%s: up to id %s, %s so far", job, after, total)
+        _pause(settings)
+
+
 def open_due_tasks(
     *, settings: Settings, sessions: SessionFactory = unit_of_work, batch_size: int | None = None
 ) -> int:
@@ -43,25 +64,17 @@ def open_due_tasks(
 
     Returns the number of tasks opened. Running it twice opens nothing the second time.
     """
-    after, opened = 0, 0
     with sessions() as session:
         until = session.execute(select(func.max(Office.id))).scalar() or 0
-    while True:
-        with sessions() as session:
-            last, n = open_due_tasks_batch(
-                session,
-                now=utcnow(),
-                settings=settings,
-                after_id=after,
-                limit=batch_size or settings.scheduler_batch_size,
-                until_id=until,
-            )
-        if last is None:
-            break
-        after, opened = last, opened + n
-        log.info("open_due_tasks: up to office %s, %s opened so far", after, opened)
-        _pause(settings)
-    return opened
+    return _in_batches(
+        lambda session, after, limit: open_due_tasks_batch(
+            session, now=utcnow(), settings=settings, after_id=after, limit=limit, until_id=until
+        ),
+        job="open_due_tasks",
+        settings=settings,
+        sessions=sessions,
+        batch_size=batch_size,
+    )
 
 
 def escalate(
@@ -69,20 +82,15 @@ def escalate(
 ) -> int:
     """Refresh every active task's freshness and priority, escalate stale ones, release
     lapsed claims, then write today's per-country digest. Returns tasks changed."""
-    after, changed = 0, 0
-    while True:
-        with sessions() as session:
-            last, n = escalate_batch(
-                session,
-                now=utcnow(),
-                settings=settings,
-                after_id=after,
-                limit=batch_size or settings.scheduler_batch_size,
-            )
-        if last is None:
-            break
-        after, changed = last, changed + n
-        _pause(settings)
+    changed = _in_batches(
+        lambda session, after, limit: escalate_batch(
+            session, now=utcnow(), settings=settings, after_id=after, limit=limit
+        ),
+        job="escalate",
+        settings=settings,
+        sessions=sessions,
+        batch_size=batch_size,
+    )
     with sessions() as session:
         countries = write_digests(session, now=utcnow(), settings=settings)
     log.info("escalate: %s tasks changed, digests for %s countries", changed, countries)

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.directory.enums import OfficeStatus, VerificationMethod
+from app.directory.lookup import get_office, get_organization
 from app.directory.models import Office
 from app.directory.provenance import Provenance
-from app.directory.service import get_office, get_organization
 from app.directory.validation import checked_country
 from app.kit.clock import utcnow
 from app.kit.errors import Forbidden, NotFound
@@ -63,13 +63,18 @@ def effective_countries(session: Session, *, organization_id: int) -> list[str]:
     return sorted(countries)
 
 
-def in_scope(session: Session, *, organization_id: int, country: str) -> bool:
-    """Whether the partner organisation works in `country` (its rule there, else the default)."""
-    rule = session.execute(
+def _rule(session: Session, *, organization_id: int, country: str) -> PartnerScope | None:
+    """The partner's own rule for one country, if it has one."""
+    return session.execute(
         select(PartnerScope).where(
             PartnerScope.organization_id == organization_id, PartnerScope.country == country
         )
     ).scalar_one_or_none()
+
+
+def in_scope(session: Session, *, organization_id: int, country: str) -> bool:
+    """Whether the partner organisation works in `country` (its rule there, else the default)."""
+    rule = _rule(session, organization_id=organization_id, country=country)
     if rule is not None:
         return rule.allowed
     return country in default_countries(session, organization_id=organization_id)
@@ -95,11 +100,7 @@ def set_scope(
     if org.category != "ngo":
         raise Forbidden("only NGO partner organisations confirm contacts", field="organization_id")
     country = checked_country(country)
-    rule = session.execute(
-        select(PartnerScope).where(
-            PartnerScope.organization_id == organization_id, PartnerScope.country == country
-        )
-    ).scalar_one_or_none()
+    rule = _rule(session, organization_id=organization_id, country=country)
     if rule is None:
         rule = PartnerScope(
             organization_id=organization_id, country=country, allowed=allowed, set_by=set_by
@@ -114,11 +115,7 @@ def set_scope(
 def clear_scope(session: Session, *, organization_id: int, country: str) -> None:
     """Remove a rule, so the default applies again for that country."""
     country = checked_country(country)
-    rule = session.execute(
-        select(PartnerScope).where(
-            PartnerScope.organization_id == organization_id, PartnerScope.country == country
-        )
-    ).scalar_one_or_none()
+    rule = _rule(session, organization_id=organization_id, country=country)
     if rule is None:
         raise NotFound(f"no rule for organisation {organization_id} in {country}", field="country")
     session.delete(rule)

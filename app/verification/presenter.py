@@ -9,7 +9,8 @@ from app.directory.freshness import office_freshness
 from app.kit.clock import as_utc
 from app.verification.models import CheckResult, VerificationDigest
 from app.verification.schemas import CheckResultPublic, DigestPublic, TaskPhone, TaskPublic
-from app.verification.tasks import TaskRow, effective_state
+from app.verification.tasks import effective_state
+from app.verification.worklist import TaskRow
 
 
 def task_public(row: TaskRow, *, now: datetime, settings: Settings) -> TaskPublic:

@@ -9,9 +9,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.directory import revisions
+from app.directory.lookup import get_office
 from app.directory.models import Office
 from app.directory.provenance import Provenance
-from app.directory.service import get_office
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import InvalidValue
 from app.kit.models import touch
@@ -75,15 +75,7 @@ def record_verification(
         office.stale_flagged_at = None
         office.stale_reason = None
         touch(office)
-        revisions.record(
-            session,
-            entity="office",
-            entity_id=office_id,
-            office_id=office_id,
-            organization_id=office.organization_id,
-            changes=changes,
-            provenance=provenance,
-        )
+        revisions.record(session, office, changes=changes, provenance=provenance)
         close_active_tasks(session, office_id=office_id, outcome=VERIFIED_ELSEWHERE, by=verified_by)
     session.flush()
     return event
@@ -135,10 +127,7 @@ def flag_office_stale(
     touch(office)
     revisions.record(
         session,
-        entity="office",
-        entity_id=office_id,
-        office_id=office_id,
-        organization_id=office.organization_id,
+        office,
         changes=[("stale_flagged_at", old_at, now), ("stale_reason", old_reason, reason)],
         provenance=provenance,
     )

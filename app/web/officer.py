@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from app.auth.dependencies import STAFF, SessionDep
 from app.config import get_settings
-from app.directory import coverage, listing, revisions, search, service
+from app.directory import coverage, listing, lookup, revisions, search
 from app.directory.enums import CATEGORY_ORDER, Category
 from app.directory.freshness import Freshness
 from app.directory.geography import (
@@ -212,7 +212,7 @@ def contact_detail(
     """One contact: its details, phones, freshness, verification history and changes."""
     settings = get_settings()
     now = utcnow()
-    office = service.get_office(session, office_id, viewer=principal)
+    office = lookup.get_office(session, office_id, viewer=principal)
     contact = contact_public(office, now=now, settings=settings)
     # The office is loaded and its visibility checked: its history needs neither again.
     history = [

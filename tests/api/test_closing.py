@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.directory.models import Revision
 from tests.db_state import directory_state
-from tests.factories import make_key, make_office
+from tests.factories import make_office
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,6 @@ class Target:
     reason: str
     entity: str
     entity_id: int
-
-
-@pytest.fixture
-def admin(db_session: Session) -> dict[str, str]:
-    headers = make_key(db_session, "admin")
-    db_session.commit()
-    return headers
 
 
 @pytest.fixture(params=["contact", "phone", "organization"])

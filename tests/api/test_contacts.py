@@ -34,20 +34,6 @@ def _names(page: dict[str, Any]) -> list[str]:
     return [item["name"] for item in page["items"]]
 
 
-@pytest.fixture
-def officer(db_session: Session) -> dict[str, str]:
-    headers = make_key(db_session, "officer")
-    db_session.commit()  # a failed request rolls back whatever the test has not committed
-    return headers
-
-
-@pytest.fixture
-def admin(db_session: Session) -> dict[str, str]:
-    headers = make_key(db_session, "admin")
-    db_session.commit()  # a failed request rolls back whatever the test has not committed
-    return headers
-
-
 # ---- search ------------------------------------------------------------------------------
 
 

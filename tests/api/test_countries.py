@@ -10,14 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.conftest import FrozenClock
-from tests.factories import AL_PHONE, make_key, make_office, make_org
-
-
-@pytest.fixture
-def officer(db_session: Session) -> dict[str, str]:
-    headers = make_key(db_session, "officer")
-    db_session.commit()  # a failed request rolls back whatever the test has not committed
-    return headers
+from tests.factories import AL_PHONE, make_office, make_org
 
 
 def test_countries_list_every_iso_country_with_counts_per_category(

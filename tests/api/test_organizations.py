@@ -9,14 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.db_state import directory_state
-from tests.factories import make_key, make_office, make_org
-
-
-@pytest.fixture
-def admin(db_session: Session) -> dict[str, str]:
-    headers = make_key(db_session, "admin")
-    db_session.commit()  # a failed request rolls back whatever the test has not committed
-    return headers
+from tests.factories import make_office, make_org
 
 
 def test_create_organisation_normalises_and_returns_it(

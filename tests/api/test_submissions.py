@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import current_settings
 from app.config import Settings
+from app.directory import lookup
 from app.directory import service as directory
 from app.review import intake
 from app.review.models import Submission
@@ -161,7 +162,7 @@ def test_partners_see_only_their_own_submissions_and_never_confidential_ones(
     assert (seen["status"], seen["decision_reason"]) == ("rejected", "city unchanged")
 
     # The organisation becomes confidential: it disappears from the partners' view.
-    org = directory.get_organization(db_session, office.organization_id)
+    org = lookup.get_organization(db_session, office.organization_id)
     directory.update_organization(
         db_session,
         organization_id=org.id,

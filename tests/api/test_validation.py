@@ -12,14 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from tests.db_state import directory_state
-from tests.factories import AL_PHONE, NG_PHONE, make_key, make_office, make_org
-
-
-@pytest.fixture
-def admin(db_session: Session) -> dict[str, str]:
-    headers = make_key(db_session, "admin")
-    db_session.commit()  # a failed request rolls back whatever the test has not committed
-    return headers
+from tests.factories import AL_PHONE, NG_PHONE, make_office, make_org
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.directory import service
+from app.directory import lookup, service
 from app.directory.change_set import ChangeSet, validate_changes, validate_new_contact
 from app.directory.models import Revision
 from app.kit.errors import InvalidValue
@@ -65,7 +65,7 @@ def test_apply_changes_writes_what_differs_and_nothing_else(db_session: Session)
         },
     )
     service.apply_changes(db_session, office, changes, TEST_PROVENANCE)
-    now = service.get_office(db_session, office.id, refresh=True)
+    now = lookup.get_office(db_session, office.id, refresh=True)
     assert now.city == "Ikeja" and now.organization.website == "https://example.org/"
     assert [(p.number, p.position) for p in now.phones] == [
         (NG_PHONE, 0),

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.config import Settings
-from app.directory import service as directory
+from app.directory import lookup
 from app.directory.coverage import coverage_matrix
 from app.directory.export import iter_csv_records
 from app.directory.listing import contact_page
@@ -91,7 +91,7 @@ def test_every_output_agrees_on_what_is_printable(
     second.status = phone_status
     db_session.flush()
     db_session.expire_all()
-    office = directory.get_office(db_session, office.id)
+    office = lookup.get_office(db_session, office.id)
     org = office.organization
 
     expected = (

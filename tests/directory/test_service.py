@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db import get_session
-from app.directory import revisions, service
+from app.directory import lookup, revisions, service
 from app.directory.models import Office, Revision
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, PhoneCreate
@@ -214,7 +214,7 @@ def test_only_a_verification_moves_last_verified_at(
         note="visited",
         provenance=EDITOR,
     )
-    reloaded = service.get_office(db_session, office.id or 0, refresh=True)
+    reloaded = lookup.get_office(db_session, office.id or 0, refresh=True)
     assert reloaded.last_verified_at is not None
     assert reloaded.verification_method == "site_visit"
     fields = [r.field for r in _revisions(db_session, entity="office", entity_id=office.id)]
@@ -230,7 +230,7 @@ def test_closing_an_organisation_closes_its_offices_and_keeps_them(db_session: S
     after = directory_state(db_session)
     assert after["office"] == before["office"] and after["phone"] == before["phone"]
     for office in offices:
-        reloaded = service.get_office(db_session, office.id or 0, refresh=True)
+        reloaded = lookup.get_office(db_session, office.id or 0, refresh=True)
         assert reloaded.status == "closed"
         assert _revisions(db_session, entity="office", entity_id=office.id)[-1].field == "status"
     untouched = _revisions(db_session, entity="office", entity_id=already_closed.id)
@@ -289,7 +289,7 @@ def test_two_editors_racing_on_one_version_exactly_one_wins(committed_engine: En
     def editor(city: str) -> Callable[[], None]:
         def edit() -> None:
             with Session(committed_engine, expire_on_commit=False) as session:
-                office = service.get_office(session, office_id, refresh=True)
+                office = lookup.get_office(session, office_id, refresh=True)
                 assert office.version == version
                 both_checked.wait()
                 service.apply_office_changes(
@@ -426,5 +426,5 @@ def test_get_office_with_refresh_reads_the_row_over_what_the_session_holds(
         update(Office).where(Office.id == office.id).values(city="Ikeja"),
         execution_options={"synchronize_session": False},
     )
-    assert service.get_office(db_session, office.id or 0).city == "Lagos"
-    assert service.get_office(db_session, office.id or 0, refresh=True).city == "Ikeja"
+    assert lookup.get_office(db_session, office.id or 0).city == "Lagos"
+    assert lookup.get_office(db_session, office.id or 0, refresh=True).city == "Ikeja"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.directory import service
+from app.directory import lookup, service
 from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.verification.service import record_verification
@@ -120,5 +120,5 @@ def build(session: Session) -> Sample:
         provenance=REVIEWER,
     )
     session.flush()
-    lagos = service.get_office(session, lagos.id, refresh=True)
+    lagos = lookup.get_office(session, lagos.id, refresh=True)
     return Sample(ngo, police, secret, lagos, national, tirana, sao_paulo, closed, hidden)

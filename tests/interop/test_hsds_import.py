@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from app.directory.lookup import get_office
 from app.directory.models import Office, Organization, Phone, Revision
-from app.directory.service import OFFICE_FIELDS, ORGANIZATION_FIELDS, get_office
+from app.directory.service import OFFICE_FIELDS, ORGANIZATION_FIELDS
 from app.interop import hsds_export, hsds_import
 from app.kit.clock import as_utc
 from app.kit.models import Base

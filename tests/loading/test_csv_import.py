@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.config import PROJECT_ROOT
 from app.directory.csv_format import header
+from app.directory.lookup import get_office
 from app.directory.models import Office, Organization, Phone, Revision
-from app.directory.service import get_office
 from app.kit.clock import utcnow
 from app.loading.csv_import import ImportRejected, RowError, import_csv
 from app.verification.models import VerificationEvent

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.directory.enums import CORE_CATEGORIES
 from app.directory.freshness import Freshness
+from app.directory.lookup import office_load_options as load_options
 from app.directory.models import Office, Organization, Revision
 from app.directory.phone_numbers import to_e164
 from app.directory.presenter import contact_public
-from app.directory.service import office_load_options as load_options
 from app.kit.clock import as_utc, utcnow
 from app.loading.demo_seed import load_demo_document, seed_demo
 from tests.directory.csv_samples import demo_subset

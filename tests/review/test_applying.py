@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.directory import service as directory
+from app.directory import lookup
 from app.directory.models import Office, Revision
 from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
@@ -48,7 +48,7 @@ def test_approval_applies_a_correction_as_intake_validated_it(db_session: Sessio
     decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
 
     # Not checked a second time: the number is the one the queue holds.
-    now = directory.get_office(db_session, office.id, refresh=True)
+    now = lookup.get_office(db_session, office.id, refresh=True)
     assert [p.number for p in now.phones] == [REFUSED_TODAY]
 
 
@@ -105,7 +105,7 @@ def test_a_country_and_its_region_are_approved_together(db_session: Session) -> 
     )
     # The country alone clears the region of the country the office left.
     assert decided.applied == {"office.country": "GH", "office.region": None}
-    now = directory.get_office(db_session, office.id, refresh=True)
+    now = lookup.get_office(db_session, office.id, refresh=True)
     assert (now.country, now.region) == ("GH", None)
 
 
@@ -132,7 +132,7 @@ def test_approval_creates_a_new_contact_as_intake_validated_it(db_session: Sessi
 
     decided = decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
 
-    created = directory.get_office(db_session, decided.office_id, refresh=True)
+    created = lookup.get_office(db_session, decided.office_id, refresh=True)
     assert [p.number for p in created.phones] == [REFUSED_TODAY]
     assert (created.city, created.status, created.organization.confidential) == (
         "Jos",

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from app import db
 from app.cli import app as homeward_app
 from app.db import unit_of_work
-from app.directory import service as directory
+from app.directory import lookup
 from app.kit.clock import utcnow
 from app.review import intake, queue
 from tests.factories import make_office
@@ -102,7 +102,7 @@ def test_review_from_the_terminal(committed_engine: Engine, homeward) -> None:  
     assert rejected.exit_code == 0, rejected.output
 
     with Session(committed_engine) as session:
-        now = directory.get_office(session, ids[2])
+        now = lookup.get_office(session, ids[2])
         assert (now.city, now.address, now.status) == ("Ikeja GRA", None, "active")
         sub = queue.get_submission(session, ids[1])
         assert (sub.status, sub.decision_reason) == ("rejected", "still there")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.directory import lookup
 from app.directory import service as directory
 from app.directory.models import Office, Phone, Revision
 from app.directory.printable import is_printable
@@ -41,7 +42,7 @@ def _correction(session: Session, target: Office, ngo: Principal, /, **parts) ->
 
 
 def _reload(session: Session, office_id: int) -> Office:
-    return directory.get_office(session, office_id, refresh=True)
+    return lookup.get_office(session, office_id, refresh=True)
 
 
 def test_approve_all_applies_through_the_directory_with_provenance(db_session: Session) -> None:
@@ -153,12 +154,13 @@ def test_partial_approval_records_the_changes_but_verifies_nothing(db_session: S
     assert (now.last_verified_at, now.verification_method) == (None, None)
 
 
-def test_partially_approved_new_contact_stays_unverified(db_session: Session) -> None:
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    org = make_org(db_session, name="Existing Helpline (demo)", category="helpline")
+def _new_helpline_office(session: Session) -> tuple[Submission, Principal, int | None]:
+    """An NGO's new office for an existing helpline, a reviewer to decide it, the helpline's id."""
+    _, ngo = partner(session)
+    reviewer = principal(session, "reviewer")
+    org = make_org(session, name="Existing Helpline (demo)", category="helpline")
     sub = intake.create_submission(
-        db_session,
+        session,
         proposal={
             "kind": "new_contact",
             "organization_id": org.id,
@@ -167,6 +169,11 @@ def test_partially_approved_new_contact_stays_unverified(db_session: Session) ->
         submitter=ngo,
         source="ngo: test",
     )
+    return sub, reviewer, org.id
+
+
+def test_partially_approved_new_contact_stays_unverified(db_session: Session) -> None:
+    sub, reviewer, _ = _new_helpline_office(db_session)
     decided = decisions.approve(
         db_session,
         submission_id=sub.id,
@@ -425,19 +432,7 @@ def test_new_contact_approval_creates_organisation_office_and_phones(db_session:
 
 
 def test_new_contact_partial_approval_must_keep_required_fields(db_session: Session) -> None:
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    org = make_org(db_session, name="Existing Helpline (demo)", category="helpline")
-    sub = intake.create_submission(
-        db_session,
-        proposal={
-            "kind": "new_contact",
-            "organization_id": org.id,
-            "office": {"country": "NG", "city": "Abuja", "email": "help@example.org"},
-        },
-        submitter=ngo,
-        source="ngo: test",
-    )
+    sub, reviewer, org_id = _new_helpline_office(db_session)
     with pytest.raises(InvalidValue) as err:
         decisions.approve(
             db_session, submission_id=sub.id, reviewer=reviewer, fields=["office.city"]
@@ -451,7 +446,7 @@ def test_new_contact_partial_approval_must_keep_required_fields(db_session: Sess
     )
     assert decided.status == "partially_approved"
     office = _reload(db_session, decided.office_id)
-    assert (office.organization_id, office.email, office.region) == (org.id, None, None)
+    assert (office.organization_id, office.email, office.region) == (org_id, None, None)
 
 
 def test_rejected_and_invalid_submissions_never_touch_the_directory(db_session: Session) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.db import unit_of_work
+from app.directory import lookup
 from app.directory import service as directory
 from app.directory.models import Revision
 from app.review import decisions, intake, queue
@@ -61,13 +62,13 @@ def test_failure_halfway_through_approval_changes_nothing(
         after = dump(session)
         assert after == before
         assert queue.get_submission(session, ctx["sub_id"]).status == "pending"
-        assert directory.get_office(session, ctx["office_id"]).city == "Lagos"
+        assert lookup.get_office(session, ctx["office_id"]).city == "Lagos"
 
     monkeypatch.undo()
     with unit_of_work(committed_engine) as session:
         decisions.approve(session, submission_id=ctx["sub_id"], reviewer=ctx["reviewers"][0])
     with Session(committed_engine) as session:
-        assert directory.get_office(session, ctx["office_id"]).city == "Ikeja"
+        assert lookup.get_office(session, ctx["office_id"]).city == "Ikeja"
 
 
 @pytest.mark.postgres_only

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.directory import lookup
 from app.directory import service as directory
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
@@ -178,12 +179,12 @@ def test_snapshot_id_is_stable_and_changes_after_an_edit(
         db_session,
         office_id=office_id,
         changes={"email": "desk@example.org"},
-        expected_version=directory.get_office(db_session, office_id).version,
+        expected_version=lookup.get_office(db_session, office_id).version,
         provenance=TEST_PROVENANCE,
     )
     unchanged = service.assemble_sheet(db_session, params=LAGOS, now=now, settings=settings)
     assert unchanged.snapshot_id == first.snapshot_id
-    office = directory.get_office(db_session, office_id)
+    office = lookup.get_office(db_session, office_id)
     directory.update_phone(
         db_session,
         phone_id=office.phones[0].id,
@@ -228,7 +229,7 @@ def test_cache_serves_repeats_and_never_outdated_numbers(
     assert (first.cached, repeat.cached) == (False, True)
     assert repeat.content == first.content
 
-    office = directory.get_office(db_session, d.printed["Example Welfare Office (demo)"])
+    office = lookup.get_office(db_session, d.printed["Example Welfare Office (demo)"])
     directory.update_phone(
         db_session,
         phone_id=office.phones[0].id,
@@ -279,7 +280,7 @@ def test_cache_repeats_follow_verifications_closures_and_unprinted_edits(
         db_session,
         office_id=office_id,
         changes={"email": "desk@example.org"},
-        expected_version=directory.get_office(db_session, office_id).version,
+        expected_version=lookup.get_office(db_session, office_id).version,
         provenance=TEST_PROVENANCE,
     )
     unprinted = _html(db_session, LAGOS, now, settings)

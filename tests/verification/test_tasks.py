@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.directory.freshness import Freshness, office_freshness
+from app.directory.lookup import get_office
 from app.directory.models import Office, Phone, Revision
 from app.directory.printable import is_printable
-from app.directory.service import get_office
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
 from app.review import call_outcomes, decisions
 from app.review.models import Submission
-from app.verification import jobs, tasks
+from app.verification import jobs, outcomes, tasks, worklist
 from app.verification.errors import TaskClaimedByOther, TaskNotActive
 from app.verification.models import (
     Outcome,
@@ -31,6 +31,7 @@ from app.verification.models import (
     VerificationEvent,
     VerificationTask,
 )
+from app.verification.outcomes import CallReport
 from tests.factories import NG_PHONE_2, make_office, make_org
 from tests.review.support import principal
 
@@ -171,25 +172,24 @@ def test_a_claim_blocks_others_until_it_expires(
     office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
     task = open_task(db_session, settings, office)
     assert task.id is not None
-    claimed = tasks.claim_task(
+    claimed = outcomes.claim_task(
         db_session, task_id=task.id, actor=ALICE, now=utcnow(), settings=settings
     )
     assert claimed.state == "claimed" and claimed.claimed_by == ALICE.label
     with pytest.raises(TaskClaimedByOther):
-        tasks.claim_task(db_session, task_id=task.id, actor=BOB, now=utcnow(), settings=settings)
+        outcomes.claim_task(db_session, task_id=task.id, actor=BOB, now=utcnow(), settings=settings)
     with pytest.raises(TaskClaimedByOther):
         call_outcomes.record_outcome(
             db_session,
             task_id=task.id,
-            outcome=Outcome.CONFIRMED,
-            method=OutcomeMethod.PHONE_CALL,
+            report=CallReport(Outcome.CONFIRMED),
             actor=BOB,
             now=utcnow(),
             settings=settings,
         )
     frozen_clock.advance(hours=settings.task_claim_hours, seconds=1)
     assert tasks.effective_state(task, now=utcnow()).value == "open"
-    again = tasks.claim_task(
+    again = outcomes.claim_task(
         db_session, task_id=task.id, actor=BOB, now=utcnow(), settings=settings
     )
     assert again.claimed_by == BOB.label
@@ -201,7 +201,7 @@ def test_escalate_job_releases_lapsed_claims(
     office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
     task = open_task(db_session, settings, office)
     assert task.id is not None
-    tasks.claim_task(db_session, task_id=task.id, actor=ALICE, now=utcnow(), settings=settings)
+    outcomes.claim_task(db_session, task_id=task.id, actor=ALICE, now=utcnow(), settings=settings)
     frozen_clock.advance(hours=settings.task_claim_hours + 1)
     jobs.escalate(settings=settings, sessions=sessions(db_session))
     db_session.refresh(task)
@@ -212,15 +212,14 @@ def _outcome(
     session: Session, settings: Settings, task: VerificationTask, outcome: Outcome, **kw: Any
 ) -> VerificationTask:
     assert task.id is not None
+    actor = kw.pop("actor", ALICE)
     return call_outcomes.record_outcome(
         session,
         task_id=task.id,
-        outcome=outcome,
-        method=kw.pop("method", OutcomeMethod.PHONE_CALL),
-        actor=kw.pop("actor", ALICE),
+        report=CallReport(outcome, **kw),
+        actor=actor,
         now=utcnow(),
         settings=settings,
-        **kw,
     )
 
 
@@ -236,13 +235,13 @@ def test_three_unanswered_calls_on_different_days_escalate(
     _outcome(db_session, settings, task, Outcome.NO_ANSWER, note="rang 10 times")
     assert task.state == "open"
     frozen_clock.advance(days=1)
-    tasks.claim_task(db_session, task_id=task.id, actor=ALICE, now=utcnow(), settings=settings)  # type: ignore[arg-type]
+    outcomes.claim_task(db_session, task_id=task.id, actor=ALICE, now=utcnow(), settings=settings)  # type: ignore[arg-type]
     escalated = _outcome(db_session, settings, task, Outcome.NO_ANSWER)
     assert escalated.state == "escalated"
     assert escalated.escalation_reason == "no answer on 3 different days"
     assert escalated.claimed_by is None
     assert escalated.priority == tasks.BASE_PRIORITY[Freshness.DUE] + tasks.ESCALATION_BOOST
-    attempts = tasks.attempts_for(db_session, task_id=task.id)  # type: ignore[arg-type]
+    attempts = outcomes.attempts_for(db_session, task_id=task.id)  # type: ignore[arg-type]
     assert [a.outcome for a in attempts] == ["no_answer"] * 5
     assert attempts[3].note == "rang 10 times"
     # Unanswered calls never verify, and the office stays printable meanwhile.
@@ -336,7 +335,7 @@ def test_an_officers_changed_outcome_is_queued_for_review_and_edits_nothing(
     )
     # The call is recorded as the task's outcome …
     assert task.state == "done" and task.outcome == "changed"
-    (attempt,) = tasks.attempts_for(db_session, task_id=task.id)  # type: ignore[arg-type]
+    (attempt,) = outcomes.attempts_for(db_session, task_id=task.id)  # type: ignore[arg-type]
     assert attempt.outcome == "changed" and attempt.actor == officer.label
     # … the contact is not edited, and the dead number leaves the sheets at once …
     office = get_office(db_session, oid, refresh=True)
@@ -490,16 +489,18 @@ def test_worklist_filters_and_orders_by_priority(db_session: Session, settings: 
     overdue = make_office(db_session, verified_at=now - timedelta(days=200))
     kano = make_office(db_session, verified_at=now - timedelta(days=200), region="NG-KN")
     jobs.open_due_tasks(settings=settings, sessions=sessions(db_session))
-    listing = tasks.list_tasks(
-        db_session, filters=tasks.TaskFilters(country="NG", region="NG-LA"), now=now
+    listing = worklist.list_tasks(
+        db_session, filters=worklist.TaskFilters(country="NG", region="NG-LA"), now=now
     )
     assert (listing.total, listing.at_least, listing.has_next) == (2, False, False)
     assert [r.office.id for r in listing.rows] == [overdue.id, due.id]
-    rows = tasks.list_tasks(db_session, filters=tasks.TaskFilters(min_priority=40), now=now).rows
+    rows = worklist.list_tasks(
+        db_session, filters=worklist.TaskFilters(min_priority=40), now=now
+    ).rows
     assert {r.office.id for r in rows} == {overdue.id, kano.id}
-    rows = tasks.list_tasks(
+    rows = worklist.list_tasks(
         db_session,
-        filters=tasks.TaskFilters(due_before=now),
+        filters=worklist.TaskFilters(due_before=now),
         now=now,
     ).rows
     assert {r.office.id for r in rows} == {overdue.id, kano.id}
@@ -511,31 +512,35 @@ def test_worklist_pages_count_up_to_a_limit_and_find_my_claims(
     now = utcnow()
     offices = [make_office(db_session, verified_at=now - timedelta(days=170 + i)) for i in range(5)]
     jobs.open_due_tasks(settings=settings, sessions=sessions(db_session))
-    everything = tasks.TaskFilters()
-    first = tasks.list_tasks(db_session, filters=everything, now=now, per_page=2)
+    everything = worklist.TaskFilters()
+    first = worklist.list_tasks(db_session, filters=everything, now=now, per_page=2)
     assert (first.total, first.at_least, first.has_next) == (5, False, True)
     # Most overdue first; each page is the next slice of one order.
     pages = [
-        tasks.list_tasks(db_session, filters=everything, now=now, page=p, per_page=2)
+        worklist.list_tasks(db_session, filters=everything, now=now, page=p, per_page=2)
         for p in (1, 2, 3)
     ]
     assert [r.office.id for page in pages for r in page.rows] == [o.id for o in offices[::-1]]
     assert (pages[2].total, pages[2].has_next) == (5, False)
     assert all(len(r.phones) == 1 for page in pages for r in page.rows)
-    capped = tasks.list_tasks(db_session, filters=everything, now=now, per_page=2, count_limit=3)
+    capped = worklist.list_tasks(db_session, filters=everything, now=now, per_page=2, count_limit=3)
     assert (capped.total, capped.at_least, capped.has_next) == (3, True, True)
-    beyond = tasks.list_tasks(db_session, filters=everything, now=now, page=9, per_page=2)
+    beyond = worklist.list_tasks(db_session, filters=everything, now=now, page=9, per_page=2)
     assert (beyond.rows, beyond.total, beyond.has_next) == ([], 5, False)
 
     task = active_tasks(db_session, offices[2].id)[0]  # type: ignore[arg-type]
     assert task.id is not None
-    tasks.claim_task(db_session, task_id=task.id, actor=ALICE, now=now, settings=settings)
-    mine = tasks.list_tasks(db_session, filters=tasks.TaskFilters(claimed_by=ALICE.label), now=now)
+    outcomes.claim_task(db_session, task_id=task.id, actor=ALICE, now=now, settings=settings)
+    mine = worklist.list_tasks(
+        db_session, filters=worklist.TaskFilters(claimed_by=ALICE.label), now=now
+    )
     assert [r.task.id for r in mine.rows] == [task.id] and mine.total == 1
     later = now + timedelta(hours=settings.task_claim_hours + 1)
-    lapsed = tasks.TaskFilters(claimed_by=ALICE.label)
-    assert tasks.list_tasks(db_session, filters=lapsed, now=later).rows == []
-    claimed = tasks.list_tasks(db_session, filters=tasks.TaskFilters(states=["claimed"]), now=now)
+    lapsed = worklist.TaskFilters(claimed_by=ALICE.label)
+    assert worklist.list_tasks(db_session, filters=lapsed, now=later).rows == []
+    claimed = worklist.list_tasks(
+        db_session, filters=worklist.TaskFilters(states=["claimed"]), now=now
+    )
     assert [r.task.id for r in claimed.rows] == [task.id]
 
 
@@ -552,8 +557,8 @@ def test_worklist_pages_are_read_from_the_worklist_index(db_session: Session) ->
     engine = bind.engine
     event.listen(engine, "before_cursor_execute", keep)
     try:
-        for filters in (tasks.TaskFilters(), tasks.TaskFilters(states=["open"])):
-            tasks.list_tasks(db_session, filters=filters, now=utcnow())
+        for filters in (worklist.TaskFilters(), worklist.TaskFilters(states=["open"])):
+            worklist.list_tasks(db_session, filters=filters, now=utcnow())
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     assert len(seen) == 2

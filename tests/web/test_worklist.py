@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.directory.lookup import get_office
 from app.directory.printable import is_printable
-from app.directory.service import get_office
 from app.kit.clock import utcnow
 from app.review.models import Submission
 from app.verification import jobs
 from app.verification.models import VerificationTask
-from app.web import reviewer
+from app.web.reviewer import verify
 from tests.factories import make_office
 from tests.web.signed_in import sign_in
 
@@ -42,8 +42,8 @@ def test_worklist_counts_exactly_below_the_limit_and_says_at_least_above_it(
     assert "3 open tasks." in page.text
     assert 'rel="next"' not in page.text
 
-    monkeypatch.setattr(reviewer, "PER_PAGE", 1)
-    monkeypatch.setattr(reviewer, "WORKLIST_COUNT_LIMIT", 2)
+    monkeypatch.setattr(verify, "PER_PAGE", 1)
+    monkeypatch.setattr(verify, "WORKLIST_COUNT_LIMIT", 2)
     first = client.get("/verify")
     assert "At least 2 open tasks." in first.text
     assert first.text.count('class="contact"') == 1
@@ -73,7 +73,7 @@ def test_an_officers_changed_details_page_queues_them_for_review(
     assert claimed.status_code == 200, claimed.text
     assert "Send the changes for review" in client.get(f"/verify/{task_id}").text
     office = get_office(db_session, office_id)
-    form = {f: getattr(office, f) or "" for f in reviewer.CHANGE_FIELDS}
+    form = {f: getattr(office, f) or "" for f in verify.CHANGE_FIELDS}
     form.update({f"phone-{p.id}": p.number for p in office.phones})
     form |= {"website": "https://attacker.example/", "csrf_token": csrf, "method": "phone_call"}
     sent = client.post(f"/verify/{task_id}/changed", data=form, follow_redirects=False)
@@ -128,7 +128,7 @@ def test_a_drastic_outcome_asks_for_confirmation_before_anything_changes(
     if outcome == "closed":
         assert f"Mark {office.organization.name}" in asked.text and "as closed?" in asked.text
     else:
-        assert f"Mark {reviewer.labels.phone_number(phone.number)} {asks}" in asked.text
+        assert f"Mark {verify.labels.phone_number(phone.number)} {asks}" in asked.text
     assert "This takes the office off every sheet now." in asked.text
     assert 'name="confirmed" value="1"' in asked.text and ">Cancel</a>" in asked.text
     db_session.expire_all()

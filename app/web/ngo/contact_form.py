@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from app.config import get_settings
-from app.directory import service
+from app.directory import lookup
 from app.directory.models import Office
 from app.directory.presenter import contact_public
 from app.kit.clock import utcnow
@@ -64,7 +64,7 @@ def contact_form_again(
     """The form again after a refusal, with what was typed and why (the refused write was
     undone in its savepoint), next to the contact as it is. `extra(office)` gives the form's
     own template values."""
-    office = service.get_office(session, office_id, viewer=principal)
+    office = lookup.get_office(session, office_id, viewer=principal)
     return contact_form_page(
         request,
         principal,

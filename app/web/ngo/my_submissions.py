@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from app.auth.dependencies import SessionDep
-from app.directory import service
+from app.directory import lookup
 from app.directory.errors import OfficeNotFound
 from app.kit.models import MAX_ID
 from app.kit.principal import Principal
@@ -57,7 +57,7 @@ def _phone_numbers(session: Session, principal: Principal, sub: SubmissionPublic
     if sub.office_id is None or sub.kind == SubmissionKind.NEW_CONTACT:
         return {}
     try:
-        office = service.get_office(session, sub.office_id, viewer=principal)
+        office = lookup.get_office(session, sub.office_id, viewer=principal)
     except OfficeNotFound:
         return {}
     return {p.id: p.number for p in office.phones if p.id is not None}

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.db import savepoint
-from app.directory import service
+from app.directory import lookup
 from app.directory.models import Office
 from app.kit.errors import Conflict, HomewardError, InvalidValue, TooManyRequests
 from app.kit.principal import Principal
@@ -46,7 +46,7 @@ def partner_countries(session: Session, principal: Principal) -> list[str]:
 def office_for_partner(session: Session, principal: Principal, office_id: int) -> Office:
     """A contact the partner may act on: visible to it (else 404) and in its countries
     (else 403)."""
-    office = service.get_office(session, office_id, viewer=principal)
+    office = lookup.get_office(session, office_id, viewer=principal)
     partners.check_scope(session, partner=principal, countries=[office.country])
     return office
 
