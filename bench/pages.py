@@ -31,7 +31,7 @@ from app.db import unit_of_work
 from app.directory.models import Office, Organization
 from app.kit.clock import utcnow
 from app.review import intake
-from app.verification import reports, tasks, worklist
+from app.verification import reports, worklist
 from bench.databases import bench_database, db_kinds, migrated_engine
 from bench.local_server import uvicorn_server
 from bench.query import percentile

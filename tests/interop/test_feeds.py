@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.auth.service import create_key
 from app.config import get_settings
 from app.db import make_engine, unit_of_work
-from app.directory import service
+from app.directory import lookup, service
 from app.interop import feeds
 from app.interop.models import Feed
 from app.review.models import Submission, SubmissionStatus
@@ -163,7 +163,7 @@ def test_a_directory_follows_another_through_the_review_queue(
     # Unchanged, nothing more; a further change on A arrives as a correction of B's contact.
     assert _pull(b).queued == 0
     with unit_of_work(a.engine) as session:
-        office = service.get_office(session, lagos_id, refresh=True)
+        office = lookup.get_office(session, lagos_id, refresh=True)
         service.update_office(
             session,
             office_id=lagos_id,
