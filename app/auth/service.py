@@ -161,9 +161,12 @@ def cached_principal(secret: str) -> Principal | None:
     return principal_cache.get(hash_key(secret))
 
 
-def start_browser_session(session: Session, *, key_id: int, now: datetime) -> str:
-    """Sign a key in in one browser: the token for its cookie (stored only as SHA-256). The
-    key's ended and expired sessions are dropped on the way."""
+def start_browser_session(
+    session: Session, *, key_id: int, now: datetime, language: str | None = None
+) -> str:
+    """Sign a key in in one browser: the token for its cookie (stored only as SHA-256), with
+    the language its pages speak. The key's ended and expired sessions are dropped on the
+    way."""
     since = now - timedelta(hours=get_settings().web_session_hours)
     session.execute(
         delete(BrowserSession).where(
@@ -172,7 +175,9 @@ def start_browser_session(session: Session, *, key_id: int, now: datetime) -> st
         )
     )
     token = secrets.token_urlsafe(32)
-    session.add(BrowserSession(key_id=key_id, token_hash=hash_key(token), created_at=now))
+    session.add(
+        BrowserSession(key_id=key_id, token_hash=hash_key(token), created_at=now, language=language)
+    )
     session.flush()
     return token
 
@@ -208,3 +213,27 @@ def end_browser_session(session: Session, *, token: str, now: datetime) -> None:
         .execution_options(synchronize_session=False)
     )
     session.flush()
+
+
+def set_browser_session_language(session: Session, *, token: str, language: str) -> None:
+    """Remember the language a signed-in browser chose with its session."""
+    session.execute(
+        update(BrowserSession)
+        .where(BrowserSession.token_hash == hash_key(token), BrowserSession.ended_at.is_(None))
+        .values(language=language)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+
+
+def browser_session_language(session: Session, *, token: str, now: datetime) -> str | None:
+    """The language a live browser session chose, if any."""
+    since = now - timedelta(hours=get_settings().web_session_hours)
+    language: str | None = session.execute(
+        select(BrowserSession.language).where(
+            BrowserSession.token_hash == hash_key(token),
+            BrowserSession.ended_at.is_(None),
+            BrowserSession.created_at > since,
+        )
+    ).scalar_one_or_none()
+    return language

@@ -33,6 +33,7 @@ from app.verification.models import Outcome, OutcomeMethod
 from app.verification.presenter import digest_public, task_public
 from app.web import labels
 from app.web.forms import errors_from_validation, plain, whole_number
+from app.web.i18n import N_, _
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -43,13 +44,23 @@ EditorPage = Annotated[Principal, require_page(*EDITORS)]
 
 # The outcomes a verifier records with one click, in the order a call usually ends.
 QUICK_OUTCOMES = [
-    (Outcome.CONFIRMED.value, "Confirmed correct", "primary"),
-    (Outcome.NO_ANSWER.value, "No answer", ""),
-    (Outcome.WRONG_NUMBER.value, "Wrong number", "danger"),
-    (Outcome.DISCONNECTED.value, "Disconnected", "danger"),
-    (Outcome.CLOSED.value, "Closed", "danger"),
+    (Outcome.CONFIRMED.value, "primary"),
+    (Outcome.NO_ANSWER.value, ""),
+    (Outcome.WRONG_NUMBER.value, "danger"),
+    (Outcome.DISCONNECTED.value, "danger"),
+    (Outcome.CLOSED.value, "danger"),
 ]
-METHODS = [(m.value, labels.METHOD_LABELS[m.value]) for m in OutcomeMethod]
+METHODS = {m.value: labels.METHOD_LABELS[m.value] for m in OutcomeMethod}
+
+
+def _quick_outcomes() -> list[tuple[str, str, str]]:
+    """(outcome, label in the page's language, button style)."""
+    return [
+        (value, labels.label(labels.OUTCOME_LABELS, value), style)
+        for value, style in QUICK_OUTCOMES
+    ]
+
+
 PER_PAGE = 50
 # The worklist counts open tasks up to here and then says "at least": counting every one of
 # tens of thousands on each page view is work nobody reads.
@@ -102,8 +113,8 @@ def worklist(
         base=base,
         values={"country": country or "", "region": region or ""},
         mine=mine,
-        outcomes=QUICK_OUTCOMES,
-        methods=METHODS,
+        outcomes=_quick_outcomes(),
+        methods=labels.options(METHODS),
         notice=request.query_params.get("done"),
     )
 
@@ -133,7 +144,7 @@ def record_outcome(
         outcome = Outcome(str(form.get("outcome") or ""))
         method = OutcomeMethod(str(form.get("method") or OutcomeMethod.PHONE_CALL.value))
     except ValueError as exc:
-        raise InvalidValue("Choose an outcome and a method.", field="outcome") from exc
+        raise InvalidValue(_("Choose an outcome and a method."), field="outcome") from exc
     if outcome.value in ASKED_FIRST and form.get("confirmed") != "1":
         return _confirm_outcome(request, task_id, principal, session, form, outcome)
     call_outcomes.record_outcome(
@@ -147,15 +158,20 @@ def record_outcome(
         note=plain(form.get("note")),
         phone_id=whole_number(form.get("phone_id")),
     )
-    label = labels.OUTCOME_LABELS[outcome.value]
-    return redirect(request, f"/verify?done={label}: task {task_id}")
+    label = labels.label(labels.OUTCOME_LABELS, outcome.value)
+    return redirect(request, "/verify?done=" + _task_notice(label, task_id))
+
+
+def _task_notice(done: str, task_id: int) -> str:
+    """The worklist's notice after a task's outcome: "No answer: task 12"."""
+    return _("%(done)s: task %(id)s", done=done, id=task_id)
 
 
 # Outcomes that take an office or a number off the sheets: asked again before recording.
 ASKED_FIRST = {
-    Outcome.WRONG_NUMBER.value: "as a wrong number",
-    Outcome.DISCONNECTED.value: "as disconnected",
-    Outcome.CLOSED.value: "as closed",
+    Outcome.WRONG_NUMBER.value: N_("Mark %(what)s as a wrong number?"),
+    Outcome.DISCONNECTED.value: N_("Mark %(what)s as disconnected?"),
+    Outcome.CLOSED.value: N_("Mark %(what)s as closed?"),
 }
 
 
@@ -181,13 +197,13 @@ def _confirm_outcome(
         request,
         "outcome_confirm.html",
         principal=principal,
-        title="Confirm the outcome",
+        title=_("Confirm the outcome"),
         task_id=task_id,
-        question=f"Mark {what} {ASKED_FIRST[outcome.value]}?",
+        question=_(ASKED_FIRST[outcome.value], what=what),
         office=office,
         takes_effect=principal.edits_directly,
         outcome=outcome.value,
-        outcome_label=labels.OUTCOME_LABELS[outcome.value],
+        outcome_label=labels.label(labels.OUTCOME_LABELS, outcome.value),
         hidden={
             "method": str(form.get("method") or ""),
             "note": str(form.get("note") or ""),
@@ -231,12 +247,12 @@ def _task_page(
         "task.html",
         principal=principal,
         status_code=status_code,
-        title=f"Task {task_id}",
+        title=_("Task %(id)s", id=task_id),
         task=task,
         phones=row.phones,
         attempts=tasks.attempts_for(session, task_id=task_id),
-        outcomes=QUICK_OUTCOMES,
-        methods=METHODS,
+        outcomes=_quick_outcomes(),
+        methods=labels.options(METHODS),
         values=values,
         errors=errors or {},
         change_fields=CHANGE_FIELDS,
@@ -275,7 +291,7 @@ def record_changed(
         if values[f"phone-{p.id}"].strip() and values[f"phone-{p.id}"].strip() != p.number
     ]
     if not errors and not changes and not phone_changes:
-        errors["address"] = "Nothing differs from what is on file. Use “Confirmed correct”."
+        errors["address"] = _("Nothing differs from what is on file. Use “Confirmed correct”.")
     if not errors:
         try:
             with savepoint(session):
@@ -302,8 +318,8 @@ def record_changed(
         except ValueError as exc:
             errors["method"] = str(exc)
         else:
-            done = "Details changed" if principal.edits_directly else "Sent for review"
-            return redirect(request, f"/verify?done={done}: task {task_id}")
+            done = _("Details changed") if principal.edits_directly else _("Sent for review")
+            return redirect(request, "/verify?done=" + _task_notice(done, task_id))
     return _task_page(
         request, task_id, principal, session, values=values, errors=errors, status_code=422
     )
@@ -332,7 +348,7 @@ def digest(
         request,
         "digest.html",
         principal=principal,
-        title="Digest",
+        title=_("Digest"),
         day=latest_day,
         rows=shown,
         outreach=outreach.state_counts_by_country(session, countries=[r.country for r in shown]),
@@ -347,7 +363,6 @@ def digest(
 # ---- the review queue --------------------------------------------------------------------
 
 KIND_LABELS = labels.SUBMISSION_KIND_LABELS
-STATUS_OPTIONS = list(labels.SUBMISSION_STATUS_LABELS.items())
 
 
 @router.get("/review")
@@ -373,11 +388,11 @@ def queue(
     }
     errors: dict[str, str] = {}
     if kind and kind not in KIND_LABELS:
-        errors["kind"] = "Choose a kind from the list."
+        errors["kind"] = _("Choose a kind from the list.")
     if values["status"] not in {s.value for s in SubmissionStatus}:
-        errors["status"] = "Choose a status from the list."
+        errors["status"] = _("Choose a status from the list.")
     if older_than_days and not is_whole_number(older_than_days):
-        errors["older_than_days"] = "Enter a number of days."
+        errors["older_than_days"] = _("Enter a number of days.")
     listing = None
     if not errors:
         filters = review_queue.QueueFilters(
@@ -400,7 +415,7 @@ def queue(
         "review_queue.html",
         principal=principal,
         status_code=422 if errors else 200,
-        title="Review queue",
+        title=_("Review queue"),
         items=listing.items if listing else [],
         total=listing.total if listing else 0,
         page=page,
@@ -409,9 +424,8 @@ def queue(
         values=values,
         errors=errors,
         newest_first=newest_first,
-        kinds=list(KIND_LABELS.items()),
-        kind_labels=KIND_LABELS,
-        statuses=STATUS_OPTIONS,
+        kinds=labels.options(KIND_LABELS),
+        statuses=labels.options(labels.SUBMISSION_STATUS_LABELS),
         counts=review_queue.country_counts(session),
         notice=request.query_params.get("done"),
     )
@@ -483,10 +497,9 @@ def _review_page(
         "review_detail.html",
         principal=principal,
         status_code=status_code,
-        title=f"Submission {submission_id}",
+        title=_("Submission %(id)s", id=submission_id),
         opened=opened,
         sub=opened.submission,
-        kind_labels=KIND_LABELS,
         drift_by_path=drift_by_path,
         other_drift=[d for d in opened.drift if not d.proposed_here],
         values=values,
@@ -538,7 +551,7 @@ def approve(
             edits[path] = new
     errors: dict[str, str] = {}
     if not selected:
-        errors["form"] = "Tick at least one field to approve, or reject the submission."
+        errors["form"] = _("Tick at least one field to approve, or reject the submission.")
     else:
         try:
             with savepoint(session):
@@ -553,14 +566,13 @@ def approve(
                     reason=plain(form.get("reason")),
                 )
         except SubmissionConflict as exc:
-            errors["form"] = (
-                "Someone else changed "
-                + ", ".join(exc.fields)
-                + " after this was submitted. Compare the values, then tick “overwrite” for "
-                "each field you still want to change, or untick it."
+            errors["form"] = _(
+                "Someone else changed %(fields)s after this was submitted. Compare the values, "
+                "then tick “overwrite” for each field you still want to change, or untick it.",
+                fields=", ".join(labels.path_label(path) for path in exc.fields),
             )
             for path in exc.fields:
-                errors[f"edit:{path}"] = "Changed by someone else since: tick “overwrite”."
+                errors[f"edit:{path}"] = _("Changed by someone else since: tick “overwrite”.")
         except InvalidValue as exc:
             field = exc.field or "form"
             path = field.removeprefix("edits.")
@@ -585,10 +597,13 @@ def approve(
 def _approval_notice(decided: Submission, applied: int, proposed: int) -> str:
     """What the approval did, as the queue's notice names it (a partial one says so)."""
     if decided.status == SubmissionStatus.PARTIALLY_APPROVED:
-        return (
-            f"Partially approved submission {decided.id}: {applied} of {proposed} changes applied"
+        return _(
+            "Partially approved submission %(id)s: %(applied)s of %(proposed)s changes applied",
+            id=decided.id,
+            applied=applied,
+            proposed=proposed,
         )
-    return f"Approved submission {decided.id}"
+    return _("Approved submission %(id)s", id=decided.id)
 
 
 @router.post("/review/{submission_id}/reject")
@@ -607,7 +622,7 @@ def reject(
             principal,
             session,
             submission_id,
-            errors={"reject_reason": "Say why, in words the partner will understand."},
+            errors={"reject_reason": _("Say why, in words the partner will understand.")},
             status_code=422,
         )
     decisions.reject(
