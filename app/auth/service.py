@@ -204,26 +204,24 @@ def principal_for_browser_session(
     return Principal(name=name, role=role, key_id=key_id, organization_id=organization_id)
 
 
-def end_browser_session(session: Session, *, token: str, now: datetime) -> None:
-    """Sign one browser out: its cookie, and any copy of it, stops working at once."""
+def _update_live_session(session: Session, *, token: str, **values: object) -> None:
     session.execute(
         update(BrowserSession)
         .where(BrowserSession.token_hash == hash_key(token), BrowserSession.ended_at.is_(None))
-        .values(ended_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     session.flush()
+
+
+def end_browser_session(session: Session, *, token: str, now: datetime) -> None:
+    """Sign one browser out: its cookie, and any copy of it, stops working at once."""
+    _update_live_session(session, token=token, ended_at=now)
 
 
 def set_browser_session_language(session: Session, *, token: str, language: str) -> None:
     """Remember the language a signed-in browser chose with its session."""
-    session.execute(
-        update(BrowserSession)
-        .where(BrowserSession.token_hash == hash_key(token), BrowserSession.ended_at.is_(None))
-        .values(language=language)
-        .execution_options(synchronize_session=False)
-    )
-    session.flush()
+    _update_live_session(session, token=token, language=language)
 
 
 def browser_session_language(session: Session, *, token: str, now: datetime) -> str | None:
