@@ -279,3 +279,8 @@ def test_the_json_api_stays_english(client: TestClient) -> None:
     assert answer.status_code == 401
     body = answer.json()
     assert body and all(re.fullmatch(r"[\x00-\x7f]*", str(v)) for v in body.values())
+
+
+def test_the_pages_speak_every_sheet_language() -> None:
+    assert i18n.web_languages() == SHIPPED
+    assert len(SHIPPED) == 11
