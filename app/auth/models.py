@@ -48,3 +48,5 @@ class BrowserSession(Base, kw_only=True):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = timestamp_column()
     ended_at: Mapped[datetime | None] = optional_timestamp_column()
+    # The language its pages speak, as chosen in the browser (app/web/language.py).
+    language: Mapped[str | None] = mapped_column(String(8), default=None)

@@ -161,9 +161,12 @@ def cached_principal(secret: str) -> Principal | None:
     return principal_cache.get(hash_key(secret))
 
 
-def start_browser_session(session: Session, *, key_id: int, now: datetime) -> str:
-    """Sign a key in in one browser: the token for its cookie (stored only as SHA-256). The
-    key's ended and expired sessions are dropped on the way."""
+def start_browser_session(
+    session: Session, *, key_id: int, now: datetime, language: str | None = None
+) -> str:
+    """Sign a key in in one browser: the token for its cookie (stored only as SHA-256), with
+    the language its pages speak. The key's ended and expired sessions are dropped on the
+    way."""
     since = now - timedelta(hours=get_settings().web_session_hours)
     session.execute(
         delete(BrowserSession).where(
@@ -172,7 +175,9 @@ def start_browser_session(session: Session, *, key_id: int, now: datetime) -> st
         )
     )
     token = secrets.token_urlsafe(32)
-    session.add(BrowserSession(key_id=key_id, token_hash=hash_key(token), created_at=now))
+    session.add(
+        BrowserSession(key_id=key_id, token_hash=hash_key(token), created_at=now, language=language)
+    )
     session.flush()
     return token
 
@@ -199,12 +204,34 @@ def principal_for_browser_session(
     return Principal(name=name, role=role, key_id=key_id, organization_id=organization_id)
 
 
-def end_browser_session(session: Session, *, token: str, now: datetime) -> None:
-    """Sign one browser out: its cookie, and any copy of it, stops working at once."""
+def _update_live_session(session: Session, *, token: str, **values: object) -> None:
     session.execute(
         update(BrowserSession)
         .where(BrowserSession.token_hash == hash_key(token), BrowserSession.ended_at.is_(None))
-        .values(ended_at=now)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
     session.flush()
+
+
+def end_browser_session(session: Session, *, token: str, now: datetime) -> None:
+    """Sign one browser out: its cookie, and any copy of it, stops working at once."""
+    _update_live_session(session, token=token, ended_at=now)
+
+
+def set_browser_session_language(session: Session, *, token: str, language: str) -> None:
+    """Remember the language a signed-in browser chose with its session."""
+    _update_live_session(session, token=token, language=language)
+
+
+def browser_session_language(session: Session, *, token: str, now: datetime) -> str | None:
+    """The language a live browser session chose, if any."""
+    since = now - timedelta(hours=get_settings().web_session_hours)
+    language: str | None = session.execute(
+        select(BrowserSession.language).where(
+            BrowserSession.token_hash == hash_key(token),
+            BrowserSession.ended_at.is_(None),
+            BrowserSession.created_at > since,
+        )
+    ).scalar_one_or_none()
+    return language

@@ -11,23 +11,17 @@ import gettext
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from io import BytesIO
 from pathlib import Path
 
-from babel import Locale
 from babel.dates import format_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from app.directory.geography import country_name, language_name, region_name
+from app.kit.i18n import N_, catalog_languages, compile_po, text_direction
+
+__all__ = ["N_", "SheetLanguage", "compile_po", "sheet_language", "sheet_languages"]
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "sheets"
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
 
 
 def catalog_path(lang: str) -> Path:
@@ -37,20 +31,7 @@ def catalog_path(lang: str) -> Path:
 @cache
 def sheet_languages() -> tuple[str, ...]:
     """Every language with a shipped catalog."""
-    return tuple(
-        sorted(p.name for p in LOCALE_DIR.iterdir() if p.is_dir() and catalog_path(p.name).exists())
-    )
-
-
-def compile_po(path: Path, *, lang: str, domain: str) -> gettext.GNUTranslations:
-    """A .po file compiled with Babel in memory (fuzzy entries left out). Other domains
-    (app/outreach) ship their own catalogs and compile them with this too."""
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=lang, domain=domain)
-    buffer = BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return catalog_languages(LOCALE_DIR, DOMAIN)
 
 
 @cache
@@ -67,7 +48,7 @@ class SheetLanguage:
 
     @property
     def direction(self) -> str:
-        return _direction(self.code)
+        return text_direction(self.code)
 
     def gettext(self, message: str, **values: object) -> str:
         text = compiled_catalog(self.code).gettext(message)
@@ -84,11 +65,6 @@ class SheetLanguage:
 
     def region(self, code: str | None) -> str | None:
         return region_name(code, self.code)
-
-
-@cache
-def _direction(code: str) -> str:
-    return str(Locale.parse(code).text_direction)
 
 
 @cache

@@ -20,6 +20,7 @@ from app.kit.models import MAX_ID
 from app.kit.principal import Principal
 from app.kit.text import is_whole_number
 from app.web import labels
+from app.web.i18n import N_, _
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -28,12 +29,12 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)]
 AdminPage = Annotated[Principal, require_page("admin")]
 KeyId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
-ROLE_OPTIONS = [
-    (Role.OFFICER.value, "Officer — search contacts and print sheets"),
-    (Role.NGO.value, "NGO partner — suggest corrections (tied to one organisation)"),
-    (Role.REVIEWER.value, "Reviewer — decide submissions, verify, edit"),
-    (Role.ADMIN.value, "Admin — everything, including keys"),
-]
+ROLE_OPTIONS = {
+    Role.OFFICER.value: N_("Officer — search contacts and print sheets"),
+    Role.NGO.value: N_("NGO partner — suggest corrections (tied to one organisation)"),
+    Role.REVIEWER.value: N_("Reviewer — decide submissions, verify, edit"),
+    Role.ADMIN.value: N_("Admin — everything, including keys"),
+}
 
 
 def _keys_page(
@@ -52,9 +53,9 @@ def _keys_page(
         "admin_keys.html",
         principal=principal,
         status_code=status_code,
-        title="Keys",
+        title=_("Keys"),
         keys=key_service.list_keys(session),
-        roles=ROLE_OPTIONS,
+        roles=labels.options(ROLE_OPTIONS),
         values=values or {},
         errors=errors or {},
         issued=issued,
@@ -67,7 +68,10 @@ def keys_page(request: Request, principal: AdminPage, session: SessionDep) -> Re
     """Every key (never its secret), a form to create one, and a revoke button for each."""
     notice = None
     if request.query_params.get("revoked"):
-        notice = f"Key {request.query_params['revoked']} is revoked. It no longer works anywhere."
+        notice = _(
+            "Key %(id)s is revoked. It no longer works anywhere.",
+            id=request.query_params["revoked"],
+        )
     return _keys_page(request, principal, session, notice=notice)
 
 
@@ -83,7 +87,7 @@ def create_key(
         try:
             organization_id = int(values["organization_id"])
         except ValueError:
-            errors["organization_id"] = "Enter the organisation's number, digits only."
+            errors["organization_id"] = _("Enter the organisation's number, digits only.")
     if not errors:
         try:
             with savepoint(session):
@@ -103,16 +107,17 @@ def create_key(
 
 def _plain_reason(exc: InvalidValue) -> str:
     reasons = {
-        "name": "Give the key a name of 1 to 200 characters, such as “Border desk Dover”.",
-        "role": "Choose a role.",
+        "name": N_("Give the key a name of 1 to 200 characters, such as “Border desk Dover”."),
+        "role": N_("Choose a role."),
     }
     if exc.field == "organization_id":
         if "must be tied" in exc.message:
-            return "An NGO partner key needs the number of the partner's organisation."
+            return _("An NGO partner key needs the number of the partner's organisation.")
         if "only ngo" in exc.message:
-            return "Only NGO partner keys belong to an organisation; leave this empty."
-        return "There is no organisation with this number."
-    return reasons.get(exc.field or "", exc.message)
+            return _("Only NGO partner keys belong to an organisation; leave this empty.")
+        return _("There is no organisation with this number.")
+    reason = reasons.get(exc.field or "")
+    return _(reason) if reason else exc.message
 
 
 @router.get("/admin/keys/{key_id}/revoke")
@@ -125,7 +130,7 @@ def confirm_revoke(
         request,
         "admin_revoke.html",
         principal=principal,
-        title=f"Revoke key {key_id}?",
+        title=_("Revoke key %(id)s?", id=key_id),
         key=key,
         own=principal.key_id == key.id,
     )
@@ -147,7 +152,7 @@ def _day(value: str | None, field: str) -> datetime | None:
     try:
         return datetime.combine(datetime.strptime(value, "%Y-%m-%d").date(), time(), tzinfo=UTC)
     except ValueError as exc:
-        raise InvalidValue("Use a date like 2026-05-03.", field=field) from exc
+        raise InvalidValue(_("Use a date like 2026-05-03."), field=field) from exc
 
 
 @router.get("/admin/audit")
@@ -171,7 +176,7 @@ def audit_page(
         if is_whole_number(office_id):
             office = int(office_id)
         else:
-            errors["office_id"] = "A contact number has digits only."
+            errors["office_id"] = _("A contact number has digits only.")
     dates: dict[str, datetime | None] = {}
     for name, raw in (("since", since), ("until", until)):
         try:
@@ -213,7 +218,7 @@ def audit_page(
         "admin_audit.html",
         principal=principal,
         status_code=422 if errors else 200,
-        title="Audit",
+        title=_("Audit"),
         revisions=[revision_public(r) for r in rows],
         record_label=lambda r: labels.record_label(r.entity, r.entity_id, names),
         values=values,

@@ -12,13 +12,17 @@ from app.auth.service import authenticate, end_browser_session, start_browser_se
 from app.auth.throttle import record_wrong_key
 from app.kit.clock import utcnow
 from app.kit.errors import TooManyRequests, Unauthorized
+from app.web.i18n import N_, _, ngettext
+from app.web.language import request_language
 from app.web.session import CheckedForm, MaybePrincipal, checked_form, web_session
 from app.web.templating import home_path, redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
 
+ENTER_KEY = N_("Enter your key.")
 
-def _safe_next(value: object) -> str | None:
+
+def safe_next(value: object) -> str | None:
     """Only a path on this site (never '//host' or a full URL): no open redirect."""
     if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
         return value[:500]
@@ -41,8 +45,8 @@ def signin_page(request: Request, principal: MaybePrincipal, next: str | None = 
         request,
         "signin.html",
         principal=principal,
-        title="Sign in",
-        next_path=_safe_next(next) or "",
+        title=_("Sign in"),
+        next_path=safe_next(next) or "",
         error=None,
     )
 
@@ -51,18 +55,18 @@ def signin_page(request: Request, principal: MaybePrincipal, next: str | None = 
 def signin(request: Request, form: CheckedForm, session: SessionDep) -> Response:
     """Check the key; on success set the signed session cookie and go to the start page."""
     secret = str(form.get("key") or "").strip()
-    next_path = _safe_next(form.get("next"))
+    next_path = safe_next(form.get("next"))
     try:
         if not secret:
-            raise Unauthorized("Enter your key.", field="key")
+            raise Unauthorized(_(ENTER_KEY), field="key")
         principal = authenticate(session, secret=secret)
     except Unauthorized as exc:
         status, message = (
             401,
             (
                 exc.message
-                if exc.message == "Enter your key."
-                else "This key is not valid, or it has been revoked. Check it and try again."
+                if exc.message == _(ENTER_KEY)
+                else _("This key is not valid, or it has been revoked. Check it and try again.")
             ),
         )
         retry_after = None
@@ -72,16 +76,19 @@ def signin(request: Request, form: CheckedForm, session: SessionDep) -> Response
             except TooManyRequests as limited:
                 status, retry_after = 429, limited.retry_after
                 minutes = max(1, math.ceil(retry_after / 60))
-                message = (
-                    "Too many wrong keys were tried from your network. Wait "
-                    f"{minutes} minute{'' if minutes == 1 else 's'}, then try again."
+                message = ngettext(
+                    "Too many wrong keys were tried from your network. "
+                    "Wait %(num)s minute, then try again.",
+                    "Too many wrong keys were tried from your network. "
+                    "Wait %(num)s minutes, then try again.",
+                    minutes,
                 )
         response = render(
             request,
             "signin.html",
             principal=None,
             status_code=status,
-            title="Sign in",
+            title=_("Sign in"),
             next_path=next_path or "",
             error=message,
         )
@@ -89,7 +96,9 @@ def signin(request: Request, form: CheckedForm, session: SessionDep) -> Response
             response.headers["Retry-After"] = str(retry_after)
         return response
     assert principal.key_id is not None
-    token = start_browser_session(session, key_id=principal.key_id, now=utcnow())
+    token = start_browser_session(
+        session, key_id=principal.key_id, now=utcnow(), language=request_language(request)
+    )
     web_session(request).sign_in(token)
     return redirect(request, next_path or home_path(principal.role))
 

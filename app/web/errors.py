@@ -23,6 +23,8 @@ from app.kit.clock import utcnow
 from app.kit.errors import HomewardError
 from app.kit.http import internal_error
 from app.kit.principal import Principal
+from app.web.i18n import N_, _, using_language
+from app.web.language import request_language
 from app.web.session import SignInRequired, web_session
 from app.web.templating import redirect, render
 
@@ -35,6 +37,7 @@ Handler = Callable[[Request, Exception], Awaitable[Response] | Response]
 WEB_PREFIXES = (
     "/signin",
     "/signout",
+    "/language",
     "/officer",
     "/contacts/",
     "/coverage",
@@ -49,16 +52,16 @@ WEB_PREFIXES = (
 _MACHINE_PREFIXES = ("/api/", "/hsds", "/health", "/docs", "/redoc", "/openapi.json")
 
 _TITLES = {
-    400: "This request could not be understood",
-    401: "Please sign in",
-    403: "You cannot open this page",
-    404: "Page not found",
-    405: "This action is not available here",
-    409: "Someone else changed this first",
-    413: "What you sent is too large",
-    422: "Some values need fixing",
-    429: "Too many requests",
-    503: "The directory is unavailable for a moment",
+    400: N_("This request could not be understood"),
+    401: N_("Please sign in"),
+    403: N_("You cannot open this page"),
+    404: N_("Page not found"),
+    405: N_("This action is not available here"),
+    409: N_("Someone else changed this first"),
+    413: N_("What you sent is too large"),
+    422: N_("Some values need fixing"),
+    429: N_("Too many requests"),
+    503: N_("The directory is unavailable for a moment"),
 }
 
 
@@ -95,7 +98,7 @@ def error_page(request: Request, *, status_code: int, message: str) -> Response:
         "error.html",
         principal=principal,
         status_code=status_code,
-        title=_TITLES.get(status_code, "Something went wrong"),
+        title=_(_TITLES.get(status_code, N_("Something went wrong"))),
         message=message,
         error_status=status_code,
     )
@@ -134,21 +137,28 @@ def install_web_error_pages(app: FastAPI) -> None:
         if not is_browser_request(request):
             return await _respond(json_http, request, exc)
         message = {
-            404: "There is no page at this address. Check the link, or start again from the menu.",
-            405: "This address does not accept that kind of request.",
-        }.get(exc.status_code, str(exc.detail))
-        return error_page(request, status_code=exc.status_code, message=message)
+            404: N_(
+                "There is no page at this address. Check the link, or start again from the menu."
+            ),
+            405: N_("This address does not accept that kind of request."),
+        }.get(exc.status_code)
+        with using_language(request_language(request)):
+            shown = _(message) if message else str(exc.detail)
+            return error_page(request, status_code=exc.status_code, message=shown)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path, exc_info=exc)
         if not is_browser_request(request):
             return internal_error()
-        return error_page(
-            request,
-            status_code=500,
-            message="Something went wrong on our side. Nothing you sent was saved; "
-            "please try again in a moment.",
-        )
+        with using_language(request_language(request)):
+            return error_page(
+                request,
+                status_code=500,
+                message=_(
+                    "Something went wrong on our side. Nothing you sent was saved; "
+                    "please try again in a moment."
+                ),
+            )
 
     app.add_exception_handler(HomewardError, homeward)
     app.add_exception_handler(StarletteHTTPException, http_error)

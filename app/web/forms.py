@@ -8,19 +8,20 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.kit.text import is_whole_number
+from app.web.i18n import N_, _
 from app.web.session import CSRF_FIELD
 
 # Pydantic's wording, made plain for the person filling in the form.
 _PLAIN = {
-    "missing": "This is required.",
-    "url_parsing": "Enter a full web address starting with http:// or https://.",
-    "url_scheme": "Enter a full web address starting with http:// or https://.",
-    "enum": "Choose one of the options.",
-    "int_parsing": "Enter a whole number.",
-    "float_parsing": "Enter a number, like 6.45.",
-    "bool_parsing": "Choose yes or no.",
-    "extra_forbidden": "This field is not accepted here.",
-    "too_long": "Too many entries.",
+    "missing": N_("This is required."),
+    "url_parsing": N_("Enter a full web address starting with http:// or https://."),
+    "url_scheme": N_("Enter a full web address starting with http:// or https://."),
+    "enum": N_("Choose one of the options."),
+    "int_parsing": N_("Enter a whole number."),
+    "float_parsing": N_("Enter a number, like 6.45."),
+    "bool_parsing": N_("Choose yes or no."),
+    "extra_forbidden": N_("This field is not accepted here."),
+    "too_long": N_("Too many entries."),
 }
 
 
@@ -55,20 +56,23 @@ def field_name(loc: tuple[Any, ...]) -> str:
 def plain_message(error: dict[str, Any]) -> str:
     kind = str(error.get("type", ""))
     if kind in _PLAIN:
-        return _PLAIN[kind]
-    message = str(error.get("msg", "This value is not accepted."))
+        return _(_PLAIN[kind])
+    message = str(error.get("msg") or _("This value is not accepted."))
     message = message.removeprefix("Value error, ")
     if kind == "string_too_short":
-        return "This is required." if not error.get("input") else "This is too short."
+        return _("This is required.") if not error.get("input") else _(TOO_SHORT)
     if kind == "string_too_long":
         limit = (error.get("ctx") or {}).get("max_length")
-        return f"Keep this under {limit} characters." if limit else "This is too long."
+        if limit:
+            return _("Keep this under %(limit)s characters.", limit=limit)
+        return _("This is too long.")
     if kind in ("greater_than_equal", "less_than_equal"):
         return f"{message[0].upper()}{message[1:]}."
     return message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
-PHONE_HINT = "Enter the whole number as dialled in the country, or with its +country code."
+TOO_SHORT = N_("This is too short.")
+PHONE_HINT = N_("Enter the whole number as dialled in the country, or with its +country code.")
 
 
 def errors_from_validation(exc: ValidationError, *, prefix: str = "") -> dict[str, str]:
@@ -77,7 +81,7 @@ def errors_from_validation(exc: ValidationError, *, prefix: str = "") -> dict[st
     for error in exc.errors():
         name = prefix + field_name(tuple(error.get("loc", ())))
         message = plain_message(dict(error))
-        if name.endswith(".number") and message == "This is too short.":
-            message = PHONE_HINT
+        if name.endswith(".number") and message == _(TOO_SHORT):
+            message = _(PHONE_HINT)
         errors.setdefault(name, message)
     return errors

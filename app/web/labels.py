@@ -12,81 +12,158 @@ from typing import Any
 
 import phonenumbers
 
-from app.directory.enums import PhoneKind, VerificationMethod
+from app.auth.models import Role
+from app.directory.enums import OfficeStatus, PhoneKind, ServiceTag, VerificationMethod
 from app.directory.geography import all_language_codes, language_name
 from app.directory.phone_numbers import display
 from app.kit.text import is_whole_number
-from app.review.models import SubmissionKind, SubmissionStatus
-from app.verification.models import Outcome
+from app.outreach.models import RequestState
+from app.review.models import ClosureReason, SubmissionKind, SubmissionStatus
+from app.verification.models import Outcome, TaskState
+from app.web.i18n import N_, _
 
 PHONE_KIND_LABELS = {
-    PhoneKind.VOICE.value: "Voice",
-    PhoneKind.MOBILE.value: "Mobile",
-    PhoneKind.HOTLINE.value: "Hotline",
-    PhoneKind.WHATSAPP.value: "WhatsApp",
-    PhoneKind.SMS.value: "SMS",
-    PhoneKind.FAX.value: "Fax",
+    PhoneKind.VOICE.value: N_("Voice"),
+    PhoneKind.MOBILE.value: N_("Mobile"),
+    PhoneKind.HOTLINE.value: N_("Hotline"),
+    PhoneKind.WHATSAPP.value: N_("WhatsApp"),
+    PhoneKind.SMS.value: N_("SMS"),
+    PhoneKind.FAX.value: N_("Fax"),
 }
-PHONE_KIND_OPTIONS = list(PHONE_KIND_LABELS.items())
 
 # Verification methods; an officer's call outcome uses the first three.
 METHOD_LABELS = {
-    VerificationMethod.PHONE_CALL.value: "Phone call",
-    VerificationMethod.EMAIL_REPLY.value: "Email reply",
-    VerificationMethod.SITE_VISIT.value: "Site visit",
-    VerificationMethod.NGO_NETWORK.value: "NGO network",
-    VerificationMethod.NGO_CORRECTION.value: "Partner correction",
+    VerificationMethod.PHONE_CALL.value: N_("Phone call"),
+    VerificationMethod.EMAIL_REPLY.value: N_("Email reply"),
+    VerificationMethod.SITE_VISIT.value: N_("Site visit"),
+    VerificationMethod.NGO_NETWORK.value: N_("NGO network"),
+    VerificationMethod.NGO_CORRECTION.value: N_("Partner correction"),
 }
 
 OUTCOME_LABELS = {
-    Outcome.CONFIRMED.value: "Confirmed correct",
-    Outcome.CHANGED.value: "Changed",
-    Outcome.NO_ANSWER.value: "No answer",
-    Outcome.WRONG_NUMBER.value: "Wrong number",
-    Outcome.DISCONNECTED.value: "Disconnected",
-    Outcome.CLOSED.value: "Closed",
+    Outcome.CONFIRMED.value: N_("Confirmed correct"),
+    Outcome.CHANGED.value: N_("Changed"),
+    Outcome.NO_ANSWER.value: N_("No answer"),
+    Outcome.WRONG_NUMBER.value: N_("Wrong number"),
+    Outcome.DISCONNECTED.value: N_("Disconnected"),
+    Outcome.CLOSED.value: N_("Closed"),
 }
 
 SUBMISSION_KIND_LABELS = {
-    SubmissionKind.CORRECTION.value: "Correction",
-    SubmissionKind.NEW_CONTACT.value: "New contact",
-    SubmissionKind.CLOSURE.value: "Closure report",
+    SubmissionKind.CORRECTION.value: N_("Correction"),
+    SubmissionKind.NEW_CONTACT.value: N_("New contact"),
+    SubmissionKind.CLOSURE.value: N_("Closure report"),
 }
 SUBMISSION_STATUS_LABELS = {
-    SubmissionStatus.PENDING.value: "Pending",
-    SubmissionStatus.APPROVED.value: "Approved",
-    SubmissionStatus.PARTIALLY_APPROVED.value: "Partially approved",
-    SubmissionStatus.REJECTED.value: "Rejected",
-    SubmissionStatus.DUPLICATE.value: "Duplicate",
-    SubmissionStatus.WITHDRAWN.value: "Withdrawn",
+    SubmissionStatus.PENDING.value: N_("Pending"),
+    SubmissionStatus.APPROVED.value: N_("Approved"),
+    SubmissionStatus.PARTIALLY_APPROVED.value: N_("Partially approved"),
+    SubmissionStatus.REJECTED.value: N_("Rejected"),
+    SubmissionStatus.DUPLICATE.value: N_("Duplicate"),
+    SubmissionStatus.WITHDRAWN.value: N_("Withdrawn"),
 }
+
+CLOSURE_REASON_LABELS = {
+    ClosureReason.CLOSED.value: N_("closed"),
+    ClosureReason.MOVED.value: N_("moved"),
+    ClosureReason.NUMBER_DISCONNECTED.value: N_("number disconnected"),
+}
+OFFICE_STATUS_LABELS = {
+    OfficeStatus.ACTIVE.value: N_("open"),
+    OfficeStatus.TEMPORARILY_CLOSED.value: N_("temporarily closed"),
+    OfficeStatus.CLOSED.value: N_("closed"),
+}
+SERVICE_LABELS = {
+    ServiceTag.SHELTER.value: N_("Shelter"),
+    ServiceTag.LEGAL_AID.value: N_("Legal aid"),
+    ServiceTag.MEDICAL.value: N_("Medical care"),
+    ServiceTag.PSYCHOLOGICAL.value: N_("Psychological support"),
+    ServiceTag.REINTEGRATION.value: N_("Reintegration"),
+    ServiceTag.ARRIVAL_RECEPTION.value: N_("Reception on arrival"),
+    ServiceTag.HOTLINE.value: N_("Hotline"),
+    ServiceTag.EMPLOYMENT.value: N_("Employment"),
+    ServiceTag.EDUCATION.value: N_("Education"),
+    ServiceTag.FAMILY_TRACING.value: N_("Family tracing"),
+    ServiceTag.DOCUMENTATION.value: N_("Documents"),
+    ServiceTag.PROTECTION.value: N_("Protection"),
+    ServiceTag.FINANCIAL_SUPPORT.value: N_("Financial support"),
+}
+ROLE_LABELS = {
+    Role.ADMIN.value: N_("admin"),
+    Role.REVIEWER.value: N_("reviewer"),
+    Role.OFFICER.value: N_("officer"),
+    Role.NGO.value: N_("NGO partner"),
+}
+TASK_STATE_LABELS = {
+    TaskState.OPEN.value: N_("task open"),
+    TaskState.CLAIMED.value: N_("task claimed"),
+    TaskState.ESCALATED.value: N_("task escalated"),
+    TaskState.DONE.value: N_("task done"),
+    TaskState.CANCELLED.value: N_("task cancelled"),
+}
+OUTREACH_STATE_LABELS = {
+    RequestState.QUEUED.value: N_("queued"),
+    RequestState.SENDING.value: N_("sending"),
+    RequestState.SENT.value: N_("sent"),
+    RequestState.REMINDING.value: N_("sending a reminder"),
+    RequestState.REMINDED.value: N_("reminded"),
+    RequestState.UNANSWERED.value: N_("no answer"),
+    RequestState.ANSWERED.value: N_("answered"),
+    RequestState.BOUNCED.value: N_("bounced"),
+    RequestState.WITHHELD.value: N_("withheld"),
+    RequestState.EXPIRED.value: N_("expired"),
+}
+# Sources a revision or verification records in words of their own (app/review/decisions).
+SOURCE_LABELS = {
+    "admin_edit": N_("Admin edit"),
+    "seed": N_("Demo data"),
+    "verification": N_("Verification"),
+    "web": N_("Web page"),
+}
+_NUMBERED_SOURCES = {
+    "correction": N_("Correction #%(id)s"),
+    "new contact": N_("New contact #%(id)s"),
+    "closure report": N_("Closure report #%(id)s"),
+}
+_NUMBERED_SOURCE = re.compile(r"^(correction|new contact|closure report) #(\d+)$")
 
 # The last part of a field path (`office.city`, `phones.12.is_24_7`), read by people.
 FIELD_LABELS = {
-    "name": "name",
-    "city": "city",
-    "region": "region",
-    "country": "country",
-    "address": "address",
-    "address_line": "address",
-    "postal_code": "postal code",
-    "email": "email",
-    "website": "website",
-    "languages": "languages",
-    "hours": "hours",
-    "is_24_7": "open 24/7",
-    "number": "number",
-    "kind": "kind",
-    "status": "status",
-    "category": "category",
-    "services": "services",
-    "phones": "phones",
-    "notes": "notes",
-    "description": "description",
-    "latitude": "latitude",
-    "longitude": "longitude",
+    "name": N_("name"),
+    "city": N_("city"),
+    "region": N_("region"),
+    "country": N_("country"),
+    "address": N_("address"),
+    "address_line": N_("address"),
+    "postal_code": N_("postal code"),
+    "email": N_("email"),
+    "website": N_("website"),
+    "languages": N_("languages"),
+    "hours": N_("hours"),
+    "is_24_7": N_("open 24/7"),
+    "number": N_("number"),
+    "kind": N_("kind"),
+    "status": N_("status"),
+    "category": N_("category"),
+    "services": N_("services"),
+    "phones": N_("phones"),
+    "notes": N_("notes"),
+    "description": N_("description"),
+    "latitude": N_("latitude"),
+    "longitude": N_("longitude"),
+    "opening_hours": N_("opening hours"),
+    "meets_on_arrival": N_("meets on arrival"),
+    "local_name": N_("local name"),
+    "confidential": N_("confidential"),
+    "last_verified_at": N_("last verified"),
+    "verified_by": N_("verified by"),
+    "verification_method": N_("verification method"),
+    "note": N_("note"),
+    "created": N_("created"),
+    "revoked": N_("revoked"),
+    "role": N_("role"),
 }
-_ENTITY_LABELS = {"office": "Office", "organization": "Organisation"}
+_ENTITY_LABELS = {"office": N_("Office %(field)s"), "organization": N_("Organisation %(field)s")}
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
@@ -132,7 +209,7 @@ def change_value(value: Any, field: str, entity: str = "") -> Any:
 
 
 def field_name(field: str) -> str:
-    return FIELD_LABELS.get(field, field.replace("_", " "))
+    return label(FIELD_LABELS, field)
 
 
 def path_label(path: str, phones: Mapping[int, str] | None = None) -> str:
@@ -142,14 +219,19 @@ def path_label(path: str, phones: Mapping[int, str] | None = None) -> str:
     parts = path.split(".")
     entity = _ENTITY_LABELS.get(parts[0])
     if entity and len(parts) >= 2:
-        return f"{entity} {field_name('.'.join(parts[1:]))}"
+        return _(entity, field=field_name(".".join(parts[1:])))
     if parts[0] == "phones" and len(parts) >= 3 and is_whole_number(parts[1]):
         number = (phones or {}).get(int(parts[1]))
         which = str(phone_number(number)) if number else f"#{parts[1]}"
-        return f"Phone {which} — {field_name('.'.join(parts[2:]))}"
+        return _(
+            "Phone %(number)s — %(field)s", number=which, field=field_name(".".join(parts[2:]))
+        )
     if parts[0] == "new_phones" and len(parts) >= 2 and is_whole_number(parts[1]):
-        rest = f" — {field_name('.'.join(parts[2:]))}" if len(parts) > 2 else ""
-        return f"New phone {int(parts[1]) + 1}{rest}"
+        index = int(parts[1]) + 1
+        if len(parts) > 2:
+            field = field_name(".".join(parts[2:]))
+            return _("New phone %(index)s — %(field)s", index=index, field=field)
+        return _("New phone %(index)s", index=index)
     return path.replace("_", " ")
 
 
@@ -162,30 +244,36 @@ def error_line(name: str, message: str) -> str:
     field = field[:1].upper() + field[1:]
     if message[:1].isupper() and not message[1:2].isupper():
         message = message[:1].lower() + message[1:]
-    return f"{field}: {message}"
+    return _("%(field)s: %(message)s", field=field, message=message)
 
 
 def source_label(source: str, submission_id: int | None = None) -> str:
     """A revision's or verification's source, readable, naming its submission once:
     "correction #1" -> "Correction #1", "admin_edit" -> "Admin edit"."""
-    text = METHOD_LABELS.get(source) or source.replace("_", " ")
+    numbered = _NUMBERED_SOURCE.match(source)
+    if numbered:
+        text = _(_NUMBERED_SOURCES[numbered.group(1)], id=numbered.group(2))
+    elif source in METHOD_LABELS or source in SOURCE_LABELS:
+        text = _(METHOD_LABELS.get(source) or SOURCE_LABELS[source])
+    else:
+        text = source.replace("_", " ")
     if submission_id is not None and not text.endswith(f"#{submission_id}"):
-        text = f"{text} (submission #{submission_id})"
+        text = _("%(source)s (submission #%(id)s)", source=text, id=submission_id)
     return text[:1].upper() + text[1:]
 
 
 RECORD_KIND_LABELS = {
-    "office": "Contact",
-    "organization": "Organisation",
-    "phone": "Phone",
-    "api_key": "Key",
+    "office": N_("Contact"),
+    "organization": N_("Organisation"),
+    "phone": N_("Phone"),
+    "api_key": N_("Key"),
 }
 
 
 def record_label(entity: str, entity_id: int, names: Mapping[tuple[str, int], str]) -> str:
     """An audit row's record, named: "Contact 11 — Lagos office, Example NGO",
     "Key 4 — Field team" ("Contact 11" when the name is unknown)."""
-    kind = RECORD_KIND_LABELS.get(entity, entity.replace("_", " ").capitalize())
+    kind = label(RECORD_KIND_LABELS, entity)
     name = names.get((entity, entity_id))
     return f"{kind} {entity_id} — {name}" if name else f"{kind} {entity_id}"
 
@@ -198,12 +286,18 @@ def language_options(lang: str = "en") -> list[tuple[str, str]]:
     return sorted(named, key=lambda option: option[1].casefold())
 
 
+def options(mapping: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(value, label in the page's language) for a form's choices."""
+    return [(value, _(text)) for value, text in mapping.items()]
+
+
 def label(mapping: Mapping[str, str], value: Any) -> str:
     """`value`'s label in `mapping`, else the value with underscores as spaces."""
     key = getattr(value, "value", value)
     if key is None:
         return ""
-    return mapping.get(str(key), str(key).replace("_", " "))
+    text = mapping.get(str(key))
+    return _(text) if text is not None else str(key).replace("_", " ")
 
 
 FILTERS = {
@@ -218,4 +312,12 @@ FILTERS = {
     "path_label": path_label,
     "source_label": source_label,
     "error_line": lambda message, name: error_line(name, message),
+    "status_label": lambda v: label(OFFICE_STATUS_LABELS, v),
+    "service_label": lambda v: label(SERVICE_LABELS, v),
+    "closure_reason": lambda v: label(CLOSURE_REASON_LABELS, v),
+    "role_label": lambda v: label(ROLE_LABELS, v),
+    "task_state": lambda v: label(TASK_STATE_LABELS, v),
+    "outreach_state": lambda v: label(OUTREACH_STATE_LABELS, v),
+    "field_label": field_name,
+    "record_kind": lambda v: label(RECORD_KIND_LABELS, v),
 }

@@ -34,10 +34,11 @@ from app.kit.principal import Principal
 from app.outreach import reports as outreach
 from app.verification import partners
 from app.verification.history import verification_history
+from app.web import labels
+from app.web.i18n import _, current_language
 from app.web.officer_search import (
     countries_with_counts,
     read_search_form,
-    spoken_language_choices,
 )
 from app.web.session import checked_form, require_page
 from app.web.templating import redirect, render
@@ -113,7 +114,7 @@ def search_page(
     include_national: bool = True,
     every_region: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    lang: Lang = "en",
+    lang: Lang | None = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """Find contacts: one page for the country, its region, the filters and the results.
@@ -122,7 +123,7 @@ def search_page(
     every office); with a region, the region's offices and the nationwide ones
     (`include_national=0`: the region's own). A bad value is shown next to its field.
     """
-    lang = name_language(lang)
+    lang = name_language(lang or current_language())
     form = read_search_form(
         country=country,
         region=region,
@@ -143,7 +144,7 @@ def search_page(
         "region_label": region_name(form.region, lang),
         "regions": region_options(chosen, lang) if chosen else [],
         "name_languages": language_options(),
-        "spoken_languages": spoken_language_choices(),
+        "spoken_languages": labels.language_options(current_language()),
         "categories": [c.value for c in CATEGORY_ORDER],
         "freshness_states": [f.value for f in Freshness],
         "include_national": include_national,
@@ -154,7 +155,7 @@ def search_page(
             "officer_search.html",
             principal=principal,
             status_code=422 if form.errors else 200,
-            title="Find contacts",
+            title=_("Find contacts"),
             results=None,
             **context,
         )
@@ -184,14 +185,19 @@ def search_page(
         "every_region": "1" if every else None,
         "include_national": None if include_national else "0",
         "q": form.q or None,
-        "lang": lang if lang != "en" else None,
+        "lang": lang if lang != current_language() else None,
     }
-    place = f"{context['region_label']}, " if form.region else ""
     return render(
         request,
         "officer_search.html",
         principal=principal,
-        title=f"Contacts — {place}{context['country_label']}",
+        title=_(
+            "Contacts — %(region)s, %(country)s",
+            region=context["region_label"],
+            country=context["country_label"],
+        )
+        if form.region
+        else _("Contacts — %(country)s", country=context["country_label"]),
         **context,
         results={
             "nationwide_only": filters.nationwide_only,
@@ -273,11 +279,11 @@ def coverage_map(
     principal: StaffPage,
     session: SessionDep,
     country: Annotated[str | None, Query(max_length=100)] = None,
-    lang: Lang = "en",
+    lang: Lang | None = None,
 ) -> Response:
     """Country × region × category, coloured by what a sheet prints: the region's own
     offices by freshness, covered by nationwide offices only, or a gap (nothing printable)."""
-    lang = name_language(lang)
+    lang = name_language(lang or current_language())
     matrix = None
     errors: dict[str, str] = {}
     typed = (country or "").strip()
@@ -300,7 +306,7 @@ def coverage_map(
         "coverage.html",
         principal=principal,
         status_code=422 if errors else 200,
-        title=f"Coverage — {matrix.country_name}" if matrix else "Coverage",
+        title=_("Coverage — %(country)s", country=matrix.country_name) if matrix else _("Coverage"),
         matrix=matrix,
         countries=country_list(session, principal, lang),
         languages=language_options(),

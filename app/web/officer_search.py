@@ -8,16 +8,14 @@ never a bare error page. The values that pass become the search service's `Conta
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-
-import pycountry
 
 from app.directory.enums import CATEGORY_ORDER
 from app.directory.freshness import Freshness
-from app.directory.geography import language_name, normalise_language
+from app.directory.geography import normalise_language
 from app.directory.search import ContactFilters
 from app.directory.validation import checked_country_text, checked_region
 from app.kit.errors import InvalidValue
+from app.web.i18n import _
 
 _CATEGORIES = tuple(c.value for c in CATEGORY_ORDER)
 _FRESHNESS = tuple(f.value for f in Freshness)
@@ -69,7 +67,9 @@ def _checked_values(
     """`values` without repeats when each is `allowed`; else none, and the field's error."""
     bad = [v for v in values if v not in allowed]
     if bad:
-        form.errors[name] = f"'{bad[0]}' is not one of {', '.join(allowed)}"
+        form.errors[name] = _(
+            "'%(value)s' is not one of %(allowed)s", value=bad[0], allowed=", ".join(allowed)
+        )
         return []
     return list(dict.fromkeys(values))
 
@@ -98,7 +98,9 @@ def read_search_form(
         try:
             form.country = checked_country_text(region_text.split("-", 1)[0], lang=lang)
         except InvalidValue:
-            form.errors["region"] = f"'{region_text}' is not an ISO 3166-2 region code"
+            form.errors["region"] = _(
+                "'%(value)s' is not an ISO 3166-2 region code", value=region_text
+            )
     # The region list was Nigeria's and the person typed another country: without JavaScript
     # the old region is still sent; the new country's list replaces it.
     changed_country = bool(region_of) and region_of != form.country
@@ -128,10 +130,3 @@ def countries_with_counts(
     listed = [(code, name, counts[code]) for code, name in choices if counts.get(code)]
     listed.extend((code, name, 0) for code, name in choices if not counts.get(code))
     return listed
-
-
-@cache
-def spoken_language_choices() -> list[tuple[str, str]]:
-    """Every ISO 639-1 language as (code, English name), by name."""
-    codes = (str(lang.alpha_2) for lang in pycountry.languages if hasattr(lang, "alpha_2"))
-    return sorted(((code, language_name(code)) for code in codes), key=lambda item: item[1])

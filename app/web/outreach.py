@@ -27,9 +27,11 @@ from app.outreach.i18n import OutreachLanguage, outreach_language
 from app.outreach.listing import listing_lines
 from app.outreach.tokens import csrf_matches, csrf_token, parse_link
 from app.review.schemas import CorrectionCreate
+from app.web import labels
 from app.web.forms import errors_from_validation, typed_values
+from app.web.i18n import using_language
 from app.web.ngo.correction import correction_payload, current_values
-from app.web.ngo.proposals import PHONE_KINDS, error_message, field_for, plain_conflict
+from app.web.ngo.proposals import error_message, field_for, plain_conflict
 from app.web.session import CSRF_FIELD
 from app.web.templating import environment, no_store
 
@@ -47,9 +49,12 @@ PostedForm = Annotated[FormData, Depends(posted_form)]
 def _page(
     template: str, lang: OutreachLanguage, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    html = environment.get_template(template).render(
-        lang=lang, gettext=lang.gettext, CSRF_FIELD=CSRF_FIELD, **context
-    )
+    # The shared form fields (`_correction_fields.html`) speak the web catalog, in the
+    # request's language like the rest of the page.
+    with using_language(lang.code):
+        html = environment.get_template(template).render(
+            lang=lang, gettext=lang.gettext, CSRF_FIELD=CSRF_FIELD, **context
+        )
     return no_store(HTMLResponse(html, status_code=status_code))
 
 
@@ -91,7 +96,7 @@ def _change_page(
         status_code=status_code,
         link=link,
         phones=active_phones(opened.office),
-        phone_kinds=PHONE_KINDS,
+        phone_kinds=labels.options(labels.PHONE_KIND_LABELS),
         values=values,
         errors=errors,
         csrf_token=csrf_token(opened.link),

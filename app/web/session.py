@@ -24,11 +24,13 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.auth.dependencies import SessionDep
-from app.auth.service import principal_for_browser_session
+from app.auth.service import browser_session_language, principal_for_browser_session
 from app.config import get_settings
 from app.kit.clock import utcnow
 from app.kit.errors import Forbidden, Unauthorized
 from app.kit.principal import Principal
+from app.web.i18n import _, speak
+from app.web.language import LANGUAGE_COOKIE, supported
 
 COOKIE_NAME = "hw_session"
 CSRF_FIELD = "csrf_token"
@@ -135,6 +137,12 @@ def web_principal(request: Request, session: SessionDep) -> Principal | None:
         principal = principal_for_browser_session(session, token=current.token, now=utcnow())
         if principal is None:
             current.sign_out()
+        elif supported(request.cookies.get(LANGUAGE_COOKIE)) is None:
+            chosen = browser_session_language(session, token=current.token, now=utcnow())
+            if supported(chosen):
+                assert chosen is not None
+                request.state.language = chosen
+                speak(chosen)
     request.state.web_principal = principal
     return principal
 
@@ -151,8 +159,10 @@ async def checked_form(request: Request) -> FormData:
     expected = web_session(request).csrf
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfRefused(
-            "This form was not sent from a Homeward page you opened, or it has expired. "
-            "Go back, reload the page and try again.",
+            _(
+                "This form was not sent from a Homeward page you opened, or it has expired. "
+                "Go back, reload the page and try again."
+            ),
             field=CSRF_FIELD,
         )
     return form
@@ -169,7 +179,7 @@ def require_page(*roles: str) -> Any:
             raise SignInRequired("sign in to open this page", field="key")
         if principal.role not in roles:
             raise Forbidden(
-                f"Your key ({principal.role}) cannot open this page.",
+                _("Your key (%(role)s) cannot open this page.", role=principal.role),
                 field="role",
             )
         return principal

@@ -19,6 +19,8 @@ from app.kit.principal import Principal
 from app.sheets import service as sheets
 from app.sheets.i18n import sheet_languages
 from app.sheets.schemas import SheetFormat, SheetSize
+from app.web import labels
+from app.web.i18n import N_, _
 from app.web.officer import country_options, region_options
 from app.web.session import checked_form, require_page
 from app.web.templating import render
@@ -28,14 +30,14 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)]
 StaffPage = Annotated[Principal, require_page(*STAFF)]
 
 EXCLUSION_REASONS = {
-    "confidential": "Confidential organisation — never printed",
-    "organization_closed": "Organisation closed",
-    "closed": "Office closed",
-    "temporarily_closed": "Temporarily closed",
-    "stale": "Stale — not verified recently enough, or a call found a wrong number",
-    "unverified": "Never verified",
+    "confidential": N_("Confidential organisation — never printed"),
+    "organization_closed": N_("Organisation closed"),
+    "closed": N_("Office closed"),
+    "temporarily_closed": N_("Temporarily closed"),
+    "stale": N_("Stale — not verified recently enough, or a call found a wrong number"),
+    "unverified": N_("Never verified"),
 }
-SIZES = [(SheetSize.A4.value, "A4 page"), (SheetSize.POCKET.value, "Pocket card (A6)")]
+SIZES = {SheetSize.A4.value: N_("A4 page"), SheetSize.POCKET.value: N_("Pocket card (A6)")}
 
 Code = Annotated[str | None, Query(max_length=8)]
 
@@ -93,13 +95,13 @@ def sheet_page(
         "sheet.html",
         principal=principal,
         status_code=422 if errors else 200,
-        title="Print sheet",
+        title=_("Print sheet"),
         values=values,
         errors=errors,
         countries=country_options("en"),
         regions=region_options(chosen, "en") if chosen else [],
         languages=_language_options(),
-        sizes=SIZES,
+        sizes=labels.options(SIZES),
         data=data,
         params=params,
         country_label=country_name(chosen) if chosen else None,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -18,64 +20,72 @@ from app.kit.clock import as_utc, utcnow
 from app.kit.principal import Principal
 from app.sheets.i18n import sheet_language
 from app.sheets.opening_hours import schedule_lines
-from app.web import labels
+from app.web import i18n, labels
+from app.web.i18n import N_, _, ngettext
 from app.web.session import CSRF_FIELD, attach_cookie, web_session
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 CATEGORY_LABELS = {
-    Category.LAW_ENFORCEMENT.value: "Law enforcement",
-    Category.NGO.value: "NGOs",
-    Category.LAWYER.value: "Lawyers and legal aid",
-    Category.SOCIAL_WELFARE.value: "Social welfare",
-    Category.HELPLINE.value: "Helplines",
-    Category.INTERNATIONAL_ORG.value: "International organisations",
+    Category.LAW_ENFORCEMENT.value: N_("Law enforcement"),
+    Category.NGO.value: N_("NGOs"),
+    Category.LAWYER.value: N_("Lawyers and legal aid"),
+    Category.SOCIAL_WELFARE.value: N_("Social welfare"),
+    Category.HELPLINE.value: N_("Helplines"),
+    Category.INTERNATIONAL_ORG.value: N_("International organisations"),
 }
 CATEGORY_SINGULAR = {
-    Category.LAW_ENFORCEMENT.value: "Law enforcement",
-    Category.NGO.value: "NGO",
-    Category.LAWYER.value: "Lawyer / legal aid",
-    Category.SOCIAL_WELFARE.value: "Social welfare",
-    Category.HELPLINE.value: "Helpline",
-    Category.INTERNATIONAL_ORG.value: "International organisation",
+    Category.LAW_ENFORCEMENT.value: N_("Law enforcement"),
+    Category.NGO.value: N_("NGO"),
+    Category.LAWYER.value: N_("Lawyer / legal aid"),
+    Category.SOCIAL_WELFARE.value: N_("Social welfare"),
+    Category.HELPLINE.value: N_("Helpline"),
+    Category.INTERNATIONAL_ORG.value: N_("International organisation"),
 }
 FRESHNESS_LABELS = {
-    "verified": "Verified",
-    "due": "Check due",
-    "overdue": "Overdue",
-    "stale": "Stale",
-    "unverified": "Never verified",
+    "verified": N_("Verified"),
+    "due": N_("Check due"),
+    "overdue": N_("Overdue"),
+    "stale": N_("Stale"),
+    "unverified": N_("Never verified"),
 }
 # Languages whose script runs right to left: names shown in them get dir="rtl".
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ku", "yi", "dv"})
 
 # What reviewers see in the menu; admins see the same after their own pages.
 _REVIEWER_NAVIGATION = [
-    ("Review queue", "/review"),
-    ("Call worklist", "/verify"),
-    ("Coverage", "/coverage"),
-    ("Digest", "/digest"),
-    ("Find contacts", "/officer"),
-    ("Print sheet", "/officer/sheet"),
+    (N_("Review queue"), "/review"),
+    (N_("Call worklist"), "/verify"),
+    (N_("Coverage"), "/coverage"),
+    (N_("Digest"), "/digest"),
+    (N_("Find contacts"), "/officer"),
+    (N_("Print sheet"), "/officer/sheet"),
 ]
 
 # Navigation per role: (label, path). The first entry is the role's home page.
 NAVIGATION: dict[str, list[tuple[str, str]]] = {
     "officer": [
-        ("Find contacts", "/officer"),
-        ("Coverage", "/coverage"),
-        ("Print sheet", "/officer/sheet"),
-        ("Call worklist", "/verify"),
+        (N_("Find contacts"), "/officer"),
+        (N_("Coverage"), "/coverage"),
+        (N_("Print sheet"), "/officer/sheet"),
+        (N_("Call worklist"), "/verify"),
     ],
     "ngo": [
-        ("Contacts", "/ngo"),
-        ("Propose a new contact", "/ngo/new"),
-        ("My submissions", "/ngo/submissions"),
+        (N_("Contacts"), "/ngo"),
+        (N_("Propose a new contact"), "/ngo/new"),
+        (N_("My submissions"), "/ngo/submissions"),
     ],
     "reviewer": _REVIEWER_NAVIGATION,
-    "admin": [("Keys", "/admin/keys"), ("Audit", "/admin/audit"), *_REVIEWER_NAVIGATION],
+    "admin": [(N_("Keys"), "/admin/keys"), (N_("Audit"), "/admin/audit"), *_REVIEWER_NAVIGATION],
 }
+
+
+@lru_cache(maxsize=1)
+def ui_language_options() -> list[tuple[str, str]]:
+    """(code, the language's name in itself) for the language switcher."""
+    named = ((code, language_name(code, code)) for code in i18n.web_languages())
+    return [(code, name[:1].upper() + name[1:]) for code, name in named]
 
 
 def home_path(role: str) -> str:
@@ -92,31 +102,47 @@ def current_nav(path: str, navigation: list[tuple[str, str]]) -> str | None:
     return max(matches, key=len) if matches else None
 
 
-def _date(value: date | None, fmt: str = "%d %b %Y") -> str:
-    """Every page's one date style (a calendar day, or a moment taken as UTC)."""
+def _date(value: date | datetime | str | None) -> str:
+    """A day in the page's language (CLDR's medium date: "3 déc. 2026"); a stored ISO day
+    ("2026-12-03") too."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value) if value else None
     if isinstance(value, datetime):
         value = as_utc(value)
-    return value.strftime(fmt) if value else "—"
+    return format_date(value, format="medium", locale=i18n.current_language()) if value else "—"
 
 
 def _datetime(value: datetime | None) -> str:
-    return _date(value, "%d %b %Y, %H:%M UTC")
+    """A moment in the page's language, in UTC (the stored time zone, said so)."""
+    value = as_utc(value)
+    if value is None:
+        return "—"
+    lang = i18n.current_language()
+    time = format_time(value, format="short", tzinfo=UTC, locale=lang)
+    return _(
+        "%(date)s, %(time)s UTC", date=format_date(value, format="medium", locale=lang), time=time
+    )
+
+
+def _number(value: float | None) -> str:
+    """A number with the page language's separators."""
+    return format_decimal(value, locale=i18n.current_language()) if value is not None else "—"
 
 
 def _ago(value: datetime | None) -> str:
     value = as_utc(value)
     if value is None:
-        return "never"
+        return _("never")
     days = (utcnow() - value).days
     if days <= 0:
-        return "today"
+        return _("today")
     if days == 1:
-        return "yesterday"
+        return _("yesterday")
     if days < 60:
-        return f"{days} days ago"
+        return ngettext("%(num)s day ago", "%(num)s days ago", days)
     if days < 730:
-        return f"{days // 30} months ago"
-    return f"{days // 365} years ago"
+        return ngettext("%(num)s month ago", "%(num)s months ago", days // 30)
+    return ngettext("%(num)s year ago", "%(num)s years ago", days // 365)
 
 
 def _query(base: dict[str, Any], **changes: Any) -> str:
@@ -138,7 +164,7 @@ def _shown(value: Any) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
     if isinstance(value, dict):
@@ -163,6 +189,11 @@ def _build_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext_raw, i18n.ngettext_raw, newstyle=True
     )
     env.filters.update(
         date=_date,
@@ -170,23 +201,22 @@ def _build_environment() -> Environment:
         ago=_ago,
         humanise=_humanise,
         shown=_shown,
-        category_label=lambda c: CATEGORY_LABELS.get(c, _humanise(c)),
-        category_singular=lambda c: CATEGORY_SINGULAR.get(c, _humanise(c)),
-        freshness_label=lambda f: FRESHNESS_LABELS.get(str(f), _humanise(f)),
-        country_name=country_name,
-        region_name=region_name,
-        language_name=_language_name,
-        # The web pages are in English; sheets print the same hours in their language.
-        schedule_lines=lambda s: schedule_lines(s, sheet_language("en")),
+        number=_number,
+        category_label=lambda c: labels.label(CATEGORY_LABELS, c),
+        category_singular=lambda c: labels.label(CATEGORY_SINGULAR, c),
+        freshness_label=lambda f: labels.label(FRESHNESS_LABELS, f),
+        country_name=lambda code, lang=None: country_name(code, lang or i18n.current_language()),
+        region_name=lambda code, lang=None: region_name(code, lang or i18n.current_language()),
+        language_name=lambda code: _language_name(code, i18n.current_language()),
+        # Structured opening hours, in the page's language (sheets print them in theirs).
+        schedule_lines=lambda s: schedule_lines(s, sheet_language(i18n.current_language())),
         **labels.FILTERS,
     )
     env.globals.update(
         query=_query,
-        CATEGORY_LABELS=CATEGORY_LABELS,
-        FRESHNESS_LABELS=FRESHNESS_LABELS,
         RTL_LANGUAGES=RTL_LANGUAGES,
         CSRF_FIELD=CSRF_FIELD,
-        LANGUAGE_OPTIONS=labels.language_options(),
+        language_options=lambda: labels.language_options(i18n.current_language()),
     )
     return env
 
@@ -205,8 +235,13 @@ def render(
     """Render a page with the layout's context (who is signed in, navigation, CSRF token)."""
     current = web_session(request)
     navigation = NAVIGATION.get(principal.role, []) if principal else []
+    path_and_query = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     html = environment.get_template(template).render(
         request_path=request.url.path,
+        request_path_and_query=path_and_query,
+        ui_language=i18n.current_language(),
+        ui_direction=i18n.direction(),
+        ui_languages=ui_language_options(),
         principal=principal,
         navigation=navigation,
         current_nav=current_nav(request.url.path, navigation),

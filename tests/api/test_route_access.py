@@ -55,6 +55,7 @@ ACCESS: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/signin"): PUBLIC,
     ("POST", "/signin"): PUBLIC,
     ("POST", "/signout"): PUBLIC,
+    ("POST", "/language"): PUBLIC,
     # API: contacts and organisations
     ("GET", "/api/v1/contacts.vcf"): ANY_ROLE,
     ("GET", "/api/v1/contacts"): ANY_ROLE,

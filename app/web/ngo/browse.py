@@ -14,6 +14,7 @@ from app.directory import listing, search
 from app.directory.geography import country_name, region_name
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
+from app.web.i18n import _
 from app.web.ngo.proposals import PartnerPage, flow_router, partner_countries
 from app.web.officer import category_groups, region_options
 from app.web.templating import render
@@ -82,7 +83,7 @@ def browse(
         request,
         "ngo_browse.html",
         principal=principal,
-        title="Contacts",
+        title=_("Contacts"),
         countries=[(c, country_name(c)) for c in countries],
         country=chosen or "",
         country_label=country_name(chosen) if chosen else None,

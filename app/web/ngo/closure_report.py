@@ -15,7 +15,9 @@ from app.directory.presenter import phone_public
 from app.directory.printable import active_phones
 from app.review.models import ClosureReason
 from app.review.schemas import ClosureCreate
+from app.web import labels
 from app.web.forms import plain, typed_values, whole_number
+from app.web.i18n import N_, _
 from app.web.ngo.contact_form import contact_form_again, contact_form_page
 from app.web.ngo.proposals import (
     PartnerPage,
@@ -28,22 +30,25 @@ from app.web.session import CheckedForm
 
 router = flow_router()
 
-CLOSURE_REASONS = [
-    (ClosureReason.CLOSED.value, "The office has closed"),
-    (
-        ClosureReason.MOVED.value,
-        "The office has moved (it is closed here; propose the new address as a new contact)",
+CLOSURE_REASONS = {
+    ClosureReason.CLOSED.value: N_("The office has closed"),
+    ClosureReason.MOVED.value: N_(
+        "The office has moved (it is closed here; propose the new address as a new contact)"
     ),
-    (ClosureReason.NUMBER_DISCONNECTED.value, "One number no longer works"),
-]
+    ClosureReason.NUMBER_DISCONNECTED.value: N_("One number no longer works"),
+}
 
 
 def _form_extra(office: Office) -> dict[str, Any]:
     return {
         "phone_options": [
-            (str(p.id), f"{phone_public(p).national} ({p.kind})") for p in active_phones(office)
+            (
+                str(p.id),
+                f"{phone_public(p).national} ({labels.label(labels.PHONE_KIND_LABELS, p.kind)})",
+            )
+            for p in active_phones(office)
         ],
-        "reasons": CLOSURE_REASONS,
+        "reasons": labels.options(CLOSURE_REASONS),
     }
 
 
@@ -79,9 +84,9 @@ def submit_report(
     phone_id = whole_number(form.get("phone_id"))
     errors: dict[str, str] = {}
     if reason is None:
-        errors["reason"] = "Choose what happened."
+        errors["reason"] = _("Choose what happened.")
     elif reason == ClosureReason.NUMBER_DISCONNECTED.value and phone_id is None:
-        errors["phone_id"] = "Choose the number that no longer works."
+        errors["phone_id"] = _("Choose the number that no longer works.")
     if not errors:
         version = None
         if reason == ClosureReason.NUMBER_DISCONNECTED.value:

@@ -15,12 +15,13 @@ from app.directory.models import Office
 from app.directory.presenter import contact_public
 from app.kit.clock import utcnow
 from app.kit.principal import Principal
+from app.web.i18n import N_, _
 from app.web.templating import render
 
 TITLES = {
-    "confirm": "Confirm still correct",
-    "correct": "Suggest a correction",
-    "report": "Report closed or moved",
+    "confirm": N_("Confirm still correct"),
+    "correct": N_("Suggest a correction"),
+    "report": N_("Report closed or moved"),
 }
 
 
@@ -41,7 +42,7 @@ def contact_form_page(
         f"ngo_{form}.html",
         principal=principal,
         status_code=status_code,
-        title=TITLES[form],
+        title=_(TITLES[form]),
         contact=contact_public(office, now=utcnow(), settings=get_settings()),
         values=values,
         errors=errors,

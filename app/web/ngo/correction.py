@@ -16,10 +16,10 @@ from app.directory.models import Office
 from app.directory.phone_numbers import display
 from app.directory.printable import active_phones
 from app.review.schemas import CorrectionCreate
+from app.web import labels
 from app.web.forms import plain, typed_values, whole_number
 from app.web.ngo.contact_form import contact_form_again, contact_form_page
 from app.web.ngo.proposals import (
-    PHONE_KINDS,
     PartnerPage,
     chosen_languages,
     field_for,
@@ -44,7 +44,10 @@ OFFICE_FIELDS = (
 
 
 def _form_extra(office: Office) -> dict[str, Any]:
-    return {"phones": active_phones(office), "phone_kinds": PHONE_KINDS}
+    return {
+        "phones": active_phones(office),
+        "phone_kinds": labels.options(labels.PHONE_KIND_LABELS),
+    }
 
 
 def current_values(office: Office) -> dict[str, str]:

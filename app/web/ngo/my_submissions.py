@@ -20,6 +20,7 @@ from app.review import decisions, partner_view
 from app.review.models import SubmissionKind, SubmissionStatus
 from app.review.schemas import SubmissionPublic
 from app.web import labels
+from app.web.i18n import _
 from app.web.ngo.proposals import PartnerPage, flow_router
 from app.web.session import CheckedForm
 from app.web.templating import redirect, render
@@ -42,7 +43,7 @@ def my_submissions(
         request,
         "ngo_submissions.html",
         principal=principal,
-        title="My submissions",
+        title=_("My submissions"),
         submissions=listing.items,
         total=listing.total,
         page=page,
@@ -83,7 +84,7 @@ def submission_page(
         request,
         "ngo_submission.html",
         principal=principal,
-        title=f"Submission {sub.id}",
+        title=_("Submission %(id)s", id=sub.id),
         sub=sub,
         rows=rows,
         pending=sub.status == SubmissionStatus.PENDING,

@@ -17,9 +17,10 @@ from app.directory.validation import checked_country
 from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
 from app.review.schemas import NewContactCreate
+from app.web import labels
 from app.web.forms import plain, typed_values
+from app.web.i18n import _
 from app.web.ngo.proposals import (
-    PHONE_KINDS,
     PartnerPage,
     chosen_languages,
     field_for,
@@ -86,7 +87,7 @@ def _new_contact_page(
         "ngo_new.html",
         principal=principal,
         status_code=status_code,
-        title="Propose a new contact",
+        title=_("Propose a new contact"),
         values=values,
         errors=errors,
         # Only the partner's own countries: it proposes contacts where it works.
@@ -95,7 +96,7 @@ def _new_contact_page(
         categories=CATEGORIES,
         services=SERVICES,
         chosen_services=set(values.get("organization.services", "").split(",")),
-        phone_kinds=PHONE_KINDS,
+        phone_kinds=labels.options(labels.PHONE_KIND_LABELS),
     )
 
 
@@ -162,7 +163,7 @@ def submit_new_contact(
     }
     errors: dict[str, str] = {}
     if not phones:
-        errors["new_phones.0.number"] = "Give at least one phone number."
+        errors["new_phones.0.number"] = _("Give at least one phone number.")
     sent = submit_for_review(
         request, session, principal, NewContactCreate, payload, errors, _new_contact_field
     )

@@ -23,13 +23,12 @@ from app.kit.text import is_whole_number
 from app.review import intake
 from app.review.models import SubmissionOrigin
 from app.verification import partners
-from app.web import labels
 from app.web.forms import errors_from_validation
+from app.web.i18n import _, ngettext
 from app.web.session import checked_form, require_page
 from app.web.templating import redirect
 
 PartnerPage = Annotated[Principal, require_page("ngo")]
-PHONE_KINDS = labels.PHONE_KIND_OPTIONS
 
 
 def flow_router() -> APIRouter:
@@ -81,12 +80,14 @@ def field_for(name: str | None, known: set[str], phone_ids: list[int]) -> str:
 
 def plain_conflict(exc: HomewardError) -> str:
     if isinstance(exc, TooManyRequests):
-        return (
-            "You have sent many suggestions in a short time. Please wait "
-            f"{max(1, exc.retry_after // 60)} minutes and send this again; what you typed is "
-            "kept below."
+        return ngettext(
+            "You have sent many suggestions in a short time. Please wait %(num)s minute "
+            "and send this again; what you typed is kept below.",
+            "You have sent many suggestions in a short time. Please wait %(num)s minutes "
+            "and send this again; what you typed is kept below.",
+            max(1, exc.retry_after // 60),
         )
-    return (
+    return _(
         "Someone changed this contact while you were editing. Reload the page to see the "
         "current values, then make your change again."
     )
@@ -95,7 +96,7 @@ def plain_conflict(exc: HomewardError) -> str:
 def error_message(exc: HomewardError) -> str:
     message = exc.message
     if message == "nothing differs from the contact as it is now":
-        return (
+        return _(
             "Nothing differs from the contact as it is now. Change a value, "
             "or use “Confirm still correct”."
         )

@@ -12,6 +12,7 @@ from app.kit.principal import Principal
 from app.outreach import reports as outreach
 from app.verification import reports
 from app.verification.presenter import digest_public
+from app.web.i18n import _
 from app.web.session import checked_form, require_page
 from app.web.templating import render
 
@@ -42,7 +43,7 @@ def digest(
         request,
         "digest.html",
         principal=principal,
-        title="Digest",
+        title=_("Digest"),
         day=latest_day,
         rows=shown,
         outreach=outreach.state_counts_by_country(session, countries=[r.country for r in shown]),

@@ -20,6 +20,7 @@ from app.review.errors import SubmissionConflict
 from app.review.models import Submission, SubmissionStatus
 from app.web import labels
 from app.web.forms import plain, whole_number
+from app.web.i18n import _
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -28,7 +29,6 @@ EditorPage = Annotated[Principal, require_page(*EDITORS)]
 
 
 KIND_LABELS = labels.SUBMISSION_KIND_LABELS
-STATUS_OPTIONS = list(labels.SUBMISSION_STATUS_LABELS.items())
 PER_PAGE = 50
 
 
@@ -55,11 +55,11 @@ def queue(
     }
     errors: dict[str, str] = {}
     if kind and kind not in KIND_LABELS:
-        errors["kind"] = "Choose a kind from the list."
+        errors["kind"] = _("Choose a kind from the list.")
     if values["status"] not in {s.value for s in SubmissionStatus}:
-        errors["status"] = "Choose a status from the list."
+        errors["status"] = _("Choose a status from the list.")
     if older_than_days and not is_whole_number(older_than_days):
-        errors["older_than_days"] = "Enter a number of days."
+        errors["older_than_days"] = _("Enter a number of days.")
     listing = None
     if not errors:
         filters = review_queue.QueueFilters(
@@ -82,7 +82,7 @@ def queue(
         "review_queue.html",
         principal=principal,
         status_code=422 if errors else 200,
-        title="Review queue",
+        title=_("Review queue"),
         items=listing.items if listing else [],
         total=listing.total if listing else 0,
         page=page,
@@ -91,9 +91,8 @@ def queue(
         values=values,
         errors=errors,
         newest_first=newest_first,
-        kinds=list(KIND_LABELS.items()),
-        kind_labels=KIND_LABELS,
-        statuses=STATUS_OPTIONS,
+        kinds=labels.options(KIND_LABELS),
+        statuses=labels.options(labels.SUBMISSION_STATUS_LABELS),
         counts=review_queue.country_counts(session),
         notice=request.query_params.get("done"),
     )
@@ -165,10 +164,9 @@ def _review_page(
         "review_detail.html",
         principal=principal,
         status_code=status_code,
-        title=f"Submission {submission_id}",
+        title=_("Submission %(id)s", id=submission_id),
         opened=opened,
         sub=opened.submission,
-        kind_labels=KIND_LABELS,
         drift_by_path=drift_by_path,
         other_drift=[d for d in opened.drift if not d.proposed_here],
         values=values,
@@ -220,7 +218,7 @@ def approve(
             edits[path] = new
     errors: dict[str, str] = {}
     if not selected:
-        errors["form"] = "Tick at least one field to approve, or reject the submission."
+        errors["form"] = _("Tick at least one field to approve, or reject the submission.")
     else:
         try:
             with savepoint(session):
@@ -235,14 +233,13 @@ def approve(
                     reason=plain(form.get("reason")),
                 )
         except SubmissionConflict as exc:
-            errors["form"] = (
-                "Someone else changed "
-                + ", ".join(exc.fields)
-                + " after this was submitted. Compare the values, then tick “overwrite” for "
-                "each field you still want to change, or untick it."
+            errors["form"] = _(
+                "Someone else changed %(fields)s after this was submitted. Compare the values, "
+                "then tick “overwrite” for each field you still want to change, or untick it.",
+                fields=", ".join(labels.path_label(path) for path in exc.fields),
             )
             for path in exc.fields:
-                errors[f"edit:{path}"] = "Changed by someone else since: tick “overwrite”."
+                errors[f"edit:{path}"] = _("Changed by someone else since: tick “overwrite”.")
         except InvalidValue as exc:
             field = exc.field or "form"
             path = field.removeprefix("edits.")
@@ -267,10 +264,13 @@ def approve(
 def _approval_notice(decided: Submission, applied: int, proposed: int) -> str:
     """What the approval did, as the queue's notice names it (a partial one says so)."""
     if decided.status == SubmissionStatus.PARTIALLY_APPROVED:
-        return (
-            f"Partially approved submission {decided.id}: {applied} of {proposed} changes applied"
+        return _(
+            "Partially approved submission %(id)s: %(applied)s of %(proposed)s changes applied",
+            id=decided.id,
+            applied=applied,
+            proposed=proposed,
         )
-    return f"Approved submission {decided.id}"
+    return _("Approved submission %(id)s", id=decided.id)
 
 
 @router.post("/review/{submission_id}/reject")
@@ -289,7 +289,7 @@ def reject(
             principal,
             session,
             submission_id,
-            errors={"reject_reason": "Say why, in words the partner will understand."},
+            errors={"reject_reason": _("Say why, in words the partner will understand.")},
             status_code=422,
         )
     decisions.reject(

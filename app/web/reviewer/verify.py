@@ -24,6 +24,7 @@ from app.verification.outcomes import CallReport
 from app.verification.presenter import task_public
 from app.web import labels
 from app.web.forms import errors_from_validation, plain, whole_number
+from app.web.i18n import N_, _
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -34,13 +35,23 @@ EditorPage = Annotated[Principal, require_page(*EDITORS)]
 
 # The outcomes a verifier records with one click, in the order a call usually ends.
 QUICK_OUTCOMES = [
-    (Outcome.CONFIRMED.value, "Confirmed correct", "primary"),
-    (Outcome.NO_ANSWER.value, "No answer", ""),
-    (Outcome.WRONG_NUMBER.value, "Wrong number", "danger"),
-    (Outcome.DISCONNECTED.value, "Disconnected", "danger"),
-    (Outcome.CLOSED.value, "Closed", "danger"),
+    (Outcome.CONFIRMED.value, "primary"),
+    (Outcome.NO_ANSWER.value, ""),
+    (Outcome.WRONG_NUMBER.value, "danger"),
+    (Outcome.DISCONNECTED.value, "danger"),
+    (Outcome.CLOSED.value, "danger"),
 ]
-METHODS = [(m.value, labels.METHOD_LABELS[m.value]) for m in OutcomeMethod]
+METHODS = {m.value: labels.METHOD_LABELS[m.value] for m in OutcomeMethod}
+
+
+def _quick_outcomes() -> list[tuple[str, str, str]]:
+    """(outcome, label in the page's language, button style)."""
+    return [
+        (value, labels.label(labels.OUTCOME_LABELS, value), style)
+        for value, style in QUICK_OUTCOMES
+    ]
+
+
 PER_PAGE = 50
 # The worklist counts open tasks up to here and then says "at least": counting every one of
 # tens of thousands on each page view is work nobody reads.
@@ -93,8 +104,8 @@ def worklist_page(
         base=base,
         values={"country": country or "", "region": region or ""},
         mine=mine,
-        outcomes=QUICK_OUTCOMES,
-        methods=METHODS,
+        outcomes=_quick_outcomes(),
+        methods=labels.options(METHODS),
         notice=request.query_params.get("done"),
     )
 
@@ -124,7 +135,7 @@ def record_outcome(
         outcome = Outcome(str(form.get("outcome") or ""))
         method = OutcomeMethod(str(form.get("method") or OutcomeMethod.PHONE_CALL.value))
     except ValueError as exc:
-        raise InvalidValue("Choose an outcome and a method.", field="outcome") from exc
+        raise InvalidValue(_("Choose an outcome and a method."), field="outcome") from exc
     if outcome.value in ASKED_FIRST and form.get("confirmed") != "1":
         return _confirm_outcome(request, task_id, principal, session, form, outcome)
     call_outcomes.record_outcome(
@@ -140,15 +151,20 @@ def record_outcome(
         now=utcnow(),
         settings=get_settings(),
     )
-    label = labels.OUTCOME_LABELS[outcome.value]
-    return redirect(request, f"/verify?done={label}: task {task_id}")
+    label = labels.label(labels.OUTCOME_LABELS, outcome.value)
+    return redirect(request, "/verify?done=" + _task_notice(label, task_id))
+
+
+def _task_notice(done: str, task_id: int) -> str:
+    """The worklist's notice after a task's outcome: "No answer: task 12"."""
+    return _("%(done)s: task %(id)s", done=done, id=task_id)
 
 
 # Outcomes that take an office or a number off the sheets: asked again before recording.
 ASKED_FIRST = {
-    Outcome.WRONG_NUMBER.value: "as a wrong number",
-    Outcome.DISCONNECTED.value: "as disconnected",
-    Outcome.CLOSED.value: "as closed",
+    Outcome.WRONG_NUMBER.value: N_("Mark %(what)s as a wrong number?"),
+    Outcome.DISCONNECTED.value: N_("Mark %(what)s as disconnected?"),
+    Outcome.CLOSED.value: N_("Mark %(what)s as closed?"),
 }
 
 
@@ -174,13 +190,13 @@ def _confirm_outcome(
         request,
         "outcome_confirm.html",
         principal=principal,
-        title="Confirm the outcome",
+        title=_("Confirm the outcome"),
         task_id=task_id,
-        question=f"Mark {what} {ASKED_FIRST[outcome.value]}?",
+        question=_(ASKED_FIRST[outcome.value], what=what),
         office=office,
         takes_effect=principal.edits_directly,
         outcome=outcome.value,
-        outcome_label=labels.OUTCOME_LABELS[outcome.value],
+        outcome_label=labels.label(labels.OUTCOME_LABELS, outcome.value),
         hidden={
             "method": str(form.get("method") or ""),
             "note": str(form.get("note") or ""),
@@ -224,12 +240,12 @@ def _task_page(
         "task.html",
         principal=principal,
         status_code=status_code,
-        title=f"Task {task_id}",
+        title=_("Task %(id)s", id=task_id),
         task=task,
         phones=row.phones,
         attempts=outcomes.attempts_for(session, task_id=task_id),
-        outcomes=QUICK_OUTCOMES,
-        methods=METHODS,
+        outcomes=_quick_outcomes(),
+        methods=labels.options(METHODS),
         values=values,
         errors=errors or {},
         change_fields=CHANGE_FIELDS,
@@ -268,7 +284,7 @@ def record_changed(
         if values[f"phone-{p.id}"].strip() and values[f"phone-{p.id}"].strip() != p.number
     ]
     if not errors and not changes and not phone_changes:
-        errors["address"] = "Nothing differs from what is on file. Use “Confirmed correct”."
+        errors["address"] = _("Nothing differs from what is on file. Use “Confirmed correct”.")
     if not errors:
         try:
             with savepoint(session):
@@ -297,8 +313,8 @@ def record_changed(
         except ValueError as exc:
             errors["method"] = str(exc)
         else:
-            done = "Details changed" if principal.edits_directly else "Sent for review"
-            return redirect(request, f"/verify?done={done}: task {task_id}")
+            done = _("Details changed") if principal.edits_directly else _("Sent for review")
+            return redirect(request, "/verify?done=" + _task_notice(done, task_id))
     return _task_page(
         request, task_id, principal, session, values=values, errors=errors, status_code=422
     )

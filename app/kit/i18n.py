@@ -1,0 +1,46 @@
+"""Gettext catalogs shipped as `.po` files and compiled with Babel in memory (fuzzy entries
+left out), so no binary `.mo` can drift from its source. Used by the sheets, the outreach
+mails and the web pages, each with its own domain."""
+
+from __future__ import annotations
+
+import gettext
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+def compile_po(path: Path, *, lang: str, domain: str) -> gettext.GNUTranslations:
+    """A .po file compiled with Babel in memory (fuzzy entries left out)."""
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=lang, domain=domain)
+    buffer = BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def catalog_languages(locale_dir: Path, domain: str) -> tuple[str, ...]:
+    """Every language with a `<lang>/LC_MESSAGES/<domain>.po` under `locale_dir`, sorted."""
+    return tuple(
+        sorted(
+            p.name
+            for p in locale_dir.iterdir()
+            if p.is_dir() and (p / "LC_MESSAGES" / f"{domain}.po").exists()
+        )
+    )
+
+
+@cache
+def text_direction(code: str) -> str:
+    """ "rtl" or "ltr", from CLDR."""
+    return str(Locale.parse(code).text_direction)
