@@ -19,7 +19,7 @@ from app.kit.principal import Principal
 from app.sheets import service as sheets
 from app.sheets.i18n import sheet_languages
 from app.sheets.schemas import SheetFormat, SheetSize
-from app.web import labels
+from app.web import i18n, labels
 from app.web.i18n import N_, _
 from app.web.officer import country_options, region_options
 from app.web.session import checked_form, require_page
@@ -90,6 +90,7 @@ def sheet_page(
         except InvalidValue as exc:
             errors["country"] = exc.message
     chosen = values["country"] if "country" not in errors and values["country"] else None
+    lang_shown = i18n.current_language()  # place names in the page's language
     return render(
         request,
         "sheet.html",
@@ -98,14 +99,14 @@ def sheet_page(
         title=_("Print sheet"),
         values=values,
         errors=errors,
-        countries=country_options("en"),
-        regions=region_options(chosen, "en") if chosen else [],
+        countries=country_options(lang_shown),
+        regions=region_options(chosen, lang_shown) if chosen else [],
         languages=_language_options(),
         sizes=labels.options(SIZES),
         data=data,
         params=params,
-        country_label=country_name(chosen) if chosen else None,
-        region_label=region_name(params.region) if params and params.region else None,
+        country_label=country_name(chosen, lang_shown) if chosen else None,
+        region_label=region_name(params.region, lang_shown) if params and params.region else None,
         reasons=EXCLUSION_REASONS,
     )
 
