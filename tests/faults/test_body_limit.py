@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.main import API_ROUTERS
 from app.web import WEB_ROUTERS
@@ -29,11 +29,13 @@ def _write_paths() -> list[tuple[str, str]]:
     filled with 1."""
     out = []
     for router in (*API_ROUTERS, *WEB_ROUTERS):
-        for route in router.routes:
-            if not isinstance(route, APIRoute):
+        # A router that includes others (app.web.reviewer) holds them unflattened.
+        for context in iter_route_contexts(router.routes):
+            route = context.original_route
+            if not isinstance(route, APIRoute) or context.path is None:
                 continue
-            for method in sorted(route.methods & WRITE_METHODS):
-                path = route.path
+            for method in sorted(set(context.methods or ()) & WRITE_METHODS):
+                path = context.path
                 for name in route.param_convertors:
                     path = path.replace("{" + name + "}", "1")
                 out.append((method, path))

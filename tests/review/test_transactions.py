@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.db import unit_of_work
 from app.directory import lookup
 from app.directory import service as directory
-from app.directory.models import Revision
+from app.directory.models import Organization, Revision
 from app.review import decisions, intake, queue
 from app.review.errors import SubmissionAlreadyDecided
 from tests.conftest import IS_POSTGRES
@@ -48,12 +48,16 @@ def test_failure_halfway_through_approval_changes_nothing(
     with Session(committed_engine) as session:
         before = dump(session)
 
-    def boom(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("disk full")
+    apply_fields = directory._apply_fields
+
+    def boom(session: Session, record: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(record, Organization):
+            raise RuntimeError("disk full")
+        return apply_fields(session, record, *args, **kwargs)
 
     # The office's city is written (flushed, with its revision) before the organisation
     # update fails.
-    monkeypatch.setattr(directory, "_apply_organization_fields", boom)
+    monkeypatch.setattr(directory, "_apply_fields", boom)
     with pytest.raises(RuntimeError), unit_of_work(committed_engine) as session:
         decisions.approve(session, submission_id=ctx["sub_id"], reviewer=ctx["reviewers"][0])
         pytest.fail("approve should have raised")
