@@ -230,7 +230,8 @@ def _office_id_for(
     session: Session, index: _IdIndex, wanted: str, viewer: Principal, what: str
 ) -> int:
     office_id = index.lookup(session, wanted, select(Office.id))
-    if office_id is None and index is _SERVICES:
+    # No stored id holds a NUL, and PostgreSQL refuses one in a text parameter.
+    if office_id is None and index is _SERVICES and "\x00" not in wanted:
         # An imported service is exported under its source's id (interop.hsds_source).
         office_id = session.execute(
             select(Office.id)
