@@ -1,19 +1,10 @@
-"""directory core
-
-Revision ID: 20261129_0001
-Revises:
-Create Date: 2026-11-29 06:40:21.631243
-"""
-
-from collections.abc import Sequence
+"""directory core"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261129_0001"
-down_revision: str | Sequence[str] | None = None
-branch_labels: str | Sequence[str] | None = ("core",)
-depends_on: str | Sequence[str] | None = None
+revision = "20261129_0001"
+down_revision = None
 
 
 def upgrade() -> None:

@@ -1,19 +1,10 @@
-"""review queue: NGO submissions and their proposed phone numbers
-
-Revision ID: 20261129_0002
-Revises: 20261129_0001
-Create Date: 2026-11-29 07:30:00
-"""
-
-from collections.abc import Sequence
+"""review queue: NGO submissions and their proposed phone numbers"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261129_0002"
-down_revision: str | Sequence[str] | None = "20261129_0001"
-branch_labels: str | Sequence[str] | None = ("review",)
-depends_on: str | Sequence[str] | None = None
+revision = "20261129_0002"
+down_revision = "20261129_0001"
 
 
 def upgrade() -> None:

@@ -1,19 +1,10 @@
-"""verification: tasks, attempts, check history, partner scopes, digests, scheduler
-
-Revision ID: 20261129_0003
-Revises: 20261129_0001
-Create Date: 2026-11-29 06:51:11.286998
-"""
-
-from collections.abc import Sequence
+"""verification: tasks, attempts, check history, partner scopes, digests, scheduler"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261129_0003"
-down_revision: str | Sequence[str] | None = "20261129_0001"
-branch_labels: str | Sequence[str] | None = ("verification",)
-depends_on: str | Sequence[str] | None = None
+revision = "20261129_0003"
+down_revision = "20261129_0001"
 
 
 def upgrade() -> None:

@@ -3,22 +3,14 @@
 The officer's region query shows every phone in national and international form with its
 type. Formatting with libphonenumber costs ~1 ms per number on a cold cache, so the forms are
 computed once when a number is written and read back with it.
-
-Revision ID: 20261129_0020
-Revises: 20261129_0001
-Create Date: 2026-11-29 07:55:00
 """
-
-from collections.abc import Sequence
 
 import phonenumbers
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261129_0020"
-down_revision: str | Sequence[str] | None = "20261129_0001"
-branch_labels: str | Sequence[str] | None = ("phone_display",)
-depends_on: str | Sequence[str] | None = None
+revision = "20261129_0020"
+down_revision = "20261129_0001"
 
 _COLUMNS = ("national", "international", "number_type")
 

@@ -4,21 +4,13 @@ The worklist lists active tasks most urgent first. With only (state, priority) t
 sorted every active task for each page (72,000 at 100,000 offices); a partial index in the
 worklist's order serves a page, a deep page and a count from the index alone. The old
 (state, priority) index served nothing else and led SQLite's planner away from the new one.
-
-Revision ID: 20261129_0120
-Revises: 20261129_0110
-Create Date: 2026-11-29 10:20:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261129_0120"
-down_revision: str | Sequence[str] | None = "20261129_0110"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "20261129_0120"
+down_revision = "20261129_0110"
 
 ACTIVE = "state IN ('open', 'claimed', 'escalated')"
 CLAIMED = "state = 'claimed'"

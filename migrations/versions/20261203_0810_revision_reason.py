@@ -2,21 +2,13 @@
 
 Closing a contact, a phone or an organisation takes it off every sheet, so the API asks why;
 the reason and the note are kept on each revision the close writes.
-
-Revision ID: 20261203_0810_revision_reason
-Revises: 20261203_0810_submission_origin
-Create Date: 2026-12-03 08:10:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261203_0810_revision_reason"
-down_revision: str | Sequence[str] | None = "20261203_0810_submission_origin"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "20261203_0810_revision_reason"
+down_revision = "20261203_0810_submission_origin"
 
 
 def upgrade() -> None:

@@ -3,21 +3,13 @@ outcome or an import) as its own column
 
 Until now an import was recognised by its `source` starting with "import:". The backfill
 reads that convention once; from here on intake sets `origin` and approval decides by it.
-
-Revision ID: 20261203_0810_submission_origin
-Revises: 20261129_0120
-Create Date: 2026-12-03 08:10:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261203_0810_submission_origin"
-down_revision: str | Sequence[str] | None = "20261129_0120"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "20261203_0810_submission_origin"
+down_revision = "20261129_0120"
 
 ORIGINS = "origin IN ('ngo_partner','organisation','call_outcome','import')"
 

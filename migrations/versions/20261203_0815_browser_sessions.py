@@ -2,21 +2,13 @@
 
 The session cookie holds a random token naming a row here (kept as SHA-256); signing out ends
 the row, so a copied cookie is refused at once by every server process.
-
-Revision ID: 20261203_0815_browser_sessions
-Revises: 20261203_0810_revision_reason
-Create Date: 2026-12-03 08:15:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261203_0815_browser_sessions"
-down_revision: str | Sequence[str] | None = "20261203_0810_revision_reason"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "20261203_0815_browser_sessions"
+down_revision = "20261203_0810_revision_reason"
 
 
 def upgrade() -> None:

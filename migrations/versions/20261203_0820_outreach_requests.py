@@ -2,21 +2,13 @@
 
 One row per request; at most one open request per office (a partial unique index); the
 links' tokens are stored as SHA-256 hashes only.
-
-Revision ID: 20261203_0810_outreach_requests
-Revises: 20261203_0815_browser_sessions
-Create Date: 2026-12-03 08:10:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261203_0810_outreach_requests"
-down_revision: str | Sequence[str] | None = "20261203_0815_browser_sessions"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "20261203_0810_outreach_requests"
+down_revision = "20261203_0815_browser_sessions"
 
 STATES = (
     "state IN ('queued', 'sending', 'sent', 'reminding', 'reminded', 'unanswered', "

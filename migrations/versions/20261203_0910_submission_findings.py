@@ -10,15 +10,11 @@ Revises: 20261203_0810_outreach_requests
 Create Date: 2026-12-03 09:10:00
 """
 
-from collections.abc import Sequence
-
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261203_0910_findings"
-down_revision: str | Sequence[str] | None = "20261203_0810_outreach_requests"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "20261203_0910_findings"
+down_revision = "20261203_0810_outreach_requests"
 
 
 def upgrade() -> None:

@@ -1,18 +1,9 @@
-"""review queue: a partner may withdraw its own pending submission (status `withdrawn`)
-
-Revision ID: 20261203_0915_withdrawn
-Revises: 20261203_0910_findings
-Create Date: 2026-12-03 09:15:00
-"""
-
-from collections.abc import Sequence
+"""review queue: a partner may withdraw its own pending submission (status `withdrawn`)"""
 
 from alembic import op
 
-revision: str = "20261203_0915_withdrawn"
-down_revision: str | Sequence[str] | None = "20261203_0910_findings"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "20261203_0915_withdrawn"
+down_revision = "20261203_0910_findings"
 
 BEFORE = "status IN ('pending','approved','partially_approved','rejected','duplicate')"
 AFTER = "status IN ('pending','approved','partially_approved','rejected','duplicate','withdrawn')"

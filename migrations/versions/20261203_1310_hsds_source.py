@@ -1,20 +1,12 @@
 """directory: what an HSDS import brings beyond Homeward's fields: structured schedules, the
 source's record id (external_id) and its unmodelled fields and tables (hsds_source)
-
-Revision ID: 20261203_1310_hsds_source
-Revises: 20261203_0915_withdrawn
-Create Date: 2026-12-03 13:10:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261203_1310_hsds_source"
-down_revision: str | Sequence[str] | None = "20261203_0915_withdrawn"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "20261203_1310_hsds_source"
+down_revision = "20261203_0915_withdrawn"
 
 
 def upgrade() -> None:

@@ -2,21 +2,13 @@
 
 One row per subscription with the state of its pulls, and one per remote record as last
 pulled (a digest, and the submission it queued).
-
-Revision ID: 20261203_1330_feeds
-Revises: 20261203_1310_hsds_source
-Create Date: 2026-12-03 13:30:00
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261203_1330_feeds"
-down_revision: str | Sequence[str] | None = "20261203_1310_hsds_source"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "20261203_1330_feeds"
+down_revision = "20261203_1310_hsds_source"
 
 BEFORE = "origin IN ('ngo_partner','organisation','call_outcome','import')"
 AFTER = "origin IN ('ngo_partner','organisation','call_outcome','import','feed')"

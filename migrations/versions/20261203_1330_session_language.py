@@ -1,19 +1,10 @@
-"""web pages: the language a signed-in browser chose, kept with its session
-
-Revision ID: 20261203_1330_session_lang
-Revises: 20261203_1330_feeds
-Create Date: 2026-12-03 13:30:00
-"""
-
-from collections.abc import Sequence
+"""web pages: the language a signed-in browser chose, kept with its session"""
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261203_1330_session_lang"
-down_revision: str | Sequence[str] | None = "20261203_1330_feeds"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "20261203_1330_session_lang"
+down_revision = "20261203_1330_feeds"
 
 
 def upgrade() -> None:
