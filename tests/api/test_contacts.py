@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.directory.models import Office
 from app.kit.clock import utcnow
+from tests.api.support import assert_rejected, saved_office
 from tests.conftest import FrozenClock
 from tests.db_state import directory_state
 from tests.factories import (
@@ -397,8 +398,7 @@ def test_impossible_contact_ids_are_422(
     client: TestClient, officer: dict[str, str], office_id: str
 ) -> None:
     resp = client.get(f"/api/v1/contacts/{office_id}", headers=officer)
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == "office_id"
+    assert_rejected(resp, 422, "office_id")
 
 
 def test_unknown_contact_is_404(client: TestClient, officer: dict[str, str]) -> None:
@@ -410,8 +410,7 @@ def test_unknown_contact_is_404(client: TestClient, officer: dict[str, str]) -> 
 def test_get_contact_sends_its_version_as_etag(
     client: TestClient, db_session: Session, officer: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     resp = client.get(f"/api/v1/contacts/{office.id}", headers=officer)
     assert resp.headers["ETag"] == f'"{office.version}"'
     assert resp.json()["version"] == office.version
@@ -420,8 +419,7 @@ def test_get_contact_sends_its_version_as_etag(
 def test_history_lists_every_change_oldest_first_with_organisation_changes(
     client: TestClient, db_session: Session, admin: dict[str, str], frozen_clock: FrozenClock
 ) -> None:
-    office = make_office(db_session, verified_at=None)
-    db_session.commit()
+    office = saved_office(db_session, verified_at=None)
     frozen_clock.advance(minutes=1)
     version = client.get(f"/api/v1/contacts/{office.id}", headers=admin).json()["version"]
     assert (
@@ -520,12 +518,10 @@ def test_admin_creates_a_contact_with_normalised_values(
 def test_patch_without_a_version_is_428_and_changes_nothing(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     before = directory_state(db_session)
     resp = client.patch(f"/api/v1/contacts/{office.id}", json={"city": "Ikeja"}, headers=admin)
-    assert resp.status_code == 428
-    assert resp.json()["detail"][0]["field"] == "version"
+    assert_rejected(resp, 428, "version")
     assert directory_state(db_session) == before
 
 
@@ -533,8 +529,7 @@ def test_patch_without_a_version_is_428_and_changes_nothing(
 def test_stale_version_is_409_and_changes_nothing(
     client: TestClient, db_session: Session, admin: dict[str, str], how: str
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     current = office.version
     before = directory_state(db_session)
     stale = current - 1
@@ -556,8 +551,7 @@ def test_stale_version_is_409_and_changes_nothing(
 def test_matching_version_saves_and_returns_the_new_version_and_etag(
     client: TestClient, db_session: Session, admin: dict[str, str], if_match: str
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     v = office.version
     resp = client.patch(
         f"/api/v1/contacts/{office.id}",
@@ -573,36 +567,31 @@ def test_matching_version_saves_and_returns_the_new_version_and_etag(
 def test_if_match_and_body_version_that_disagree_are_422(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     before = directory_state(db_session)
     resp = client.patch(
         f"/api/v1/contacts/{office.id}",
         json={"city": "Ikeja", "version": office.version},
         headers={**admin, "If-Match": f'"{office.version + 1}"'},
     )
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == "version"
+    assert_rejected(resp, 422, "version")
     assert directory_state(db_session) == before
 
 
 def test_if_match_that_is_not_a_version_is_422(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     resp = client.patch(
         f"/api/v1/contacts/{office.id}", json={"city": "x"}, headers={**admin, "If-Match": "*"}
     )
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == "If-Match"
+    assert_rejected(resp, 422, "If-Match")
 
 
 def test_a_patch_that_changes_nothing_keeps_the_version(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     before = directory_state(db_session)
     resp = client.patch(
         f"/api/v1/contacts/{office.id}",
@@ -617,8 +606,7 @@ def test_a_patch_that_changes_nothing_keeps_the_version(
 def test_saving_does_not_verify_only_a_verification_does(
     client: TestClient, db_session: Session, admin: dict[str, str], frozen_clock: FrozenClock
 ) -> None:
-    office = make_office(db_session, verified_at=frozen_clock.now - timedelta(days=170))
-    db_session.commit()
+    office = saved_office(db_session, verified_at=frozen_clock.now - timedelta(days=170))
     verified_before = client.get(f"/api/v1/contacts/{office.id}", headers=admin).json()
     frozen_clock.advance(days=1)
     saved = client.patch(
@@ -660,35 +648,30 @@ def test_bad_verifications_are_422_and_write_nothing(
     payload: dict[str, Any],
     field: str,
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     before = directory_state(db_session)
     resp = client.post(f"/api/v1/contacts/{office.id}/verifications", json=payload, headers=admin)
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == field
+    assert_rejected(resp, 422, field)
     assert directory_state(db_session) == before
 
 
 def test_a_verification_in_the_future_is_422(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     tomorrow = (utcnow() + timedelta(days=1)).isoformat()
     resp = client.post(
         f"/api/v1/contacts/{office.id}/verifications",
         json={"method": "phone_call", "verified_at": tomorrow},
         headers=admin,
     )
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == "verified_at"
+    assert_rejected(resp, 422, "verified_at")
 
 
 def test_closing_a_contact_is_a_status_and_it_leaves_the_search(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     resp = client.post(
         f"/api/v1/contacts/{office.id}/close",
         json={"reason": "closed"},
@@ -705,8 +688,7 @@ def test_closing_a_contact_is_a_status_and_it_leaves_the_search(
 def test_phones_are_added_changed_and_disconnected(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     added = client.post(
         f"/api/v1/contacts/{office.id}/phones",
         json={"number": "0803 123 4568", "kind": "whatsapp", "is_24_7": True},

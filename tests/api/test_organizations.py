@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.api.support import assert_rejected, saved_office
 from tests.db_state import directory_state
 from tests.factories import make_office, make_org
 
@@ -67,8 +68,7 @@ def test_update_organisation_needs_the_current_version(
 def test_renaming_an_organisation_is_found_by_the_new_name(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     client.patch(
         f"/api/v1/organizations/{office.organization_id}",
         json={"name": "Centro Acolhida Niterói (demo)", "version": office.organization.version},
@@ -170,8 +170,7 @@ def test_required_organisation_fields_cannot_be_patched_to_null(
     resp = client.patch(
         f"/api/v1/organizations/{org.id}", json={field: None, "version": org.version}, headers=admin
     )
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == field
+    assert_rejected(resp, 422, field)
     assert directory_state(db_session) == before
 
 
@@ -182,8 +181,7 @@ def test_unknown_organisation_is_404(client: TestClient, admin: dict[str, str]) 
         json={"version": 1, "reason": "closed"},
         headers=admin,
     )
-    assert resp.status_code == 404
-    assert resp.json()["detail"][0]["field"] == "id"
+    assert_rejected(resp, 404, "id")
 
 
 def test_contact_for_an_unknown_organisation_is_422(
@@ -193,6 +191,5 @@ def test_contact_for_an_unknown_organisation_is_422(
     resp = client.post(
         "/api/v1/contacts", json={"organization_id": 2147483647, "country": "NG"}, headers=admin
     )
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == "organization_id"
+    assert_rejected(resp, 422, "organization_id")
     assert directory_state(db_session) == before

@@ -12,6 +12,7 @@ from app.directory import lookup
 from app.directory import service as directory
 from app.review import intake
 from app.review.models import Submission
+from tests.api.support import assert_rejected
 from tests.factories import (
     AL_PHONE,
     BR_PHONE,
@@ -207,8 +208,7 @@ def test_size_cap_answers_413(client: TestClient, db_session: Session) -> None:
     body = _correction(office.id, city="Ikeja")
     body["note"] = "n" * 400
     resp = client.post(URL, json=body, headers=ngo)
-    assert resp.status_code == 413
-    assert resp.json()["detail"][0]["field"] == "body"
+    assert_rejected(resp, 413, "body")
     assert _queued(db_session) == 0
 
 

@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from tests.api.support import assert_rejected, saved_office
 from tests.db_state import directory_state
-from tests.factories import AL_PHONE, NG_PHONE, make_office, make_org
+from tests.factories import AL_PHONE, NG_PHONE, make_org
 
 
 @pytest.fixture
@@ -21,16 +22,6 @@ def org_id(db_session: Session) -> int:
     db_session.commit()
     assert org.id is not None
     return org.id
-
-
-def _assert_rejected(resp: Any, status: int, field: str, reason_part: str = "") -> None:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/json")
-    body = resp.json()
-    assert set(body) >= {"error", "message", "detail"}
-    assert body["detail"][0]["field"] == field, body
-    assert body["detail"][0]["reason"]
-    assert reason_part in body["detail"][0]["reason"], body
 
 
 OFFICE_CASES = [
@@ -87,7 +78,7 @@ def test_bad_contact_is_422_naming_the_field_and_writes_nothing(
     before = directory_state(db_session)
     payload = {"organization_id": org_id, "country": "NG", "region": "NG-LA", **change}
     resp = client.post("/api/v1/contacts", json=payload, headers=admin)
-    _assert_rejected(resp, 422, field, reason_part)
+    assert_rejected(resp, 422, field, reason_part)
     assert directory_state(db_session) == before
 
 
@@ -113,8 +104,7 @@ def test_bad_contact_change_is_422_and_changes_nothing(
     field: str,
     reason_part: str,
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     before = directory_state(db_session)
     resp = client.patch(
         f"/api/v1/contacts/{office.id}",
@@ -123,30 +113,28 @@ def test_bad_contact_change_is_422_and_changes_nothing(
         else change,
         headers={**admin, "If-Match": str(office.version)},
     )
-    _assert_rejected(resp, 422, field, reason_part)
+    assert_rejected(resp, 422, field, reason_part)
     assert directory_state(db_session) == before
 
 
 def test_a_lone_surrogate_in_text_is_422_and_changes_nothing(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     before = directory_state(db_session)
     resp = client.patch(
         f"/api/v1/contacts/{office.id}",
         content=b'{"name": "Desk \\ud800"}',
         headers={**admin, "If-Match": str(office.version), "Content-Type": "application/json"},
     )
-    _assert_rejected(resp, 422, "name")
+    assert_rejected(resp, 422, "name")
     assert directory_state(db_session) == before
 
 
 def test_moving_a_contact_to_another_country_needs_a_region_of_that_country(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session, phones=[])
-    db_session.commit()
+    office = saved_office(db_session, phones=[])
     resp = client.patch(
         f"/api/v1/contacts/{office.id}",
         json={"country": "AL", "region": "AL-11"},
@@ -201,7 +189,7 @@ def test_malformed_json_says_where(client: TestClient, admin: dict[str, str]) ->
         content=b'{"name": "A",, "category": "ngo"}',
         headers={**admin, "Content-Type": "application/json"},
     )
-    _assert_rejected(resp, 422, "body", "malformed JSON at character")
+    assert_rejected(resp, 422, "body", "malformed JSON at character")
 
 
 def test_body_over_the_size_limit_is_413_json(
@@ -213,7 +201,7 @@ def test_body_over_the_size_limit_is_413_json(
     resp = client.post(
         "/api/v1/organizations", content=big, headers={**admin, "Content-Type": "application/json"}
     )
-    _assert_rejected(resp, 413, "body", f"over {limit} bytes")
+    assert_rejected(resp, 413, "body", f"over {limit} bytes")
     assert directory_state(db_session) == before
 
 
@@ -235,7 +223,7 @@ def test_chunked_body_over_the_size_limit_is_413_json(
         content=chunks(),
         headers={**admin, "Content-Type": "application/json"},
     )
-    _assert_rejected(resp, 413, "body", "over")
+    assert_rejected(resp, 413, "body", "over")
     assert directory_state(db_session) == before
 
 
@@ -299,5 +287,5 @@ def test_bad_key_requests_are_422_and_create_nothing(
     field: str,
 ) -> None:
     before = directory_state(db_session)
-    _assert_rejected(client.post(url, json=payload, headers=admin), 422, field)
+    assert_rejected(client.post(url, json=payload, headers=admin), 422, field)
     assert directory_state(db_session) == before
