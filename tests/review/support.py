@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from app.auth.service import create_key
 from app.directory.models import Organization
 from app.kit.principal import Principal
+from app.review import decisions, intake
+from app.review.models import Submission
 from tests.factories import allow_partner_countries, make_org
 
 DIRECTORY_TABLES = (
@@ -47,6 +49,37 @@ def partner(
     assert org.id is not None
     allow_partner_countries(session, org.id)
     return org, principal(session, "ngo", organization_id=org.id, name=f"{name} field team")
+
+
+def new_contact(org_name: str, number: str = "08031234599") -> dict[str, Any]:
+    """A partner's proposal of a new contact in Lagos for a new organisation `org_name`."""
+    return {
+        "kind": "new_contact",
+        "organization": {"name": org_name, "category": "ngo"},
+        "office": {"country": "NG", "region": "NG-LA", "phones": [{"number": number}]},
+    }
+
+
+def proposed_duplicate(
+    session: Session, *, org_id: int | None, org_name: str, of_office_id: int | None, reason: str
+) -> Submission:
+    """A new contact proposed from the web by a partner of organisation `org_id`, that a
+    reviewer marked as a duplicate of office `of_office_id`."""
+    sub = intake.create_submission(
+        session,
+        proposal=new_contact(org_name),
+        submitter=principal(session, "ngo", organization_id=org_id),
+        source="web",
+    )
+    assert sub.id is not None and of_office_id is not None
+    decisions.mark_duplicate(
+        session,
+        submission_id=sub.id,
+        reviewer=principal(session, "reviewer"),
+        of_office_id=of_office_id,
+        reason=reason,
+    )
+    return sub
 
 
 def dump(

@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.directory.phone_numbers import display
-from app.review import decisions, intake
+from app.review import intake
 from app.review.models import Submission
 from app.verification.models import VerificationEvent
 from app.web import labels
 from app.web.ngo.correction import current_values
 from tests.factories import BR_PHONE, make_office, make_org
-from tests.review.support import principal
+from tests.review.support import principal, proposed_duplicate
 from tests.web.signed_in import sign_in
 
 
@@ -97,21 +97,10 @@ def test_my_submissions_never_points_at_a_confidential_duplicate(
     make_office(db_session, org=org)
     hidden = make_org(db_session, name="Zephyrine Safe House (demo)", confidential=True)
     secret = make_office(db_session, org=hidden, city="Ikeja")
-    ngo = principal(db_session, "ngo", organization_id=org.id)
-    sub = intake.create_submission(
+    sub = proposed_duplicate(
         db_session,
-        proposal={
-            "kind": "new_contact",
-            "organization": {"name": "Example Help Desk (demo)", "category": "ngo"},
-            "office": {"country": "NG", "region": "NG-LA", "phones": [{"number": "08031234599"}]},
-        },
-        submitter=ngo,
-        source="web",
-    )
-    decisions.mark_duplicate(
-        db_session,
-        submission_id=sub.id,  # type: ignore[arg-type]
-        reviewer=principal(db_session, "reviewer"),
+        org_id=org.id,
+        org_name="Example Help Desk (demo)",
         of_office_id=secret.id,
         reason="Same as the Zephyrine safe house",
     )
