@@ -152,11 +152,7 @@ def test_bad_organisation_is_422_naming_the_field_and_nothing_is_written(
 ) -> None:
     before = directory_state(db_session)
     resp = client.post("/api/v1/organizations", json=payload, headers=admin)
-    assert resp.status_code == 422, resp.text
-    body = resp.json()
-    assert body["error"] == "validation_error"
-    assert body["detail"][0]["field"] == field
-    assert body["detail"][0]["reason"]
+    assert_rejected(resp, 422, field, error="validation_error")
     assert directory_state(db_session) == before
 
 
