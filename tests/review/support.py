@@ -9,11 +9,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.auth.service import create_key
-from app.directory.models import Organization
+from app.directory.models import Office, Organization
 from app.kit.principal import Principal
 from app.review import decisions, intake
 from app.review.models import Submission
-from tests.factories import allow_partner_countries, make_org
+from tests.factories import allow_partner_countries, make_office, make_org
 
 DIRECTORY_TABLES = (
     "organization",
@@ -49,6 +49,23 @@ def partner(
     assert org.id is not None
     allow_partner_countries(session, org.id)
     return org, principal(session, "ngo", organization_id=org.id, name=f"{name} field team")
+
+
+def submit(session: Session, ngo: Principal, proposal: dict[str, Any]) -> Submission:
+    """`proposal` queued as the partner `ngo` sent it."""
+    return intake.create_submission(session, proposal=proposal, submitter=ngo, source="ngo: test")
+
+
+def correction(session: Session, office: Office, ngo: Principal, /, **parts: Any) -> Submission:
+    """A partner's correction of `office` (`parts`: office, phones, new_phones, note…)."""
+    return submit(session, ngo, {"kind": "correction", "office_id": office.id, **parts})
+
+
+def office_partner_reviewer(session: Session, **office: Any) -> tuple[Office, Principal, Principal]:
+    """An office (`make_office` overrides), a partner's ngo principal and a reviewer."""
+    made = make_office(session, **office)
+    _, ngo = partner(session)
+    return made, ngo, principal(session, "reviewer")
 
 
 def new_contact(org_name: str, number: str = "08031234599") -> dict[str, Any]:

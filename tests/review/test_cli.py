@@ -16,7 +16,7 @@ from app.directory import lookup
 from app.kit.clock import utcnow
 from app.review import intake, queue
 from tests.factories import make_office
-from tests.review.support import partner, principal
+from tests.review.support import partner, principal, submit
 
 
 @pytest.fixture
@@ -35,21 +35,17 @@ def test_review_from_the_terminal(committed_engine: Engine, homeward) -> None:  
         office = make_office(session)
         _, ngo = partner(session)
         principal(session, "reviewer", name="Reviewer Ana")
-        first = intake.create_submission(
+        first = submit(
             session,
-            proposal={
+            ngo,
+            {
                 "kind": "correction",
                 "office_id": office.id,
                 "office": {"city": "Ikeja", "address": "1 Example Way"},
             },
-            submitter=ngo,
-            source="ngo: test",
         )
-        second = intake.create_submission(
-            session,
-            proposal={"kind": "closure", "office_id": office.id, "reason": "moved"},
-            submitter=ngo,
-            source="ngo: test",
+        second = submit(
+            session, ngo, {"kind": "closure", "office_id": office.id, "reason": "moved"}
         )
         ids = (first.id, second.id, office.id)
 

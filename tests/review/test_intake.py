@@ -14,7 +14,7 @@ from app.kit.errors import InvalidValue, TooManyRequests, VersionConflict
 from app.review import intake
 from app.review.models import Submission, SubmissionPhone
 from tests.factories import AL_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org
-from tests.review.support import dump, partner, principal
+from tests.review.support import dump, partner, principal, submit
 
 CONF = "organization.confidential"
 
@@ -26,9 +26,10 @@ def _count(session: Session) -> int:
 def test_correction_keeps_only_changed_fields_normalised(db_session: Session) -> None:
     office = make_office(db_session)
     _, ngo = partner(db_session)
-    sub = intake.create_submission(
+    sub = submit(
         db_session,
-        proposal={
+        ngo,
+        {
             "kind": "correction",
             "office_id": office.id,
             "office": {
@@ -39,8 +40,6 @@ def test_correction_keeps_only_changed_fields_normalised(db_session: Session) ->
             "phones": [{"id": office.phones[0].id, "number": "0803 123 4568"}],
             "note": "called them on 3 May",
         },
-        submitter=ngo,
-        source="ngo: test",
     )
     # The unchanged city is dropped; text is trimmed; the number is stored as E.164.
     assert sub.changes == {
@@ -81,12 +80,7 @@ def test_invalid_correction_is_refused_naming_the_field_and_queues_nothing(
     _, ngo = partner(db_session)
     before = dump(db_session)
     with pytest.raises(InvalidValue) as err:
-        intake.create_submission(
-            db_session,
-            proposal={"kind": "correction", "office_id": office.id, **proposal},
-            submitter=ngo,
-            source="ngo: test",
-        )
+        submit(db_session, ngo, {"kind": "correction", "office_id": office.id, **proposal})
     assert err.value.field == field
     assert dump(db_session) == before
 
@@ -95,15 +89,14 @@ def test_phone_is_checked_in_the_office_country(db_session: Session) -> None:
     office = make_office(db_session, country="AL", region="AL-01", phones=[])
     _, ngo = partner(db_session)
     with pytest.raises(InvalidValue) as err:
-        intake.create_submission(
+        submit(
             db_session,
-            proposal={
+            ngo,
+            {
                 "kind": "correction",
                 "office_id": office.id,
                 "new_phones": [{"number": NG_PHONE}],
             },
-            submitter=ngo,
-            source="ngo: test",
         )
     assert err.value.field == "new_phones.0.number"
     assert "AL" in err.value.message
@@ -113,15 +106,14 @@ def test_stale_base_version_is_a_conflict(db_session: Session) -> None:
     office = make_office(db_session)
     _, ngo = partner(db_session)
     with pytest.raises(VersionConflict) as err:
-        intake.create_submission(
+        submit(
             db_session,
-            proposal={
+            ngo,
+            {
                 "kind": "correction",
                 "office_id": office.id,
                 "office": {"city": "Ikeja", "version": office.version - 1},
             },
-            submitter=ngo,
-            source="ngo: test",
         )
     assert err.value.field == "office.version"
     assert _count(db_session) == 0
