@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import Result
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from app import db
-from app.cli import app as homeward_app
 from app.config import Settings
 from app.db import unit_of_work
 from app.outreach import cli as outreach_cli
@@ -63,17 +59,6 @@ def test_the_api_refuses_partners_and_bad_filters(db_session: Session, client: T
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "country"
     wrong_state = client.get("/api/v1/outreach?state=lost", headers=officer)
     assert wrong_state.status_code == 422
-
-
-@pytest.fixture
-def homeward(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(db, "get_engine", lambda: committed_engine)
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(homeward_app, list(args), env={"COLUMNS": "200"})
-
-    return run
 
 
 def test_status_says_when_outreach_is_off(homeward) -> None:  # type: ignore[no-untyped-def]

@@ -418,23 +418,14 @@ def test_new_contact_partial_approval_must_keep_required_fields(db_session: Sess
 
 def test_rejected_and_invalid_submissions_never_touch_the_directory(db_session: Session) -> None:
     office, ngo, reviewer = office_partner_reviewer(db_session)
-    directory_tables = (
-        "organization",
-        "organization_service",
-        "office",
-        "office_language",
-        "phone",
-        "revision",
-        "verification_event",
-    )
-    before = dump(db_session, tables=directory_tables)
+    before = dump(db_session, tables=DIRECTORY_TABLES)
     with pytest.raises(InvalidValue):
         correction(db_session, office, ngo, office={"region": "BR-SP"})
     sub = correction(
         db_session, office, ngo, office={"city": "Ikeja"}, new_phones=[{"number": NG_PHONE_2}]
     )
     decisions.reject(db_session, submission_id=sub.id, reviewer=reviewer, reason="wrong office")
-    assert dump(db_session, tables=directory_tables) == before
+    assert dump(db_session, tables=DIRECTORY_TABLES) == before
 
 
 def test_approval_records_the_imports_claimed_verification_at_its_time(

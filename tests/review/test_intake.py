@@ -14,7 +14,7 @@ from app.kit.errors import InvalidValue, TooManyRequests, VersionConflict
 from app.review import intake
 from app.review.models import Submission, SubmissionPhone
 from tests.factories import AL_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org
-from tests.review.support import dump, partner, principal, submit
+from tests.review.support import correction, dump, partner, principal, submit
 
 CONF = "organization.confidential"
 
@@ -80,7 +80,7 @@ def test_invalid_correction_is_refused_naming_the_field_and_queues_nothing(
     _, ngo = partner(db_session)
     before = dump(db_session)
     with pytest.raises(InvalidValue) as err:
-        submit(db_session, ngo, {"kind": "correction", "office_id": office.id, **proposal})
+        correction(db_session, office, ngo, **proposal)
     assert err.value.field == field
     assert dump(db_session) == before
 
@@ -89,15 +89,7 @@ def test_phone_is_checked_in_the_office_country(db_session: Session) -> None:
     office = make_office(db_session, country="AL", region="AL-01", phones=[])
     _, ngo = partner(db_session)
     with pytest.raises(InvalidValue) as err:
-        submit(
-            db_session,
-            ngo,
-            {
-                "kind": "correction",
-                "office_id": office.id,
-                "new_phones": [{"number": NG_PHONE}],
-            },
-        )
+        correction(db_session, office, ngo, new_phones=[{"number": NG_PHONE}])
     assert err.value.field == "new_phones.0.number"
     assert "AL" in err.value.message
 
@@ -106,15 +98,7 @@ def test_stale_base_version_is_a_conflict(db_session: Session) -> None:
     office = make_office(db_session)
     _, ngo = partner(db_session)
     with pytest.raises(VersionConflict) as err:
-        submit(
-            db_session,
-            ngo,
-            {
-                "kind": "correction",
-                "office_id": office.id,
-                "office": {"city": "Ikeja", "version": office.version - 1},
-            },
-        )
+        correction(db_session, office, ngo, office={"city": "Ikeja", "version": office.version - 1})
     assert err.value.field == "office.version"
     assert _count(db_session) == 0
 
