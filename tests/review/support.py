@@ -51,14 +51,29 @@ def partner(
     return org, principal(session, "ngo", organization_id=org.id, name=f"{name} field team")
 
 
-def submit(session: Session, ngo: Principal, proposal: dict[str, Any]) -> Submission:
-    """`proposal` queued as the partner `ngo` sent it."""
-    return intake.create_submission(session, proposal=proposal, submitter=ngo, source="ngo: test")
+def submit(
+    session: Session,
+    ngo: Principal | None,
+    proposal: dict[str, Any],
+    *,
+    source: str = "ngo: test",
+) -> Submission:
+    """`proposal` queued as the partner `ngo` sent it (None: an import)."""
+    return intake.create_submission(session, proposal=proposal, submitter=ngo, source=source)
 
 
-def correction(session: Session, office: Office, ngo: Principal, /, **parts: Any) -> Submission:
-    """A partner's correction of `office` (`parts`: office, phones, new_phones, note…)."""
-    return submit(session, ngo, {"kind": "correction", "office_id": office.id, **parts})
+def correction(
+    session: Session,
+    office: Office,
+    ngo: Principal | None,
+    /,
+    *,
+    source: str = "ngo: test",
+    **parts: Any,
+) -> Submission:
+    """A correction of `office` (`parts`: office, phones, new_phones, note…)."""
+    proposal = {"kind": "correction", "office_id": office.id, **parts}
+    return submit(session, ngo, proposal, source=source)
 
 
 def office_partner_reviewer(session: Session, **office: Any) -> tuple[Office, Principal, Principal]:
