@@ -17,7 +17,7 @@ from app.sheets.errors import SheetRefused
 from app.sheets.i18n import sheet_language
 from app.sheets.schemas import SheetData, SheetFormat, SheetParams, SheetSize
 from app.verification.service import record_verification
-from tests.factories import TEST_PROVENANCE, make_office, make_org
+from tests.factories import TEST_PROVENANCE, edit_phone, make_office, make_org
 from tests.sheets.directory import NG, Directory, build_lagos_directory
 
 LAGOS = SheetParams(country="NG", region="NG-LA", lang="en", lang2=None, size=SheetSize.A4)
@@ -115,13 +115,7 @@ def _lagos_sheet(
 
 def _renumber(session: Session, office: Office, number: str) -> None:
     """A printed edit: the office's first phone gets `number`."""
-    directory.update_phone(
-        session,
-        phone_id=office.phones[0].id,
-        changes={"number": number},
-        expected_version=office.phones[0].version,
-        provenance=TEST_PROVENANCE,
-    )
+    edit_phone(session, office.phones[0], number=number)
 
 
 def _verify_by_phone(session: Session, office_id: int) -> None:
