@@ -91,31 +91,26 @@ def allow_partner_countries(
         )
 
 
+def _versioned(record: Office | Phone, provenance: Provenance, changes: Any) -> dict[str, Any]:
+    assert record.id is not None
+    return {"changes": changes, "expected_version": record.version, "provenance": provenance}
+
+
 def edit_office(
     session: Session, office: Office, /, provenance: Provenance = TEST_PROVENANCE, **changes: Any
 ) -> Office:
     """An audited edit of `office` through the directory service, at its version as loaded."""
-    assert office.id is not None
     return service.update_office(
-        session,
-        office_id=office.id,
-        changes=changes,
-        expected_version=office.version,
-        provenance=provenance,
+        session, office_id=office.id or 0, **_versioned(office, provenance, changes)
     )
 
 
 def edit_phone(
     session: Session, phone: Phone, /, provenance: Provenance = TEST_PROVENANCE, **changes: Any
 ) -> Phone:
-    """An audited edit of `phone` through the directory service, at its version as loaded."""
-    assert phone.id is not None
+    """An audited edit of `phone` (its office's revision), at its version as loaded."""
     return service.update_phone(
-        session,
-        phone_id=phone.id,
-        changes=changes,
-        expected_version=phone.version,
-        provenance=provenance,
+        session, phone_id=phone.id or 0, **_versioned(phone, provenance, changes)
     )
 
 
