@@ -40,6 +40,14 @@ from tests.review.support import (
 )
 
 
+def _approve_only(
+    session: Session, sub: Submission, reviewer: Principal, *fields: str
+) -> Submission:
+    """A partial approval: only `fields` of `sub` are applied."""
+    assert sub.id is not None
+    return decisions.approve(session, submission_id=sub.id, reviewer=reviewer, fields=list(fields))
+
+
 def _reload(session: Session, office_id: int) -> Office:
     return lookup.get_office(session, office_id, refresh=True)
 
@@ -108,9 +116,7 @@ def test_approved_correction_records_an_ngo_correction_verification(db_session: 
 def test_partial_approval_applies_only_the_chosen_fields(db_session: Session) -> None:
     office, ngo, reviewer = office_partner_reviewer(db_session)
     sub = correction(db_session, office, ngo, office={"city": "Ikeja", "address": "1 Example Way"})
-    decided = decisions.approve(
-        db_session, submission_id=sub.id, reviewer=reviewer, fields=["office.address"]
-    )
+    decided = _approve_only(db_session, sub, reviewer, "office.address")
     assert decided.status == "partially_approved"
     assert decided.applied == {"office.address": "1 Example Way"}
     now = _reload(db_session, office.id)
@@ -126,12 +132,7 @@ def test_partial_approval_records_the_changes_but_verifies_nothing(db_session: S
         office={"city": "Ikeja", "address": "1 Example Way", "opening_hours": "24/7"},
         note="called them",
     )
-    decided = decisions.approve(
-        db_session,
-        submission_id=sub.id,
-        reviewer=reviewer,
-        fields=["office.address", "office.opening_hours"],
-    )
+    decided = _approve_only(db_session, sub, reviewer, "office.address", "office.opening_hours")
     assert decided.status == "partially_approved"
     revs = db_session.execute(select(Revision).where(Revision.submission_id == sub.id)).scalars()
     by_field = {r.field: r for r in revs}
@@ -166,12 +167,7 @@ def _new_helpline_office(session: Session) -> tuple[Submission, Principal, int |
 
 def test_partially_approved_new_contact_stays_unverified(db_session: Session) -> None:
     sub, reviewer, _ = _new_helpline_office(db_session)
-    decided = decisions.approve(
-        db_session,
-        submission_id=sub.id,
-        reviewer=reviewer,
-        fields=["office.country", "office.city"],
-    )
+    decided = _approve_only(db_session, sub, reviewer, "office.country", "office.city")
     office = _reload(db_session, decided.office_id)
     assert office.last_verified_at is None
     assert not is_printable(db_session, office_id=office.id, now=utcnow(), settings=get_settings())
@@ -401,16 +397,9 @@ def test_new_contact_approval_creates_organisation_office_and_phones(db_session:
 def test_new_contact_partial_approval_must_keep_required_fields(db_session: Session) -> None:
     sub, reviewer, org_id = _new_helpline_office(db_session)
     with pytest.raises(InvalidValue) as err:
-        decisions.approve(
-            db_session, submission_id=sub.id, reviewer=reviewer, fields=["office.city"]
-        )
+        _approve_only(db_session, sub, reviewer, "office.city")
     assert err.value.field == "office.country"
-    decided = decisions.approve(
-        db_session,
-        submission_id=sub.id,
-        reviewer=reviewer,
-        fields=["office.country", "office.city"],
-    )
+    decided = _approve_only(db_session, sub, reviewer, "office.country", "office.city")
     assert decided.status == "partially_approved"
     office = _reload(db_session, decided.office_id)
     assert (office.organization_id, office.email, office.region) == (org_id, None, None)
