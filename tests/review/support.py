@@ -76,6 +76,13 @@ def correction(
     return submit(session, ngo, proposal, source=source)
 
 
+def proposed(session: Session, proposal: dict[str, Any]) -> tuple[Submission, Principal]:
+    """`proposal` queued by a partner, and a reviewer to decide it."""
+    _, ngo = partner(session)
+    reviewer = principal(session, "reviewer")
+    return submit(session, ngo, proposal), reviewer
+
+
 def office_partner_reviewer(session: Session, **office: Any) -> tuple[Office, Principal, Principal]:
     """An office (`make_office` overrides), a partner's ngo principal and a reviewer."""
     made = make_office(session, **office)

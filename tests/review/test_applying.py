@@ -19,7 +19,7 @@ from tests.review.support import (
     office_partner_reviewer,
     partner,
     principal,
-    submit,
+    proposed,
 )
 
 # E.164 in form, but not a number any Nigerian line has: today's rules refuse it.
@@ -100,11 +100,8 @@ def test_a_country_and_its_region_are_approved_together(db_session: Session) -> 
 
 
 def test_approval_creates_a_new_contact_as_intake_validated_it(db_session: Session) -> None:
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = submit(
+    sub, reviewer = proposed(
         db_session,
-        ngo,
         {
             "kind": "new_contact",
             "organization": {"name": "Harbour Help (demo)", "category": "ngo"},

@@ -36,6 +36,7 @@ from tests.review.support import (
     office_partner_reviewer,
     partner,
     principal,
+    proposed,
     submit,
 )
 
@@ -364,11 +365,8 @@ def test_disconnected_number_report_marks_the_phone(db_session: Session) -> None
 
 
 def test_new_contact_approval_creates_organisation_office_and_phones(db_session: Session) -> None:
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = submit(
+    sub, reviewer = proposed(
         db_session,
-        ngo,
         {
             "kind": "new_contact",
             "organization": {
