@@ -4,6 +4,7 @@ written; on reads a 422 naming the parameter. Covers the rules of the directory 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,18 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.directory.models import Office
 from tests.api.support import assert_rejected, saved_office
 from tests.db_state import directory_state
-from tests.factories import AL_PHONE, NG_PHONE, make_org
-
-
-@pytest.fixture
-def org_id(db_session: Session) -> int:
-    org = make_org(db_session)
-    db_session.commit()
-    assert org.id is not None
-    return org.id
-
+from tests.factories import AL_PHONE, NG_PHONE
 
 OFFICE_CASES = [
     # country: ISO 3166-1 alpha-2 only
@@ -65,23 +58,6 @@ OFFICE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("change", "field", "reason_part"), OFFICE_CASES)
-def test_bad_contact_is_422_naming_the_field_and_writes_nothing(
-    client: TestClient,
-    db_session: Session,
-    admin: dict[str, str],
-    org_id: int,
-    change: dict[str, Any],
-    field: str,
-    reason_part: str,
-) -> None:
-    before = directory_state(db_session)
-    payload = {"organization_id": org_id, "country": "NG", "region": "NG-LA", **change}
-    resp = client.post("/api/v1/contacts", json=payload, headers=admin)
-    assert_rejected(resp, 422, field, reason_part)
-    assert directory_state(db_session) == before
-
-
 PATCH_CASES = [
     ({"region": "AL-01"}, "region", "of NG"),
     ({"country": "AL"}, "region", "not an ISO 3166-2 subdivision of AL"),  # NG-LA kept
@@ -95,25 +71,75 @@ PATCH_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("change", "field", "reason_part"), PATCH_CASES)
-def test_bad_contact_change_is_422_and_changes_nothing(
+ORGANISATION_CASES = [
+    ({"category": "ngo"}, "name"),
+    ({"name": "   ", "category": "ngo"}, "name"),
+    ({"name": "x" * 201, "category": "ngo"}, "name"),
+    ({"name": "A\x00B", "category": "ngo"}, "name"),
+    ({"name": "A", "category": "bakery"}, "category"),
+    ({"name": "A", "category": "ngo", "website": "ftp://example.org"}, "website"),
+    ({"name": "A", "category": "ngo", "website": "javascript:alert(1)"}, "website"),
+    ({"name": "A", "category": "ngo", "website": "example.org"}, "website"),
+    ({"name": "A", "category": "ngo", "website": "https://e.org/" + "a" * 500}, "website"),
+    ({"name": "A", "category": "ngo", "email": "not-an-email"}, "email"),
+    ({"name": "A", "category": "ngo", "email": "a@b"}, "email"),
+    ({"name": "A", "category": "ngo", "services": ["spa"]}, "services.0"),
+    ({"name": "A", "category": "ngo", "description": "d" * 4001}, "description"),
+    ({"name": "A", "category": "ngo", "confidential": "maybe"}, "confidential"),
+    ({"name": "A", "category": "ngo", "status": "closed"}, "status"),
+    ({"name": "A", "category": "ngo", "id": 7}, "id"),
+]
+
+# A bad request for a saved office: method, URL, and the body (and headers) sent.
+BadRequest = tuple[str, str, dict[str, Any]]
+
+
+def _new_contact(change: dict[str, Any]) -> Callable[[Office], BadRequest]:
+    def request(office: Office) -> BadRequest:
+        body = {"organization_id": office.organization_id, "country": "NG", "region": "NG-LA"}
+        return "POST", "/api/v1/contacts", {"json": body | change}
+
+    return request
+
+
+def _contact_change(change: dict[str, Any]) -> Callable[[Office], BadRequest]:
+    # A new country keeps the office's region (NG-LA) unless the change names one.
+    moving = "country" in change and change["country"] is not None
+    body = {**change, "region": change.get("region", "NG-LA")} if moving else change
+
+    def request(office: Office) -> BadRequest:
+        headers = {"If-Match": str(office.version)}
+        return "PATCH", f"/api/v1/contacts/{office.id}", {"json": body, "headers": headers}
+
+    return request
+
+
+def _new_organisation(payload: dict[str, Any]) -> Callable[[Office], BadRequest]:
+    return lambda office: ("POST", "/api/v1/organizations", {"json": payload})
+
+
+BAD_WRITES = [
+    *[(_new_contact(change), field, reason) for change, field, reason in OFFICE_CASES],
+    *[(_contact_change(change), field, reason) for change, field, reason in PATCH_CASES],
+    *[(_new_organisation(payload), field, "") for payload, field in ORGANISATION_CASES],
+]
+
+
+@pytest.mark.parametrize(("request_for", "field", "reason_part"), BAD_WRITES)
+def test_bad_input_is_422_naming_the_field_and_writes_nothing(
     client: TestClient,
     db_session: Session,
     admin: dict[str, str],
-    change: dict[str, Any],
+    request_for: Callable[[Office], BadRequest],
     field: str,
     reason_part: str,
 ) -> None:
-    office = saved_office(db_session)
+    """New contacts, contact changes and new organisations."""
+    method, url, sent = request_for(saved_office(db_session))
     before = directory_state(db_session)
-    resp = client.patch(
-        f"/api/v1/contacts/{office.id}",
-        json={**change, "region": change.get("region", "NG-LA")}
-        if "country" in change and change["country"] is not None
-        else change,
-        headers={**admin, "If-Match": str(office.version)},
-    )
-    assert_rejected(resp, 422, field, reason_part)
+    headers = {**admin, **sent.pop("headers", {})}
+    resp = client.request(method, url, headers=headers, **sent)
+    assert_rejected(resp, 422, field, reason_part, error="validation_error")
     assert directory_state(db_session) == before
 
 
