@@ -25,9 +25,8 @@ from sqlalchemy.orm import Session
 from app.auth.service import create_key
 from app.directory.models import Office, Organization, Phone
 from app.interop.hsds_vocabulary import hsds_id
-from app.review import decisions, intake
 from tests.factories import allow_partner_countries, make_office, make_org
-from tests.review.support import principal
+from tests.review.support import proposed_duplicate
 from tests.web.signed_in import sign_in_secret
 
 SECRET_NAME = "Zephyrine Quillfeather Sanctuary"
@@ -116,21 +115,10 @@ def _seed(client: TestClient, session: Session) -> World:
         session, name="Partner field team", role="ngo", organization_id=partner_org.id
     )
     # The partner proposed a contact a reviewer found to be the confidential one.
-    ngo = principal(session, "ngo", organization_id=partner_org.id)
-    proposal = intake.create_submission(
+    proposal = proposed_duplicate(
         session,
-        proposal={
-            "kind": "new_contact",
-            "organization": {"name": "Example Safe Place (demo)", "category": "ngo"},
-            "office": {"country": "NG", "region": "NG-LA", "phones": [{"number": "08031234599"}]},
-        },
-        submitter=ngo,
-        source="web",
-    )
-    decisions.mark_duplicate(
-        session,
-        submission_id=proposal.id,  # type: ignore[arg-type]
-        reviewer=principal(session, "reviewer"),
+        org_id=partner_org.id,
+        org_name="Example Safe Place (demo)",
         of_office_id=secret.id,
         reason=f"This is {SECRET_NAME} at {SECRET_ADDRESS}",
     )

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.directory import lookup, service
+from app.directory import lookup
 from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.verification.service import record_verification
-from tests.factories import BR_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org
+from tests.factories import BR_PHONE, NG_PHONE, NG_PHONE_2, edit_office, make_office, make_org
 
 AL_PHONE = "+35522345678"
 
@@ -105,13 +105,7 @@ def build(session: Session) -> Sample:
     )
     # An approved edit and a second verification, so both reach HSDS metadata.
     assert lagos.id is not None
-    service.update_office(
-        session,
-        office_id=lagos.id,
-        changes={"city": "Ikeja"},
-        expected_version=lagos.version,
-        provenance=REVIEWER,
-    )
+    edit_office(session, lagos, REVIEWER, city="Ikeja")
     record_verification(
         session,
         office_id=lagos.id,

@@ -38,6 +38,13 @@ def _import_and_approve(session: Session, path: Path) -> hsds_import.ImportRepor
     return report
 
 
+def _import_example(session: Session, name: str) -> Any:
+    """The spec's example `name` imported and approved; its JSON as given."""
+    path = SPEC / "examples" / name
+    _import_and_approve(session, path)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
@@ -104,8 +111,7 @@ def _export_json(session: Session, tmp_path: Path) -> list[dict[str, Any]]:
 
 @needs_spec
 def test_service_full_json_comes_back_field_by_field(db_session: Session, tmp_path: Path) -> None:
-    given = json.loads((SPEC / "examples" / "service_full.json").read_text(encoding="utf-8"))
-    _import_and_approve(db_session, SPEC / "examples" / "service_full.json")
+    given = _import_example(db_session, "service_full.json")
     (org,) = _export_json(db_session, tmp_path)
     (service,) = org["services"]
     _covers({k: v for k, v in given.items() if k != "organization"}, service, "service")
@@ -116,9 +122,7 @@ def test_service_full_json_comes_back_field_by_field(db_session: Session, tmp_pa
 def test_organization_full_json_comes_back_field_by_field(
     db_session: Session, tmp_path: Path
 ) -> None:
-    path = SPEC / "examples" / "organization_full.json"
-    given = json.loads(path.read_text(encoding="utf-8"))
-    _import_and_approve(db_session, path)
+    given = _import_example(db_session, "organization_full.json")
     (org,) = _export_json(db_session, tmp_path)
     _covers(given, org, "organization")
 
@@ -174,9 +178,7 @@ def test_a_changed_source_record_is_a_correction_of_the_same_office(
 def test_orapi_serves_the_imported_service_under_its_source_id(
     client: TestClient, db_session: Session
 ) -> None:
-    path = SPEC / "examples" / "service_full.json"
-    given = json.loads(path.read_text(encoding="utf-8"))
-    _import_and_approve(db_session, path)
+    given = _import_example(db_session, "service_full.json")
     headers = make_key(db_session, "officer")
     response = client.get(f"/hsds/services/{given['id']}", headers=headers)
     assert response.status_code == 200, response.text

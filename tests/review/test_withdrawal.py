@@ -10,20 +10,17 @@ from sqlalchemy.orm import Session
 
 from app.db import make_engine
 from app.kit.principal import Principal
-from app.review import decisions, intake, queue
+from app.review import decisions, queue
 from app.review.errors import SubmissionAlreadyDecided, SubmissionNotFound
 from app.review.models import Submission, SubmissionStatus
 from tests.conftest import alembic_config, throwaway_database
 from tests.factories import make_office
-from tests.review.support import DIRECTORY_TABLES, dump, partner, principal
+from tests.review.support import DIRECTORY_TABLES, dump, partner, principal, submit
 
 
 def _pending(session: Session, office_id: int | None, ngo: Principal) -> Submission:
-    return intake.create_submission(
-        session,
-        proposal={"kind": "correction", "office_id": office_id, "office": {"city": "Ikeja"}},
-        submitter=ngo,
-        source="ngo: test",
+    return submit(
+        session, ngo, {"kind": "correction", "office_id": office_id, "office": {"city": "Ikeja"}}
     )
 
 
