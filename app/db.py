@@ -10,12 +10,19 @@ from typing import Any
 
 from pydantic_core import from_json
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from app.config import get_settings
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """An INSERT for `table` in the session's dialect, so it can say ON CONFLICT."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -14,10 +14,10 @@ from email.message import Message
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import dialect_insert
 from app.directory import service as directory
 from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization
@@ -86,11 +86,6 @@ def eligible_offices_query(*, now: datetime, settings: Settings, country: str | 
     return stmt.where(Office.country == country) if country else stmt
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
-
-
 def enqueue_batch(
     session: Session,
     *,
@@ -135,7 +130,7 @@ def enqueue_batch(
         )
     table = OutreachRequest.__table__
     inserted = session.execute(
-        _insert(session, table).on_conflict_do_nothing().returning(table.c.id), values
+        dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id), values
     ).all()
     return ids[-1], len(inserted)
 

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import dialect_insert
 from app.directory.enums import OfficeStatus
 from app.directory.freshness import (
     Freshness,
@@ -89,11 +89,6 @@ def needs_task_clause(*, now: datetime, settings: Settings) -> Any:
         Office.stale_flagged_at.is_(None),
         or_(*(freshness_of_office_clause(s, now=now, settings=settings) for s in NEEDS_TASK)),
     )
-
-
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def open_due_tasks_batch(
@@ -170,7 +165,7 @@ def open_due_tasks_batch(
     # compiling a fresh 500-row VALUES clause per batch cost more than the database work.
     table = VerificationTask.__table__
     inserted = session.execute(
-        _insert(session, table).on_conflict_do_nothing().returning(table.c.id), values
+        dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id), values
     ).all()
     return (rows[-1][0] if until_id is None else after_id + limit), len(inserted)
 
