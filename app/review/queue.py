@@ -26,7 +26,6 @@ from app.review.schemas import (
     CountryCount,
     DuplicateMatch,
     Finding,
-    PartnerPage,
     QueuePage,
     SubmissionPublic,
     SubmissionReview,
@@ -73,7 +72,7 @@ def submission_public(sub: Submission) -> SubmissionPublic:
     )
 
 
-def _partner_clause(partner: Principal) -> Any:
+def partner_clause(partner: Principal) -> Any:
     own = (
         Submission.submitter_organization_id == partner.organization_id
         if partner.organization_id is not None
@@ -91,44 +90,15 @@ def get_for_partner(session: Session, *, submission_id: int, partner: Principal)
     """One of the partner's own submissions; anyone else's (or one about a confidential
     organisation) is SubmissionNotFound, so its existence is not revealed."""
     sub = session.execute(
-        select(Submission).where(Submission.id == submission_id, _partner_clause(partner))
+        select(Submission).where(Submission.id == submission_id, partner_clause(partner))
     ).scalar_one_or_none()
     if sub is None:
         raise SubmissionNotFound(submission_id)
     return sub
 
 
-def _pages(total: int, per_page: int) -> int:
+def page_count(total: int, per_page: int) -> int:
     return max(1, math.ceil(total / per_page))
-
-
-def list_for_partner(
-    session: Session,
-    *,
-    partner: Principal,
-    statuses: Sequence[str] = (),
-    page: int = 1,
-    per_page: int = 50,
-) -> PartnerPage:
-    """The partner organisation's own submissions, newest first, with decisions and reasons."""
-    conds = [_partner_clause(partner)]
-    if statuses:
-        conds.append(Submission.status.in_(list(statuses)))
-    total = session.execute(select(func.count()).select_from(Submission).where(*conds)).scalar_one()
-    rows = session.execute(
-        select(Submission)
-        .where(*conds)
-        .order_by(Submission.created_at.desc(), Submission.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).scalars()
-    return PartnerPage(
-        items=[submission_public(s) for s in rows],
-        total=total,
-        page=page,
-        per_page=per_page,
-        pages=_pages(total, per_page),
-    )
 
 
 @dataclass
@@ -235,7 +205,7 @@ def list_queue(
             )
         )
     return QueuePage(
-        items=items, total=total, page=page, per_page=per_page, pages=_pages(total, per_page)
+        items=items, total=total, page=page, per_page=per_page, pages=page_count(total, per_page)
     )
 
 
