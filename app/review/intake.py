@@ -408,16 +408,7 @@ def create_submissions(
                 )
             matches: list[dict[str, Any]] = []
             if check_duplicates and intake.kind == SubmissionKind.NEW_CONTACT:
-                matches = duplicates.find_matches(
-                    session,
-                    country=intake.country,
-                    region=intake.region,
-                    organization_name=duplicates.organization_name(
-                        session, intake.changes, intake.organization_id
-                    ),
-                    office_name=intake.changes.get("office.name"),
-                    numbers=duplicates.proposed_numbers(intake.changes),
-                )
+                matches = duplicates.matches_of(session, intake)
         except HomewardError as exc:
             results[i] = exc
             continue

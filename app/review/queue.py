@@ -30,7 +30,6 @@ from app.review.schemas import (
     SubmissionPublic,
     SubmissionReview,
     SubmissionSummary,
-    VerificationClaim,
 )
 
 
@@ -44,32 +43,7 @@ def get_submission(session: Session, submission_id: int) -> Submission:
 
 def submission_public(sub: Submission) -> SubmissionPublic:
     """The partner-facing shape of a submission."""
-    assert sub.id is not None
-    return SubmissionPublic(
-        id=sub.id,
-        kind=SubmissionKind(sub.kind),
-        status=SubmissionStatus(sub.status),
-        closure_reason=ClosureReason(sub.closure_reason) if sub.closure_reason else None,
-        office_id=sub.office_id,
-        organization_id=sub.organization_id,
-        phone_id=sub.phone_id,
-        country=sub.country,
-        region=sub.region,
-        title=sub.title,
-        changes=sub.changes,
-        base=sub.base,
-        verifications=[VerificationClaim.model_validate(c) for c in sub.verifications or []],
-        note=sub.note,
-        source=sub.source,
-        submitter_name=sub.submitter_name,
-        created_at=as_utc(sub.created_at) or sub.created_at,
-        decided_at=as_utc(sub.decided_at),
-        decision_reason=sub.decision_reason,
-        applied=sub.applied,
-        duplicate_of_submission_id=sub.duplicate_of_submission_id,
-        duplicate_of_office_id=sub.duplicate_of_office_id,
-        version=sub.version,
-    )
+    return SubmissionPublic.model_validate(sub)
 
 
 def partner_clause(partner: Principal) -> Any:
@@ -245,17 +219,7 @@ def review(session: Session, *, submission_id: int) -> SubmissionReview:
     rows = diff.field_diffs(sub, office, drifted)
     matches = sub.duplicate_matches
     if sub.kind == SubmissionKind.NEW_CONTACT and sub.status == SubmissionStatus.PENDING:
-        matches = duplicates.find_matches(
-            session,
-            country=sub.country,
-            region=sub.region,
-            organization_name=duplicates.organization_name(
-                session, sub.changes, sub.organization_id
-            ),
-            office_name=sub.changes.get("office.name"),
-            numbers=duplicates.proposed_numbers(sub.changes),
-            exclude_submission_id=sub.id,
-        )
+        matches = duplicates.matches_of(session, sub, exclude_submission_id=sub.id)
     return SubmissionReview(
         submission=submission_public(sub),
         submitter_key_id=sub.submitter_key_id,

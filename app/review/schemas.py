@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.directory.enums import VerificationMethod
 from app.directory.schemas import (
@@ -26,7 +26,7 @@ from app.directory.schemas import (
     VerificationCreate,
     Version,
 )
-from app.kit.clock import utcnow
+from app.kit.clock import as_utc, utcnow
 from app.kit.text import NoteText
 from app.review.models import ClosureReason, SubmissionKind, SubmissionStatus
 
@@ -177,8 +177,15 @@ class DuplicateMatch(BaseModel):
     similarity: float | None = None
 
 
+# A stored time, timezone-aware (SQLite hands them back naive; they are always UTC).
+StoredTime = Annotated[datetime, AfterValidator(as_utc)]
+
+
 class SubmissionPublic(BaseModel):
-    """A submission as its partner sees it: what they proposed and what was decided."""
+    """A submission as its partner sees it: what they proposed and what was decided. Read
+    from the stored submission (`model_validate(submission)`)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     kind: SubmissionKind
@@ -197,8 +204,8 @@ class SubmissionPublic(BaseModel):
     note: str | None
     source: str
     submitter_name: str
-    created_at: datetime
-    decided_at: datetime | None
+    created_at: StoredTime
+    decided_at: StoredTime | None
     decision_reason: str | None
     applied: dict[str, Any] | None
     duplicate_of_submission_id: int | None
