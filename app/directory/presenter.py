@@ -40,27 +40,11 @@ def phone_public(phone: Phone) -> PhonePublic:
 
 
 def organization_summary(org: Organization) -> OrganizationSummary:
-    assert org.id is not None
-    return OrganizationSummary(
-        id=org.id,
-        name=org.name,
-        local_name=org.local_name,
-        category=org.category,
-        website=org.website,
-        services=org.service_tags,
-        confidential=org.confidential,
-        is_demo=org.is_demo,
-    )
+    return OrganizationSummary.model_validate(org)
 
 
 def organization_public(org: Organization) -> OrganizationPublic:
-    return OrganizationPublic(
-        **organization_summary(org).model_dump(),
-        description=org.description,
-        email=org.email,
-        status=org.status,
-        version=org.version,
-    )
+    return OrganizationPublic.model_validate(org)
 
 
 def contact_public(

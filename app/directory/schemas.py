@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    field_validator,
+)
 
 from app.directory.enums import (
     Category,
@@ -150,14 +158,17 @@ class OrganizationUpdate(StrictModel):
 
 
 class OrganizationSummary(BaseModel):
-    """An organisation as a contact shows it."""
+    """An organisation as a contact shows it, read from the stored one (`model_validate`)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     name: str
     local_name: str | None
     category: str
     website: str | None
-    services: list[str]
+    # The stored organisation's `services` are its rows; their tags are `service_tags`.
+    services: list[str] = Field(validation_alias=AliasChoices("service_tags", "services"))
     confidential: bool
     is_demo: bool
 
