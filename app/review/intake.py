@@ -93,6 +93,10 @@ class _Intake:
     name_key: str | None = None
     findings: list[dict[str, Any]] = field(default_factory=list)
 
+    def columns(self) -> dict[str, Any]:
+        """The submission's columns this intake fills (each field is one)."""
+        return {**vars(self), "kind": self.kind.value}
+
 
 def _correction_intake(body: CorrectionCreate, office: Office) -> _Intake:
     org = office.organization
@@ -446,21 +450,9 @@ def _insert(
     rows = []
     for i, intake, proposal, claims, matches in accepted:
         submission = Submission(
-            kind=intake.kind.value,
-            closure_reason=intake.closure_reason,
-            office_id=intake.office_id,
-            organization_id=intake.organization_id,
-            phone_id=intake.phone_id,
-            country=intake.country,
-            region=intake.region,
-            title=intake.title,
-            name_key=intake.name_key,
-            changes=intake.changes,
-            base=intake.base,
-            base_versions=intake.base_versions,
+            **intake.columns(),
             base_revision_id=base_revision_id,
             verifications=claims,
-            findings=intake.findings,
             note=proposal.note,
             origin=origin.value,
             source=source[:200],
