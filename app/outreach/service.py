@@ -35,7 +35,7 @@ from app.outreach.models import (
     RequestState,
 )
 from app.outreach.tokens import Link, new_link
-from app.verification.tasks import annotate_office_task, needs_task_clause
+from app.verification.tasks import Annotation, annotate_office_task, needs_task_clause
 
 _ANSWERABLE = [s.value for s in ANSWERABLE_STATES]
 # The states in which the call worklist takes over, and the flag its task gets.
@@ -420,19 +420,9 @@ def escalate_taken_over(session: Session, *, now: datetime, settings: Settings) 
     ).scalars()
     raised = 0
     for req in rows:
-        task = annotate_office_task(
-            session,
-            office_id=req.office_id,
-            annotation={
-                "at": now.isoformat(),
-                "source": "outreach",
-                "kind": "outreach",
-                "target": req.email,
-                "flags": [TAKEN_OVER[req.state]],
-                "summary": _summary(req),
-                "request_id": req.id,
-            },
-        )
+        details = {"summary": _summary(req), "request_id": req.id}
+        note = Annotation("outreach", "outreach", req.email, [TAKEN_OVER[req.state]], details)
+        task = annotate_office_task(session, office_id=req.office_id, note=note, now=now)
         if task is not None:
             req.escalated_at = now
             raised += 1

@@ -9,6 +9,7 @@ automated checks noted on the task, so re-running a job never inflates them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -202,14 +203,38 @@ def escalate(task: VerificationTask, *, reason: str, now: datetime) -> None:
 # ---- annotations from automated checks ---------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Annotation:
+    """What an office's task is told: a failing check, or an update request that failed;
+    `details` are what the worklist shows besides."""
+
+    source: str
+    kind: str
+    target: str
+    flags: Sequence[str]
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def stored(self, now: datetime) -> dict[str, Any]:
+        """As kept in the task's annotations (JSON)."""
+        return {
+            "at": now.isoformat(),
+            "source": self.source,
+            "kind": self.kind,
+            "target": self.target,
+            "flags": list(self.flags),
+            **self.details,
+        }
+
+
 def annotate_office_task(
-    session: Session, *, office_id: int, annotation: dict[str, Any]
+    session: Session, *, office_id: int, note: Annotation, now: datetime
 ) -> VerificationTask | None:
     """Note a failing check on the office's active task and raise its priority.
 
     The same failure (kind, target, flags) is noted once, so nightly re-checks do not keep
     raising the priority. Returns the task, or None when the office has no active task.
     """
+    annotation = note.stored(now)
     task = session.execute(
         select(VerificationTask).where(
             VerificationTask.office_id == office_id, VerificationTask.state.in_(ACTIVE_STATE_VALUES)
