@@ -26,6 +26,7 @@ from app.directory.enums import (
     ServiceTag,
 )
 from app.directory.geography import normalise_language
+from app.kit.clock import as_utc
 from app.kit.models import MAX_ID
 from app.kit.text import (
     AddressText,
@@ -70,6 +71,8 @@ Version = Annotated[int, Field(ge=1, le=MAX_ID)]
 PhoneNumberText = Annotated[str, Field(min_length=3, max_length=40)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
+# A stored time read back, timezone-aware (SQLite hands them back naive; they are UTC).
+StoredTime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def reject_null(value: Any) -> Any:

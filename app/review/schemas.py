@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.directory.enums import VerificationMethod
 from app.directory.schemas import (
@@ -22,11 +22,12 @@ from app.directory.schemas import (
     PhoneCreate,
     PhoneUpdate,
     RecordId,
+    StoredTime,
     StrictModel,
     VerificationCreate,
     Version,
 )
-from app.kit.clock import as_utc, utcnow
+from app.kit.clock import utcnow
 from app.kit.text import NoteText
 from app.review.models import ClosureReason, SubmissionKind, SubmissionStatus
 
@@ -175,10 +176,6 @@ class DuplicateMatch(BaseModel):
     detail: str
     name: str
     similarity: float | None = None
-
-
-# A stored time, timezone-aware (SQLite hands them back naive; they are always UTC).
-StoredTime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class SubmissionPublic(BaseModel):
