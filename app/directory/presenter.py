@@ -22,20 +22,15 @@ from app.kit.clock import as_utc
 
 
 def phone_public(phone: Phone) -> PhonePublic:
+    """The phone as stored, with the display forms saved with it (or computed when none were)."""
     shown = stored_display(phone.number, phone.national, phone.international, phone.number_type)
-    assert phone.id is not None
-    return PhonePublic(
-        id=phone.id,
-        number=phone.number,
-        national=shown.national,
-        international=shown.international,
-        kind=phone.kind,
-        number_type=shown.type,
-        hours=phone.hours,
-        is_24_7=phone.is_24_7,
-        languages=list(phone.languages),
-        status=phone.status,
-        version=phone.version,
+    stored = PhonePublic.model_validate(phone, from_attributes=True)
+    return stored.model_copy(
+        update={
+            "national": shown.national,
+            "international": shown.international,
+            "number_type": shown.type,
+        }
     )
 
 
