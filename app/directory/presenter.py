@@ -82,20 +82,11 @@ def contact_public(
 
 
 def revision_public(rev: Revision) -> RevisionPublic:
-    assert rev.id is not None
-    return RevisionPublic(
-        id=rev.id,
-        change_id=rev.change_id,
-        entity=rev.entity,
-        entity_id=rev.entity_id,
-        field=rev.field,
-        old_value=revisions.decode(rev.old_value),
-        new_value=revisions.decode(rev.new_value),
-        source=rev.source,
-        actor=rev.actor,
-        approved_by=rev.approved_by,
-        submission_id=rev.submission_id,
-        reason=rev.reason,
-        note=rev.note,
-        changed_at=as_utc(rev.changed_at) or rev.changed_at,
+    """The revision as stored, its old and new values decoded."""
+    stored = RevisionPublic.model_validate(rev, from_attributes=True)
+    return stored.model_copy(
+        update={
+            "old_value": revisions.decode(rev.old_value),
+            "new_value": revisions.decode(rev.new_value),
+        }
     )

@@ -332,7 +332,7 @@ class RevisionPublic(BaseModel):
     submission_id: int | None
     reason: str | None = None
     note: str | None = None
-    changed_at: datetime
+    changed_at: StoredTime
 
 
 class CloseRecord(StrictModel):
