@@ -214,11 +214,10 @@ def close_contact(
     """
     office = closing.close_contact(
         session,
-        office_id=office_id,
-        version=expected_version(if_match, body.version),
-        reason=body.reason,
-        note=body.note,
-        editor=editor,
+        office_id,
+        closing.CloseAsked(
+            expected_version(if_match, body.version), body.reason, body.note, editor
+        ),
     )
     response.headers["ETag"] = etag(office.version)
     return contact_public(office, now=utcnow(), settings=settings)
@@ -271,11 +270,10 @@ def close_phone(
     """
     phone = closing.close_phone(
         session,
-        phone_id=phone_id,
-        version=expected_version(if_match, body.version),
-        reason=body.reason,
-        note=body.note,
-        editor=editor,
+        phone_id,
+        closing.CloseAsked(
+            expected_version(if_match, body.version), body.reason, body.note, editor
+        ),
     )
     return phone_public(phone)
 

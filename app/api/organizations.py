@@ -76,11 +76,10 @@ def close_organization(
     """
     org = closing.close_organization(
         session,
-        organization_id=organization_id,
-        version=expected_version(if_match, body.version),
-        reason=body.reason,
-        note=body.note,
-        editor=editor,
+        organization_id,
+        closing.CloseAsked(
+            expected_version(if_match, body.version), body.reason, body.note, editor
+        ),
     )
     response.headers["ETag"] = etag(org.version)
     return organization_public(org)

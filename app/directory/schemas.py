@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    field_validator,
+)
 
 from app.directory.enums import (
     Category,
@@ -18,6 +26,7 @@ from app.directory.enums import (
     ServiceTag,
 )
 from app.directory.geography import normalise_language
+from app.kit.clock import as_utc
 from app.kit.models import MAX_ID
 from app.kit.text import (
     AddressText,
@@ -62,6 +71,8 @@ Version = Annotated[int, Field(ge=1, le=MAX_ID)]
 PhoneNumberText = Annotated[str, Field(min_length=3, max_length=40)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
+# A stored time read back, timezone-aware (SQLite hands them back naive; they are UTC).
+StoredTime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def reject_null(value: Any) -> Any:
@@ -150,14 +161,17 @@ class OrganizationUpdate(StrictModel):
 
 
 class OrganizationSummary(BaseModel):
-    """An organisation as a contact shows it."""
+    """An organisation as a contact shows it, read from the stored one (`model_validate`)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     name: str
     local_name: str | None
     category: str
     website: str | None
-    services: list[str]
+    # The stored organisation's `services` are its rows; their tags are `service_tags`.
+    services: list[str] = Field(validation_alias=AliasChoices("service_tags", "services"))
     confidential: bool
     is_demo: bool
 
@@ -318,7 +332,7 @@ class RevisionPublic(BaseModel):
     submission_id: int | None
     reason: str | None = None
     note: str | None = None
-    changed_at: datetime
+    changed_at: StoredTime
 
 
 class CloseRecord(StrictModel):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.db import make_engine
 from app.kit.principal import Principal
-from app.review import decisions, queue
+from app.review import decisions, partner_view, queue
 from app.review.errors import SubmissionAlreadyDecided, SubmissionNotFound
 from app.review.models import Submission, SubmissionStatus
 from tests.conftest import alembic_config, throwaway_database
@@ -39,7 +39,7 @@ def test_withdrawing_a_pending_submission_takes_it_out_of_the_queue(db_session: 
     pending = queue.list_queue(db_session, filters=queue.QueueFilters(), page=1, per_page=50)
     assert sub.id not in [item.id for item in pending.items]
     assert queue.pending_count(db_session) == 0
-    mine = queue.list_for_partner(db_session, partner=ngo)
+    mine = partner_view.own_submissions(db_session, partner=ngo)
     assert [(i.id, i.status) for i in mine.items] == [(sub.id, SubmissionStatus.WITHDRAWN)]
 
 
