@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import AnyRole, SessionDep
@@ -73,6 +74,55 @@ TopOnly = Annotated[bool, Query(description="Only top terms (all of Homeward's a
 ParentId = Annotated[str | None, _text("Only the children of this term (none have parents).")]
 
 
+@dataclass
+class Paged:
+    """The paging every ORAPI list takes: a page, its size, or every record as NDJSON."""
+
+    page: Page = 1
+    per_page: PerPage = None
+    format: Format = "json"
+
+    def listing(
+        self, *, full: bool = False, minimal: bool = False, full_service: bool = False
+    ) -> Listing:
+        """How the list is asked for, with the endpoint's own shape options."""
+        return Listing(
+            page=self.page,
+            per_page=self.per_page,
+            full=full,
+            minimal=minimal,
+            full_service=full_service,
+            stream=self.format == "ndjson",
+        )
+
+
+@dataclass
+class ServiceQuery:
+    """The filters the services and service_at_locations lists share."""
+
+    search: Search = None
+    taxonomy_term_id: TermId = None
+    taxonomy_id: TaxonomyId = None
+    organization_id: OrganizationIdFilter = None
+    modified_after: ModifiedAfter = None
+
+    def filters(
+        self, *, postcode: str | None = None, proximity: str | None = None
+    ) -> orapi.Filters:
+        return orapi.Filters(
+            search=self.search,
+            taxonomy_term_id=self.taxonomy_term_id,
+            taxonomy_id=self.taxonomy_id,
+            organization_id=self.organization_id,
+            modified_after=self.modified_after,
+            postcode=postcode,
+            proximity=proximity,
+        )
+
+
+Paging = Annotated[Paged, Depends()]
+ServiceFilters = Annotated[ServiceQuery, Depends()]
+
 NDJSON_CHUNK_BYTES = 64 * 1024
 
 
@@ -130,14 +180,8 @@ def hsds_root(viewer: Reader, request: Request) -> dict[str, str]:
 def hsds_services(
     viewer: Reader,
     session: SessionDep,
-    search: Search = None,
-    page: Page = 1,
-    per_page: PerPage = None,
-    format: Format = "json",
-    taxonomy_term_id: TermId = None,
-    taxonomy_id: TaxonomyId = None,
-    organization_id: OrganizationIdFilter = None,
-    modified_after: ModifiedAfter = None,
+    query: ServiceFilters,
+    paged: Paging,
     minimal: Minimal = False,
     full: Full = False,
 ) -> Any:
@@ -147,20 +191,8 @@ def hsds_services(
         orapi.list_services(
             session,
             viewer=viewer,
-            filters=orapi.Filters(
-                search=search,
-                taxonomy_term_id=taxonomy_term_id,
-                taxonomy_id=taxonomy_id,
-                organization_id=organization_id,
-                modified_after=modified_after,
-            ),
-            listing=Listing(
-                page=page,
-                per_page=per_page,
-                full=full,
-                minimal=minimal,
-                stream=format == "ndjson",
-            ),
+            filters=query.filters(),
+            listing=paged.listing(full=full, minimal=minimal),
         )
     )
 
@@ -192,15 +224,9 @@ def hsds_service(id: str, viewer: Reader, session: SessionDep) -> dict[str, Any]
 def hsds_service_at_locations(
     viewer: Reader,
     session: SessionDep,
-    search: Search = None,
-    taxonomy_term_id: TermId = None,
-    taxonomy_id: TaxonomyId = None,
-    organization_id: OrganizationIdFilter = None,
-    modified_after: ModifiedAfter = None,
+    query: ServiceFilters,
+    paged: Paging,
     full: Full = False,
-    page: Page = 1,
-    per_page: PerPage = None,
-    format: Format = "json",
     postcode: Postcode = None,
     proximity: Proximity = None,
 ) -> Any:
@@ -210,16 +236,8 @@ def hsds_service_at_locations(
         orapi.list_service_at_locations(
             session,
             viewer=viewer,
-            filters=orapi.Filters(
-                search=search,
-                taxonomy_term_id=taxonomy_term_id,
-                taxonomy_id=taxonomy_id,
-                organization_id=organization_id,
-                modified_after=modified_after,
-                postcode=postcode,
-                proximity=proximity,
-            ),
-            listing=Listing(page=page, per_page=per_page, full=full, stream=format == "ndjson"),
+            filters=query.filters(postcode=postcode, proximity=proximity),
+            listing=paged.listing(full=full),
         )
     )
 
@@ -255,12 +273,10 @@ def hsds_service_at_location(id: str, viewer: Reader, session: SessionDep) -> di
 def hsds_organizations(
     viewer: Reader,
     session: SessionDep,
+    paged: Paging,
     search: Search = None,
     full_service: FullService = False,
     full: Full = False,
-    page: Page = 1,
-    per_page: PerPage = None,
-    format: Format = "json",
     taxonomy_term_id: TermId = None,
     modified_after: ModifiedAfter = None,
 ) -> Any:
@@ -273,13 +289,7 @@ def hsds_organizations(
             filters=orapi.Filters(
                 search=search, taxonomy_term_id=taxonomy_term_id, modified_after=modified_after
             ),
-            listing=Listing(
-                page=page,
-                per_page=per_page,
-                full=full,
-                full_service=full_service,
-                stream=format == "ndjson",
-            ),
+            listing=paged.listing(full=full, full_service=full_service),
         )
     )
 
@@ -308,17 +318,10 @@ def hsds_organization(
     response_model=None,
     responses={200: page_response("taxonomy.json", "A page of taxonomies."), **errors(422)},
 )
-def hsds_taxonomies(
-    viewer: Reader,
-    search: Search = None,
-    page: Page = 1,
-    per_page: PerPage = None,
-    format: Format = "json",
-) -> Any:
+def hsds_taxonomies(viewer: Reader, paged: Paging, search: Search = None) -> Any:
     """The taxonomies: Homeward's own, whose terms are its categories, service tags, phone
     kinds and flags (the taxonomy an export writes)."""
-    listing = Listing(page=page, per_page=per_page, stream=format == "ndjson")
-    return _reply(orapi_taxonomy.list_taxonomies(search=search, listing=listing))
+    return _reply(orapi_taxonomy.list_taxonomies(search=search, listing=paged.listing()))
 
 
 @router.get(
@@ -343,10 +346,8 @@ def hsds_taxonomy(id: str, viewer: Reader) -> dict[str, Any]:
 )
 def hsds_taxonomy_terms(
     viewer: Reader,
+    paged: Paging,
     search: Search = None,
-    page: Page = 1,
-    per_page: PerPage = None,
-    format: Format = "json",
     taxonomy_id: TaxonomyId = None,
     top_only: TopOnly = False,
     parent_id: ParentId = None,
@@ -358,7 +359,7 @@ def hsds_taxonomy_terms(
             taxonomy_id=taxonomy_id,
             top_only=top_only,
             parent_id=parent_id,
-            listing=Listing(page=page, per_page=per_page, stream=format == "ndjson"),
+            listing=paged.listing(),
         )
     )
 
