@@ -56,12 +56,17 @@ def db_kinds(choice: str) -> list[str]:
 
 
 def bench_arguments(
-    doc: str | None, *, offices: int = 100_000, db: str = "both", seed: int = 11
+    doc: str | None,
+    *,
+    offices: int = 100_000,
+    offices_help: str | None = None,
+    db: str = "both",
+    seed: int = 11,
 ) -> argparse.ArgumentParser:
     """A benchmark's command line: its description (the module docstring's first paragraph),
     `--offices`, `--db` and `--seed`; the benchmark adds its own options."""
     parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
-    parser.add_argument("--offices", type=int, default=offices)
+    parser.add_argument("--offices", type=int, default=offices, help=offices_help)
     parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default=db)
     parser.add_argument("--seed", type=int, default=seed)
     return parser

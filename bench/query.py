@@ -389,7 +389,7 @@ def run(
 
 
 def main() -> None:
-    parser = bench_arguments(__doc__, seed=7)
+    parser = bench_arguments(__doc__, offices_help="full directory size", seed=7)
     parser.add_argument(
         "--small", type=int, default=10_000, help="size of the first memory checkpoint"
     )
