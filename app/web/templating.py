@@ -253,6 +253,26 @@ def render(
     return response
 
 
+def render_form(
+    request: Request,
+    template: str,
+    *,
+    principal: Principal,
+    errors: dict[str, str],
+    **context: Any,
+) -> HTMLResponse:
+    """A page whose form was read from the query string: 422 when a value was refused (each
+    reason in `errors`, shown next to its field), else 200."""
+    return render(
+        request,
+        template,
+        principal=principal,
+        status_code=422 if errors else 200,
+        errors=errors,
+        **context,
+    )
+
+
 def no_store(response: HTMLResponse) -> HTMLResponse:
     """A page that must not be kept by a cache; the security headers (CSP, frame and sniffing
     rules) come from kit.security_headers, for every HTML answer."""
