@@ -71,6 +71,7 @@ _PHONE_COLUMNS = (
     Phone.languages,
     Phone.status,
     Phone.version,
+    Phone.extension,
     *PHONE_ORDER,
 )
 
@@ -92,7 +93,7 @@ def _phones(rows: list[list[Any]] | None) -> list[dict[str, Any]]:
     rows.sort(key=lambda row: row[-order:])
     phones = []
     for id_, number, national, international, type_, *rest in rows:
-        kind, hours, is_24_7, languages, status, version = rest[:-order]
+        kind, hours, is_24_7, languages, status, version, extension = rest[:-order]
         shown = stored_display(number, national, international, type_)
         phones.append(
             {
@@ -102,6 +103,7 @@ def _phones(rows: list[list[Any]] | None) -> list[dict[str, Any]]:
                 "international": shown.international,
                 "kind": kind,
                 "number_type": shown.type,
+                "extension": extension,
                 "hours": hours,
                 "is_24_7": bool(is_24_7),
                 "languages": languages or [],
@@ -151,6 +153,8 @@ def _item(
         confidential,
         is_demo,
         schedules,
+        service_name,
+        address_2,
         languages,
         services_text,
         phones,
@@ -179,11 +183,13 @@ def _item(
         "nationwide": region is None,
         "city": city,
         "address": address,
+        "address_2": address_2,
         "postal_code": postal_code,
         "latitude": latitude,
         "longitude": longitude,
         "opening_hours": opening_hours,
         "schedules": schedules,
+        "service_name": service_name,
         "email": email,
         "website": website or org_website,
         "languages": _split(languages),
@@ -228,6 +234,8 @@ def _page_statement() -> Select[Any]:
         Organization.confidential,
         Organization.is_demo,
         Office.schedules,
+        Office.service_name,
+        Office.address_2,
         languages.label("languages"),
         services.label("services"),
         _phones_column().label("phones"),

@@ -9,6 +9,13 @@ from typing import Annotated, Any, Literal
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
+from app.directory.details import (
+    AccessibilityList,
+    Identifiers,
+    LanguageNotes,
+    NamedContacts,
+    ServiceAreas,
+)
 from app.directory.enums import (
     Category,
     CloseReason,
@@ -131,6 +138,7 @@ class OrganizationFields(StrictModel):
 
 
 class OrganizationCreate(OrganizationFields):
+    identifiers: Identifiers | None = None
     hsds_source: SourceRecord | None = None
 
 
@@ -143,6 +151,7 @@ class OrganizationUpdate(StrictModel):
     email: Email | None = None
     services: list[ServiceTag] | None = Field(default=None, max_length=20)
     confidential: bool | None = None
+    identifiers: Identifiers | None = None
     hsds_source: SourceRecord | None = None
     version: Version | None = None
 
@@ -160,6 +169,7 @@ class OrganizationSummary(BaseModel):
     services: list[str]
     confidential: bool
     is_demo: bool
+    identifiers: list[dict[str, Any]] | None = None
 
 
 class OrganizationPublic(OrganizationSummary):
@@ -172,8 +182,12 @@ class OrganizationPublic(OrganizationSummary):
 # ---- phones ----------------------------------------------------------------------------
 
 
+Extension = Annotated[str, Field(min_length=1, max_length=20)]
+
+
 class PhoneCreate(StrictModel):
     number: PhoneNumberText
+    extension: Extension | None = None
     kind: PhoneKind = PhoneKind.VOICE
     hours: OptionalShortText | None = None
     is_24_7: bool = False
@@ -182,6 +196,7 @@ class PhoneCreate(StrictModel):
 
 class PhoneUpdate(StrictModel):
     number: PhoneNumberText | None = None
+    extension: Extension | None = None
     kind: PhoneKind | None = None
     hours: OptionalShortText | None = None
     is_24_7: bool | None = None
@@ -198,6 +213,7 @@ class PhonePublic(BaseModel):
     international: str
     kind: str
     number_type: str
+    extension: str | None = None
     hours: str | None
     is_24_7: bool
     languages: list[str]
@@ -224,6 +240,13 @@ class OfficeFields(StrictModel):
     meets_on_arrival: bool = False
     status: OfficeStatus = OfficeStatus.ACTIVE
     schedules: Schedules | None = None
+    service_name: OptionalShortText | None = None
+    service_description: LongText | None = None
+    address_2: AddressText | None = None
+    language_notes: LanguageNotes | None = None
+    service_areas: ServiceAreas | None = None
+    contacts: NamedContacts | None = None
+    accessibility: AccessibilityList | None = None
     external_id: ExternalId | None = None
     hsds_source: SourceRecord | None = None
 
@@ -256,6 +279,13 @@ class OfficeUpdate(StrictModel):
     meets_on_arrival: bool | None = None
     status: OfficeStatus | None = None
     schedules: Schedules | None = None
+    service_name: OptionalShortText | None = None
+    service_description: LongText | None = None
+    address_2: AddressText | None = None
+    language_notes: LanguageNotes | None = None
+    service_areas: ServiceAreas | None = None
+    contacts: NamedContacts | None = None
+    accessibility: AccessibilityList | None = None
     external_id: ExternalId | None = None
     hsds_source: SourceRecord | None = None
     version: Version | None = None
@@ -280,6 +310,13 @@ class ContactPublic(BaseModel):
     longitude: float | None
     opening_hours: str | None
     schedules: list[dict[str, Any]] | None = None
+    service_name: str | None = None
+    service_description: str | None = None
+    address_2: str | None = None
+    language_notes: dict[str, str] | None = None
+    service_areas: list[dict[str, Any]] | None = None
+    contacts: list[dict[str, Any]] | None = None
+    accessibility: list[dict[str, Any]] | None = None
     email: str | None
     website: str | None
     languages: list[str]

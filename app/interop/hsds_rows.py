@@ -86,12 +86,18 @@ def service_rows(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from _attached_rows(phone)
     for schedule in doc["schedules"]:
         yield "schedule", schedule
+    for row in doc.get("service_areas", ()):
+        yield "service_area", row
+    for row in doc.get("contacts", ()):
+        yield "contact", row
     for sal in doc["service_at_locations"]:
         yield "service_at_location", sal
         location = sal["location"]
         yield "location", location
         for address in location["addresses"]:
             yield "address", address
+        for row in location.get("accessibility", ()):
+            yield "accessibility", row
     yield from _attached_rows(doc)
 
 
