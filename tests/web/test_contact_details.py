@@ -45,6 +45,9 @@ def test_the_contact_page_shows_what_an_hsds_import_brings(
     assert "Switch hearing aid to T-coil" in text
     assert "GB-COH · Company number: 1234567" in text
     assert "Service area" in text and "all residents of the MyCity area" in text
+    listed = client.get("/officer/contacts?country=GB&every_region=1")
+    assert listed.status_code == 200
+    assert '<p class="service-name">Community Counselling</p>' in listed.text
     client.cookies.clear()
     body = client.get(f"/api/v1/contacts/{office.id}", headers=make_key(db_session, "officer"))
     assert body.status_code == 200, body.text[:300]
