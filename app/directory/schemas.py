@@ -224,7 +224,23 @@ class PhonePublic(BaseModel):
 # ---- offices (contacts) ----------------------------------------------------------------
 
 
-class OfficeFields(StrictModel):
+class OfficeSourceFields(StrictModel):
+    """What a source such as HSDS brings beyond an office's first fields (service.py's
+    OFFICE_SOURCE_FIELDS), optional in a new office and in a change alike."""
+
+    schedules: Schedules | None = None
+    service_name: OptionalShortText | None = None
+    service_description: LongText | None = None
+    address_2: AddressText | None = None
+    language_notes: LanguageNotes | None = None
+    service_areas: ServiceAreas | None = None
+    contacts: NamedContacts | None = None
+    accessibility: AccessibilityList | None = None
+    external_id: ExternalId | None = None
+    hsds_source: SourceRecord | None = None
+
+
+class OfficeFields(OfficeSourceFields):
     name: OptionalShortText | None = None
     country: CountryCode
     region: RegionCode | None = None
@@ -239,16 +255,6 @@ class OfficeFields(StrictModel):
     languages: list[Language] = Field(default_factory=list, max_length=30)
     meets_on_arrival: bool = False
     status: OfficeStatus = OfficeStatus.ACTIVE
-    schedules: Schedules | None = None
-    service_name: OptionalShortText | None = None
-    service_description: LongText | None = None
-    address_2: AddressText | None = None
-    language_notes: LanguageNotes | None = None
-    service_areas: ServiceAreas | None = None
-    contacts: NamedContacts | None = None
-    accessibility: AccessibilityList | None = None
-    external_id: ExternalId | None = None
-    hsds_source: SourceRecord | None = None
 
 
 class OfficeFieldsCountryPending(OfficeFields):
@@ -263,7 +269,7 @@ class OfficeCreate(OfficeFields):
     phones: list[PhoneCreate] = Field(default_factory=list, max_length=20)
 
 
-class OfficeUpdate(StrictModel):
+class OfficeUpdate(OfficeSourceFields):
     name: OptionalShortText | None = None
     country: CountryCode | None = None
     region: RegionCode | None = None
@@ -278,16 +284,6 @@ class OfficeUpdate(StrictModel):
     languages: list[Language] | None = Field(default=None, max_length=30)
     meets_on_arrival: bool | None = None
     status: OfficeStatus | None = None
-    schedules: Schedules | None = None
-    service_name: OptionalShortText | None = None
-    service_description: LongText | None = None
-    address_2: AddressText | None = None
-    language_notes: LanguageNotes | None = None
-    service_areas: ServiceAreas | None = None
-    contacts: NamedContacts | None = None
-    accessibility: AccessibilityList | None = None
-    external_id: ExternalId | None = None
-    hsds_source: SourceRecord | None = None
     version: Version | None = None
 
     _not_null = field_validator("country", "meets_on_arrival", "status", mode="before")(reject_null)
