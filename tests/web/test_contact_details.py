@@ -30,6 +30,13 @@ def test_the_contact_page_shows_what_an_hsds_import_brings(
     path = tmp_path / "service.json"
     path.write_text(json.dumps(given), encoding="utf-8")
     report = hsds_import.import_path(db_session, path)
+    # The reviewer sees what the import proposes before approving it.
+    sign_in(client, db_session, "reviewer")
+    proposed = html.unescape(client.get(f"/review/{report.submission_ids[0]}").text)
+    assert "Community Counselling" in proposed
+    assert "name: Ann Persona, title: Reception Manager" in proposed
+    assert "identifier_scheme: GB-COH" in proposed
+    client.cookies.clear()
     reviewer = Principal(name="Reviewer Rui", role="reviewer", key_id=None)
     decisions.approve(db_session, submission_id=report.submission_ids[0], reviewer=reviewer)
     office = db_session.execute(select(Office)).scalars().one()
