@@ -112,7 +112,8 @@ def organization_search_text(org: Organization) -> str:
 
 
 def office_search_text(office: Office) -> str:
-    parts = [office.name, office.city, office.address, region_name(office.region)]
+    parts = [office.name, office.service_name, office.city, office.address]
+    parts.append(region_name(office.region))
     return fold(" ".join(p for p in parts if p))
 
 

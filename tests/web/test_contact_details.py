@@ -55,6 +55,8 @@ def test_the_contact_page_shows_what_an_hsds_import_brings(
     listed = client.get("/officer/contacts?country=GB&every_region=1")
     assert listed.status_code == 200
     assert '<p class="service-name">Community Counselling</p>' in listed.text
+    found = client.get("/officer/contacts?country=GB&every_region=1&q=counselling")
+    assert '<p class="service-name">Community Counselling</p>' in found.text  # searchable
     client.cookies.clear()
     body = client.get(f"/api/v1/contacts/{office.id}", headers=make_key(db_session, "officer"))
     assert body.status_code == 200, body.text[:300]
