@@ -48,6 +48,10 @@ _OFFICE_COLUMNS = (
 )
 
 
+# The office's detail columns the page carries as they are (after service_name, address_2).
+_DETAILS = ("service_description", "language_notes", "service_areas", "contacts", "accessibility")
+
+
 def _split(value: str | None) -> list[str]:
     # Aggregation order is not guaranteed by either database; the API promises sorted lists.
     return sorted(value.split(",")) if value else []
@@ -155,6 +159,8 @@ def _item(
         schedules,
         service_name,
         address_2,
+        identifiers,
+        *details,
         languages,
         services_text,
         phones,
@@ -173,6 +179,7 @@ def _item(
             "services": services,
             "confidential": confidential,
             "is_demo": is_demo,
+            "identifiers": identifiers,
         },
         "name": name,
         "category": category,
@@ -190,6 +197,7 @@ def _item(
         "opening_hours": opening_hours,
         "schedules": schedules,
         "service_name": service_name,
+        **dict(zip(_DETAILS, details, strict=True)),
         "email": email,
         "website": website or org_website,
         "languages": _split(languages),
@@ -236,6 +244,8 @@ def _page_statement() -> Select[Any]:
         Office.schedules,
         Office.service_name,
         Office.address_2,
+        Organization.identifiers,
+        *(getattr(Office, f) for f in _DETAILS),
         languages.label("languages"),
         services.label("services"),
         _phones_column().label("phones"),
