@@ -2,15 +2,18 @@
 its service areas, named contacts, accessibility, and an organisation's identifiers.
 
 Each item keeps the id its source gave it (`source_id`), so an export writes it back into the
-same row of the source and a second import matches it. Stored as JSON lists on the office
+same row of the source and a second import matches it; an item typed in here gets one made
+from its content. Stored as JSON lists on the office
 and the organisation (like the structured schedules): each change is one revision.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+import uuid
+from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from app.kit.text import LongText, OptionalShortText, ShortText
 
@@ -23,6 +26,7 @@ def _url(value: str) -> str:
 
 
 DetailUrl = Annotated[str, Field(max_length=500), AfterValidator(_url)]
+_ITEM_IDS = uuid.UUID("6f0c1b8e-3f5d-5a4e-9a51-2f3c8d7e1a90")  # the namespace of made ids
 SourceId = Annotated[str, Field(min_length=1, max_length=200)]
 # An email of a named person is kept as the source gives it: it is shown, never mailed.
 ContactEmail = Annotated[str, Field(max_length=320)]
@@ -32,6 +36,16 @@ class _Detail(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     source_id: SourceId | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> Self:
+        """An item without a source id gets one made from what it says, so it is exported
+        as a row with an id, and importing that export again finds the same item."""
+        if self.source_id is None:
+            said = self.model_dump(mode="json", exclude={"source_id"}, exclude_none=True)
+            text = json.dumps([type(self).__name__, said], sort_keys=True, ensure_ascii=False)
+            self.source_id = str(uuid.uuid5(_ITEM_IDS, text))
+        return self
 
 
 class ServiceArea(_Detail):

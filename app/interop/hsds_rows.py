@@ -86,10 +86,6 @@ def service_rows(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         yield from _attached_rows(phone)
     for schedule in doc["schedules"]:
         yield "schedule", schedule
-    for row in doc.get("service_areas", ()):
-        yield "service_area", row
-    for row in doc.get("contacts", ()):
-        yield "contact", row
     for sal in doc["service_at_locations"]:
         yield "service_at_location", sal
         location = sal["location"]
@@ -99,6 +95,11 @@ def service_rows(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         for row in location.get("accessibility", ()):
             yield "accessibility", row
     yield from _attached_rows(doc)
+    # Added after the rest by hsds_details.write_office_details.
+    for row in doc.get("service_areas", ()):
+        yield "service_area", row
+    for row in doc.get("contacts", ()):
+        yield "contact", row
 
 
 def grouped(rows: Iterator[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
