@@ -83,10 +83,11 @@ class Identifier(_Detail):
     identifier: ShortText
 
 
-ServiceAreas = Annotated[list[ServiceArea], Field(max_length=50)]
-NamedContacts = Annotated[list[NamedContact], Field(max_length=50)]
-AccessibilityList = Annotated[list[Accessibility], Field(max_length=20)]
-Identifiers = Annotated[list[Identifier], Field(max_length=20)]
+MAX_ITEMS = 50  # of each list
+ServiceAreas = Annotated[list[ServiceArea], Field(max_length=MAX_ITEMS)]
+NamedContacts = Annotated[list[NamedContact], Field(max_length=MAX_ITEMS)]
+AccessibilityList = Annotated[list[Accessibility], Field(max_length=MAX_ITEMS)]
+Identifiers = Annotated[list[Identifier], Field(max_length=MAX_ITEMS)]
 # HSDS language notes ("interpretation when bilingual staff are in"), by language code.
 LanguageNotes = dict[Annotated[str, Field(min_length=2, max_length=3)], LongText]
 

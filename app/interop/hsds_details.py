@@ -7,7 +7,9 @@ the kept source record (hsds_source) only the row's skeleton: its id, its links 
 columns Homeward does not model, so no value is kept twice. An export writes each item back
 into the skeleton of the same id (wherever the source nested it); an item without one (a
 reviewer's) becomes a new row of the service, its location or the organisation; a skeleton
-whose item was removed since is dropped.
+whose item was removed since is dropped. A row the directory's checks refuse (a URL that is
+not http, an item too long) is not taken: it stays whole in the source copy and goes back out
+as it came.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from app.directory.details import OFFICE_DETAILS, ORGANIZATION_DETAILS
+from pydantic import ValidationError
+
+from app.directory.details import MAX_ITEMS, OFFICE_DETAILS, ORGANIZATION_DETAILS
 from app.interop.hsds_vocabulary import NOT_RECORDED, hsds_id
 
 # Homeward field -> (HSDS key of its rows, HSDS table)
@@ -25,9 +29,10 @@ HSDS_KEYS = {
     "accessibility": ("accessibility", "accessibility"),
     "identifiers": ("organization_identifiers", "organization_identifier"),
 }
+DETAILS = {**OFFICE_DETAILS, **ORGANIZATION_DETAILS}
 MODELLED = {
     name: tuple(k for k in model.model_fields if k != "source_id")
-    for name, model in {**OFFICE_DETAILS, **ORGANIZATION_DETAILS}.items()
+    for name, model in DETAILS.items()
 }
 # Where a service document nests each field's rows: the service, its service at location,
 # the location; new rows go to the first.
@@ -45,13 +50,27 @@ def source_value(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def _taken(field: str, row: Mapping[str, Any]) -> dict[str, Any]:
+def _values(field: str, row: Mapping[str, Any]) -> dict[str, Any]:
     out = {}
     for key in MODELLED[field]:
         value = source_value(row.get(key))
         if value is not None and not isinstance(value, (dict, list, bool)):
             out[key] = value if isinstance(value, str) else str(value)
     return out
+
+
+def _taken(field: str, row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The item a source row gives, or None when the directory's checks refuse it: such a
+    row is not taken and stays in the source copy whole, to be exported as it came."""
+    item = _values(field, row)
+    source_id = row.get("id")
+    if not item or not isinstance(source_id, str) or not source_id:
+        return None
+    try:
+        DETAILS[field].model_validate(item)
+    except ValidationError:
+        return None
+    return {**item, "source_id": source_id}
 
 
 def _holders(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -64,22 +83,14 @@ def _holders(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def take(field: str, holders: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]] | None:
     """The items of `field` the rows in `holders` give, each source row once (by its id)."""
     key, _ = HSDS_KEYS[field]
-    items: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    items: dict[str, dict[str, Any]] = {}
     for holder in holders:
         for row in holder.get(key) or []:
-            if not isinstance(row, Mapping):
-                continue
-            source_id = row.get("id") if isinstance(row.get("id"), str) else None
-            if source_id in seen:
-                continue
-            item = _taken(field, row)
-            if item:
-                if source_id:
-                    seen.add(source_id)
-                    item["source_id"] = source_id
-                items.append(item)
-    return items or None
+            if len(items) < MAX_ITEMS and isinstance(row, Mapping):
+                item = _taken(field, row)
+                if item is not None:
+                    items.setdefault(item["source_id"], item)
+    return list(items.values()) or None
 
 
 def office_details(service: dict[str, Any]) -> dict[str, Any]:
@@ -94,16 +105,17 @@ def organization_details(org: dict[str, Any]) -> dict[str, Any]:
     return {"identifiers": take("identifiers", [org])}
 
 
-def _skeleton(field: str, row: Any) -> Any:
-    if not isinstance(row, Mapping):
-        return row
-    taken = _taken(field, row)
-    return {k: v for k, v in row.items() if k not in taken}
+def _skeleton(row: Any, taken: Mapping[str, dict[str, Any]]) -> Any:
+    row_id = row.get("id") if isinstance(row, Mapping) else None
+    item = taken.get(row_id) if isinstance(row_id, str) else None
+    return row if item is None else {k: v for k, v in row.items() if k not in item}
 
 
-def skeletons(doc: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
-    """`doc` (a shallow copy of a source record) with the rows of `fields` as skeletons;
-    nested holders are copied, never changed in place."""
+def skeletons(
+    doc: dict[str, Any], taken: Mapping[str, list[dict[str, Any]] | None]
+) -> dict[str, Any]:
+    """`doc` (a shallow copy of a source record) with the rows the import took (`taken`:
+    field -> its items) as skeletons; nested holders are copied, never changed in place."""
     out = dict(doc)
     holders = {"doc": out}
     sals = out.get("service_at_locations")
@@ -113,11 +125,12 @@ def skeletons(doc: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
         holders["sal"] = sal
         if isinstance(sal.get("location"), dict):
             holders["location"] = sal["location"] = dict(sal["location"])
-    for field in fields:
+    for field, items in taken.items():
         key, _ = HSDS_KEYS[field]
+        by_id = {item["source_id"]: item for item in items or []}
         for holder in holders.values():
-            if isinstance(holder.get(key), list):
-                holder[key] = [_skeleton(field, row) for row in holder[key]]
+            if by_id and isinstance(holder.get(key), list):
+                holder[key] = [_skeleton(row, by_id) for row in holder[key]]
     return out
 
 
@@ -144,6 +157,8 @@ def _put_back(
                 item = by_id[row["id"]]
                 kept.append({**row, **{k: item[k] for k in MODELLED[field] if item.get(k)}})
                 placed.add(row["id"])
+            elif not isinstance(row, dict) or _values(field, row):
+                kept.append(row)  # never taken (refused by the checks): as it came
         holder[key] = kept
     new = [
         {

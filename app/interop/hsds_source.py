@@ -122,7 +122,8 @@ def office_source(
         if k not in ("organization", "service_at_locations")
     }
     kept["service_at_locations"] = [sal] if sal else []
-    kept = skeletons(kept, OFFICE_DETAILS)  # their values are the office's (hsds_details)
+    # What the import took of these rows is the office's, not kept twice (hsds_details).
+    kept = skeletons(kept, {f: office.get(f) for f in OFFICE_DETAILS})
     taken = {k: office.get(k) for k in OFFICE_TAKEN}
     taken["phones"] = office.get("phones", [])
     return {"service": kept, "taken": taken}
@@ -130,7 +131,7 @@ def office_source(
 
 def organization_source(org: dict[str, Any], organization: dict[str, Any]) -> dict[str, Any]:
     kept = {k: v for k, v in _not_regenerated(org).items() if k != "services"}
-    kept = skeletons(kept, ORGANIZATION_DETAILS)
+    kept = skeletons(kept, {f: organization.get(f) for f in ORGANIZATION_DETAILS})
     return {"organization": kept, "taken": {k: organization.get(k) for k in ORGANIZATION_TAKEN}}
 
 

@@ -257,3 +257,22 @@ def test_orapi_serves_the_imported_service_under_its_source_id(
     _covers({k: v for k, v in given.items() if k != "organization"}, body, "service")
     listed = client.get("/hsds/services", headers=headers).json()["contents"]
     assert [s["id"] for s in listed] == [given["id"]]
+
+
+@needs_spec
+def test_a_detail_row_the_checks_refuse_is_kept_whole_and_exported_as_it_came(
+    db_session: Session, tmp_path: Path
+) -> None:
+    given = json.loads((SPEC / "examples" / "service_full.json").read_text(encoding="utf-8"))
+    location = given["service_at_locations"][0]["location"]
+    location["accessibility"][0]["url"] = "ftp://example.com/plan"  # not a web address
+    path = tmp_path / "service.json"
+    path.write_text(json.dumps(given), encoding="utf-8")
+    _import_and_approve(db_session, path)
+    office = db_session.execute(select(Office)).scalars().one()
+    assert office.accessibility is None  # not taken as data…
+    assert office.contacts is not None  # …while the rest is
+    (out,) = _export_json(db_session, tmp_path)
+    (service,) = out["services"]
+    back = service["service_at_locations"][0]["location"]["accessibility"]
+    assert back == location["accessibility"]  # …and not lost
