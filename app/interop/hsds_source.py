@@ -2,11 +2,14 @@
 
 An imported office keeps, beside the fields Homeward models, its source record as it came
 (`Office.hsds_source`, `Organization.hsds_source`): the HSDS service at this one location with
-everything nested in it (contacts, service areas, cost options, funding, program, required
-documents, accessibility, identifiers, attributes and metadata of the source…), and the
-values the import took from it (`taken`, before the directory's checks). Its structured
-opening hours are data (`Office.schedules`), and `Office.external_id` ("<service id>@<location
-id>") lets a second import of the same dataset match the office again.
+everything nested in it (cost options, funding, program, required documents, attributes and
+metadata of the source…), and the values the import took from it (`taken`, before the
+directory's checks). Its structured opening hours, the service's name and description, the
+second address line and language notes are data (`Office.schedules`, `.service_name`…), and
+`Office.external_id` ("<service id>@<location id>") lets a second import of the same dataset
+match the office again. Service areas, contacts, accessibility and organisation identifiers
+are data too, their rows kept here only as skeletons (ids, links, unmodelled columns) and
+written back from the data (hsds_details).
 
 An export starts from the source record and puts Homeward's value only where the directory
 now holds something else than what the import took (a correction approved since, a reviewer's
