@@ -166,6 +166,8 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list):
+        if any(isinstance(v, dict) for v in value):  # HSDS details: one item after another
+            return "; ".join(_shown(v) for v in value) or "—"
         return ", ".join(str(v) for v in value) or "—"
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items() if v not in (None, [], ""))

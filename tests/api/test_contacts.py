@@ -755,3 +755,31 @@ def test_unknown_phone_is_404(client: TestClient, admin: dict[str, str]) -> None
         "/api/v1/phones/2147483647", json={"hours": "x", "version": 1}, headers=admin
     )
     assert resp.status_code == 404
+
+
+def test_hsds_details_are_edited_through_the_api_and_bad_ones_named(
+    client: TestClient, db_session: Session
+) -> None:
+    admin = make_key(db_session, "admin")
+    office = make_office(db_session)
+    db_session.commit()
+    url = f"/api/v1/contacts/{office.id}"
+    bad = client.patch(
+        url, json={"contacts": [{"name": "Ada", "phone": "1"}], "version": 1}, headers=admin
+    )
+    assert bad.status_code == 422
+    (problem,) = bad.json()["detail"]
+    assert problem["field"].startswith("contacts.0.phone") and problem["reason"]
+    done = client.patch(
+        url,
+        json={
+            "service_name": "Legal aid clinic",
+            "contacts": [{"name": "Ada Example", "title": "Duty lawyer"}],
+            "version": office.version,
+        },
+        headers=admin,
+    )
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["service_name"] == "Legal aid clinic"
+    assert body["contacts"][0]["name"] == "Ada Example" and body["contacts"][0]["source_id"]

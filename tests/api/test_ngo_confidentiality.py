@@ -36,6 +36,14 @@ SECRET_PHONE_NATIONAL = "0803 999 1357"
 SECRET_ADDRESS = "77 Vexmoor Lane"
 SECRET_EMAIL = "zephyrine@quillfeather.example"
 SECRET_WEBSITE = "https://quillfeather-sanctuary.example"
+# What an HSDS source brings, modelled as data: named staff, the service, its area, a
+# registration number, a second address line and an extension.
+SECRET_SERVICE = "Quillfeather Night Shelter"
+SECRET_STAFF = "Orlaith Brennagh"
+SECRET_AREA = "Vexmoor and Quill Marshes"
+SECRET_REGISTRATION = "RC-8642097"
+SECRET_ADDRESS_2 = "Behind the Vexmoor mill"
+SECRET_EXTENSION = "Quillx4713"  # no bare digits: a token could hold them
 MISSING_ID = 987_654_321
 # The confidential records get ids found nowhere else, so any mention of them is a pointer.
 SECRET_IDS = {"organization": 913_579, "office": 924_681, "phone": 935_791}
@@ -99,14 +107,20 @@ def _seed(client: TestClient, session: Session) -> World:
         confidential=True,
         email=SECRET_EMAIL,
         website=SECRET_WEBSITE,
+        identifiers=[{"identifier_type": "Company number", "identifier": SECRET_REGISTRATION}],
     )
     secret = make_office(
         session,
         org=hidden,
         name=SECRET_OFFICE,
         address=SECRET_ADDRESS,
+        address_2=SECRET_ADDRESS_2,
         email=SECRET_EMAIL,
-        phones=[{"number": SECRET_PHONE, "kind": "voice"}],
+        phones=[{"number": SECRET_PHONE, "kind": "voice", "extension": SECRET_EXTENSION}],
+        service_name=SECRET_SERVICE,
+        contacts=[{"name": SECRET_STAFF, "title": "Night manager"}],
+        service_areas=[{"name": SECRET_AREA}],
+        accessibility=[{"description": f"Ramp at {SECRET_ADDRESS_2}"}],
     )
     partner_org = make_org(session, name="Lagos Partner Network (demo)")
     make_office(session, org=partner_org)
@@ -145,6 +159,12 @@ def _seed(client: TestClient, session: Session) -> World:
         SECRET_ADDRESS,
         SECRET_EMAIL,
         SECRET_WEBSITE.removeprefix("https://"),
+        SECRET_SERVICE,
+        SECRET_STAFF,
+        SECRET_AREA,
+        SECRET_REGISTRATION,
+        SECRET_ADDRESS_2,
+        SECRET_EXTENSION,
         hsds_id("organization", world.org_id),
         hsds_id("service", world.office_id),
         hsds_id("location", world.office_id),

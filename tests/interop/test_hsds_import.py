@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.directory.lookup import get_office
 from app.directory.models import Office, Organization, Phone, Revision
-from app.directory.service import OFFICE_FIELDS, ORGANIZATION_FIELDS
+from app.directory.service import OFFICE_DETAIL_FIELDS, OFFICE_FIELDS, ORGANIZATION_FIELDS
 from app.interop import hsds_export, hsds_import
 from app.kit.clock import as_utc
 from app.kit.models import Base
@@ -39,7 +39,10 @@ def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
         office = get_office(session, office_id, refresh=True)
         org = office.organization
         phones = [
-            {f: getattr(p, f) for f in ("number", "kind", "hours", "is_24_7", "languages")}
+            {
+                f: getattr(p, f)
+                for f in ("number", "extension", "kind", "hours", "is_24_7", "languages")
+            }
             for p in office.phones
             if p.status == "active"
         ]
@@ -50,6 +53,9 @@ def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
         ).scalars()
         out[phones[0]["number"]] = {
             "office": {f: getattr(office, f) for f in OFFICE_FIELDS},
+            # The source's row ids aside: an import keeps the export's, the original had none.
+            "details": {f: _without_source_ids(getattr(office, f)) for f in OFFICE_DETAIL_FIELDS},
+            "identifiers": _without_source_ids(org.identifiers),
             "languages": office.language_codes,
             "phones": phones,
             "organization": {f: getattr(org, f) for f in ORGANIZATION_FIELDS},
@@ -63,6 +69,12 @@ def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
             "verifications": [(as_utc(e.verified_at), e.verified_by, e.method) for e in events],
         }
     return out
+
+
+def _without_source_ids(value: Any) -> Any:
+    if not isinstance(value, list):
+        return value
+    return [{k: v for k, v in item.items() if k != "source_id"} for item in value]
 
 
 def _empty_directory(session: Session) -> None:
@@ -141,6 +153,10 @@ def test_round_trip_is_lossless(db_session: Session, tmp_path: Path, form: str) 
         "phones.csv",
         "languages.csv",
         "schedules.csv",
+        "contacts.csv",
+        "service_areas.csv",
+        "accessibility.csv",
+        "organization_identifiers.csv",
     ):
         assert _without_ids(first / name) == _without_ids(again / name), name
     assert _verification_rows(first) == _verification_rows(again)
