@@ -1,4 +1,5 @@
-"""Countries and ISO 3166-2 regions from pycountry, with localised names."""
+"""Countries and ISO 3166-2 regions from pycountry, with localised names (regions' from
+Unicode CLDR where it has them: app/directory/cldr_regions.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from functools import cache, lru_cache
 import pycountry
 from babel import Locale, UnknownLocaleError
 
+from app.directory.cldr_regions import cldr_region_name
 from app.kit.text import fold
 
 
@@ -128,11 +130,17 @@ def country_name(code: str, lang: str = "en") -> str:
 
 @lru_cache(maxsize=16384)
 def region_name(code: str | None, lang: str = "en") -> str | None:
+    """The region's name in `lang`: Unicode CLDR's first, then pycountry's catalog for
+    `lang`, then the ISO 3166-2 (English) name. English keeps the ISO name."""
     if not code:
         return None
     region = regions_by_code(code.split("-", 1)[0]).get(code)
     if region is None:
         return code
+    if lang != "en":
+        localised = cldr_region_name(code, lang)
+        if localised:
+            return localised
     return _translation("iso3166-2", lang).gettext(region.name)
 
 

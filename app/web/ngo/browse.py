@@ -14,7 +14,7 @@ from app.directory import listing, search
 from app.directory.geography import country_name, region_name
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
-from app.web.i18n import _
+from app.web.i18n import _, current_language
 from app.web.ngo.proposals import PartnerPage, flow_router, partner_countries
 from app.web.officer import category_groups, region_options
 from app.web.templating import render
@@ -79,17 +79,18 @@ def browse(
         "q": q,
         "every_region": "1" if every_region and not chosen_region else None,
     }
+    lang = current_language()
     return render(
         request,
         "ngo_browse.html",
         principal=principal,
         title=_("Contacts"),
-        countries=[(c, country_name(c)) for c in countries],
+        countries=[(c, country_name(c, lang)) for c in countries],
         country=chosen or "",
-        country_label=country_name(chosen) if chosen else None,
+        country_label=country_name(chosen, lang) if chosen else None,
         region=chosen_region or "",
-        region_label=region_name(chosen_region) if chosen_region else None,
-        regions=region_options(chosen, "en") if chosen else [],
+        region_label=region_name(chosen_region, lang) if chosen_region else None,
+        regions=region_options(chosen, lang) if chosen else [],
         q=q or "",
         nationwide_only=nationwide_only,
         groups=category_groups(contacts),

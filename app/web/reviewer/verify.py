@@ -24,7 +24,7 @@ from app.verification.outcomes import CallReport
 from app.verification.presenter import task_public
 from app.web import labels
 from app.web.forms import errors_from_validation, plain, whole_number
-from app.web.i18n import N_, _
+from app.web.i18n import N_, _, current_language
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -249,8 +249,8 @@ def _task_page(
         values=values,
         errors=errors or {},
         change_fields=CHANGE_FIELDS,
-        region_label=region_name(task.region) if task.region else None,
-        country_label=country_name(task.country),
+        region_label=region_name(task.region, current_language()) if task.region else None,
+        country_label=country_name(task.country, current_language()),
     )
 
 
