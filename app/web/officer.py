@@ -35,6 +35,7 @@ from app.outreach import reports as outreach
 from app.verification import partners
 from app.verification.history import verification_history
 from app.web import labels
+from app.web.forms import reason
 from app.web.i18n import _, current_language
 from app.web.officer_search import (
     countries_with_counts,
@@ -291,7 +292,7 @@ def coverage_map(
         try:
             code = checked_country_text(typed, lang=lang)
         except InvalidValue as exc:
-            errors["country"] = exc.message
+            errors["country"] = reason(exc)
         else:
             matrix = coverage.cached_coverage_matrix(
                 session,

@@ -20,6 +20,7 @@ from app.sheets import service as sheets
 from app.sheets.i18n import sheet_languages
 from app.sheets.schemas import SheetFormat, SheetSize
 from app.web import i18n, labels
+from app.web.forms import reason
 from app.web.i18n import N_, _
 from app.web.officer import country_options, region_options
 from app.web.session import checked_form, require_page
@@ -79,7 +80,7 @@ def sheet_page(
                 size=size or SheetSize.A4.value,
             )
         except InvalidValue as exc:
-            errors[exc.field or "country"] = exc.message
+            errors[exc.field or "country"] = reason(exc)
         else:
             data = sheets.assemble_sheet(
                 session, params=params, now=utcnow(), settings=get_settings(), with_notes=True
@@ -88,7 +89,7 @@ def sheet_page(
         try:
             values["country"] = sheets.checked_params(country=country).country
         except InvalidValue as exc:
-            errors["country"] = exc.message
+            errors["country"] = reason(exc)
     chosen = values["country"] if "country" not in errors and values["country"] else None
     lang_shown = i18n.current_language()  # place names in the page's language
     return render(

@@ -188,3 +188,18 @@ def test_ngo_partner_walk(
     # The summary names the field, then the reason (its first letter lowered after the name).
     reason = say("Give at least one phone number.")
     expect(summary).to_contain_text(re.compile(re.escape(reason[1:]), re.IGNORECASE))
+
+    # A bad value the domain refuses (issue 17: its reasons reached pages in English): the
+    # reason in the page's language, after the field's label in that language.
+    page.select_option("[name='organization.category']", "ngo")
+    page.fill("[name='new_phones.0.number']", "0803 12")
+    page.get_by_role("button", name=say("Send for review")).click()
+    bad_number = say(
+        "'%(number)s' is not a valid phone number in %(country)s", number="0803 12", country="NG"
+    )
+    expect(summary).to_contain_text(bad_number[1:])
+    expect(summary).to_contain_text(say("New phone %(index)s", index=1))
+    if lang == "fr":
+        expect(summary).to_contain_text(
+            "« 0803 12 » n'est pas un numéro de téléphone valide pour NG."
+        )

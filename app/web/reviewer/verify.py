@@ -23,7 +23,7 @@ from app.verification.models import Outcome, OutcomeMethod
 from app.verification.outcomes import CallReport
 from app.verification.presenter import task_public
 from app.web import labels
-from app.web.forms import errors_from_validation, plain, whole_number
+from app.web.forms import errors_from_validation, plain, reason, whole_number
 from app.web.i18n import N_, _, current_language
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
@@ -309,9 +309,9 @@ def record_changed(
                 field = f"phone-{phone_changes[index]['id']}" if phone_changes else "address"
             elif field.startswith("phones") or field == "number":
                 field = f"phone-{phone_changes[0]['id']}" if phone_changes else "address"
-            errors[field] = exc.message
+            errors[field] = reason(exc)
         except ValueError as exc:
-            errors["method"] = str(exc)
+            errors["method"] = reason(exc)
         else:
             done = _("Details changed") if principal.edits_directly else _("Sent for review")
             return redirect(request, "/verify?done=" + _task_notice(done, task_id))
