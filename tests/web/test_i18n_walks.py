@@ -120,6 +120,9 @@ def test_officer_walk(lang: str, open_page: Callable[[str], Page], scenario: Sce
     expect(page.locator("#preview-title")).to_have_text(
         say("Preview — %(region)s, %(country)s", region=lagos, country=nigeria)
     )
+    # Why a desk's name is withheld from the sheet: in the page's language too.
+    withheld = say("withheld (blocklisted word): %(fields)s", fields=say("office name"))
+    expect(page.locator("#withheld")).to_contain_text(withheld)
     page.goto("/verify")
     expect(page.locator("h1")).to_have_text(say("Call worklist"))
 
