@@ -220,7 +220,7 @@ def contact_detail(
     settings = get_settings()
     now = utcnow()
     office = lookup.get_office(session, office_id, viewer=principal)
-    contact = contact_public(office, now=now, settings=settings)
+    contact = contact_public(office, now=now, settings=settings, lang=current_language())
     # The office is loaded and its visibility checked: its history needs neither again.
     history = [
         revision_public(r)

@@ -104,6 +104,9 @@ def test_officer_walk(lang: str, open_page: Callable[[str], Page], scenario: Sce
     # A contact, then the coverage of the country.
     page.locator("ul.contacts h3 a").first.click()
     expect(page.locator("h2#verifications")).to_have_text(say("Verification history"))
+    # Its place in the page's language (the breadcrumb and "Where" were English).
+    expect(page.locator("p.crumbs a")).to_have_text(re.compile(f"^({lagos}|{nigeria})$"))
+    expect(page.locator("dl.facts").first).to_contain_text(nigeria)
     expect(page.locator("dl.facts dt").first).to_have_text(say("Phones"))
     page.goto("/coverage?country=NG")
     expect(page.locator("h1")).to_have_text(say("Coverage — %(country)s", country=nigeria))
@@ -125,6 +128,7 @@ def test_officer_walk(lang: str, open_page: Callable[[str], Page], scenario: Sce
     expect(page.locator("#withheld")).to_contain_text(withheld)
     page.goto("/verify")
     expect(page.locator("h1")).to_have_text(say("Call worklist"))
+    expect(page).to_have_title(f"{say('Call worklist')} · Homeward")  # was English
 
     # The switcher in the footer: English from now on, on every page.
     page.select_option("#ui-language", "en")

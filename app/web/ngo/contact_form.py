@@ -15,7 +15,7 @@ from app.directory.models import Office
 from app.directory.presenter import contact_public
 from app.kit.clock import utcnow
 from app.kit.principal import Principal
-from app.web.i18n import N_, _
+from app.web.i18n import N_, _, current_language
 from app.web.templating import render
 
 TITLES = {
@@ -43,7 +43,9 @@ def contact_form_page(
         principal=principal,
         status_code=status_code,
         title=_(TITLES[form]),
-        contact=contact_public(office, now=utcnow(), settings=get_settings()),
+        contact=contact_public(
+            office, now=utcnow(), settings=get_settings(), lang=current_language()
+        ),
         values=values,
         errors=errors,
         **extra,

@@ -95,7 +95,7 @@ def worklist_page(
         request,
         "worklist.html",
         principal=principal,
-        title="Call worklist",
+        title=_("Call worklist"),
         items=items,
         total=listing.total,
         at_least=listing.at_least,
