@@ -159,6 +159,8 @@ def test_ngo_partner_walk(
     _speaks(page, lang)
     _mirrored(page, lang)
     expect(page.locator("#own-title")).to_have_text(say("Your organisation's offices"))
+    # Its own office's region in the page's language (it read "Lagos" in Arabic).
+    expect(page.locator("#own-offices")).to_contain_text(str(region_name("NG-LA", lang)))
 
     # Suggest a correction to its own office.
     page.goto(f"/contacts/{office_id}")

@@ -40,6 +40,7 @@ def browse(
     Without a region or a name, the nationwide offices; `every_region=1` lists them all.
     """
     countries = partner_countries(session, principal)
+    lang = current_language()
     own: list[Any] = []
     if page == 1 and not (q or region or every_region):
         own = listing.contact_page(
@@ -50,6 +51,7 @@ def browse(
             settings=get_settings(),
             page=1,
             per_page=PER_PAGE,
+            lang=lang,
         )["items"]
     chosen = checked_country(country) if country else (countries[0] if countries else None)
     chosen_region = checked_region(chosen, region or None) if chosen else None
@@ -71,6 +73,7 @@ def browse(
             settings=get_settings(),
             page=page,
             per_page=PER_PAGE,
+            lang=lang,
         )
         contacts, total = listed["items"], int(listed["total"])
     base = {
@@ -79,7 +82,6 @@ def browse(
         "q": q,
         "every_region": "1" if every_region and not chosen_region else None,
     }
-    lang = current_language()
     return render(
         request,
         "ngo_browse.html",
