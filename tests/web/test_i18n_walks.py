@@ -14,8 +14,9 @@ from playwright.sync_api import Browser, Page, expect
 from app.auth.service import create_key
 from app.db import make_engine, unit_of_work
 from app.directory.geography import country_name, region_name
+from app.directory.service import close_office
 from app.web import i18n
-from tests.factories import make_office, make_org
+from tests.factories import TEST_PROVENANCE, make_office, make_org
 from tests.web.scenario import Scenario
 
 pytestmark = pytest.mark.browser
@@ -212,3 +213,25 @@ def test_ngo_partner_walk(
         expect(summary).to_contain_text(
             "« 0803 12 » n'est pas un numéro de téléphone valide pour NG."
         )
+
+
+def test_a_contacts_history_names_statuses_in_the_language(
+    open_page: Callable[[str], Page], scenario: Scenario, web_database_url: str
+) -> None:
+    """A closed office's history read "active → closed" in English on a French page."""
+    engine = make_engine(web_database_url)
+    try:
+        with unit_of_work(engine) as session:
+            office = make_office(session, org=make_org(session, name="History Walk (demo)"))
+            close_office(session, office_id=office.id, provenance=TEST_PROVENANCE)
+            office_id = office.id
+    finally:
+        engine.dispose()
+    say = _say("fr")
+    page = open_page("fr")
+    _sign_in(page, scenario.keys["officer"], say)
+    page.goto(f"/contacts/{office_id}")
+    row = page.locator("table tr", has_text=say("closed")).filter(has_text=say("status"))
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(say("open"))
+    expect(row).not_to_contain_text("active")
