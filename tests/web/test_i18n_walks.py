@@ -98,7 +98,14 @@ def test_officer_walk(lang: str, open_page: Callable[[str], Page], scenario: Sce
     expect(page.locator("#region option[value='NG-LA']")).to_have_text(f"{lagos} (NG-LA)")
     page.select_option("#region", "NG-LA")
     page.click("form.search button[type=submit]")
-    expect(page.locator("h1")).to_contain_text(lagos)
+    # The place with the language's comma (Arabic's "،", not a Latin one).
+    place = i18n.translations(lang).gettext("%(place)s, %(country)s")
+    expect(page.locator("h1")).to_contain_text(place % {"place": lagos, "country": nigeria})
+    if lang == "ar":
+        expect(page.locator("h1")).to_contain_text(f"{lagos}، {nigeria}")
+    # An international number stays left to right in a right-to-left page.
+    international = page.locator("ul.contacts bdi.intl").first
+    assert international.evaluate("e => getComputedStyle(e).direction") == "ltr"
     expect(page.locator("#cat-law_enforcement")).to_contain_text(say("Law enforcement"))
     expect(page.locator(".badge.f-verified").first).to_have_text(say("Verified"))
 
