@@ -119,6 +119,8 @@ def test_officer_walk(lang: str, open_page: Callable[[str], Page], scenario: Sce
     page.goto("/coverage?country=NG")
     expect(page.locator("h1")).to_have_text(say("Coverage — %(country)s", country=nigeria))
     expect(page.locator("main")).to_contain_text(lagos)
+    # The nationwide row is named in the language too (it read "Nationwide" in Arabic).
+    expect(page.locator("tbody tr").first.locator("th")).to_have_text(say("Nationwide"))
 
     # The sheet preview, and the call worklist.
     page.goto("/officer/sheet")
