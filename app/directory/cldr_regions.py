@@ -15,6 +15,11 @@ from functools import cache
 
 from app.config import get_settings
 
+# Names CLDR has wrong, left out so the next source (pycountry, then the ISO name) is used:
+# (language, CLDR id). CLDR 41 calls Nigeria's Federal Capital Territory "Chatham Islands"
+# in Thai.
+KNOWN_WRONG = frozenset({("th", "ngfc")})
+
 
 def cldr_id(code: str) -> str:
     """`NG-LA` -> `ngla`."""
@@ -40,4 +45,7 @@ def _names(lang: str) -> dict[str, str]:
 
 def cldr_region_name(code: str, lang: str) -> str | None:
     """The region's name in `lang` as CLDR has it, or None."""
-    return _names(lang.split("_", 1)[0].split("-", 1)[0]).get(cldr_id(code))
+    base = lang.split("_", 1)[0].split("-", 1)[0]
+    if (base, cldr_id(code)) in KNOWN_WRONG:
+        return None
+    return _names(base).get(cldr_id(code))

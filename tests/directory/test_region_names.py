@@ -18,6 +18,12 @@ def test_cldr_names_the_region_in_languages_pycountry_lacks() -> None:
     assert region_name("NG-FC", "vi") == "Lãnh thổ Thủ đô liên bang"
 
 
+def test_a_name_cldr_has_wrong_is_left_out() -> None:
+    # CLDR 41's Thai file names NG-FC "หมู่เกาะแชทัม" (Chatham Islands).
+    assert cldr_regions.cldr_region_name("NG-FC", "th") is None
+    assert region_name("NG-FC", "th") != "หมู่เกาะแชทัม"
+
+
 def test_english_keeps_the_iso_name_and_unknown_codes_stay_codes() -> None:
     assert region_name("NG-LA", "en") == "Lagos"
     assert region_name("NG-XX", "fr") == "NG-XX"
