@@ -176,6 +176,9 @@ def test_ngo_partner_walk(
     page.goto(f"/contacts/{office_id}")
     page.get_by_role("link", name=say("Suggest a correction")).first.click()
     expect(page.locator("h1")).to_have_text(say("Suggest a correction"))
+    # The number in a phone's hint stays left to right (it read "4567 123 803 234+" in Arabic).
+    hint = page.locator("fieldset .hint").first.inner_text()
+    assert re.search("\u2066\\+234[\\d ]+\u2069", hint), hint
     page.fill("#f-office-city", "Ikeja")
     page.get_by_role("button", name=say("Send for review")).click()
     expect(page.locator("h1")).to_have_text(say("My submissions"))
