@@ -210,9 +210,9 @@ def _build_environment() -> Environment:
         language_name=lambda code: _language_name(code, i18n.current_language()),
         # Structured opening hours, in the page's language (sheets print them in theirs).
         schedule_lines=lambda s: schedule_lines(s, sheet_language(i18n.current_language())),
-        # Left to right inside any text (a phone number in an Arabic sentence): Unicode
-        # isolates, so it works in attributes and plain strings too.
-        ltr=lambda value: f"\u2066{value}\u2069",
+        # Left to right inside a right-to-left page's text (a phone number in an Arabic
+        # sentence): Unicode isolates, so it works in attributes and plain strings too.
+        ltr=lambda value: f"\u2066{value}\u2069" if i18n.direction() == "rtl" else value,
         **labels.FILTERS,
     )
     env.globals.update(

@@ -178,7 +178,8 @@ def test_ngo_partner_walk(
     expect(page.locator("h1")).to_have_text(say("Suggest a correction"))
     # The number in a phone's hint stays left to right (it read "4567 123 803 234+" in Arabic).
     hint = page.locator("fieldset .hint").first.inner_text()
-    assert re.search("\u2066\\+234[\\d ]+\u2069", hint), hint
+    isolated = re.search("\u2066\\+234[\\d ]+\u2069", hint)
+    assert isolated if lang == "ar" else "\u2066" not in hint, hint
     page.fill("#f-office-city", "Ikeja")
     page.get_by_role("button", name=say("Send for review")).click()
     expect(page.locator("h1")).to_have_text(say("My submissions"))
