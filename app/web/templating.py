@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from fastapi import Request
@@ -129,6 +130,18 @@ def _number(value: float | None) -> str:
     return format_decimal(value, locale=i18n.current_language()) if value is not None else "—"
 
 
+@lru_cache(maxsize=32)
+def _list_separator(lang: str) -> str:
+    """What joins two items inside a list in `lang`, from CLDR (", ", Arabic " و", Thai " ")."""
+    middle = str(Locale.parse(lang).list_patterns["standard"]["middle"])
+    return middle.replace("{0}", "").replace("{1}", "")
+
+
+def _joined(items: Any) -> str:
+    """Names joined as a list in the page's language ("English, Yoruba"; "الإنجليزية واليوروبا")."""
+    return _list_separator(i18n.current_language()).join(str(item) for item in items)
+
+
 def _ago(value: datetime | None) -> str:
     value = as_utc(value)
     if value is None:
@@ -202,6 +215,7 @@ def _build_environment() -> Environment:
         humanise=_humanise,
         shown=_shown,
         number=_number,
+        joined=_joined,
         category_label=lambda c: labels.label(CATEGORY_LABELS, c),
         category_singular=lambda c: labels.label(CATEGORY_SINGULAR, c),
         freshness_label=lambda f: labels.label(FRESHNESS_LABELS, f),

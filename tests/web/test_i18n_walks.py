@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.auth.service import create_key
 from app.db import make_engine, unit_of_work
-from app.directory.geography import country_name, region_name
+from app.directory.geography import country_name, language_name, region_name
 from app.directory.service import close_office
 from app.web import i18n
 from tests.factories import TEST_PROVENANCE, make_office, make_org
@@ -232,14 +233,7 @@ def test_a_contacts_history_names_statuses_in_the_language(
     open_page: Callable[[str], Page], scenario: Scenario, web_database_url: str
 ) -> None:
     """A closed office's history read "active → closed" in English on a French page."""
-    engine = make_engine(web_database_url)
-    try:
-        with unit_of_work(engine) as session:
-            office = make_office(session, org=make_org(session, name="History Walk (demo)"))
-            close_office(session, office_id=office.id, provenance=TEST_PROVENANCE)
-            office_id = office.id
-    finally:
-        engine.dispose()
+    office_id = _new_office(web_database_url, "History Walk (demo)", close=True)
     say = _say("fr")
     page = open_page("fr")
     _sign_in(page, scenario.keys["officer"], say)
@@ -248,3 +242,28 @@ def test_a_contacts_history_names_statuses_in_the_language(
     expect(row).to_have_count(1)
     expect(row).to_contain_text(say("open"))
     expect(row).not_to_contain_text("active")
+
+
+def test_a_contacts_languages_are_listed_the_languages_way(
+    open_page: Callable[[str], Page], scenario: Scenario, web_database_url: str
+) -> None:
+    """Names in a list are joined by CLDR's pattern: Arabic "و", not a Latin comma."""
+    office_id = _new_office(web_database_url, "Languages Walk (demo)", languages=["en", "yo"])
+    page = open_page("ar")
+    _sign_in(page, scenario.keys["officer"], _say("ar"))
+    page.goto(f"/contacts/{office_id}")
+    english, yoruba = language_name("en", "ar"), language_name("yo", "ar")
+    expect(page.locator("dl.facts").first).to_contain_text(f"{english} و{yoruba}")
+
+
+def _new_office(database_url: str, org_name: str, *, close: bool = False, **fields: Any) -> int:
+    """An office of a new organisation in the browser tests' database (closed if asked)."""
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(engine) as session:
+            office = make_office(session, org=make_org(session, name=org_name), **fields)
+            if close:
+                close_office(session, office_id=office.id, provenance=TEST_PROVENANCE)
+            return int(office.id)
+    finally:
+        engine.dispose()
