@@ -48,7 +48,7 @@ from app.db import make_engine, unit_of_work
 from app.directory.models import Office
 from app.kit.clock import utcnow
 from bench import hsds
-from bench.databases import PG_ADMIN, migrated_engine
+from bench.databases import PG_ADMIN, migrated_engine, report_targets
 from bench.local_server import uvicorn_server
 from bench.pages import sign_in
 from bench.query import percentile, pin_load_generator
@@ -512,7 +512,7 @@ def main() -> None:
                 f"whole-table scans at {offices:,}: {sorted(set(figures[offices]['whole']))}"
             )
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print("all targets met" if not misses else "targets missed: " + "; ".join(misses))
+    report_targets(misses)
     if args.drop:
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             for offices in sizes:
