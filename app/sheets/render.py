@@ -250,8 +250,8 @@ def sections(data: SheetData, lang: SheetLanguage, *, for_pdf: bool = False) -> 
 def _place(data: SheetData, lang: SheetLanguage) -> str:
     """The place, "Region, Country", in the sheet's language.
 
-    A region is named in the sheet's script where pycountry's ISO 3166-2 catalog has it
-    (Thai, Ukrainian…); where it has none, the official ISO 3166-2 name prints (what signs
+    A region is named in the sheet's language where Unicode CLDR (or pycountry's ISO 3166-2
+    catalog) has it; where neither has, the official ISO 3166-2 name prints (what signs
     and offices there use) rather than a guessed transliteration, isolated so that a Latin
     name keeps its place in a right-to-left title."""
     country = lang.country(data.params.country)

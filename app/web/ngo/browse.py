@@ -14,7 +14,7 @@ from app.directory import listing, search
 from app.directory.geography import country_name, region_name
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import utcnow
-from app.web.i18n import _
+from app.web.i18n import _, current_language
 from app.web.ngo.proposals import PartnerPage, flow_router, partner_countries
 from app.web.officer import category_groups, region_options
 from app.web.templating import render
@@ -40,6 +40,7 @@ def browse(
     Without a region or a name, the nationwide offices; `every_region=1` lists them all.
     """
     countries = partner_countries(session, principal)
+    lang = current_language()
     own: list[Any] = []
     if page == 1 and not (q or region or every_region):
         own = listing.contact_page(
@@ -50,6 +51,7 @@ def browse(
             settings=get_settings(),
             page=1,
             per_page=PER_PAGE,
+            lang=lang,
         )["items"]
     chosen = checked_country(country) if country else (countries[0] if countries else None)
     chosen_region = checked_region(chosen, region or None) if chosen else None
@@ -71,6 +73,7 @@ def browse(
             settings=get_settings(),
             page=page,
             per_page=PER_PAGE,
+            lang=lang,
         )
         contacts, total = listed["items"], int(listed["total"])
     base = {
@@ -84,12 +87,12 @@ def browse(
         "ngo_browse.html",
         principal=principal,
         title=_("Contacts"),
-        countries=[(c, country_name(c)) for c in countries],
+        countries=[(c, country_name(c, lang)) for c in countries],
         country=chosen or "",
-        country_label=country_name(chosen) if chosen else None,
+        country_label=country_name(chosen, lang) if chosen else None,
         region=chosen_region or "",
-        region_label=region_name(chosen_region) if chosen_region else None,
-        regions=region_options(chosen, "en") if chosen else [],
+        region_label=region_name(chosen_region, lang) if chosen_region else None,
+        regions=region_options(chosen, lang) if chosen else [],
         q=q or "",
         nationwide_only=nationwide_only,
         groups=category_groups(contacts),
