@@ -13,6 +13,7 @@ from app.auth.service import authenticate, cached_principal
 from app.auth.throttle import record_wrong_key
 from app.db import get_session
 from app.kit.errors import Forbidden, Unauthorized
+from app.kit.i18n import N_
 from app.kit.principal import Principal
 
 # scope="function": the request's unit of work commits before the response is sent, so a
@@ -53,7 +54,7 @@ async def principal_of(request: Request, session: Session) -> Principal:
     cookie_principal = getattr(request.state, SESSION_PRINCIPAL_KEY, None)
     if isinstance(cookie_principal, Principal):
         return cookie_principal
-    raise Unauthorized("send 'Authorization: Bearer <key>'", field="Authorization")
+    raise Unauthorized(N_("send 'Authorization: Bearer <key>'"), field="Authorization")
 
 
 def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
@@ -70,8 +71,9 @@ def check_role(principal: Principal, roles: tuple[str, ...]) -> Principal:
     """`principal` if its role is one of `roles`, else Forbidden."""
     if principal.role not in roles:
         raise Forbidden(
-            f"role '{principal.role}' may not do this; needs one of {', '.join(roles)}",
+            N_("role '%(role)s' may not do this; needs one of %(roles)s"),
             field="role",
+            params={"role": principal.role, "roles": ", ".join(roles)},
         )
     return principal
 

@@ -20,6 +20,7 @@ from app.config import get_settings
 from app.directory.models import Organization
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue, NotFound, Unauthorized
+from app.kit.i18n import N_
 from app.kit.principal import Principal
 
 KEY_PREFIX = "hw_"
@@ -50,22 +51,26 @@ def create_key(
         role = Role(role).value
     except ValueError as exc:
         raise InvalidValue(
-            f"role must be one of {', '.join(r.value for r in Role)}", field="role"
+            N_("role must be one of %(roles)s"),
+            field="role",
+            params={"roles": ", ".join(r.value for r in Role)},
         ) from exc
     name = name.strip()
     if not name or len(name) > 200:
-        raise InvalidValue("name must be 1 to 200 characters", field="name")
+        raise InvalidValue(N_("name must be 1 to 200 characters"), field="name")
     if role == Role.NGO:
         if organization_id is None:
             raise InvalidValue(
-                "an ngo key must be tied to an organisation", field="organization_id"
+                N_("an ngo key must be tied to an organisation"), field="organization_id"
             )
         if session.get(Organization, organization_id) is None:
             raise InvalidValue(
-                f"no organisation with id {organization_id}", field="organization_id"
+                N_("no organisation with id %(id)s"),
+                field="organization_id",
+                params={"id": organization_id},
             )
     elif organization_id is not None:
-        raise InvalidValue("only ngo keys are tied to an organisation", field="organization_id")
+        raise InvalidValue(N_("only ngo keys are tied to an organisation"), field="organization_id")
     token = secrets.token_urlsafe(32)
     secret = f"{KEY_PREFIX}{token}"
     key = ApiKey(
@@ -91,7 +96,7 @@ def get_key(session: Session, *, key_id: int) -> ApiKey:
     """A key by id, or NotFound (404)."""
     key = session.get(ApiKey, key_id)
     if key is None:
-        raise NotFound(f"no key with id {key_id}", field="id")
+        raise NotFound(N_("no key with id %(id)s"), field="id", params={"id": key_id})
     return key
 
 
@@ -149,7 +154,7 @@ def authenticate(session: Session, *, secret: str) -> Principal:
     key_hash = hash_key(secret)
     row = session.connection().execute(_LIVE_KEY_BY_HASH, {"key_hash": key_hash}).one_or_none()
     if row is None:
-        raise Unauthorized("unknown or revoked key", field="Authorization")
+        raise Unauthorized(N_("unknown or revoked key"), field="Authorization")
     key_id, name, role, organization_id = row
     principal = Principal(name=name, role=role, key_id=key_id, organization_id=organization_id)
     principal_cache.put(key_hash, principal)

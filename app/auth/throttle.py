@@ -21,6 +21,7 @@ from starlette.requests import Request
 
 from app.config import Settings
 from app.kit.errors import TooManyRequests
+from app.kit.i18n import N_
 
 log = logging.getLogger("homeward.auth")
 
@@ -83,7 +84,8 @@ class FailedKeyThrottle:
                 retry_after,
             )
         raise TooManyRequests(
-            f"too many wrong keys from this address; try again in {retry_after} s",
+            N_("too many wrong keys from this address; try again in %(seconds)s s"),
+            params={"seconds": retry_after},
             retry_after=retry_after,
             field=field,
         )

@@ -17,6 +17,7 @@ from app.directory.enums import CloseReason, PhoneCloseReason
 from app.directory.models import Office, Organization, Phone
 from app.directory.provenance import Provenance
 from app.kit.errors import PreconditionRequired
+from app.kit.i18n import N_
 from app.kit.principal import Principal
 
 
@@ -33,8 +34,12 @@ class CloseAsked:
         """`service.close_*`'s version and provenance (428 without a version)."""
         if self.version is None:
             raise PreconditionRequired(
-                f"send the {what}'s version you are closing (If-Match header or 'version' field)",
+                N_(
+                    "send the %(what)s's version you are closing "
+                    "(If-Match header or 'version' field)"
+                ),
                 field="version",
+                params={"what": what},
             )
         return {
             "expected_version": self.version,
@@ -46,16 +51,16 @@ class CloseAsked:
 
 def close_contact(session: Session, office_id: int, asked: CloseAsked) -> Office:
     """Close an office at `version` (428 without it, 409 when stale); it leaves every sheet."""
-    return service.close_office(session, office_id=office_id, **asked.arguments(what="contact"))
+    return service.close_office(session, office_id=office_id, **asked.arguments(what=N_("contact")))
 
 
 def close_phone(session: Session, phone_id: int, asked: CloseAsked) -> Phone:
     """Take a number out of use at `version` (428 without it, 409 when stale)."""
-    return service.close_phone(session, phone_id=phone_id, **asked.arguments(what="phone"))
+    return service.close_phone(session, phone_id=phone_id, **asked.arguments(what=N_("phone")))
 
 
 def close_organization(session: Session, organization_id: int, asked: CloseAsked) -> Organization:
     """Close an organisation at `version` and all its offices, each revision with the reason."""
     return service.close_organization(
-        session, organization_id=organization_id, **asked.arguments(what="organisation")
+        session, organization_id=organization_id, **asked.arguments(what=N_("organisation"))
     )

@@ -44,6 +44,7 @@ from app.directory.validation import (
 )
 from app.kit.batches import batched
 from app.kit.errors import InvalidValue, PreconditionRequired, VersionConflict
+from app.kit.i18n import N_
 from app.kit.models import touch
 from app.kit.principal import Principal
 from app.kit.text import fold
@@ -121,13 +122,15 @@ def check_version(current: int, expected: int | None, *, what: str) -> None:
     """An edit names the version it was based on (else 428), and it is current (else 409)."""
     if expected is None:
         raise PreconditionRequired(
-            f"send the {what}'s version you edited (If-Match header or 'version' field)",
+            N_("send the %(what)s's version you edited (If-Match header or 'version' field)"),
             field="version",
+            params={"what": what},
         )
     if current != expected:
         raise VersionConflict(
-            f"the {what} changed since version {expected}; it is now version {current}",
+            N_("the %(what)s changed since version %(expected)s; it is now version %(current)s"),
             field="version",
+            params={"what": what, "expected": expected, "current": current},
             current_version=current,
         )
 
@@ -295,7 +298,7 @@ def update_organization(
 ) -> Organization:
     """Apply changed fields to an organisation; a stale version raises VersionConflict."""
     org = get_organization(session, organization_id)
-    check_version(org.version, expected_version, what="organisation")
+    check_version(org.version, expected_version, what=N_("organisation"))
     for field, raw in changes.items():
         if field != "services" and field not in (*ORGANIZATION_FIELDS, *ORGANIZATION_DETAILS):
             raise InvalidValue(f"'{field}' cannot be changed", field=field)
@@ -318,7 +321,7 @@ def close_organization(
     """
     org = get_organization(session, organization_id)
     if expected_version is not None:
-        check_version(org.version, expected_version, what="organisation")
+        check_version(org.version, expected_version, what=N_("organisation"))
     diff: list[revisions.Change] = []
     _set_if_changed(org, "status", "closed", diff)
     if diff:
@@ -394,7 +397,7 @@ def update_office(
     Returns the office; when nothing differs, nothing is written and the version stays.
     """
     office = get_office(session, office_id, refresh=True)
-    check_version(office.version, expected_version, what="contact")
+    check_version(office.version, expected_version, what=N_("contact"))
     return apply_office_changes(session, office=office, changes=changes, provenance=provenance)
 
 
@@ -422,7 +425,7 @@ def close_office(
     """Close an office (a status, never a delete); it leaves every sheet at once."""
     office = get_office(session, office_id, refresh=True)
     if expected_version is not None:
-        check_version(office.version, expected_version, what="contact")
+        check_version(office.version, expected_version, what=N_("contact"))
     return apply_office_changes(
         session, office=office, changes={"status": status}, provenance=provenance
     )
@@ -503,7 +506,7 @@ def update_phone(
 ) -> Phone:
     """Change a phone; the number is re-parsed in the office's country."""
     phone = get_phone(session, phone_id)
-    check_version(phone.version, expected_version, what="phone")
+    check_version(phone.version, expected_version, what=N_("phone"))
     return apply_phone_changes(session, phone=phone, changes=changes, provenance=provenance)
 
 
@@ -537,7 +540,7 @@ def close_phone(
     """
     phone = get_phone(session, phone_id)
     if expected_version is not None:
-        check_version(phone.version, expected_version, what="phone")
+        check_version(phone.version, expected_version, what=N_("phone"))
     return apply_phone_changes(
         session, phone=phone, changes={"status": PhoneStatus.DISCONNECTED}, provenance=provenance
     )

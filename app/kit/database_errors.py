@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.kit.errors import HomewardError, ServiceUnavailable, WriteConflict
+from app.kit.i18n import N_
 
 # SQLite primary result codes (the low byte of the extended code).
 SQLITE_BUSY = 5
@@ -35,8 +36,11 @@ RETRY_STORAGE = 30  # out of space or read-only: needs an operator
 
 def _unavailable(reason: str, retry_after: int) -> ServiceUnavailable:
     return ServiceUnavailable(
-        f"the database is unavailable ({reason}); nothing was saved, retry in "
-        f"{retry_after} seconds",
+        N_(
+            "the database is unavailable (%(reason)s); nothing was saved, retry in "
+            "%(seconds)s seconds"
+        ),
+        params={"reason": reason, "seconds": retry_after},
         retry_after=retry_after,
     )
 
@@ -51,13 +55,13 @@ def _sqlite(code: int, statement: str) -> HomewardError | None:
         return WriteConflict()
     if primary in (SQLITE_BUSY, SQLITE_LOCKED):
         # BEGIN IMMEDIATE waited the whole busy timeout for the write lock: overloaded.
-        return _unavailable("busy", RETRY_BUSY)
+        return _unavailable(N_("busy"), RETRY_BUSY)
     if primary == SQLITE_FULL:
-        return _unavailable("out of space", RETRY_STORAGE)
+        return _unavailable(N_("out of space"), RETRY_STORAGE)
     if primary == SQLITE_READONLY:
-        return _unavailable("read-only", RETRY_STORAGE)
+        return _unavailable(N_("read-only"), RETRY_STORAGE)
     if primary in (SQLITE_IOERR, SQLITE_CANTOPEN):
-        return _unavailable("storage error", RETRY_STORAGE)
+        return _unavailable(N_("storage error"), RETRY_STORAGE)
     return None
 
 
@@ -65,20 +69,20 @@ def _postgres(sqlstate: str) -> HomewardError | None:
     if sqlstate in PG_CONFLICTS:
         return WriteConflict()
     if sqlstate.startswith("53"):
-        return _unavailable("out of resources", RETRY_STORAGE)
+        return _unavailable(N_("out of resources"), RETRY_STORAGE)
     if sqlstate == "25006":
-        return _unavailable("read-only", RETRY_STORAGE)
+        return _unavailable(N_("read-only"), RETRY_STORAGE)
     if sqlstate.startswith(PG_UNAVAILABLE_CLASSES):
-        return _unavailable("unreachable or restarting", RETRY_DOWN)
+        return _unavailable(N_("unreachable or restarting"), RETRY_DOWN)
     if sqlstate in PG_UNAVAILABLE:
-        return _unavailable("busy", RETRY_BUSY)
+        return _unavailable(N_("busy"), RETRY_BUSY)
     return None
 
 
 def database_error(exc: BaseException) -> HomewardError | None:
     """The named error a database exception stands for, or None when it is a bug."""
     if isinstance(exc, PoolTimeout):
-        return _unavailable("every connection is busy", RETRY_BUSY)
+        return _unavailable(N_("every connection is busy"), RETRY_BUSY)
     if not isinstance(exc, DBAPIError):
         return None
     orig = exc.orig
@@ -92,5 +96,5 @@ def database_error(exc: BaseException) -> HomewardError | None:
             return named
     if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
         # No code (a refused or dropped connection): the server is not there right now.
-        return _unavailable("unreachable or restarting", RETRY_DOWN)
+        return _unavailable(N_("unreachable or restarting"), RETRY_DOWN)
     return None

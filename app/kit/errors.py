@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Self
 
+from app.kit.i18n import N_
+
 
 class Explained(ValueError):
     """A ValueError (for pydantic validators and the domain's checks) whose text is a
@@ -95,8 +97,15 @@ class TooManyRequests(HomewardError):
     status_code = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
-        super().__init__(message, field=field, retry_after=retry_after)
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int,
+        field: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message, field=field, params=params, retry_after=retry_after)
         self.retry_after = retry_after
 
 
@@ -113,8 +122,10 @@ class ServiceUnavailable(HomewardError):
     status_code = 503
     code = "database_unavailable"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(message, field=None, retry_after=retry_after)
+    def __init__(
+        self, message: str, *, retry_after: int, params: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, field=None, params=params, retry_after=retry_after)
         self.retry_after = retry_after
 
 
@@ -125,7 +136,7 @@ class WriteConflict(Conflict):
 
     def __init__(self) -> None:
         super().__init__(
-            "another change was being saved at the same moment; reload and retry",
+            N_("another change was being saved at the same moment; reload and retry"),
             field="version",
             retry_after=1,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.kit.errors import HomewardError, InvalidValue
+from app.kit.i18n import N_
 
 
 class MailWithheld(InvalidValue):
@@ -12,8 +13,9 @@ class MailWithheld(InvalidValue):
 
     def __init__(self, found: list[str]) -> None:
         super().__init__(
-            "the mail would carry a blocklisted word: " + ", ".join(sorted(set(found))),
+            N_("the mail would carry a blocklisted word: %(words)s"),
             field="listing",
+            params={"words": ", ".join(sorted(set(found)))},
         )
 
 
@@ -24,7 +26,12 @@ class LinkRefused(HomewardError):
     code = "link_refused"
 
     def __init__(self, reason: str, *, language: str | None = None) -> None:
-        super().__init__(f"this link cannot be used: {reason}", field="link", reason=reason)
+        super().__init__(
+            N_("this link cannot be used: %(reason)s"),
+            field="link",
+            params={"reason": reason},
+            reason=reason,
+        )
         self.reason = reason
         # The request's language, when the link was genuine (used or expired).
         self.language = language

@@ -24,6 +24,7 @@ from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.i18n import N_
 from app.kit.principal import Principal
 from app.review import diff
 from app.review.errors import (
@@ -53,12 +54,12 @@ SOURCE_LABELS = {
 
 def _check_four_eyes(sub: Submission, reviewer: Principal) -> None:
     if reviewer.key_id is not None and reviewer.key_id == sub.submitter_key_id:
-        raise OwnSubmission("made with your own key")
+        raise OwnSubmission(N_("made with your own key"))
     if (
         reviewer.organization_id is not None
         and reviewer.organization_id == sub.submitter_organization_id
     ):
-        raise OwnSubmission("made by your own organisation")
+        raise OwnSubmission(N_("made by your own organisation"))
 
 
 def _pending(session: Session, submission_id: int, expected_version: int | None) -> Submission:
@@ -138,28 +139,35 @@ def _selection(
         selected = list(dict.fromkeys(fields))
         for path in selected:
             if path not in proposed and path not in fillable:
-                raise InvalidValue(f"'{path}' is not a field of this submission", field="fields")
+                raise InvalidValue(
+                    N_("'%(path)s' is not a field of this submission"),
+                    field="fields",
+                    params={"path": path},
+                )
         if not selected:
-            raise InvalidValue("choose at least one field to approve", field="fields")
+            raise InvalidValue(N_("choose at least one field to approve"), field="fields")
     for path in edits:
         if path in fillable:
             if path not in selected:
                 selected.append(path)
             continue
         if path not in proposed:
-            raise InvalidValue("not a field of this submission", field=f"edits.{path}")
+            raise InvalidValue(N_("not a field of this submission"), field=f"edits.{path}")
         if path not in selected:
-            raise InvalidValue("edited but not among 'fields'", field=f"edits.{path}")
+            raise InvalidValue(N_("edited but not among 'fields'"), field=f"edits.{path}")
     for path in required_left_out(sub.findings, proposed):
         if path not in edits:
             raise InvalidValue(
-                f"the import found no {path.replace('.', ' ')}: give it before approving",
+                N_("the import found no %(what)s: give it before approving"),
                 field=path,
+                params={"what": path.replace(".", " ")},
             )
     for path in selected:
         if path in fillable and path not in edits:
             raise InvalidValue(
-                f"'{path}' was left out by the import: give its value in 'edits'", field="fields"
+                N_("'%(path)s' was left out by the import: give its value in 'edits'"),
+                field="fields",
+                params={"path": path},
             )
     return selected, proposed.keys() <= set(selected)
 
@@ -342,7 +350,7 @@ def reject(
 ) -> Submission:
     """Reject with a reason the partner can read. The directory is not touched."""
     if not reason or not reason.strip():
-        raise InvalidValue("say why, so the partner can read it", field="reason")
+        raise InvalidValue(N_("say why, so the partner can read it"), field="reason")
     sub = _pending(session, submission_id, expected_version)
     _check_four_eyes(sub, reviewer)
     _claim(session, sub, status=SubmissionStatus.REJECTED, reviewer=reviewer, reason=reason)
@@ -362,18 +370,24 @@ def mark_duplicate(
 ) -> Submission:
     """Close a submission as a duplicate of another submission or of an existing contact."""
     if (of_submission_id is None) == (of_office_id is None):
-        raise InvalidValue("name either another submission or a contact", field="of_submission_id")
+        raise InvalidValue(
+            N_("name either another submission or a contact"), field="of_submission_id"
+        )
     sub = _pending(session, submission_id, expected_version)
     _check_four_eyes(sub, reviewer)
     if of_submission_id is not None:
         if of_submission_id == submission_id:
-            raise InvalidValue("a submission cannot duplicate itself", field="of_submission_id")
+            raise InvalidValue(N_("a submission cannot duplicate itself"), field="of_submission_id")
         if session.get(Submission, of_submission_id) is None:
             raise InvalidValue(
-                f"no submission with id {of_submission_id}", field="of_submission_id"
+                N_("no submission with id %(id)s"),
+                field="of_submission_id",
+                params={"id": of_submission_id},
             )
     if of_office_id is not None and session.get(Office, of_office_id) is None:
-        raise InvalidValue(f"no contact with id {of_office_id}", field="of_office_id")
+        raise InvalidValue(
+            N_("no contact with id %(id)s"), field="of_office_id", params={"id": of_office_id}
+        )
     _claim(
         session,
         sub,

@@ -12,18 +12,21 @@ from app.kit.errors import (
     NotFound,
     VersionConflict,
 )
+from app.kit.i18n import N_
 
 
 class SubmissionNotFound(NotFound):
     def __init__(self, submission_id: int) -> None:
-        super().__init__(f"no submission with id {submission_id}", field="id")
+        super().__init__(
+            N_("no submission with id %(id)s"), field="id", params={"id": submission_id}
+        )
 
 
 class NothingDiffers(InvalidValue):
     """A correction whose every value is already the contact's (422 on `body`)."""
 
     def __init__(self) -> None:
-        super().__init__("nothing differs from the contact as it is now", field="body")
+        super().__init__(N_("nothing differs from the contact as it is now"), field="body")
 
 
 class SubmissionAlreadyDecided(Conflict):
@@ -31,8 +34,9 @@ class SubmissionAlreadyDecided(Conflict):
 
     def __init__(self, submission_id: int, status: str) -> None:
         super().__init__(
-            f"submission {submission_id} was already decided ({status})",
+            N_("submission %(id)s was already decided (%(status)s)"),
             field="status",
+            params={"id": submission_id, "status": status},
             status=status,
         )
 
@@ -40,8 +44,9 @@ class SubmissionAlreadyDecided(Conflict):
 class SubmissionChanged(VersionConflict):
     def __init__(self, submission_id: int, expected: int, current: int) -> None:
         super().__init__(
-            f"submission {submission_id} changed since version {expected}; it is now {current}",
+            N_("submission %(id)s changed since version %(expected)s; it is now %(current)s"),
             field="version",
+            params={"id": submission_id, "expected": expected, "current": current},
             current_version=current,
         )
 
@@ -52,12 +57,14 @@ class SubmissionConflict(Conflict):
     code = "submission_conflict"
 
     def __init__(self, fields: Sequence[str]) -> None:
-        names = ", ".join(fields)
         super().__init__(
-            f"changed by someone else since the submission was made: {names}; "
-            "pass them in 'resolve_conflicts' to apply the submission's values anyway, "
-            "or leave them out of 'fields'",
+            N_(
+                "changed by someone else since the submission was made: %(fields)s; "
+                "pass them in 'resolve_conflicts' to apply the submission's values anyway, "
+                "or leave them out of 'fields'"
+            ),
             field=fields[0] if fields else None,
+            params={"fields": ", ".join(fields)},
             fields=list(fields),
         )
         self.fields = list(fields)
@@ -69,7 +76,11 @@ class OwnSubmission(Forbidden):
     code = "four_eyes"
 
     def __init__(self, why: str) -> None:
-        super().__init__(f"four eyes: you cannot decide a submission {why}", field="reviewer")
+        super().__init__(
+            N_("four eyes: you cannot decide a submission %(why)s"),
+            field="reviewer",
+            params={"why": why},
+        )
 
 
 class SubmissionTooLarge(HomewardError):
@@ -77,4 +88,9 @@ class SubmissionTooLarge(HomewardError):
     code = "payload_too_large"
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"a submission may be at most {limit} bytes", field="body", limit=limit)
+        super().__init__(
+            N_("a submission may be at most %(limit)s bytes"),
+            field="body",
+            params={"limit": limit},
+            limit=limit,
+        )

@@ -58,8 +58,12 @@ _PROPOSAL = TypeAdapter(SubmissionCreate)
 def _check_seen_version(seen: int | None, current: int, *, field_name: str) -> None:
     if seen is not None and seen != current:
         raise VersionConflict(
-            f"the record changed since version {seen}; it is now version {current} — reload it",
+            N_(
+                "the record changed since version %(seen)s; it is now version %(current)s "
+                "— reload it"
+            ),
             field=field_name,
+            params={"seen": seen, "current": current},
             current_version=current,
         )
 
@@ -119,7 +123,9 @@ def _correction_intake(body: CorrectionCreate, office: Office) -> _Intake:
         phone = phones.get(correction.id)
         if phone is None:
             raise InvalidValue(
-                f"phone {correction.id} is not a phone of this contact", field=f"phones.{i}.id"
+                N_("phone %(id)s is not a phone of this contact"),
+                field=f"phones.{i}.id",
+                params={"id": correction.id},
             )
         _check_seen_version(correction.version, phone.version, field_name=f"phones.{i}.version")
         for k, v in _dump(correction, exclude={"id", "version"}).items():
@@ -156,7 +162,9 @@ def _closure_intake(body: ClosureCreate, office: Office) -> _Intake:
         phone = next((p for p in office.phones if p.id == body.phone_id), None)
         if phone is None:
             raise InvalidValue(
-                f"phone {body.phone_id} is not a phone of this contact", field="phone_id"
+                N_("phone %(id)s is not a phone of this contact"),
+                field="phone_id",
+                params={"id": body.phone_id},
             )
         _check_seen_version(body.version, phone.version, field_name="version")
         if phone.status == PhoneStatus.DISCONNECTED:
@@ -178,7 +186,7 @@ def _refuse_confidentiality(body: NewContactCreate) -> None:
     that, as for a correction (an import's source may)."""
     if body.organization is not None and "confidential" in body.organization.model_fields_set:
         raise InvalidValue(
-            "a submission cannot set confidentiality; a reviewer decides it",
+            N_("a submission cannot set confidentiality; a reviewer decides it"),
             field="organization.confidential",
         )
 
@@ -190,7 +198,7 @@ SOURCE_PATHS = ("office.hsds_source", "office.external_id", "organization.hsds_s
 def _refuse_source_record(changes: Mapping[str, Any]) -> None:
     for path in SOURCE_PATHS:
         if path in changes:
-            raise InvalidValue("only an import gives a source record", field=path)
+            raise InvalidValue(N_("only an import gives a source record"), field=path)
 
 
 def _new_contact_intake(
@@ -232,7 +240,7 @@ def _verification_claims(
     if not claims:
         return []
     if intake.kind == SubmissionKind.CLOSURE:
-        raise InvalidValue("a closure report carries no verification", field="verifications")
+        raise InvalidValue(N_("a closure report carries no verification"), field="verifications")
     checked = [
         checked_model(VerificationClaim, claim, prefix=f"verifications.{i}")
         for i, claim in enumerate(claims)
@@ -407,9 +415,9 @@ def create_submissions(
             )
             if size > settings.max_submission_bytes:
                 raise InvalidValue(
-                    f"a submission may hold at most {settings.max_submission_bytes} bytes "
-                    f"(got {size})",
+                    N_("a submission may hold at most %(limit)s bytes (got %(size)s)"),
                     field="body",
+                    params={"limit": settings.max_submission_bytes, "size": size},
                 )
             matches: list[dict[str, Any]] = []
             if check_duplicates and intake.kind == SubmissionKind.NEW_CONTACT:

@@ -13,6 +13,7 @@ from app.auth.models import ApiKey
 from app.config import Settings
 from app.kit.clock import as_utc
 from app.kit.errors import TooManyRequests
+from app.kit.i18n import N_
 from app.kit.principal import Principal
 from app.review.models import Submission
 
@@ -54,8 +55,15 @@ class RateBudget:
         free_at = (self.oldest or self.now) + timedelta(seconds=self.window_seconds)
         retry_after = max(1, math.ceil((free_at - self.now).total_seconds()))
         raise TooManyRequests(
-            f"at most {self.limit} submissions per {self.window_seconds} seconds per key; "
-            f"retry in {retry_after} seconds",
+            N_(
+                "at most %(limit)s submissions per %(window)s seconds per key; "
+                "retry in %(seconds)s seconds"
+            ),
+            params={
+                "limit": self.limit,
+                "window": self.window_seconds,
+                "seconds": retry_after,
+            },
             retry_after=retry_after,
         )
 

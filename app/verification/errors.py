@@ -5,23 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.kit.errors import Conflict, Forbidden, NotFound
+from app.kit.i18n import N_
 
 
 class TaskNotFound(NotFound):
     def __init__(self, task_id: int) -> None:
-        super().__init__(f"no verification task with id {task_id}", field="id")
+        super().__init__(
+            N_("no verification task with id %(id)s"), field="id", params={"id": task_id}
+        )
 
 
 class TaskNotActive(Conflict):
     def __init__(self, task_id: int, state: str) -> None:
-        super().__init__(f"task {task_id} is already {state}", field="state", state=state)
+        super().__init__(
+            N_("task %(id)s is already %(state)s"),
+            field="state",
+            params={"id": task_id, "state": state},
+            state=state,
+        )
 
 
 class TaskClaimedByOther(Conflict):
     def __init__(self, task_id: int, claimed_by: str, until: datetime) -> None:
         super().__init__(
-            f"task {task_id} is claimed by {claimed_by} until {until.isoformat()}",
+            N_("task %(id)s is claimed by %(claimed_by)s until %(until)s"),
             field="claimed_by",
+            params={"id": task_id, "claimed_by": claimed_by, "until": until.isoformat()},
             claimed_by=claimed_by,
             claim_expires_at=until.isoformat(),
         )
@@ -34,8 +43,11 @@ class OutsidePartnerScope(Forbidden):
 
     def __init__(self, country: str) -> None:
         super().__init__(
-            f"{country} is outside your organisation's countries: it may not confirm, correct, "
-            "report or propose contacts there (a reviewer can allow it)",
+            N_(
+                "%(country)s is outside your organisation's countries: it may not confirm, "
+                "correct, report or propose contacts there (a reviewer can allow it)"
+            ),
             field="country",
+            params={"country": country},
             country=country,
         )

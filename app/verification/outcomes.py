@@ -18,6 +18,7 @@ from app.directory.models import Phone
 from app.directory.provenance import Provenance
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue
+from app.kit.i18n import N_
 from app.kit.principal import Principal
 from app.verification.errors import TaskClaimedByOther, TaskNotActive
 from app.verification.models import (
@@ -124,13 +125,19 @@ def record_outcome(
         raise TaskClaimedByOther(task_id, task.claimed_by, expires)
     office_id = task.office_id
     if outcome is Outcome.CHANGED and not changes and not phone_changes:
-        raise InvalidValue("a 'changed' outcome needs the new details", field="changes")
+        raise InvalidValue(N_("a 'changed' outcome needs the new details"), field="changes")
     if outcome is not Outcome.CHANGED and (changes or phone_changes):
-        raise InvalidValue("changes are only accepted with the 'changed' outcome", field="changes")
+        raise InvalidValue(
+            N_("changes are only accepted with the 'changed' outcome"), field="changes"
+        )
     if phone_id is not None:
         phone = session.get(Phone, phone_id)
         if phone is None or phone.office_id != office_id:
-            raise InvalidValue(f"phone {phone_id} is not a phone of this contact", field="phone_id")
+            raise InvalidValue(
+                N_("phone %(id)s is not a phone of this contact"),
+                field="phone_id",
+                params={"id": phone_id},
+            )
 
     session.add(
         TaskAttempt(
@@ -187,7 +194,7 @@ def record_outcome(
                 target = session.get(Phone, values.pop("id", None) or 0)
                 if target is None or target.office_id != office_id:
                     raise InvalidValue(
-                        "not a phone of this contact", field=f"phone_changes[{i}].id"
+                        N_("not a phone of this contact"), field=f"phone_changes[{i}].id"
                     )
                 directory.apply_phone_changes(
                     session, phone=target, changes=values, provenance=provenance

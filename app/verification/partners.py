@@ -20,6 +20,7 @@ from app.directory.provenance import Provenance
 from app.directory.validation import checked_country
 from app.kit.clock import utcnow
 from app.kit.errors import Forbidden, NotFound
+from app.kit.i18n import N_
 from app.kit.principal import Principal
 from app.verification.errors import OutsidePartnerScope
 from app.verification.models import PartnerScope, VerificationEvent
@@ -86,7 +87,7 @@ def check_scope(session: Session, *, partner: Principal, countries: Iterable[str
     if not partner.is_ngo:
         return
     if partner.organization_id is None:
-        raise Forbidden("only keys of a partner organisation act for partners", field="role")
+        raise Forbidden(N_("only keys of a partner organisation act for partners"), field="role")
     for country in sorted({c for c in countries if c}):
         if not in_scope(session, organization_id=partner.organization_id, country=country):
             raise OutsidePartnerScope(country)
@@ -98,7 +99,9 @@ def set_scope(
     """Allow or deny one partner organisation confirming offices in one country."""
     org = get_organization(session, organization_id)
     if org.category != "ngo":
-        raise Forbidden("only NGO partner organisations confirm contacts", field="organization_id")
+        raise Forbidden(
+            N_("only NGO partner organisations confirm contacts"), field="organization_id"
+        )
     country = checked_country(country)
     rule = _rule(session, organization_id=organization_id, country=country)
     if rule is None:
@@ -117,7 +120,11 @@ def clear_scope(session: Session, *, organization_id: int, country: str) -> None
     country = checked_country(country)
     rule = _rule(session, organization_id=organization_id, country=country)
     if rule is None:
-        raise NotFound(f"no rule for organisation {organization_id} in {country}", field="country")
+        raise NotFound(
+            N_("no rule for organisation %(id)s in %(country)s"),
+            field="country",
+            params={"id": organization_id, "country": country},
+        )
     session.delete(rule)
     session.flush()
 
@@ -131,10 +138,10 @@ def confirm_by_partner(
     do not exist for partners (404).
     """
     if partner.organization_id is None:
-        raise Forbidden("only keys of a partner organisation confirm contacts", field="role")
+        raise Forbidden(N_("only keys of a partner organisation confirm contacts"), field="role")
     office = get_office(session, office_id, viewer=partner)
     if office.status == OfficeStatus.CLOSED.value:
-        raise Forbidden("a closed contact cannot be confirmed", field="status")
+        raise Forbidden(N_("a closed contact cannot be confirmed"), field="status")
     check_scope(session, partner=partner, countries=[office.country])
     return record_verification(
         session,

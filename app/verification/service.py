@@ -14,6 +14,7 @@ from app.directory.models import Office
 from app.directory.provenance import Provenance
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import InvalidValue
+from app.kit.i18n import N_
 from app.kit.models import touch
 from app.verification.models import (
     ACTIVE_TASK_STATES,
@@ -44,7 +45,7 @@ def record_verification(
     now = utcnow()
     at = as_utc(verified_at) or now
     if at > now:
-        raise InvalidValue("a verification cannot be in the future", field="verified_at")
+        raise InvalidValue(N_("a verification cannot be in the future"), field="verified_at")
     office: Office = get_office(session, office_id, refresh=True)
     event = VerificationEvent(
         office_id=office_id,

@@ -65,11 +65,14 @@ def sentence(text: str) -> str:
 def in_page_language(exc: BaseException) -> str:
     """An error's message in the page's language. The domain marks its templates with
     `N_()` and keeps their values apart (app/kit/errors.py): the JSON API shows the English
-    text, a page the translation filled with the same values. Other text is shown as it is."""
+    text, a page the translation filled with the same values (a value marked `N_()` in its
+    turn translated). Other text is shown as it is."""
     template = getattr(exc, "template", None)
     params = getattr(exc, "params", None)
     if isinstance(template, Marked) and isinstance(params, dict):
-        return _(template, **params)
+        # A value that is itself a marked word ("busy", "contact") is translated too.
+        values = {k: _(v) if isinstance(v, Marked) else v for k, v in params.items()}
+        return _(template, **values)
     return exc.message if isinstance(exc, HomewardError) else str(exc)
 
 

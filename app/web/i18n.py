@@ -20,8 +20,17 @@ __all__ = ["N_", "_", "current_language", "direction", "ngettext", "using_langua
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 # Where the pages' messages are marked (relative to the project root): the web layer, and
-# the domain's error templates (`N_()`, app/kit/errors.py) that pages show translated.
-MESSAGE_SOURCES = ("app/web", "app/kit", "app/directory", "app/review")
+# the domain's error templates (`N_()`, app/kit/errors.py) that pages show translated. Of
+# app/outreach only its errors: its mails and answer pages have their own catalog.
+MESSAGE_SOURCES = (
+    "app/web",
+    "app/kit",
+    "app/auth",
+    "app/directory",
+    "app/verification",
+    "app/review",
+    "app/outreach/errors.py",
+)
 DOMAIN = "web"
 DEFAULT_LANGUAGE = "en"
 
