@@ -20,6 +20,7 @@ from app.kit.models import MAX_ID
 from app.kit.principal import Principal
 from app.kit.text import is_whole_number
 from app.web import labels
+from app.web.forms import in_page_language
 from app.web.i18n import N_, _
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render, render_form
@@ -117,7 +118,7 @@ def _plain_reason(exc: InvalidValue) -> str:
             return _("Only NGO partner keys belong to an organisation; leave this empty.")
         return _("There is no organisation with this number.")
     reason = reasons.get(exc.field or "")
-    return _(reason) if reason else exc.message
+    return _(reason) if reason else in_page_language(exc)
 
 
 @router.get("/admin/keys/{key_id}/revoke")

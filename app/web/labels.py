@@ -25,6 +25,7 @@ from app.directory.phone_numbers import display
 from app.kit.text import is_whole_number
 from app.outreach.models import RequestState
 from app.review.models import ClosureReason, SubmissionKind, SubmissionStatus
+from app.review.submitters import Submitter
 from app.verification.models import Outcome, TaskState
 from app.web.i18n import N_, _
 
@@ -272,6 +273,26 @@ def source_label(source: str, submission_id: int | None = None) -> str:
     if submission_id is not None and not text.endswith(f"#{submission_id}"):
         text = _("%(source)s (submission #%(id)s)", source=text, id=submission_id)
     return text[:1].upper() + text[1:]
+
+
+def submitter_label(submitter: Submitter) -> str:
+    """Who made a submission, in the page's language (the stored English text when its parts
+    are unknown: an import's or a feed's name, a key since deleted)."""
+    if submitter.organization and submitter.key_name:
+        return _(
+            "%(organisation)s — key “%(key)s”",
+            organisation=submitter.organization,
+            key=submitter.key_name,
+        )
+    if submitter.organization and submitter.request_id is not None:
+        return _(
+            "%(organisation)s — reply to email update request #%(id)s",
+            organisation=submitter.organization,
+            id=submitter.request_id,
+        )
+    if submitter.key_name and submitter.key_id is not None:
+        return _("%(name)s (key %(id)s)", name=submitter.key_name, id=submitter.key_id)
+    return submitter.stored
 
 
 RECORD_KIND_LABELS = {

@@ -70,13 +70,19 @@ def scenario(web_database_url: str) -> Scenario:
 
 
 @pytest.fixture(scope="session")
-def server(web_database_url: str, scenario: Scenario) -> Iterator[str]:
+def server_secret() -> str:
+    """The browser tests' server's secret key (a test signs an emailed link with it)."""
+    return secrets.token_urlsafe(32)
+
+
+@pytest.fixture(scope="session")
+def server(web_database_url: str, scenario: Scenario, server_secret: str) -> Iterator[str]:
     """uvicorn serving app.main:app on a free port; yields its base URL."""
     port = free_port()
     var_dir = Path(tempfile.mkdtemp(prefix="homeward-web-var-"))
     env = {
         "DATABASE_URL": web_database_url,
-        "HOMEWARD_SECRET_KEY": secrets.token_urlsafe(32),
+        "HOMEWARD_SECRET_KEY": server_secret,
         "HOMEWARD_VAR_DIR": str(var_dir),
         "HOMEWARD_BASE_URL": f"http://127.0.0.1:{port}",
     }
@@ -99,6 +105,25 @@ def browser() -> Iterator[Browser]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def open_page(browser: Browser, server: str) -> Iterator[Callable[[str], Page]]:
+    """A new page in a browser whose language is `lang` (its Accept-Language)."""
+    contexts = []
+
+    def make(lang: str) -> Page:
+        context = browser.new_context(
+            base_url=server, locale=lang, viewport={"width": 1280, "height": 900}
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 NewPage = Callable[..., Page]

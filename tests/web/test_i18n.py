@@ -22,9 +22,14 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import BrowserSession
 from app.config import PROJECT_ROOT
+from app.directory.service import check_version
+from app.kit.database_errors import RETRY_BUSY, _unavailable
+from app.kit.errors import HomewardError
+from app.kit.i18n import N_
 from app.review.models import Submission
 from app.verification.models import TaskState, VerificationTask
 from app.web import i18n
+from app.web.forms import in_page_language
 from app.web.language import LANGUAGE_COOKIE, accepted_languages, negotiate
 from tests.web.scenario import Scenario, seed
 from tests.web.signed_in import csrf_token, sign_in_secret
@@ -304,3 +309,26 @@ def test_a_domain_reason_is_translated_on_pages_and_stays_english_in_the_api(
 def test_the_pages_speak_every_sheet_language() -> None:
     assert i18n.web_languages() == SHIPPED
     assert len(SHIPPED) == 11
+
+
+def test_a_refusal_and_its_marked_values_are_translated_on_pages_and_english_in_the_api() -> None:
+    """The 503 page's reason ("busy") and a conflict's thing ("contact") are marked words
+    among the values: the page translates them with the template; the API's text is as
+    before."""
+    away = _unavailable(N_("busy"), RETRY_BUSY)
+    assert away.message == (
+        f"the database is unavailable (busy); nothing was saved, retry in {RETRY_BUSY} seconds"
+    )
+    with pytest.raises(HomewardError) as changed:
+        check_version(3, 2, what=N_("contact"))
+    assert changed.value.message == "the contact changed since version 2; it is now version 3"
+    with i18n.using_language("fr"):
+        assert in_page_language(away) == (
+            "la base de données est indisponible (occupée) ; rien n'a été enregistré, "
+            f"réessayez dans {RETRY_BUSY} secondes"
+        )
+        assert in_page_language(changed.value) == (
+            "« contact » a changé depuis la version 2 ; c'est maintenant la version 3"
+        )
+    with i18n.using_language("ar"):
+        assert "مشغولة" in in_page_language(away)

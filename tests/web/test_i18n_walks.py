@@ -6,11 +6,11 @@ every page changes the language and keeps it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from app.auth.service import create_key
 from app.db import make_engine, unit_of_work
@@ -36,24 +36,6 @@ def _say(lang: str) -> Say:
         return text % values if values else text
 
     return say
-
-
-@pytest.fixture
-def open_page(browser: Browser, server: str) -> Iterator[Callable[[str], Page]]:
-    contexts = []
-
-    def make(lang: str) -> Page:
-        context = browser.new_context(
-            base_url=server, locale=lang, viewport={"width": 1280, "height": 900}
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def _sign_in(page: Page, key: str, say: Say) -> None:

@@ -19,6 +19,7 @@ from app.review import decisions
 from app.review import queue as review_queue
 from app.review.errors import SubmissionConflict
 from app.review.models import Submission, SubmissionStatus
+from app.review.submitters import submitters
 from app.web import labels
 from app.web.forms import plain, reason, whole_number
 from app.web.i18n import _
@@ -98,6 +99,7 @@ def queue(
         principal=principal,
         title=_("Review queue"),
         items=listing.items if listing else [],
+        submitters=_submitter_labels(session, [s.id for s in listing.items] if listing else []),
         total=listing.total if listing else 0,
         page=page,
         has_next=bool(listing and page < listing.pages),
@@ -110,6 +112,11 @@ def queue(
         counts=review_queue.country_counts(session),
         notice=request.query_params.get("done"),
     )
+
+
+def _submitter_labels(session: SessionDep, submission_ids: list[int]) -> dict[int, str]:
+    """Each submission's submitter, worded in the page's language."""
+    return {i: labels.submitter_label(s) for i, s in submitters(session, submission_ids).items()}
 
 
 def _shown_value(value: Any) -> str:
@@ -178,6 +185,9 @@ def _review_page(
         title=_("Submission %(id)s", id=on.submission_id),
         opened=opened,
         sub=opened.submission,
+        submitter=_submitter_labels(on.session, [on.submission_id]).get(
+            on.submission_id, opened.submission.submitter_name
+        ),
         drift_by_path=drift_by_path,
         other_drift=[d for d in opened.drift if not d.proposed_here],
         values=values,
@@ -291,7 +301,9 @@ def reject(on: OnSubmission, form: CheckedForm) -> Response:
         reason=reason,
         expected_version=whole_number(form.get("version")),
     )
-    return redirect(on.request, f"/review?done=Rejected submission {on.submission_id}")
+    return redirect(
+        on.request, "/review?done=" + _("Rejected submission %(id)s", id=on.submission_id)
+    )
 
 
 @router.post("/review/{submission_id}/duplicate")
@@ -306,4 +318,7 @@ def duplicate(on: OnSubmission, form: CheckedForm) -> Response:
         reason=plain(form.get("reason")),
         expected_version=whole_number(form.get("version")),
     )
-    return redirect(on.request, f"/review?done=Marked submission {on.submission_id} as a duplicate")
+    return redirect(
+        on.request,
+        "/review?done=" + _("Marked submission %(id)s as a duplicate", id=on.submission_id),
+    )
