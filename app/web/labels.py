@@ -280,7 +280,7 @@ def submitter_label(submitter: Submitter) -> str:
     are unknown: an import's or a feed's name, a key since deleted)."""
     if submitter.organization and submitter.key_name:
         return _(
-            "%(organisation)s — key “%(key)s”",
+            "%(organisation)s — key '%(key)s'",
             organisation=submitter.organization,
             key=submitter.key_name,
         )
