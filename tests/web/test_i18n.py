@@ -18,14 +18,16 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.auth.models import BrowserSession
 from app.config import PROJECT_ROOT
 from app.directory.service import check_version
-from app.kit.database_errors import RETRY_BUSY, _unavailable
+from app.kit.database_errors import RETRY_BUSY, RETRY_DOWN, _unavailable
 from app.kit.errors import HomewardError
 from app.kit.i18n import N_
+from app.main import create_app
 from app.review.models import Submission
 from app.verification.models import TaskState, VerificationTask
 from app.web import i18n
@@ -332,3 +334,29 @@ def test_a_refusal_and_its_marked_values_are_translated_on_pages_and_english_in_
         )
     with i18n.using_language("ar"):
         assert "مشغولة" in in_page_language(away)
+
+
+def test_the_database_away_page_speaks_the_users_language_and_the_api_english() -> None:
+    """A database fault under a page: the 503 page in Arabic, reason included; the same
+    fault under the API: its English JSON."""
+    app = create_app()
+
+    @app.get("/officer/fault")
+    @app.get("/api/v1/fault")
+    def fault() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    with TestClient(app, headers={"Accept-Language": "ar"}) as client:
+        page = client.get("/officer/fault")
+        assert page.status_code == 503 and int(page.headers["retry-after"]) >= 1
+        assert '<html lang="ar" dir="rtl">' in page.text
+        say = i18n.translations("ar").gettext
+        away = say(
+            "the database is unavailable (%(reason)s); nothing was saved, retry in "
+            "%(seconds)s seconds"
+        ) % {"reason": say("unreachable or restarting"), "seconds": RETRY_DOWN}
+        assert html.escape(away) in page.text
+        assert html.escape(say("The directory is unavailable for a moment")) in page.text
+        api = client.get("/api/v1/fault")
+        assert api.status_code == 503
+        assert api.json()["message"].startswith("the database is unavailable (unreachable")
