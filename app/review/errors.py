@@ -14,6 +14,16 @@ from app.kit.errors import (
 )
 from app.kit.i18n import N_
 
+# A decided submission's status, as a word a page translates (its English is the stored
+# value; "partially_approved" is shown as it is stored).
+_STATUS_WORDS = {
+    "pending": N_("pending"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "duplicate": N_("duplicate"),
+    "withdrawn": N_("withdrawn"),
+}
+
 
 class SubmissionNotFound(NotFound):
     def __init__(self, submission_id: int) -> None:
@@ -36,7 +46,7 @@ class SubmissionAlreadyDecided(Conflict):
         super().__init__(
             N_("submission %(id)s was already decided (%(status)s)"),
             field="status",
-            params={"id": submission_id, "status": status},
+            params={"id": submission_id, "status": _STATUS_WORDS.get(status, status)},
             status=status,
         )
 

@@ -7,6 +7,15 @@ from datetime import datetime
 from app.kit.errors import Conflict, Forbidden, NotFound
 from app.kit.i18n import N_
 
+# A task's state, as a word a page translates (its English is the stored value).
+_STATE_WORDS = {
+    "open": N_("open"),
+    "claimed": N_("claimed"),
+    "escalated": N_("escalated"),
+    "done": N_("done"),
+    "cancelled": N_("cancelled"),
+}
+
 
 class TaskNotFound(NotFound):
     def __init__(self, task_id: int) -> None:
@@ -20,7 +29,7 @@ class TaskNotActive(Conflict):
         super().__init__(
             N_("task %(id)s is already %(state)s"),
             field="state",
-            params={"id": task_id, "state": state},
+            params={"id": task_id, "state": _STATE_WORDS.get(state, state)},
             state=state,
         )
 

@@ -28,6 +28,7 @@ from app.kit.database_errors import RETRY_BUSY, RETRY_DOWN, _unavailable
 from app.kit.errors import HomewardError
 from app.kit.i18n import N_
 from app.main import create_app
+from app.review.errors import SubmissionAlreadyDecided
 from app.review.models import Submission
 from app.verification.models import TaskState, VerificationTask
 from app.web import i18n
@@ -332,6 +333,10 @@ def test_a_refusal_and_its_marked_values_are_translated_on_pages_and_english_in_
         assert in_page_language(changed.value) == (
             "« contact » a changé depuis la version 2 ; c'est maintenant la version 3"
         )
+    decided = SubmissionAlreadyDecided(7, "rejected")
+    assert decided.message == "submission 7 was already decided (rejected)"
+    with i18n.using_language("fr"):
+        assert in_page_language(decided) == "la proposition 7 a déjà été traitée (refusée)"
     with i18n.using_language("ar"):
         assert "مشغولة" in in_page_language(away)
 
