@@ -33,6 +33,7 @@ from app.directory.validation import (
     checked_region,
 )
 from app.kit.errors import InvalidValue
+from app.kit.i18n import N_
 from app.kit.text import is_whole_number
 
 
@@ -96,8 +97,9 @@ class ChangeSet:
         if "country" in self.office:
             if "office.region" in values and "office.country" not in values:
                 raise InvalidValue(
-                    f"a region of {self.office['country']}: approve office.country with it",
+                    N_("a region of %(country)s: approve office.country with it"),
                     field="office.region",
+                    params={"country": self.office["country"]},
                 )
             if "office.country" in values and "region" in self.office:
                 values.setdefault("office.region", None)
@@ -138,7 +140,7 @@ def _dumped(model: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def _new_phone(data: Any, country: str, *, prefix: str) -> dict[str, Any]:
     if not isinstance(data, Mapping):
-        raise InvalidValue("must be a phone object", field=prefix)
+        raise InvalidValue(N_("must be a phone object"), field=prefix)
     phone = checked_model(PhoneCreate, data, prefix=prefix).model_dump(mode="json", warnings=False)
     phone["number"] = checked_phone(phone["number"], country, field=f"{prefix}.number")
     phone["languages"] = sorted(set(phone["languages"]))
@@ -149,7 +151,7 @@ def _office_changes(
     office: Office, fields: Mapping[str, Any], *, country: str | None
 ) -> dict[str, Any]:
     if "version" in fields:
-        raise InvalidValue("'version' is not a field to change", field="office.version")
+        raise InvalidValue(N_("'version' is not a field to change"), field="office.version")
     checked = _dumped(checked_model(OfficeUpdate, fields, prefix="office"), fields)
     checked.update(
         checked_place(
@@ -167,11 +169,11 @@ def _office_changes(
 def _organization_changes(fields: Mapping[str, Any]) -> dict[str, Any]:
     if "confidential" in fields:
         raise InvalidValue(
-            "a submission cannot change confidentiality; ask an admin",
+            N_("a submission cannot change confidentiality; ask an admin"),
             field="organization.confidential",
         )
     if "version" in fields:
-        raise InvalidValue("'version' is not a field to change", field="organization.version")
+        raise InvalidValue(N_("'version' is not a field to change"), field="organization.version")
     checked = _dumped(checked_model(OrganizationUpdate, fields, prefix="organization"), fields)
     if "services" in checked:
         checked["services"] = _sorted_unique(checked["services"])
@@ -182,7 +184,7 @@ def _phone_changes(fields: Mapping[str, Any], country: str, *, prefix: str) -> d
     fields = dict(fields)
     status = fields.pop("status", None)
     if "version" in fields or "id" in fields:
-        raise InvalidValue("not a field to change", field=f"{prefix}.version")
+        raise InvalidValue(N_("not a field to change"), field=f"{prefix}.version")
     checked = _dumped(checked_model(PhoneUpdate, fields, prefix=prefix), fields)
     if "number" in checked:
         checked["number"] = checked_phone(checked["number"], country, field=f"{prefix}.number")
@@ -193,7 +195,7 @@ def _phone_changes(fields: Mapping[str, Any], country: str, *, prefix: str) -> d
             checked["status"] = PhoneStatus(status).value
         except ValueError as exc:
             raise InvalidValue(
-                "must be 'active' or 'disconnected'", field=f"{prefix}.status"
+                N_("must be 'active' or 'disconnected'"), field=f"{prefix}.status"
             ) from exc
     return checked
 
@@ -213,7 +215,11 @@ def validate_changes(
     for phone_id, fields in given.phones.items():
         prefix = f"phones.{phone_id}"
         if phone_id not in own:
-            raise InvalidValue(f"phone {phone_id} is not a phone of this contact", field=prefix)
+            raise InvalidValue(
+                N_("phone %(id)s is not a phone of this contact"),
+                field=prefix,
+                params={"id": phone_id},
+            )
         phone_f[phone_id] = _phone_changes(fields, in_country, prefix=prefix)
     new_f = {
         n: _new_phone(data, in_country, prefix=f"new_phones.{n}")
@@ -233,10 +239,10 @@ def validate_new_contact(
     checked, so either is refused (and an import leaves it out as a finding)."""
     given = _by_record(values)
     if given.phones:
-        raise InvalidValue("not a field of a new contact", field=next(iter(given.paths())))
+        raise InvalidValue(N_("not a field of a new contact"), field=next(iter(given.paths())))
     if given.organization and existing_organization:
         path = next(p for p in given.paths() if p.startswith("organization."))
-        raise InvalidValue("not a field of a new contact", field=path)
+        raise InvalidValue(N_("not a field of a new contact"), field=path)
     org_f: dict[str, Any] = {}
     if not existing_organization:
         org = checked_model(OrganizationCreate, given.organization, prefix="organization")
@@ -244,7 +250,7 @@ def validate_new_contact(
         if "services" in org_f:
             org_f["services"] = _sorted_unique(org_f["services"])
     if "phones" in given.office:
-        raise InvalidValue("phones are 'new_phones.<n>'", field="office.phones")
+        raise InvalidValue(N_("phones are 'new_phones.<n>'"), field="office.phones")
     model = OfficeFieldsCountryPending if country_pending else OfficeFields
     office = checked_model(model, given.office, prefix="office")
     office_f = _dumped(office, given.office)
@@ -253,10 +259,12 @@ def validate_new_contact(
     if office.country is None:
         office_f.pop("country", None)
         if office_f.get("region"):
-            raise InvalidValue(_NEEDS_COUNTRY.format("a region"), field="office.region")
+            raise InvalidValue(
+                _NEEDS_COUNTRY, field="office.region", params={"what": N_("a region")}
+            )
         if given.new_phones:
             first = f"new_phones.{next(iter(given.new_phones))}.number"
-            raise InvalidValue(_NEEDS_COUNTRY.format("a number"), field=first)
+            raise InvalidValue(_NEEDS_COUNTRY, field=first, params={"what": N_("a number")})
         return ChangeSet(office_f, org_f, {}, {})
     country = checked_country(office.country, field="office.country")
     office_f["country"] = country
@@ -269,4 +277,6 @@ def validate_new_contact(
     return ChangeSet(office_f, org_f, {}, new_f)
 
 
-_NEEDS_COUNTRY = "{} is checked in its country, and no country is given yet: set office.country"
+_NEEDS_COUNTRY = N_(
+    "%(what)s is checked in its country, and no country is given yet: set office.country"
+)

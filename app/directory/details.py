@@ -15,13 +15,15 @@ from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from app.kit.errors import Explained
+from app.kit.i18n import N_
 from app.kit.text import LongText, OptionalShortText, ShortText
 
 
 def _url(value: str) -> str:
     # Kept as the source wrote it (no trailing slash added), so it goes back out the same.
     if not value.lower().startswith(("http://", "https://")) or any(c.isspace() for c in value):
-        raise ValueError("must be an http:// or https:// address")
+        raise Explained(N_("must be an http:// or https:// address"))
     return value
 
 

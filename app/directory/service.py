@@ -301,9 +301,11 @@ def update_organization(
     check_version(org.version, expected_version, what=N_("organisation"))
     for field, raw in changes.items():
         if field != "services" and field not in (*ORGANIZATION_FIELDS, *ORGANIZATION_DETAILS):
-            raise InvalidValue(f"'{field}' cannot be changed", field=field)
+            raise InvalidValue(
+                N_("'%(field)s' cannot be changed"), field=field, params={"field": field}
+            )
         if field == "name" and not _plain(raw):
-            raise InvalidValue("must not be blank", field="name")
+            raise InvalidValue(N_("must not be blank"), field="name")
     _apply_fields(session, org, {k: _json(k, v) for k, v in changes.items()}, provenance)
     return org
 
@@ -346,7 +348,9 @@ def create_office(session: Session, *, data: OfficeCreate, provenance: Provenanc
     org = session.get(Organization, data.organization_id)
     if org is None:
         raise InvalidValue(
-            f"no organisation with id {data.organization_id}", field="organization_id"
+            N_("no organisation with id %(id)s"),
+            field="organization_id",
+            params={"id": data.organization_id},
         )
     assert org.id is not None
     country = checked_country(data.country)
@@ -409,7 +413,9 @@ def apply_office_changes(
     plain.update(checked_place(plain, country_now=office.country, region_now=office.region))
     for field in plain:
         if field != "languages" and field not in (*OFFICE_FIELDS, *OFFICE_SOURCE_FIELDS):
-            raise InvalidValue(f"'{field}' cannot be changed here", field=field)
+            raise InvalidValue(
+                N_("'%(field)s' cannot be changed here"), field=field, params={"field": field}
+            )
     _apply_fields(session, office, plain, provenance)
     return office
 
@@ -525,7 +531,9 @@ def apply_phone_changes(
         elif field == "status":
             value = PhoneStatus(value).value
         elif field not in PHONE_FIELDS:
-            raise InvalidValue(f"'{field}' cannot be changed", field=field)
+            raise InvalidValue(
+                N_("'%(field)s' cannot be changed"), field=field, params={"field": field}
+            )
         checked[field] = value
     _apply_fields(session, phone, checked, provenance, office=office)
     return phone
