@@ -301,9 +301,7 @@ def update_organization(
     check_version(org.version, expected_version, what=N_("organisation"))
     for field, raw in changes.items():
         if field != "services" and field not in (*ORGANIZATION_FIELDS, *ORGANIZATION_DETAILS):
-            raise InvalidValue(
-                N_("'%(field)s' cannot be changed"), field=field, params={"field": field}
-            )
+            raise InvalidValue(f"'{field}' cannot be changed", field=field)
         if field == "name" and not _plain(raw):
             raise InvalidValue(N_("must not be blank"), field="name")
     _apply_fields(session, org, {k: _json(k, v) for k, v in changes.items()}, provenance)
@@ -413,9 +411,7 @@ def apply_office_changes(
     plain.update(checked_place(plain, country_now=office.country, region_now=office.region))
     for field in plain:
         if field != "languages" and field not in (*OFFICE_FIELDS, *OFFICE_SOURCE_FIELDS):
-            raise InvalidValue(
-                N_("'%(field)s' cannot be changed here"), field=field, params={"field": field}
-            )
+            raise InvalidValue(f"'{field}' cannot be changed here", field=field)
     _apply_fields(session, office, plain, provenance)
     return office
 
@@ -531,9 +527,7 @@ def apply_phone_changes(
         elif field == "status":
             value = PhoneStatus(value).value
         elif field not in PHONE_FIELDS:
-            raise InvalidValue(
-                N_("'%(field)s' cannot be changed"), field=field, params={"field": field}
-            )
+            raise InvalidValue(f"'{field}' cannot be changed", field=field)
         checked[field] = value
     _apply_fields(session, phone, checked, provenance, office=office)
     return phone

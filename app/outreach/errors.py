@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from app.kit.errors import HomewardError, InvalidValue
-from app.kit.i18n import N_
 
 
 class MailWithheld(InvalidValue):
@@ -13,9 +12,8 @@ class MailWithheld(InvalidValue):
 
     def __init__(self, found: list[str]) -> None:
         super().__init__(
-            N_("the mail would carry a blocklisted word: %(words)s"),
+            "the mail would carry a blocklisted word: " + ", ".join(sorted(set(found))),
             field="listing",
-            params={"words": ", ".join(sorted(set(found)))},
         )
 
 
@@ -26,12 +24,7 @@ class LinkRefused(HomewardError):
     code = "link_refused"
 
     def __init__(self, reason: str, *, language: str | None = None) -> None:
-        super().__init__(
-            N_("this link cannot be used: %(reason)s"),
-            field="link",
-            params={"reason": reason},
-            reason=reason,
-        )
+        super().__init__(f"this link cannot be used: {reason}", field="link", reason=reason)
         self.reason = reason
         # The request's language, when the link was genuine (used or expired).
         self.language = language

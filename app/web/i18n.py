@@ -20,8 +20,9 @@ __all__ = ["N_", "_", "current_language", "direction", "ngettext", "using_langua
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 # Where the pages' messages are marked (relative to the project root): the web layer, and
-# the domain's error templates (`N_()`, app/kit/errors.py) that pages show translated. Of
-# app/outreach only its errors: its mails and answer pages have their own catalog.
+# the domain's error templates (`N_()`, app/kit/errors.py) that pages show translated.
+# (app/outreach and app/sheets have catalogs of their own, which extract every `N_()` there:
+# a refused update link has its own page in the outreach catalog.)
 MESSAGE_SOURCES = (
     "app/web",
     "app/kit",
@@ -29,7 +30,6 @@ MESSAGE_SOURCES = (
     "app/directory",
     "app/verification",
     "app/review",
-    "app/outreach/errors.py",
 )
 DOMAIN = "web"
 DEFAULT_LANGUAGE = "en"
