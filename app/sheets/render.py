@@ -116,10 +116,10 @@ FONT_FAMILY = Markup(
     "sans-serif"
 )
 # Readability floor: nothing on a sheet is set smaller than this (points), pocket included.
-MIN_FONT_PT = 7.0
+MIN_FONT_PT = 8.0
 FONT_SIZES: dict[SheetSize, dict[str, float]] = {
     SheetSize.A4: {"base": 10.5, "small": 9.0, "name": 12.5, "h1": 19.0, "h2": 13.5},
-    SheetSize.POCKET: {"base": 8.0, "small": 7.0, "name": 9.0, "h1": 12.0, "h2": 9.5},
+    SheetSize.POCKET: {"base": 8.0, "small": 8.0, "name": 9.0, "h1": 12.0, "h2": 9.5},
 }
 PAGE_SETUP: dict[SheetSize, dict[str, str]] = {
     SheetSize.A4: {"size": "A4", "margin": "14mm 14mm 18mm 14mm", "qr": "24mm"},
