@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -136,15 +137,12 @@ def backup_command(
 
     PostgreSQL: use pg_dump (this command explains and exits with 2).
     """
-    try:
-        made = sqlite_backup.backup(sqlite_backup.sqlite_file(get_settings().database_url), file)
-    except sqlite_backup.BackupError as exc:
-        fail(exc.message, exc.exit_code)
-        return
-    console.print(
-        f"backed up to {made.path} ({made.size} bytes, revision {', '.join(made.revisions)}, "
-        "integrity ok)",
-        highlight=False,
+    _copy_sqlite(
+        lambda database: sqlite_backup.backup(database, file),
+        lambda made: (
+            f"backed up to {made.path} ({made.size} bytes, revision {', '.join(made.revisions)}, "
+            "integrity ok)"
+        ),
     )
 
 
@@ -156,16 +154,26 @@ def restore_command(
 
     Refuses while the server, the scheduler or anything else has the database open.
     """
+    _copy_sqlite(
+        lambda database: sqlite_backup.restore(file, database),
+        lambda made: (
+            f"restored {made.path} from {file} (revision {', '.join(made.revisions)}); "
+            "run `homeward db upgrade` if this backup is older than the code"
+        ),
+    )
+
+
+def _copy_sqlite(
+    copy: Callable[[Path], sqlite_backup.Copy], said: Callable[[sqlite_backup.Copy], str]
+) -> None:
+    """Back up or restore the configured SQLite file with `copy`, then print what `said`
+    makes of the copy; a refusal prints its reason and exits with its code."""
     try:
-        made = sqlite_backup.restore(file, sqlite_backup.sqlite_file(get_settings().database_url))
+        made = copy(sqlite_backup.sqlite_file(get_settings().database_url))
     except sqlite_backup.BackupError as exc:
         fail(exc.message, exc.exit_code)
         return
-    console.print(
-        f"restored {made.path} from {file} (revision {', '.join(made.revisions)}); "
-        "run `homeward db upgrade` if this backup is older than the code",
-        highlight=False,
-    )
+    console.print(said(made), highlight=False)
 
 
 @keys_app.command("create")

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from pydantic_core import from_json
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Index, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from app.config import get_settings
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """An INSERT for `table` in the session's dialect, so it can say ON CONFLICT."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def sql_in(column: str, values: Iterable[str]) -> str:
+    """`column IN ('a', 'b')` with the values written into the SQL: the predicate of a partial
+    index or a CHECK, which a bound list could never match."""
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def partial_index(name: str, *columns: Any, where: str, unique: bool = False) -> Index:
+    """An index over only the rows `where` holds for, on SQLite and PostgreSQL alike."""
+    return Index(
+        name, *columns, unique=unique, sqlite_where=text(where), postgresql_where=text(where)
+    )
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

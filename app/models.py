@@ -1,47 +1,12 @@
-"""Imports every domain's tables so metadata (and Alembic) sees them all."""
+"""Imports every domain's tables so metadata (and Alembic) sees them all.
 
-from app.auth.models import ApiKey
-from app.directory.models import (
-    Office,
-    OfficeLanguage,
-    Organization,
-    OrganizationService,
-    Phone,
-    Revision,
-)
-from app.interop.models import Feed, FeedRecord
-from app.outreach.models import OutreachRequest
-from app.review.models import Submission, SubmissionPhone
-from app.verification.models import (
-    CheckResult,
-    JobRun,
-    PartnerScope,
-    SchedulerInstance,
-    TaskAttempt,
-    VerificationDigest,
-    VerificationEvent,
-    VerificationTask,
-)
+Importing a domain's models module registers all of its tables, those it adds later too."""
 
-__all__ = [
-    "ApiKey",
-    "CheckResult",
-    "Feed",
-    "FeedRecord",
-    "JobRun",
-    "Office",
-    "OfficeLanguage",
-    "Organization",
-    "OrganizationService",
-    "OutreachRequest",
-    "PartnerScope",
-    "Phone",
-    "Revision",
-    "SchedulerInstance",
-    "Submission",
-    "SubmissionPhone",
-    "TaskAttempt",
-    "VerificationDigest",
-    "VerificationEvent",
-    "VerificationTask",
-]
+from app.auth import models as auth
+from app.directory import models as directory
+from app.interop import models as interop
+from app.outreach import models as outreach
+from app.review import models as review
+from app.verification import models as verification
+
+__all__ = ["auth", "directory", "interop", "outreach", "review", "verification"]

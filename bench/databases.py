@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from collections.abc import Iterator
@@ -52,3 +53,25 @@ def migrated_engine(url: str) -> Engine:
 def db_kinds(choice: str) -> list[str]:
     """The databases `--db` names: `sqlite`, `postgres`, or `both` of them."""
     return ["sqlite", "postgres"] if choice == "both" else [choice]
+
+
+def bench_arguments(
+    doc: str | None,
+    *,
+    offices: int = 100_000,
+    offices_help: str | None = None,
+    db: str = "both",
+    seed: int = 11,
+) -> argparse.ArgumentParser:
+    """A benchmark's command line: its description (the module docstring's first paragraph),
+    `--offices`, `--db` and `--seed`; the benchmark adds its own options."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--offices", type=int, default=offices, help=offices_help)
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default=db)
+    parser.add_argument("--seed", type=int, default=seed)
+    return parser
+
+
+def report_targets(misses: list[str]) -> None:
+    """Print whether every target was met, or which were missed."""
+    print("all targets met" if not misses else "targets missed: " + "; ".join(misses))

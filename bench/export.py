@@ -13,7 +13,6 @@ Usage: .venv/bin/python -m bench.export [--offices 100000] [--small 10000] [--db
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import subprocess
@@ -25,7 +24,7 @@ from pathlib import Path
 import psutil
 
 from app.config import PROJECT_ROOT
-from bench.databases import bench_database, db_kinds, migrated_engine
+from bench.databases import bench_arguments, bench_database, db_kinds, migrated_engine
 from bench.synthetic import Directory, example_numbers, populate
 
 FORMATS = ("csv", "json")
@@ -101,11 +100,8 @@ def run(kind: str, offices: int, small: int, seed: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--offices", type=int, default=100_000)
+    parser = bench_arguments(__doc__)
     parser.add_argument("--small", type=int, default=10_000)
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     if args.small >= args.offices:
         parser.error("--small must be below --offices")

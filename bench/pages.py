@@ -16,7 +16,6 @@ Usage: .venv/bin/python -m bench.pages [--offices 100000] [--requests 40] [--db 
 
 from __future__ import annotations
 
-import argparse
 import random
 import re
 import statistics
@@ -32,7 +31,13 @@ from app.directory.models import Office, Organization
 from app.kit.clock import utcnow
 from app.review import intake
 from app.verification import reports, worklist
-from bench.databases import bench_database, db_kinds, migrated_engine
+from bench.databases import (
+    bench_arguments,
+    bench_database,
+    db_kinds,
+    migrated_engine,
+    report_targets,
+)
 from bench.local_server import uvicorn_server
 from bench.query import percentile
 from bench.synthetic import Directory, example_numbers, open_verification_tasks, populate
@@ -232,16 +237,13 @@ def run(kind: str, offices: int, requests: int, seed: int) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--offices", type=int, default=100_000)
+    parser = bench_arguments(__doc__)
     parser.add_argument("--requests", type=int, default=40, help="timed requests per page")
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     misses: list[str] = []
     for kind in db_kinds(args.db):
         misses += [f"{kind}: {m}" for m in run(kind, args.offices, args.requests, args.seed)]
-    print("all targets met" if not misses else "targets missed: " + "; ".join(misses))
+    report_targets(misses)
 
 
 if __name__ == "__main__":

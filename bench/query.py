@@ -25,7 +25,6 @@ Usage: .venv/bin/python -m bench.query [--offices 100000] [--requests 600] [--db
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import random
@@ -43,7 +42,13 @@ import psycopg
 
 from app.auth.service import create_key
 from app.db import unit_of_work
-from bench.databases import bench_database, db_kinds, migrated_engine
+from bench.databases import (
+    bench_arguments,
+    bench_database,
+    db_kinds,
+    migrated_engine,
+    report_targets,
+)
 from bench.local_server import uvicorn_server
 from bench.synthetic import Directory, example_numbers, populate
 
@@ -384,15 +389,12 @@ def run(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--offices", type=int, default=100_000, help="full directory size")
+    parser = bench_arguments(__doc__, offices_help="full directory size", seed=7)
     parser.add_argument(
         "--small", type=int, default=10_000, help="size of the first memory checkpoint"
     )
     parser.add_argument("--requests", type=int, default=600, help="sequential requests per size")
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, app and floor")
-    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if args.small >= args.offices:
         parser.error("--small must be below --offices")
@@ -405,7 +407,7 @@ def main() -> None:
     misses: list[str] = []
     for kind in db_kinds(args.db):
         misses += run(kind, args.offices, args.small, args.requests, args.seed, args.workers, cpus)
-    print("all targets met" if not misses else "targets missed: " + "; ".join(misses))
+    report_targets(misses)
 
 
 if __name__ == "__main__":

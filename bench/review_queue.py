@@ -22,7 +22,6 @@ neighbours than about the app.
 
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import statistics
@@ -40,7 +39,13 @@ from app.db import unit_of_work
 from app.directory.models import Office, Organization, Phone, Revision
 from app.kit.text import fold
 from app.review.models import Submission, SubmissionPhone
-from bench.databases import bench_database, db_kinds, migrated_engine
+from bench.databases import (
+    bench_arguments,
+    bench_database,
+    db_kinds,
+    migrated_engine,
+    report_targets,
+)
 from bench.local_server import uvicorn_server
 from bench.query import percentile
 from bench.synthetic import Directory, example_numbers, populate
@@ -345,18 +350,15 @@ def run(kind: str, offices: int, submissions: int, requests: int, seed: int) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--offices", type=int, default=100_000)
+    parser = bench_arguments(__doc__, db="sqlite")
     parser.add_argument("--submissions", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=500, help="sequential requests per kind")
-    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="sqlite")
-    parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     misses: list[str] = []
     for kind in db_kinds(args.db):
         misses += run(kind, args.offices, args.submissions, args.requests, args.seed)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print("all targets met" if not misses else "targets missed: " + "; ".join(misses))
+    report_targets(misses)
 
 
 if __name__ == "__main__":

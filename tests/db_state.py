@@ -6,23 +6,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import ApiKey
-from app.directory.models import (
-    Office,
-    OfficeLanguage,
-    Organization,
-    OrganizationService,
-    Phone,
-    Revision,
-)
+from app.directory import models as directory
+from app.directory.models import Office, Organization, Phone
+from app.kit.models import Base
 from app.verification.models import VerificationEvent
 
+# Every table of the directory (those it gains later too), its verifications and the keys.
 _TABLES = (
-    Organization,
-    OrganizationService,
-    Office,
-    OfficeLanguage,
-    Phone,
-    Revision,
+    *(m.class_ for m in Base.registry.mappers if m.class_.__module__ == directory.__name__),
     VerificationEvent,
     ApiKey,
 )

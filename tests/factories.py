@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.service import create_key
 from app.directory import lookup, service
-from app.directory.models import Office, Organization
+from app.directory.models import Office, Organization, Phone
 from app.directory.provenance import Provenance
 from app.directory.schemas import OfficeCreate, OrganizationCreate
 from app.kit.clock import utcnow
@@ -89,6 +89,29 @@ def allow_partner_countries(
             allowed=True,
             set_by="test-reviewer",
         )
+
+
+def _versioned(record: Office | Phone, provenance: Provenance, changes: Any) -> dict[str, Any]:
+    assert record.id is not None
+    return {"changes": changes, "expected_version": record.version, "provenance": provenance}
+
+
+def edit_office(
+    session: Session, office: Office, /, provenance: Provenance = TEST_PROVENANCE, **changes: Any
+) -> Office:
+    """An audited edit of `office` through the directory service, at its version as loaded."""
+    return service.update_office(
+        session, office_id=office.id or 0, **_versioned(office, provenance, changes)
+    )
+
+
+def edit_phone(
+    session: Session, phone: Phone, /, provenance: Provenance = TEST_PROVENANCE, **changes: Any
+) -> Phone:
+    """An audited edit of `phone` (its office's revision), at its version as loaded."""
+    return service.update_phone(
+        session, phone_id=phone.id or 0, **_versioned(phone, provenance, changes)
+    )
 
 
 def make_key(

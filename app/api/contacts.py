@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.api.deps import IfMatch, OfficeId, PhoneId, SettingsDep, etag, expected_version
+from app.api.deps import AdminEditDep, OfficeId, PhoneId, SettingsDep, etag
 from app.auth.dependencies import ANY_ROLE, AnyRole, Editor, SessionDep, check_role, principal_of
 from app.db import end_read
 from app.directory import closing, listing, lookup, search, service
@@ -175,36 +175,17 @@ def create_contact(
 
 @router.patch("/contacts/{office_id}", response_model=ContactPublic)
 def update_contact(
-    office_id: OfficeId,
-    body: OfficeUpdate,
-    editor: Editor,
-    session: SessionDep,
-    settings: SettingsDep,
-    response: Response,
-    if_match: IfMatch = None,
+    office_id: OfficeId, body: OfficeUpdate, edit: AdminEditDep, settings: SettingsDep
 ) -> ContactPublic:
     """Change fields of an office. Send the version you edited (`If-Match` or `version`)."""
-    changes = body.model_dump(exclude_unset=True, exclude={"version"})
-    office = service.update_office(
-        session,
-        office_id=office_id,
-        changes=changes,
-        expected_version=expected_version(if_match, body.version),
-        provenance=Provenance.admin_edit(editor),
-    )
-    response.headers["ETag"] = etag(office.version)
+    office = edit.update(service.update_office, body, office_id=office_id)
+    edit.tag(office.version)
     return contact_public(office, now=utcnow(), settings=settings)
 
 
 @router.post("/contacts/{office_id}/close", response_model=ContactPublic)
 def close_contact(
-    office_id: OfficeId,
-    body: CloseRecord,
-    editor: Editor,
-    session: SessionDep,
-    settings: SettingsDep,
-    response: Response,
-    if_match: IfMatch = None,
+    office_id: OfficeId, body: CloseRecord, edit: AdminEditDep, settings: SettingsDep
 ) -> ContactPublic:
     """Close an office. Nothing is deleted; it leaves every sheet.
 
@@ -212,15 +193,8 @@ def close_contact(
     is stale) and a `reason` (`closed`, `moved`, `merged`, `duplicate`, `entered_in_error`),
     optionally with a `note`; both are kept in the revision.
     """
-    office = closing.close_contact(
-        session,
-        office_id=office_id,
-        version=expected_version(if_match, body.version),
-        reason=body.reason,
-        note=body.note,
-        editor=editor,
-    )
-    response.headers["ETag"] = etag(office.version)
+    office = edit.close(closing.close_contact, body, office_id)
+    edit.tag(office.version)
     return contact_public(office, now=utcnow(), settings=settings)
 
 
@@ -238,46 +212,19 @@ def add_phone(
 
 
 @router.patch("/phones/{phone_id}", response_model=PhonePublic)
-def update_phone(
-    phone_id: PhoneId,
-    body: PhoneUpdate,
-    editor: Editor,
-    session: SessionDep,
-    if_match: IfMatch = None,
-) -> PhonePublic:
+def update_phone(phone_id: PhoneId, body: PhoneUpdate, edit: AdminEditDep) -> PhonePublic:
     """Change a phone. Send the phone's version you edited."""
-    phone = service.update_phone(
-        session,
-        phone_id=phone_id,
-        changes=body.model_dump(exclude_unset=True, exclude={"version"}),
-        expected_version=expected_version(if_match, body.version),
-        provenance=Provenance.admin_edit(editor),
-    )
-    return phone_public(phone)
+    return phone_public(edit.update(service.update_phone, body, phone_id=phone_id))
 
 
 @router.post("/phones/{phone_id}/close", response_model=PhonePublic)
-def close_phone(
-    phone_id: PhoneId,
-    body: ClosePhone,
-    editor: Editor,
-    session: SessionDep,
-    if_match: IfMatch = None,
-) -> PhonePublic:
+def close_phone(phone_id: PhoneId, body: ClosePhone, edit: AdminEditDep) -> PhonePublic:
     """Mark a number disconnected: it leaves every sheet.
 
     Send the phone's version (`If-Match` or `version`) and a `reason` (`disconnected`,
     `wrong_number`, `no_longer_used`, `duplicate`, `entered_in_error`), optionally a `note`.
     """
-    phone = closing.close_phone(
-        session,
-        phone_id=phone_id,
-        version=expected_version(if_match, body.version),
-        reason=body.reason,
-        note=body.note,
-        editor=editor,
-    )
-    return phone_public(phone)
+    return phone_public(edit.close(closing.close_phone, body, phone_id))
 
 
 @router.post("/contacts/{office_id}/verifications", response_model=ContactPublic)

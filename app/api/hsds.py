@@ -7,11 +7,12 @@ Every operation and parameter of Open Referral's openapi.json, under its operati
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.auth.dependencies import AnyRole, SessionDep
@@ -73,7 +74,42 @@ TopOnly = Annotated[bool, Query(description="Only top terms (all of Homeward's a
 ParentId = Annotated[str | None, _text("Only the children of this term (none have parents).")]
 
 
+@dataclass
+class Paged:
+    """The paging every ORAPI list takes: a page, its size, or every record as NDJSON."""
+
+    page: Page = 1
+    per_page: PerPage = None
+    format: Format = "json"
+
+    def listing(self, **shape: bool) -> Listing:
+        """How the list is asked for, with the endpoint's own shape options (`full`,
+        `minimal`, `full_service`)."""
+        return Listing(
+            page=self.page, per_page=self.per_page, stream=self.format == "ndjson", **shape
+        )
+
+
+@dataclass
+class ServiceQuery:
+    """The filters the services and service_at_locations lists share."""
+
+    search: Search = None
+    taxonomy_term_id: TermId = None
+    taxonomy_id: TaxonomyId = None
+    organization_id: OrganizationIdFilter = None
+    modified_after: ModifiedAfter = None
+
+    def filters(self, postcode: str | None = None, proximity: str | None = None) -> orapi.Filters:
+        """These filters, with the service_at_locations' own."""
+        return orapi.Filters(**asdict(self), postcode=postcode, proximity=proximity)
+
+
+Paging = Annotated[Paged, Depends()]
+ServiceFilters = Annotated[ServiceQuery, Depends()]
+
 NDJSON_CHUNK_BYTES = 64 * 1024
+Route = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 def _reply(answer: Answer) -> Any:
@@ -98,6 +134,25 @@ def _reply(answer: Answer) -> Any:
     return StreamingResponse(lines(answer), media_type=NDJSON)
 
 
+def _list(path: str, operation_id: str, schema: str, description: str) -> Route:
+    """A paginated ORAPI list: pages of JSON, or an NDJSON stream (so no response model)."""
+    return router.get(
+        path,
+        operation_id=operation_id,
+        response_model=None,
+        responses={200: page_response(schema, description), **errors(422)},
+    )
+
+
+def _document(path: str, operation_id: str, schema: str, description: str) -> Route:
+    """One ORAPI record by its id."""
+    return router.get(
+        path,
+        operation_id=operation_id,
+        responses={200: document_response(schema, description), **errors(404, 422)},
+    )
+
+
 @router.get("/openapi.json", include_in_schema=False, name="hsds_openapi")
 def hsds_openapi(viewer: Reader, request: Request) -> dict[str, Any]:
     """The OpenAPI description of this ORAPI, cut from the app's own. Like every API route
@@ -118,26 +173,14 @@ def hsds_root(viewer: Reader, request: Request) -> dict[str, str]:
     return orapi.api_info(openapi_url=str(request.url_for("hsds_openapi")))
 
 
-@router.get(
-    "/services",
-    operation_id="getPaginatedListOfServices",
-    response_model=None,
-    responses={
-        200: page_response("compiled/service_list.json", "A page of services."),
-        **errors(422),
-    },
+@_list(
+    "/services", "getPaginatedListOfServices", "compiled/service_list.json", "A page of services."
 )
 def hsds_services(
     viewer: Reader,
     session: SessionDep,
-    search: Search = None,
-    page: Page = 1,
-    per_page: PerPage = None,
-    format: Format = "json",
-    taxonomy_term_id: TermId = None,
-    taxonomy_id: TaxonomyId = None,
-    organization_id: OrganizationIdFilter = None,
-    modified_after: ModifiedAfter = None,
+    query: ServiceFilters,
+    paged: Paging,
     minimal: Minimal = False,
     full: Full = False,
 ) -> Any:
@@ -147,60 +190,35 @@ def hsds_services(
         orapi.list_services(
             session,
             viewer=viewer,
-            filters=orapi.Filters(
-                search=search,
-                taxonomy_term_id=taxonomy_term_id,
-                taxonomy_id=taxonomy_id,
-                organization_id=organization_id,
-                modified_after=modified_after,
-            ),
-            listing=Listing(
-                page=page,
-                per_page=per_page,
-                full=full,
-                minimal=minimal,
-                stream=format == "ndjson",
-            ),
+            filters=query.filters(),
+            listing=paged.listing(full=full, minimal=minimal),
         )
     )
 
 
-@router.get(
+@_document(
     "/services/{id}",
-    operation_id="getFullyNestedServiceById",
-    responses={
-        200: document_response("compiled/service.json", "A fully nested service."),
-        **errors(404, 422),
-    },
+    "getFullyNestedServiceById",
+    "compiled/service.json",
+    "A fully nested service.",
 )
 def hsds_service(id: str, viewer: Reader, session: SessionDep) -> dict[str, Any]:
     """One fully nested service: location, address, phones, languages, attributes, metadata."""
     return orapi.get_service(session, service_id=id, viewer=viewer)
 
 
-@router.get(
+@_list(
     "/service_at_locations",
-    operation_id="getPaginatedListOfServiceAtLocation",
-    response_model=None,
-    responses={
-        200: page_response(
-            "compiled/service_at_location_list.json", "A page of service_at_locations."
-        ),
-        **errors(422),
-    },
+    "getPaginatedListOfServiceAtLocation",
+    "compiled/service_at_location_list.json",
+    "A page of service_at_locations.",
 )
 def hsds_service_at_locations(
     viewer: Reader,
     session: SessionDep,
-    search: Search = None,
-    taxonomy_term_id: TermId = None,
-    taxonomy_id: TaxonomyId = None,
-    organization_id: OrganizationIdFilter = None,
-    modified_after: ModifiedAfter = None,
+    query: ServiceFilters,
+    paged: Paging,
     full: Full = False,
-    page: Page = 1,
-    per_page: PerPage = None,
-    format: Format = "json",
     postcode: Postcode = None,
     proximity: Proximity = None,
 ) -> Any:
@@ -210,29 +228,17 @@ def hsds_service_at_locations(
         orapi.list_service_at_locations(
             session,
             viewer=viewer,
-            filters=orapi.Filters(
-                search=search,
-                taxonomy_term_id=taxonomy_term_id,
-                taxonomy_id=taxonomy_id,
-                organization_id=organization_id,
-                modified_after=modified_after,
-                postcode=postcode,
-                proximity=proximity,
-            ),
-            listing=Listing(page=page, per_page=per_page, full=full, stream=format == "ndjson"),
+            filters=query.filters(postcode=postcode, proximity=proximity),
+            listing=paged.listing(full=full),
         )
     )
 
 
-@router.get(
+@_document(
     "/service_at_locations/{id}",
-    operation_id="getServiceAtLocationWithNestedDataById",
-    responses={
-        200: document_response(
-            "compiled/service_at_location.json", "A fully nested service_at_location."
-        ),
-        **errors(404, 422),
-    },
+    "getServiceAtLocationWithNestedDataById",
+    "compiled/service_at_location.json",
+    "A fully nested service_at_location.",
 )
 def hsds_service_at_location(id: str, viewer: Reader, session: SessionDep) -> dict[str, Any]:
     """One fully nested service_at_location: location, phones, schedules and its service.
@@ -243,24 +249,19 @@ def hsds_service_at_location(id: str, viewer: Reader, session: SessionDep) -> di
     return orapi.get_service_at_location(session, service_at_location_id=id, viewer=viewer)
 
 
-@router.get(
+@_list(
     "/organizations",
-    operation_id="getPaginatedListOfOrganizations",
-    response_model=None,
-    responses={
-        200: page_response("compiled/organization_list.json", "A page of organizations."),
-        **errors(422),
-    },
+    "getPaginatedListOfOrganizations",
+    "compiled/organization_list.json",
+    "A page of organizations.",
 )
 def hsds_organizations(
     viewer: Reader,
     session: SessionDep,
+    paged: Paging,
     search: Search = None,
     full_service: FullService = False,
     full: Full = False,
-    page: Page = 1,
-    per_page: PerPage = None,
-    format: Format = "json",
     taxonomy_term_id: TermId = None,
     modified_after: ModifiedAfter = None,
 ) -> Any:
@@ -273,24 +274,16 @@ def hsds_organizations(
             filters=orapi.Filters(
                 search=search, taxonomy_term_id=taxonomy_term_id, modified_after=modified_after
             ),
-            listing=Listing(
-                page=page,
-                per_page=per_page,
-                full=full,
-                full_service=full_service,
-                stream=format == "ndjson",
-            ),
+            listing=paged.listing(full=full, full_service=full_service),
         )
     )
 
 
-@router.get(
+@_document(
     "/organizations/{id}",
-    operation_id="getOrganizationById",
-    responses={
-        200: document_response("compiled/organization.json", "A fully nested organization."),
-        **errors(404, 422),
-    },
+    "getOrganizationById",
+    "compiled/organization.json",
+    "A fully nested organization.",
 )
 def hsds_organization(
     id: str, viewer: Reader, session: SessionDep, full_service: FullService = False
@@ -302,51 +295,25 @@ def hsds_organization(
     )
 
 
-@router.get(
-    "/taxonomies",
-    operation_id="getPaginatedListOfTaxonomies",
-    response_model=None,
-    responses={200: page_response("taxonomy.json", "A page of taxonomies."), **errors(422)},
-)
-def hsds_taxonomies(
-    viewer: Reader,
-    search: Search = None,
-    page: Page = 1,
-    per_page: PerPage = None,
-    format: Format = "json",
-) -> Any:
+@_list("/taxonomies", "getPaginatedListOfTaxonomies", "taxonomy.json", "A page of taxonomies.")
+def hsds_taxonomies(viewer: Reader, paged: Paging, search: Search = None) -> Any:
     """The taxonomies: Homeward's own, whose terms are its categories, service tags, phone
     kinds and flags (the taxonomy an export writes)."""
-    listing = Listing(page=page, per_page=per_page, stream=format == "ndjson")
-    return _reply(orapi_taxonomy.list_taxonomies(search=search, listing=listing))
+    return _reply(orapi_taxonomy.list_taxonomies(search=search, listing=paged.listing()))
 
 
-@router.get(
-    "/taxonomies/{id}",
-    operation_id="getTaxonomyById",
-    responses={200: document_response("taxonomy.json", "A taxonomy."), **errors(404, 422)},
-)
+@_document("/taxonomies/{id}", "getTaxonomyById", "taxonomy.json", "A taxonomy.")
 def hsds_taxonomy(id: str, viewer: Reader) -> dict[str, Any]:
     """One taxonomy."""
     return orapi_taxonomy.get_taxonomy(id)
 
 
-@router.get(
-    "/taxonomy_terms",
-    # Open Referral 3.0 swapped the two taxonomy_terms ids; kept, so generated clients match.
-    operation_id="getTaxonomyTermById",
-    response_model=None,
-    responses={
-        200: page_response("taxonomy_term.json", "A page of taxonomy terms."),
-        **errors(422),
-    },
-)
+# Open Referral 3.0 swapped the two taxonomy_terms ids; kept, so generated clients match.
+@_list("/taxonomy_terms", "getTaxonomyTermById", "taxonomy_term.json", "A page of taxonomy terms.")
 def hsds_taxonomy_terms(
     viewer: Reader,
+    paged: Paging,
     search: Search = None,
-    page: Page = 1,
-    per_page: PerPage = None,
-    format: Format = "json",
     taxonomy_id: TaxonomyId = None,
     top_only: TopOnly = False,
     parent_id: ParentId = None,
@@ -358,18 +325,16 @@ def hsds_taxonomy_terms(
             taxonomy_id=taxonomy_id,
             top_only=top_only,
             parent_id=parent_id,
-            listing=Listing(page=page, per_page=per_page, stream=format == "ndjson"),
+            listing=paged.listing(),
         )
     )
 
 
-@router.get(
+@_document(
     "/taxonomy_terms/{id}",
-    operation_id="getPaginatedListOfTaxonomyTerms",
-    responses={
-        200: document_response("taxonomy_term.json", "A taxonomy term."),
-        **errors(404, 422),
-    },
+    "getPaginatedListOfTaxonomyTerms",
+    "taxonomy_term.json",
+    "A taxonomy term.",
 )
 def hsds_taxonomy_term(id: str, viewer: Reader) -> dict[str, Any]:
     """One taxonomy term."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import IfMatch, OrganizationId, etag, expected_version
+from app.api.deps import AdminEditDep, OrganizationId, etag
 from app.auth.dependencies import AnyRole, Editor, SessionDep
 from app.directory import closing, lookup, service
 from app.directory.presenter import organization_public
@@ -41,46 +41,23 @@ def get_organization(
 
 @router.patch("/{organization_id}", response_model=OrganizationPublic)
 def update_organization(
-    organization_id: OrganizationId,
-    body: OrganizationUpdate,
-    editor: Editor,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
+    organization_id: OrganizationId, body: OrganizationUpdate, edit: AdminEditDep
 ) -> OrganizationPublic:
     """Change an organisation. Send the version you edited (`If-Match` or `version`)."""
-    org = service.update_organization(
-        session,
-        organization_id=organization_id,
-        changes=body.model_dump(exclude_unset=True, exclude={"version"}),
-        expected_version=expected_version(if_match, body.version),
-        provenance=Provenance.admin_edit(editor),
-    )
-    response.headers["ETag"] = etag(org.version)
+    org = edit.update(service.update_organization, body, organization_id=organization_id)
+    edit.tag(org.version)
     return organization_public(org)
 
 
 @router.post("/{organization_id}/close", response_model=OrganizationPublic)
 def close_organization(
-    organization_id: OrganizationId,
-    body: CloseRecord,
-    editor: Editor,
-    session: SessionDep,
-    response: Response,
-    if_match: IfMatch = None,
+    organization_id: OrganizationId, body: CloseRecord, edit: AdminEditDep
 ) -> OrganizationPublic:
     """Close an organisation and all its offices: they leave every sheet.
 
     Send the organisation's version (`If-Match` or `version`) and a `reason` (`closed`,
     `moved`, `merged`, `duplicate`, `entered_in_error`), optionally a `note`.
     """
-    org = closing.close_organization(
-        session,
-        organization_id=organization_id,
-        version=expected_version(if_match, body.version),
-        reason=body.reason,
-        note=body.note,
-        editor=editor,
-    )
-    response.headers["ETag"] = etag(org.version)
+    org = edit.close(closing.close_organization, body, organization_id)
+    edit.tag(org.version)
     return organization_public(org)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel
@@ -13,7 +15,7 @@ from app.kit.models import MAX_ID
 from app.kit.principal import Principal
 from app.review import decisions, intake, partner_view, queue
 from app.review.errors import SubmissionTooLarge
-from app.review.models import SubmissionKind, SubmissionOrigin, SubmissionStatus
+from app.review.models import Submission, SubmissionKind, SubmissionOrigin, SubmissionStatus
 from app.review.schemas import (
     ApproveRequest,
     CountryCount,
@@ -32,6 +34,36 @@ Partner = Annotated[Principal, Depends(require("ngo"))]
 Reviewer = Annotated[Principal, Depends(require("admin", "reviewer"))]
 PartnerOrReviewer = Annotated[Principal, Depends(require("admin", "reviewer", "ngo"))]
 SubmissionId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@dataclass
+class Decision:
+    """A reviewer's decision on the submission `submission_id` of the path."""
+
+    submission_id: SubmissionId
+    reviewer: Reviewer
+    session: SessionDep
+
+    def take(
+        self,
+        decide: Callable[..., Submission],
+        body: ApproveRequest | RejectRequest | DuplicateRequest,
+        **details: Any,
+    ) -> SubmissionPublic:
+        """The decision service `decide` run with the body's reason and the version the
+        reviewer saw, then the submission as decided."""
+        sub = decide(
+            self.session,
+            submission_id=self.submission_id,
+            reviewer=self.reviewer,
+            reason=body.reason,
+            expected_version=body.version,
+            **details,
+        )
+        return queue.submission_public(sub)
+
+
+DecisionDep = Annotated[Decision, Depends()]
 
 
 def _json(model: BaseModel) -> Response:
@@ -141,9 +173,7 @@ def get_submission(
 
 
 @router.post("/{submission_id}/approve", response_model=SubmissionPublic)
-def approve_submission(
-    submission_id: SubmissionId, body: ApproveRequest, reviewer: Reviewer, session: SessionDep
-) -> SubmissionPublic:
+def approve_submission(body: ApproveRequest, decision: DecisionDep) -> SubmissionPublic:
     """Approve all fields, or only `fields`, optionally with `edits` (validated again).
 
     Applied in one transaction through the directory's audited path; revisions cite the
@@ -151,49 +181,30 @@ def approve_submission(
     listed in `resolve_conflicts`) or when another reviewer decided first; 403 for your own
     key's or organisation's submission.
     """
-    sub = decisions.approve(
-        session,
-        submission_id=submission_id,
-        reviewer=reviewer,
+    return decision.take(
+        decisions.approve,
+        body,
         fields=body.fields,
         edits=body.edits,
         resolve_conflicts=body.resolve_conflicts,
-        expected_version=body.version,
-        reason=body.reason,
     )
-    return queue.submission_public(sub)
 
 
 @router.post("/{submission_id}/reject", response_model=SubmissionPublic)
-def reject_submission(
-    submission_id: SubmissionId, body: RejectRequest, reviewer: Reviewer, session: SessionDep
-) -> SubmissionPublic:
+def reject_submission(body: RejectRequest, decision: DecisionDep) -> SubmissionPublic:
     """Reject with a reason the partner can read. The directory is not touched."""
-    sub = decisions.reject(
-        session,
-        submission_id=submission_id,
-        reviewer=reviewer,
-        reason=body.reason,
-        expected_version=body.version,
-    )
-    return queue.submission_public(sub)
+    return decision.take(decisions.reject, body)
 
 
 @router.post("/{submission_id}/duplicate", response_model=SubmissionPublic)
-def mark_duplicate(
-    submission_id: SubmissionId, body: DuplicateRequest, reviewer: Reviewer, session: SessionDep
-) -> SubmissionPublic:
+def mark_duplicate(body: DuplicateRequest, decision: DecisionDep) -> SubmissionPublic:
     """Close the submission as a duplicate of another submission or of an existing contact."""
-    sub = decisions.mark_duplicate(
-        session,
-        submission_id=submission_id,
-        reviewer=reviewer,
+    return decision.take(
+        decisions.mark_duplicate,
+        body,
         of_submission_id=body.of_submission_id,
         of_office_id=body.of_office_id,
-        reason=body.reason,
-        expected_version=body.version,
     )
-    return queue.submission_public(sub)
 
 
 @router.post("/{submission_id}/withdraw", response_model=SubmissionPublic)

@@ -126,20 +126,12 @@ def iter_csv_records(
             active_phones_query(office_ids, Phone.office_id, *PHONE_FIELD_COLUMNS)
         ):
             phones[phone.office_id].append(phone)
-        languages: dict[int, list[str]] = defaultdict(list)
-        for office_id, language in session.execute(
-            select(OfficeLanguage.office_id, OfficeLanguage.language)
-            .where(OfficeLanguage.office_id.in_(office_ids))
-            .order_by(OfficeLanguage.office_id, OfficeLanguage.language)
-        ):
-            languages[office_id].append(language)
-        services: dict[int, list[str]] = defaultdict(list)
-        for org_id, tag in session.execute(
-            select(OrganizationService.organization_id, OrganizationService.tag)
-            .where(OrganizationService.organization_id.in_(org_ids))
-            .order_by(OrganizationService.organization_id, OrganizationService.tag)
-        ):
-            services[org_id].append(tag)
+        languages = _values_by_key(
+            session, OfficeLanguage.office_id, OfficeLanguage.language, office_ids
+        )
+        services = _values_by_key(
+            session, OrganizationService.organization_id, OrganizationService.tag, org_ids
+        )
         for row in partition:
             record: dict[str, object] = dict(row._mapping)
             record["services"] = services[row.org_id]
@@ -151,6 +143,19 @@ def iter_csv_records(
                 record[f"phone{i}_24_7"] = phone.is_24_7
                 record[f"phone{i}_languages"] = list(phone.languages or [])
             yield record
+
+
+def _values_by_key(
+    session: Session,
+    key: InstrumentedAttribute[int],
+    value: InstrumentedAttribute[str],
+    keys: list[int],
+) -> dict[int, list[str]]:
+    """The `value`s of the rows whose `key` is one of `keys`, sorted, by key."""
+    grouped: dict[int, list[str]] = defaultdict(list)
+    for k, v in session.execute(select(key, value).where(key.in_(keys)).order_by(key, value)):
+        grouped[k].append(v)
+    return grouped
 
 
 def csv_row(record: dict[str, object], columns: list[str]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Literal
 
 import pycountry
 from babel import Locale, UnknownLocaleError
@@ -112,13 +113,19 @@ def _locale(lang: str) -> Locale | None:
         return None
 
 
+def _cldr_name(lang: str, names: Literal["territories", "languages"], code: str) -> str | None:
+    """Babel's CLDR name of a territory or a language in `lang`, when it has one."""
+    locale = _locale(lang)
+    name = getattr(locale, names).get(code) if locale is not None else None
+    return str(name) if name else None
+
+
 @lru_cache(maxsize=4096)
 def country_name(code: str, lang: str = "en") -> str:
     """The country's name in `lang`: Babel's CLDR names first, then pycountry's catalogs."""
-    locale = _locale(lang)
-    name = locale.territories.get(code) if locale is not None else None
+    name = _cldr_name(lang, "territories", code)
     if name:
-        return str(name)
+        return name
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
         return code
@@ -137,10 +144,9 @@ def region_name(code: str | None, lang: str = "en") -> str | None:
 
 
 def language_name(code: str, lang: str = "en") -> str:
-    locale = _locale(lang)
-    name = locale.languages.get(code) if locale is not None else None
+    name = _cldr_name(lang, "languages", code)
     if name:
-        return str(name)
+        return name
     language = pycountry.languages.get(alpha_2=code)
     return language.name if language else code
 

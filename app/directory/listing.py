@@ -48,6 +48,10 @@ _OFFICE_COLUMNS = (
 )
 
 
+# The office's detail columns the page carries as they are (after service_name, address_2).
+_DETAILS = ("service_description", "language_notes", "service_areas", "contacts", "accessibility")
+
+
 def _split(value: str | None) -> list[str]:
     # Aggregation order is not guaranteed by either database; the API promises sorted lists.
     return sorted(value.split(",")) if value else []
@@ -71,6 +75,7 @@ _PHONE_COLUMNS = (
     Phone.languages,
     Phone.status,
     Phone.version,
+    Phone.extension,
     *PHONE_ORDER,
 )
 
@@ -92,7 +97,7 @@ def _phones(rows: list[list[Any]] | None) -> list[dict[str, Any]]:
     rows.sort(key=lambda row: row[-order:])
     phones = []
     for id_, number, national, international, type_, *rest in rows:
-        kind, hours, is_24_7, languages, status, version = rest[:-order]
+        kind, hours, is_24_7, languages, status, version, extension = rest[:-order]
         shown = stored_display(number, national, international, type_)
         phones.append(
             {
@@ -102,6 +107,7 @@ def _phones(rows: list[list[Any]] | None) -> list[dict[str, Any]]:
                 "international": shown.international,
                 "kind": kind,
                 "number_type": shown.type,
+                "extension": extension,
                 "hours": hours,
                 "is_24_7": bool(is_24_7),
                 "languages": languages or [],
@@ -151,6 +157,10 @@ def _item(
         confidential,
         is_demo,
         schedules,
+        service_name,
+        address_2,
+        identifiers,
+        *details,
         languages,
         services_text,
         phones,
@@ -169,6 +179,7 @@ def _item(
             "services": services,
             "confidential": confidential,
             "is_demo": is_demo,
+            "identifiers": identifiers,
         },
         "name": name,
         "category": category,
@@ -179,11 +190,14 @@ def _item(
         "nationwide": region is None,
         "city": city,
         "address": address,
+        "address_2": address_2,
         "postal_code": postal_code,
         "latitude": latitude,
         "longitude": longitude,
         "opening_hours": opening_hours,
         "schedules": schedules,
+        "service_name": service_name,
+        **dict(zip(_DETAILS, details, strict=True)),
         "email": email,
         "website": website or org_website,
         "languages": _split(languages),
@@ -228,6 +242,10 @@ def _page_statement() -> Select[Any]:
         Organization.confidential,
         Organization.is_demo,
         Office.schedules,
+        Office.service_name,
+        Office.address_2,
+        Organization.identifiers,
+        *(getattr(Office, f) for f in _DETAILS),
         languages.label("languages"),
         services.label("services"),
         _phones_column().label("phones"),

@@ -43,6 +43,8 @@ class Organization(Base, kw_only=True):
     # The HSDS organization it was imported from, as the source gave it (interop.hsds_source):
     # what Homeward does not model travels back out in exports.
     hsds_source: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # Registrations (HSDS organization_identifiers: scheme, type, identifier), see details.py.
+    identifiers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     version: Mapped[int] = version_column()
     created_at: Mapped[datetime] = timestamp_column()
     updated_at: Mapped[datetime] = timestamp_column()
@@ -88,10 +90,15 @@ class Office(Base, kw_only=True):
     id: Mapped[int] = id_column()
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The service given here, as its source names and describes it (HSDS service.name and
+    # .description); `name` is the place's (HSDS location.name).
+    service_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    service_description: Mapped[str | None] = mapped_column(Text, default=None)
     country: Mapped[str] = mapped_column(String(2))
     region: Mapped[str | None] = mapped_column(String(8), default=None)
     city: Mapped[str | None] = mapped_column(String(200), default=None)
     address: Mapped[str | None] = mapped_column(String(500), default=None)
+    address_2: Mapped[str | None] = mapped_column(String(500), default=None)
     postal_code: Mapped[str | None] = mapped_column(String(20), default=None)
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
     longitude: Mapped[float | None] = mapped_column(Float, default=None)
@@ -104,6 +111,12 @@ class Office(Base, kw_only=True):
     # Structured opening hours (HSDS schedule fields: opens_at, closes_at, byday, freq,
     # valid_from…), shown beside `opening_hours` in the reader's language.
     schedules: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    # A note per language code ("via bilingual staff when they are in"), and the service's
+    # areas, named contacts (staff data: never on sheets) and accessibility (details.py).
+    language_notes: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
+    service_areas: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    contacts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    accessibility: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
     # The source's id of the record ("<service id>@<location id>" for HSDS), so a second
     # import of the same dataset matches this office, and the source record as it came.
     external_id: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
@@ -159,6 +172,7 @@ class Phone(Base, kw_only=True):
     id: Mapped[int] = id_column()
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
     number: Mapped[str] = mapped_column(String(20), index=True)
+    extension: Mapped[str | None] = mapped_column(String(20), default=None)
     # Derived from `number` when it is written (service.py), so reading a page of contacts
     # never runs libphonenumber's formatter. Blank means "format on the fly".
     national: Mapped[str] = mapped_column(String(32), default="", server_default="")

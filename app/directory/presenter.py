@@ -22,45 +22,24 @@ from app.kit.clock import as_utc
 
 
 def phone_public(phone: Phone) -> PhonePublic:
+    """The phone as stored, with the display forms saved with it (or computed when none were)."""
     shown = stored_display(phone.number, phone.national, phone.international, phone.number_type)
-    assert phone.id is not None
-    return PhonePublic(
-        id=phone.id,
-        number=phone.number,
-        national=shown.national,
-        international=shown.international,
-        kind=phone.kind,
-        number_type=shown.type,
-        hours=phone.hours,
-        is_24_7=phone.is_24_7,
-        languages=list(phone.languages),
-        status=phone.status,
-        version=phone.version,
+    stored = PhonePublic.model_validate(phone, from_attributes=True)
+    return stored.model_copy(
+        update={
+            "national": shown.national,
+            "international": shown.international,
+            "number_type": shown.type,
+        }
     )
 
 
 def organization_summary(org: Organization) -> OrganizationSummary:
-    assert org.id is not None
-    return OrganizationSummary(
-        id=org.id,
-        name=org.name,
-        local_name=org.local_name,
-        category=org.category,
-        website=org.website,
-        services=org.service_tags,
-        confidential=org.confidential,
-        is_demo=org.is_demo,
-    )
+    return OrganizationSummary.model_validate(org)
 
 
 def organization_public(org: Organization) -> OrganizationPublic:
-    return OrganizationPublic(
-        **organization_summary(org).model_dump(),
-        description=org.description,
-        email=org.email,
-        status=org.status,
-        version=org.version,
-    )
+    return OrganizationPublic.model_validate(org)
 
 
 def contact_public(
@@ -80,11 +59,18 @@ def contact_public(
         nationwide=office.region is None,
         city=office.city,
         address=office.address,
+        address_2=office.address_2,
         postal_code=office.postal_code,
         latitude=office.latitude,
         longitude=office.longitude,
         opening_hours=office.opening_hours,
         schedules=office.schedules,
+        service_name=office.service_name,
+        service_description=office.service_description,
+        language_notes=office.language_notes,
+        service_areas=office.service_areas,
+        contacts=office.contacts,
+        accessibility=office.accessibility,
         email=office.email,
         website=office.website or org.website,
         languages=office.language_codes,
@@ -103,20 +89,11 @@ def contact_public(
 
 
 def revision_public(rev: Revision) -> RevisionPublic:
-    assert rev.id is not None
-    return RevisionPublic(
-        id=rev.id,
-        change_id=rev.change_id,
-        entity=rev.entity,
-        entity_id=rev.entity_id,
-        field=rev.field,
-        old_value=revisions.decode(rev.old_value),
-        new_value=revisions.decode(rev.new_value),
-        source=rev.source,
-        actor=rev.actor,
-        approved_by=rev.approved_by,
-        submission_id=rev.submission_id,
-        reason=rev.reason,
-        note=rev.note,
-        changed_at=as_utc(rev.changed_at) or rev.changed_at,
+    """The revision as stored, its old and new values decoded."""
+    stored = RevisionPublic.model_validate(rev, from_attributes=True)
+    return stored.model_copy(
+        update={
+            "old_value": revisions.decode(rev.old_value),
+            "new_value": revisions.decode(rev.new_value),
+        }
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -62,14 +63,8 @@ def record(
             field=field,
             old_value=_encode(old),
             new_value=_encode(new),
-            source=provenance.source,
-            actor=provenance.actor,
-            actor_key_id=provenance.actor_key_id,
-            approved_by=provenance.approved_by,
-            submission_id=provenance.submission_id,
-            reason=provenance.reason,
-            note=provenance.note,
             changed_at=now,
+            **asdict(provenance),
         )
         for field, old, new in changes
     ]

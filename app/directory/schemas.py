@@ -7,8 +7,23 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    field_validator,
+)
 
+from app.directory.details import (
+    AccessibilityList,
+    Identifiers,
+    LanguageNotes,
+    NamedContacts,
+    ServiceAreas,
+)
 from app.directory.enums import (
     Category,
     CloseReason,
@@ -18,6 +33,7 @@ from app.directory.enums import (
     ServiceTag,
 )
 from app.directory.geography import normalise_language
+from app.kit.clock import as_utc
 from app.kit.models import MAX_ID
 from app.kit.text import (
     AddressText,
@@ -62,6 +78,8 @@ Version = Annotated[int, Field(ge=1, le=MAX_ID)]
 PhoneNumberText = Annotated[str, Field(min_length=3, max_length=40)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
+# A stored time read back, timezone-aware (SQLite hands them back naive; they are UTC).
+StoredTime = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def reject_null(value: Any) -> Any:
@@ -131,6 +149,7 @@ class OrganizationFields(StrictModel):
 
 
 class OrganizationCreate(OrganizationFields):
+    identifiers: Identifiers | None = None
     hsds_source: SourceRecord | None = None
 
 
@@ -143,6 +162,7 @@ class OrganizationUpdate(StrictModel):
     email: Email | None = None
     services: list[ServiceTag] | None = Field(default=None, max_length=20)
     confidential: bool | None = None
+    identifiers: Identifiers | None = None
     hsds_source: SourceRecord | None = None
     version: Version | None = None
 
@@ -150,16 +170,20 @@ class OrganizationUpdate(StrictModel):
 
 
 class OrganizationSummary(BaseModel):
-    """An organisation as a contact shows it."""
+    """An organisation as a contact shows it, read from the stored one (`model_validate`)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     name: str
     local_name: str | None
     category: str
     website: str | None
-    services: list[str]
+    # The stored organisation's `services` are its rows; their tags are `service_tags`.
+    services: list[str] = Field(validation_alias=AliasChoices("service_tags", "services"))
     confidential: bool
     is_demo: bool
+    identifiers: list[dict[str, Any]] | None = None
 
 
 class OrganizationPublic(OrganizationSummary):
@@ -172,8 +196,12 @@ class OrganizationPublic(OrganizationSummary):
 # ---- phones ----------------------------------------------------------------------------
 
 
+Extension = Annotated[str, Field(min_length=1, max_length=20)]
+
+
 class PhoneCreate(StrictModel):
     number: PhoneNumberText
+    extension: Extension | None = None
     kind: PhoneKind = PhoneKind.VOICE
     hours: OptionalShortText | None = None
     is_24_7: bool = False
@@ -182,6 +210,7 @@ class PhoneCreate(StrictModel):
 
 class PhoneUpdate(StrictModel):
     number: PhoneNumberText | None = None
+    extension: Extension | None = None
     kind: PhoneKind | None = None
     hours: OptionalShortText | None = None
     is_24_7: bool | None = None
@@ -198,6 +227,7 @@ class PhonePublic(BaseModel):
     international: str
     kind: str
     number_type: str
+    extension: str | None = None
     hours: str | None
     is_24_7: bool
     languages: list[str]
@@ -208,7 +238,23 @@ class PhonePublic(BaseModel):
 # ---- offices (contacts) ----------------------------------------------------------------
 
 
-class OfficeFields(StrictModel):
+class OfficeSourceFields(StrictModel):
+    """What a source such as HSDS brings beyond an office's first fields (service.py's
+    OFFICE_SOURCE_FIELDS), optional in a new office and in a change alike."""
+
+    schedules: Schedules | None = None
+    service_name: OptionalShortText | None = None
+    service_description: LongText | None = None
+    address_2: AddressText | None = None
+    language_notes: LanguageNotes | None = None
+    service_areas: ServiceAreas | None = None
+    contacts: NamedContacts | None = None
+    accessibility: AccessibilityList | None = None
+    external_id: ExternalId | None = None
+    hsds_source: SourceRecord | None = None
+
+
+class OfficeFields(OfficeSourceFields):
     name: OptionalShortText | None = None
     country: CountryCode
     region: RegionCode | None = None
@@ -223,9 +269,6 @@ class OfficeFields(StrictModel):
     languages: list[Language] = Field(default_factory=list, max_length=30)
     meets_on_arrival: bool = False
     status: OfficeStatus = OfficeStatus.ACTIVE
-    schedules: Schedules | None = None
-    external_id: ExternalId | None = None
-    hsds_source: SourceRecord | None = None
 
 
 class OfficeFieldsCountryPending(OfficeFields):
@@ -240,7 +283,7 @@ class OfficeCreate(OfficeFields):
     phones: list[PhoneCreate] = Field(default_factory=list, max_length=20)
 
 
-class OfficeUpdate(StrictModel):
+class OfficeUpdate(OfficeSourceFields):
     name: OptionalShortText | None = None
     country: CountryCode | None = None
     region: RegionCode | None = None
@@ -255,9 +298,6 @@ class OfficeUpdate(StrictModel):
     languages: list[Language] | None = Field(default=None, max_length=30)
     meets_on_arrival: bool | None = None
     status: OfficeStatus | None = None
-    schedules: Schedules | None = None
-    external_id: ExternalId | None = None
-    hsds_source: SourceRecord | None = None
     version: Version | None = None
 
     _not_null = field_validator("country", "meets_on_arrival", "status", mode="before")(reject_null)
@@ -280,6 +320,13 @@ class ContactPublic(BaseModel):
     longitude: float | None
     opening_hours: str | None
     schedules: list[dict[str, Any]] | None = None
+    service_name: str | None = None
+    service_description: str | None = None
+    address_2: str | None = None
+    language_notes: dict[str, str] | None = None
+    service_areas: list[dict[str, Any]] | None = None
+    contacts: list[dict[str, Any]] | None = None
+    accessibility: list[dict[str, Any]] | None = None
     email: str | None
     website: str | None
     languages: list[str]
@@ -318,7 +365,7 @@ class RevisionPublic(BaseModel):
     submission_id: int | None
     reason: str | None = None
     note: str | None = None
-    changed_at: datetime
+    changed_at: StoredTime
 
 
 class CloseRecord(StrictModel):

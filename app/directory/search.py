@@ -22,7 +22,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session, contains_eager, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.config import Settings
 from app.directory.enums import CATEGORY_ORDER, CORE_CATEGORIES, OfficeStatus
@@ -236,35 +236,6 @@ def contacts_query(conds: list[ColumnElement[bool]]) -> Select[Office]:
             Office.id,
         )
     )
-
-
-def search_contacts(
-    session: Session,
-    *,
-    filters: ContactFilters,
-    viewer: Principal,
-    now: datetime,
-    settings: Settings,
-    page: int = 1,
-    per_page: int = 50,
-) -> tuple[list[Office], int]:
-    """One page of matching offices, with the total count."""
-    conds = filter_conditions(filters, viewer=viewer, now=now, settings=settings)
-    total = session.execute(
-        select(func.count(Office.id)).join(Office.organization).where(*conds)
-    ).scalar_one()
-    stmt = (
-        contacts_query(conds)
-        .options(
-            contains_eager(Office.organization).selectinload(Organization.services),
-            selectinload(Office.phones),
-            selectinload(Office.languages),
-        )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    offices = list(session.execute(stmt).scalars().unique())
-    return offices, total
 
 
 def contact_counts_by_country(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.directory import revisions
 from app.directory.change_set import ChangeSet
+from app.directory.details import OFFICE_DETAILS, ORGANIZATION_DETAILS, json_details
 from app.directory.enums import OfficeStatus, PhoneStatus
 from app.directory.errors import PhoneNotFound
 from app.directory.geography import region_name
@@ -71,11 +72,20 @@ OFFICE_FIELDS = (
     "meets_on_arrival",
     "status",
 )
-PHONE_FIELDS = ("number", "kind", "hours", "is_24_7", "languages")
-# What an import brings beyond those (structured hours, the source's id and record): set
-# only when given, so a record typed in by hand keeps its revisions as they were.
-OFFICE_SOURCE_FIELDS = ("schedules", "external_id", "hsds_source")
-ORGANIZATION_SOURCE_FIELDS = ("hsds_source",)
+PHONE_FIELDS = ("number", "extension", "kind", "hours", "is_24_7", "languages")
+# What a source such as HSDS brings beyond those, modelled as data (the service's name and
+# description, a second address line, language notes and the details of details.py).
+OFFICE_DETAIL_FIELDS = (
+    "service_name",
+    "service_description",
+    "address_2",
+    "language_notes",
+    *OFFICE_DETAILS,
+)
+# What an import brings (those, structured hours, the source's id and record): set only
+# when given, so a record typed in by hand keeps its revisions as they were.
+OFFICE_SOURCE_FIELDS = ("schedules", *OFFICE_DETAIL_FIELDS, "external_id", "hsds_source")
+ORGANIZATION_SOURCE_FIELDS = (*ORGANIZATION_DETAILS, "hsds_source")
 # The fields as columns, in the same order: for reads of plain rows.
 OFFICE_FIELD_COLUMNS: tuple[Any, ...] = tuple(getattr(Office, f) for f in OFFICE_FIELDS)
 PHONE_FIELD_COLUMNS: tuple[Any, ...] = tuple(getattr(Phone, f) for f in PHONE_FIELDS)
@@ -87,16 +97,13 @@ def _plain(value: Any) -> Any:
 
 def _given_source(data: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     """The source fields (OFFICE_SOURCE_FIELDS…) `data` gives a value, as JSON."""
-    out = {f: value for f in fields if (value := getattr(data, f, None)) is not None}
-    if "schedules" in out:
-        out["schedules"] = _json_schedules(out["schedules"])
-    return out
+    return {f: _json(f, v) for f in fields if (v := getattr(data, f, None)) is not None}
 
 
-def _json_schedules(value: Any) -> Any:
-    """Schedules as the JSON column holds them (a change set's are already)."""
-    if not isinstance(value, list):
-        return value
+def _json(field: str, value: Any) -> Any:
+    """Schedules and details as their JSON columns hold them (a change set's are already)."""
+    if field != "schedules" or not isinstance(value, list):
+        return json_details(field, value)
     return [Schedule.model_validate(s).model_dump(mode="json") for s in value]
 
 
@@ -105,7 +112,8 @@ def organization_search_text(org: Organization) -> str:
 
 
 def office_search_text(office: Office) -> str:
-    parts = [office.name, office.city, office.address, region_name(office.region)]
+    parts = [office.name, office.service_name, office.city, office.address]
+    parts.append(region_name(office.region))
     return fold(" ".join(p for p in parts if p))
 
 
@@ -289,11 +297,11 @@ def update_organization(
     org = get_organization(session, organization_id)
     check_version(org.version, expected_version, what="organisation")
     for field, raw in changes.items():
-        if field != "services" and field not in ORGANIZATION_FIELDS:
+        if field != "services" and field not in (*ORGANIZATION_FIELDS, *ORGANIZATION_DETAILS):
             raise InvalidValue(f"'{field}' cannot be changed", field=field)
         if field == "name" and not _plain(raw):
             raise InvalidValue("must not be blank", field="name")
-    _apply_fields(session, org, changes, provenance)
+    _apply_fields(session, org, {k: _json(k, v) for k, v in changes.items()}, provenance)
     return org
 
 
@@ -394,9 +402,7 @@ def apply_office_changes(
     session: Session, *, office: Office, changes: Mapping[str, Any], provenance: Provenance
 ) -> Office:
     """Validate and apply changes to a loaded office (version already checked by the caller)."""
-    plain = {k: _plain(v) for k, v in changes.items()}
-    if "schedules" in plain:
-        plain["schedules"] = _json_schedules(plain["schedules"])
+    plain = {k: _json(k, _plain(v)) for k, v in changes.items()}
     plain.update(checked_place(plain, country_now=office.country, region_now=office.region))
     for field in plain:
         if field != "languages" and field not in (*OFFICE_FIELDS, *OFFICE_SOURCE_FIELDS):
@@ -435,6 +441,7 @@ def _phone_fields(data: PhoneCreate, number: str) -> dict[str, Any]:
     """A new phone's fields (PHONE_FIELDS) from its schema, with its checked number."""
     return {
         "number": number,
+        "extension": data.extension,
         "kind": _plain(data.kind),
         "hours": data.hours,
         "is_24_7": data.is_24_7,
@@ -450,6 +457,7 @@ def _new_phone(office_id: int, fields: Mapping[str, Any], position: int) -> Phon
         national=shown.national,
         international=shown.international,
         number_type=shown.type,
+        extension=fields.get("extension"),
         kind=_plain(fields["kind"]),
         hours=fields.get("hours"),
         is_24_7=bool(fields.get("is_24_7", False)),

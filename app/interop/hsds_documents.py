@@ -22,6 +22,7 @@ from babel import Locale
 from email_validator import EmailNotValidError, validate_email
 
 from app.directory.geography import region_name
+from app.interop.hsds_details import write_office_details, write_organization_details
 from app.interop.hsds_records import MetadataEntry, OfficeRecord, OrgRecord, PhoneRecord
 from app.interop.hsds_source import organization_from_source, service_from_source
 from app.interop.hsds_vocabulary import (
@@ -35,6 +36,7 @@ from app.interop.hsds_vocabulary import (
     taxonomy_id,
 )
 from app.kit.clock import as_utc
+from app.kit.text import is_whole_number
 
 # ---- HSDS documents ----------------------------------------------------------------------
 
@@ -100,7 +102,7 @@ def _metadata(
     ]
 
 
-def _language(owner: str, owner_id: str, code: str) -> dict[str, Any]:
+def _language(owner: str, owner_id: str, code: str, note: str | None = None) -> dict[str, Any]:
     return {
         "id": hsds_id("language", owner, owner_id, code),
         "service_id": owner_id if owner == "service" else None,
@@ -108,7 +110,7 @@ def _language(owner: str, owner_id: str, code: str) -> dict[str, Any]:
         "phone_id": owner_id if owner == "phone" else None,
         "name": language_name(code),
         "code": code,
-        "note": None,
+        "note": note,
     }
 
 
@@ -168,8 +170,14 @@ def organization_doc(org: OrgRecord) -> dict[str, Any]:
         "metadata": _metadata("organization", org_id, org.metadata),
     }
     if org.hsds_source is not None:
-        return organization_from_source(org, doc)
+        doc = organization_from_source(org, doc)
+    write_organization_details(doc, org.id, org.identifiers)
     return doc
+
+
+def _extension(extension: str | None) -> int | str | None:
+    """HSDS types an extension as a number: digits go out as one."""
+    return int(extension) if extension and is_whole_number(extension) else extension
 
 
 def _phone_doc(phone: PhoneRecord, service_id: str, location_id: str) -> dict[str, Any]:
@@ -185,7 +193,7 @@ def _phone_doc(phone: PhoneRecord, service_id: str, location_id: str) -> dict[st
         "contact_id": None,
         "service_at_location_id": None,
         "number": phone.number,
-        "extension": None,
+        "extension": _extension(phone.extension),
         "type": PHONE_KIND_TO_HSDS.get(phone.kind, "voice"),
         "description": phone.hours,
         "languages": [_language("phone", phone_id, code) for code in phone.languages],
@@ -251,7 +259,7 @@ def service_doc(office: OfficeRecord, *, with_organization: bool = False) -> dic
                 "location_id": location_id,
                 "attention": None,
                 "address_1": office.address or NOT_RECORDED,
-                "address_2": None,
+                "address_2": office.address_2,
                 "city": office.city or NOT_RECORDED,
                 "region": region_name(office.region) if office.region else None,
                 "state_province": office.region or NOT_RECORDED,
@@ -265,9 +273,9 @@ def service_doc(office: OfficeRecord, *, with_organization: bool = False) -> dic
         "id": service_id,
         "organization_id": org_id,
         "program_id": None,
-        "name": office.name or org.name,
+        "name": office.service_name or office.name or org.name,
         "alternate_name": None,
-        "description": None,
+        "description": office.service_description,
         "url": office.website,
         "email": office.email,
         "status": STATUS_TO_HSDS[office.status],
@@ -296,12 +304,24 @@ def service_doc(office: OfficeRecord, *, with_organization: bool = False) -> dic
                 "location": location,
             }
         ],
-        "languages": [_language("service", service_id, code) for code in office.languages],
+        "languages": [
+            _language("service", service_id, code, (office.language_notes or {}).get(code))
+            for code in office.languages
+        ],
         "attributes": attributes,
         "metadata": _metadata("service", service_id, office.metadata),
     }
     if office.hsds_source is not None:
         doc = service_from_source(office, doc)
+    write_office_details(
+        doc,
+        office.id,
+        {
+            "service_areas": office.service_areas,
+            "contacts": office.contacts,
+            "accessibility": office.accessibility,
+        },
+    )
     if with_organization:
         doc["organization"] = organization_doc(org)
     return doc

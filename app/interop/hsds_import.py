@@ -66,7 +66,7 @@ ORG_UPDATE_FIELDS = (
     "services",
     *directory.ORGANIZATION_SOURCE_FIELDS,
 )
-PHONE_UPDATE_FIELDS = ("kind", "hours", "is_24_7", "languages")
+PHONE_UPDATE_FIELDS = ("extension", "kind", "hours", "is_24_7", "languages")
 CHUNK = 500  # records matched, validated and queued together
 
 __all__ = [
@@ -257,9 +257,8 @@ def _correction(office: Office, candidate: Candidate, note: str) -> dict[str, An
         # An office of ours matched by phone or name stays ours: the source record is kept
         # (and corrected) only for an office made from this source record.
         for values in (office_values, org_values):
-            for name in directory.OFFICE_SOURCE_FIELDS:
-                if name != "schedules":
-                    values.pop(name, None)
+            for name in ("external_id", "hsds_source"):
+                values.pop(name, None)
     if candidate.category_given:
         org_values["category"] = candidate.organization["category"]
     return {

@@ -21,6 +21,7 @@ from typing import Any
 from app.directory.enums import Category, PhoneKind, ServiceTag, VerificationMethod
 from app.directory.geography import UnknownCountry, country_from_text, regions_by_code
 from app.directory.phone_numbers import country_of
+from app.interop.hsds_details import office_details, organization_details
 from app.interop.hsds_package import (
     ORGANIZATION_KEPT,
     SERVICE_KEPT,
@@ -182,6 +183,16 @@ def _flag(codes: list[tuple[str, Any]], name: str) -> bool:
     return any(c == f"flag:{name}" and str(v).lower() != "false" for c, v in codes)
 
 
+def _language_notes(languages: list[dict[str, Any]]) -> dict[str, str] | None:
+    """HSDS language notes by code ("via bilingual staff when they are in")."""
+    notes: dict[str, str] = {}
+    for lang in languages:
+        codes, note = _language_codes([lang]), _text(lang.get("note"))
+        if codes and note:
+            notes.setdefault(codes[0], note)
+    return notes or None
+
+
 def _language_codes(languages: Any) -> list[str]:
     out = []
     for lang in _objects(languages):
@@ -284,6 +295,9 @@ def _phones(
         phones.append(
             {
                 "number": number,
+                "extension": _text(
+                    int(ext) if isinstance(ext := phone.get("extension"), float) else ext
+                ),
                 "kind": kinds[0] if kinds else PHONE_KIND_FROM_HSDS.get(hsds_type, "voice"),
                 "hours": _text(phone.get("description")),
                 "is_24_7": _flag(phone_codes, "open_24_7"),
@@ -323,6 +337,7 @@ def candidates(
         "services": tags,
         "confidential": _flag(org_codes, "confidential"),
         "is_demo": _flag(org_codes, "demo"),
+        **organization_details(org),
     }
     status_text = (_text(service.get("status")) or "active").lower()
     status = STATUS_FROM_HSDS.get(status_text)
@@ -358,9 +373,6 @@ def candidates(
                     reason=region_problem,
                 )
             )
-        street = ", ".join(
-            p for p in (_text(address.get("address_1")), _text(address.get("address_2"))) if p
-        )
         all_schedules = (
             _objects(service.get("schedules"))
             + _objects(sal.get("schedules"))
@@ -370,26 +382,33 @@ def candidates(
         location_name = _text(location.get("name"))
         service_name = _text(service.get("name"))
         name = location_name or (service_name if service_name != organization["name"] else None)
+        languages = _objects(service.get("languages")) + _objects(location.get("languages"))
         office: dict[str, Any] = {
             "name": name,
+            # Only a name of its own: Homeward's export names a service after its place.
+            "service_name": None
+            if service_name in (location_name, organization["name"])
+            else service_name,
+            "service_description": _text(service.get("description")),
             "country": country,
             "region": region,
             "city": _text(address.get("city")),
-            "address": street or None,
+            "address": _text(address.get("address_1")),
+            "address_2": _text(address.get("address_2")),
             "postal_code": _text(address.get("postal_code")),
             "latitude": _number(location.get("latitude")),
             "longitude": _number(location.get("longitude")),
             "opening_hours": _text(schedules[0].get("description")) if schedules else None,
             "email": _text(service.get("email")),
             "website": _text(service.get("url")),
-            "languages": _language_codes(
-                _objects(service.get("languages")) + _objects(location.get("languages"))
-            ),
+            "languages": _language_codes(languages),
+            "language_notes": _language_notes(languages),
             "meets_on_arrival": _flag(service_codes, "meets_on_arrival"),
             "status": status,
             "phones": phones,
             "schedules": structured_schedules(all_schedules),
             "external_id": external_id(service, location),
+            **office_details({**service, "service_at_locations": [sal]}),
         }
         if not _reachable(office, organization):
             yield Problem(

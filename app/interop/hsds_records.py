@@ -22,7 +22,12 @@ from app.directory.models import (
     Phone,
     Revision,
 )
-from app.directory.service import OFFICE_FIELD_COLUMNS, PHONE_FIELD_COLUMNS, active_phones_query
+from app.directory.service import (
+    OFFICE_DETAIL_FIELDS,
+    OFFICE_FIELD_COLUMNS,
+    PHONE_FIELD_COLUMNS,
+    active_phones_query,
+)
 from app.interop.hsds_vocabulary import (
     EMPTY_VALUE,
     VERIFICATION_FIELDS,
@@ -63,6 +68,7 @@ class OrgRecord:
     status: str
     updated_at: datetime
     hsds_source: dict[str, Any] | None = None
+    identifiers: list[dict[str, Any]] | None = None
     services: list[str] = field(default_factory=list)
     metadata: list[MetadataEntry] = field(default_factory=list)
 
@@ -71,6 +77,7 @@ class OrgRecord:
 class PhoneRecord:
     id: int
     number: str
+    extension: str | None
     kind: str
     hours: str | None
     is_24_7: bool
@@ -100,6 +107,13 @@ class OfficeRecord:
     last_verified_at: datetime | None
     verified_by: str | None
     schedules: list[dict[str, Any]] | None = None
+    service_name: str | None = None
+    service_description: str | None = None
+    address_2: str | None = None
+    language_notes: dict[str, str] | None = None
+    service_areas: list[dict[str, Any]] | None = None
+    contacts: list[dict[str, Any]] | None = None
+    accessibility: list[dict[str, Any]] | None = None
     external_id: str | None = None
     hsds_source: dict[str, Any] | None = None
     languages: list[str] = field(default_factory=list)
@@ -185,6 +199,7 @@ def load_organizations(session: Session, org_ids: Sequence[int]) -> dict[int, Or
                 Organization.status,
                 Organization.updated_at,
                 Organization.hsds_source,
+                Organization.identifiers,
             ).where(Organization.id.in_(chunk))
         ):
             orgs[row.id] = OrgRecord(**row._asdict())
@@ -224,6 +239,7 @@ def load_offices(
                     Office.last_verified_at,
                     Office.verified_by,
                     Office.schedules,
+                    *(getattr(Office, f) for f in OFFICE_DETAIL_FIELDS),
                     Office.external_id,
                     Office.hsds_source,
                 ).where(Office.id.in_(chunk))
@@ -247,6 +263,7 @@ def load_offices(
             record = PhoneRecord(
                 id=p.id,
                 number=p.number,
+                extension=p.extension,
                 kind=p.kind,
                 hours=p.hours,
                 is_24_7=p.is_24_7,

@@ -92,7 +92,14 @@ def service_rows(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         yield "location", location
         for address in location["addresses"]:
             yield "address", address
+        for row in location.get("accessibility", ()):
+            yield "accessibility", row
     yield from _attached_rows(doc)
+    # Added after the rest by hsds_details.write_office_details.
+    for row in doc.get("service_areas", ()):
+        yield "service_area", row
+    for row in doc.get("contacts", ()):
+        yield "contact", row
 
 
 def grouped(rows: Iterator[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:

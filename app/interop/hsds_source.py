@@ -2,11 +2,14 @@
 
 An imported office keeps, beside the fields Homeward models, its source record as it came
 (`Office.hsds_source`, `Organization.hsds_source`): the HSDS service at this one location with
-everything nested in it (contacts, service areas, cost options, funding, program, required
-documents, accessibility, identifiers, attributes and metadata of the source…), and the
-values the import took from it (`taken`, before the directory's checks). Its structured
-opening hours are data (`Office.schedules`), and `Office.external_id` ("<service id>@<location
-id>") lets a second import of the same dataset match the office again.
+everything nested in it (cost options, funding, program, required documents, attributes and
+metadata of the source…), and the values the import took from it (`taken`, before the
+directory's checks). Its structured opening hours, the service's name and description, the
+second address line and language notes are data (`Office.schedules`, `.service_name`…), and
+`Office.external_id` ("<service id>@<location id>") lets a second import of the same dataset
+match the office again. Service areas, contacts, accessibility and organisation identifiers
+are data too, their rows kept here only as skeletons (ids, links, unmodelled columns) and
+written back from the data (hsds_details).
 
 An export starts from the source record and puts Homeward's value only where the directory
 now holds something else than what the import took (a correction approved since, a reviewer's
@@ -25,10 +28,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from app.directory.details import OFFICE_DETAILS, ORGANIZATION_DETAILS
 from app.directory.geography import region_name
 from app.directory.phone_numbers import InvalidPhoneNumber, to_e164
 from app.directory.schemas import OfficeUpdate, OrganizationUpdate, Schedule
 from app.directory.service import OFFICE_FIELDS
+from app.interop.hsds_details import skeletons, source_value
 from app.interop.hsds_records import OfficeRecord, OrgRecord
 from app.interop.hsds_vocabulary import (
     NOT_RECORDED,
@@ -39,7 +44,15 @@ from app.interop.hsds_vocabulary import (
 )
 
 # The office fields an import takes (meets_on_arrival is an attribute of ours, added anyway).
-OFFICE_TAKEN = (*(f for f in OFFICE_FIELDS if f != "meets_on_arrival"), "languages", "schedules")
+OFFICE_TAKEN = (
+    *(f for f in OFFICE_FIELDS if f != "meets_on_arrival"),
+    "languages",
+    "schedules",
+    "service_name",
+    "service_description",
+    "address_2",
+    "language_notes",
+)
 ORGANIZATION_TAKEN = ("name", "local_name", "description", "email", "website")
 SCHEDULE_FIELDS = tuple(Schedule.model_fields)
 _STRUCTURED = {"opens_at", "closes_at", "byday", "bymonthday", "valid_from", "valid_to"}
@@ -51,34 +64,28 @@ _LEFT_OUT = object()
 # ---- import: what is kept -----------------------------------------------------------------
 
 
-def _value(value: Any) -> Any:
-    if value is None or (isinstance(value, str) and value.strip() in ("", NOT_RECORDED)):
-        return None
-    return value.strip() if isinstance(value, str) else value
-
-
 def structured_schedules(schedules: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
     """The structured opening hours of HSDS schedules (Homeward's `Schedule` fields), or None
     when none gives hours, days or dates."""
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for schedule in schedules:
-        schedule_id = _value(schedule.get("id"))
+        schedule_id = source_value(schedule.get("id"))
         if isinstance(schedule_id, str):
             if schedule_id in seen:
                 continue  # one schedule of the service, its location and both
             seen.add(schedule_id)
-        picked = {k: v for k in SCHEDULE_FIELDS if (v := _value(schedule.get(k))) is not None}
+        picked = {k: v for k in SCHEDULE_FIELDS if (v := source_value(schedule.get(k))) is not None}
         if picked.keys() & _STRUCTURED:
             out.append(picked)
     return out or None
 
 
 def external_id(service: dict[str, Any], location: dict[str, Any]) -> str | None:
-    service_id = _value(service.get("id"))
+    service_id = source_value(service.get("id"))
     if not isinstance(service_id, str):
         return None
-    location_id = _value(location.get("id"))
+    location_id = source_value(location.get("id"))
     return f"{service_id}@{location_id}" if isinstance(location_id, str) else service_id
 
 
@@ -118,6 +125,8 @@ def office_source(
         if k not in ("organization", "service_at_locations")
     }
     kept["service_at_locations"] = [sal] if sal else []
+    # What the import took of these rows is the office's, not kept twice (hsds_details).
+    kept = skeletons(kept, {f: office.get(f) for f in OFFICE_DETAILS})
     taken = {k: office.get(k) for k in OFFICE_TAKEN}
     taken["phones"] = office.get("phones", [])
     return {"service": kept, "taken": taken}
@@ -125,6 +134,7 @@ def office_source(
 
 def organization_source(org: dict[str, Any], organization: dict[str, Any]) -> dict[str, Any]:
     kept = {k: v for k, v in _not_regenerated(org).items() if k != "services"}
+    kept = skeletons(kept, {f: organization.get(f) for f in ORGANIZATION_DETAILS})
     return {"organization": kept, "taken": {k: organization.get(k) for k in ORGANIZATION_TAKEN}}
 
 
@@ -162,12 +172,18 @@ def _phone_key(phone: dict[str, Any], country: str) -> tuple[Any, ...] | None:
         number = to_e164(str(phone.get("number")), country)
     except InvalidPhoneNumber:
         return None
-    return (number, phone.get("kind"), phone.get("hours"), bool(phone.get("is_24_7")))
+    return (
+        number,
+        phone.get("extension"),
+        phone.get("kind"),
+        phone.get("hours"),
+        bool(phone.get("is_24_7")),
+    )
 
 
 def _phones_changed(office: OfficeRecord, taken: list[dict[str, Any]]) -> bool:
     before = {k for p in taken if (k := _phone_key(p, office.country)) is not None}
-    now = {(p.number, p.kind, p.hours, p.is_24_7) for p in office.phones}
+    now = {(p.number, p.extension, p.kind, p.hours, p.is_24_7) for p in office.phones}
     return before != now
 
 
@@ -201,9 +217,8 @@ def _place_patches(office: OfficeRecord) -> dict[str, Callable[[dict[str, Any]],
         "name": lambda location: location.update(name=office.name),
         "latitude": lambda location: location.update(latitude=office.latitude),
         "longitude": lambda location: location.update(longitude=office.longitude),
-        "address": lambda location: _address(location).update(
-            address_1=office.address or NOT_RECORDED, address_2=None
-        ),
+        "address": address("address_1", office.address or NOT_RECORDED),
+        "address_2": address("address_2", office.address_2),
         "city": address("city", office.city or NOT_RECORDED),
         "postal_code": address("postal_code", office.postal_code or NOT_RECORDED),
         "country": address("country", office.country),
@@ -230,6 +245,9 @@ def service_from_source(office: OfficeRecord, homeward: dict[str, Any]) -> dict[
     for field, patch in _place_patches(office).items():
         if field in changed:
             patch(location)
+    for field, hsds_field in (("service_name", "name"), ("service_description", "description")):
+        if field in changed:
+            doc[hsds_field] = homeward[hsds_field]
     if "email" in changed:
         doc["email"] = office.email
     if "website" in changed:
@@ -240,7 +258,7 @@ def service_from_source(office: OfficeRecord, homeward: dict[str, Any]) -> dict[
         for holder in (doc, sals[0], location):
             holder.pop("schedules", None)
         doc["schedules"] = _repointed(homeward["schedules"], "service_id", own_id, doc_id)
-    if "languages" in changed:
+    if changed & {"languages", "language_notes"}:
         location.pop("languages", None)
         doc["languages"] = _repointed(homeward["languages"], "service_id", own_id, doc_id)
     if _phones_changed(office, taken.get("phones", [])):

@@ -8,11 +8,10 @@ from rich.table import Table
 
 from app.config import get_settings
 from app.db import unit_of_work
-from app.directory.validation import checked_country
 from app.kit.clock import utcnow
-from app.kit.errors import HomewardError
 from app.outreach import reports, service
 from app.outreach.jobs import run_outreach
+from app.verification.cli import country_option
 
 console = Console()
 err_console = Console(stderr=True)
@@ -23,21 +22,11 @@ outreach_app = typer.Typer(
 )
 
 
-def _country(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return checked_country(value)
-    except HomewardError as exc:
-        err_console.print(f"[red]error:[/red] --country: {exc.message}")
-        raise typer.Exit(2) from exc
-
-
 @outreach_app.command("status")
 def status(country: str | None = typer.Option(None, "--country", help="ISO code")) -> None:
     """Is outreach on (an SMTP host is set)? Offices per state of their latest request."""
     settings = get_settings()
-    code = _country(country)
+    code = country_option(country)
     if settings.outreach_enabled:
         console.print(
             f"outreach is on: SMTP {settings.smtp_host}:{settings.smtp_port}"
@@ -63,7 +52,7 @@ def send(
 ) -> None:
     """Send due update requests and reminders now, and print what was sent."""
     settings = get_settings()
-    code = _country(country)
+    code = country_option(country)
     if not settings.outreach_enabled:
         err_console.print("outreach is off: set HOMEWARD_SMTP_HOST to send update requests")
         raise typer.Exit(1)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import partial_index, sql_in
 
 # The tables a request refers to, registered wherever a request is (a lighter entry point
 # such as `python -m app.outreach` or `python -m app.verification` imports no other models).
@@ -58,12 +60,8 @@ ANSWERABLE_STATES = (
 )
 
 
-def _in(states: tuple[RequestState, ...]) -> str:
-    return "state IN (" + ", ".join(f"'{s.value}'" for s in states) + ")"
-
-
-OPEN_SQL = _in(OPEN_STATES)
-STATE_CHECK = _in(tuple(RequestState))
+OPEN_SQL = sql_in("state", OPEN_STATES)
+STATE_CHECK = sql_in("state", RequestState)
 
 
 class OutreachRequest(Base, kw_only=True):
@@ -74,13 +72,7 @@ class OutreachRequest(Base, kw_only=True):
     __table_args__ = (
         CheckConstraint(STATE_CHECK, name="state"),
         CheckConstraint("answer IS NULL OR answer IN ('confirmed','changed')", name="answer"),
-        Index(
-            "uq_outreach_request_open_office",
-            "office_id",
-            unique=True,
-            sqlite_where=text(OPEN_SQL),
-            postgresql_where=text(OPEN_SQL),
-        ),
+        partial_index("uq_outreach_request_open_office", "office_id", where=OPEN_SQL, unique=True),
         Index("ix_outreach_request_state_next", "state", "next_attempt_at", "id"),
         Index("ix_outreach_request_office_created", "office_id", "created_at"),
     )

@@ -14,10 +14,10 @@ from email.message import Message
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import dialect_insert
 from app.directory import service as directory
 from app.directory.enums import OfficeStatus
 from app.directory.models import Office, Organization
@@ -35,7 +35,7 @@ from app.outreach.models import (
     RequestState,
 )
 from app.outreach.tokens import Link, new_link
-from app.verification.tasks import annotate_office_task, needs_task_clause
+from app.verification.tasks import Annotation, annotate_office_task, needs_task_clause
 
 _ANSWERABLE = [s.value for s in ANSWERABLE_STATES]
 # The states in which the call worklist takes over, and the flag its task gets.
@@ -86,11 +86,6 @@ def eligible_offices_query(*, now: datetime, settings: Settings, country: str | 
     return stmt.where(Office.country == country) if country else stmt
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
-
-
 def enqueue_batch(
     session: Session,
     *,
@@ -135,7 +130,7 @@ def enqueue_batch(
         )
     table = OutreachRequest.__table__
     inserted = session.execute(
-        _insert(session, table).on_conflict_do_nothing().returning(table.c.id), values
+        dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id), values
     ).all()
     return ids[-1], len(inserted)
 
@@ -425,19 +420,9 @@ def escalate_taken_over(session: Session, *, now: datetime, settings: Settings) 
     ).scalars()
     raised = 0
     for req in rows:
-        task = annotate_office_task(
-            session,
-            office_id=req.office_id,
-            annotation={
-                "at": now.isoformat(),
-                "source": "outreach",
-                "kind": "outreach",
-                "target": req.email,
-                "flags": [TAKEN_OVER[req.state]],
-                "summary": _summary(req),
-                "request_id": req.id,
-            },
-        )
+        details = {"summary": _summary(req), "request_id": req.id}
+        note = Annotation("outreach", "outreach", req.email, [TAKEN_OVER[req.state]], details)
+        task = annotate_office_task(session, office_id=req.office_id, note=note, now=now)
         if task is not None:
             req.escalated_at = now
             raised += 1

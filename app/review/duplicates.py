@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,6 +55,34 @@ def similarity(a: str, b: str) -> float:
     if matcher.real_quick_ratio() < NAME_SIMILARITY or matcher.quick_ratio() < NAME_SIMILARITY:
         return min(matcher.real_quick_ratio(), matcher.quick_ratio())
     return matcher.ratio()
+
+
+class Proposed(Protocol):
+    """A new-contact proposal: an intake on its way in, or a stored submission."""
+
+    @property
+    def country(self) -> str: ...
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def changes(self) -> Mapping[str, Any]: ...
+    @property
+    def organization_id(self) -> int | None: ...
+
+
+def matches_of(
+    session: Session, proposed: Proposed, *, exclude_submission_id: int | None = None
+) -> list[dict[str, Any]]:
+    """`find_matches` for a proposal, on its names and numbers."""
+    return find_matches(
+        session,
+        country=proposed.country,
+        region=proposed.region,
+        organization_name=organization_name(session, proposed.changes, proposed.organization_id),
+        office_name=proposed.changes.get("office.name"),
+        numbers=proposed_numbers(proposed.changes),
+        exclude_submission_id=exclude_submission_id,
+    )
 
 
 def _region_clause(column: Any, region: str | None) -> Any:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.kit.errors import Conflict, Forbidden, HomewardError, InvalidValue, NotFound
+from app.kit.errors import (
+    Conflict,
+    Forbidden,
+    HomewardError,
+    InvalidValue,
+    NotFound,
+    VersionConflict,
+)
 
 
 class SubmissionNotFound(NotFound):
@@ -30,9 +37,7 @@ class SubmissionAlreadyDecided(Conflict):
         )
 
 
-class SubmissionChanged(Conflict):
-    code = "version_conflict"
-
+class SubmissionChanged(VersionConflict):
     def __init__(self, submission_id: int, expected: int, current: int) -> None:
         super().__init__(
             f"submission {submission_id} changed since version {expected}; it is now {current}",

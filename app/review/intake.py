@@ -93,6 +93,10 @@ class _Intake:
     name_key: str | None = None
     findings: list[dict[str, Any]] = field(default_factory=list)
 
+    def columns(self) -> dict[str, Any]:
+        """The submission's columns this intake fills (each field is one)."""
+        return {**vars(self), "kind": self.kind.value}
+
 
 def _correction_intake(body: CorrectionCreate, office: Office) -> _Intake:
     org = office.organization
@@ -408,16 +412,7 @@ def create_submissions(
                 )
             matches: list[dict[str, Any]] = []
             if check_duplicates and intake.kind == SubmissionKind.NEW_CONTACT:
-                matches = duplicates.find_matches(
-                    session,
-                    country=intake.country,
-                    region=intake.region,
-                    organization_name=duplicates.organization_name(
-                        session, intake.changes, intake.organization_id
-                    ),
-                    office_name=intake.changes.get("office.name"),
-                    numbers=duplicates.proposed_numbers(intake.changes),
-                )
+                matches = duplicates.matches_of(session, intake)
         except HomewardError as exc:
             results[i] = exc
             continue
@@ -455,21 +450,9 @@ def _insert(
     rows = []
     for i, intake, proposal, claims, matches in accepted:
         submission = Submission(
-            kind=intake.kind.value,
-            closure_reason=intake.closure_reason,
-            office_id=intake.office_id,
-            organization_id=intake.organization_id,
-            phone_id=intake.phone_id,
-            country=intake.country,
-            region=intake.region,
-            title=intake.title,
-            name_key=intake.name_key,
-            changes=intake.changes,
-            base=intake.base,
-            base_versions=intake.base_versions,
+            **intake.columns(),
             base_revision_id=base_revision_id,
             verifications=claims,
-            findings=intake.findings,
             note=proposal.note,
             origin=origin.value,
             source=source[:200],

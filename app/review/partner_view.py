@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.directory.models import Office, Organization
@@ -30,25 +30,25 @@ def _confidential_targets(
     (office ids, submission ids)."""
     office_ids = {i.duplicate_of_office_id for i in items if i.duplicate_of_office_id}
     submission_ids = {i.duplicate_of_submission_id for i in items if i.duplicate_of_submission_id}
-    offices: set[int] = set()
-    submissions: set[int] = set()
-    if office_ids:
-        offices = set(
-            session.execute(
-                select(Office.id)
-                .join(Organization, Organization.id == Office.organization_id)
-                .where(Office.id.in_(office_ids), Organization.confidential.is_(True))
-            ).scalars()
-        )
-    if submission_ids:
-        submissions = set(
-            session.execute(
-                select(Submission.id)
-                .join(Organization, Organization.id == Submission.organization_id)
-                .where(Submission.id.in_(submission_ids), Organization.confidential.is_(True))
-            ).scalars()
-        )
-    return offices, submissions
+    return (
+        _of_confidential(session, Office, office_ids),
+        _of_confidential(session, Submission, submission_ids),
+    )
+
+
+def _of_confidential(
+    session: Session, model: type[Office] | type[Submission], ids: set[int]
+) -> set[int]:
+    """Those of `ids` (rows of `model`) whose organisation is confidential."""
+    if not ids:
+        return set()
+    return set(
+        session.execute(
+            select(model.id)
+            .join(Organization, Organization.id == model.organization_id)
+            .where(model.id.in_(ids), Organization.confidential.is_(True))
+        ).scalars()
+    )
 
 
 def redacted(session: Session, items: Sequence[SubmissionPublic]) -> list[SubmissionPublic]:
@@ -84,9 +84,23 @@ def own_submissions(
     page: int = 1,
     per_page: int = 50,
 ) -> PartnerPage:
-    """The partner organisation's submissions, newest first (`queue.list_for_partner`),
+    """The partner organisation's own submissions, newest first, with decisions and reasons,
     redacted."""
-    listing = queue.list_for_partner(
-        session, partner=partner, statuses=statuses, page=page, per_page=per_page
+    conds = [queue.partner_clause(partner)]
+    if statuses:
+        conds.append(Submission.status.in_(list(statuses)))
+    total = session.execute(select(func.count()).select_from(Submission).where(*conds)).scalar_one()
+    rows = session.execute(
+        select(Submission)
+        .where(*conds)
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).scalars()
+    return PartnerPage(
+        items=redacted(session, [queue.submission_public(s) for s in rows]),
+        total=total,
+        page=page,
+        per_page=per_page,
+        pages=queue.page_count(total, per_page),
     )
-    return listing.model_copy(update={"items": redacted(session, listing.items)})

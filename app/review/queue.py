@@ -26,12 +26,10 @@ from app.review.schemas import (
     CountryCount,
     DuplicateMatch,
     Finding,
-    PartnerPage,
     QueuePage,
     SubmissionPublic,
     SubmissionReview,
     SubmissionSummary,
-    VerificationClaim,
 )
 
 
@@ -45,35 +43,10 @@ def get_submission(session: Session, submission_id: int) -> Submission:
 
 def submission_public(sub: Submission) -> SubmissionPublic:
     """The partner-facing shape of a submission."""
-    assert sub.id is not None
-    return SubmissionPublic(
-        id=sub.id,
-        kind=SubmissionKind(sub.kind),
-        status=SubmissionStatus(sub.status),
-        closure_reason=ClosureReason(sub.closure_reason) if sub.closure_reason else None,
-        office_id=sub.office_id,
-        organization_id=sub.organization_id,
-        phone_id=sub.phone_id,
-        country=sub.country,
-        region=sub.region,
-        title=sub.title,
-        changes=sub.changes,
-        base=sub.base,
-        verifications=[VerificationClaim.model_validate(c) for c in sub.verifications or []],
-        note=sub.note,
-        source=sub.source,
-        submitter_name=sub.submitter_name,
-        created_at=as_utc(sub.created_at) or sub.created_at,
-        decided_at=as_utc(sub.decided_at),
-        decision_reason=sub.decision_reason,
-        applied=sub.applied,
-        duplicate_of_submission_id=sub.duplicate_of_submission_id,
-        duplicate_of_office_id=sub.duplicate_of_office_id,
-        version=sub.version,
-    )
+    return SubmissionPublic.model_validate(sub)
 
 
-def _partner_clause(partner: Principal) -> Any:
+def partner_clause(partner: Principal) -> Any:
     own = (
         Submission.submitter_organization_id == partner.organization_id
         if partner.organization_id is not None
@@ -91,44 +64,15 @@ def get_for_partner(session: Session, *, submission_id: int, partner: Principal)
     """One of the partner's own submissions; anyone else's (or one about a confidential
     organisation) is SubmissionNotFound, so its existence is not revealed."""
     sub = session.execute(
-        select(Submission).where(Submission.id == submission_id, _partner_clause(partner))
+        select(Submission).where(Submission.id == submission_id, partner_clause(partner))
     ).scalar_one_or_none()
     if sub is None:
         raise SubmissionNotFound(submission_id)
     return sub
 
 
-def _pages(total: int, per_page: int) -> int:
+def page_count(total: int, per_page: int) -> int:
     return max(1, math.ceil(total / per_page))
-
-
-def list_for_partner(
-    session: Session,
-    *,
-    partner: Principal,
-    statuses: Sequence[str] = (),
-    page: int = 1,
-    per_page: int = 50,
-) -> PartnerPage:
-    """The partner organisation's own submissions, newest first, with decisions and reasons."""
-    conds = [_partner_clause(partner)]
-    if statuses:
-        conds.append(Submission.status.in_(list(statuses)))
-    total = session.execute(select(func.count()).select_from(Submission).where(*conds)).scalar_one()
-    rows = session.execute(
-        select(Submission)
-        .where(*conds)
-        .order_by(Submission.created_at.desc(), Submission.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).scalars()
-    return PartnerPage(
-        items=[submission_public(s) for s in rows],
-        total=total,
-        page=page,
-        per_page=per_page,
-        pages=_pages(total, per_page),
-    )
 
 
 @dataclass
@@ -235,7 +179,7 @@ def list_queue(
             )
         )
     return QueuePage(
-        items=items, total=total, page=page, per_page=per_page, pages=_pages(total, per_page)
+        items=items, total=total, page=page, per_page=per_page, pages=page_count(total, per_page)
     )
 
 
@@ -275,17 +219,7 @@ def review(session: Session, *, submission_id: int) -> SubmissionReview:
     rows = diff.field_diffs(sub, office, drifted)
     matches = sub.duplicate_matches
     if sub.kind == SubmissionKind.NEW_CONTACT and sub.status == SubmissionStatus.PENDING:
-        matches = duplicates.find_matches(
-            session,
-            country=sub.country,
-            region=sub.region,
-            organization_name=duplicates.organization_name(
-                session, sub.changes, sub.organization_id
-            ),
-            office_name=sub.changes.get("office.name"),
-            numbers=duplicates.proposed_numbers(sub.changes),
-            exclude_submission_id=sub.id,
-        )
+        matches = duplicates.matches_of(session, sub, exclude_submission_id=sub.id)
     return SubmissionReview(
         submission=submission_public(sub),
         submitter_key_id=sub.submitter_key_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.directory.enums import VerificationMethod
 from app.directory.schemas import (
@@ -22,6 +22,7 @@ from app.directory.schemas import (
     PhoneCreate,
     PhoneUpdate,
     RecordId,
+    StoredTime,
     StrictModel,
     VerificationCreate,
     Version,
@@ -178,7 +179,10 @@ class DuplicateMatch(BaseModel):
 
 
 class SubmissionPublic(BaseModel):
-    """A submission as its partner sees it: what they proposed and what was decided."""
+    """A submission as its partner sees it: what they proposed and what was decided. Read
+    from the stored submission (`model_validate(submission)`)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     kind: SubmissionKind
@@ -197,8 +201,8 @@ class SubmissionPublic(BaseModel):
     note: str | None
     source: str
     submitter_name: str
-    created_at: datetime
-    decided_at: datetime | None
+    created_at: StoredTime
+    decided_at: StoredTime | None
     decision_reason: str | None
     applied: dict[str, Any] | None
     duplicate_of_submission_id: int | None

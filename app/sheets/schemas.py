@@ -37,6 +37,7 @@ class SheetPhone:
     kind: str
     hours: str | None
     is_24_7: bool
+    extension: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class SheetEntry:
     distance_km: int | None = None
     # Structured opening hours (Office.schedules), printed in the sheet's language.
     schedules: tuple[dict[str, Any], ...] = ()
+    # The service given here (Office.service_name): the entry's title line, before `name`.
+    service_name: str | None = None
 
     @property
     def nationwide(self) -> bool:

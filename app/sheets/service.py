@@ -239,7 +239,9 @@ def _entry(
             ("name", org.name),
             ("local name", org.local_name),
             ("office name", office.name),
+            ("service name", office.service_name),
             ("address", office.address),
+            ("address line 2", office.address_2),
             ("city", office.city),
             ("opening hours", office.opening_hours),
             *(("phone hours", p.hours) for p in office.phones),
@@ -261,6 +263,7 @@ def _entry(
                 + ", ".join(dropped),
             )
         )
+    address_2 = _clean(office.address_2, blocked)
     phones = []
     for phone in active_phones(office):
         shown = _phone_display(phone.number)
@@ -272,6 +275,7 @@ def _entry(
                 kind=phone.kind,
                 hours=_clean(phone.hours, blocked),
                 is_24_7=phone.is_24_7,
+                extension=phone.extension,
             )
         )
     verified = as_utc(office.last_verified_at)
@@ -283,7 +287,7 @@ def _entry(
         local_name=local_name,
         office_name=_clean(office.name, blocked),
         city=_clean(office.city, blocked),
-        address=_clean(office.address, blocked),
+        address=", ".join(filter(None, (_clean(office.address, blocked), address_2))) or None,
         opening_hours=_clean(office.opening_hours, blocked),
         languages=tuple(office.language_codes),
         phones=tuple(phones),
@@ -294,6 +298,7 @@ def _entry(
         is_demo=org.is_demo,
         distance_km=distance_km,
         schedules=tuple(office.schedules or ()),
+        service_name=_clean(office.service_name, blocked),
     )
 
 

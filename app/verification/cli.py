@@ -34,7 +34,8 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _country(value: str | None) -> str | None:
+def country_option(value: str | None) -> str | None:
+    """A `--country` option's ISO code, checked (exit 2 with the reason when it is not one)."""
     if value is None:
         return None
     try:
@@ -51,7 +52,7 @@ def revalidate(
 ) -> None:
     """Run the automated checks now. They annotate tasks; they never verify a contact."""
     settings = get_settings()
-    country = _country(country)
+    country = country_option(country)
     kinds: list[CheckKind] = []
     for name in filter(None, (c.strip().lower() for c in checks_.split(","))):
         if name not in CHECK_NAMES:
@@ -103,7 +104,7 @@ def status(
 ) -> None:
     """The freshness report: counts per state by region x category (or country x category)."""
     settings = get_settings()
-    country = _country(country)
+    country = country_option(country)
     with unit_of_work() as session:
         report = reports.freshness_report(session, now=utcnow(), settings=settings, country=country)
     states = list(report["totals"])
@@ -133,7 +134,7 @@ def tasks_list(
     limit: int = typer.Option(50, "--limit", min=1, max=1000),
 ) -> None:
     """The worklist, most urgent first."""
-    country = _country(country)
+    country = country_option(country)
     now = utcnow()
     with unit_of_work() as session:
         listing = worklist.list_tasks(

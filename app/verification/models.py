@@ -14,10 +14,10 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     bindparam,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.db import partial_index, sql_in
 from app.kit.models import Base, id_column, optional_timestamp_column, timestamp_column
 
 
@@ -48,7 +48,7 @@ class TaskState(StrEnum):
 # A task in one of these states is the office's one active task (the partial unique index).
 ACTIVE_TASK_STATES = (TaskState.OPEN, TaskState.CLAIMED, TaskState.ESCALATED)
 # The predicate of the partial indexes below: "state IN ('open', 'claimed', 'escalated')".
-_ACTIVE_SQL = "state IN (" + ", ".join(f"'{s.value}'" for s in ACTIVE_TASK_STATES) + ")"
+_ACTIVE_SQL = sql_in("state", ACTIVE_TASK_STATES)
 
 
 class Outcome(StrEnum):
@@ -79,12 +79,8 @@ class VerificationTask(Base, kw_only=True):
     __table_args__ = (
         CheckConstraint("state IN ('open','claimed','escalated','done','cancelled')", name="state"),
         # At most one active task per office, on SQLite and PostgreSQL alike.
-        Index(
-            "uq_verification_task_active_office",
-            "office_id",
-            unique=True,
-            sqlite_where=text(_ACTIVE_SQL),
-            postgresql_where=text(_ACTIVE_SQL),
+        partial_index(
+            "uq_verification_task_active_office", "office_id", where=_ACTIVE_SQL, unique=True
         ),
     )
 
@@ -115,21 +111,17 @@ class VerificationTask(Base, kw_only=True):
 # The worklist's order over active tasks only: a page is the first rows of this index, and a
 # count (state too, for a filter on one state) reads nothing else. Partial, so closed tasks
 # (which pile up) cost it nothing.
-Index(
+partial_index(
     "ix_verification_task_worklist",
     VerificationTask.priority.desc(),
     VerificationTask.due_at,
     VerificationTask.id,
     VerificationTask.state,
-    sqlite_where=text(_ACTIVE_SQL),
-    postgresql_where=text(_ACTIVE_SQL),
+    where=_ACTIVE_SQL,
 )
 # "Only tasks I claimed": the few live claims, without walking every active task.
-Index(
-    "ix_verification_task_claimed_by",
-    VerificationTask.claimed_by,
-    sqlite_where=text("state = 'claimed'"),
-    postgresql_where=text("state = 'claimed'"),
+partial_index(
+    "ix_verification_task_claimed_by", VerificationTask.claimed_by, where="state = 'claimed'"
 )
 
 

@@ -47,31 +47,8 @@ def task_public(row: TaskRow, *, now: datetime, settings: Settings) -> TaskPubli
 
 
 def check_public(row: CheckResult) -> CheckResultPublic:
-    assert row.id is not None
-    return CheckResultPublic(
-        id=row.id,
-        kind=row.kind,
-        target=row.target,
-        phone_id=row.phone_id,
-        checked_at=as_utc(row.checked_at) or row.checked_at,
-        ok=row.ok,
-        flags=list(row.flags or []),
-        status_code=row.status_code,
-        final_url=row.final_url,
-        elapsed_ms=row.elapsed_ms,
-        error=row.error,
-        details=dict(row.details or {}),
-    )
+    return CheckResultPublic.model_validate(row)
 
 
 def digest_public(row: VerificationDigest) -> DigestPublic:
-    return DigestPublic(
-        country=row.country,
-        digest_date=row.digest_date,
-        generated_at=as_utc(row.generated_at) or row.generated_at,
-        counts=dict(row.counts or {}),
-        open_tasks=row.open_tasks,
-        escalated_tasks=row.escalated_tasks,
-        claimed_tasks=row.claimed_tasks,
-        oldest_overdue_since=as_utc(row.oldest_overdue_since),
-    )
+    return DigestPublic.model_validate(row)

@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import dialect_insert
 from app.directory.enums import OfficeStatus
 from app.directory.freshness import Freshness, freshness_of_office_clause
 from app.directory.geography import region_name
@@ -115,8 +115,7 @@ def write_digests(session: Session, *, now: datetime, settings: Settings) -> int
         ).all()
     )
     day = f"{now:%Y-%m-%d}"
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(VerificationDigest)
+    insert = dialect_insert(session, VerificationDigest)
     for country, per_state in counts.items():
         t = tasks.get(country, {})
         values = {

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.directory.schemas import OfficeUpdate, PhoneUpdate
+from app.directory.schemas import OfficeUpdate, PhoneUpdate, StoredTime
 from app.verification.models import Outcome, OutcomeMethod
 
 
@@ -91,22 +91,30 @@ class FreshnessReport(BaseModel):
 
 
 class DigestPublic(BaseModel):
+    """Read from the stored digest (`model_validate`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     country: str
     digest_date: str
-    generated_at: datetime
+    generated_at: StoredTime
     counts: dict[str, int]
     open_tasks: int
     escalated_tasks: int
     claimed_tasks: int
-    oldest_overdue_since: datetime | None
+    oldest_overdue_since: StoredTime | None
 
 
 class CheckResultPublic(BaseModel):
+    """Read from the stored check result (`model_validate`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     kind: str
     target: str
     phone_id: int | None
-    checked_at: datetime
+    checked_at: StoredTime
     ok: bool
     flags: list[str]
     status_code: int | None

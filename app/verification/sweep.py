@@ -17,7 +17,7 @@ from app.directory.printable import PHONE_IS_ACTIVE
 from app.kit.clock import utcnow
 from app.verification.checks import Finding, check_email, check_phone
 from app.verification.models import CheckKind, CheckResult
-from app.verification.tasks import annotate_office_task
+from app.verification.tasks import Annotation, annotate_office_task
 
 ALL_KINDS = (CheckKind.PHONE, CheckKind.WEBSITE, CheckKind.EMAIL)
 
@@ -210,19 +210,9 @@ def store_findings(session: Session, findings: Sequence[Finding]) -> tuple[int, 
         )
     for f in findings:
         if not f.ok:
-            task = annotate_office_task(
-                session,
-                office_id=f.office_id,
-                annotation={
-                    "at": now.isoformat(),
-                    "source": "automated_check",
-                    "kind": f.kind.value,
-                    "target": f.target,
-                    "flags": f.flags,
-                    "status_code": f.status_code,
-                    "final_url": f.final_url,
-                },
-            )
+            details = {"status_code": f.status_code, "final_url": f.final_url}
+            note = Annotation("automated_check", f.kind.value, f.target, f.flags, details)
+            task = annotate_office_task(session, office_id=f.office_id, note=note, now=now)
             if task is not None:
                 annotated.add(task.id)
     session.flush()

@@ -9,14 +9,15 @@ automated checks noted on the task, so re-running a job never inflates them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.db import dialect_insert
 from app.directory.enums import OfficeStatus
 from app.directory.freshness import (
     Freshness,
@@ -91,9 +92,14 @@ def needs_task_clause(*, now: datetime, settings: Settings) -> Any:
     )
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+def _next_window(session: Session, after_id: int, until_id: int) -> int | None:
+    """Where the window after an empty one starts: just before the next office id, so
+    that sparse ids (deleted offices, sequence values spent by rolled-back transactions)
+    cost one indexed lookup instead of one empty window per `limit` ids."""
+    next_id = session.execute(
+        select(func.min(Office.id)).where(Office.id > after_id, Office.id <= until_id)
+    ).scalar()
+    return None if next_id is None else next_id - 1
 
 
 def open_due_tasks_batch(
@@ -139,7 +145,9 @@ def open_due_tasks_batch(
     else:
         rows = list(session.execute(stmt.where(~_has_active_task()).limit(limit)).all())
     if not rows:
-        return (None, 0) if until_id is None else (after_id + limit, 0)
+        if until_id is None:
+            return None, 0
+        return _next_window(session, after_id + limit, until_id), 0
     values = []
     for office_id, last_verified_at, category in rows:
         state = freshness_of(
@@ -170,7 +178,7 @@ def open_due_tasks_batch(
     # compiling a fresh 500-row VALUES clause per batch cost more than the database work.
     table = VerificationTask.__table__
     inserted = session.execute(
-        _insert(session, table).on_conflict_do_nothing().returning(table.c.id), values
+        dialect_insert(session, table).on_conflict_do_nothing().returning(table.c.id), values
     ).all()
     return (rows[-1][0] if until_id is None else after_id + limit), len(inserted)
 
@@ -207,14 +215,38 @@ def escalate(task: VerificationTask, *, reason: str, now: datetime) -> None:
 # ---- annotations from automated checks ---------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Annotation:
+    """What an office's task is told: a failing check, or an update request that failed;
+    `details` are what the worklist shows besides."""
+
+    source: str
+    kind: str
+    target: str
+    flags: Sequence[str]
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def stored(self, now: datetime) -> dict[str, Any]:
+        """As kept in the task's annotations (JSON)."""
+        return {
+            "at": now.isoformat(),
+            "source": self.source,
+            "kind": self.kind,
+            "target": self.target,
+            "flags": list(self.flags),
+            **self.details,
+        }
+
+
 def annotate_office_task(
-    session: Session, *, office_id: int, annotation: dict[str, Any]
+    session: Session, *, office_id: int, note: Annotation, now: datetime
 ) -> VerificationTask | None:
     """Note a failing check on the office's active task and raise its priority.
 
     The same failure (kind, target, flags) is noted once, so nightly re-checks do not keep
     raising the priority. Returns the task, or None when the office has no active task.
     """
+    annotation = note.stored(now)
     task = session.execute(
         select(VerificationTask).where(
             VerificationTask.office_id == office_id, VerificationTask.state.in_(ACTIVE_STATE_VALUES)

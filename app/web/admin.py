@@ -22,7 +22,7 @@ from app.kit.text import is_whole_number
 from app.web import labels
 from app.web.i18n import N_, _
 from app.web.session import CheckedForm, checked_form, require_page
-from app.web.templating import redirect, render
+from app.web.templating import redirect, render, render_form
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
 
@@ -213,11 +213,10 @@ def audit_page(
     names = audit.record_names(session, rows) | {
         (key_audit.ENTITY, key_id): name for key_id, name in key_names.items()
     }
-    return render(
+    return render_form(
         request,
         "admin_audit.html",
         principal=principal,
-        status_code=422 if errors else 200,
         title=_("Audit"),
         revisions=[revision_public(r) for r in rows],
         record_label=lambda r: labels.record_label(r.entity, r.entity_id, names),

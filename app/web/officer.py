@@ -41,7 +41,7 @@ from app.web.officer_search import (
     read_search_form,
 )
 from app.web.session import checked_form, require_page
-from app.web.templating import redirect, render
+from app.web.templating import redirect, render, render_form
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
 
@@ -301,11 +301,10 @@ def coverage_map(
                 settings=get_settings(),
                 lang=lang,
             )
-    return render(
+    return render_form(
         request,
         "coverage.html",
         principal=principal,
-        status_code=422 if errors else 200,
         title=_("Coverage — %(country)s", country=matrix.country_name) if matrix else _("Coverage"),
         matrix=matrix,
         countries=country_list(session, principal, lang),

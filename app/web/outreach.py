@@ -8,8 +8,9 @@ nothing. Texts are in the request's language (app/outreach/i18n.py).
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Annotated, Any
+from collections.abc import Callable
+from functools import partial, wraps
+from typing import Annotated, Any, ParamSpec
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
@@ -36,6 +37,7 @@ from app.web.session import CSRF_FIELD
 from app.web.templating import environment, no_store
 
 router = APIRouter(include_in_schema=False)
+P = ParamSpec("P")
 
 
 async def posted_form(request: Request) -> FormData:
@@ -103,60 +105,60 @@ def _change_page(
     )
 
 
-def _checked(link: str, form: FormData) -> LinkRefused | None:
+def _check(link: str, form: FormData) -> None:
     """A form whose CSRF token is not the link's records nothing (checked before any
     database work: a forged or altered link fails here too)."""
     parsed = parse_link(link)
     if parsed is None or not csrf_matches(parsed, form.get(CSRF_FIELD)):
-        return LinkRefused("invalid")
-    return None
+        raise LinkRefused("invalid")
+
+
+def _answering_refusals(route: Callable[P, HTMLResponse]) -> Callable[P, HTMLResponse]:
+    """The route, with a refused link (`LinkRefused`, wherever the route meets it) answered
+    by the plain refusal page; a write it was making is undone by its savepoint."""
+
+    @wraps(route)
+    def answer(*args: P.args, **kwargs: P.kwargs) -> HTMLResponse:
+        try:
+            return route(*args, **kwargs)
+        except LinkRefused as exc:
+            return _refused(exc)
+
+    return answer
 
 
 @router.get("/update/{link}")
+@_answering_refusals
 def listing(link: str, session: SessionDep) -> HTMLResponse:
     """The office's current listing with "all still correct" and "something changed"."""
-    try:
-        opened = outreach.open_link(session, raw=link, now=utcnow())
-    except LinkRefused as exc:
-        return _refused(exc)
-    return _listing_page(opened, link)
+    return _listing_page(outreach.open_link(session, raw=link, now=utcnow()), link)
 
 
 @router.post("/update/{link}/confirm")
+@_answering_refusals
 def confirm(link: str, session: SessionDep, form: PostedForm) -> HTMLResponse:
     """Record "all still correct" once (a verification by email reply)."""
-    refused = _checked(link, form)
-    if refused is not None:
-        return _refused(refused)
-    try:
-        with savepoint(session):
-            req = outreach.confirm(session, raw=link, now=utcnow())
-    except LinkRefused as exc:
-        return _refused(exc)
+    _check(link, form)
+    with savepoint(session):
+        req = outreach.confirm(session, raw=link, now=utcnow())
     return _page("outreach_answered.html", outreach_language(req.language), answer="confirmed")
 
 
 @router.get("/update/{link}/change")
+@_answering_refusals
 def change_form(link: str, session: SessionDep) -> HTMLResponse:
     """The correction form, filled in with the listing as it is now."""
-    try:
-        opened = outreach.open_link(session, raw=link, now=utcnow())
-    except LinkRefused as exc:
-        return _refused(exc)
+    opened = outreach.open_link(session, raw=link, now=utcnow())
     return _change_page(opened, link, values=current_values(opened.office), errors={})
 
 
 @router.post("/update/{link}/change")
+@_answering_refusals
 def submit_change(link: str, session: SessionDep, form: PostedForm) -> HTMLResponse:
     """Queue the organisation's correction for review (once); errors come back per field."""
-    refused = _checked(link, form)
-    if refused is not None:
-        return _refused(refused)
+    _check(link, form)
     now = utcnow()
-    try:
-        opened = outreach.open_link(session, raw=link, now=now)
-    except LinkRefused as exc:
-        return _refused(exc)
+    opened = outreach.open_link(session, raw=link, now=now)
     lang = outreach_language(opened.request.language)
     office = opened.office
     field_of = partial(
@@ -174,8 +176,6 @@ def submit_change(link: str, session: SessionDep, form: PostedForm) -> HTMLRespo
         try:
             with savepoint(session):
                 outreach.submit_correction(session, raw=link, now=now, proposal=proposal)
-        except LinkRefused as exc:
-            return _refused(exc)
         except Conflict as exc:
             errors["form"] = plain_conflict(exc)
         except InvalidValue as exc:

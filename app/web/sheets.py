@@ -23,7 +23,7 @@ from app.web import i18n, labels
 from app.web.i18n import N_, _
 from app.web.officer import country_options, region_options
 from app.web.session import checked_form, require_page
-from app.web.templating import render
+from app.web.templating import render_form
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
 
@@ -91,11 +91,10 @@ def sheet_page(
             errors["country"] = exc.message
     chosen = values["country"] if "country" not in errors and values["country"] else None
     lang_shown = i18n.current_language()  # place names in the page's language
-    return render(
+    return render_form(
         request,
         "sheet.html",
         principal=principal,
-        status_code=422 if errors else 200,
         title=_("Print sheet"),
         values=values,
         errors=errors,

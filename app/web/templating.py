@@ -166,6 +166,8 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list):
+        if any(isinstance(v, dict) for v in value):  # HSDS details: one item after another
+            return "; ".join(_shown(v) for v in value) or "—"
         return ", ".join(str(v) for v in value) or "—"
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items() if v not in (None, [], ""))
@@ -251,6 +253,26 @@ def render(
     response = no_store(HTMLResponse(html, status_code=status_code))
     attach_cookie(request, response)
     return response
+
+
+def render_form(
+    request: Request,
+    template: str,
+    *,
+    principal: Principal,
+    errors: dict[str, str],
+    **context: Any,
+) -> HTMLResponse:
+    """A page whose form was read from the query string: 422 when a value was refused (each
+    reason in `errors`, shown next to its field), else 200."""
+    return render(
+        request,
+        template,
+        principal=principal,
+        status_code=422 if errors else 200,
+        errors=errors,
+        **context,
+    )
 
 
 def no_store(response: HTMLResponse) -> HTMLResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.directory.models import Office
 from app.kit.clock import utcnow
+from tests.api.support import assert_rejected, saved_office
 from tests.conftest import FrozenClock
 from tests.db_state import directory_state
 from tests.factories import (
@@ -286,41 +288,6 @@ def test_list_items_equal_the_single_contact_view(
 
 
 @pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        ({"country": "XX"}, "country"),
-        ({"country": "NGA"}, "country"),
-        ({"country": "NG", "region": "AL-01"}, "region"),
-        ({"region": "XX-01"}, "country"),
-        ({"category": "baker"}, "category.0"),
-        ({"service": "spa"}, "service.0"),
-        ({"status": "open"}, "status.0"),
-        ({"freshness": "mouldy"}, "freshness.0"),
-        ({"language": "english"}, "language.0"),
-        ({"language": "\x00"}, "language.0"),
-        ({"q": "a\x00b"}, "q"),
-        ({"q": "x" * 201}, "q"),
-        ({"page": 0}, "page"),
-        ({"page": 100_001}, "page"),
-        ({"page": "two"}, "page"),
-        ({"per_page": 0}, "per_page"),
-        ({"per_page": 201}, "per_page"),
-        ({"verified_within_days": -1}, "verified_within_days"),
-        ({"include_national": "perhaps"}, "include_national"),
-    ],
-)
-def test_bad_search_parameters_are_422_naming_the_parameter(
-    client: TestClient, officer: dict[str, str], params: dict[str, Any], field: str
-) -> None:
-    resp = client.get("/api/v1/contacts", params=params, headers=officer)
-    assert resp.status_code == 422, resp.text
-    body = resp.json()
-    assert body["error"] == "validation_error"
-    assert body["detail"][0]["field"] == field
-    assert body["detail"][0]["reason"]
-
-
-@pytest.mark.parametrize(
     "params",
     [
         {"country": "ng", "region": "ng-la"},
@@ -392,15 +359,6 @@ def test_search_parameters_are_documented_in_openapi(client: TestClient) -> None
 # ---- one contact and its history -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("office_id", ["0", "-1", "99999999999999999999", "abc", "1.5"])
-def test_impossible_contact_ids_are_422(
-    client: TestClient, officer: dict[str, str], office_id: str
-) -> None:
-    resp = client.get(f"/api/v1/contacts/{office_id}", headers=officer)
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == "office_id"
-
-
 def test_unknown_contact_is_404(client: TestClient, officer: dict[str, str]) -> None:
     resp = client.get("/api/v1/contacts/2147483647", headers=officer)
     assert resp.status_code == 404
@@ -410,8 +368,7 @@ def test_unknown_contact_is_404(client: TestClient, officer: dict[str, str]) -> 
 def test_get_contact_sends_its_version_as_etag(
     client: TestClient, db_session: Session, officer: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     resp = client.get(f"/api/v1/contacts/{office.id}", headers=officer)
     assert resp.headers["ETag"] == f'"{office.version}"'
     assert resp.json()["version"] == office.version
@@ -420,8 +377,7 @@ def test_get_contact_sends_its_version_as_etag(
 def test_history_lists_every_change_oldest_first_with_organisation_changes(
     client: TestClient, db_session: Session, admin: dict[str, str], frozen_clock: FrozenClock
 ) -> None:
-    office = make_office(db_session, verified_at=None)
-    db_session.commit()
+    office = saved_office(db_session, verified_at=None)
     frozen_clock.advance(minutes=1)
     version = client.get(f"/api/v1/contacts/{office.id}", headers=admin).json()["version"]
     assert (
@@ -520,12 +476,10 @@ def test_admin_creates_a_contact_with_normalised_values(
 def test_patch_without_a_version_is_428_and_changes_nothing(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     before = directory_state(db_session)
     resp = client.patch(f"/api/v1/contacts/{office.id}", json={"city": "Ikeja"}, headers=admin)
-    assert resp.status_code == 428
-    assert resp.json()["detail"][0]["field"] == "version"
+    assert_rejected(resp, 428, "version")
     assert directory_state(db_session) == before
 
 
@@ -533,8 +487,7 @@ def test_patch_without_a_version_is_428_and_changes_nothing(
 def test_stale_version_is_409_and_changes_nothing(
     client: TestClient, db_session: Session, admin: dict[str, str], how: str
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     current = office.version
     before = directory_state(db_session)
     stale = current - 1
@@ -556,8 +509,7 @@ def test_stale_version_is_409_and_changes_nothing(
 def test_matching_version_saves_and_returns_the_new_version_and_etag(
     client: TestClient, db_session: Session, admin: dict[str, str], if_match: str
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     v = office.version
     resp = client.patch(
         f"/api/v1/contacts/{office.id}",
@@ -570,39 +522,10 @@ def test_matching_version_saves_and_returns_the_new_version_and_etag(
     assert resp.json()["city"] == "Ikeja"
 
 
-def test_if_match_and_body_version_that_disagree_are_422(
-    client: TestClient, db_session: Session, admin: dict[str, str]
-) -> None:
-    office = make_office(db_session)
-    db_session.commit()
-    before = directory_state(db_session)
-    resp = client.patch(
-        f"/api/v1/contacts/{office.id}",
-        json={"city": "Ikeja", "version": office.version},
-        headers={**admin, "If-Match": f'"{office.version + 1}"'},
-    )
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == "version"
-    assert directory_state(db_session) == before
-
-
-def test_if_match_that_is_not_a_version_is_422(
-    client: TestClient, db_session: Session, admin: dict[str, str]
-) -> None:
-    office = make_office(db_session)
-    db_session.commit()
-    resp = client.patch(
-        f"/api/v1/contacts/{office.id}", json={"city": "x"}, headers={**admin, "If-Match": "*"}
-    )
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == "If-Match"
-
-
 def test_a_patch_that_changes_nothing_keeps_the_version(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     before = directory_state(db_session)
     resp = client.patch(
         f"/api/v1/contacts/{office.id}",
@@ -617,8 +540,7 @@ def test_a_patch_that_changes_nothing_keeps_the_version(
 def test_saving_does_not_verify_only_a_verification_does(
     client: TestClient, db_session: Session, admin: dict[str, str], frozen_clock: FrozenClock
 ) -> None:
-    office = make_office(db_session, verified_at=frozen_clock.now - timedelta(days=170))
-    db_session.commit()
+    office = saved_office(db_session, verified_at=frozen_clock.now - timedelta(days=170))
     verified_before = client.get(f"/api/v1/contacts/{office.id}", headers=admin).json()
     frozen_clock.advance(days=1)
     saved = client.patch(
@@ -643,52 +565,105 @@ def test_saving_does_not_verify_only_a_verification_does(
     assert body["freshness"] == "verified"
 
 
+def _verification(payload: dict[str, Any]) -> Callable[[Office], dict[str, Any]]:
+    return lambda office: {"json": payload}
+
+
+# (method, path after the contact's, the request's body and headers for the office, field named)
+REFUSED_WRITES: dict[str, tuple[str, str, Callable[[Office], dict[str, Any]], str]] = {
+    "If-Match and body version disagree": (
+        "PATCH",
+        "",
+        lambda office: {
+            "json": {"city": "Ikeja", "version": office.version},
+            "headers": {"If-Match": f'"{office.version + 1}"'},
+        },
+        "version",
+    ),
+    "If-Match not a version": (
+        "PATCH",
+        "",
+        lambda office: {"json": {"city": "x"}, "headers": {"If-Match": "*"}},
+        "If-Match",
+    ),
+    "a lone surrogate in text": (
+        "PATCH",
+        "",
+        lambda office: {
+            "content": b'{"name": "Desk \\ud800"}',
+            "headers": {"If-Match": str(office.version), "Content-Type": "application/json"},
+        },
+        "name",
+    ),
+    "verification by telepathy": (
+        "POST",
+        "/verifications",
+        _verification({"method": "telepathy"}),
+        "method",
+    ),
+    "verification as an NGO correction": (
+        "POST",
+        "/verifications",
+        _verification({"method": "ngo_correction"}),
+        "method",
+    ),
+    "verification in 1999": (
+        "POST",
+        "/verifications",
+        _verification({"method": "phone_call", "verified_at": "1999-12-31T00:00:00Z"}),
+        "verified_at",
+    ),
+    "verification in the future": (
+        "POST",
+        "/verifications",
+        lambda office: {
+            "json": {
+                "method": "phone_call",
+                "verified_at": (utcnow() + timedelta(days=1)).isoformat(),
+            }
+        },
+        "verified_at",
+    ),
+    "verification note with a NUL": (
+        "POST",
+        "/verifications",
+        _verification({"method": "phone_call", "note": "x\x00"}),
+        "note",
+    ),
+    "verification with an unknown field": (
+        "POST",
+        "/verifications",
+        _verification({"method": "phone_call", "extra": 1}),
+        "extra",
+    ),
+}
+
+
 @pytest.mark.parametrize(
-    ("payload", "field"),
-    [
-        ({"method": "telepathy"}, "method"),
-        ({"method": "ngo_correction"}, "method"),
-        ({"method": "phone_call", "verified_at": "1999-12-31T00:00:00Z"}, "verified_at"),
-        ({"method": "phone_call", "note": "x\x00"}, "note"),
-        ({"method": "phone_call", "extra": 1}, "extra"),
-    ],
+    ("method", "path", "request_for", "field"), REFUSED_WRITES.values(), ids=REFUSED_WRITES
 )
-def test_bad_verifications_are_422_and_write_nothing(
+def test_refused_contact_writes_are_422_naming_the_field_and_write_nothing(
     client: TestClient,
     db_session: Session,
     admin: dict[str, str],
-    payload: dict[str, Any],
+    method: str,
+    path: str,
+    request_for: Callable[[Office], dict[str, Any]],
     field: str,
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
+    sent = request_for(office)
     before = directory_state(db_session)
-    resp = client.post(f"/api/v1/contacts/{office.id}/verifications", json=payload, headers=admin)
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == field
+    headers = {**admin, **sent.pop("headers", {})}
+    resp = client.request(method, f"/api/v1/contacts/{office.id}{path}", headers=headers, **sent)
+    assert_rejected(resp, 422, field)
     assert directory_state(db_session) == before
-
-
-def test_a_verification_in_the_future_is_422(
-    client: TestClient, db_session: Session, admin: dict[str, str]
-) -> None:
-    office = make_office(db_session)
-    db_session.commit()
-    tomorrow = (utcnow() + timedelta(days=1)).isoformat()
-    resp = client.post(
-        f"/api/v1/contacts/{office.id}/verifications",
-        json={"method": "phone_call", "verified_at": tomorrow},
-        headers=admin,
-    )
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == "verified_at"
 
 
 def test_closing_a_contact_is_a_status_and_it_leaves_the_search(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     resp = client.post(
         f"/api/v1/contacts/{office.id}/close",
         json={"reason": "closed"},
@@ -705,8 +680,7 @@ def test_closing_a_contact_is_a_status_and_it_leaves_the_search(
 def test_phones_are_added_changed_and_disconnected(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     added = client.post(
         f"/api/v1/contacts/{office.id}/phones",
         json={"number": "0803 123 4568", "kind": "whatsapp", "is_24_7": True},
@@ -781,3 +755,31 @@ def test_unknown_phone_is_404(client: TestClient, admin: dict[str, str]) -> None
         "/api/v1/phones/2147483647", json={"hours": "x", "version": 1}, headers=admin
     )
     assert resp.status_code == 404
+
+
+def test_hsds_details_are_edited_through_the_api_and_bad_ones_named(
+    client: TestClient, db_session: Session
+) -> None:
+    admin = make_key(db_session, "admin")
+    office = make_office(db_session)
+    db_session.commit()
+    url = f"/api/v1/contacts/{office.id}"
+    bad = client.patch(
+        url, json={"contacts": [{"name": "Ada", "phone": "1"}], "version": 1}, headers=admin
+    )
+    assert bad.status_code == 422
+    (problem,) = bad.json()["detail"]
+    assert problem["field"].startswith("contacts.0.phone") and problem["reason"]
+    done = client.patch(
+        url,
+        json={
+            "service_name": "Legal aid clinic",
+            "contacts": [{"name": "Ada Example", "title": "Duty lawyer"}],
+            "version": office.version,
+        },
+        headers=admin,
+    )
+    assert done.status_code == 200, done.text
+    body = done.json()
+    assert body["service_name"] == "Legal aid clinic"
+    assert body["contacts"][0]["name"] == "Ada Example" and body["contacts"][0]["source_id"]

@@ -11,13 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.directory import service
 from app.directory.provenance import Provenance
 from app.interop import hsds_export
 from app.interop.hsds_vocabulary import TERMS, TERMS_BY_CODE, hsds_id
 from tests.api.orapi_check import check_response, check_schema
 from tests.conftest import FrozenClock
-from tests.factories import BR_PHONE, NG_PHONE_2, make_key, make_office
+from tests.factories import BR_PHONE, NG_PHONE_2, edit_office, make_key, make_office
 from tests.interop import sample
 from tests.interop.spec import needs_spec
 
@@ -174,12 +173,8 @@ def test_modified_after(client: TestClient, db_session: Session, frozen_clock: F
     s = sample.build(db_session)
     headers = make_key(db_session, "admin")  # every record, the confidential one included
     frozen_clock.advance(days=3)
-    service.update_office(
-        db_session,
-        office_id=s.tirana.id,
-        changes={"city": "Tirana"},
-        expected_version=s.tirana.version,
-        provenance=Provenance(actor="t", source="test", approved_by="t"),
+    edit_office(
+        db_session, s.tirana, Provenance(actor="t", source="test", approved_by="t"), city="Tirana"
     )
     db_session.commit()
     since = "2026-06-02T00:00:00+02:00"
@@ -446,12 +441,13 @@ def test_postcode_and_proximity(client: TestClient, db_session: Session) -> None
         longitude=7.3986,
         phones=[{"number": "+2348031234572", "kind": "voice"}],
     )
-    service.update_office(
+    edit_office(
         db_session,
-        office_id=s.hidden.id,
-        changes={"postal_code": "100271", "latitude": 6.6000, "longitude": 3.3500},
-        expected_version=s.hidden.version,
-        provenance=Provenance(actor="t", source="test", approved_by="t"),
+        s.hidden,
+        Provenance(actor="t", source="test", approved_by="t"),
+        postal_code="100271",
+        latitude=6.6000,
+        longitude=3.3500,
     )
     officer = make_key(db_session, "admin")  # may see the confidential office
     ngo = make_key(db_session, "ngo", organization_id=s.ngo.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.api.support import assert_rejected
 from tests.factories import make_key, make_org
 
 
@@ -41,5 +42,4 @@ def test_revoking_an_unknown_key_is_404(client: TestClient, db_session: Session)
     admin = make_key(db_session, "admin")
     db_session.commit()
     resp = client.post("/api/v1/keys/2147483647/revoke", headers=admin)
-    assert resp.status_code == 404
-    assert resp.json()["detail"][0]["field"] == "id"
+    assert_rejected(resp, 404, "id")

@@ -25,9 +25,8 @@ from sqlalchemy.orm import Session
 from app.auth.service import create_key
 from app.directory.models import Office, Organization, Phone
 from app.interop.hsds_vocabulary import hsds_id
-from app.review import decisions, intake
 from tests.factories import allow_partner_countries, make_office, make_org
-from tests.review.support import principal
+from tests.review.support import proposed_duplicate
 from tests.web.signed_in import sign_in_secret
 
 SECRET_NAME = "Zephyrine Quillfeather Sanctuary"
@@ -37,6 +36,14 @@ SECRET_PHONE_NATIONAL = "0803 999 1357"
 SECRET_ADDRESS = "77 Vexmoor Lane"
 SECRET_EMAIL = "zephyrine@quillfeather.example"
 SECRET_WEBSITE = "https://quillfeather-sanctuary.example"
+# What an HSDS source brings, modelled as data: named staff, the service, its area, a
+# registration number, a second address line and an extension.
+SECRET_SERVICE = "Quillfeather Night Shelter"
+SECRET_STAFF = "Orlaith Brennagh"
+SECRET_AREA = "Vexmoor and Quill Marshes"
+SECRET_REGISTRATION = "RC-8642097"
+SECRET_ADDRESS_2 = "Behind the Vexmoor mill"
+SECRET_EXTENSION = "Quillx4713"  # no bare digits: a token could hold them
 MISSING_ID = 987_654_321
 # The confidential records get ids found nowhere else, so any mention of them is a pointer.
 SECRET_IDS = {"organization": 913_579, "office": 924_681, "phone": 935_791}
@@ -100,14 +107,20 @@ def _seed(client: TestClient, session: Session) -> World:
         confidential=True,
         email=SECRET_EMAIL,
         website=SECRET_WEBSITE,
+        identifiers=[{"identifier_type": "Company number", "identifier": SECRET_REGISTRATION}],
     )
     secret = make_office(
         session,
         org=hidden,
         name=SECRET_OFFICE,
         address=SECRET_ADDRESS,
+        address_2=SECRET_ADDRESS_2,
         email=SECRET_EMAIL,
-        phones=[{"number": SECRET_PHONE, "kind": "voice"}],
+        phones=[{"number": SECRET_PHONE, "kind": "voice", "extension": SECRET_EXTENSION}],
+        service_name=SECRET_SERVICE,
+        contacts=[{"name": SECRET_STAFF, "title": "Night manager"}],
+        service_areas=[{"name": SECRET_AREA}],
+        accessibility=[{"description": f"Ramp at {SECRET_ADDRESS_2}"}],
     )
     partner_org = make_org(session, name="Lagos Partner Network (demo)")
     make_office(session, org=partner_org)
@@ -116,21 +129,10 @@ def _seed(client: TestClient, session: Session) -> World:
         session, name="Partner field team", role="ngo", organization_id=partner_org.id
     )
     # The partner proposed a contact a reviewer found to be the confidential one.
-    ngo = principal(session, "ngo", organization_id=partner_org.id)
-    proposal = intake.create_submission(
+    proposal = proposed_duplicate(
         session,
-        proposal={
-            "kind": "new_contact",
-            "organization": {"name": "Example Safe Place (demo)", "category": "ngo"},
-            "office": {"country": "NG", "region": "NG-LA", "phones": [{"number": "08031234599"}]},
-        },
-        submitter=ngo,
-        source="web",
-    )
-    decisions.mark_duplicate(
-        session,
-        submission_id=proposal.id,  # type: ignore[arg-type]
-        reviewer=principal(session, "reviewer"),
+        org_id=partner_org.id,
+        org_name="Example Safe Place (demo)",
         of_office_id=secret.id,
         reason=f"This is {SECRET_NAME} at {SECRET_ADDRESS}",
     )
@@ -157,6 +159,12 @@ def _seed(client: TestClient, session: Session) -> World:
         SECRET_ADDRESS,
         SECRET_EMAIL,
         SECRET_WEBSITE.removeprefix("https://"),
+        SECRET_SERVICE,
+        SECRET_STAFF,
+        SECRET_AREA,
+        SECRET_REGISTRATION,
+        SECRET_ADDRESS_2,
+        SECRET_EXTENSION,
         hsds_id("organization", world.org_id),
         hsds_id("service", world.office_id),
         hsds_id("location", world.office_id),

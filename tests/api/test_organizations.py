@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tests.api.support import assert_rejected, saved_office
 from tests.db_state import directory_state
 from tests.factories import make_office, make_org
 
@@ -67,8 +66,7 @@ def test_update_organisation_needs_the_current_version(
 def test_renaming_an_organisation_is_found_by_the_new_name(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    office = saved_office(db_session)
     client.patch(
         f"/api/v1/organizations/{office.organization_id}",
         json={"name": "Centro Acolhida Niterói (demo)", "version": office.organization.version},
@@ -122,44 +120,6 @@ def test_closing_an_organisation_closes_every_office_and_deletes_nothing(
     assert directory_state(db_session) == again_before
 
 
-@pytest.mark.parametrize(
-    ("payload", "field"),
-    [
-        ({"category": "ngo"}, "name"),
-        ({"name": "   ", "category": "ngo"}, "name"),
-        ({"name": "x" * 201, "category": "ngo"}, "name"),
-        ({"name": "A\x00B", "category": "ngo"}, "name"),
-        ({"name": "A", "category": "bakery"}, "category"),
-        ({"name": "A", "category": "ngo", "website": "ftp://example.org"}, "website"),
-        ({"name": "A", "category": "ngo", "website": "javascript:alert(1)"}, "website"),
-        ({"name": "A", "category": "ngo", "website": "example.org"}, "website"),
-        ({"name": "A", "category": "ngo", "website": "https://e.org/" + "a" * 500}, "website"),
-        ({"name": "A", "category": "ngo", "email": "not-an-email"}, "email"),
-        ({"name": "A", "category": "ngo", "email": "a@b"}, "email"),
-        ({"name": "A", "category": "ngo", "services": ["spa"]}, "services.0"),
-        ({"name": "A", "category": "ngo", "description": "d" * 4001}, "description"),
-        ({"name": "A", "category": "ngo", "confidential": "maybe"}, "confidential"),
-        ({"name": "A", "category": "ngo", "status": "closed"}, "status"),
-        ({"name": "A", "category": "ngo", "id": 7}, "id"),
-    ],
-)
-def test_bad_organisation_is_422_naming_the_field_and_nothing_is_written(
-    client: TestClient,
-    db_session: Session,
-    admin: dict[str, str],
-    payload: dict[str, Any],
-    field: str,
-) -> None:
-    before = directory_state(db_session)
-    resp = client.post("/api/v1/organizations", json=payload, headers=admin)
-    assert resp.status_code == 422, resp.text
-    body = resp.json()
-    assert body["error"] == "validation_error"
-    assert body["detail"][0]["field"] == field
-    assert body["detail"][0]["reason"]
-    assert directory_state(db_session) == before
-
-
 @pytest.mark.parametrize("field", ["name", "category", "confidential"])
 def test_required_organisation_fields_cannot_be_patched_to_null(
     client: TestClient, db_session: Session, admin: dict[str, str], field: str
@@ -170,8 +130,7 @@ def test_required_organisation_fields_cannot_be_patched_to_null(
     resp = client.patch(
         f"/api/v1/organizations/{org.id}", json={field: None, "version": org.version}, headers=admin
     )
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == field
+    assert_rejected(resp, 422, field)
     assert directory_state(db_session) == before
 
 
@@ -182,8 +141,7 @@ def test_unknown_organisation_is_404(client: TestClient, admin: dict[str, str]) 
         json={"version": 1, "reason": "closed"},
         headers=admin,
     )
-    assert resp.status_code == 404
-    assert resp.json()["detail"][0]["field"] == "id"
+    assert_rejected(resp, 404, "id")
 
 
 def test_contact_for_an_unknown_organisation_is_422(
@@ -193,6 +151,5 @@ def test_contact_for_an_unknown_organisation_is_422(
     resp = client.post(
         "/api/v1/contacts", json={"organization_id": 2147483647, "country": "NG"}, headers=admin
     )
-    assert resp.status_code == 422
-    assert resp.json()["detail"][0]["field"] == "organization_id"
+    assert_rejected(resp, 422, "organization_id")
     assert directory_state(db_session) == before

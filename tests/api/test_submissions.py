@@ -10,8 +10,10 @@ from app.api.deps import current_settings
 from app.config import Settings
 from app.directory import lookup
 from app.directory import service as directory
+from app.directory.models import Office
 from app.review import intake
 from app.review.models import Submission
+from tests.api.support import assert_rejected
 from tests.factories import (
     AL_PHONE,
     BR_PHONE,
@@ -22,6 +24,7 @@ from tests.factories import (
     make_office,
     make_org,
 )
+from tests.review.support import new_contact
 
 URL = "/api/v1/submissions"
 
@@ -30,6 +33,16 @@ def _partner(session: Session, name: str = "Partner Network (demo)") -> dict[str
     org = make_org(session, name=name)
     allow_partner_countries(session, org.id)
     return make_key(session, "ngo", organization_id=org.id, name=f"{name} key")
+
+
+def _setup(session: Session, *roles: str) -> tuple[Office, dict[str, str], list[dict[str, str]]]:
+    """An office, a partner's key and a key for each of `roles`, committed (a refused
+    request rolls back what the test has not committed)."""
+    office = make_office(session)
+    ngo = _partner(session)
+    keys = [make_key(session, role) for role in roles]
+    session.commit()
+    return office, ngo, keys
 
 
 def _queued(session: Session) -> int:
@@ -41,11 +54,7 @@ def _correction(office_id: int, **office: object) -> dict[str, object]:
 
 
 def test_roles(client: TestClient, db_session: Session) -> None:
-    office = make_office(db_session)
-    ngo = _partner(db_session)
-    officer = make_key(db_session, "officer")
-    reviewer = make_key(db_session, "reviewer")
-    db_session.commit()  # keep the setup when a request rolls back
+    office, ngo, (officer, reviewer) = _setup(db_session, "officer", "reviewer")
     assert client.post(URL, json=_correction(office.id)).status_code == 401
     assert client.post(URL, json=_correction(office.id), headers=officer).status_code == 403
     assert client.post(URL, json=_correction(office.id), headers=reviewer).status_code == 403
@@ -97,11 +106,7 @@ def test_invalid_submission_is_422_naming_the_field_and_nothing_is_queued(
 def test_walk_through_submit_approve_and_the_officer_sees_the_change(
     client: TestClient, db_session: Session
 ) -> None:
-    office = make_office(db_session)
-    ngo = _partner(db_session)
-    reviewer = make_key(db_session, "reviewer")
-    officer = make_key(db_session, "officer")
-    db_session.commit()  # keep the setup when a request rolls back
+    office, ngo, (reviewer, officer) = _setup(db_session, "reviewer", "officer")
     created = client.post(
         URL,
         json={
@@ -198,17 +203,14 @@ def test_rate_limit_answers_429_with_retry_after(client: TestClient, db_session:
 
 
 def test_size_cap_answers_413(client: TestClient, db_session: Session) -> None:
-    office = make_office(db_session)
-    ngo = _partner(db_session)
-    db_session.commit()  # keep the setup when a request rolls back
+    office, ngo, _ = _setup(db_session)
     client.app.dependency_overrides[current_settings] = lambda: Settings(  # type: ignore[attr-defined]
         max_submission_bytes=300
     )
     body = _correction(office.id, city="Ikeja")
     body["note"] = "n" * 400
     resp = client.post(URL, json=body, headers=ngo)
-    assert resp.status_code == 413
-    assert resp.json()["detail"][0]["field"] == "body"
+    assert_rejected(resp, 413, "body")
     assert _queued(db_session) == 0
 
 
@@ -267,11 +269,7 @@ def test_queue_filters_order_paging_and_counts(
 def test_partial_approval_and_conflict_through_the_api(
     client: TestClient, db_session: Session
 ) -> None:
-    office = make_office(db_session)
-    ngo = _partner(db_session)
-    reviewer = make_key(db_session, "reviewer")
-    admin = make_key(db_session, "admin")
-    db_session.commit()  # keep the setup when a request rolls back
+    office, ngo, (reviewer, admin) = _setup(db_session, "reviewer", "admin")
     sid = client.post(
         URL, json=_correction(office.id, city="Ikeja", address="1 Example Way"), headers=ngo
     ).json()["id"]
@@ -298,17 +296,10 @@ def test_partial_approval_and_conflict_through_the_api(
 
 
 def test_mark_duplicate_through_the_api(client: TestClient, db_session: Session) -> None:
-    office = make_office(db_session)
-    ngo = _partner(db_session)
-    reviewer = make_key(db_session, "reviewer")
-    db_session.commit()  # keep the setup when a request rolls back
+    office, ngo, (reviewer,) = _setup(db_session, "reviewer")
     sid = client.post(
         URL,
-        json={
-            "kind": "new_contact",
-            "organization": {"name": "Example Support Centre (demo)", "category": "ngo"},
-            "office": {"country": "NG", "region": "NG-LA", "phones": [{"number": "08031234567"}]},
-        },
+        json=new_contact("Example Support Centre (demo)", "08031234567"),
         headers=ngo,
     ).json()["id"]
     listed = client.get(URL, headers=reviewer).json()["items"][0]
@@ -326,10 +317,7 @@ def test_mark_duplicate_through_the_api(client: TestClient, db_session: Session)
 
 
 def test_odd_input_is_a_4xx_never_a_500(client: TestClient, db_session: Session) -> None:
-    office = make_office(db_session)
-    ngo = _partner(db_session)
-    reviewer = make_key(db_session, "reviewer")
-    db_session.commit()  # keep the setup when a request rolls back
+    office, ngo, (reviewer,) = _setup(db_session, "reviewer")
     odd_bodies = [
         [],
         None,
@@ -477,9 +465,7 @@ def test_every_kind_of_partner_submission_is_held_to_the_partners_countries(
 def test_no_partner_submission_may_set_confidentiality(
     client: TestClient, db_session: Session
 ) -> None:
-    office = make_office(db_session)
-    ngo = _partner(db_session)
-    db_session.commit()  # keep the setup when a request rolls back
+    office, ngo, _ = _setup(db_session)
     cases = [
         (_new_contact(confidential=True), "organization.confidential"),
         (_new_contact(confidential=False), "organization.confidential"),

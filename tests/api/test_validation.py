@@ -1,9 +1,10 @@
-"""Bad input on the write path: a 4xx JSON body naming the field and the reason, and nothing
-written. Covers the rules of the directory core (countries, regions, phones, emails, URLs,
-text, unknown fields, malformed JSON, body size)."""
+"""Bad input: on the write path a 4xx JSON body naming the field and the reason, and nothing
+written; on reads a 422 naming the parameter. Covers the rules of the directory core
+(countries, regions, phones, emails, URLs, text, unknown fields, malformed JSON, body size)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,27 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.directory.models import Office
+from tests.api.support import assert_rejected, saved_office
 from tests.db_state import directory_state
-from tests.factories import AL_PHONE, NG_PHONE, make_office, make_org
-
-
-@pytest.fixture
-def org_id(db_session: Session) -> int:
-    org = make_org(db_session)
-    db_session.commit()
-    assert org.id is not None
-    return org.id
-
-
-def _assert_rejected(resp: Any, status: int, field: str, reason_part: str = "") -> None:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/json")
-    body = resp.json()
-    assert set(body) >= {"error", "message", "detail"}
-    assert body["detail"][0]["field"] == field, body
-    assert body["detail"][0]["reason"]
-    assert reason_part in body["detail"][0]["reason"], body
-
+from tests.factories import AL_PHONE, NG_PHONE
 
 OFFICE_CASES = [
     # country: ISO 3166-1 alpha-2 only
@@ -74,23 +58,6 @@ OFFICE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("change", "field", "reason_part"), OFFICE_CASES)
-def test_bad_contact_is_422_naming_the_field_and_writes_nothing(
-    client: TestClient,
-    db_session: Session,
-    admin: dict[str, str],
-    org_id: int,
-    change: dict[str, Any],
-    field: str,
-    reason_part: str,
-) -> None:
-    before = directory_state(db_session)
-    payload = {"organization_id": org_id, "country": "NG", "region": "NG-LA", **change}
-    resp = client.post("/api/v1/contacts", json=payload, headers=admin)
-    _assert_rejected(resp, 422, field, reason_part)
-    assert directory_state(db_session) == before
-
-
 PATCH_CASES = [
     ({"region": "AL-01"}, "region", "of NG"),
     ({"country": "AL"}, "region", "not an ISO 3166-2 subdivision of AL"),  # NG-LA kept
@@ -104,49 +71,82 @@ PATCH_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("change", "field", "reason_part"), PATCH_CASES)
-def test_bad_contact_change_is_422_and_changes_nothing(
+ORGANISATION_CASES = [
+    ({"category": "ngo"}, "name"),
+    ({"name": "   ", "category": "ngo"}, "name"),
+    ({"name": "x" * 201, "category": "ngo"}, "name"),
+    ({"name": "A\x00B", "category": "ngo"}, "name"),
+    ({"name": "A", "category": "bakery"}, "category"),
+    ({"name": "A", "category": "ngo", "website": "ftp://example.org"}, "website"),
+    ({"name": "A", "category": "ngo", "website": "javascript:alert(1)"}, "website"),
+    ({"name": "A", "category": "ngo", "website": "example.org"}, "website"),
+    ({"name": "A", "category": "ngo", "website": "https://e.org/" + "a" * 500}, "website"),
+    ({"name": "A", "category": "ngo", "email": "not-an-email"}, "email"),
+    ({"name": "A", "category": "ngo", "email": "a@b"}, "email"),
+    ({"name": "A", "category": "ngo", "services": ["spa"]}, "services.0"),
+    ({"name": "A", "category": "ngo", "description": "d" * 4001}, "description"),
+    ({"name": "A", "category": "ngo", "confidential": "maybe"}, "confidential"),
+    ({"name": "A", "category": "ngo", "status": "closed"}, "status"),
+    ({"name": "A", "category": "ngo", "id": 7}, "id"),
+]
+
+# A bad request for a saved office: method, URL, and the body (and headers) sent.
+BadRequest = tuple[str, str, dict[str, Any]]
+
+
+def _new_contact(change: dict[str, Any]) -> Callable[[Office], BadRequest]:
+    def request(office: Office) -> BadRequest:
+        body = {"organization_id": office.organization_id, "country": "NG", "region": "NG-LA"}
+        return "POST", "/api/v1/contacts", {"json": body | change}
+
+    return request
+
+
+def _contact_change(change: dict[str, Any]) -> Callable[[Office], BadRequest]:
+    # A new country keeps the office's region (NG-LA) unless the change names one.
+    moving = "country" in change and change["country"] is not None
+    body = {**change, "region": change.get("region", "NG-LA")} if moving else change
+
+    def request(office: Office) -> BadRequest:
+        headers = {"If-Match": str(office.version)}
+        return "PATCH", f"/api/v1/contacts/{office.id}", {"json": body, "headers": headers}
+
+    return request
+
+
+def _new_organisation(payload: dict[str, Any]) -> Callable[[Office], BadRequest]:
+    return lambda office: ("POST", "/api/v1/organizations", {"json": payload})
+
+
+BAD_WRITES = [
+    *[(_new_contact(change), field, reason) for change, field, reason in OFFICE_CASES],
+    *[(_contact_change(change), field, reason) for change, field, reason in PATCH_CASES],
+    *[(_new_organisation(payload), field, "") for payload, field in ORGANISATION_CASES],
+]
+
+
+@pytest.mark.parametrize(("request_for", "field", "reason_part"), BAD_WRITES)
+def test_bad_input_is_422_naming_the_field_and_writes_nothing(
     client: TestClient,
     db_session: Session,
     admin: dict[str, str],
-    change: dict[str, Any],
+    request_for: Callable[[Office], BadRequest],
     field: str,
     reason_part: str,
 ) -> None:
-    office = make_office(db_session)
-    db_session.commit()
+    """New contacts, contact changes and new organisations."""
+    method, url, sent = request_for(saved_office(db_session))
     before = directory_state(db_session)
-    resp = client.patch(
-        f"/api/v1/contacts/{office.id}",
-        json={**change, "region": change.get("region", "NG-LA")}
-        if "country" in change and change["country"] is not None
-        else change,
-        headers={**admin, "If-Match": str(office.version)},
-    )
-    _assert_rejected(resp, 422, field, reason_part)
-    assert directory_state(db_session) == before
-
-
-def test_a_lone_surrogate_in_text_is_422_and_changes_nothing(
-    client: TestClient, db_session: Session, admin: dict[str, str]
-) -> None:
-    office = make_office(db_session)
-    db_session.commit()
-    before = directory_state(db_session)
-    resp = client.patch(
-        f"/api/v1/contacts/{office.id}",
-        content=b'{"name": "Desk \\ud800"}',
-        headers={**admin, "If-Match": str(office.version), "Content-Type": "application/json"},
-    )
-    _assert_rejected(resp, 422, "name")
+    headers = {**admin, **sent.pop("headers", {})}
+    resp = client.request(method, url, headers=headers, **sent)
+    assert_rejected(resp, 422, field, reason_part, error="validation_error")
     assert directory_state(db_session) == before
 
 
 def test_moving_a_contact_to_another_country_needs_a_region_of_that_country(
     client: TestClient, db_session: Session, admin: dict[str, str]
 ) -> None:
-    office = make_office(db_session, phones=[])
-    db_session.commit()
+    office = saved_office(db_session, phones=[])
     resp = client.patch(
         f"/api/v1/contacts/{office.id}",
         json={"country": "AL", "region": "AL-11"},
@@ -201,7 +201,7 @@ def test_malformed_json_says_where(client: TestClient, admin: dict[str, str]) ->
         content=b'{"name": "A",, "category": "ngo"}',
         headers={**admin, "Content-Type": "application/json"},
     )
-    _assert_rejected(resp, 422, "body", "malformed JSON at character")
+    assert_rejected(resp, 422, "body", "malformed JSON at character")
 
 
 def test_body_over_the_size_limit_is_413_json(
@@ -213,7 +213,7 @@ def test_body_over_the_size_limit_is_413_json(
     resp = client.post(
         "/api/v1/organizations", content=big, headers={**admin, "Content-Type": "application/json"}
     )
-    _assert_rejected(resp, 413, "body", f"over {limit} bytes")
+    assert_rejected(resp, 413, "body", f"over {limit} bytes")
     assert directory_state(db_session) == before
 
 
@@ -235,7 +235,7 @@ def test_chunked_body_over_the_size_limit_is_413_json(
         content=chunks(),
         headers={**admin, "Content-Type": "application/json"},
     )
-    _assert_rejected(resp, 413, "body", "over")
+    assert_rejected(resp, 413, "body", "over")
     assert directory_state(db_session) == before
 
 
@@ -299,5 +299,49 @@ def test_bad_key_requests_are_422_and_create_nothing(
     field: str,
 ) -> None:
     before = directory_state(db_session)
-    _assert_rejected(client.post(url, json=payload, headers=admin), 422, field)
+    assert_rejected(client.post(url, json=payload, headers=admin), 422, field)
     assert directory_state(db_session) == before
+
+
+# (path, query, the parameter named): contact search, one contact, countries and regions.
+BAD_READS = [
+    ("/api/v1/contacts", {"country": "XX"}, "country"),
+    ("/api/v1/contacts", {"country": "NGA"}, "country"),
+    ("/api/v1/contacts", {"country": "NG", "region": "AL-01"}, "region"),
+    ("/api/v1/contacts", {"region": "XX-01"}, "country"),
+    ("/api/v1/contacts", {"category": "baker"}, "category.0"),
+    ("/api/v1/contacts", {"service": "spa"}, "service.0"),
+    ("/api/v1/contacts", {"status": "open"}, "status.0"),
+    ("/api/v1/contacts", {"freshness": "mouldy"}, "freshness.0"),
+    ("/api/v1/contacts", {"language": "english"}, "language.0"),
+    ("/api/v1/contacts", {"language": "\x00"}, "language.0"),
+    ("/api/v1/contacts", {"q": "a\x00b"}, "q"),
+    ("/api/v1/contacts", {"q": "x" * 201}, "q"),
+    ("/api/v1/contacts", {"page": 0}, "page"),
+    ("/api/v1/contacts", {"page": 100_001}, "page"),
+    ("/api/v1/contacts", {"page": "two"}, "page"),
+    ("/api/v1/contacts", {"per_page": 0}, "per_page"),
+    ("/api/v1/contacts", {"per_page": 201}, "per_page"),
+    ("/api/v1/contacts", {"verified_within_days": -1}, "verified_within_days"),
+    ("/api/v1/contacts", {"include_national": "perhaps"}, "include_national"),
+    *[
+        (f"/api/v1/contacts/{office_id}", {}, "office_id")
+        for office_id in ["0", "-1", "99999999999999999999", "abc", "1.5"]
+    ],
+    *[
+        (f"/api/v1/countries/{country}/regions", {}, "country")
+        for country in ["XX", "NGA", "N", "%00", "12"]
+    ],
+    *[
+        ("/api/v1/countries", {"lang": lang}, "lang")
+        for lang in ["", "a", "e/n", "en;drop", "x" * 9]
+    ],
+]
+
+
+@pytest.mark.parametrize(("path", "params", "field"), BAD_READS)
+def test_bad_read_parameters_are_422_naming_the_parameter(
+    client: TestClient, officer: dict[str, str], path: str, params: dict[str, Any], field: str
+) -> None:
+    resp = client.get(path, params=params, headers=officer)
+    assert_rejected(resp, 422, field, error="validation_error")

@@ -81,3 +81,45 @@ def test_apply_changes_writes_what_differs_and_nothing_else(db_session: Session)
         ("phone", "created"),
         ("phone", "created"),
     ]
+
+
+def test_hsds_details_are_checked_and_applied_once_each(db_session: Session) -> None:
+    office = make_office(db_session, contacts=[{"name": "Ann Persona", "source_id": "c1"}])
+    phone_id = office.phones[0].id
+    for path, value, field in (
+        ("office.service_areas", [{"uri": "javascript:alert(1)"}], "office.service_areas.0.uri"),
+        ("office.contacts", [{"name": "Ann", "phone": "1"}], "office.contacts.0.phone"),
+        ("organization.identifiers", [{"identifier": "1"}], "organization.identifiers.0"),
+        (f"phones.{phone_id}.extension", "x" * 21, f"phones.{phone_id}.extension"),
+    ):
+        with pytest.raises(InvalidValue) as err:
+            validate_changes(office, {path: value})
+        assert err.value.field is not None and err.value.field.startswith(field), err.value.field
+
+    before = _revision_count(db_session)
+    same = validate_changes(
+        office, {"office.contacts": [{"name": "Ann Persona", "source_id": "c1"}]}
+    )
+    service.apply_changes(db_session, office, same, TEST_PROVENANCE)
+    db_session.flush()
+    assert _revision_count(db_session) == before  # no revision whose old equals new
+    changes = validate_changes(
+        office,
+        {
+            "office.contacts": [{"name": "Ann Persona", "title": "Manager", "source_id": "c1"}],
+            "office.language_notes": {"en": "Evenings only"},
+            f"phones.{phone_id}.extension": "12",
+        },
+    )
+    service.apply_changes(db_session, office, changes, TEST_PROVENANCE)
+    now = lookup.get_office(db_session, office.id, refresh=True)
+    assert now.contacts is not None and now.contacts[0]["title"] == "Manager"
+    assert now.language_notes == {"en": "Evenings only"} and now.phones[0].extension == "12"
+    written = db_session.execute(
+        select(Revision.entity, Revision.field).where(Revision.id > 0).order_by(Revision.id)
+    ).all()
+    assert sorted(tuple(w) for w in written[before:]) == [
+        ("office", "contacts"),
+        ("office", "language_notes"),
+        ("phone", "extension"),
+    ]

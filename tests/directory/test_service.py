@@ -29,6 +29,8 @@ from tests.factories import (
     NG_PHONE,
     NG_PHONE_2,
     TEST_PROVENANCE,
+    edit_office,
+    edit_phone,
     make_key,
     make_office,
     make_org,
@@ -84,12 +86,8 @@ def test_every_changed_field_is_one_revision_with_old_and_new(
 ) -> None:
     office = make_office(db_session, verified_at=None)
     frozen_clock.advance(hours=1)
-    service.update_office(
-        db_session,
-        office_id=office.id or 0,
-        changes={"city": "Ikeja", "meets_on_arrival": True, "languages": ["en", "ha"]},
-        expected_version=office.version,
-        provenance=EDITOR,
+    edit_office(
+        db_session, office, EDITOR, city="Ikeja", meets_on_arrival=True, languages=["en", "ha"]
     )
     revs = _revisions(db_session, entity="office", entity_id=office.id)[1:]
     assert {(r.field, r.old_value, r.new_value) for r in revs} == {
@@ -111,13 +109,7 @@ def test_phone_changes_are_revisions_of_the_office(db_session: Session) -> None:
         provenance=EDITOR,
     )
     assert added.number == NG_PHONE_2
-    service.update_phone(
-        db_session,
-        phone_id=added.id or 0,
-        changes={"hours": "24/7", "is_24_7": True},
-        expected_version=added.version,
-        provenance=EDITOR,
-    )
+    edit_phone(db_session, added, EDITOR, hours="24/7", is_24_7=True)
     service.close_phone(db_session, phone_id=added.id or 0, provenance=EDITOR)
     history = service.office_history(db_session, office_id=office.id or 0)
     phone_steps = [(r.field, r.new_value) for r in history if r.entity == "phone"]
@@ -134,13 +126,7 @@ def test_display_forms_are_saved_with_the_number_and_follow_it(db_session: Sessi
         "+234 803 123 4567",
         "mobile",
     )
-    changed = service.update_phone(
-        db_session,
-        phone_id=phone.id or 0,
-        changes={"number": "02033 12 3456"},
-        expected_version=phone.version,
-        provenance=EDITOR,
-    )
+    changed = edit_phone(db_session, phone, EDITOR, number="02033 12 3456")
     assert (changed.number, changed.national, changed.number_type) == (
         "+2342033123456",
         "02033 12 3456",
@@ -185,13 +171,7 @@ def test_saving_never_touches_the_verification(
     verified_at = frozen_clock.now - timedelta(days=100)
     office = make_office(db_session, verified_at=verified_at)
     frozen_clock.advance(days=1)
-    saved = service.update_office(
-        db_session,
-        office_id=office.id or 0,
-        changes={"opening_hours": "Mo-Sa"},
-        expected_version=office.version,
-        provenance=EDITOR,
-    )
+    saved = edit_office(db_session, office, EDITOR, opening_hours="Mo-Sa")
     assert as_utc(saved.last_verified_at) == verified_at
     with pytest.raises(InvalidValue):
         service.apply_office_changes(
@@ -241,13 +221,7 @@ def test_moving_an_office_to_another_country_without_region_makes_it_nationwide(
     db_session: Session,
 ) -> None:
     office = make_office(db_session, phones=[])
-    moved = service.update_office(
-        db_session,
-        office_id=office.id or 0,
-        changes={"country": "al"},
-        expected_version=office.version,
-        provenance=EDITOR,
-    )
+    moved = edit_office(db_session, office, EDITOR, country="al")
     assert (moved.country, moved.region) == ("AL", None)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from app.config import PROJECT_ROOT
+from tests.conftest import own_sqlite_files
 from tests.faults.live import Seeded, live_app, seed
 
 
@@ -96,6 +97,7 @@ def _highest(export: list[dict[str, Any]], prefix: str) -> list[int]:
     return sorted(n for n in found if n is not None)
 
 
+@own_sqlite_files
 def test_a_backup_under_write_load_restores_the_directory_as_it_was(tmp_path: Path) -> None:
     live_url = f"sqlite:///{tmp_path / 'live.db'}"
     seeded = seed(live_url)
@@ -134,6 +136,7 @@ def test_a_backup_under_write_load_restores_the_directory_as_it_was(tmp_path: Pa
     assert copied == _as_of(live, len(orgs), len(desks))
 
 
+@own_sqlite_files
 def test_restore_refuses_a_file_that_is_not_a_verified_homeward_database(tmp_path: Path) -> None:
     target = tmp_path / "homeward.db"
     seed(f"sqlite:///{target}")

@@ -16,7 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import own_sqlite_files
 from tests.faults.live import Seeded, is_complete_json, live_app, seed
+
+pytestmark = own_sqlite_files
 
 
 def _verify(client: httpx.Client, seeded: Seeded) -> httpx.Response:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.directory import lookup, service
+from app.directory import lookup
 from app.directory.models import Office, Organization
 from app.directory.provenance import Provenance
 from app.verification.service import record_verification
-from tests.factories import BR_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org
+from tests.factories import BR_PHONE, NG_PHONE, NG_PHONE_2, edit_office, make_office, make_org
 
 AL_PHONE = "+35522345678"
 
@@ -41,6 +41,9 @@ def build(session: Session) -> Sample:
         email="help@legal.example.org",
         services=["legal_aid", "documentation"],
         is_demo=True,
+        identifiers=[
+            {"identifier_scheme": "NG-CAC", "identifier_type": "RC", "identifier": "1234567"}
+        ],
     )
     police = make_org(session, name="Example Police Unit (demo)", category="law_enforcement")
     secret = make_org(session, name="Example Safe House (demo)", confidential=True)
@@ -57,8 +60,22 @@ def build(session: Session) -> Sample:
         website="https://legal.example.org/ikeja",
         languages=["en", "yo"],
         meets_on_arrival=True,
+        # What HSDS models beyond our first fields, as data.
+        service_name="Legal aid on return",
+        service_description="Free advice on papers and claims after return.",
+        address_2="Second floor",
+        language_notes={"yo": "Interpreter on Wednesdays"},
+        contacts=[{"name": "Ada Example", "title": "Duty lawyer", "email": "ada@example.org"}],
+        service_areas=[{"name": "Lagos State", "extent_type": "text"}],
+        accessibility=[{"description": "Step-free entrance", "url": "https://example.org/a"}],
         phones=[
-            {"number": NG_PHONE, "kind": "voice", "hours": "office hours", "languages": ["en"]},
+            {
+                "number": NG_PHONE,
+                "extension": "12",
+                "kind": "voice",
+                "hours": "office hours",
+                "languages": ["en"],
+            },
             {"number": "+2348001234567", "kind": "hotline", "is_24_7": True},
         ],
     )
@@ -105,13 +122,7 @@ def build(session: Session) -> Sample:
     )
     # An approved edit and a second verification, so both reach HSDS metadata.
     assert lagos.id is not None
-    service.update_office(
-        session,
-        office_id=lagos.id,
-        changes={"city": "Ikeja"},
-        expected_version=lagos.version,
-        provenance=REVIEWER,
-    )
+    edit_office(session, lagos, REVIEWER, city="Ikeja")
     record_verification(
         session,
         office_id=lagos.id,

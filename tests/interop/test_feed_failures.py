@@ -222,14 +222,17 @@ def test_failing_feeds_record_why_wait_and_never_hold_up_the_others(
         )
 
 
+def _add_feed(engine: Engine, server: tuple[str, BadOrapi], name: str, mode: str) -> None:
+    """A feed `name` (no key) on the test server's `mode` endpoint."""
+    base, _ = server
+    with unit_of_work(engine) as session:
+        feeds.add_feed(session, name=name, url=f"{base}/{mode}/hsds", api_key=None, created_by="t")
+
+
 def test_a_stuck_feed_does_not_hold_up_other_jobs(
     committed_engine: Engine, server: tuple[str, BadOrapi]
 ) -> None:
-    base, _ = server
-    with unit_of_work(committed_engine) as session:
-        feeds.add_feed(
-            session, name="stuck", url=f"{base}/trickle/hsds", api_key=None, created_by="t"
-        )
+    _add_feed(committed_engine, server, "stuck", "trickle")
     settings = _settings(feed_pull_max_seconds=6.0)
     sessions = _sessions(committed_engine)
     pulling = threading.Thread(
@@ -291,11 +294,7 @@ def test_feeds_from_the_terminal(
 def test_records_without_an_id_are_refused_and_the_others_queued(
     committed_engine: Engine, server: tuple[str, BadOrapi]
 ) -> None:
-    base, _ = server
-    with unit_of_work(committed_engine) as session:
-        feeds.add_feed(
-            session, name="mixed", url=f"{base}/mixed/hsds", api_key=None, created_by="t"
-        )
+    _add_feed(committed_engine, server, "mixed", "mixed")
     sessions = _sessions(committed_engine)
     first = feeds.pull_feed("mixed", settings=_settings(), sessions=sessions)
     assert first.ok and (first.fetched, first.queued, first.refused) == (2, 1, 1), first

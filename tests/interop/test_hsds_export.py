@@ -93,8 +93,11 @@ def test_mapping_of_every_field(db_session: Session, tmp_path: Path) -> None:
     s = sample.build(db_session)
     out = _export(db_session, tmp_path)
     services = {r["id"]: r for r in _rows(out, "services.csv")}
-    lagos = services[hsds_id("service", s.lagos.id)]
-    assert lagos["name"] == "Ikeja office"
+    lagos_id = hsds_id("service", s.lagos.id)
+    lagos = services[lagos_id]
+    # The service's own name and description (the place's name is the location's).
+    assert lagos["name"] == "Legal aid on return"
+    assert lagos["description"] == "Free advice on papers and claims after return."
     assert lagos["status"] == "active"
     assert lagos["email"] == "ikeja@legal.example.org"
     assert lagos["url"] == "https://legal.example.org/ikeja"
@@ -112,6 +115,7 @@ def test_mapping_of_every_field(db_session: Session, tmp_path: Path) -> None:
     assert lagos_address["state_province"] == "NG-LA"
     assert lagos_address["region"] == "Lagos"
     assert lagos_address["address_1"] == "12 Example Street"
+    assert lagos_address["address_2"] == "Second floor"
     assert lagos_address["city"] == "Ikeja"
     assert lagos_address["postal_code"] == "100001"
     national_address = addresses[hsds_id("location", s.national.id)]
@@ -127,6 +131,7 @@ def test_mapping_of_every_field(db_session: Session, tmp_path: Path) -> None:
     phones = {r["number"]: r for r in _rows(out, "phones.csv")}
     assert phones["+2348031234567"]["type"] == "voice"
     assert phones["+2348031234567"]["description"] == "office hours"
+    assert phones["+2348031234567"]["extension"] == "12"
     assert phones["+2348031234569"]["type"] == "cell"
     assert phones["+35522345678"]["type"] == "fax"
     languages = _rows(out, "languages.csv")
@@ -134,6 +139,26 @@ def test_mapping_of_every_field(db_session: Session, tmp_path: Path) -> None:
         r["code"] for r in languages if r["service_id"] == hsds_id("service", s.lagos.id)
     }
     assert service_langs == {"en", "yo"}
+    notes = {r["code"]: r["note"] for r in languages if r["service_id"] == lagos_id}
+    assert notes == {"en": "", "yo": "Interpreter on Wednesdays"}
+    (contact,) = _rows(out, "contacts.csv")
+    assert (contact["service_id"], contact["name"], contact["title"]) == (
+        lagos_id,
+        "Ada Example",
+        "Duty lawyer",
+    )
+    (area,) = _rows(out, "service_areas.csv")
+    assert (area["service_id"], area["name"], area["extent_type"]) == (
+        lagos_id,
+        "Lagos State",
+        "text",
+    )
+    (access,) = _rows(out, "accessibility.csv")
+    assert access["location_id"] == hsds_id("location", s.lagos.id)
+    assert access["description"] == "Step-free entrance"
+    (registration,) = _rows(out, "organization_identifiers.csv")
+    assert registration["organization_id"] == hsds_id("organization", s.ngo.id)
+    assert registration["identifier"] == "1234567"
     assert any(r["phone_id"] and r["code"] == "en" and r["name"] == "English" for r in languages)
     schedules = _rows(out, "schedules.csv")
     assert [r["description"] for r in schedules] == ["Mon-Fri 09:00-17:00"]
@@ -143,7 +168,6 @@ def test_mapping_of_every_field(db_session: Session, tmp_path: Path) -> None:
         (r["link_id"], terms[r["taxonomy_term_id"]], r["value"])
         for r in _rows(out, "attributes.csv")
     ]
-    lagos_id = hsds_id("service", s.lagos.id)
     assert (lagos_id, "flag:meets_on_arrival", "true") in attributes
     assert (lagos_id, "category:lawyer", "") in attributes
     assert (lagos_id, "service:legal_aid", "") in attributes

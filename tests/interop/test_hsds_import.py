@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.directory.lookup import get_office
 from app.directory.models import Office, Organization, Phone, Revision
-from app.directory.service import OFFICE_FIELDS, ORGANIZATION_FIELDS
+from app.directory.service import OFFICE_DETAIL_FIELDS, OFFICE_FIELDS, ORGANIZATION_FIELDS
 from app.interop import hsds_export, hsds_import
 from app.kit.clock import as_utc
 from app.kit.models import Base
@@ -39,7 +39,10 @@ def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
         office = get_office(session, office_id, refresh=True)
         org = office.organization
         phones = [
-            {f: getattr(p, f) for f in ("number", "kind", "hours", "is_24_7", "languages")}
+            {
+                f: getattr(p, f)
+                for f in ("number", "extension", "kind", "hours", "is_24_7", "languages")
+            }
             for p in office.phones
             if p.status == "active"
         ]
@@ -50,6 +53,9 @@ def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
         ).scalars()
         out[phones[0]["number"]] = {
             "office": {f: getattr(office, f) for f in OFFICE_FIELDS},
+            # The source's row ids aside: an import keeps the export's, the original had none.
+            "details": {f: _without_source_ids(getattr(office, f)) for f in OFFICE_DETAIL_FIELDS},
+            "identifiers": _without_source_ids(org.identifiers),
             "languages": office.language_codes,
             "phones": phones,
             "organization": {f: getattr(org, f) for f in ORGANIZATION_FIELDS},
@@ -65,11 +71,30 @@ def _snapshot(session: Session) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _without_source_ids(value: Any) -> Any:
+    if not isinstance(value, list):
+        return value
+    return [{k: v for k, v in item.items() if k != "source_id"} for item in value]
+
+
 def _empty_directory(session: Session) -> None:
     # Inside the test's transaction (rolled back afterwards): an empty directory to import into.
     for table in reversed(Base.metadata.sorted_tables):
         session.execute(text(f'DELETE FROM "{table.name}"'))
     session.expire_all()
+
+
+def _sample_exported_into_an_empty_directory(session: Session, dataset: Path) -> Path:
+    """The sample directory written as HSDS tabular data to `dataset`, then emptied."""
+    sample.build(session)
+    hsds_export.write_tabular(session, dataset)
+    _empty_directory(session)
+    return dataset
+
+
+def _replace(path: Path, old: str, new: str, count: int = -1) -> None:
+    """`old` becomes `new` in the file at `path` (the first `count` times)."""
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, count), encoding="utf-8")
 
 
 def _approve_all(session: Session, ids: list[int]) -> None:
@@ -128,6 +153,10 @@ def test_round_trip_is_lossless(db_session: Session, tmp_path: Path, form: str) 
         "phones.csv",
         "languages.csv",
         "schedules.csv",
+        "contacts.csv",
+        "service_areas.csv",
+        "accessibility.csv",
+        "organization_identifiers.csv",
     ):
         assert _without_ids(first / name) == _without_ids(again / name), name
     assert _verification_rows(first) == _verification_rows(again)
@@ -164,8 +193,7 @@ def test_matching_records_become_corrections(db_session: Session, tmp_path: Path
     dataset = tmp_path / "partner-network"
     hsds_export.write_tabular(db_session, dataset)
     # Their data differs from ours on one office: a new city, a new number.
-    path = dataset / "addresses.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace(",Ikeja,", ",Ikeja GRA,"), "utf-8")
+    _replace(dataset / "addresses.csv", ",Ikeja,", ",Ikeja GRA,")
     phones = dataset / "phones.csv"
     rows = list(csv.DictReader(phones.open(encoding="utf-8", newline="")))
     extra = dict(rows[0], id="9f5b1a52-1111-4c4c-9c9c-000000000001", number="+2348031234599")
@@ -236,22 +264,10 @@ def test_name_and_region_match_without_a_phone(db_session: Session, tmp_path: Pa
 def test_invalid_records_are_listed_and_the_rest_continue(
     db_session: Session, tmp_path: Path
 ) -> None:
-    sample.build(db_session)
-    dataset = tmp_path / "mixed"
-    hsds_export.write_tabular(db_session, dataset)
-    _empty_directory(db_session)
-    path = dataset / "addresses.csv"
-    text_ = path.read_text(encoding="utf-8")
-    text_ = text_.replace(",NG-LA,", ",AL-11,", 1)  # a region of another country
-    path.write_text(text_, encoding="utf-8")
-    phones = dataset / "phones.csv"
-    phones.write_text(
-        phones.read_text(encoding="utf-8").replace("+35522345678", "+3552"), encoding="utf-8"
-    )
-    services = dataset / "services.csv"
-    services.write_text(
-        services.read_text(encoding="utf-8").replace(",defunct,", ",gone,"), encoding="utf-8"
-    )
+    dataset = _sample_exported_into_an_empty_directory(db_session, tmp_path / "mixed")
+    _replace(dataset / "addresses.csv", ",NG-LA,", ",AL-11,", 1)  # a region of another country
+    _replace(dataset / "phones.csv", "+35522345678", "+3552")
+    _replace(dataset / "services.csv", ",defunct,", ",gone,")
     report = hsds_import.import_path(db_session, dataset, strict=True)
     reasons = {(p.where, p.field): p.reason for p in report.problems}
     assert len(report.problems) == 3, reasons
@@ -269,10 +285,7 @@ def test_invalid_records_are_listed_and_the_rest_continue(
 
 
 def test_dry_run_queues_nothing(db_session: Session, tmp_path: Path) -> None:
-    sample.build(db_session)
-    dataset = tmp_path / "dry"
-    hsds_export.write_tabular(db_session, dataset)
-    _empty_directory(db_session)
+    dataset = _sample_exported_into_an_empty_directory(db_session, tmp_path / "dry")
     report = hsds_import.import_path(db_session, dataset, dry_run=True)
     assert report.new_contacts == 5 and report.problems == []
     assert db_session.execute(select(func.count(Submission.id))).scalar_one() == 0
@@ -282,18 +295,9 @@ def test_dry_run_queues_nothing(db_session: Session, tmp_path: Path) -> None:
 def test_failing_values_are_left_out_and_flagged_for_the_reviewer(
     db_session: Session, tmp_path: Path
 ) -> None:
-    sample.build(db_session)
-    dataset = tmp_path / "tolerant"
-    hsds_export.write_tabular(db_session, dataset)
-    _empty_directory(db_session)
-    path = dataset / "addresses.csv"
-    path.write_text(
-        path.read_text(encoding="utf-8").replace(",NG-LA,", ",AL-11,", 1), encoding="utf-8"
-    )
-    phones = dataset / "phones.csv"
-    phones.write_text(
-        phones.read_text(encoding="utf-8").replace("+35522345678", "+3552"), encoding="utf-8"
-    )
+    dataset = _sample_exported_into_an_empty_directory(db_session, tmp_path / "tolerant")
+    _replace(dataset / "addresses.csv", ",NG-LA,", ",AL-11,", 1)
+    _replace(dataset / "phones.csv", "+35522345678", "+3552")
     report = hsds_import.import_path(db_session, dataset)
     assert report.problems == [] and report.new_contacts == 5 and report.flagged == 2
     findings = {

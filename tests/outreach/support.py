@@ -33,6 +33,18 @@ def due_office(
     )
 
 
+def tirana_office(session: Session) -> Office:
+    """A due office in Albania, its organisation reachable at tirana@support.example."""
+    return due_office(
+        session,
+        org_email="tirana@support.example",
+        country="AL",
+        region=None,
+        city="Tirana",
+        phones=[{"number": "+35522345678"}],
+    )
+
+
 def csrf_of(html: str) -> str:
     found = CSRF.search(html)
     assert found, "the page has no CSRF field"

@@ -3,34 +3,34 @@ must record nothing (expired, used, forged, altered, another office's, no CSRF t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.directory.models import Office
 from app.outreach.jobs import run_outreach
 from app.outreach.models import OutreachRequest, RequestState
 from app.outreach.tokens import Link, parse_link
 from app.review import decisions
 from app.review.models import Submission
-from app.verification import jobs as verification_jobs
 from app.verification.models import VerificationEvent, VerificationTask
 from app.web.ngo.correction import current_values as prefilled
-from tests.conftest import FrozenClock
-from tests.outreach.conftest import committing
-from tests.outreach.smtp_server import SmtpServer
+from tests.outreach.conftest import Mailed, committing
 from tests.outreach.support import csrf_of, due_office, requests_of
 from tests.review.support import principal
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options")
 
 
-def _emailed_link(session: Session, settings: Settings, smtp: SmtpServer, office: Office) -> str:
-    verification_jobs.open_due_tasks(settings=settings, sessions=committing(session))
-    run_outreach(settings=settings, sessions=committing(session))
-    (mail,) = [m for m in smtp.received if m.link.startswith(f"{office.id}.")]
-    return mail.link
+@contextmanager
+def _records_nothing(session: Session) -> Iterator[None]:
+    """The block adds no verification event and no submission."""
+    before = _counts(session)
+    yield
+    assert _counts(session) == before
 
 
 def _counts(session: Session) -> tuple[int, int]:
@@ -40,14 +40,9 @@ def _counts(session: Session) -> tuple[int, int]:
 
 
 def test_all_still_correct_records_an_email_reply_and_closes_the_task(
-    db_session: Session,
-    client: TestClient,
-    outreach_settings: Settings,
-    smtp: SmtpServer,
-    frozen_clock: FrozenClock,
+    db_session: Session, client: TestClient, mailed: Mailed
 ) -> None:
-    office = due_office(db_session, opening_hours="Mon-Fri 9-17")
-    link = _emailed_link(db_session, outreach_settings, smtp, office)
+    office, link = mailed.office(opening_hours="Mon-Fri 9-17")
     page = client.get(f"/update/{link}")
     assert page.status_code == 200
     for header in SECURITY_HEADERS:
@@ -80,14 +75,9 @@ def test_all_still_correct_records_an_email_reply_and_closes_the_task(
 
 
 def test_something_changed_goes_to_review_as_the_organisations_own(
-    db_session: Session,
-    client: TestClient,
-    outreach_settings: Settings,
-    smtp: SmtpServer,
-    frozen_clock: FrozenClock,
+    db_session: Session, client: TestClient, mailed: Mailed
 ) -> None:
-    office = due_office(db_session)
-    link = _emailed_link(db_session, outreach_settings, smtp, office)
+    office, link = mailed.office()
     form = client.get(f"/update/{link}/change")
     assert form.status_code == 200 and "What has changed?" in form.text
     for header in SECURITY_HEADERS:
@@ -126,57 +116,41 @@ def test_something_changed_goes_to_review_as_the_organisations_own(
 
 
 def test_a_refused_correction_keeps_nothing_and_the_link_still_works(
-    db_session: Session,
-    client: TestClient,
-    outreach_settings: Settings,
-    smtp: SmtpServer,
-    frozen_clock: FrozenClock,
+    db_session: Session, client: TestClient, mailed: Mailed
 ) -> None:
-    office = due_office(db_session)
-    link = _emailed_link(db_session, outreach_settings, smtp, office)
+    office, link = mailed.office()
     form = client.get(f"/update/{link}/change")
     (phone,) = office.phones
-    before = _counts(db_session)
-    as_is = prefilled(office) | {"csrf_token": csrf_of(form.text)}
-    bad = client.post(f"/update/{link}/change", data=as_is | {f"phones.{phone.id}.number": "12"})
-    assert bad.status_code == 422 and 'value="12"' in bad.text
-    nothing = client.post(f"/update/{link}/change", data=as_is)
-    assert nothing.status_code == 422 and "Nothing differs" in nothing.text
-    assert _counts(db_session) == before
+    with _records_nothing(db_session):
+        as_is = prefilled(office) | {"csrf_token": csrf_of(form.text)}
+        bad = client.post(
+            f"/update/{link}/change", data=as_is | {f"phones.{phone.id}.number": "12"}
+        )
+        assert bad.status_code == 422 and 'value="12"' in bad.text
+        nothing = client.post(f"/update/{link}/change", data=as_is)
+        assert nothing.status_code == 422 and "Nothing differs" in nothing.text
     assert requests_of(db_session, office.id)[0].answered_at is None
     assert client.get(f"/update/{link}").status_code == 200
 
 
 def test_an_expired_link_records_nothing(
-    db_session: Session,
-    client: TestClient,
-    outreach_settings: Settings,
-    smtp: SmtpServer,
-    frozen_clock: FrozenClock,
+    db_session: Session, client: TestClient, mailed: Mailed
 ) -> None:
-    office = due_office(db_session)
-    link = _emailed_link(db_session, outreach_settings, smtp, office)
+    office, link = mailed.office()
     csrf = csrf_of(client.get(f"/update/{link}").text)
-    frozen_clock.advance(days=outreach_settings.outreach_link_days, seconds=1)
-    before = _counts(db_session)
-    page = client.get(f"/update/{link}")
-    assert page.status_code == 410 and "This link has expired" in page.text
-    assert "Example Support Centre" not in page.text
-    assert client.post(f"/update/{link}/confirm", data={"csrf_token": csrf}).status_code == 410
-    assert _counts(db_session) == before
+    mailed.clock.advance(days=mailed.settings.outreach_link_days, seconds=1)
+    with _records_nothing(db_session):
+        page = client.get(f"/update/{link}")
+        assert page.status_code == 410 and "This link has expired" in page.text
+        assert "Example Support Centre" not in page.text
+        assert client.post(f"/update/{link}/confirm", data={"csrf_token": csrf}).status_code == 410
     assert requests_of(db_session, office.id)[0].answered_at is None
 
 
 def test_forged_altered_and_other_offices_links_record_nothing(
-    db_session: Session,
-    client: TestClient,
-    outreach_settings: Settings,
-    smtp: SmtpServer,
-    frozen_clock: FrozenClock,
+    db_session: Session, client: TestClient, mailed: Mailed
 ) -> None:
-    office = due_office(db_session)
-    other = due_office(db_session, org_email="other@support.example")
-    link = _emailed_link(db_session, outreach_settings, smtp, office)
+    link, other = mailed.link_and_other()
     csrf = csrf_of(client.get(f"/update/{link}").text)
     parsed = parse_link(link)
     assert parsed is not None and other.id is not None
@@ -191,53 +165,39 @@ def test_forged_altered_and_other_offices_links_record_nothing(
         # Signed properly (as only the server can) but for another office: still refused.
         "signed for another office": str(Link(office_id=other.id, token=parsed.token)),
     }
-    before = _counts(db_session)
-    for name, bad in candidates.items():
-        page = client.get(f"/update/{bad}")
-        assert page.status_code == 404, name
-        assert "This link is not valid" in page.text and "Example Support" not in page.text
-        posted = client.post(f"/update/{bad}/confirm", data={"csrf_token": csrf})
-        assert posted.status_code == 404, name
-    assert _counts(db_session) == before
+    with _records_nothing(db_session):
+        for name, bad in candidates.items():
+            page = client.get(f"/update/{bad}")
+            assert page.status_code == 404, name
+            assert "This link is not valid" in page.text and "Example Support" not in page.text
+            posted = client.post(f"/update/{bad}/confirm", data={"csrf_token": csrf})
+            assert posted.status_code == 404, name
     assert all(r.answered_at is None for r in db_session.execute(select(OutreachRequest)).scalars())
 
 
 def test_a_form_without_the_links_csrf_token_records_nothing(
-    db_session: Session,
-    client: TestClient,
-    outreach_settings: Settings,
-    smtp: SmtpServer,
-    frozen_clock: FrozenClock,
+    db_session: Session, client: TestClient, mailed: Mailed
 ) -> None:
-    office = due_office(db_session)
-    other = due_office(db_session, org_email="other@support.example")
-    link = _emailed_link(db_session, outreach_settings, smtp, office)
-    other_link = next(m.link for m in smtp.received if m.link.startswith(f"{other.id}."))
-    other_csrf = csrf_of(client.get(f"/update/{other_link}").text)
-    before = _counts(db_session)
-    for data in ({}, {"csrf_token": "nope"}, {"csrf_token": other_csrf}):
-        assert client.post(f"/update/{link}/confirm", data=data).status_code == 404
-        assert client.post(f"/update/{link}/change", data=data).status_code == 404
-    assert _counts(db_session) == before
+    link, other = mailed.link_and_other()
+    other_csrf = csrf_of(client.get(f"/update/{mailed.sent_to(other)}").text)
+    with _records_nothing(db_session):
+        for data in ({}, {"csrf_token": "nope"}, {"csrf_token": other_csrf}):
+            assert client.post(f"/update/{link}/confirm", data=data).status_code == 404
+            assert client.post(f"/update/{link}/change", data=data).status_code == 404
     assert client.get(f"/update/{link}").status_code == 200
 
 
 def test_the_page_speaks_the_requests_language(
-    db_session: Session,
-    client: TestClient,
-    outreach_settings: Settings,
-    smtp: SmtpServer,
-    frozen_clock: FrozenClock,
+    db_session: Session, client: TestClient, mailed: Mailed
 ) -> None:
-    office = due_office(db_session, languages=["ar"])
-    link = _emailed_link(db_session, outreach_settings, smtp, office)
+    _, link = mailed.office(languages=["ar"])
     page = client.get(f"/update/{link}")
     assert '<html lang="ar" dir="rtl">' in page.text
     assert "كل شيء ما زال صحيحًا" in page.text
 
 
 def test_two_clicks_that_both_saw_an_open_link_record_one_answer(
-    db_session: Session, outreach_settings: Settings, smtp: SmtpServer, frozen_clock: FrozenClock
+    db_session: Session, mailed: Mailed
 ) -> None:
     import pytest
 
@@ -246,8 +206,7 @@ def test_two_clicks_that_both_saw_an_open_link_record_one_answer(
     from app.outreach.errors import LinkRefused
     from app.review.schemas import CorrectionCreate
 
-    office = due_office(db_session)
-    link = _emailed_link(db_session, outreach_settings, smtp, office)
+    office, link = mailed.office()
     first = answers.open_link(db_session, raw=link, now=utcnow())
     second = answers.open_link(db_session, raw=link, now=utcnow())
     assert first.request.answered_at is None and second.request.answered_at is None
@@ -285,21 +244,17 @@ def _sign_in(
 
 
 def test_the_reviewers_contact_page_and_digest_show_outreach_state(
-    db_session: Session,
-    client: TestClient,
-    outreach_settings: Settings,
-    smtp: SmtpServer,
-    frozen_clock: FrozenClock,
+    db_session: Session, client: TestClient, mailed: Mailed
 ) -> None:
     from app.kit.clock import utcnow
     from app.verification.reports import write_digests
 
     answered = due_office(db_session)
     bounced = due_office(db_session, org_email="bounce@support.example")
-    link = _emailed_link(db_session, outreach_settings, smtp, answered)
+    link = mailed.link(answered)
     page = client.get(f"/update/{link}")
     client.post(f"/update/{link}/confirm", data={"csrf_token": csrf_of(page.text)})
-    write_digests(db_session, now=utcnow(), settings=outreach_settings)
+    write_digests(db_session, now=utcnow(), settings=mailed.settings)
     _sign_in(client, db_session, "reviewer")
     contact = client.get(f"/contacts/{bounced.id}")
     assert contact.status_code == 200
@@ -318,17 +273,13 @@ def test_the_reviewers_contact_page_and_digest_show_outreach_state(
 
 
 def test_the_reminders_link_and_the_first_one_both_work_for_one_answer(
-    db_session: Session,
-    client: TestClient,
-    outreach_settings: Settings,
-    smtp: SmtpServer,
-    frozen_clock: FrozenClock,
+    db_session: Session, client: TestClient, mailed: Mailed
 ) -> None:
     office = due_office(db_session)
-    first = _emailed_link(db_session, outreach_settings, smtp, office)
-    frozen_clock.advance(days=outreach_settings.outreach_reminder_days)
-    run_outreach(settings=outreach_settings, sessions=committing(db_session))
-    reminder = smtp.received[-1].link
+    first = mailed.link(office)
+    mailed.clock.advance(days=mailed.settings.outreach_reminder_days)
+    run_outreach(settings=mailed.settings, sessions=committing(db_session))
+    reminder = mailed.smtp.received[-1].link
     assert reminder != first
     assert client.get(f"/update/{first}").status_code == 200
     page = client.get(f"/update/{reminder}")
@@ -341,20 +292,14 @@ def test_the_reminders_link_and_the_first_one_both_work_for_one_answer(
 
 
 def test_a_link_of_an_organisation_made_confidential_since_shows_nothing(
-    db_session: Session,
-    client: TestClient,
-    outreach_settings: Settings,
-    smtp: SmtpServer,
-    frozen_clock: FrozenClock,
+    db_session: Session, client: TestClient, mailed: Mailed
 ) -> None:
-    office = due_office(db_session)
-    link = _emailed_link(db_session, outreach_settings, smtp, office)
+    office, link = mailed.office()
     csrf = csrf_of(client.get(f"/update/{link}").text)
     office.organization.confidential = True
     db_session.add(office.organization)
     db_session.commit()
-    before = _counts(db_session)
-    page = client.get(f"/update/{link}")
-    assert page.status_code == 404 and "Example Support" not in page.text
-    assert client.post(f"/update/{link}/confirm", data={"csrf_token": csrf}).status_code == 404
-    assert _counts(db_session) == before
+    with _records_nothing(db_session):
+        page = client.get(f"/update/{link}")
+        assert page.status_code == 404 and "Example Support" not in page.text
+        assert client.post(f"/update/{link}/confirm", data={"csrf_token": csrf}).status_code == 404

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import Result
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from app import db
-from app.cli import app as homeward_app
 from app.config import Settings
 from app.db import unit_of_work
 from app.outreach import cli as outreach_cli
@@ -19,7 +15,7 @@ from tests.conftest import FrozenClock
 from tests.factories import make_key
 from tests.outreach.conftest import committing
 from tests.outreach.smtp_server import SmtpServer
-from tests.outreach.support import due_office
+from tests.outreach.support import due_office, tirana_office
 
 
 def test_the_api_lists_each_offices_outreach_state(
@@ -31,14 +27,7 @@ def test_the_api_lists_each_offices_outreach_state(
 ) -> None:
     sent = due_office(db_session)
     bounced = due_office(db_session, org_email="bounce@support.example")
-    elsewhere = due_office(
-        db_session,
-        org_email="tirana@support.example",
-        country="AL",
-        region=None,
-        city="Tirana",
-        phones=[{"number": "+35522345678"}],
-    )
+    elsewhere = tirana_office(db_session)
     run_outreach(settings=outreach_settings, sessions=committing(db_session))
     officer = make_key(db_session, "officer")
     page = client.get("/api/v1/outreach", params={"country": "ng"}, headers=officer)
@@ -72,17 +61,6 @@ def test_the_api_refuses_partners_and_bad_filters(db_session: Session, client: T
     assert wrong_state.status_code == 422
 
 
-@pytest.fixture
-def homeward(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(db, "get_engine", lambda: committed_engine)
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(homeward_app, list(args), env={"COLUMNS": "200"})
-
-    return run
-
-
 def test_status_says_when_outreach_is_off(homeward) -> None:  # type: ignore[no-untyped-def]
     result = homeward("outreach", "status")
     assert result.exit_code == 0, result.output
@@ -101,14 +79,7 @@ def test_send_now_with_a_dry_run_first(  # type: ignore[no-untyped-def]
     monkeypatch.setattr(outreach_cli, "get_settings", lambda: outreach_settings)
     with unit_of_work(committed_engine) as session:
         office = due_office(session)
-        due_office(
-            session,
-            org_email="tirana@support.example",
-            country="AL",
-            region=None,
-            city="Tirana",
-            phones=[{"number": "+35522345678"}],
-        )
+        tirana_office(session)
     dry = homeward("outreach", "send", "--country", "NG", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert f"would send request for office {office.id} to desk@support.example (en)" in dry.output

@@ -9,25 +9,21 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.directory import lookup
-from app.directory.models import Office, Revision
+from app.directory.models import Revision
 from app.kit.errors import InvalidValue
-from app.kit.principal import Principal
-from app.review import decisions, intake
+from app.review import decisions
 from app.review.models import Submission
 from tests.factories import NG_PHONE_2, allow_partner_countries, make_office
-from tests.review.support import partner, principal
+from tests.review.support import (
+    correction,
+    office_partner_reviewer,
+    partner,
+    principal,
+    proposed,
+)
 
 # E.164 in form, but not a number any Nigerian line has: today's rules refuse it.
 REFUSED_TODAY = "+2340000000000"
-
-
-def _correction(session: Session, office: Office, ngo: Principal, /, **parts: object) -> Submission:
-    return intake.create_submission(
-        session,
-        proposal={"kind": "correction", "office_id": office.id, **parts},
-        submitter=ngo,
-        source="ngo: test",
-    )
 
 
 def _as_if_validated_under_older_rules(session: Session, sub: Submission, path: str) -> None:
@@ -38,11 +34,9 @@ def _as_if_validated_under_older_rules(session: Session, sub: Submission, path: 
 
 
 def test_approval_applies_a_correction_as_intake_validated_it(db_session: Session) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
+    office, ngo, reviewer = office_partner_reviewer(db_session)
     phone_id = office.phones[0].id
-    sub = _correction(db_session, office, ngo, phones=[{"id": phone_id, "number": NG_PHONE_2}])
+    sub = correction(db_session, office, ngo, phones=[{"id": phone_id, "number": NG_PHONE_2}])
     _as_if_validated_under_older_rules(db_session, sub, f"phones.{phone_id}.number")
 
     decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
@@ -53,11 +47,9 @@ def test_approval_applies_a_correction_as_intake_validated_it(db_session: Sessio
 
 
 def test_a_reviewers_edit_is_new_input_and_validated(db_session: Session) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
+    office, ngo, reviewer = office_partner_reviewer(db_session)
     phone_id = office.phones[0].id
-    sub = _correction(db_session, office, ngo, phones=[{"id": phone_id, "number": NG_PHONE_2}])
+    sub = correction(db_session, office, ngo, phones=[{"id": phone_id, "number": NG_PHONE_2}])
     path = f"phones.{phone_id}.number"
     with pytest.raises(InvalidValue) as err:
         decisions.approve(
@@ -69,13 +61,11 @@ def test_a_reviewers_edit_is_new_input_and_validated(db_session: Session) -> Non
 def test_approval_writes_no_revision_whose_old_value_equals_its_new_value(
     db_session: Session,
 ) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    first = _correction(db_session, office, ngo, office={"city": "Ikeja"})
+    office, ngo, reviewer = office_partner_reviewer(db_session)
+    first = correction(db_session, office, ngo, office={"city": "Ikeja"})
     decisions.approve(db_session, submission_id=first.id, reviewer=reviewer)
     # The same partner again: the method (ngo_correction) and the verifier stay the same.
-    second = _correction(db_session, office, ngo, office={"city": "Yaba"})
+    second = correction(db_session, office, ngo, office={"city": "Yaba"})
     decisions.approve(db_session, submission_id=second.id, reviewer=reviewer)
 
     revisions = db_session.execute(
@@ -94,7 +84,7 @@ def test_a_country_and_its_region_are_approved_together(db_session: Session) -> 
     org, ngo = partner(db_session)
     allow_partner_countries(db_session, org.id, ("GH",))  # a move must be in its scope too
     reviewer = principal(db_session, "reviewer")
-    sub = _correction(db_session, office, ngo, office={"country": "GH", "region": "GH-AA"})
+    sub = correction(db_session, office, ngo, office={"country": "GH", "region": "GH-AA"})
     with pytest.raises(InvalidValue) as err:
         decisions.approve(
             db_session, submission_id=sub.id, reviewer=reviewer, fields=["office.region"]
@@ -110,17 +100,13 @@ def test_a_country_and_its_region_are_approved_together(db_session: Session) -> 
 
 
 def test_approval_creates_a_new_contact_as_intake_validated_it(db_session: Session) -> None:
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = intake.create_submission(
+    sub, reviewer = proposed(
         db_session,
-        proposal={
+        {
             "kind": "new_contact",
             "organization": {"name": "Harbour Help (demo)", "category": "ngo"},
             "office": {"country": "NG", "city": "Jos", "phones": [{"number": NG_PHONE_2}]},
         },
-        submitter=ngo,
-        source="ngo: test",
     )
     queued = dict(sub.changes["new_phones.0"], number=REFUSED_TODAY)
     db_session.execute(

@@ -3,31 +3,16 @@ committed database."""
 
 from __future__ import annotations
 
-import pytest
 from click.testing import Result
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
-from app import db
-from app.cli import app as homeward_app
 from app.db import unit_of_work
 from app.directory import lookup
 from app.kit.clock import utcnow
 from app.review import intake, queue
 from tests.factories import make_office
-from tests.review.support import partner, principal
-
-
-@pytest.fixture
-def homeward(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(db, "get_engine", lambda: committed_engine)
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(homeward_app, list(args), env={"COLUMNS": "200"})
-
-    return run
+from tests.review.support import partner, principal, submit
 
 
 def test_review_from_the_terminal(committed_engine: Engine, homeward) -> None:  # type: ignore[no-untyped-def]
@@ -35,21 +20,17 @@ def test_review_from_the_terminal(committed_engine: Engine, homeward) -> None:  
         office = make_office(session)
         _, ngo = partner(session)
         principal(session, "reviewer", name="Reviewer Ana")
-        first = intake.create_submission(
+        first = submit(
             session,
-            proposal={
+            ngo,
+            {
                 "kind": "correction",
                 "office_id": office.id,
                 "office": {"city": "Ikeja", "address": "1 Example Way"},
             },
-            submitter=ngo,
-            source="ngo: test",
         )
-        second = intake.create_submission(
-            session,
-            proposal={"kind": "closure", "office_id": office.id, "reason": "moved"},
-            submitter=ngo,
-            source="ngo: test",
+        second = submit(
+            session, ngo, {"kind": "closure", "office_id": office.id, "reason": "moved"}
         )
         ids = (first.id, second.id, office.id)
 
@@ -66,31 +47,24 @@ def test_review_from_the_terminal(committed_engine: Engine, homeward) -> None:  
     nobody = homeward("review", "approve", str(ids[0]), "--as", "Nobody")
     assert nobody.exit_code == 1 and "no active reviewer" in nobody.output
 
-    bad = homeward(
-        "review",
-        "approve",
-        str(ids[0]),
-        "--as",
-        "Reviewer Ana",
-        "--field",
-        "office.city",
-        "--edit",
-        "office.city=" + "x" * 201,
-    )
+    def approve_city_as_ana(city: str) -> Result:
+        return homeward(
+            "review",
+            "approve",
+            str(ids[0]),
+            "--as",
+            "Reviewer Ana",
+            "--field",
+            "office.city",
+            "--edit",
+            f"office.city={city}",
+        )
+
+    bad = approve_city_as_ana("x" * 201)
     assert bad.exit_code == 1
     assert "office.city: must be at most 200 characters" in bad.output
 
-    done = homeward(
-        "review",
-        "approve",
-        str(ids[0]),
-        "--as",
-        "Reviewer Ana",
-        "--field",
-        "office.city",
-        "--edit",
-        "office.city=Ikeja GRA",
-    )
+    done = approve_city_as_ana("Ikeja GRA")
     assert done.exit_code == 0, done.output
     assert "partially_approved" in done.output
 

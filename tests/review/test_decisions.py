@@ -29,16 +29,24 @@ from app.review.models import Submission
 from app.verification.models import VerificationEvent
 from app.verification.service import record_verification
 from tests.factories import NG_PHONE_2, TEST_PROVENANCE, make_office, make_org
-from tests.review.support import dump, partner, principal
+from tests.review.support import (
+    DIRECTORY_TABLES,
+    correction,
+    dump,
+    office_partner_reviewer,
+    partner,
+    principal,
+    proposed,
+    submit,
+)
 
 
-def _correction(session: Session, target: Office, ngo: Principal, /, **parts) -> Submission:
-    return intake.create_submission(
-        session,
-        proposal={"kind": "correction", "office_id": target.id, **parts},
-        submitter=ngo,
-        source="ngo: test",
-    )
+def _approve_only(
+    session: Session, sub: Submission, reviewer: Principal, *fields: str
+) -> Submission:
+    """A partial approval: only `fields` of `sub` are applied."""
+    assert sub.id is not None
+    return decisions.approve(session, submission_id=sub.id, reviewer=reviewer, fields=list(fields))
 
 
 def _reload(session: Session, office_id: int) -> Office:
@@ -49,7 +57,7 @@ def test_approve_all_applies_through_the_directory_with_provenance(db_session: S
     office = make_office(db_session)
     _, ngo = partner(db_session)
     reviewer = principal(db_session, "reviewer", name="Reviewer Ana")
-    sub = _correction(
+    sub = correction(
         db_session,
         office,
         ngo,
@@ -91,10 +99,8 @@ def test_approve_all_applies_through_the_directory_with_provenance(db_session: S
 
 
 def test_approved_correction_records_an_ngo_correction_verification(db_session: Session) -> None:
-    office = make_office(db_session, verified_at=None)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = _correction(db_session, office, ngo, office={"city": "Ikeja"}, note="visited")
+    office, ngo, reviewer = office_partner_reviewer(db_session, verified_at=None)
+    sub = correction(db_session, office, ngo, office={"city": "Ikeja"}, note="visited")
     decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
     event = db_session.execute(
         select(VerificationEvent).where(VerificationEvent.office_id == office.id)
@@ -109,13 +115,9 @@ def test_approved_correction_records_an_ngo_correction_verification(db_session: 
 
 
 def test_partial_approval_applies_only_the_chosen_fields(db_session: Session) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = _correction(db_session, office, ngo, office={"city": "Ikeja", "address": "1 Example Way"})
-    decided = decisions.approve(
-        db_session, submission_id=sub.id, reviewer=reviewer, fields=["office.address"]
-    )
+    office, ngo, reviewer = office_partner_reviewer(db_session)
+    sub = correction(db_session, office, ngo, office={"city": "Ikeja", "address": "1 Example Way"})
+    decided = _approve_only(db_session, sub, reviewer, "office.address")
     assert decided.status == "partially_approved"
     assert decided.applied == {"office.address": "1 Example Way"}
     now = _reload(db_session, office.id)
@@ -123,22 +125,15 @@ def test_partial_approval_applies_only_the_chosen_fields(db_session: Session) ->
 
 
 def test_partial_approval_records_the_changes_but_verifies_nothing(db_session: Session) -> None:
-    office = make_office(db_session, verified_at=None)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = _correction(
+    office, ngo, reviewer = office_partner_reviewer(db_session, verified_at=None)
+    sub = correction(
         db_session,
         office,
         ngo,
         office={"city": "Ikeja", "address": "1 Example Way", "opening_hours": "24/7"},
         note="called them",
     )
-    decided = decisions.approve(
-        db_session,
-        submission_id=sub.id,
-        reviewer=reviewer,
-        fields=["office.address", "office.opening_hours"],
-    )
+    decided = _approve_only(db_session, sub, reviewer, "office.address", "office.opening_hours")
     assert decided.status == "partially_approved"
     revs = db_session.execute(select(Revision).where(Revision.submission_id == sub.id)).scalars()
     by_field = {r.field: r for r in revs}
@@ -159,37 +154,29 @@ def _new_helpline_office(session: Session) -> tuple[Submission, Principal, int |
     _, ngo = partner(session)
     reviewer = principal(session, "reviewer")
     org = make_org(session, name="Existing Helpline (demo)", category="helpline")
-    sub = intake.create_submission(
+    sub = submit(
         session,
-        proposal={
+        ngo,
+        {
             "kind": "new_contact",
             "organization_id": org.id,
             "office": {"country": "NG", "city": "Abuja", "email": "help@example.org"},
         },
-        submitter=ngo,
-        source="ngo: test",
     )
     return sub, reviewer, org.id
 
 
 def test_partially_approved_new_contact_stays_unverified(db_session: Session) -> None:
     sub, reviewer, _ = _new_helpline_office(db_session)
-    decided = decisions.approve(
-        db_session,
-        submission_id=sub.id,
-        reviewer=reviewer,
-        fields=["office.country", "office.city"],
-    )
+    decided = _approve_only(db_session, sub, reviewer, "office.country", "office.city")
     office = _reload(db_session, decided.office_id)
     assert office.last_verified_at is None
     assert not is_printable(db_session, office_id=office.id, now=utcnow(), settings=get_settings())
 
 
 def test_edit_then_approve_validates_the_edited_value(db_session: Session) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = _correction(db_session, office, ngo, office={"region": "NG-KN", "city": "Kano"})
+    office, ngo, reviewer = office_partner_reviewer(db_session)
+    sub = correction(db_session, office, ngo, office={"region": "NG-KN", "city": "Kano"})
     with pytest.raises(InvalidValue) as err:
         decisions.approve(
             db_session, submission_id=sub.id, reviewer=reviewer, edits={"office.region": "AL-01"}
@@ -211,10 +198,8 @@ def test_edit_then_approve_validates_the_edited_value(db_session: Session) -> No
 
 
 def test_conflict_after_a_concurrent_edit_needs_an_explicit_resolution(db_session: Session) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = _correction(db_session, office, ngo, office={"city": "Ikeja", "address": "1 Example Way"})
+    office, ngo, reviewer = office_partner_reviewer(db_session)
+    sub = correction(db_session, office, ngo, office={"city": "Ikeja", "address": "1 Example Way"})
     # Someone else edits the city (a conflict) and the postal code (unrelated) meanwhile.
     directory.update_office(
         db_session,
@@ -249,10 +234,8 @@ def test_conflict_after_a_concurrent_edit_needs_an_explicit_resolution(db_sessio
 
 
 def test_a_change_to_the_same_value_is_not_a_conflict(db_session: Session) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = _correction(db_session, office, ngo, office={"city": "Ikeja"})
+    office, ngo, reviewer = office_partner_reviewer(db_session)
+    sub = correction(db_session, office, ngo, office={"city": "Ikeja"})
     directory.update_office(
         db_session,
         office_id=office.id,
@@ -268,7 +251,7 @@ def test_a_change_to_the_same_value_is_not_a_conflict(db_session: Session) -> No
 def test_four_eyes_key_and_organisation(db_session: Session) -> None:
     office = make_office(db_session)
     org, ngo = partner(db_session)
-    sub = _correction(db_session, office, ngo, office={"city": "Ikeja"})
+    sub = correction(db_session, office, ngo, office={"city": "Ikeja"})
     same_key = Principal(name="x", role="reviewer", key_id=ngo.key_id)
     same_org = Principal(name="y", role="reviewer", key_id=None, organization_id=org.id)
     for who in (same_key, same_org):
@@ -287,21 +270,11 @@ def test_four_eyes_key_and_organisation(db_session: Session) -> None:
 def test_reject_keeps_directory_byte_for_byte_and_partner_reads_the_reason(
     db_session: Session,
 ) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = _correction(db_session, office, ngo, office={"city": "Ikeja"})
+    office, ngo, reviewer = office_partner_reviewer(db_session)
+    sub = correction(db_session, office, ngo, office={"city": "Ikeja"})
     before = dump(
         db_session,
-        tables=(
-            "organization",
-            "organization_service",
-            "office",
-            "office_language",
-            "phone",
-            "revision",
-            "verification_event",
-        ),
+        tables=DIRECTORY_TABLES,
     )
     with pytest.raises(InvalidValue):
         decisions.reject(db_session, submission_id=sub.id, reviewer=reviewer, reason="  ")
@@ -317,10 +290,8 @@ def test_reject_keeps_directory_byte_for_byte_and_partner_reads_the_reason(
 
 
 def test_stale_submission_version_is_refused(db_session: Session) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = _correction(db_session, office, ngo, office={"city": "Ikeja"})
+    office, ngo, reviewer = office_partner_reviewer(db_session)
+    sub = correction(db_session, office, ngo, office={"city": "Ikeja"})
     with pytest.raises(SubmissionChanged):
         decisions.approve(
             db_session, submission_id=sub.id, reviewer=reviewer, expected_version=sub.version + 1
@@ -328,12 +299,10 @@ def test_stale_submission_version_is_refused(db_session: Session) -> None:
 
 
 def test_mark_duplicate_of_submission_or_office(db_session: Session) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    first = _correction(db_session, office, ngo, office={"city": "Ikeja"})
-    second = _correction(db_session, office, ngo, office={"city": "Ikeja "})
-    third = _correction(db_session, office, ngo, office={"address": "2 Example Way"})
+    office, ngo, reviewer = office_partner_reviewer(db_session)
+    first = correction(db_session, office, ngo, office={"city": "Ikeja"})
+    second = correction(db_session, office, ngo, office={"city": "Ikeja "})
+    third = correction(db_session, office, ngo, office={"address": "2 Example Way"})
     with pytest.raises(InvalidValue):
         decisions.mark_duplicate(
             db_session, submission_id=second.id, reviewer=reviewer, of_submission_id=second.id
@@ -353,21 +322,18 @@ def test_mark_duplicate_of_submission_or_office(db_session: Session) -> None:
 
 
 def test_closure_approval_closes_the_office_and_it_leaves_every_sheet(db_session: Session) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
+    office, ngo, reviewer = office_partner_reviewer(db_session)
     settings = get_settings()
     assert is_printable(db_session, office_id=office.id, now=utcnow(), settings=settings)
-    sub = intake.create_submission(
+    sub = submit(
         db_session,
-        proposal={
+        ngo,
+        {
             "kind": "closure",
             "office_id": office.id,
             "reason": "closed",
             "note": "the building is empty",
         },
-        submitter=ngo,
-        source="ngo: test",
     )
     decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
     assert _reload(db_session, office.id).status == "closed"
@@ -379,20 +345,19 @@ def test_closure_approval_closes_the_office_and_it_leaves_every_sheet(db_session
 
 
 def test_disconnected_number_report_marks_the_phone(db_session: Session) -> None:
-    office = make_office(db_session, phones=[{"number": "+2348031234567"}, {"number": NG_PHONE_2}])
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
+    office, ngo, reviewer = office_partner_reviewer(
+        db_session, phones=[{"number": "+2348031234567"}, {"number": NG_PHONE_2}]
+    )
     phone_id = office.phones[0].id
-    sub = intake.create_submission(
+    sub = submit(
         db_session,
-        proposal={
+        ngo,
+        {
             "kind": "closure",
             "office_id": office.id,
             "reason": "number_disconnected",
             "phone_id": phone_id,
         },
-        submitter=ngo,
-        source="ngo: test",
     )
     decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
     assert db_session.get(Phone, phone_id).status == "disconnected"
@@ -400,11 +365,9 @@ def test_disconnected_number_report_marks_the_phone(db_session: Session) -> None
 
 
 def test_new_contact_approval_creates_organisation_office_and_phones(db_session: Session) -> None:
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    sub = intake.create_submission(
+    sub, reviewer = proposed(
         db_session,
-        proposal={
+        {
             "kind": "new_contact",
             "organization": {
                 "name": "Example Legal Aid (demo)",
@@ -418,8 +381,6 @@ def test_new_contact_approval_creates_organisation_office_and_phones(db_session:
                 "phones": [{"number": NG_PHONE_2}],
             },
         },
-        submitter=ngo,
-        source="ngo: test",
     )
     decided = decisions.approve(db_session, submission_id=sub.id, reviewer=reviewer)
     assert decided.office_id is not None and decided.organization_id is not None
@@ -434,42 +395,24 @@ def test_new_contact_approval_creates_organisation_office_and_phones(db_session:
 def test_new_contact_partial_approval_must_keep_required_fields(db_session: Session) -> None:
     sub, reviewer, org_id = _new_helpline_office(db_session)
     with pytest.raises(InvalidValue) as err:
-        decisions.approve(
-            db_session, submission_id=sub.id, reviewer=reviewer, fields=["office.city"]
-        )
+        _approve_only(db_session, sub, reviewer, "office.city")
     assert err.value.field == "office.country"
-    decided = decisions.approve(
-        db_session,
-        submission_id=sub.id,
-        reviewer=reviewer,
-        fields=["office.country", "office.city"],
-    )
+    decided = _approve_only(db_session, sub, reviewer, "office.country", "office.city")
     assert decided.status == "partially_approved"
     office = _reload(db_session, decided.office_id)
     assert (office.organization_id, office.email, office.region) == (org_id, None, None)
 
 
 def test_rejected_and_invalid_submissions_never_touch_the_directory(db_session: Session) -> None:
-    office = make_office(db_session)
-    _, ngo = partner(db_session)
-    reviewer = principal(db_session, "reviewer")
-    directory_tables = (
-        "organization",
-        "organization_service",
-        "office",
-        "office_language",
-        "phone",
-        "revision",
-        "verification_event",
-    )
-    before = dump(db_session, tables=directory_tables)
+    office, ngo, reviewer = office_partner_reviewer(db_session)
+    before = dump(db_session, tables=DIRECTORY_TABLES)
     with pytest.raises(InvalidValue):
-        _correction(db_session, office, ngo, office={"region": "BR-SP"})
-    sub = _correction(
+        correction(db_session, office, ngo, office={"region": "BR-SP"})
+    sub = correction(
         db_session, office, ngo, office={"city": "Ikeja"}, new_phones=[{"number": NG_PHONE_2}]
     )
     decisions.reject(db_session, submission_id=sub.id, reviewer=reviewer, reason="wrong office")
-    assert dump(db_session, tables=directory_tables) == before
+    assert dump(db_session, tables=DIRECTORY_TABLES) == before
 
 
 def test_approval_records_the_imports_claimed_verification_at_its_time(

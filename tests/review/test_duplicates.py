@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.review import decisions, intake, queue
+from app.review import decisions, queue
 from app.review.duplicates import similarity
 from tests.factories import NG_PHONE, NG_PHONE_2, make_office, make_org
-from tests.review.support import partner, principal
+from tests.review.support import partner, principal, submit
 
 
 def _new_contact(session: Session, ngo, *, name: str, region: str = "NG-LA", phones=()) -> object:
-    return intake.create_submission(
+    return submit(
         session,
-        proposal={
+        ngo,
+        {
             "kind": "new_contact",
             "organization": {"name": name, "category": "ngo"},
             "office": {
@@ -23,8 +24,6 @@ def _new_contact(session: Session, ngo, *, name: str, region: str = "NG-LA", pho
                 "phones": [{"number": n} for n in phones],
             },
         },
-        submitter=ngo,
-        source="ngo: test",
     )
 
 

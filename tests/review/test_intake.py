@@ -14,7 +14,7 @@ from app.kit.errors import InvalidValue, TooManyRequests, VersionConflict
 from app.review import intake
 from app.review.models import Submission, SubmissionPhone
 from tests.factories import AL_PHONE, NG_PHONE, NG_PHONE_2, make_office, make_org
-from tests.review.support import dump, partner, principal
+from tests.review.support import correction, dump, partner, principal, submit
 
 CONF = "organization.confidential"
 
@@ -26,9 +26,10 @@ def _count(session: Session) -> int:
 def test_correction_keeps_only_changed_fields_normalised(db_session: Session) -> None:
     office = make_office(db_session)
     _, ngo = partner(db_session)
-    sub = intake.create_submission(
+    sub = submit(
         db_session,
-        proposal={
+        ngo,
+        {
             "kind": "correction",
             "office_id": office.id,
             "office": {
@@ -39,8 +40,6 @@ def test_correction_keeps_only_changed_fields_normalised(db_session: Session) ->
             "phones": [{"id": office.phones[0].id, "number": "0803 123 4568"}],
             "note": "called them on 3 May",
         },
-        submitter=ngo,
-        source="ngo: test",
     )
     # The unchanged city is dropped; text is trimmed; the number is stored as E.164.
     assert sub.changes == {
@@ -81,12 +80,7 @@ def test_invalid_correction_is_refused_naming_the_field_and_queues_nothing(
     _, ngo = partner(db_session)
     before = dump(db_session)
     with pytest.raises(InvalidValue) as err:
-        intake.create_submission(
-            db_session,
-            proposal={"kind": "correction", "office_id": office.id, **proposal},
-            submitter=ngo,
-            source="ngo: test",
-        )
+        correction(db_session, office, ngo, **proposal)
     assert err.value.field == field
     assert dump(db_session) == before
 
@@ -95,16 +89,7 @@ def test_phone_is_checked_in_the_office_country(db_session: Session) -> None:
     office = make_office(db_session, country="AL", region="AL-01", phones=[])
     _, ngo = partner(db_session)
     with pytest.raises(InvalidValue) as err:
-        intake.create_submission(
-            db_session,
-            proposal={
-                "kind": "correction",
-                "office_id": office.id,
-                "new_phones": [{"number": NG_PHONE}],
-            },
-            submitter=ngo,
-            source="ngo: test",
-        )
+        correction(db_session, office, ngo, new_phones=[{"number": NG_PHONE}])
     assert err.value.field == "new_phones.0.number"
     assert "AL" in err.value.message
 
@@ -113,16 +98,7 @@ def test_stale_base_version_is_a_conflict(db_session: Session) -> None:
     office = make_office(db_session)
     _, ngo = partner(db_session)
     with pytest.raises(VersionConflict) as err:
-        intake.create_submission(
-            db_session,
-            proposal={
-                "kind": "correction",
-                "office_id": office.id,
-                "office": {"city": "Ikeja", "version": office.version - 1},
-            },
-            submitter=ngo,
-            source="ngo: test",
-        )
+        correction(db_session, office, ngo, office={"city": "Ikeja", "version": office.version - 1})
     assert err.value.field == "office.version"
     assert _count(db_session) == 0
 
@@ -136,7 +112,7 @@ def test_partner_cannot_submit_about_a_confidential_organisation(db_session: Ses
         {"kind": "closure", "office_id": office.id, "reason": "closed"},
     ):
         with pytest.raises(OfficeNotFound):
-            intake.create_submission(db_session, proposal=proposal, submitter=ngo, source="x")
+            submit(db_session, ngo, proposal)
     assert _count(db_session) == 0
 
 
@@ -152,7 +128,7 @@ def test_new_contact_validated_like_a_directory_create(db_session: Session) -> N
             "phones": [{"number": "0803 123 4568"}],
         },
     }
-    sub = intake.create_submission(db_session, proposal=good, submitter=ngo, source="x")
+    sub = submit(db_session, ngo, good)
     assert sub.changes["office.country"] == "NG"
     assert sub.changes["office.region"] == "NG-LA"
     assert sub.changes["new_phones.0"]["number"] == NG_PHONE_2
@@ -173,7 +149,7 @@ def test_new_contact_validated_like_a_directory_create(db_session: Session) -> N
         ({**good, "organization": {**good["organization"], "confidential": False}}, CONF),
     ):
         with pytest.raises(InvalidValue) as err:
-            intake.create_submission(db_session, proposal=bad, submitter=ngo, source="x")
+            submit(db_session, ngo, bad)
         assert err.value.field == field
     assert _count(db_session) == 1
 
@@ -183,36 +159,33 @@ def test_closure_needs_a_phone_of_the_office_for_a_disconnected_number(db_sessio
     other = make_office(db_session)
     _, ngo = partner(db_session)
     with pytest.raises(InvalidValue) as err:
-        intake.create_submission(
+        submit(
             db_session,
-            proposal={"kind": "closure", "office_id": office.id, "reason": "number_disconnected"},
-            submitter=ngo,
-            source="x",
+            ngo,
+            {"kind": "closure", "office_id": office.id, "reason": "number_disconnected"},
         )
     assert "phone_id" in err.value.message
     with pytest.raises(InvalidValue) as err:
-        intake.create_submission(
+        submit(
             db_session,
-            proposal={
+            ngo,
+            {
                 "kind": "closure",
                 "office_id": office.id,
                 "reason": "number_disconnected",
                 "phone_id": other.phones[0].id,
             },
-            submitter=ngo,
-            source="x",
         )
     assert err.value.field == "phone_id"
-    sub = intake.create_submission(
+    sub = submit(
         db_session,
-        proposal={
+        ngo,
+        {
             "kind": "closure",
             "office_id": office.id,
             "reason": "moved",
             "note": "moved to Ikeja",
         },
-        submitter=ngo,
-        source="x",
     )
     assert sub.changes == {"office.status": "closed"}
     assert sub.closure_reason == "moved"
@@ -277,11 +250,8 @@ def test_rate_limit_per_key_counts_the_window(db_session: Session, frozen_clock)
 
 def test_import_submission_has_no_submitter(db_session: Session) -> None:
     office = make_office(db_session)
-    sub = intake.create_submission(
-        db_session,
-        proposal={"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}},
-        submitter=None,
-        source="import: example dataset",
+    sub = correction(
+        db_session, office, None, office={"city": "Ikeja"}, source="import: example dataset"
     )
     assert sub.submitter_key_id is None
     assert sub.submitter_name == "import: example dataset"
@@ -417,10 +387,5 @@ def test_the_submitter_is_named_once_organisation_and_key(db_session: Session) -
     org, _ = partner(db_session, name="Example NGO")
     ngo = principal(db_session, "ngo", organization_id=org.id, name="Field team")
     office = make_office(db_session)
-    sub = intake.create_submission(
-        db_session,
-        proposal={"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}},
-        submitter=ngo,
-        source="web",
-    )
+    sub = correction(db_session, office, ngo, office={"city": "Ikeja"}, source="web")
     assert sub.submitter_name == "Example NGO — key 'Field team'"

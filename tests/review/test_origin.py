@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.db import make_engine
 from app.directory.models import Office
+from app.kit.principal import Principal
 from app.review import decisions, intake
 from app.review.models import Submission, SubmissionOrigin
 from tests.conftest import alembic_config, throwaway_database
@@ -25,6 +26,24 @@ def _new_contact(city: str, number: str) -> dict[str, object]:
         "organization": {"name": "Harbour Help (demo)", "category": "ngo"},
         "office": {"country": "NG", "city": city, "phones": [{"number": number}]},
     }
+
+
+def _two_new_offices_approved(
+    session: Session, submitter: Principal | None, source: str, **origin: SubmissionOrigin
+) -> tuple[list[Submission], set[int]]:
+    """Harbour Help proposed in Kano and in Jos by `submitter`, both approved: the two
+    submissions, and the organisations their offices ended up in."""
+    subs = [
+        intake.create_submission(
+            session,
+            proposal=_new_contact(city, number),
+            submitter=submitter,
+            source=source,
+            **origin,
+        )
+        for city, number in (("Kano", NG_PHONE), ("Jos", NG_PHONE_2))
+    ]
+    return subs, _approve_both(session, subs)
 
 
 def _approve_both(session: Session, subs: list[Submission]) -> set[int]:
@@ -58,33 +77,18 @@ def test_an_import_reuses_the_organisation_it_created_whatever_its_source_says(
     db_session: Session,
 ) -> None:
     # The source names the dataset in words of its own: no "import:" prefix to recognise.
-    subs = [
-        intake.create_submission(
-            db_session,
-            proposal=_new_contact(city, number),
-            submitter=None,
-            source="Harbour network, March list",
-            origin=SubmissionOrigin.IMPORT,
-        )
-        for city, number in (("Kano", NG_PHONE), ("Jos", NG_PHONE_2))
-    ]
-    assert len(_approve_both(db_session, subs)) == 1
+    _, organisations = _two_new_offices_approved(
+        db_session, None, "Harbour network, March list", origin=SubmissionOrigin.IMPORT
+    )
+    assert len(organisations) == 1
 
 
 def test_partner_proposals_that_read_like_an_import_are_not_merged(db_session: Session) -> None:
     _, ngo = partner(db_session)
-    subs = [
-        intake.create_submission(
-            db_session,
-            proposal=_new_contact(city, number),
-            submitter=ngo,
-            source="import: looks like one",
-        )
-        for city, number in (("Kano", NG_PHONE), ("Jos", NG_PHONE_2))
-    ]
+    subs, organisations = _two_new_offices_approved(db_session, ngo, "import: looks like one")
     assert {s.origin for s in subs} == {"ngo_partner"}
     # Each partner proposal of a new organisation creates it: a reviewer merges by hand.
-    assert len(_approve_both(db_session, subs)) == 2
+    assert len(organisations) == 2
 
 
 def _insert_old_submission(conn: Connection, source: str) -> None:

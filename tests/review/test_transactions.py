@@ -14,11 +14,11 @@ from app.db import unit_of_work
 from app.directory import lookup
 from app.directory import service as directory
 from app.directory.models import Organization, Revision
-from app.review import decisions, intake, queue
+from app.review import decisions, queue
 from app.review.errors import SubmissionAlreadyDecided
 from tests.conftest import IS_POSTGRES
 from tests.factories import make_office
-from tests.review.support import dump, partner, principal
+from tests.review.support import dump, partner, principal, submit
 
 
 def _setup(engine: Engine) -> dict[str, Any]:
@@ -27,16 +27,15 @@ def _setup(engine: Engine) -> dict[str, Any]:
         _, ngo = partner(session)
         first = principal(session, "reviewer", name="Reviewer One")
         second = principal(session, "admin", name="Reviewer Two")
-        sub = intake.create_submission(
+        sub = submit(
             session,
-            proposal={
+            ngo,
+            {
                 "kind": "correction",
                 "office_id": office.id,
                 "office": {"city": "Ikeja"},
                 "organization": {"website": "https://example.org/"},
             },
-            submitter=ngo,
-            source="ngo: test",
         )
         return {"office_id": office.id, "sub_id": sub.id, "reviewers": (first, second)}
 

@@ -10,20 +10,17 @@ from sqlalchemy.orm import Session
 
 from app.db import make_engine
 from app.kit.principal import Principal
-from app.review import decisions, intake, queue
+from app.review import decisions, partner_view, queue
 from app.review.errors import SubmissionAlreadyDecided, SubmissionNotFound
 from app.review.models import Submission, SubmissionStatus
 from tests.conftest import alembic_config, throwaway_database
 from tests.factories import make_office
-from tests.review.support import DIRECTORY_TABLES, dump, partner, principal
+from tests.review.support import DIRECTORY_TABLES, dump, partner, principal, submit
 
 
 def _pending(session: Session, office_id: int | None, ngo: Principal) -> Submission:
-    return intake.create_submission(
-        session,
-        proposal={"kind": "correction", "office_id": office_id, "office": {"city": "Ikeja"}},
-        submitter=ngo,
-        source="ngo: test",
+    return submit(
+        session, ngo, {"kind": "correction", "office_id": office_id, "office": {"city": "Ikeja"}}
     )
 
 
@@ -42,7 +39,7 @@ def test_withdrawing_a_pending_submission_takes_it_out_of_the_queue(db_session: 
     pending = queue.list_queue(db_session, filters=queue.QueueFilters(), page=1, per_page=50)
     assert sub.id not in [item.id for item in pending.items]
     assert queue.pending_count(db_session) == 0
-    mine = queue.list_for_partner(db_session, partner=ngo)
+    mine = partner_view.own_submissions(db_session, partner=ngo)
     assert [(i.id, i.status) for i in mine.items] == [(sub.id, SubmissionStatus.WITHDRAWN)]
 
 

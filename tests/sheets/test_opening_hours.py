@@ -20,12 +20,23 @@ from app.kit.principal import Principal
 from app.review import decisions
 from app.sheets import service
 from app.sheets.schemas import SheetFormat, SheetParams
-from tests.factories import make_office
+from tests.factories import NG_PHONE, make_office
 from tests.interop.spec import SPEC, needs_spec
 from tests.sheets.test_pdf import pdf_text
 from tests.web.signed_in import sign_in
 
 SCHEDULE = {"byday": "TH,FR", "opens_at": "10:00", "closes_at": "18:00", "valid_from": "2027-01-04"}
+
+
+def _sheet_text(session: Session, settings: Settings, tmp_path: object, lang: str) -> str:
+    """The text of the Lagos sheet's PDF in `lang`, its whitespace as single spaces."""
+    now = utcnow()
+    params = SheetParams("NG", "NG-LA", lang, None)
+    data = service.assemble_sheet(session, params=params, now=now, settings=settings)
+    pdf = service.render_data(data, fmt=SheetFormat.PDF, print_date=now.date(), settings=settings)
+    path = tmp_path / f"sheet-{lang}.pdf"  # type: ignore[operator]
+    path.write_bytes(pdf)
+    return " ".join(pdf_text(path).split())
 
 
 @pytest.mark.parametrize(
@@ -39,13 +50,7 @@ def test_a_sheet_prints_structured_hours_in_its_language(
     db_session: Session, settings: Settings, tmp_path: object, lang: str, words: tuple[str, ...]
 ) -> None:
     make_office(db_session, schedules=[SCHEDULE])
-    now = utcnow()
-    params = SheetParams("NG", "NG-LA", lang, None)
-    data = service.assemble_sheet(db_session, params=params, now=now, settings=settings)
-    pdf = service.render_data(data, fmt=SheetFormat.PDF, print_date=now.date(), settings=settings)
-    path = tmp_path / f"sheet-{lang}.pdf"  # type: ignore[operator]
-    path.write_bytes(pdf)
-    text = " ".join(pdf_text(path).split())
+    text = _sheet_text(db_session, settings, tmp_path, lang)
     for word in words:
         assert word in text, (word, text)
     days = get_day_names("wide", locale=lang)
@@ -75,3 +80,22 @@ def test_the_contact_page_shows_the_imported_schedule(
     assert "Thursday and Friday" in page.text
     assert "10:00\u202fAM–6:00\u202fPM" in page.text
     assert "from Jan 1, 2005" in page.text and "until Jan 1, 2005" in page.text
+
+
+@pytest.mark.parametrize(("lang", "ext"), [("en", "ext. 12"), ("fr", "poste 12")])
+def test_a_sheet_titles_the_service_and_prints_extensions_in_its_language(
+    db_session: Session, settings: Settings, tmp_path: object, lang: str, ext: str
+) -> None:
+    office = make_office(
+        db_session,
+        service_name="Legal aid clinic",
+        address="12 Allen Avenue",
+        address_2="Second floor",
+        phones=[{"number": NG_PHONE, "kind": "voice", "extension": "12"}],
+        contacts=[{"name": "Ann Persona", "title": "Reception Manager"}],
+    )
+    org_name = office.organization.name
+    text = _sheet_text(db_session, settings, tmp_path, lang)
+    assert f"Legal aid clinic — {org_name}" in text, text
+    assert ext in text and "Second floor" in text
+    assert "Ann Persona" not in text  # named contacts are staff data: never on a sheet

@@ -8,16 +8,17 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.directory import lookup
 from app.directory import service as directory
+from app.directory.models import Office
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
 from app.sheets import service
 from app.sheets.cache import sheet_cache
 from app.sheets.errors import SheetRefused
 from app.sheets.i18n import sheet_language
-from app.sheets.schemas import SheetFormat, SheetParams, SheetSize
+from app.sheets.schemas import SheetData, SheetFormat, SheetParams, SheetSize
 from app.verification.service import record_verification
-from tests.factories import TEST_PROVENANCE, make_office, make_org
-from tests.sheets.directory import NG, build_lagos_directory
+from tests.factories import TEST_PROVENANCE, edit_phone, make_office, make_org
+from tests.sheets.directory import NG, Directory, build_lagos_directory
 
 LAGOS = SheetParams(country="NG", region="NG-LA", lang="en", lang2=None, size=SheetSize.A4)
 
@@ -29,8 +30,7 @@ def names(data) -> list[str | None]:
 def test_region_sheet_prints_only_printable_offices_of_region_and_nation(
     db_session: Session, settings: Settings
 ) -> None:
-    d = build_lagos_directory(db_session)
-    data = service.assemble_sheet(db_session, params=LAGOS, now=utcnow(), settings=settings)
+    d, data = _lagos_sheet(db_session, settings)
     printed_ids = {e.office_id for e in data.entries}
     assert set(d.printed.values()) <= printed_ids
     assert not printed_ids & set(d.absent.values())
@@ -39,8 +39,7 @@ def test_region_sheet_prints_only_printable_offices_of_region_and_nation(
 def test_order_is_police_first_then_ngos_lawyers_welfare_with_regional_first(
     db_session: Session, settings: Settings
 ) -> None:
-    build_lagos_directory(db_session)
-    data = service.assemble_sheet(db_session, params=LAGOS, now=utcnow(), settings=settings)
+    _, data = _lagos_sheet(db_session, settings)
     assert [e.category for e in data.entries] == [
         "law_enforcement",
         "law_enforcement",
@@ -55,10 +54,7 @@ def test_order_is_police_first_then_ngos_lawyers_welfare_with_regional_first(
 def test_offending_organisation_name_prints_as_neutral_label(
     db_session: Session, settings: Settings
 ) -> None:
-    d = build_lagos_directory(db_session)
-    data = service.assemble_sheet(
-        db_session, params=LAGOS, now=utcnow(), settings=settings, with_notes=True
-    )
+    d, data = _lagos_sheet(db_session, settings, with_notes=True)
     entry = next(
         e for e in data.entries if e.office_id == d.printed["Anti-Trafficking Unit (demo)"]
     )
@@ -85,8 +81,7 @@ def test_clean_local_name_replaces_an_offending_name(
 
 
 def test_disconnected_phones_are_not_printed(db_session: Session, settings: Settings) -> None:
-    d = build_lagos_directory(db_session)
-    data = service.assemble_sheet(db_session, params=LAGOS, now=utcnow(), settings=settings)
+    d, data = _lagos_sheet(db_session, settings)
     ngo = next(e for e in data.entries if e.office_id == d.printed["Example Support Centre (demo)"])
     assert [p.e164 for p in ngo.phones] == [NG[3]]
     assert ngo.phones[0].national == "0803 123 4563"
@@ -96,10 +91,7 @@ def test_disconnected_phones_are_not_printed(db_session: Session, settings: Sett
 def test_preview_lists_left_out_offices_with_reasons(
     db_session: Session, settings: Settings
 ) -> None:
-    d = build_lagos_directory(db_session)
-    data = service.assemble_sheet(
-        db_session, params=LAGOS, now=utcnow(), settings=settings, with_notes=True
-    )
+    d, data = _lagos_sheet(db_session, settings, with_notes=True)
     reasons = {n.office_id: n.reason for n in data.excluded}
     assert reasons == {
         d.absent["Stale Shelter (demo)"]: "stale",
@@ -110,17 +102,52 @@ def test_preview_lists_left_out_offices_with_reasons(
     }
 
 
-def test_missing_category_is_filled_by_nearest_office_by_coordinates(
-    db_session: Session, settings: Settings
-) -> None:
-    # Ogun (NG-OG) has only an NGO; lawyers exist in Lagos (near) and Kano (far).
-    ngo = make_org(db_session, name="Abeokuta Help Point (demo)", category="ngo")
-    make_office(db_session, org=ngo, region="NG-OG", city="Abeokuta", latitude=7.15, longitude=3.35)
-    near = make_org(db_session, name="Lagos Lawyers (demo)", category="lawyer")
-    make_office(db_session, org=near, latitude=6.45, longitude=3.39, phones=[{"number": NG[21]}])
-    far = make_org(db_session, name="Kano Lawyers (demo)", category="lawyer")
-    make_office(
-        db_session,
+def _lagos_sheet(
+    session: Session, settings: Settings, *, with_notes: bool = False
+) -> tuple[Directory, SheetData]:
+    """The Lagos test directory, and its sheet assembled now."""
+    d = build_lagos_directory(session)
+    data = service.assemble_sheet(
+        session, params=LAGOS, now=utcnow(), settings=settings, with_notes=with_notes
+    )
+    return d, data
+
+
+def _renumber(session: Session, office: Office, number: str) -> None:
+    """A printed edit: the office's first phone gets `number`."""
+    edit_phone(session, office.phones[0], number=number)
+
+
+def _verify_by_phone(session: Session, office_id: int) -> None:
+    record_verification(
+        session,
+        office_id=office_id,
+        method="phone_call",
+        verified_by="tester",
+        provenance=TEST_PROVENANCE,
+    )
+
+
+def _edit_unprinted(session: Session, office_id: int) -> None:
+    """An edit the sheet does not print: the office's email."""
+    directory.update_office(
+        session,
+        office_id=office_id,
+        changes={"email": "desk@example.org"},
+        expected_version=lookup.get_office(session, office_id).version,
+        provenance=TEST_PROVENANCE,
+    )
+
+
+def _ogun_without_lawyers(session: Session) -> Office:
+    """Ogun (NG-OG) has only an NGO; lawyers exist in Lagos (near) and Kano (far, returned)."""
+    ngo = make_org(session, name="Abeokuta Help Point (demo)", category="ngo")
+    make_office(session, org=ngo, region="NG-OG", city="Abeokuta", latitude=7.15, longitude=3.35)
+    near = make_org(session, name="Lagos Lawyers (demo)", category="lawyer")
+    make_office(session, org=near, latitude=6.45, longitude=3.39, phones=[{"number": NG[21]}])
+    far = make_org(session, name="Kano Lawyers (demo)", category="lawyer")
+    return make_office(
+        session,
         org=far,
         region="NG-KN",
         city="Kano",
@@ -128,6 +155,12 @@ def test_missing_category_is_filled_by_nearest_office_by_coordinates(
         longitude=8.52,
         phones=[{"number": NG[22]}],
     )
+
+
+def test_missing_category_is_filled_by_nearest_office_by_coordinates(
+    db_session: Session, settings: Settings
+) -> None:
+    _ogun_without_lawyers(db_session)
     params = SheetParams(country="NG", region="NG-OG", lang="en", lang2=None)
     data = service.assemble_sheet(db_session, params=params, now=utcnow(), settings=settings)
     lawyers = [e for e in data.entries if e.category == "lawyer"]
@@ -175,23 +208,11 @@ def test_snapshot_id_is_stable_and_changes_after_an_edit(
 
     # An edit that is not printed keeps the id; a printed one changes it.
     office_id = d.printed["Example Legal Aid Centre (demo)"]
-    directory.update_office(
-        db_session,
-        office_id=office_id,
-        changes={"email": "desk@example.org"},
-        expected_version=lookup.get_office(db_session, office_id).version,
-        provenance=TEST_PROVENANCE,
-    )
+    _edit_unprinted(db_session, office_id)
     unchanged = service.assemble_sheet(db_session, params=LAGOS, now=now, settings=settings)
     assert unchanged.snapshot_id == first.snapshot_id
     office = lookup.get_office(db_session, office_id)
-    directory.update_phone(
-        db_session,
-        phone_id=office.phones[0].id,
-        changes={"number": NG[30]},
-        expected_version=office.phones[0].version,
-        provenance=TEST_PROVENANCE,
-    )
+    _renumber(db_session, office, NG[30])
     edited = service.assemble_sheet(db_session, params=LAGOS, now=now, settings=settings)
     assert edited.snapshot_id != first.snapshot_id
 
@@ -203,13 +224,7 @@ def test_snapshot_id_changes_after_a_verification(
     d = build_lagos_directory(db_session)
     before = service.assemble_sheet(db_session, params=LAGOS, now=utcnow(), settings=settings)
     frozen_clock.advance(days=3)
-    record_verification(
-        db_session,
-        office_id=d.printed["Example Welfare Office (demo)"],
-        method="phone_call",
-        verified_by="tester",
-        provenance=TEST_PROVENANCE,
-    )
+    _verify_by_phone(db_session, d.printed["Example Welfare Office (demo)"])
     after = service.assemble_sheet(db_session, params=LAGOS, now=utcnow(), settings=settings)
     assert after.snapshot_id != before.snapshot_id
 
@@ -230,13 +245,7 @@ def test_cache_serves_repeats_and_never_outdated_numbers(
     assert repeat.content == first.content
 
     office = lookup.get_office(db_session, d.printed["Example Welfare Office (demo)"])
-    directory.update_phone(
-        db_session,
-        phone_id=office.phones[0].id,
-        changes={"number": NG[31]},
-        expected_version=office.phones[0].version,
-        provenance=TEST_PROVENANCE,
-    )
+    _renumber(db_session, office, NG[31])
     edited = service.render_sheet(
         db_session, params=LAGOS, fmt=SheetFormat.HTML, now=now, settings=settings
     )
@@ -276,23 +285,11 @@ def test_cache_repeats_follow_verifications_closures_and_unprinted_edits(
     assert (first.cached, _html(db_session, LAGOS, now, settings).cached) == (False, True)
 
     office_id = d.printed["Example Legal Aid Centre (demo)"]
-    directory.update_office(
-        db_session,
-        office_id=office_id,
-        changes={"email": "desk@example.org"},
-        expected_version=lookup.get_office(db_session, office_id).version,
-        provenance=TEST_PROVENANCE,
-    )
+    _edit_unprinted(db_session, office_id)
     unprinted = _html(db_session, LAGOS, now, settings)
     assert unprinted.cached and unprinted.snapshot_id == first.snapshot_id
 
-    record_verification(
-        db_session,
-        office_id=d.printed["Example Welfare Office (demo)"],
-        method="phone_call",
-        verified_by="tester",
-        provenance=TEST_PROVENANCE,
-    )
+    _verify_by_phone(db_session, d.printed["Example Welfare Office (demo)"])
     verified = _html(db_session, LAGOS, now, settings)
     assert not verified.cached and verified.snapshot_id != first.snapshot_id
     today = f"Verified on {sheet_language('en').date(now.date())}"
@@ -308,20 +305,7 @@ def test_cache_follows_the_stand_ins_and_the_point_they_are_measured_from(
 ) -> None:
     """Ogun has no lawyer: the nearest ones elsewhere are printed with their distance from
     the centroid of Ogun's offices (printable or not), so both must reach the cache key."""
-    ngo = make_org(db_session, name="Abeokuta Help Point (demo)", category="ngo")
-    make_office(db_session, org=ngo, region="NG-OG", city="Abeokuta", latitude=7.15, longitude=3.35)
-    near = make_org(db_session, name="Lagos Lawyers (demo)", category="lawyer")
-    make_office(db_session, org=near, latitude=6.45, longitude=3.39, phones=[{"number": NG[21]}])
-    far = make_org(db_session, name="Kano Lawyers (demo)", category="lawyer")
-    kano = make_office(
-        db_session,
-        org=far,
-        region="NG-KN",
-        city="Kano",
-        latitude=12.0,
-        longitude=8.52,
-        phones=[{"number": NG[22]}],
-    )
+    kano = _ogun_without_lawyers(db_session)
     ogun = SheetParams(country="NG", region="NG-OG", lang="en", lang2=None)
     sheet_cache(settings.sheet_cache_size).clear()
     now = utcnow()

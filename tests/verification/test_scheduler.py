@@ -112,10 +112,14 @@ def _task_counts(engine: Engine) -> tuple[int, int]:
         ).one()  # type: ignore[return-value]
 
 
-def test_kill_9_mid_sweep_then_resume_completes_without_duplicates(
-    committed_engine: Engine,
-) -> None:
-    total = 400
+def _done_run(job: str, started_at: datetime) -> JobRun:
+    """A finished run of `job`, started (by instance "a") in the minute of its slot."""
+    slot = started_at.replace(second=0, microsecond=0).isoformat()
+    return JobRun(job=job, slot=slot, instance_id="a", status="done", started_at=started_at)
+
+
+def _populate_all_due(engine: Engine, total: int) -> None:
+    """`total` active, public offices, all last verified 170 days ago (due)."""
     rng = random.Random(7)
     all_due = Mix(
         verified=1,
@@ -124,7 +128,14 @@ def test_kill_9_mid_sweep_then_resume_completes_without_duplicates(
         confidential=0,
         verified_at=utcnow() - timedelta(days=170),
     )
-    populate(committed_engine, Directory(), total, rng, example_numbers(rng), mix=all_due)
+    populate(engine, Directory(), total, rng, example_numbers(rng), mix=all_due)
+
+
+def test_kill_9_mid_sweep_then_resume_completes_without_duplicates(
+    committed_engine: Engine,
+) -> None:
+    total = 400
+    _populate_all_due(committed_engine, total)
     env = subprocess_env(scheduler_batch_size="25", scheduler_batch_pause_seconds="0.2")
     proc = subprocess.Popen(
         homeward("scheduler", "run-once", "open_due_tasks"),
@@ -327,24 +338,8 @@ def test_triggers_missed_while_no_scheduler_ran_are_caught_up_once(
         assert missed["automated_checks"] == "2026-06-01T02:30:00+00:00"
         assert missed["escalate"] == "2026-06-01T05:00:00+00:00"
         # escalate ran after its 05:00 trigger; open_due_tasks last ran before 10:07.
-        session.add(
-            JobRun(
-                job="escalate",
-                slot="2026-06-01T05:00:00+00:00",
-                instance_id="a",
-                status="done",
-                started_at=datetime(2026, 6, 1, 5, 0, 2, tzinfo=UTC),
-            )
-        )
-        session.add(
-            JobRun(
-                job="open_due_tasks",
-                slot="2026-06-01T09:07:00+00:00",
-                instance_id="a",
-                status="done",
-                started_at=datetime(2026, 6, 1, 9, 7, 1, tzinfo=UTC),
-            )
-        )
+        session.add(_done_run("escalate", datetime(2026, 6, 1, 5, 0, 2, tzinfo=UTC)))
+        session.add(_done_run("open_due_tasks", datetime(2026, 6, 1, 9, 7, 1, tzinfo=UTC)))
         session.commit()
         missed = dict(missed_jobs(session, settings, now=now, skip=["automated_checks"]))
     assert missed == {
@@ -359,15 +354,7 @@ def test_serve_with_scheduler_fills_the_worklist_and_stops_together(
 ) -> None:
     """`make run` serves with `--with-scheduler`: the scheduler, a process of its own, catches
     up the jobs a new install never ran, and stops when the server stops."""
-    rng = random.Random(7)
-    all_due = Mix(
-        verified=1,
-        closed=0,
-        temporarily_closed=0,
-        confidential=0,
-        verified_at=utcnow() - timedelta(days=170),
-    )
-    populate(committed_engine, Directory(), 30, rng, example_numbers(rng), mix=all_due)
+    _populate_all_due(committed_engine, 30)
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--with-scheduler", "--port", str(port)],

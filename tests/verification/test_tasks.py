@@ -143,8 +143,7 @@ def test_opening_tasks_twice_gives_one_task(db_session: Session, settings: Setti
 
 
 def test_the_database_refuses_a_second_active_task(db_session: Session, settings: Settings) -> None:
-    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
-    task = open_task(db_session, settings, office)
+    office, task = _due_task(db_session, settings)
     now = utcnow()
     row = {
         "office_id": office.id,
@@ -169,8 +168,7 @@ def test_the_database_refuses_a_second_active_task(db_session: Session, settings
 def test_a_claim_blocks_others_until_it_expires(
     db_session: Session, settings: Settings, frozen_clock: Any
 ) -> None:
-    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
-    task = open_task(db_session, settings, office)
+    _, task = _due_task(db_session, settings)
     assert task.id is not None
     claimed = outcomes.claim_task(
         db_session, task_id=task.id, actor=ALICE, now=utcnow(), settings=settings
@@ -198,8 +196,7 @@ def test_a_claim_blocks_others_until_it_expires(
 def test_escalate_job_releases_lapsed_claims(
     db_session: Session, settings: Settings, frozen_clock: Any
 ) -> None:
-    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
-    task = open_task(db_session, settings, office)
+    _, task = _due_task(db_session, settings)
     assert task.id is not None
     outcomes.claim_task(db_session, task_id=task.id, actor=ALICE, now=utcnow(), settings=settings)
     frozen_clock.advance(hours=settings.task_claim_hours + 1)
@@ -223,11 +220,37 @@ def _outcome(
     )
 
 
+def _due_task(session: Session, settings: Settings) -> tuple[Office, VerificationTask]:
+    """An office last verified 170 days ago (due) and its open call task."""
+    office = make_office(session, verified_at=utcnow() - timedelta(days=170))
+    return office, open_task(session, settings, office)
+
+
+def _moved(
+    session: Session,
+    settings: Settings,
+    task: VerificationTask,
+    actor: Principal,
+    phone_id: int | None,
+    **changes: str,
+) -> VerificationTask:
+    """A call whose answer was: moved last month to 12 New Road, new number (and `changes`)."""
+    return _outcome(
+        session,
+        settings,
+        task,
+        Outcome.CHANGED,
+        actor=actor,
+        changes={"address": "12 New Road, Ikeja", **changes},
+        phone_changes=[{"id": phone_id, "number": NG_PHONE_2}],
+        note="moved last month",
+    )
+
+
 def test_three_unanswered_calls_on_different_days_escalate(
     db_session: Session, settings: Settings, frozen_clock: Any
 ) -> None:
-    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
-    task = open_task(db_session, settings, office)
+    office, task = _due_task(db_session, settings)
     for _ in range(3):  # three on the same day count as one day
         _outcome(db_session, settings, task, Outcome.NO_ANSWER)
     assert task.state == "open" and task.escalated_at is None and task.attempts == 3
@@ -280,19 +303,9 @@ def test_confirmed_verifies_now_by_this_person_and_method(
 def test_a_reviewers_changed_outcome_applies_details_through_the_audited_path_then_verifies(
     db_session: Session, settings: Settings
 ) -> None:
-    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
+    office, task = _due_task(db_session, settings)
     phone_id = office.phones[0].id
-    task = open_task(db_session, settings, office)
-    _outcome(
-        db_session,
-        settings,
-        task,
-        Outcome.CHANGED,
-        actor=BOB,
-        changes={"address": "12 New Road, Ikeja", "opening_hours": "Mon-Fri 9-17"},
-        phone_changes=[{"id": phone_id, "number": NG_PHONE_2}],
-        note="moved last month",
-    )
+    _moved(db_session, settings, task, BOB, phone_id, opening_hours="Mon-Fri 9-17")
     office = get_office(db_session, office.id, refresh=True)  # type: ignore[arg-type]
     assert office.address == "12 New Road, Ikeja"
     assert office.phones[0].number == NG_PHONE_2
@@ -319,20 +332,10 @@ def test_an_officers_changed_outcome_is_queued_for_review_and_edits_nothing(
     db_session: Session, settings: Settings
 ) -> None:
     officer = principal(db_session, "officer", name="Desk Officer Ada")
-    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
+    office, task = _due_task(db_session, settings)
     oid, phone_id, address = office.id, office.phones[0].id, office.address
     assert oid is not None and phone_id is not None
-    task = open_task(db_session, settings, office)
-    _outcome(
-        db_session,
-        settings,
-        task,
-        Outcome.CHANGED,
-        actor=officer,
-        changes={"address": "12 New Road, Ikeja", "website": "https://example.org/new"},
-        phone_changes=[{"id": phone_id, "number": NG_PHONE_2}],
-        note="moved last month",
-    )
+    _moved(db_session, settings, task, officer, phone_id, website="https://example.org/new")
     # The call is recorded as the task's outcome …
     assert task.state == "done" and task.outcome == "changed"
     (attempt,) = outcomes.attempts_for(db_session, task_id=task.id)  # type: ignore[arg-type]
@@ -365,8 +368,7 @@ def test_an_officers_changed_outcome_is_queued_for_review_and_edits_nothing(
 def test_changed_needs_details_and_bad_details_change_nothing(
     db_session: Session, settings: Settings
 ) -> None:
-    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
-    task = open_task(db_session, settings, office)
+    _, task = _due_task(db_session, settings)
     with pytest.raises(InvalidValue) as missing:
         _outcome(db_session, settings, task, Outcome.CHANGED)
     assert missing.value.field == "changes"
@@ -470,8 +472,7 @@ def test_a_verification_elsewhere_closes_the_open_task(
     from app.directory.provenance import Provenance
     from app.verification.service import record_verification
 
-    office = make_office(db_session, verified_at=utcnow() - timedelta(days=170))
-    task = open_task(db_session, settings, office)
+    office, task = _due_task(db_session, settings)
     record_verification(
         db_session,
         office_id=office.id,  # type: ignore[arg-type]

@@ -22,6 +22,18 @@ from app.verification.public_address import Network
 # this local server widen the allowed networks to loopback explicitly.
 LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"),)
 
+# The fixed redirects: path → (Location, status).
+REDIRECTS: dict[str, tuple[str, int]] = {
+    "/redirect-same": ("http://www.example.test/ok", 301),
+    "/redirect-relative": ("/ok", 302),
+    "/redirect-other": ("http://parked.other-domain.test/ok", 302),
+    "/redirect-co-uk-same": ("http://shop.example.co.uk/ok", 302),
+    "/redirect-co-uk-other": ("http://evil.co.uk/ok", 302),
+    "/loop-a": ("/loop-b", 302),
+    "/loop-b": ("/loop-a", 302),
+    "/redirect-ftp": ("ftp://files.example.test/", 302),
+}
+
 
 class TestSite:
     def __init__(self) -> None:
@@ -82,24 +94,10 @@ class TestSite:
             case "/busy":
                 await asyncio.sleep(0.1)
                 return 200, [], b"ok"
-            case "/redirect-same":
-                return redirect("http://www.example.test/ok", 301)
-            case "/redirect-relative":
-                return redirect("/ok")
-            case "/redirect-other":
-                return redirect("http://parked.other-domain.test/ok")
-            case "/redirect-co-uk-same":
-                return redirect("http://shop.example.co.uk/ok")
-            case "/redirect-co-uk-other":
-                return redirect("http://evil.co.uk/ok")
-            case "/loop-a":
-                return redirect("/loop-b")
-            case "/loop-b":
-                return redirect("/loop-a")
-            case "/redirect-ftp":
-                return redirect("ftp://files.example.test/")
             case "/redirect-nowhere":
                 return 302, [], b""
+        if path in REDIRECTS:
+            return redirect(*REDIRECTS[path])
         if path.startswith("/redirect-to/"):  # /redirect-to/127.0.0.2:8080/x
             return redirect("http://" + path.removeprefix("/redirect-to/"))
         if path.startswith("/chain/"):

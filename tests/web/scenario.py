@@ -64,7 +64,14 @@ def seed(session: Session) -> Scenario:
         region=None,
         city="Abuja",
         verified_at=now - timedelta(days=100),
-        phones=[{"number": NG_PHONE_2, "kind": "voice"}],
+        phones=[{"number": NG_PHONE_2, "kind": "voice", "extension": "12"}],
+        # What an HSDS source brings, as data (shown on its contact page).
+        service_name="Free legal advice clinic",
+        address_2="Legal Aid House, second floor",
+        language_notes={"en": "Interpreters on Tuesdays"},
+        contacts=[{"name": "Ada Example", "title": "Duty lawyer"}],
+        service_areas=[{"name": "Federal Capital Territory"}],
+        accessibility=[{"description": "Step-free entrance and lift"}],
     )
     office(
         "welfare_stale",

@@ -7,9 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.auth.service import create_key
-from app.directory import service as directory
 from app.web import labels
-from tests.factories import TEST_PROVENANCE, make_office, make_org
+from tests.factories import edit_phone, make_office, make_org
 from tests.web.signed_in import sign_in
 
 
@@ -44,13 +43,7 @@ def test_audit_rows_name_the_record(client: TestClient, db_session: Session) -> 
     org = make_org(db_session, name="Example NGO")
     office = make_office(db_session, org=org, name="Lagos office")
     phone = office.phones[0]
-    directory.update_phone(
-        db_session,
-        phone_id=phone.id,
-        changes={"kind": "fax"},
-        expected_version=phone.version,
-        provenance=TEST_PROVENANCE,
-    )
+    edit_phone(db_session, phone, kind="fax")
     sign_in(client, db_session, "admin")
     page = client.get(f"/admin/audit?office_id={office.id}")
     assert page.status_code == 200

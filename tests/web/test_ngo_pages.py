@@ -3,18 +3,21 @@ no form offers confidentiality, and "My submissions" never points at a confident
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.directory.models import Office, Organization
 from app.directory.phone_numbers import display
-from app.review import decisions, intake
+from app.review import intake
 from app.review.models import Submission
 from app.verification.models import VerificationEvent
 from app.web import labels
 from app.web.ngo.correction import current_values
 from tests.factories import BR_PHONE, make_office, make_org
-from tests.review.support import principal
+from tests.review.support import correction, principal, proposed_duplicate
 from tests.web.signed_in import sign_in
 
 
@@ -22,10 +25,25 @@ def _queued(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(Submission)).scalar_one())
 
 
+def _withdrawal_refused(
+    client: TestClient, session: Session, sub: Submission, csrf: str, code: int, status: str
+) -> None:
+    """Withdrawing `sub` answers `code` and the submission stays `status`."""
+    refused = client.post(f"/ngo/submissions/{sub.id}/withdraw", data={"csrf_token": csrf})
+    assert refused.status_code == code
+    session.expire_all()
+    assert session.get(Submission, sub.id).status == status  # type: ignore[union-attr]
+
+
+def _lagos_network(session: Session, **office: Any) -> tuple[Organization, Office]:
+    """The partner Lagos Network (demo) and its office (`make_office` overrides) in Nigeria."""
+    org = make_org(session, name="Lagos Network (demo)")
+    return org, make_office(session, org=org, **office)
+
+
 def _lagos_partner(client: TestClient, session: Session) -> str:
     """A partner working in Nigeria (it has an office there), signed in; its CSRF token."""
-    org = make_org(session, name="Lagos Network (demo)")
-    make_office(session, org=org)
+    org, _ = _lagos_network(session)
     return sign_in(client, session, "ngo", organization_id=org.id)
 
 
@@ -93,25 +111,13 @@ def test_the_new_contact_form_offers_only_the_partners_countries_and_never_confi
 def test_my_submissions_never_points_at_a_confidential_duplicate(
     client: TestClient, db_session: Session
 ) -> None:
-    org = make_org(db_session, name="Lagos Network (demo)")
-    make_office(db_session, org=org)
+    org, _ = _lagos_network(db_session)
     hidden = make_org(db_session, name="Zephyrine Safe House (demo)", confidential=True)
     secret = make_office(db_session, org=hidden, city="Ikeja")
-    ngo = principal(db_session, "ngo", organization_id=org.id)
-    sub = intake.create_submission(
+    sub = proposed_duplicate(
         db_session,
-        proposal={
-            "kind": "new_contact",
-            "organization": {"name": "Example Help Desk (demo)", "category": "ngo"},
-            "office": {"country": "NG", "region": "NG-LA", "phones": [{"number": "08031234599"}]},
-        },
-        submitter=ngo,
-        source="web",
-    )
-    decisions.mark_duplicate(
-        db_session,
-        submission_id=sub.id,  # type: ignore[arg-type]
-        reviewer=principal(db_session, "reviewer"),
+        org_id=org.id,
+        org_name="Example Help Desk (demo)",
         of_office_id=secret.id,
         reason="Same as the Zephyrine safe house",
     )
@@ -127,8 +133,7 @@ def test_my_submissions_never_points_at_a_confidential_duplicate(
 def test_a_submission_page_shows_what_was_sent_and_withdraws_it_while_pending(
     client: TestClient, db_session: Session
 ) -> None:
-    org = make_org(db_session, name="Lagos Network (demo)")
-    office = make_office(db_session, org=org, city="Lagos")
+    org, office = _lagos_network(db_session, city="Lagos")
     phone = office.phones[0]
     ngo = principal(db_session, "ngo", organization_id=org.id)
     sub = intake.create_submission(
@@ -162,38 +167,26 @@ def test_a_submission_page_shows_what_was_sent_and_withdraws_it_while_pending(
     after = client.get(done.headers["location"])
     assert "You withdrew this submission" in after.text
     assert "<strong>Withdrawn</strong>" in after.text and ">Withdraw</button>" not in after.text
-    again = client.post(f"/ngo/submissions/{sub.id}/withdraw", data={"csrf_token": csrf})
-    assert again.status_code == 409
-    db_session.expire_all()
-    assert db_session.get(Submission, sub.id).status == "withdrawn"  # type: ignore[union-attr]
+    _withdrawal_refused(client, db_session, sub, csrf, 409, "withdrawn")
 
 
 def test_another_organisations_submission_page_is_not_found(
     client: TestClient, db_session: Session
 ) -> None:
-    org = make_org(db_session, name="Lagos Network (demo)")
-    office = make_office(db_session, org=org)
-    sub = intake.create_submission(
-        db_session,
-        proposal={"kind": "correction", "office_id": office.id, "office": {"city": "Ikeja"}},
-        submitter=principal(db_session, "ngo", organization_id=org.id),
-        source="web",
-    )
+    org, office = _lagos_network(db_session)
+    ngo = principal(db_session, "ngo", organization_id=org.id)
+    sub = correction(db_session, office, ngo, office={"city": "Ikeja"}, source="web")
     other = make_org(db_session, name="Other Network (demo)")
     make_office(db_session, org=other)
     csrf = sign_in(client, db_session, "ngo", organization_id=other.id)
     assert client.get(f"/ngo/submissions/{sub.id}").status_code == 404
-    refused = client.post(f"/ngo/submissions/{sub.id}/withdraw", data={"csrf_token": csrf})
-    assert refused.status_code == 404
-    db_session.expire_all()
-    assert db_session.get(Submission, sub.id).status == "pending"  # type: ignore[union-attr]
+    _withdrawal_refused(client, db_session, sub, csrf, 404, "pending")
 
 
 def test_the_start_page_lists_the_partners_own_offices_first(
     client: TestClient, db_session: Session
 ) -> None:
-    org = make_org(db_session, name="Lagos Network (demo)")
-    own = make_office(db_session, org=org, name="Ikeja desk")
+    org, own = _lagos_network(db_session, name="Ikeja desk")
     other = make_office(db_session, org=make_org(db_session, name="Abuja Legal Aid (demo)"))
     nationwide = make_office(
         db_session, org=make_org(db_session, name="National Helpline (demo)"), region=None

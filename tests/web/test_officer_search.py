@@ -22,6 +22,13 @@ def _datalist_labels(page: Page) -> list[str]:
     return page.locator("#country-list option").evaluate_all("(os) => os.map(o => o.label)")
 
 
+def _search_country(page: Page, country: str) -> None:
+    """The officer's search page, `country` typed in and searched."""
+    page.goto("/officer")
+    page.fill("#country", country)
+    page.click("form.search button[type=submit]")
+
+
 def test_countries_with_contacts_come_first_with_their_counts(new_page: NewPage) -> None:
     page = new_page("officer")
     page.goto("/officer")
@@ -42,18 +49,14 @@ def test_countries_with_contacts_come_first_with_their_counts(new_page: NewPage)
 @pytest.mark.parametrize("typed", ["Nigeria", "nigeria", "ng", "NGA"])
 def test_a_country_is_typed_by_name_or_iso_code(new_page: NewPage, typed: str) -> None:
     page = new_page("officer")
-    page.goto("/officer")
-    page.fill("#country", typed)
-    page.click("form.search button[type=submit]")
+    _search_country(page, typed)
     expect(page.locator("h1")).to_have_text("Nigeria — nationwide offices")
     expect(page.locator("#country")).to_have_value("Nigeria")
 
 
 def test_country_region_and_filters_are_one_page(new_page: NewPage) -> None:
     page = new_page("officer")
-    page.goto("/officer")
-    page.fill("#country", "Nigeria")
-    page.click("form.search button[type=submit]")
+    _search_country(page, "Nigeria")
     # The results page itself offers the country's regions and the filters: no second page.
     expect(page.locator("#region option[value='NG-LA']")).to_have_text("Lagos (NG-LA)")
     page.select_option("#region", "NG-LA")
@@ -132,9 +135,7 @@ def test_a_bad_value_in_the_address_is_shown_next_to_its_field(
 
 def test_an_unknown_country_typed_in_the_form_is_shown_inline(new_page: NewPage) -> None:
     page = new_page("officer")
-    page.goto("/officer")
-    page.fill("#country", "Atlantis")
-    page.click("form.search button[type=submit]")
+    _search_country(page, "Atlantis")
     expect(page.locator("#country-error")).to_contain_text("'Atlantis' is not a country")
     expect(page.locator("#country")).to_have_attribute("aria-invalid", "true")
 

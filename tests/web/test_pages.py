@@ -104,6 +104,22 @@ def test_contact_detail_shows_verification_history(new_page: NewPage, scenario: 
     screenshot(page, "contact-detail")
 
 
+def test_contact_detail_shows_the_service_and_what_a_source_tells_of_it(
+    new_page: NewPage, scenario: Scenario
+) -> None:
+    page = new_page("officer")
+    page.goto(f"/contacts/{scenario.offices['lawyer']}")
+    facts = page.locator("dl.facts").first
+    expect(facts.locator(".service-name")).to_have_text("Free legal advice clinic")
+    expect(facts.locator("ul.phones li .ext")).to_have_text("ext. 12")
+    expect(facts.locator(".address-2")).to_have_text("Legal Aid House, second floor")
+    expect(facts.locator(".language-note")).to_have_text("(Interpreters on Tuesdays)")
+    expect(facts.locator(".named-contact")).to_have_text("Ada Example · Duty lawyer")
+    expect(facts.locator(".service-area")).to_have_text("Federal Capital Territory")
+    expect(facts.locator(".accessibility")).to_have_text("Step-free entrance and lift")
+    screenshot(page, "contact-detail-hsds")
+
+
 def test_coverage_map_marks_gaps_and_opens_a_cells_offices(new_page: NewPage) -> None:
     page = new_page("reviewer")
     page.goto("/coverage?country=NG")

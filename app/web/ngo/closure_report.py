@@ -6,10 +6,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from fastapi import Request
 from starlette.responses import Response
 
-from app.auth.dependencies import SessionDep
 from app.directory.models import Office
 from app.directory.presenter import phone_public
 from app.directory.printable import active_phones
@@ -18,14 +16,8 @@ from app.review.schemas import ClosureCreate
 from app.web import labels
 from app.web.forms import plain, typed_values, whole_number
 from app.web.i18n import N_, _
-from app.web.ngo.contact_form import contact_form_again, contact_form_page
-from app.web.ngo.proposals import (
-    PartnerPage,
-    field_for,
-    flow_router,
-    office_for_partner,
-    submit_for_review,
-)
+from app.web.ngo.contact_form import OnContact
+from app.web.ngo.proposals import field_for, flow_router, submit_for_review
 from app.web.session import CheckedForm
 
 router = flow_router()
@@ -53,32 +45,18 @@ def _form_extra(office: Office) -> dict[str, Any]:
 
 
 @router.get("/ngo/contacts/{office_id}/report")
-def report_form(
-    request: Request, office_id: int, principal: PartnerPage, session: SessionDep
-) -> Response:
+def report_form(on: OnContact) -> Response:
     """Report that an office closed or moved, or that one of its numbers is disconnected."""
-    office = office_for_partner(session, principal, office_id)
-    return contact_form_page(
-        request,
-        principal,
-        office,
-        "report",
-        values={"version": str(office.version)},
-        errors={},
-        **_form_extra(office),
+    office = on.office()
+    return on.page(
+        "report", values={"version": str(office.version)}, extra=_form_extra, office=office
     )
 
 
 @router.post("/ngo/contacts/{office_id}/report")
-def submit_report(
-    request: Request,
-    office_id: int,
-    principal: PartnerPage,
-    session: SessionDep,
-    form: CheckedForm,
-) -> Response:
+def submit_report(on: OnContact, form: CheckedForm) -> Response:
     """Queue a closure report for review."""
-    office = office_for_partner(session, principal, office_id)
+    office = on.office()
     values = typed_values(form)
     reason = plain(form.get("reason"))
     phone_id = whole_number(form.get("phone_id"))
@@ -96,7 +74,7 @@ def submit_report(
             version = whole_number(form.get("version"))
         payload = {
             "kind": "closure",
-            "office_id": office_id,
+            "office_id": on.office_id,
             "reason": reason,
             "phone_id": phone_id if reason == ClosureReason.NUMBER_DISCONNECTED.value else None,
             "version": version,
@@ -104,17 +82,8 @@ def submit_report(
         }
         field_of = partial(field_for, known={"reason", "phone_id", "note"}, phone_ids=[])
         sent = submit_for_review(
-            request, session, principal, ClosureCreate, payload, errors, field_of
+            on.request, on.session, on.principal, ClosureCreate, payload, errors, field_of
         )
         if sent is not None:
             return sent
-    return contact_form_again(
-        request,
-        principal,
-        session,
-        office_id,
-        "report",
-        values=values,
-        errors=errors,
-        extra=_form_extra,
-    )
+    return on.page("report", values=values, errors=errors, status_code=422, extra=_form_extra)

@@ -6,11 +6,9 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from app.auth.dependencies import SessionDep
 from app.directory.enums import PhoneKind
 from app.directory.models import Office
 from app.directory.phone_numbers import display
@@ -18,15 +16,8 @@ from app.directory.printable import active_phones
 from app.review.schemas import CorrectionCreate
 from app.web import labels
 from app.web.forms import plain, typed_values, whole_number
-from app.web.ngo.contact_form import contact_form_again, contact_form_page
-from app.web.ngo.proposals import (
-    PartnerPage,
-    chosen_languages,
-    field_for,
-    flow_router,
-    office_for_partner,
-    submit_for_review,
-)
+from app.web.ngo.contact_form import OnContact
+from app.web.ngo.proposals import chosen_languages, field_for, flow_router, submit_for_review
 from app.web.session import CheckedForm
 
 router = flow_router()
@@ -66,20 +57,10 @@ def current_values(office: Office) -> dict[str, str]:
 
 
 @router.get("/ngo/contacts/{office_id}/correct")
-def correction_form(
-    request: Request, office_id: int, principal: PartnerPage, session: SessionDep
-) -> Response:
+def correction_form(on: OnContact) -> Response:
     """The correction form, pre-filled with the contact's current values."""
-    office = office_for_partner(session, principal, office_id)
-    return contact_form_page(
-        request,
-        principal,
-        office,
-        "correct",
-        values=current_values(office),
-        errors={},
-        **_form_extra(office),
-    )
+    office = on.office()
+    return on.page("correct", values=current_values(office), extra=_form_extra, office=office)
 
 
 def correction_payload(office: Office, form: FormData) -> dict[str, Any]:
@@ -116,15 +97,9 @@ def correction_payload(office: Office, form: FormData) -> dict[str, Any]:
 
 
 @router.post("/ngo/contacts/{office_id}/correct")
-def submit_correction(
-    request: Request,
-    office_id: int,
-    principal: PartnerPage,
-    session: SessionDep,
-    form: CheckedForm,
-) -> Response:
+def submit_correction(on: OnContact, form: CheckedForm) -> Response:
     """Queue a correction for review; errors come back next to their fields."""
-    office = office_for_partner(session, principal, office_id)
+    office = on.office()
     values = typed_values(form)
     field_of = partial(
         field_for,
@@ -134,17 +109,8 @@ def submit_correction(
     errors: dict[str, str] = {}
     payload = correction_payload(office, form)
     sent = submit_for_review(
-        request, session, principal, CorrectionCreate, payload, errors, field_of
+        on.request, on.session, on.principal, CorrectionCreate, payload, errors, field_of
     )
     if sent is not None:
         return sent
-    return contact_form_again(
-        request,
-        principal,
-        session,
-        office_id,
-        "correct",
-        values=values,
-        errors=errors,
-        extra=_form_extra,
-    )
+    return on.page("correct", values=values, errors=errors, status_code=422, extra=_form_extra)

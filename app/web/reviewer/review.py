@@ -3,6 +3,7 @@ duplicate."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -22,10 +23,24 @@ from app.web import labels
 from app.web.forms import plain, whole_number
 from app.web.i18n import _
 from app.web.session import CheckedForm, checked_form, require_page
-from app.web.templating import redirect, render
+from app.web.templating import redirect, render, render_form
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
 EditorPage = Annotated[Principal, require_page(*EDITORS)]
+
+
+@dataclass
+class SubmissionPage:
+    """An editor's page about the submission `submission_id` of the path (a FastAPI
+    dependency)."""
+
+    request: Request
+    submission_id: int
+    principal: EditorPage
+    session: SessionDep
+
+
+OnSubmission = Annotated[SubmissionPage, Depends()]
 
 
 KIND_LABELS = labels.SUBMISSION_KIND_LABELS
@@ -77,11 +92,10 @@ def queue(
         except InvalidValue as exc:
             errors[exc.field or "country"] = exc.message
     base = {k: v for k, v in values.items() if v} | {"newest_first": "1" if newest_first else None}
-    return render(
+    return render_form(
         request,
         "review_queue.html",
         principal=principal,
-        status_code=422 if errors else 200,
         title=_("Review queue"),
         items=listing.items if listing else [],
         total=listing.total if listing else 0,
@@ -136,10 +150,7 @@ def _fillable(opened: Any) -> list[str]:
 
 
 def _review_page(
-    request: Request,
-    principal: Principal,
-    session: SessionDep,
-    submission_id: int,
+    on: SubmissionPage,
     *,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -147,24 +158,24 @@ def _review_page(
     resolved: set[str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    opened = review_queue.review(session, submission_id=submission_id)
-    phones = _phone_numbers(session, opened.submission.office_id)
+    opened = review_queue.review(on.session, submission_id=on.submission_id)
+    phones = _phone_numbers(on.session, opened.submission.office_id)
     drift_by_path = {d.path: d for d in opened.drift}
     if values is None:
         values = {
             f"edit:{row.path}": _shown_value(labels.phone_number(row.proposed))
             for row in opened.diff
         }
-    own = (principal.key_id is not None and principal.key_id == opened.submitter_key_id) or (
-        principal.organization_id is not None
-        and principal.organization_id == opened.submitter_organization_id
+    own = (on.principal.key_id is not None and on.principal.key_id == opened.submitter_key_id) or (
+        on.principal.organization_id is not None
+        and on.principal.organization_id == opened.submitter_organization_id
     )
     return render(
-        request,
+        on.request,
         "review_detail.html",
-        principal=principal,
+        principal=on.principal,
         status_code=status_code,
-        title=_("Submission %(id)s", id=submission_id),
+        title=_("Submission %(id)s", id=on.submission_id),
         opened=opened,
         sub=opened.submission,
         drift_by_path=drift_by_path,
@@ -184,23 +195,15 @@ def _review_page(
 
 
 @router.get("/review/{submission_id}")
-def review_detail(
-    request: Request, submission_id: int, principal: EditorPage, session: SessionDep
-) -> Response:
+def review_detail(on: OnSubmission) -> Response:
     """One submission: now and proposed side by side, drift, conflicts and duplicates."""
-    return _review_page(request, principal, session, submission_id)
+    return _review_page(on)
 
 
 @router.post("/review/{submission_id}/approve")
-def approve(
-    request: Request,
-    submission_id: int,
-    principal: EditorPage,
-    session: SessionDep,
-    form: CheckedForm,
-) -> Response:
+def approve(on: OnSubmission, form: CheckedForm) -> Response:
     """Approve the ticked fields, with any edited values, in one transaction."""
-    opened = review_queue.review(session, submission_id=submission_id)
+    opened = review_queue.review(on.session, submission_id=on.submission_id)
     proposed = {row.path: row.proposed for row in opened.diff}
     fillable = _fillable(opened)
     proposed.update(dict.fromkeys(p for p in fillable if p not in proposed))
@@ -221,11 +224,11 @@ def approve(
         errors["form"] = _("Tick at least one field to approve, or reject the submission.")
     else:
         try:
-            with savepoint(session):
+            with savepoint(on.session):
                 decided = decisions.approve(
-                    session,
-                    submission_id=submission_id,
-                    reviewer=principal,
+                    on.session,
+                    submission_id=on.submission_id,
+                    reviewer=on.principal,
                     fields=None if set(selected) == {r.path for r in opened.diff} else selected,
                     edits=edits,
                     resolve_conflicts=resolved,
@@ -246,13 +249,11 @@ def approve(
             errors[f"edit:{path}" if path in proposed else "form"] = exc.message
         else:
             return redirect(
-                request, "/review?done=" + _approval_notice(decided, len(selected), len(proposed))
+                on.request,
+                "/review?done=" + _approval_notice(decided, len(selected), len(proposed)),
             )
     return _review_page(
-        request,
-        principal,
-        session,
-        submission_id,
+        on,
         values=values,
         errors=errors,
         selected=set(selected),
@@ -274,50 +275,35 @@ def _approval_notice(decided: Submission, applied: int, proposed: int) -> str:
 
 
 @router.post("/review/{submission_id}/reject")
-def reject(
-    request: Request,
-    submission_id: int,
-    principal: EditorPage,
-    session: SessionDep,
-    form: CheckedForm,
-) -> Response:
+def reject(on: OnSubmission, form: CheckedForm) -> Response:
     """Reject with a reason the partner will read."""
     reason = plain(form.get("reason"))
     if not reason:
         return _review_page(
-            request,
-            principal,
-            session,
-            submission_id,
+            on,
             errors={"reject_reason": _("Say why, in words the partner will understand.")},
             status_code=422,
         )
     decisions.reject(
-        session,
-        submission_id=submission_id,
-        reviewer=principal,
+        on.session,
+        submission_id=on.submission_id,
+        reviewer=on.principal,
         reason=reason,
         expected_version=whole_number(form.get("version")),
     )
-    return redirect(request, f"/review?done=Rejected submission {submission_id}")
+    return redirect(on.request, f"/review?done=Rejected submission {on.submission_id}")
 
 
 @router.post("/review/{submission_id}/duplicate")
-def duplicate(
-    request: Request,
-    submission_id: int,
-    principal: EditorPage,
-    session: SessionDep,
-    form: CheckedForm,
-) -> Response:
+def duplicate(on: OnSubmission, form: CheckedForm) -> Response:
     """Close the submission as a duplicate of an existing contact or another submission."""
     decisions.mark_duplicate(
-        session,
-        submission_id=submission_id,
-        reviewer=principal,
+        on.session,
+        submission_id=on.submission_id,
+        reviewer=on.principal,
         of_office_id=whole_number(form.get("of_office_id")),
         of_submission_id=whole_number(form.get("of_submission_id")),
         reason=plain(form.get("reason")),
         expected_version=whole_number(form.get("version")),
     )
-    return redirect(request, f"/review?done=Marked submission {submission_id} as a duplicate")
+    return redirect(on.request, f"/review?done=Marked submission {on.submission_id} as a duplicate")
