@@ -15,6 +15,7 @@ from app.directory.enums import Category, OfficeStatus, ServiceTag
 from app.directory.freshness import Freshness
 from app.directory.presenter import contact_public, phone_public, revision_public
 from app.directory.provenance import Provenance
+from app.directory.reading import Reading
 from app.directory.schemas import (
     ClosePhone,
     CloseRecord,
@@ -117,16 +118,14 @@ async def list_contacts(request: Request, session: SessionDep, settings: Setting
     # more CPU than the page's own rows (bench/query.py against its floor).
     viewer = check_role(await principal_of(request, session), ANY_ROLE)
     query = await _contact_query(request)
-    now = utcnow()
+    reading = Reading.now_by(viewer, settings)
     filters = query.filters()
 
     def read_page() -> bytes:
         result = listing.contact_page(
             session,
             filters=filters,
-            viewer=viewer,
-            now=now,
-            settings=settings,
+            reading=reading,
             page=query.page,
             per_page=query.per_page,
         )

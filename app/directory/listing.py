@@ -28,10 +28,10 @@ from app.directory.geography import country_name, region_name
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.phone_numbers import stored_display
 from app.directory.printable import PHONE_IS_ACTIVE
+from app.directory.reading import Reading
 from app.directory.search import ContactFilters, PreparedFilters, contacts_query, prepare_filters
 from app.directory.service import OFFICE_FIELD_COLUMNS, PHONE_ORDER
 from app.kit.clock import as_utc
-from app.kit.principal import Principal
 from app.kit.sql import comma_list, json_rows
 
 _OFFICE_COLUMNS = (
@@ -326,18 +326,16 @@ def contact_page(
     session: Session,
     *,
     filters: ContactFilters,
-    viewer: Principal,
-    now: datetime,
-    settings: Settings,
+    reading: Reading,
     page: int = 1,
     per_page: int = 50,
-    lang: str = "en",
 ) -> dict[str, Any]:
     """One page of matching contacts in the stable order, with totals, shaped as ContactPage."""
-    prepared = prepare_filters(filters, viewer=viewer, now=now, settings=settings)
+    now, settings = reading.now, reading.settings
+    prepared = prepare_filters(filters, viewer=reading.viewer, now=now, settings=settings)
     rows, total = page_rows(session.connection(), prepared, page=page, per_page=per_page)
     return page_dict(
-        rows, total, now=now, settings=settings, page=page, per_page=per_page, lang=lang
+        rows, total, now=now, settings=settings, page=page, per_page=per_page, lang=reading.lang
     )
 
 

@@ -12,8 +12,8 @@ from app.auth.dependencies import SessionDep
 from app.config import get_settings
 from app.directory import listing, search
 from app.directory.geography import country_name, region_name
+from app.directory.reading import Reading
 from app.directory.validation import checked_country, checked_region
-from app.kit.clock import utcnow
 from app.web.i18n import _
 from app.web.ngo.proposals import PartnerPage, flow_router, partner_countries
 from app.web.officer import category_groups, region_options
@@ -40,14 +40,13 @@ def browse(
     Without a region or a name, the nationwide offices; `every_region=1` lists them all.
     """
     countries = partner_countries(session, principal)
+    reading = Reading.now_by(principal, get_settings())
     own: list[Any] = []
     if page == 1 and not (q or region or every_region):
         own = listing.contact_page(
             session,
             filters=search.ContactFilters(organization_id=principal.organization_id),
-            viewer=principal,
-            now=utcnow(),
-            settings=get_settings(),
+            reading=reading,
             page=1,
             per_page=PER_PAGE,
         )["items"]
@@ -66,9 +65,7 @@ def browse(
                 q=q or None,
                 exclude_organization_id=principal.organization_id if own else None,
             ),
-            viewer=principal,
-            now=utcnow(),
-            settings=get_settings(),
+            reading=reading,
             page=page,
             per_page=PER_PAGE,
         )
