@@ -242,12 +242,7 @@ def verify_contact(
         note=body.note,
         verified_at=body.verified_at,
         verified_by=editor.label,
-        provenance=Provenance(
-            actor=editor.label,
-            source="verification",
-            actor_key_id=editor.key_id,
-            approved_by=editor.label,
-        ),
+        provenance=Provenance.by_key(editor, "verification"),
     )
     office = lookup.get_office(session, office_id, refresh=True)
     return contact_public(office, now=utcnow(), settings=settings)
