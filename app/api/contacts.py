@@ -30,6 +30,7 @@ from app.directory.schemas import (
     VerificationCreate,
 )
 from app.kit.clock import utcnow
+from app.kit.paging import Page
 from app.kit.query import openapi_parameters, query_model
 from app.kit.threads import in_thread
 from app.verification.service import record_verification
@@ -126,8 +127,7 @@ async def list_contacts(request: Request, session: SessionDep, settings: Setting
             session,
             filters=filters,
             reading=reading,
-            page=query.page,
-            per_page=query.per_page,
+            page=Page(query.page, query.per_page),
         )
         end_read(session)
         # Built from trusted rows: serialised once, without FastAPI re-validating each item.

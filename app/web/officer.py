@@ -31,6 +31,7 @@ from app.directory.reading import Reading
 from app.directory.validation import checked_country, checked_country_text, checked_region
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from app.outreach import reports as outreach
 from app.verification import partners
@@ -168,8 +169,7 @@ def search_page(
         session,
         filters=filters,
         reading=Reading.now_by(principal, get_settings(), lang=lang),
-        page=page,
-        per_page=PER_PAGE,
+        page=Page(page, PER_PAGE),
     )
     total = int(listed["total"])
     base = {

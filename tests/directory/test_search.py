@@ -12,6 +12,7 @@ from app.directory import listing, search
 from app.directory.reading import Reading
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from tests.factories import make_office, make_org
 
@@ -149,8 +150,7 @@ def test_each_page_carries_its_own_offices_phones(
             db_session,
             filters=search.ContactFilters(country="NG"),
             reading=Reading(viewer=OFFICER, now=utcnow(), settings=settings),
-            page=page,
-            per_page=per_page,
+            page=Page(page, per_page),
         )
         for item in listed["items"]:
             seen[item["id"]] = [p["number"] for p in item["phones"]]

@@ -14,6 +14,7 @@ from app.directory import listing, search
 from app.directory.geography import country_name, region_name
 from app.directory.reading import Reading
 from app.directory.validation import checked_country, checked_region
+from app.kit.paging import Page
 from app.web.i18n import _
 from app.web.ngo.proposals import PartnerPage, flow_router, partner_countries
 from app.web.officer import category_groups, region_options
@@ -47,8 +48,7 @@ def browse(
             session,
             filters=search.ContactFilters(organization_id=principal.organization_id),
             reading=reading,
-            page=1,
-            per_page=PER_PAGE,
+            page=Page(1, PER_PAGE),
         )["items"]
     chosen = checked_country(country) if country else (countries[0] if countries else None)
     chosen_region = checked_region(chosen, region or None) if chosen else None
@@ -66,8 +66,7 @@ def browse(
                 exclude_organization_id=principal.organization_id if own else None,
             ),
             reading=reading,
-            page=page,
-            per_page=PER_PAGE,
+            page=Page(page, PER_PAGE),
         )
         contacts, total = listed["items"], int(listed["total"])
     base = {
