@@ -27,9 +27,11 @@ from app.directory.geography import (
     regions_by_code,
 )
 from app.directory.presenter import contact_public, revision_public
+from app.directory.reading import Reading
 from app.directory.validation import checked_country, checked_country_text, checked_region
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from app.outreach import reports as outreach
 from app.verification import partners
@@ -90,7 +92,7 @@ def category_groups(contacts: list[dict[str, Any]]) -> list[tuple[str, list[dict
 def country_list(session: Session, principal: Principal, lang: str) -> list[tuple[str, str, int]]:
     """The country field's choices: those with contacts first, with their counts."""
     counts = search.cached_contact_counts_by_country(
-        session, viewer=principal, now=utcnow(), settings=get_settings()
+        session, reading=Reading.now_by(principal, get_settings())
     )
     return countries_with_counts(counts, country_options(lang))
 
@@ -167,12 +169,8 @@ def search_page(
     listed = listing.contact_page(
         session,
         filters=filters,
-        viewer=principal,
-        now=utcnow(),
-        settings=get_settings(),
-        page=page,
-        per_page=PER_PAGE,
-        lang=lang,
+        reading=Reading.now_by(principal, get_settings(), lang=lang),
+        page=Page(page, PER_PAGE),
     )
     total = int(listed["total"])
     base = {
@@ -295,12 +293,7 @@ def coverage_map(
             errors["country"] = reason(exc)
         else:
             matrix = coverage.cached_coverage_matrix(
-                session,
-                country=code,
-                viewer=principal,
-                now=utcnow(),
-                settings=get_settings(),
-                lang=lang,
+                session, country=code, reading=Reading.now_by(principal, get_settings(), lang=lang)
             )
     return render_form(
         request,
