@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from app.auth.dependencies import STAFF, SessionDep
 from app.config import get_settings
-from app.directory import coverage, listing, lookup, revisions, search
+from app.directory import lookup, revisions, search
 from app.directory.enums import CATEGORY_ORDER, Category
 from app.directory.freshness import Freshness
 from app.directory.geography import (
@@ -40,6 +40,7 @@ from app.web.officer_search import (
     countries_with_counts,
     read_search_form,
 )
+from app.web.reading import PageReading
 from app.web.session import checked_form, require_page
 from app.web.templating import redirect, render, render_form
 
@@ -163,15 +164,8 @@ def search_page(
     filters = form.filters(
         include_national=include_national, nationwide_only=nationwide, every_region=every
     )
-    listed = listing.contact_page(
-        session,
-        filters=filters,
-        viewer=principal,
-        now=utcnow(),
-        settings=get_settings(),
-        page=page,
-        per_page=PER_PAGE,
-        lang=lang,
+    listed = PageReading(session, principal).contacts(
+        filters, page=page, per_page=PER_PAGE, lang=lang
     )
     total = int(listed["total"])
     base = {
@@ -293,14 +287,7 @@ def coverage_map(
         except InvalidValue as exc:
             errors["country"] = exc.message
         else:
-            matrix = coverage.cached_coverage_matrix(
-                session,
-                country=code,
-                viewer=principal,
-                now=utcnow(),
-                settings=get_settings(),
-                lang=lang,
-            )
+            matrix = PageReading(session, principal).coverage(code, lang=lang)
     return render_form(
         request,
         "coverage.html",

@@ -9,14 +9,13 @@ from fastapi import Query, Request
 from starlette.responses import Response
 
 from app.auth.dependencies import SessionDep
-from app.config import get_settings
-from app.directory import listing, search
+from app.directory import search
 from app.directory.geography import country_name, region_name
 from app.directory.validation import checked_country, checked_region
-from app.kit.clock import utcnow
 from app.web.i18n import _
 from app.web.ngo.proposals import PartnerPage, flow_router, partner_countries
 from app.web.officer import category_groups, region_options
+from app.web.reading import PageReading
 from app.web.templating import render
 
 router = flow_router()
@@ -40,14 +39,11 @@ def browse(
     Without a region or a name, the nationwide offices; `every_region=1` lists them all.
     """
     countries = partner_countries(session, principal)
+    reading = PageReading(session, principal)
     own: list[Any] = []
     if page == 1 and not (q or region or every_region):
-        own = listing.contact_page(
-            session,
-            filters=search.ContactFilters(organization_id=principal.organization_id),
-            viewer=principal,
-            now=utcnow(),
-            settings=get_settings(),
+        own = reading.contacts(
+            search.ContactFilters(organization_id=principal.organization_id),
             page=1,
             per_page=PER_PAGE,
         )["items"]
@@ -57,21 +53,14 @@ def browse(
     contacts: list[Any] = []
     total = 0
     if chosen:
-        listed = listing.contact_page(
-            session,
-            filters=search.ContactFilters(
-                country=chosen,
-                region=chosen_region,
-                nationwide_only=nationwide_only,
-                q=q or None,
-                exclude_organization_id=principal.organization_id if own else None,
-            ),
-            viewer=principal,
-            now=utcnow(),
-            settings=get_settings(),
-            page=page,
-            per_page=PER_PAGE,
+        filters = search.ContactFilters(
+            country=chosen,
+            region=chosen_region,
+            nationwide_only=nationwide_only,
+            q=q or None,
+            exclude_organization_id=principal.organization_id if own else None,
         )
+        listed = reading.contacts(filters, page=page, per_page=PER_PAGE)
         contacts, total = listed["items"], int(listed["total"])
     base = {
         "country": chosen,
