@@ -1,6 +1,7 @@
 # Homeward container image. Multi-stage: the builder makes a virtualenv with the project and
 # its dependencies; the runtime image adds only what WeasyPrint needs (Pango, HarfBuzz) and
-# the Noto fonts for the sheets, and runs as a non-root user.
+# the Noto fonts for the sheets, CLDR's region names (unicode-cldr-core), and runs as a
+# non-root user.
 #
 #   docker build -t homeward .
 #   docker run -p 8000:8000 -v homeward-var:/app/var homeward
@@ -33,7 +34,7 @@ RUN pip install --no-deps -e . \
 FROM ${PYTHON_IMAGE} AS runtime
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+        fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 unicode-cldr-core \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 --user-group homeward
 WORKDIR /app

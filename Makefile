@@ -10,14 +10,16 @@ PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PG_TEST_DB ?= homeward_test_$(shell date +%s)_$$$$
 PYTEST_ARGS ?=
 APT_PACKAGES := chromium fonts-noto-core fonts-noto-ui-core poppler-utils gettext \
-	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql-client zbar-tools
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql-client zbar-tools \
+	unicode-cldr-core
 
 .PHONY: install system-deps venv run migrate seed test test-sqlite test-postgres lint bench clean
 
 install: system-deps venv
 
 # Debian packages for PDFs (fonts, Pango), the browser tests, pdftotext/pdftoppm and zbarimg
-# (the sheet test that scans every printed QR code).
+# (the sheet test that scans every printed QR code), and Unicode CLDR's region names in each
+# language (unicode-cldr-core, read by app/directory/cldr_regions.py).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "HOMEWARD_DATABASE_URL"),
     )
     var_dir: Path = PROJECT_ROOT / "var"
+    # Unicode CLDR's localised region (ISO 3166-2 subdivision) names, one <lang>.xml per
+    # language, from the Debian package unicode-cldr-core (installed by `make system-deps`
+    # and the Dockerfile). Where a file or a name is missing, pycountry's names are used.
+    cldr_subdivisions_dir: Path = Path("/usr/share/unicode/cldr/common/subdivisions")
     # Signs session cookies and CSRF tokens. When unset, one is generated once and kept
     # in var/secret_key so restarts keep users signed in.
     secret_key: str | None = None

@@ -153,7 +153,20 @@ _GROWN: dict[str, dict[str, str]] = {
     },
     "office_language": {"office_id": "office_id + :office"},
     "phone": {"id": "id + :phone", "office_id": "office_id + :office"},
+    "revision": {
+        "id": "id + :revision",
+        "change_id": "change_id || '-' || :office",
+        "entity_id": (
+            "entity_id + CASE entity WHEN 'office' THEN :office WHEN 'phone' THEN :phone"
+            " ELSE :org END"
+        ),
+        "office_id": "office_id + :office",
+        "organization_id": "organization_id + :org",
+    },
+    "verification_event": {"id": "id + :verification_event", "office_id": "office_id + :office"},
 }
+# The tables whose ids `grow` shifts copy by copy.
+_ID_TABLES = ("organization", "office", "phone", "revision", "verification_event")
 
 
 def grow(engine: Engine, offices: int) -> None:
@@ -163,7 +176,7 @@ def grow(engine: Engine, offices: int) -> None:
     with engine.begin() as conn:
         base = {
             t: conn.execute(text(f"SELECT coalesce(max(id), 0) FROM {t}")).scalar_one()
-            for t in ("organization", "office", "phone")
+            for t in _ID_TABLES
         }
         columns = {
             t: list(
@@ -196,6 +209,8 @@ def grow(engine: Engine, offices: int) -> None:
                 "office": f"id <= {take}",
                 "office_language": f"office_id <= {take}",
                 "phone": f"office_id <= {take}",
+                "revision": f"office_id <= {take}",
+                "verification_event": f"office_id <= {take}",
             }
             for table, override in _GROWN.items():
                 cols = columns[table]
@@ -209,12 +224,14 @@ def grow(engine: Engine, offices: int) -> None:
                         "org": shift["organization"],
                         "office": shift["office"],
                         "phone": shift["phone"],
+                        "revision": shift["revision"],
+                        "verification_event": shift["verification_event"],
                     },
                 )
         print(f"  copy {copy}: {have + take:,} offices", flush=True)
         copy += 1
     with engine.begin() as conn:
-        for table in ("organization", "office", "phone"):
+        for table in _ID_TABLES:
             sequence = f"pg_get_serial_sequence('{table}', 'id')"
             conn.execute(text(f"SELECT setval({sequence}, max(id)) FROM {table}"))
 

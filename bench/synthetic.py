@@ -7,6 +7,7 @@ country and its ISO 3166-2 regions, written with SQLAlchemy core bulk inserts.
 
 from __future__ import annotations
 
+import json
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,10 +22,18 @@ from app.config import Settings
 from app.db import unit_of_work
 from app.directory.enums import Category, ServiceTag
 from app.directory.geography import region_name
-from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
+from app.directory.models import (
+    Office,
+    OfficeLanguage,
+    Organization,
+    OrganizationService,
+    Phone,
+    Revision,
+)
 from app.directory.phone_numbers import display
 from app.kit.text import fold
 from app.verification import tasks
+from app.verification.models import VerificationEvent
 
 BATCH_OFFICES = 5_000
 LANGUAGES = ("en", "fr", "es", "ar", "pt", "ru", "sw", "ha", "sq", "ro", "uk", "vi", "zh", "hi")
@@ -93,6 +102,42 @@ class Mix:
     verified_at: datetime | None = None  # None: spread over the last 400 days
 
 
+# The fields whose creation each synthetic office's history records (a real creation records
+# every field; three keep the build quick and the revision table several times the offices).
+CREATED_FIELDS = ("name", "country", "region")
+
+
+def _created(
+    row: dict[str, Any],
+    field: str,
+    entity: str,
+    entity_id: int,
+    org_id: int,
+    office_id: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """The revision that set `field` when the record was created."""
+    value = row[field]
+    return {
+        "change_id": f"bench-{entity}-{entity_id}",
+        "entity": entity,
+        "entity_id": entity_id,
+        "office_id": office_id,
+        "organization_id": org_id,
+        "field": field,
+        "old_value": None,
+        "new_value": None if value is None else json.dumps(value),
+        "source": "bench",
+        "actor": "bench",
+        "actor_key_id": None,
+        "approved_by": "bench",
+        "submission_id": None,
+        "reason": None,
+        "note": None,
+        "changed_at": now,
+    }
+
+
 def populate(
     engine: Engine,
     directory: Directory,
@@ -102,7 +147,9 @@ def populate(
     *,
     mix: Mix = Mix(),
 ) -> None:
-    """Add `count` offices (with organisations, phones, languages, services) in bulk."""
+    """Add `count` offices (with organisations, phones, languages, services) in bulk, with
+    the history a real directory keeps: the revisions that created each office and phone, and
+    the verification event behind each `last_verified_at`."""
     slots = _slots()
     now = datetime.now(UTC)
     categories = list(CATEGORY_WEIGHTS)
@@ -119,6 +166,8 @@ def populate(
         offices: list[dict[str, Any]] = []
         langs: list[dict[str, Any]] = []
         phones: list[dict[str, Any]] = []
+        history: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         for cc, regions in by_country.items():
             # About four offices per organisation, all in one country.
             org_ids: list[tuple[int, str]] = []
@@ -200,6 +249,24 @@ def populate(
                         "stale_reason": None,
                     }
                 )
+                office_row = offices[-1]
+                history.extend(
+                    _created(office_row, field, "office", office_id, org_id, office_id, now)
+                    for field in CREATED_FIELDS
+                )
+                if verified:
+                    events.append(
+                        {
+                            "office_id": office_id,
+                            "verified_at": office_row["last_verified_at"],
+                            "verified_by": "bench",
+                            "method": "phone_call",
+                            "note": None,
+                            "approved_by": "bench",
+                            "source": "bench",
+                            "actor_key_id": None,
+                        }
+                    )
                 for lang in sorted(set(rng.sample(LANGUAGES, rng.randint(1, 3)))):
                     langs.append({"office_id": office_id, "language": lang})
                 pool = numbers.get(cc) or []
@@ -225,6 +292,11 @@ def populate(
                             "updated_at": now,
                         }
                     )
+                    history.append(
+                        _created(
+                            phones[-1], "number", "phone", phones[-1]["id"], org_id, office_id, now
+                        )
+                    )
                     directory.next_phone_id += 1
         with engine.begin() as conn:
             conn.execute(insert(Organization.__table__), orgs)  # type: ignore[attr-defined]
@@ -233,11 +305,14 @@ def populate(
             conn.execute(insert(OfficeLanguage.__table__), langs)  # type: ignore[attr-defined]
             if phones:
                 conn.execute(insert(Phone.__table__), phones)  # type: ignore[attr-defined]
+            conn.execute(insert(Revision.__table__), history)  # type: ignore[attr-defined]
+            if events:
+                conn.execute(insert(VerificationEvent.__table__), events)  # type: ignore[attr-defined]
         done += batch
         directory.offices += batch
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            for table in ("organization", "office", "phone"):
+            for table in ("organization", "office", "phone", "revision", "verification_event"):
                 sequence = f"pg_get_serial_sequence('{table}', 'id')"
                 conn.execute(text(f"SELECT setval({sequence}, max(id)) FROM {table}"))
             conn.execute(text("ANALYZE"))

@@ -29,9 +29,23 @@ from app.db import get_session, make_engine
 from app.kit import clock
 from app.kit.models import Base
 
+# The CLIs' Rich consoles take their width when their module is imported, which under xdist
+# can happen outside the CLI runner's environment: tables print unwrapped at 200 columns
+# whatever the terminal.
+os.environ["COLUMNS"] = "200"
+
 _TMP = Path(tempfile.mkdtemp(prefix="homeward-tests-"))
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
 IS_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+# Under pytest-xdist every worker has a database of its own: a SQLite file in its own temporary
+# folder (above), or on PostgreSQL a database named after TEST_DATABASE_URL's and the worker,
+# created when the session starts and dropped when it ends.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if IS_POSTGRES and _XDIST_WORKER:
+    _base = make_url(TEST_DATABASE_URL)
+    TEST_DATABASE_URL = _base.set(database=f"{_base.database}_{_XDIST_WORKER}").render_as_string(
+        hide_password=False
+    )
 # For tests that work on SQLite files of their own whatever the database under test (backups
 # of a SQLite file, SQLite's own faults): the SQLite run covers them, the PostgreSQL run would
 # only repeat them.
@@ -71,6 +85,34 @@ def throwaway_database(prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def _worker_database() -> Iterator[None]:
+    """This xdist worker's own PostgreSQL database, for the session (nothing otherwise)."""
+    if not (IS_POSTGRES and _XDIST_WORKER):
+        yield
+        return
+    name = make_url(TEST_DATABASE_URL).database
+    admin = make_engine(
+        make_url(TEST_DATABASE_URL).set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_database() -> Iterator[None]:
+    with _worker_database():
+        yield
 
 
 @pytest.fixture(scope="session")

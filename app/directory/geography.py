@@ -1,4 +1,5 @@
-"""Countries and ISO 3166-2 regions from pycountry, with localised names."""
+"""Countries and ISO 3166-2 regions from pycountry, with localised names (regions' from
+Unicode CLDR where it has them: app/directory/cldr_regions.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Literal
 import pycountry
 from babel import Locale, UnknownLocaleError
 
+from app.directory.cldr_regions import cldr_region_name
+from app.kit.errors import Explained
+from app.kit.i18n import N_
 from app.kit.text import fold
 
 
@@ -21,11 +25,11 @@ class Region:
     parent_code: str | None
 
 
-class UnknownCountry(ValueError):
+class UnknownCountry(Explained):
     pass
 
 
-class UnknownRegion(ValueError):
+class UnknownRegion(Explained):
     pass
 
 
@@ -33,7 +37,7 @@ def normalise_country(code: str) -> str:
     """Return the ISO 3166-1 alpha-2 code, or raise UnknownCountry."""
     candidate = code.strip().upper()
     if len(candidate) != 2 or pycountry.countries.get(alpha_2=candidate) is None:
-        raise UnknownCountry(f"'{code}' is not an ISO 3166-1 alpha-2 country code")
+        raise UnknownCountry(N_("'%(code)s' is not an ISO 3166-1 alpha-2 country code"), code=code)
     return candidate
 
 
@@ -67,7 +71,7 @@ def country_from_text(text: str, lang: str = "en") -> str:
             return str(country.alpha_2)
     code = _countries_by_name(lang).get(fold(candidate))
     if code is None:
-        raise UnknownCountry(f"'{text}' is not a country name or ISO 3166-1 code")
+        raise UnknownCountry(N_("'%(text)s' is not a country name or ISO 3166-1 code"), text=text)
     return code
 
 
@@ -75,7 +79,11 @@ def normalise_region(country: str, code: str) -> str:
     """Return the ISO 3166-2 code if it is a subdivision of `country`, else raise UnknownRegion."""
     candidate = code.strip().upper()
     if candidate not in regions_by_code(country):
-        raise UnknownRegion(f"'{code}' is not an ISO 3166-2 subdivision of {country}")
+        raise UnknownRegion(
+            N_("'%(code)s' is not an ISO 3166-2 subdivision of %(country)s"),
+            code=code,
+            country=country,
+        )
     return candidate
 
 
@@ -135,11 +143,17 @@ def country_name(code: str, lang: str = "en") -> str:
 
 @lru_cache(maxsize=16384)
 def region_name(code: str | None, lang: str = "en") -> str | None:
+    """The region's name in `lang`: Unicode CLDR's first, then pycountry's catalog for
+    `lang`, then the ISO 3166-2 (English) name. English keeps the ISO name."""
     if not code:
         return None
     region = regions_by_code(code.split("-", 1)[0]).get(code)
     if region is None:
         return code
+    if lang != "en":
+        localised = cldr_region_name(code, lang)
+        if localised:
+            return localised
     return _translation("iso3166-2", lang).gettext(region.name)
 
 
@@ -159,5 +173,5 @@ def all_language_codes() -> list[str]:
 def normalise_language(code: str) -> str:
     candidate = code.strip().lower()
     if len(candidate) != 2 or pycountry.languages.get(alpha_2=candidate) is None:
-        raise ValueError(f"'{code}' is not an ISO 639-1 language code")
+        raise Explained(N_("'%(code)s' is not an ISO 639-1 language code"), code=code)
     return candidate

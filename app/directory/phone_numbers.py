@@ -8,8 +8,11 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from app.kit.errors import Explained
+from app.kit.i18n import N_
 
-class InvalidPhoneNumber(ValueError):
+
+class InvalidPhoneNumber(Explained):
     pass
 
 
@@ -42,12 +45,23 @@ def to_e164(raw: str, country: str) -> str:
     try:
         parsed = phonenumbers.parse(raw, country)
     except NumberParseException as exc:
-        raise InvalidPhoneNumber(f"'{raw}' is not a phone number: {exc._msg}") from exc
+        raise InvalidPhoneNumber(
+            N_("'%(number)s' is not a phone number: %(reason)s"), number=raw, reason=exc._msg
+        ) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhoneNumber(f"'{raw}' is not a valid phone number in {country}")
+        raise InvalidPhoneNumber(
+            N_("'%(number)s' is not a valid phone number in %(country)s"),
+            number=raw,
+            country=country,
+        )
     region = phonenumbers.region_code_for_number(parsed)
     if region != country and not phonenumbers.is_valid_number_for_region(parsed, country):
-        raise InvalidPhoneNumber(f"'{raw}' is a number of {region}, not of {country}")
+        raise InvalidPhoneNumber(
+            N_("'%(number)s' is a number of %(region)s, not of %(country)s"),
+            number=raw,
+            region=region,
+            country=country,
+        )
     return phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
 
 

@@ -34,6 +34,8 @@ from app.directory.enums import (
 )
 from app.directory.geography import normalise_language
 from app.kit.clock import as_utc
+from app.kit.errors import Explained
+from app.kit.i18n import N_
 from app.kit.models import MAX_ID
 from app.kit.text import (
     AddressText,
@@ -50,13 +52,13 @@ def _email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValueError(f"not a valid email address: {exc}") from exc
+        raise Explained(N_("not a valid email address: %(reason)s"), reason=str(exc)) from exc
 
 
 def _url(value: HttpUrl) -> str:
     text = str(value)
     if len(text) > URL_MAX_LENGTH:
-        raise ValueError(f"URL must be at most {URL_MAX_LENGTH} characters")
+        raise Explained(N_("URL must be at most %(limit)s characters"), limit=URL_MAX_LENGTH)
     return text
 
 
@@ -85,7 +87,7 @@ StoredTime = Annotated[datetime, AfterValidator(as_utc)]
 def reject_null(value: Any) -> Any:
     """PATCH bodies may leave a field out, but not set a required one to null."""
     if value is None:
-        raise ValueError("may be left out, but cannot be null")
+        raise Explained(N_("may be left out, but cannot be null"))
     return value
 
 
@@ -103,7 +105,9 @@ def _byday(value: str) -> str:
     days = [d.strip().upper() for d in value.split(",") if d.strip()]
     for day in days:
         if not _BYDAY.fullmatch(day):
-            raise ValueError(f"'{day}' is not a day (MO, TU, WE, TH, FR, SA, SU, or 1MO, -1FR…)")
+            raise Explained(
+                N_("'%(day)s' is not a day (MO, TU, WE, TH, FR, SA, SU, or 1MO, -1FR…)"), day=day
+            )
     return ",".join(days)
 
 
@@ -397,7 +401,9 @@ class VerificationCreate(StrictModel):
             return None
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
         if aware < EARLIEST_VERIFICATION:
-            raise ValueError(f"must not be before {EARLIEST_VERIFICATION:%Y-%m-%d}")
+            raise Explained(
+                N_("must not be before %(date)s"), date=f"{EARLIEST_VERIFICATION:%Y-%m-%d}"
+            )
         return aware
 
 

@@ -1,19 +1,54 @@
-"""Named business errors. Each carries its HTTP status; one handler maps them all."""
+"""Named business errors. Each carries its HTTP status; one handler maps them all.
+
+Their wording is English, for the JSON API (clients parse it). A message that pages show
+is a template marked with `N_()` (app/kit/i18n.py) and its values kept apart (`params`), so
+the page layer translates the template and then fills it in: the domain never imports the
+web, and the template is extracted into the pages' catalogs (app/web/babel.cfg)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Self
+
+
+class Explained(ValueError):
+    """A ValueError (for pydantic validators and the domain's checks) whose text is a
+    translatable `template` with `%(name)s` placeholders, filled from `params`."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        super().__init__(template % params if params else template)
+        self.template = template
+        self.params = params
 
 
 class HomewardError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        **extra: Any,
+    ) -> None:
+        """`message` is English, or a template filled from `params` (then translatable)."""
+        self.template = message
+        self.params = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.field = field
         self.extra = extra
+
+    @classmethod
+    def of(cls, exc: BaseException, *, field: str | None = None) -> Self:
+        """This error for `exc`, keeping the template and values of an `Explained` one."""
+        if isinstance(exc, Explained):
+            return cls(exc.template, field=field, params=exc.params)
+        if isinstance(exc, HomewardError):
+            return cls(exc.template, field=field, params=exc.params)
+        return cls(str(exc), field=field)
 
     def to_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {

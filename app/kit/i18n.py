@@ -14,9 +14,16 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 
+class Marked(str):
+    """A message marked with `N_()`: still its English text (what the JSON API shows), and
+    known to the pages as one their catalogs translate (text built at run time is not)."""
+
+    __slots__ = ()
+
+
 def N_(message: str) -> str:
     """Mark a message for extraction; it is translated where it is shown."""
-    return message
+    return Marked(message)
 
 
 def compile_po(path: Path, *, lang: str, domain: str) -> gettext.GNUTranslations:

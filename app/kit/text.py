@@ -7,6 +7,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
+from app.kit.errors import Explained
+from app.kit.i18n import N_
+
 # Whitespace a multi-line text may keep; every other control character is refused.
 _MULTILINE_CONTROLS = frozenset("\n\t")
 
@@ -17,7 +20,9 @@ def _refuse_unprintable(value: str, *, allowed: frozenset[str] = frozenset()) ->
     for ch in value:
         category = unicodedata.category(ch)
         if category == "Cs" or (category == "Cc" and ch not in allowed):
-            raise ValueError(f"must not contain the control character U+{ord(ch):04X}")
+            raise Explained(
+                N_("must not contain the control character %(char)s"), char=f"U+{ord(ch):04X}"
+            )
 
 
 def clean_text(value: str) -> str:
@@ -51,7 +56,7 @@ def like_anywhere(text: str) -> str:
 
 def _non_blank(value: str) -> str:
     if not value:
-        raise ValueError("must not be blank")
+        raise Explained(N_("must not be blank"))
     return value
 
 
@@ -59,7 +64,11 @@ def _at_most(limit: int) -> AfterValidator:
     def check(value: str) -> str:
         # Counted after trimming and normalising, so padding never makes a value too long.
         if len(value) > limit:
-            raise ValueError(f"must be at most {limit} characters (got {len(value)})")
+            raise Explained(
+                N_("must be at most %(limit)s characters (got %(length)s)"),
+                limit=limit,
+                length=len(value),
+            )
         return value
 
     return AfterValidator(check)

@@ -25,9 +25,10 @@ from app.directory import service as directory
 from app.directory.change_set import validate_changes, validate_new_contact
 from app.directory.enums import OfficeStatus, PhoneStatus
 from app.directory.models import Office, Organization
-from app.directory.validation import checked_model
+from app.directory.validation import checked_model, invalid_value
 from app.kit.clock import as_utc, utcnow
 from app.kit.errors import HomewardError, InvalidValue, VersionConflict
+from app.kit.i18n import N_
 from app.kit.principal import Principal
 from app.review import diff, duplicates
 from app.review.errors import NothingDiffers
@@ -159,12 +160,12 @@ def _closure_intake(body: ClosureCreate, office: Office) -> _Intake:
             )
         _check_seen_version(body.version, phone.version, field_name="version")
         if phone.status == PhoneStatus.DISCONNECTED:
-            raise InvalidValue("this number is already marked disconnected", field="phone_id")
+            raise InvalidValue(N_("this number is already marked disconnected"), field="phone_id")
         changes: dict[str, Any] = {f"phones.{phone.id}.status": PhoneStatus.DISCONNECTED.value}
     else:
         _check_seen_version(body.version, office.version, field_name="version")
         if office.status == OfficeStatus.CLOSED:
-            raise InvalidValue("this contact is already closed", field="office_id")
+            raise InvalidValue(N_("this contact is already closed"), field="office_id")
         changes = {"office.status": OfficeStatus.CLOSED.value}
     intake = _existing_intake(SubmissionKind.CLOSURE, office, changes)
     intake.closure_reason = body.reason.value
@@ -488,9 +489,7 @@ def _validated_proposal(data: Mapping[str, Any], *, country_pending: bool = Fals
         loc = [str(p) for p in err.get("loc", ())]
         if loc and loc[0] in {k.value for k in SubmissionKind}:
             loc = loc[1:]
-        raise InvalidValue(
-            str(err["msg"]).removeprefix("Value error, "), field=".".join(loc) or "body"
-        ) from exc
+        raise invalid_value(err, field=".".join(loc) or "body") from exc
 
 
 __all__ = ["Proposal", "Proposed", "create_submission", "create_submissions"]

@@ -28,6 +28,8 @@ from app.directory.schemas import (
     Version,
 )
 from app.kit.clock import utcnow
+from app.kit.errors import Explained
+from app.kit.i18n import N_
 from app.kit.text import NoteText
 from app.review.models import ClosureReason, SubmissionKind, SubmissionStatus
 
@@ -122,7 +124,7 @@ class VerificationClaim(VerificationCreate):
     @classmethod
     def _not_in_the_future(cls, value: datetime) -> datetime:
         if (value if value.tzinfo else value.replace(tzinfo=UTC)) > utcnow():
-            raise ValueError("a verification cannot be in the future")
+            raise Explained(N_("a verification cannot be in the future"))
         return value
 
 

@@ -79,8 +79,9 @@ class SheetNote:
     name: str
     category: str
     region: str | None
-    reason: str
+    reason: str  # a key ("stale", "neutral_label"…) the page words in its language
     last_verified_at: date | None = None
+    fields: tuple[str, ...] = ()  # what was withheld ("name", "address"…)
 
 
 @dataclass(frozen=True)

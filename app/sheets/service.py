@@ -255,12 +255,8 @@ def _entry(
                 name=org.name,
                 category=org.category,
                 region=office.region,
-                reason=(
-                    "printed as a neutral label; withheld: "
-                    if name is None
-                    else "withheld (blocklisted word): "
-                )
-                + ", ".join(dropped),
+                reason="neutral_label" if name is None else "blocklisted_word",
+                fields=tuple(dropped),
             )
         )
     address_2 = _clean(office.address_2, blocked)

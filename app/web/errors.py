@@ -23,6 +23,7 @@ from app.kit.clock import utcnow
 from app.kit.errors import HomewardError
 from app.kit.http import internal_error
 from app.kit.principal import Principal
+from app.web.forms import in_page_language
 from app.web.i18n import N_, _, using_language
 from app.web.language import request_language
 from app.web.session import SignInRequired, web_session
@@ -126,7 +127,7 @@ def install_web_error_pages(app: FastAPI) -> None:
             if request.url.query:
                 target += "?" + request.url.query
             return redirect(request, "/signin?next=" + quote(target, safe="/"))
-        page = error_page(request, status_code=exc.status_code, message=exc.message)
+        page = error_page(request, status_code=exc.status_code, message=in_page_language(exc))
         retry_after = getattr(exc, "retry_after", None)
         if retry_after is not None:
             page.headers["Retry-After"] = str(retry_after)

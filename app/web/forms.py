@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from app.kit.errors import Explained, HomewardError
+from app.kit.i18n import Marked
 from app.kit.text import is_whole_number
 from app.web.i18n import N_, _
 from app.web.session import CSRF_FIELD
@@ -53,8 +55,34 @@ def field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+def sentence(text: str) -> str:
+    """ "must not be blank" -> "Must not be blank." (a message shown on its own)."""
+    if not text:
+        return text
+    return text[0].upper() + text[1:] + ("" if text.endswith((".", "。")) else ".")
+
+
+def in_page_language(exc: BaseException) -> str:
+    """An error's message in the page's language. The domain marks its templates with
+    `N_()` and keeps their values apart (app/kit/errors.py): the JSON API shows the English
+    text, a page the translation filled with the same values. Other text is shown as it is."""
+    template = getattr(exc, "template", None)
+    params = getattr(exc, "params", None)
+    if isinstance(template, Marked) and isinstance(params, dict):
+        return _(template, **params)
+    return exc.message if isinstance(exc, HomewardError) else str(exc)
+
+
+def reason(exc: BaseException) -> str:
+    """An error's message in the page's language, as a sentence (on a form)."""
+    return sentence(in_page_language(exc))
+
+
 def plain_message(error: dict[str, Any]) -> str:
     kind = str(error.get("type", ""))
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, Explained):
+        return reason(cause)
     if kind in _PLAIN:
         return _(_PLAIN[kind])
     message = str(error.get("msg") or _("This value is not accepted."))
@@ -66,9 +94,7 @@ def plain_message(error: dict[str, Any]) -> str:
         if limit:
             return _("Keep this under %(limit)s characters.", limit=limit)
         return _("This is too long.")
-    if kind in ("greater_than_equal", "less_than_equal"):
-        return f"{message[0].upper()}{message[1:]}."
-    return message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")
+    return sentence(message)
 
 
 TOO_SHORT = N_("This is too short.")

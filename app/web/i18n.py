@@ -19,6 +19,9 @@ from app.sheets.i18n import sheet_languages
 __all__ = ["N_", "_", "current_language", "direction", "ngettext", "using_language"]
 
 LOCALE_DIR = Path(__file__).parent / "locale"
+# Where the pages' messages are marked (relative to the project root): the web layer, and
+# the domain's error templates (`N_()`, app/kit/errors.py) that pages show translated.
+MESSAGE_SOURCES = ("app/web", "app/kit", "app/directory", "app/review")
 DOMAIN = "web"
 DEFAULT_LANGUAGE = "en"
 

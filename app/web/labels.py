@@ -13,7 +13,13 @@ from typing import Any
 import phonenumbers
 
 from app.auth.models import Role
-from app.directory.enums import OfficeStatus, PhoneKind, ServiceTag, VerificationMethod
+from app.directory.enums import (
+    OfficeStatus,
+    PhoneKind,
+    PhoneStatus,
+    ServiceTag,
+    VerificationMethod,
+)
 from app.directory.geography import all_language_codes, language_name
 from app.directory.phone_numbers import display
 from app.kit.text import is_whole_number
@@ -72,6 +78,10 @@ OFFICE_STATUS_LABELS = {
     OfficeStatus.ACTIVE.value: N_("open"),
     OfficeStatus.TEMPORARILY_CLOSED.value: N_("temporarily closed"),
     OfficeStatus.CLOSED.value: N_("closed"),
+}
+PHONE_STATUS_LABELS = {
+    PhoneStatus.ACTIVE.value: N_("in service"),
+    PhoneStatus.DISCONNECTED.value: N_("disconnected"),
 }
 SERVICE_LABELS = {
     ServiceTag.SHELTER.value: N_("Shelter"),
@@ -199,12 +209,14 @@ def path_value(path: str, value: Any) -> Any:
 
 
 def change_value(value: Any, field: str, entity: str = "") -> Any:
-    """A revision's old or new value, readable: a verification method or phone kind by its
-    label, numbers formatted."""
+    """A revision's old or new value, readable: a verification method, phone kind or status
+    by its label, numbers formatted."""
     if value and field.endswith("verification_method"):
         return label(METHOD_LABELS, value)
     if value and entity == "phone" and field == "kind":
         return label(PHONE_KIND_LABELS, value)
+    if value and field == "status":
+        return label(PHONE_STATUS_LABELS if entity == "phone" else OFFICE_STATUS_LABELS, value)
     return phone_number(value)
 
 

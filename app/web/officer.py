@@ -35,6 +35,7 @@ from app.outreach import reports as outreach
 from app.verification import partners
 from app.verification.history import verification_history
 from app.web import labels
+from app.web.forms import reason
 from app.web.i18n import _, current_language
 from app.web.officer_search import (
     SearchQuery,
@@ -194,7 +195,7 @@ def contact_detail(
     settings = get_settings()
     now = utcnow()
     office = lookup.get_office(session, office_id, viewer=principal)
-    contact = contact_public(office, now=now, settings=settings)
+    contact = contact_public(office, now=now, settings=settings, lang=current_language())
     # The office is loaded and its visibility checked: its history needs neither again.
     history = [
         revision_public(r)
@@ -266,7 +267,7 @@ def coverage_map(
         try:
             code = checked_country_text(typed, lang=lang)
         except InvalidValue as exc:
-            errors["country"] = exc.message
+            errors["country"] = reason(exc)
         else:
             matrix = PageReading(session, principal).coverage(code, lang=lang)
     return render_form(

@@ -18,6 +18,7 @@ from app.directory.geography import normalise_language
 from app.directory.search import ContactFilters
 from app.directory.validation import checked_country_text, checked_region
 from app.kit.errors import InvalidValue
+from app.web.forms import reason
 from app.web.i18n import _
 
 _CATEGORIES = tuple(c.value for c in CATEGORY_ORDER)
@@ -101,7 +102,7 @@ def read_search_form(query: SearchQuery, *, lang: str) -> SearchForm:
         try:
             form.country = checked_country_text(form.typed, lang=lang)
         except InvalidValue as exc:
-            form.errors["country"] = exc.message
+            form.errors["country"] = reason(exc)
     elif region_text:  # a region alone names its country: NG-LA is in NG
         try:
             form.country = checked_country_text(region_text.split("-", 1)[0], lang=lang)
@@ -116,7 +117,7 @@ def read_search_form(query: SearchQuery, *, lang: str) -> SearchForm:
         try:
             form.region = checked_region(form.country, region_text)
         except InvalidValue as exc:
-            form.errors["region"] = exc.message
+            form.errors["region"] = reason(exc)
     form.categories = _checked_values(form, "category", query.category, _CATEGORIES)
     form.freshness = _checked_values(form, "freshness", query.freshness, _FRESHNESS)
     for value in query.language:
@@ -125,7 +126,7 @@ def read_search_form(query: SearchQuery, *, lang: str) -> SearchForm:
         try:
             form.languages.append(normalise_language(value))
         except ValueError as exc:
-            form.errors["language"] = str(exc)
+            form.errors["language"] = reason(exc)
     form.meets_on_arrival = query.arrival in ("1", "on", "true")
     return form
 

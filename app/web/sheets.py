@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated
 
+from babel.lists import format_list
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -19,8 +20,9 @@ from app.kit.errors import InvalidValue
 from app.kit.principal import Principal
 from app.sheets import service as sheets
 from app.sheets.i18n import sheet_languages
-from app.sheets.schemas import SheetFormat, SheetSize
+from app.sheets.schemas import SheetFormat, SheetNote, SheetSize
 from app.web import i18n, labels
+from app.web.forms import reason
 from app.web.i18n import N_, _
 from app.web.officer import country_options, region_options
 from app.web.session import checked_form, require_page
@@ -38,6 +40,31 @@ EXCLUSION_REASONS = {
     "stale": N_("Stale — not verified recently enough, or a call found a wrong number"),
     "unverified": N_("Never verified"),
 }
+# Why an entry's text was withheld from the sheet, and what was (app/sheets/service.py).
+WITHHELD_REASONS = {
+    "neutral_label": N_("printed as a neutral label; withheld: %(fields)s"),
+    "blocklisted_word": N_("withheld (blocklisted word): %(fields)s"),
+}
+WITHHELD_FIELDS = {
+    "name": N_("name"),
+    "local name": N_("local name"),
+    "office name": N_("office name"),
+    "address": N_("address"),
+    "city": N_("city"),
+    "opening hours": N_("opening hours"),
+    "phone hours": N_("phone hours"),
+}
+
+
+def withheld_reason(note: SheetNote) -> str:
+    """Why `note`'s text was withheld, in the page's language."""
+    fields = format_list(
+        [_(WITHHELD_FIELDS.get(f, f)) for f in note.fields], locale=i18n.current_language()
+    )
+    template = WITHHELD_REASONS.get(note.reason)
+    return _(template, fields=fields) if template else note.reason
+
+
 SIZES = {SheetSize.A4.value: N_("A4 page"), SheetSize.POCKET.value: N_("Pocket card (A6)")}
 
 Code = Annotated[str | None, Query(max_length=8)]
@@ -93,7 +120,7 @@ def sheet_page(
                 size=values["size"],
             )
         except InvalidValue as exc:
-            errors[exc.field or "country"] = exc.message
+            errors[exc.field or "country"] = reason(exc)
         else:
             data = sheets.assemble_sheet(
                 session, params=params, now=utcnow(), settings=get_settings(), with_notes=True
@@ -102,7 +129,7 @@ def sheet_page(
         try:
             values["country"] = sheets.checked_params(country=country).country
         except InvalidValue as exc:
-            errors["country"] = exc.message
+            errors["country"] = reason(exc)
     chosen = values["country"] if "country" not in errors and values["country"] else None
     lang_shown = i18n.current_language()  # place names in the page's language
     return render_form(
@@ -121,6 +148,7 @@ def sheet_page(
         country_label=country_name(chosen, lang_shown) if chosen else None,
         region_label=region_name(params.region, lang_shown) if params and params.region else None,
         reasons=EXCLUSION_REASONS,
+        withheld_reason=withheld_reason,
     )
 
 

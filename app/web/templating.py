@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from babel import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from fastapi import Request
@@ -129,6 +130,18 @@ def _number(value: float | None) -> str:
     return format_decimal(value, locale=i18n.current_language()) if value is not None else "—"
 
 
+@lru_cache(maxsize=32)
+def _list_separator(lang: str) -> str:
+    """What joins two items inside a list in `lang`, from CLDR (", ", Arabic " و", Thai " ")."""
+    middle = str(Locale.parse(lang).list_patterns["standard"]["middle"])
+    return middle.replace("{0}", "").replace("{1}", "")
+
+
+def _joined(items: Any) -> str:
+    """Names joined as a list in the page's language ("English, Yoruba"; "الإنجليزية واليوروبا")."""
+    return _list_separator(i18n.current_language()).join(str(item) for item in items)
+
+
 def _ago(value: datetime | None) -> str:
     value = as_utc(value)
     if value is None:
@@ -204,6 +217,7 @@ def _build_environment() -> Environment:
         humanise=_humanise,
         shown=_shown,
         number=_number,
+        joined=_joined,
         category_label=lambda c: labels.label(CATEGORY_LABELS, c),
         category_singular=lambda c: labels.label(CATEGORY_SINGULAR, c),
         freshness_label=lambda f: labels.label(FRESHNESS_LABELS, f),
@@ -212,11 +226,15 @@ def _build_environment() -> Environment:
         language_name=lambda code: _language_name(code, i18n.current_language()),
         # Structured opening hours, in the page's language (sheets print them in theirs).
         schedule_lines=lambda s: schedule_lines(s, sheet_language(i18n.current_language())),
+        # Left to right inside a right-to-left page's text (a phone number in an Arabic
+        # sentence): Unicode isolates, so it works in attributes and plain strings too.
+        ltr=lambda value: f"\u2066{value}\u2069" if i18n.direction() == "rtl" else value,
         **labels.FILTERS,
     )
     env.globals.update(
         query=_query,
         RTL_LANGUAGES=RTL_LANGUAGES,
+        list_separator=lambda: _list_separator(i18n.current_language()),
         CSRF_FIELD=CSRF_FIELD,
         language_options=lambda: labels.language_options(i18n.current_language()),
     )

@@ -165,6 +165,17 @@ def test_verified_date_and_page_numbers_are_localised(matrix: Matrix) -> None:
     assert re.search(r"الصفحة\s+1\s*من\s*\d", matrix.sheets["ar"].text)
 
 
+def test_the_region_prints_in_the_sheets_language_beside_the_country(matrix: Matrix) -> None:
+    """Issue 17: the Arabic title named Lagos in Latin script beside the country in Arabic.
+    The names come from Unicode CLDR (unicode-cldr-core)."""
+    text = matrix.sheets["ar"].text
+    title = next(line for line in text.splitlines() if "—" in line and "نيجيريا" in line)
+    # "ولاية لاغوس": text extraction turns the lam-alef ligature round, so look for "غوس".
+    assert "غوس" in title and not re.search("[A-Za-z]", title), title
+    assert nfkc("รัฐเลกอส") in matrix.sheets["th"].text
+    assert "Estado de Lagos, Nigeria" in matrix.sheets["es"].text
+
+
 def test_footer_carries_the_snapshot_id_and_demo_marker(matrix: Matrix) -> None:
     en = matrix.sheets["en"]
     assert f"Reference {en.data.snapshot_id}" in en.text
@@ -175,7 +186,7 @@ def test_footer_carries_the_snapshot_id_and_demo_marker(matrix: Matrix) -> None:
 def test_bilingual_sheet_has_both_languages_in_headings(matrix: Matrix) -> None:
     text = matrix.sheets["en+fr"].text
     assert "Useful contacts — Lagos, Nigeria" in text
-    assert "Contacts utiles — Lagos, Nigeria" in text
+    assert "Contacts utiles — État de Lagos, Nigeria" in text  # CLDR's French name
     assert "Support organisations" in text and "Associations d'aide" in text
 
 

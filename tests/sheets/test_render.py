@@ -213,7 +213,7 @@ def test_a_pdf_render_pauses_the_collector_and_always_resumes_it() -> None:
 
 def test_a_pdf_gets_the_stylesheet_parsed_once_per_size() -> None:
     html = html_of(sheet(entry(), size=SheetSize.POCKET), for_pdf=True)
-    assert "ul.phones" not in html and "@bottom-left" in html  # only the margins' style
+    assert ".coded" not in html and "@bottom-left" in html  # only the margins' style
     # Its QR codes are named by payload, not written out as base64 for the parser to read.
     assert 'src="qr:BEGIN%3AVCARD' in html and "base64" not in html
     assert render.sheet_stylesheet(SheetSize.POCKET) is render.sheet_stylesheet(SheetSize.POCKET)
@@ -282,12 +282,17 @@ def test_the_parsed_stylesheet_prints_what_the_inline_one_printed(
 
 
 def test_the_title_names_the_region_in_the_sheets_script_where_a_name_exists() -> None:
-    # pycountry's ISO 3166-2 catalogs have Lagos in Thai and Ukrainian.
-    assert "เลกอส" in visible_text(html_of(sheet(entry(), lang="th")))
+    # Unicode CLDR's subdivision names (issue 17: Lagos was in Latin script in Arabic).
+    assert "รัฐเลกอส" in visible_text(html_of(sheet(entry(), lang="th")))
     assert "Лагос, Нігерія" in visible_text(html_of(sheet(entry(), lang="uk")))
-    # None has it in Arabic: the official name prints, isolated in the right-to-left title.
     arabic = visible_text(html_of(sheet(entry(), lang="ar")))
-    assert "\u2068Lagos\u2069، نيجيريا" in arabic
+    assert "ولاية لاغوس، نيجيريا" in arabic
+    assert "Lagos," not in arabic
+    # Where neither CLDR nor pycountry has an Arabic name, the official name prints,
+    # isolated in the right-to-left title.
+    params = SheetParams("GB", "GB-AGB", "ar", None)
+    argyll = SheetData(params=params, entries=(entry(),), snapshot_id=snapshot_id(params, ()))
+    assert "\u2068Argyll and Bute\u2069، المملكة المتحدة" in visible_text(html_of(argyll))
 
 
 def test_the_preview_writes_dates_in_the_sheets_style() -> None:

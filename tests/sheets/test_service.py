@@ -60,7 +60,8 @@ def test_offending_organisation_name_prints_as_neutral_label(
     )
     assert entry.name is None and entry.local_name is None
     assert [n.office_id for n in data.withheld] == [entry.office_id]
-    assert "neutral label" in data.withheld[0].reason
+    assert data.withheld[0].reason == "neutral_label"
+    assert "name" in data.withheld[0].fields
 
 
 def test_clean_local_name_replaces_an_offending_name(

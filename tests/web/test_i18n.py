@@ -6,6 +6,7 @@ any page and remembered; the JSON API stays English."""
 from __future__ import annotations
 
 import gettext
+import html
 import re
 import subprocess
 import sys
@@ -206,7 +207,7 @@ def test_the_template_holds_every_message_the_pages_mark(tmp_path: Path) -> None
             "--no-location",
             "-o",
             str(fresh),
-            str(WEB),
+            *i18n.MESSAGE_SOURCES,
         ],
         check=True,
         cwd=PROJECT_ROOT,
@@ -279,6 +280,25 @@ def test_the_json_api_stays_english(client: TestClient) -> None:
     assert answer.status_code == 401
     body = answer.json()
     assert body and all(re.fullmatch(r"[\x00-\x7f]*", str(v)) for v in body.values())
+
+
+def test_a_domain_reason_is_translated_on_pages_and_stays_english_in_the_api(
+    client: TestClient, db_session: Session
+) -> None:
+    """The domain's message is one template: the page fills its French translation, the JSON
+    API (whose clients parse it) keeps the English, both with the same value."""
+    scenario = seed(db_session)
+    french = {"Accept-Language": "fr"}
+    client.headers.update(french)
+    sign_in_secret(client, scenario.keys["officer"])
+    page = client.get("/officer/contacts?country=NG&region=NG-XX")
+    assert "« NG-XX » n'est pas une région (ISO 3166-2) de NG." in html.unescape(page.text)
+    api = client.get(
+        "/api/v1/contacts?country=NG&region=NG-XX",
+        headers={**french, "Authorization": f"Bearer {scenario.keys['officer']}"},
+    )
+    assert api.status_code == 422
+    assert api.json()["message"] == "'NG-XX' is not an ISO 3166-2 subdivision of NG"
 
 
 def test_the_pages_speak_every_sheet_language() -> None:

@@ -12,7 +12,7 @@ from app.auth.dependencies import SessionDep
 from app.directory import search
 from app.directory.geography import country_name, region_name
 from app.directory.validation import checked_country, checked_region
-from app.web.i18n import _
+from app.web.i18n import _, current_language
 from app.web.ngo.proposals import PartnerPage, flow_router, partner_countries
 from app.web.officer import category_groups, region_options
 from app.web.reading import PageReading
@@ -40,12 +40,14 @@ def browse(
     """
     countries = partner_countries(session, principal)
     reading = PageReading(session, principal)
+    lang = current_language()
     own: list[Any] = []
     if page == 1 and not (q or region or every_region):
         own = reading.contacts(
             search.ContactFilters(organization_id=principal.organization_id),
             page=1,
             per_page=PER_PAGE,
+            lang=lang,
         )["items"]
     chosen = checked_country(country) if country else (countries[0] if countries else None)
     chosen_region = checked_region(chosen, region or None) if chosen else None
@@ -60,7 +62,7 @@ def browse(
             q=q or None,
             exclude_organization_id=principal.organization_id if own else None,
         )
-        listed = reading.contacts(filters, page=page, per_page=PER_PAGE)
+        listed = reading.contacts(filters, page=page, per_page=PER_PAGE, lang=lang)
         contacts, total = listed["items"], int(listed["total"])
     base = {
         "country": chosen,
@@ -73,12 +75,12 @@ def browse(
         "ngo_browse.html",
         principal=principal,
         title=_("Contacts"),
-        countries=[(c, country_name(c)) for c in countries],
+        countries=[(c, country_name(c, lang)) for c in countries],
         country=chosen or "",
-        country_label=country_name(chosen) if chosen else None,
+        country_label=country_name(chosen, lang) if chosen else None,
         region=chosen_region or "",
-        region_label=region_name(chosen_region) if chosen_region else None,
-        regions=region_options(chosen, "en") if chosen else [],
+        region_label=region_name(chosen_region, lang) if chosen_region else None,
+        regions=region_options(chosen, lang) if chosen else [],
         q=q or "",
         nationwide_only=nationwide_only,
         groups=category_groups(contacts),

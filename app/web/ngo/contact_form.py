@@ -16,7 +16,7 @@ from app.directory import lookup
 from app.directory.models import Office
 from app.directory.presenter import contact_public
 from app.kit.clock import utcnow
-from app.web.i18n import N_, _
+from app.web.i18n import N_, _, current_language
 from app.web.ngo.proposals import PartnerPage, office_for_partner
 from app.web.templating import render
 
@@ -69,7 +69,9 @@ class ContactForm:
             principal=self.principal,
             status_code=status_code,
             title=_(TITLES[form]),
-            contact=contact_public(office, now=utcnow(), settings=get_settings()),
+            contact=contact_public(
+                office, now=utcnow(), settings=get_settings(), lang=current_language()
+            ),
             values=values,
             errors=errors or {},
             **extra(office),

@@ -23,7 +23,7 @@ from app.kit.text import is_whole_number
 from app.review import intake
 from app.review.models import SubmissionOrigin
 from app.verification import partners
-from app.web.forms import errors_from_validation
+from app.web.forms import errors_from_validation, reason
 from app.web.i18n import _, ngettext
 from app.web.session import checked_form, require_page
 from app.web.templating import redirect
@@ -100,7 +100,7 @@ def error_message(exc: HomewardError) -> str:
             "Nothing differs from the contact as it is now. Change a value, "
             "or use “Confirm still correct”."
         )
-    return message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")
+    return reason(exc)
 
 
 def submit_for_review(

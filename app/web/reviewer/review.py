@@ -20,7 +20,7 @@ from app.review import queue as review_queue
 from app.review.errors import SubmissionConflict
 from app.review.models import Submission, SubmissionStatus
 from app.web import labels
-from app.web.forms import plain, whole_number
+from app.web.forms import plain, reason, whole_number
 from app.web.i18n import _
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render, render_form
@@ -90,7 +90,7 @@ def queue(
                 session, filters=filters, page=page, per_page=PER_PAGE
             )
         except InvalidValue as exc:
-            errors[exc.field or "country"] = exc.message
+            errors[exc.field or "country"] = reason(exc)
     base = {k: v for k, v in values.items() if v} | {"newest_first": "1" if newest_first else None}
     return render_form(
         request,
@@ -246,7 +246,7 @@ def approve(on: OnSubmission, form: CheckedForm) -> Response:
         except InvalidValue as exc:
             field = exc.field or "form"
             path = field.removeprefix("edits.")
-            errors[f"edit:{path}" if path in proposed else "form"] = exc.message
+            errors[f"edit:{path}" if path in proposed else "form"] = reason(exc)
         else:
             return redirect(
                 on.request,

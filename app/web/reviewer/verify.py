@@ -23,8 +23,8 @@ from app.verification.models import Outcome, OutcomeMethod
 from app.verification.outcomes import CallReport
 from app.verification.presenter import task_public
 from app.web import labels
-from app.web.forms import errors_from_validation, plain, whole_number
-from app.web.i18n import N_, _
+from app.web.forms import errors_from_validation, plain, reason, whole_number
+from app.web.i18n import N_, _, current_language
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -95,7 +95,7 @@ def worklist_page(
         request,
         "worklist.html",
         principal=principal,
-        title="Call worklist",
+        title=_("Call worklist"),
         items=items,
         total=listing.total,
         at_least=listing.at_least,
@@ -249,8 +249,8 @@ def _task_page(
         values=values,
         errors=errors or {},
         change_fields=CHANGE_FIELDS,
-        region_label=region_name(task.region) if task.region else None,
-        country_label=country_name(task.country),
+        region_label=region_name(task.region, current_language()) if task.region else None,
+        country_label=country_name(task.country, current_language()),
     )
 
 
@@ -309,9 +309,9 @@ def record_changed(
                 field = f"phone-{phone_changes[index]['id']}" if phone_changes else "address"
             elif field.startswith("phones") or field == "number":
                 field = f"phone-{phone_changes[0]['id']}" if phone_changes else "address"
-            errors[field] = exc.message
+            errors[field] = reason(exc)
         except ValueError as exc:
-            errors["method"] = str(exc)
+            errors["method"] = reason(exc)
         else:
             done = _("Details changed") if principal.edits_directly else _("Sent for review")
             return redirect(request, "/verify?done=" + _task_notice(done, task_id))
