@@ -40,6 +40,7 @@ from app.web import labels
 from app.web.forms import reason
 from app.web.i18n import _, current_language
 from app.web.officer_search import (
+    SearchQuery,
     countries_with_counts,
     read_search_form,
 )
@@ -97,26 +98,16 @@ def country_list(session: Session, principal: Principal, lang: str) -> list[tupl
     return countries_with_counts(counts, country_options(lang))
 
 
-Many = Annotated[list[str], Query(max_length=200)]
-
-
 @router.get("/officer")
 @router.get("/officer/contacts")
 def search_page(
     request: Request,
     principal: StaffPage,
     session: SessionDep,
-    country: Annotated[str | None, Query(max_length=100)] = None,
-    region: Annotated[str | None, Query(max_length=100)] = None,
-    region_of: Annotated[str | None, Query(max_length=2)] = None,
-    category: Many = [],  # noqa: B006
-    freshness: Many = [],  # noqa: B006
-    language: Many = [],  # noqa: B006
-    arrival: Annotated[str | None, Query(max_length=8)] = None,
+    query: Annotated[SearchQuery, Query()],
     nationwide: bool = False,
     include_national: bool = True,
     every_region: bool = False,
-    q: Annotated[str | None, Query(max_length=200)] = None,
     lang: Lang | None = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
@@ -127,17 +118,7 @@ def search_page(
     (`include_national=0`: the region's own). A bad value is shown next to its field.
     """
     lang = name_language(lang or current_language())
-    form = read_search_form(
-        country=country,
-        region=region,
-        region_of=region_of,
-        categories=category,
-        freshness=freshness,
-        languages=language,
-        arrival=arrival,
-        q=q,
-        lang=lang,
-    )
+    form = read_search_form(query, lang=lang)
     chosen = form.country
     context: dict[str, Any] = {
         "form": form,
