@@ -25,6 +25,7 @@ from app.db import make_engine
 from app.directory import listing
 from app.directory.search import PreparedFilters
 from app.kit.clock import utcnow
+from app.kit.paging import Page
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -54,8 +55,8 @@ def page_json(country: str, region: str, *, per_page: int = 50) -> bytes:
         settings=settings,
     )
     with _engine().connect() as connection:
-        rows, total = listing.page_rows(connection, prepared, page=1, per_page=per_page)
-    page = listing.page_dict(rows, total, now=now, settings=settings, page=1, per_page=per_page)
+        rows, total = listing.page_rows(connection, prepared, page=Page(1, per_page))
+    page = listing.page_dict(rows, total, now=now, settings=settings, page=Page(1, per_page))
     return orjson.dumps(page, option=orjson.OPT_UTC_Z)
 
 

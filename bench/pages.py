@@ -29,6 +29,7 @@ from app.config import get_settings
 from app.db import unit_of_work
 from app.directory.models import Office, Organization
 from app.kit.clock import utcnow
+from app.kit.paging import Page
 from app.review import intake
 from app.verification import reports, worklist
 from bench.databases import (
@@ -134,7 +135,7 @@ def prepare(engine: Engine, offices: int, seed: int) -> dict[str, object]:
             conn.execute(text("VACUUM ANALYZE"))
     with unit_of_work(engine) as session:
         task_rows = worklist.list_tasks(
-            session, filters=worklist.TaskFilters(), now=now, page=1, per_page=1
+            session, filters=worklist.TaskFilters(), now=now, page=Page(1, 1)
         ).rows
     return {
         "keys": keys,

@@ -13,8 +13,8 @@ service (the same functions the API and CLI call):
   assembly, HTML, PDF); interleaved with
 * the floor: WeasyPrint (the same font configuration, reused) printing a static page of the
   same sheet's text, one paragraph per block of text, bold where the sheet is bold, in the
-  same fonts, page size, margins and language, with the same footer, page counter and demo
-  marker in the page margins; no images, no other style;
+  same fonts, line spacing, page size, margins and language, with the same footer, page
+  counter and demo marker in the page margins; no images, no other style;
 * memory: RSS before and after `--memory-renders` more renders of every region, language and
   size (the render path without the sheet cache: the bounded QR and image caches fill);
 * HTML render (warm), a cached repeat, and `homeward sheets --country NG --all-regions`
@@ -227,7 +227,8 @@ def floor_page(sheet_html: str, size: SheetSize) -> str:
     page, fonts = PAGE_SETUP[size], FONT_SIZES[size]
     style = (
         f"{margins[1]}\n@page {{ size: {page['size']}; margin: {page['margin']} }}\n"
-        f"html {{ font-family: {FONT_FAMILY}; font-size: {fonts['base']}pt; line-height: 1.35 }}\n"
+        f"html {{ font-family: {FONT_FAMILY}; font-size: {fonts['base']}pt; "
+        f"line-height: {page['leading']} }}\n"
         "p { margin: 0.12em 0 }"
     )
     return (

@@ -15,6 +15,7 @@ from app.directory.enums import Category, OfficeStatus, ServiceTag
 from app.directory.freshness import Freshness
 from app.directory.presenter import contact_public, phone_public, revision_public
 from app.directory.provenance import Provenance
+from app.directory.reading import Reading
 from app.directory.schemas import (
     ClosePhone,
     CloseRecord,
@@ -29,6 +30,7 @@ from app.directory.schemas import (
     VerificationCreate,
 )
 from app.kit.clock import utcnow
+from app.kit.paging import Page
 from app.kit.query import openapi_parameters, query_model
 from app.kit.threads import in_thread
 from app.verification.service import record_verification
@@ -117,18 +119,15 @@ async def list_contacts(request: Request, session: SessionDep, settings: Setting
     # more CPU than the page's own rows (bench/query.py against its floor).
     viewer = check_role(await principal_of(request, session), ANY_ROLE)
     query = await _contact_query(request)
-    now = utcnow()
+    reading = Reading.now_by(viewer, settings)
     filters = query.filters()
 
     def read_page() -> bytes:
         result = listing.contact_page(
             session,
             filters=filters,
-            viewer=viewer,
-            now=now,
-            settings=settings,
-            page=query.page,
-            per_page=query.per_page,
+            reading=reading,
+            page=Page(query.page, query.per_page),
         )
         end_read(session)
         # Built from trusted rows: serialised once, without FastAPI re-validating each item.
@@ -243,12 +242,7 @@ def verify_contact(
         note=body.note,
         verified_at=body.verified_at,
         verified_by=editor.label,
-        provenance=Provenance(
-            actor=editor.label,
-            source="verification",
-            actor_key_id=editor.key_id,
-            approved_by=editor.label,
-        ),
+        provenance=Provenance.by_key(editor, "verification"),
     )
     office = lookup.get_office(session, office_id, refresh=True)
     return contact_public(office, now=utcnow(), settings=settings)

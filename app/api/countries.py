@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import SettingsDep
 from app.auth.dependencies import AnyRole, SessionDep
 from app.directory import search
-from app.kit.clock import utcnow
+from app.directory.reading import Reading
 
 router = APIRouter(prefix="/api/v1/countries", tags=["reference"])
 
@@ -27,10 +27,7 @@ def list_countries(
     """Every ISO 3166-1 country with its number of contacts per category."""
     return search.country_summaries(
         session,
-        viewer=viewer,
-        now=utcnow(),
-        settings=settings,
-        lang=lang,
+        reading=Reading.now_by(viewer, settings, lang=lang),
         with_contacts_only=with_contacts,
     )
 
@@ -41,5 +38,5 @@ def list_regions(
 ) -> dict[str, Any]:
     """The country's ISO 3166-2 subdivisions with counts and the categories each lacks."""
     return search.region_summaries(
-        session, country=country, viewer=viewer, now=utcnow(), settings=settings, lang=lang
+        session, country=country, reading=Reading.now_by(viewer, settings, lang=lang)
     )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import SettingsDep
 from app.auth.dependencies import SessionDep, Staff
 from app.directory.validation import checked_country
+from app.kit.paging import Page
 from app.outreach import reports
 from app.outreach.models import RequestState
 from app.outreach.presenter import outreach_public
@@ -33,7 +34,7 @@ def list_outreach(
     `country`, or everywhere). `enabled` is false while no SMTP host is configured."""
     code = checked_country(country) if country else None
     total, rows = reports.list_latest(
-        session, country=code, states=[s.value for s in state], page=page, per_page=per_page
+        session, country=code, states=[s.value for s in state], page=Page(page, per_page)
     )
     return OutreachPage(
         enabled=settings.outreach_enabled,

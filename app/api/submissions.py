@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from app.api.deps import SettingsDep
 from app.auth.dependencies import SessionDep, require
 from app.kit.models import MAX_ID
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from app.review import decisions, intake, partner_view, queue
 from app.review.errors import SubmissionTooLarge
@@ -127,8 +128,7 @@ def list_submissions(
             session,
             partner=viewer,
             statuses=[s.value for s in status_],
-            page=page,
-            per_page=per_page,
+            page=Page(page, per_page),
         )
         return _json(mine)
     filters = queue.QueueFilters(
@@ -139,7 +139,7 @@ def list_submissions(
         older_than_days=older_than_days,
         newest_first=order == "newest",
     )
-    return _json(queue.list_queue(session, filters=filters, page=page, per_page=per_page))
+    return _json(queue.list_queue(session, filters=filters, page=Page(page, per_page)))
 
 
 @router.get("/counts", response_model=list[CountryCount])

@@ -13,6 +13,7 @@ from app.auth.dependencies import Editor, NgoPartner, SessionDep, Staff
 from app.directory.freshness import office_freshness
 from app.directory.lookup import get_office
 from app.kit.clock import as_utc, utcnow
+from app.kit.paging import Page
 from app.review import call_outcomes
 from app.verification import outcomes, partners, reports, sweep, worklist
 from app.verification.models import CheckKind, TaskState
@@ -73,8 +74,7 @@ def list_tasks(
             claimed_by=staff.label if mine else None,
         ),
         now=now,
-        page=page,
-        per_page=per_page,
+        page=Page(page, per_page),
     )
     return TaskPage(
         items=[task_public(r, now=now, settings=settings) for r in listing.rows],

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.directory.models import Office, Organization, Phone, Revision
 from app.directory.phone_numbers import display
+from app.kit.paging import FIRST_PAGE, Page
 from app.kit.text import like_anywhere
 
 
@@ -48,7 +49,7 @@ def _conditions(filters: RevisionFilters) -> list[ColumnElement[bool]]:
 
 
 def recent_revisions(
-    session: Session, *, filters: RevisionFilters, page: int = 1, per_page: int = 50
+    session: Session, *, filters: RevisionFilters, page: Page = FIRST_PAGE
 ) -> tuple[list[Revision], bool]:
     """One page of revisions, newest first, and whether another page follows.
 
@@ -58,11 +59,9 @@ def recent_revisions(
         select(Revision)
         .where(*_conditions(filters))
         .order_by(Revision.changed_at.desc(), Revision.id.desc())
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
     )
-    rows = list(session.execute(stmt).scalars())
-    return rows[:per_page], len(rows) > per_page
+    rows = list(session.execute(page.of(stmt, one_more=True)).scalars())
+    return rows[: page.size], len(rows) > page.size
 
 
 def _office_label(office_name: str | None, organization_name: str) -> str:

@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.directory.enums import CORE_CATEGORIES
 from app.directory.freshness import (
     COVERED_STATES,
@@ -35,10 +33,10 @@ from app.directory.freshness import (
 from app.directory.geography import country_name, region_name, regions_by_code
 from app.directory.models import Office, Organization
 from app.directory.printable import office_is_open_clause, printable_offices_clause
+from app.directory.reading import Reading
 from app.directory.revisions import latest_revision_id
 from app.directory.validation import checked_country
 from app.directory.visibility import visible_to
-from app.kit.principal import Principal
 
 # Best first: a cell takes the best state among its offices.
 _RANK = (
@@ -136,12 +134,10 @@ def coverage_matrix(
     session: Session,
     *,
     country: str,
-    viewer: Principal,
-    now: datetime,
-    settings: Settings,
-    lang: str = "en",
+    reading: Reading,
 ) -> CoverageMatrix:
     """Counts per (region, category, freshness) for one country, with every ISO region."""
+    viewer, now, settings, lang = reading.viewer, reading.now, reading.settings, reading.lang
     country = checked_country(country)
     state = case(
         *(
@@ -222,19 +218,17 @@ def cached_coverage_matrix(
     session: Session,
     *,
     country: str,
-    viewer: Principal,
-    now: datetime,
-    settings: Settings,
-    lang: str = "en",
+    reading: Reading,
 ) -> CoverageMatrix:
     """`coverage_matrix` as of the start of the hour, reused until the directory changes."""
     country = checked_country(country)
+    viewer, settings = reading.viewer, reading.settings
     marker = latest_revision_id(session)
-    hour = now.replace(minute=0, second=0, microsecond=0)
+    hour = reading.now.replace(minute=0, second=0, microsecond=0)
     key = (
         country,
         viewer.sees_confidential,
-        lang,
+        reading.lang,
         marker,
         hour,
         settings.verification_interval_days,
@@ -247,9 +241,7 @@ def cached_coverage_matrix(
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    matrix = coverage_matrix(
-        session, country=country, viewer=viewer, now=hour, settings=settings, lang=lang
-    )
+    matrix = coverage_matrix(session, country=country, reading=replace(reading, now=hour))
     with _cache_lock:
         _cache[key] = matrix
         while len(_cache) > _CACHE_SIZE:

@@ -28,10 +28,11 @@ from app.directory.geography import country_name, region_name
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService, Phone
 from app.directory.phone_numbers import stored_display
 from app.directory.printable import PHONE_IS_ACTIVE
+from app.directory.reading import Reading
 from app.directory.search import ContactFilters, PreparedFilters, contacts_query, prepare_filters
 from app.directory.service import OFFICE_FIELD_COLUMNS, PHONE_ORDER
 from app.kit.clock import as_utc
-from app.kit.principal import Principal
+from app.kit.paging import FIRST_PAGE, Page
 from app.kit.sql import comma_list, json_rows
 
 _OFFICE_COLUMNS = (
@@ -277,7 +278,7 @@ def _page_query(prepared: PreparedFilters) -> tuple[Select[Any], dict[str, Any]]
 
 
 def page_rows(
-    connection: Connection, prepared: PreparedFilters, *, page: int, per_page: int
+    connection: Connection, prepared: PreparedFilters, *, page: Page
 ) -> tuple[Sequence[Row[Any]], int]:
     """One page of rows of `_page_statement` for these filters, and the total.
 
@@ -288,11 +289,11 @@ def page_rows(
     function, so the benchmark's floor executes the app's own SQL.
     """
     stmt, values = _page_query(prepared)
-    params = {**values, "limit": per_page, "offset": (page - 1) * per_page}
+    params = {**values, "limit": page.size, "offset": page.offset}
     rows = connection.execute(stmt, params, execution_options=_ROWS_BY_POSITION).all()
     if rows:
         return rows, int(rows[0][-1])
-    if page == 1:
+    if page.number == 1:
         return rows, 0
     # Past the last page: the window count has no row to ride on.
     total = connection.execute(
@@ -307,8 +308,7 @@ def page_dict(
     *,
     now: datetime,
     settings: Settings,
-    page: int,
-    per_page: int,
+    page: Page,
     lang: str = "en",
 ) -> dict[str, Any]:
     """The rows of `page_rows` shaped as ContactPage."""
@@ -316,9 +316,9 @@ def page_dict(
     return {
         "items": [_item(r, now=now, cutoffs=cutoffs, lang=lang) for r in rows],
         "total": total,
-        "page": page,
-        "per_page": per_page,
-        "pages": (total + per_page - 1) // per_page,
+        "page": page.number,
+        "per_page": page.size,
+        "pages": (total + page.size - 1) // page.size,
     }
 
 
@@ -326,19 +326,14 @@ def contact_page(
     session: Session,
     *,
     filters: ContactFilters,
-    viewer: Principal,
-    now: datetime,
-    settings: Settings,
-    page: int = 1,
-    per_page: int = 50,
-    lang: str = "en",
+    reading: Reading,
+    page: Page = FIRST_PAGE,
 ) -> dict[str, Any]:
     """One page of matching contacts in the stable order, with totals, shaped as ContactPage."""
-    prepared = prepare_filters(filters, viewer=viewer, now=now, settings=settings)
-    rows, total = page_rows(session.connection(), prepared, page=page, per_page=per_page)
-    return page_dict(
-        rows, total, now=now, settings=settings, page=page, per_page=per_page, lang=lang
-    )
+    now, settings = reading.now, reading.settings
+    prepared = prepare_filters(filters, viewer=reading.viewer, now=now, settings=settings)
+    rows, total = page_rows(session.connection(), prepared, page=page)
+    return page_dict(rows, total, now=now, settings=settings, page=page, lang=reading.lang)
 
 
 def contact_page_json(page: dict[str, Any]) -> bytes:

@@ -20,14 +20,26 @@ class Provenance:
     note: str | None = None
 
     @classmethod
-    def admin_edit(
-        cls, principal: Principal, *, reason: str | None = None, note: str | None = None
+    def by_key(
+        cls,
+        principal: Principal,
+        source: str,
+        *,
+        reason: str | None = None,
+        note: str | None = None,
     ) -> Provenance:
+        """A change the acting key makes and approves itself (no review in between)."""
         return cls(
             actor=principal.label,
-            source="admin_edit",
+            source=source,
             actor_key_id=principal.key_id,
             approved_by=principal.label,
             reason=reason,
             note=note,
         )
+
+    @classmethod
+    def admin_edit(
+        cls, principal: Principal, *, reason: str | None = None, note: str | None = None
+    ) -> Provenance:
+        return cls.by_key(principal, "admin_edit", reason=reason, note=note)

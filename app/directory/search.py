@@ -34,6 +34,7 @@ from app.directory.geography import (
     regions_by_code,
 )
 from app.directory.models import Office, OfficeLanguage, Organization, OrganizationService
+from app.directory.reading import Reading
 from app.directory.revisions import latest_revision_id
 from app.directory.validation import checked_country, checked_region
 from app.directory.visibility import confidential_filter, visible_to
@@ -238,12 +239,12 @@ def contacts_query(conds: list[ColumnElement[bool]]) -> Select[Office]:
     )
 
 
-def contact_counts_by_country(
-    session: Session, *, viewer: Principal, now: datetime, settings: Settings
-) -> dict[str, int]:
+def contact_counts_by_country(session: Session, *, reading: Reading) -> dict[str, int]:
     """How many contacts a search of each country finds (the countries without any are left
     out), in one grouped query over the search's own conditions."""
-    conds = filter_conditions(ContactFilters(), viewer=viewer, now=now, settings=settings)
+    conds = filter_conditions(
+        ContactFilters(), viewer=reading.viewer, now=reading.now, settings=reading.settings
+    )
     stmt = (
         select(Office.country, func.count(Office.id))
         .join(Office.organization)
@@ -259,16 +260,14 @@ _COUNTS: LRUCache[tuple[bool, int], dict[str, int]] = LRUCache(maxsize=8)
 _COUNTS_LOCK = threading.Lock()
 
 
-def cached_contact_counts_by_country(
-    session: Session, *, viewer: Principal, now: datetime, settings: Settings
-) -> dict[str, int]:
+def cached_contact_counts_by_country(session: Session, *, reading: Reading) -> dict[str, int]:
     """`contact_counts_by_country`, reused until the directory changes."""
-    key = (viewer.sees_confidential, latest_revision_id(session))
+    key = (reading.viewer.sees_confidential, latest_revision_id(session))
     with _COUNTS_LOCK:
         hit = _COUNTS.get(key)
     if hit is not None:
         return hit
-    counts = contact_counts_by_country(session, viewer=viewer, now=now, settings=settings)
+    counts = contact_counts_by_country(session, reading=reading)
     with _COUNTS_LOCK:
         _COUNTS[key] = counts
     return counts
@@ -288,12 +287,11 @@ def _count_rows(
     *,
     group_col: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
     conds: list[ColumnElement[bool]],
-    now: datetime,
-    settings: Settings,
+    reading: Reading,
 ) -> dict[str | None, tuple[dict[str, int], dict[str, int]]]:
     fresh = or_(
         *(
-            freshness_of_office_clause(state, now=now, settings=settings)
+            freshness_of_office_clause(state, now=reading.now, settings=reading.settings)
             for state in sorted(COVERED_STATES)
         )
     )
@@ -316,8 +314,8 @@ def _count_rows(
     return result
 
 
-def _visible(viewer: Principal) -> list[ColumnElement[bool]]:
-    return [Office.status != OfficeStatus.CLOSED.value, *visible_to(viewer)]
+def _visible(reading: Reading) -> list[ColumnElement[bool]]:
+    return [Office.status != OfficeStatus.CLOSED.value, *visible_to(reading.viewer)]
 
 
 def _summary(counts: dict[str, int], verified: dict[str, int]) -> dict[str, object]:
@@ -327,18 +325,10 @@ def _summary(counts: dict[str, int], verified: dict[str, int]) -> dict[str, obje
 
 
 def country_summaries(
-    session: Session,
-    *,
-    viewer: Principal,
-    now: datetime,
-    settings: Settings,
-    lang: str = "en",
-    with_contacts_only: bool = False,
+    session: Session, *, reading: Reading, with_contacts_only: bool = False
 ) -> list[dict[str, object]]:
     """Every ISO country with its contact counts per category."""
-    rows = _count_rows(
-        session, group_col=Office.country, conds=_visible(viewer), now=now, settings=settings
-    )
+    rows = _count_rows(session, group_col=Office.country, conds=_visible(reading), reading=reading)
     out = []
     for code in all_country_codes():
         if with_contacts_only and code not in rows:
@@ -347,7 +337,7 @@ def country_summaries(
         out.append(
             {
                 "code": code,
-                "name": country_name(code, lang),
+                "name": country_name(code, reading.lang),
                 "region_count": len(regions_by_code(code)),
                 **_summary(counts, verified),
             }
@@ -355,23 +345,14 @@ def country_summaries(
     return out
 
 
-def region_summaries(
-    session: Session,
-    *,
-    country: str,
-    viewer: Principal,
-    now: datetime,
-    settings: Settings,
-    lang: str = "en",
-) -> dict[str, object]:
+def region_summaries(session: Session, *, country: str, reading: Reading) -> dict[str, object]:
     """The ISO 3166-2 subdivisions of a country with counts, and the gaps per core category."""
     country = checked_country(country)
     rows = _count_rows(
         session,
         group_col=Office.region,
-        conds=[*_visible(viewer), Office.country == country],
-        now=now,
-        settings=settings,
+        conds=[*_visible(reading), Office.country == country],
+        reading=reading,
     )
     regions = []
     for code, region in regions_by_code(country).items():
@@ -379,7 +360,7 @@ def region_summaries(
         regions.append(
             {
                 "code": code,
-                "name": region_name(code, lang) or region.name,
+                "name": region_name(code, reading.lang) or region.name,
                 "type": region.type,
                 "parent_code": region.parent_code,
                 "missing_categories": [
@@ -391,7 +372,7 @@ def region_summaries(
     national_counts, national_verified = rows.get(None, ({}, {}))
     return {
         "country": country,
-        "country_name": country_name(country, lang),
+        "country_name": country_name(country, reading.lang),
         "nationwide": _summary(national_counts, national_verified),
         "regions": regions,
     }

@@ -8,7 +8,7 @@ files it produces against the published `datapackage.json` and schemas.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 HSDS_VERSION = "3.0.0"
@@ -23,6 +23,8 @@ class Column:
     required: bool = False
     unique: bool = False
     enum: tuple[str, ...] | None = None
+    # The table this column points at (by its id): a foreign key, stated next to its column.
+    references: str | None = None
 
     def descriptor(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "type": self.type}
@@ -40,7 +42,11 @@ class Table:
     name: str
     path: str
     columns: tuple[Column, ...]
-    foreign_keys: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def foreign_keys(self) -> tuple[tuple[str, str], ...]:
+        """(column, table) for every column that points at another table."""
+        return tuple((c.name, c.references) for c in self.columns if c.references)
 
     @property
     def column_names(self) -> list[str]:
@@ -65,12 +71,21 @@ class Table:
         }
 
 
+# Every table's primary key.
+ID = Column("id", "string", fmt="uuid", required=True, unique=True)
+
+
+def link(name: str, table: str, *, required: bool = False, unique: bool = False) -> Column:
+    """A column holding the id of a row of `table`, with its foreign key."""
+    return Column(name, "string", fmt="uuid", required=required, unique=unique, references=table)
+
+
 TABLES: tuple[Table, ...] = (
     Table(
         "organization",
         "organizations.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
+            ID,
             Column("name", "string", required=True),
             Column("alternate_name", "string"),
             Column("description", "string", required=True),
@@ -84,27 +99,25 @@ TABLES: tuple[Table, ...] = (
             Column("uri", "string", fmt="uri"),
             Column("parent_organization_id", "string", fmt="uuid"),
         ),
-        foreign_keys=(),
     ),
     Table(
         "program",
         "programs.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("organization_id", "string", fmt="uuid", required=True, unique=True),
+            ID,
+            link("organization_id", "organization", required=True, unique=True),
             Column("name", "string", required=True),
             Column("alternate_name", "string"),
             Column("description", "string", required=True),
         ),
-        foreign_keys=(("organization_id", "organization"),),
     ),
     Table(
         "service",
         "services.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("organization_id", "string", fmt="uuid", required=True),
-            Column("program_id", "string", fmt="uuid"),
+            ID,
+            link("organization_id", "organization", required=True),
+            link("program_id", "program"),
             Column("name", "string", required=True),
             Column("alternate_name", "string"),
             Column("description", "string"),
@@ -131,48 +144,39 @@ TABLES: tuple[Table, ...] = (
             Column("alert", "string"),
             Column("last_modified", "datetime"),
         ),
-        foreign_keys=(
-            ("organization_id", "organization"),
-            ("program_id", "program"),
-        ),
     ),
     Table(
         "attribute",
         "attributes.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
+            ID,
             Column("link_id", "string", fmt="uuid", required=True),
-            Column("taxonomy_term_id", "string", fmt="uuid", required=True),
+            link("taxonomy_term_id", "taxonomy_term", required=True),
             Column("link_type", "string"),
             Column("link_entity", "string", required=True),
             Column("value", "string"),
         ),
-        foreign_keys=(("taxonomy_term_id", "taxonomy_term"),),
     ),
     Table(
         "service_at_location",
         "service_at_location.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("service_id", "string", fmt="uuid", required=True),
-            Column("location_id", "string", fmt="uuid", required=True),
+            ID,
+            link("service_id", "service", required=True),
+            link("location_id", "location", required=True),
             Column("description", "string"),
-        ),
-        foreign_keys=(
-            ("service_id", "service"),
-            ("location_id", "location"),
         ),
     ),
     Table(
         "location",
         "locations.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
+            ID,
             Column(
                 "location_type", "string", required=True, enum=("physical", "postal", "virtual")
             ),
             Column("url", "string", fmt="uri"),
-            Column("organization_id", "string", fmt="uuid"),
+            link("organization_id", "organization"),
             Column("name", "string"),
             Column("alternate_name", "string"),
             Column("description", "string"),
@@ -182,58 +186,44 @@ TABLES: tuple[Table, ...] = (
             Column("external_identifier", "string"),
             Column("external_identifier_type", "string"),
         ),
-        foreign_keys=(("organization_id", "organization"),),
     ),
     Table(
         "phone",
         "phones.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("location_id", "string", fmt="uuid"),
-            Column("service_id", "string", fmt="uuid"),
-            Column("organization_id", "string", fmt="uuid"),
-            Column("contact_id", "string", fmt="uuid"),
-            Column("service_at_location_id", "string", fmt="uuid"),
+            ID,
+            link("location_id", "location"),
+            link("service_id", "service"),
+            link("organization_id", "organization"),
+            link("contact_id", "contact"),
+            link("service_at_location_id", "service_at_location"),
             Column("number", "string", required=True),
             Column("extension", "number"),
             Column("type", "string"),
             Column("description", "string"),
-        ),
-        foreign_keys=(
-            ("contact_id", "contact"),
-            ("location_id", "location"),
-            ("organization_id", "organization"),
-            ("service_id", "service"),
-            ("service_at_location_id", "service_at_location"),
         ),
     ),
     Table(
         "contact",
         "contacts.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("organization_id", "string", fmt="uuid"),
-            Column("service_id", "string", fmt="uuid"),
-            Column("service_at_location_id", "string", fmt="uuid"),
-            Column("location_id", "string", fmt="uuid"),
+            ID,
+            link("organization_id", "organization"),
+            link("service_id", "service"),
+            link("service_at_location_id", "service_at_location"),
+            link("location_id", "location"),
             Column("name", "string"),
             Column("title", "string"),
             Column("department", "string"),
             Column("email", "string", fmt="email"),
-        ),
-        foreign_keys=(
-            ("location_id", "location"),
-            ("organization_id", "organization"),
-            ("service_id", "service"),
-            ("service_at_location_id", "service_at_location"),
         ),
     ),
     Table(
         "address",
         "addresses.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("location_id", "string", fmt="uuid"),
+            ID,
+            link("location_id", "location"),
             Column("attention", "string"),
             Column("address_1", "string", required=True),
             Column("address_2", "string"),
@@ -244,16 +234,15 @@ TABLES: tuple[Table, ...] = (
             Column("country", "string", required=True),
             Column("address_type", "string", required=True, enum=("physical", "postal", "virtual")),
         ),
-        foreign_keys=(("location_id", "location"),),
     ),
     Table(
         "schedule",
         "schedules.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("service_id", "string", fmt="uuid"),
-            Column("location_id", "string", fmt="uuid"),
-            Column("service_at_location_id", "string", fmt="uuid"),
+            ID,
+            link("service_id", "service"),
+            link("location_id", "location"),
+            link("service_at_location_id", "service_at_location"),
             Column("valid_from", "date"),
             Column("valid_to", "date"),
             Column("dtstart", "date"),
@@ -274,102 +263,84 @@ TABLES: tuple[Table, ...] = (
             Column("attending_type", "string"),
             Column("notes", "string"),
         ),
-        foreign_keys=(
-            ("location_id", "location"),
-            ("service_id", "service"),
-            ("service_at_location_id", "service_at_location"),
-        ),
     ),
     Table(
         "funding",
         "funding.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("organization_id", "string", fmt="uuid"),
-            Column("service_id", "string", fmt="uuid"),
+            ID,
+            link("organization_id", "organization"),
+            link("service_id", "service"),
             Column("source", "string"),
-        ),
-        foreign_keys=(
-            ("organization_id", "organization"),
-            ("service_id", "service"),
         ),
     ),
     Table(
         "service_area",
         "service_areas.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("service_id", "string", fmt="uuid"),
+            ID,
+            link("service_id", "service"),
             Column("name", "string"),
             Column("description", "string"),
             Column("extent", "string"),
             Column("extent_type", "string"),
             Column("uri", "string"),
         ),
-        foreign_keys=(("service_id", "service"),),
     ),
     Table(
         "required_document",
         "required_documents.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("service_id", "string", fmt="uuid"),
+            ID,
+            link("service_id", "service"),
             Column("document", "string"),
             Column("uri", "string", fmt="uri"),
         ),
-        foreign_keys=(("service_id", "service"),),
     ),
     Table(
         "language",
         "languages.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("service_id", "string", fmt="uuid"),
-            Column("location_id", "string", fmt="uuid"),
-            Column("phone_id", "string", fmt="uuid"),
+            ID,
+            link("service_id", "service"),
+            link("location_id", "location"),
+            link("phone_id", "phone"),
             Column("name", "string"),
             Column("code", "string"),
             Column("note", "string"),
-        ),
-        foreign_keys=(
-            ("location_id", "location"),
-            ("phone_id", "phone"),
-            ("service_id", "service"),
         ),
     ),
     Table(
         "accessibility",
         "accessibility.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("location_id", "string", fmt="uuid"),
+            ID,
+            link("location_id", "location"),
             Column("description", "string"),
             Column("details", "string"),
             Column("url", "string", fmt="uri"),
         ),
-        foreign_keys=(("location_id", "location"),),
     ),
     Table(
         "taxonomy_term",
         "taxonomy_terms.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
+            ID,
             Column("code", "string", unique=True),
             Column("name", "string", required=True),
             Column("description", "string", required=True),
             Column("parent_id", "string", fmt="uuid"),
             Column("taxonomy", "string"),
             Column("language", "string"),
-            Column("taxonomy_id", "string", fmt="uuid"),
+            link("taxonomy_id", "taxonomy"),
             Column("term_uri", "string", fmt="uri"),
         ),
-        foreign_keys=(("taxonomy_id", "taxonomy"),),
     ),
     Table(
         "metadata",
         "metadata.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
+            ID,
             Column("resource_id", "string", fmt="uuid", required=True),
             Column("resource_type", "string", required=True),
             Column("last_action_date", "date", required=True),
@@ -379,25 +350,23 @@ TABLES: tuple[Table, ...] = (
             Column("replacement_value", "string", required=True),
             Column("updated_by", "string", required=True),
         ),
-        foreign_keys=(),
     ),
     Table(
         "meta_table_description",
         "meta_table_descriptions.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
+            ID,
             Column("name", "string"),
             Column("language", "string"),
             Column("character_set", "string"),
         ),
-        foreign_keys=(),
     ),
     Table(
         "cost_option",
         "cost_options.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("service_id", "string", fmt="uuid", required=True),
+            ID,
+            link("service_id", "service", required=True),
             Column("valid_from", "date"),
             Column("valid_to", "date"),
             Column("option", "string"),
@@ -405,31 +374,28 @@ TABLES: tuple[Table, ...] = (
             Column("amount", "number"),
             Column("amount_description", "string"),
         ),
-        foreign_keys=(("service_id", "service"),),
     ),
     Table(
         "organization_identifier",
         "organization_identifiers.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
-            Column("organization_id", "string", fmt="uuid", required=True),
+            ID,
+            link("organization_id", "organization", required=True),
             Column("identifier_scheme", "string"),
             Column("identifier_type", "string", required=True),
             Column("identifier", "string", required=True),
         ),
-        foreign_keys=(("organization_id", "organization"),),
     ),
     Table(
         "taxonomy",
         "taxonomies.csv",
         (
-            Column("id", "string", fmt="uuid", required=True, unique=True),
+            ID,
             Column("name", "string", required=True),
             Column("description", "string", required=True),
             Column("uri", "string", fmt="uri"),
             Column("version", "string"),
         ),
-        foreign_keys=(),
     ),
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, String
 from sqlalchemy.ext.compiler import compiles
@@ -10,7 +10,28 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class comma_list(FunctionElement[str]):
+class _Aggregate(FunctionElement[Any]):
+    """A function spelled differently per dialect: `standard` (PostgreSQL) and `sqlite` are
+    SQL templates whose `{}` takes the compiled arguments."""
+
+    standard: ClassVar[str]
+    sqlite: ClassVar[str]
+
+    def sqlite_arguments(self, compiler: SQLCompiler, **kw: Any) -> str:
+        return compiler.process(self.clauses, **kw)
+
+
+@compiles(_Aggregate)
+def _aggregate_standard(element: _Aggregate, compiler: SQLCompiler, **kw: Any) -> str:
+    return element.standard.format(compiler.process(element.clauses, **kw))
+
+
+@compiles(_Aggregate, "sqlite")
+def _aggregate_sqlite(element: _Aggregate, compiler: SQLCompiler, **kw: Any) -> str:
+    return element.sqlite.format(element.sqlite_arguments(compiler, **kw))
+
+
+class comma_list(_Aggregate):
     """An aggregate: the group's values joined with commas, in no particular order.
 
     `group_concat` on SQLite, `string_agg` on PostgreSQL. Unlike SQLAlchemy's
@@ -21,19 +42,11 @@ class comma_list(FunctionElement[str]):
     type = String()
     inherit_cache = True
     name = "comma_list"
+    standard = "string_agg({}, ',')"
+    sqlite = "group_concat({}, ',')"
 
 
-@compiles(comma_list)
-def _comma_list_standard(element: comma_list, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
-
-
-@compiles(comma_list, "sqlite")
-def _comma_list_sqlite(element: comma_list, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
-
-
-class json_rows(FunctionElement[Any]):
+class json_rows(_Aggregate):
     """An aggregate: the group's rows as one JSON array of arrays, `columns` in order.
 
     `json_agg(json_build_array(...))` on PostgreSQL, `json_group_array(json_array(...))` on
@@ -45,19 +58,13 @@ class json_rows(FunctionElement[Any]):
     type = JSON()
     inherit_cache = True
     name = "json_rows"
+    standard = "json_agg(json_build_array({}))"
+    sqlite = "json_group_array(json_array({}))"
 
-
-@compiles(json_rows)
-def _json_rows_standard(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
-
-
-@compiles(json_rows, "sqlite")
-def _json_rows_sqlite(element: json_rows, compiler: SQLCompiler, **kw: Any) -> str:
-    columns = ", ".join(
-        f"json({compiler.process(c, **kw)})"
-        if isinstance(c.type, JSON)
-        else compiler.process(c, **kw)
-        for c in element.clauses
-    )
-    return f"json_group_array(json_array({columns}))"
+    def sqlite_arguments(self, compiler: SQLCompiler, **kw: Any) -> str:
+        return ", ".join(
+            f"json({compiler.process(c, **kw)})"
+            if isinstance(c.type, JSON)
+            else compiler.process(c, **kw)
+            for c in self.clauses
+        )

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.directory.models import Organization
+from app.kit.paging import FIRST_PAGE, Page
 from app.outreach.models import OutreachRequest
 
 
@@ -22,8 +23,7 @@ def list_latest(
     *,
     country: str | None,
     states: Sequence[str] = (),
-    page: int = 1,
-    per_page: int = 50,
+    page: Page = FIRST_PAGE,
 ) -> tuple[int, list[tuple[OutreachRequest, str]]]:
     """Each office's latest request (newest first) with its organisation's name, and how
     many there are."""
@@ -32,12 +32,12 @@ def list_latest(
         where.append(OutreachRequest.state.in_(list(states)))
     total = session.execute(select(func.count()).select_from(OutreachRequest).where(*where))
     rows = session.execute(
-        select(OutreachRequest, Organization.name)
-        .join(Organization, Organization.id == OutreachRequest.organization_id)
-        .where(*where)
-        .order_by(OutreachRequest.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+        page.of(
+            select(OutreachRequest, Organization.name)
+            .join(Organization, Organization.id == OutreachRequest.organization_id)
+            .where(*where)
+            .order_by(OutreachRequest.id.desc())
+        )
     ).all()
     return int(total.scalar_one()), [(r, name) for r, name in rows]
 

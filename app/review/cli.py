@@ -17,6 +17,7 @@ from rich.table import Table
 from app.auth import service as key_service
 from app.db import unit_of_work
 from app.kit.errors import HomewardError
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from app.review import decisions, queue
 from app.review.models import SubmissionStatus
@@ -85,7 +86,7 @@ def list_command(
     )
     try:
         with unit_of_work() as session:
-            result = queue.list_queue(session, filters=filters, page=page, per_page=per_page)
+            result = queue.list_queue(session, filters=filters, page=Page(page, per_page))
             counts = queue.country_counts(session, statuses=filters.statuses)
     except HomewardError as exc:
         _fail(exc)

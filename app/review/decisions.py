@@ -113,11 +113,13 @@ def _claim(
         raise SubmissionChanged(sub.id, seen, fresh.version)
 
 
-def _provenance(sub: Submission, reviewer: Principal) -> Provenance:
+def _provenance(sub: Submission, reviewer: Principal, *, source: str | None = None) -> Provenance:
+    """The submitter as actor, the reviewer as approver; the source is the submission itself
+    unless given (an import's verifications keep the import's source)."""
     kind = SubmissionKind(sub.kind)
     return Provenance(
         actor=sub.submitter_name[:200],
-        source=f"{SOURCE_LABELS[kind]} #{sub.id}",
+        source=f"{SOURCE_LABELS[kind]} #{sub.id}" if source is None else source,
         actor_key_id=sub.submitter_key_id,
         approved_by=reviewer.label[:200],
         submission_id=sub.id,
@@ -237,13 +239,7 @@ def _record_claimed_verifications(
     later), by its verifier, with the import as source and the reviewer as approver."""
     if not sub.verifications:
         return
-    prov = Provenance(
-        actor=sub.submitter_name[:200],
-        source=sub.source[:200],
-        actor_key_id=sub.submitter_key_id,
-        approved_by=reviewer.label[:200],
-        submission_id=sub.id,
-    )
+    prov = _provenance(sub, reviewer, source=sub.source[:200])
     for data in sub.verifications:
         claim = VerificationClaim.model_validate(data)
         record_verification(

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.directory.models import Office, Organization
+from app.kit.paging import FIRST_PAGE, Page
 from app.kit.principal import Principal
 from app.review import queue
 from app.review.models import Submission
@@ -81,8 +82,7 @@ def own_submissions(
     *,
     partner: Principal,
     statuses: Sequence[str] = (),
-    page: int = 1,
-    per_page: int = 50,
+    page: Page = FIRST_PAGE,
 ) -> PartnerPage:
     """The partner organisation's own submissions, newest first, with decisions and reasons,
     redacted."""
@@ -91,16 +91,16 @@ def own_submissions(
         conds.append(Submission.status.in_(list(statuses)))
     total = session.execute(select(func.count()).select_from(Submission).where(*conds)).scalar_one()
     rows = session.execute(
-        select(Submission)
-        .where(*conds)
-        .order_by(Submission.created_at.desc(), Submission.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        page.of(
+            select(Submission)
+            .where(*conds)
+            .order_by(Submission.created_at.desc(), Submission.id.desc())
+        )
     ).scalars()
     return PartnerPage(
         items=redacted(session, [queue.submission_public(s) for s in rows]),
         total=total,
-        page=page,
-        per_page=per_page,
-        pages=queue.page_count(total, per_page),
+        page=page.number,
+        per_page=page.size,
+        pages=queue.page_count(total, page.size),
     )

@@ -17,6 +17,7 @@ from app.directory.geography import country_name
 from app.directory.models import Office, Organization
 from app.directory.validation import checked_country, checked_region
 from app.kit.clock import as_utc, utcnow
+from app.kit.paging import FIRST_PAGE, Page
 from app.kit.principal import Principal
 from app.review import diff, duplicates
 from app.review.errors import SubmissionNotFound
@@ -113,8 +114,7 @@ def list_queue(
     session: Session,
     *,
     filters: QueueFilters,
-    page: int = 1,
-    per_page: int = 50,
+    page: Page = FIRST_PAGE,
     now: datetime | None = None,
 ) -> QueuePage:
     """The reviewers' queue: filtered by country, region, kind, status and age; oldest first
@@ -129,14 +129,7 @@ def list_queue(
     )
     # Page the ids on the index alone, then join the page's rows: skipping thousands of rows
     # on a deep page never touches the table.
-    page_ids = (
-        select(Submission.id)
-        .where(*conds)
-        .order_by(*order)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-        .subquery()
-    )
+    page_ids = page.of(select(Submission.id).where(*conds).order_by(*order)).subquery()
     rows = session.execute(
         select(
             Submission.id,
@@ -179,7 +172,11 @@ def list_queue(
             )
         )
     return QueuePage(
-        items=items, total=total, page=page, per_page=per_page, pages=page_count(total, per_page)
+        items=items,
+        total=total,
+        page=page.number,
+        per_page=page.size,
+        pages=page_count(total, page.size),
     )
 
 

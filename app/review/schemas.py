@@ -40,6 +40,17 @@ FieldPath = Annotated[str, Field(min_length=3, max_length=80, pattern=r"^[a-z_]+
 # ---- intake ----------------------------------------------------------------------------
 
 
+def exactly_one(first: str, second: str, message: str) -> Any:
+    """A model check: exactly one of the two fields is sent, else `message` (422)."""
+
+    def check(model: BaseModel) -> BaseModel:
+        if (getattr(model, first) is None) == (getattr(model, second) is None):
+            raise ValueError(message)
+        return model
+
+    return model_validator(mode="after")(check)
+
+
 class PhoneCorrection(PhoneUpdate):
     """Changes to one existing phone of the office; `version` is the phone's version seen."""
 
@@ -73,11 +84,11 @@ class NewContactCreate(StrictModel):
     office: NewContactOffice
     note: NoteText | None = None
 
-    @model_validator(mode="after")
-    def _one_organization(self) -> NewContactCreate:
-        if (self.organization is None) == (self.organization_id is None):
-            raise ValueError("send either 'organization' (a new one) or 'organization_id'")
-        return self
+    _one_organization = exactly_one(
+        "organization",
+        "organization_id",
+        "send either 'organization' (a new one) or 'organization_id'",
+    )
 
 
 class NewContactCountryPendingOffice(NewContactOffice):
@@ -159,11 +170,9 @@ class DuplicateRequest(StrictModel):
     reason: NoteText | None = None
     version: Version | None = None
 
-    @model_validator(mode="after")
-    def _one_target(self) -> DuplicateRequest:
-        if (self.of_submission_id is None) == (self.of_office_id is None):
-            raise ValueError("send either 'of_submission_id' or 'of_office_id'")
-        return self
+    _one_target = exactly_one(
+        "of_submission_id", "of_office_id", "send either 'of_submission_id' or 'of_office_id'"
+    )
 
 
 # ---- responses -------------------------------------------------------------------------

@@ -116,14 +116,15 @@ FONT_FAMILY = Markup(
     "sans-serif"
 )
 # Readability floor: nothing on a sheet is set smaller than this (points), pocket included.
-MIN_FONT_PT = 7.0
+MIN_FONT_PT = 8.0
 FONT_SIZES: dict[SheetSize, dict[str, float]] = {
     SheetSize.A4: {"base": 10.5, "small": 9.0, "name": 12.5, "h1": 19.0, "h2": 13.5},
-    SheetSize.POCKET: {"base": 8.0, "small": 7.0, "name": 9.0, "h1": 12.0, "h2": 9.5},
+    SheetSize.POCKET: {"base": 8.0, "small": 8.0, "name": 9.0, "h1": 12.0, "h2": 9.5},
 }
+# A pocket card's lines are set tighter, so that a city's card fits on two A6 pages.
 PAGE_SETUP: dict[SheetSize, dict[str, str]] = {
-    SheetSize.A4: {"size": "A4", "margin": "14mm 14mm 18mm 14mm", "qr": "24mm"},
-    SheetSize.POCKET: {"size": "A6", "margin": "7mm 6mm 11mm 6mm", "qr": "17mm"},
+    SheetSize.A4: {"size": "A4", "margin": "14mm 14mm 18mm 14mm", "qr": "24mm", "leading": "1.35"},
+    SheetSize.POCKET: {"size": "A6", "margin": "7mm 6mm 11mm 6mm", "qr": "17mm", "leading": "1.15"},
 }
 
 

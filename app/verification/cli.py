@@ -12,6 +12,7 @@ from app.db import unit_of_work
 from app.directory.validation import checked_country
 from app.kit.clock import utcnow
 from app.kit.errors import HomewardError
+from app.kit.paging import Page
 from app.verification import jobs, reports, sweep, tasks, worklist
 from app.verification.models import CheckKind
 
@@ -141,7 +142,7 @@ def tasks_list(
             session,
             filters=worklist.TaskFilters(country=country, region=region),
             now=now,
-            per_page=limit,
+            page=Page(size=limit),
         )
         table = Table(
             "task",

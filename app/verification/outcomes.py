@@ -154,12 +154,7 @@ def record_outcome(
     task.attempts += 1
     task.last_attempt_at = now
     task.updated_at = now
-    provenance = Provenance(
-        actor=actor.label,
-        source=f"verification task #{task_id}: {outcome.value}",
-        actor_key_id=actor.key_id,
-        approved_by=actor.label,
-    )
+    provenance = Provenance.by_key(actor, f"verification task #{task_id}: {outcome.value}")
 
     if outcome is Outcome.NO_ANSWER:
         session.flush()

@@ -149,11 +149,8 @@ def confirm_by_partner(
         method=VerificationMethod.NGO_NETWORK.value,
         verified_by=partner.label,
         note=note,
-        provenance=Provenance(
-            actor=partner.label,
-            source=f"ngo network confirmation (organisation {partner.organization_id})",
-            actor_key_id=partner.key_id,
-            approved_by=partner.label,
+        provenance=Provenance.by_key(
+            partner, f"ngo network confirmation (organisation {partner.organization_id})"
         ),
     )
 

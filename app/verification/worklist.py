@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.directory import service
 from app.directory.models import Office, Organization, Phone
 from app.directory.printable import PHONE_IS_ACTIVE
+from app.kit.paging import FIRST_PAGE, Page
 from app.verification.models import TaskState, VerificationTask, active_task_clause
 from app.verification.tasks import ACTIVE_STATE_VALUES, get_task
 
@@ -99,8 +100,7 @@ def list_tasks(
     *,
     filters: TaskFilters,
     now: datetime,
-    page: int = 1,
-    per_page: int = 50,
+    page: Page = FIRST_PAGE,
     count_limit: int | None = None,
 ) -> TaskListing:
     """Active tasks (by default), most urgent first, then by due date.
@@ -116,16 +116,13 @@ def list_tasks(
         matching = matching.join(Office, Office.id == VerificationTask.office_id).where(
             *office_conds
         )
-    offset = (page - 1) * per_page
     ids = list(
-        session.execute(
-            matching.order_by(*WORKLIST_ORDER).limit(per_page + 1).offset(offset)
-        ).scalars()
+        session.execute(page.of(matching.order_by(*WORKLIST_ORDER), one_more=True)).scalars()
     )
-    has_next = len(ids) > per_page
-    ids = ids[:per_page]
-    if not has_next and (ids or offset == 0):
-        total, at_least = offset + len(ids), False
+    has_next = len(ids) > page.size
+    ids = ids[: page.size]
+    if not has_next and (ids or page.offset == 0):
+        total, at_least = page.offset + len(ids), False
     else:
         counted = matching if count_limit is None else matching.limit(count_limit)
         total = session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()

@@ -17,6 +17,7 @@ from app.directory import audit
 from app.directory.presenter import revision_public
 from app.kit.errors import InvalidValue
 from app.kit.models import MAX_ID
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from app.kit.text import is_whole_number
 from app.web import labels
@@ -197,7 +198,9 @@ def audit_page(
         until=until_day + timedelta(days=1) if until_day else None,
     )
     rows, has_next = (
-        audit.recent_revisions(session, filters=filters, page=page) if not errors else ([], False)
+        audit.recent_revisions(session, filters=filters, page=Page(page))
+        if not errors
+        else ([], False)
     )
     values = {
         "entity": entity or "",

@@ -27,9 +27,11 @@ from app.directory.geography import (
     regions_by_code,
 )
 from app.directory.presenter import contact_public, revision_public
+from app.directory.reading import Reading
 from app.directory.validation import checked_country, checked_country_text, checked_region
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from app.outreach import reports as outreach
 from app.verification import partners
@@ -38,6 +40,7 @@ from app.web import labels
 from app.web.forms import reason
 from app.web.i18n import _, current_language
 from app.web.officer_search import (
+    SearchQuery,
     countries_with_counts,
     read_search_form,
 )
@@ -90,12 +93,9 @@ def category_groups(contacts: list[dict[str, Any]]) -> list[tuple[str, list[dict
 def country_list(session: Session, principal: Principal, lang: str) -> list[tuple[str, str, int]]:
     """The country field's choices: those with contacts first, with their counts."""
     counts = search.cached_contact_counts_by_country(
-        session, viewer=principal, now=utcnow(), settings=get_settings()
+        session, reading=Reading.now_by(principal, get_settings())
     )
     return countries_with_counts(counts, country_options(lang))
-
-
-Many = Annotated[list[str], Query(max_length=200)]
 
 
 @router.get("/officer")
@@ -104,17 +104,10 @@ def search_page(
     request: Request,
     principal: StaffPage,
     session: SessionDep,
-    country: Annotated[str | None, Query(max_length=100)] = None,
-    region: Annotated[str | None, Query(max_length=100)] = None,
-    region_of: Annotated[str | None, Query(max_length=2)] = None,
-    category: Many = [],  # noqa: B006
-    freshness: Many = [],  # noqa: B006
-    language: Many = [],  # noqa: B006
-    arrival: Annotated[str | None, Query(max_length=8)] = None,
+    query: Annotated[SearchQuery, Query()],
     nationwide: bool = False,
     include_national: bool = True,
     every_region: bool = False,
-    q: Annotated[str | None, Query(max_length=200)] = None,
     lang: Lang | None = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
@@ -125,17 +118,7 @@ def search_page(
     (`include_national=0`: the region's own). A bad value is shown next to its field.
     """
     lang = name_language(lang or current_language())
-    form = read_search_form(
-        country=country,
-        region=region,
-        region_of=region_of,
-        categories=category,
-        freshness=freshness,
-        languages=language,
-        arrival=arrival,
-        q=q,
-        lang=lang,
-    )
+    form = read_search_form(query, lang=lang)
     chosen = form.country
     context: dict[str, Any] = {
         "form": form,
@@ -167,12 +150,8 @@ def search_page(
     listed = listing.contact_page(
         session,
         filters=filters,
-        viewer=principal,
-        now=utcnow(),
-        settings=get_settings(),
-        page=page,
-        per_page=PER_PAGE,
-        lang=lang,
+        reading=Reading.now_by(principal, get_settings(), lang=lang),
+        page=Page(page, PER_PAGE),
     )
     total = int(listed["total"])
     base = {
@@ -295,12 +274,7 @@ def coverage_map(
             errors["country"] = reason(exc)
         else:
             matrix = coverage.cached_coverage_matrix(
-                session,
-                country=code,
-                viewer=principal,
-                now=utcnow(),
-                settings=get_settings(),
-                lang=lang,
+                session, country=code, reading=Reading.now_by(principal, get_settings(), lang=lang)
             )
     return render_form(
         request,

@@ -8,6 +8,9 @@ never a bare error page. The values that pass become the search service's `Conta
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
+
+from pydantic import BaseModel, Field
 
 from app.directory.enums import CATEGORY_ORDER
 from app.directory.freshness import Freshness
@@ -75,21 +78,26 @@ def _checked_values(
     return list(dict.fromkeys(values))
 
 
-def read_search_form(
-    *,
-    country: str | None,
-    region: str | None,
-    region_of: str | None,
-    categories: list[str],
-    freshness: list[str],
-    languages: list[str],
-    arrival: str | None,
-    q: str | None,
-    lang: str,
-) -> SearchForm:
+Many = Annotated[list[str], Field(max_length=200)]
+
+
+class SearchQuery(BaseModel):
+    """The search form's fields as the query string sends them (unchecked, but bounded)."""
+
+    country: Annotated[str | None, Field(max_length=100)] = None
+    region: Annotated[str | None, Field(max_length=100)] = None
+    region_of: Annotated[str | None, Field(max_length=2)] = None
+    category: Many = []
+    freshness: Many = []
+    language: Many = []
+    arrival: Annotated[str | None, Field(max_length=8)] = None
+    q: Annotated[str | None, Field(max_length=200)] = None
+
+
+def read_search_form(query: SearchQuery, *, lang: str) -> SearchForm:
     """Check each field on its own, so every mistake is named at once."""
-    form = SearchForm(typed=(country or "").strip(), q=(q or "").strip())
-    region_text = (region or "").strip()
+    form = SearchForm(typed=(query.country or "").strip(), q=(query.q or "").strip())
+    region_text = (query.region or "").strip()
     if form.typed:
         try:
             form.country = checked_country_text(form.typed, lang=lang)
@@ -104,22 +112,22 @@ def read_search_form(
             )
     # The region list was Nigeria's and the person typed another country: without JavaScript
     # the old region is still sent; the new country's list replaces it.
-    changed_country = bool(region_of) and region_of != form.country
+    changed_country = bool(query.region_of) and query.region_of != form.country
     if form.country and region_text and not changed_country:
         try:
             form.region = checked_region(form.country, region_text)
         except InvalidValue as exc:
             form.errors["region"] = reason(exc)
-    form.categories = _checked_values(form, "category", categories, _CATEGORIES)
-    form.freshness = _checked_values(form, "freshness", freshness, _FRESHNESS)
-    for value in languages:
+    form.categories = _checked_values(form, "category", query.category, _CATEGORIES)
+    form.freshness = _checked_values(form, "freshness", query.freshness, _FRESHNESS)
+    for value in query.language:
         if not value:
             continue
         try:
             form.languages.append(normalise_language(value))
         except ValueError as exc:
             form.errors["language"] = reason(exc)
-    form.meets_on_arrival = arrival in ("1", "on", "true")
+    form.meets_on_arrival = query.arrival in ("1", "on", "true")
     return form
 
 

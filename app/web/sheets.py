@@ -9,6 +9,7 @@ from typing import Annotated
 
 from babel.lists import format_list
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from app.auth.dependencies import STAFF, SessionDep
@@ -67,6 +68,28 @@ def withheld_reason(note: SheetNote) -> str:
 SIZES = {SheetSize.A4.value: N_("A4 page"), SheetSize.POCKET.value: N_("Pocket card (A6)")}
 
 Code = Annotated[str | None, Query(max_length=8)]
+ChosenCode = Annotated[str | None, Field(max_length=8)]
+
+
+class SheetChoice(BaseModel):
+    """The sheet chosen on the page, as the query string sends it (checked by the sheets
+    service, not here)."""
+
+    country: ChosenCode = None
+    region: ChosenCode = None
+    lang: ChosenCode = None
+    lang2: ChosenCode = None
+    size: ChosenCode = None
+
+    def values(self) -> dict[str, str]:
+        """The form's values: what was chosen, with the defaults shown for the rest."""
+        return {
+            "country": (self.country or "").upper(),
+            "region": (self.region or "").upper(),
+            "lang": self.lang or "en",
+            "lang2": self.lang2 or "",
+            "size": self.size or SheetSize.A4.value,
+        }
 
 
 @cache
@@ -79,31 +102,22 @@ def sheet_page(
     request: Request,
     principal: StaffPage,
     session: SessionDep,
-    country: Code = None,
-    region: Code = None,
-    lang: Code = None,
-    lang2: Code = None,
-    size: Code = None,
+    choice: Annotated[SheetChoice, Query()],
 ) -> Response:
     """Choose the sheet; with a language chosen, preview it with the left-out entries."""
-    values = {
-        "country": (country or "").upper(),
-        "region": (region or "").upper(),
-        "lang": lang or "en",
-        "lang2": lang2 or "",
-        "size": size or SheetSize.A4.value,
-    }
+    values = choice.values()
     errors: dict[str, str] = {}
     data = None
     params = None
-    if country and lang:
+    country = choice.country
+    if country and choice.lang:
         try:
             params = sheets.checked_params(
                 country=country,
-                region=region or None,
-                lang=lang,
-                lang2=lang2 or None,
-                size=size or SheetSize.A4.value,
+                region=choice.region or None,
+                lang=choice.lang,
+                lang2=choice.lang2 or None,
+                size=values["size"],
             )
         except InvalidValue as exc:
             errors[exc.field or "country"] = reason(exc)

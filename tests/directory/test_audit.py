@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.directory import audit
 from app.kit.clock import utcnow
+from app.kit.paging import Page
 from tests.factories import make_office
 
 
@@ -18,7 +19,9 @@ def test_recent_revisions_are_newest_first_and_filter_by_office_field_and_actor(
     second = make_office(db_session, city="Ikeja")
     assert first.id is not None and second.id is not None
 
-    rows, more = audit.recent_revisions(db_session, filters=audit.RevisionFilters(), per_page=500)
+    rows, more = audit.recent_revisions(
+        db_session, filters=audit.RevisionFilters(), page=Page(size=500)
+    )
     assert not more
     ids = [r.id for r in rows]
     assert ids == sorted(ids, reverse=True)
@@ -44,10 +47,10 @@ def test_recent_revisions_page_and_say_whether_more_follow(db_session: Session) 
     make_office(db_session)
     make_office(db_session)
     page_one, more = audit.recent_revisions(
-        db_session, filters=audit.RevisionFilters(), page=1, per_page=3
+        db_session, filters=audit.RevisionFilters(), page=Page(1, 3)
     )
     page_two, _ = audit.recent_revisions(
-        db_session, filters=audit.RevisionFilters(), page=2, per_page=3
+        db_session, filters=audit.RevisionFilters(), page=Page(2, 3)
     )
     assert len(page_one) == 3 and more
     assert not {r.id for r in page_one} & {r.id for r in page_two}

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.directory import coverage
 from app.directory.provenance import Provenance
+from app.directory.reading import Reading
 from app.directory.service import close_office
 from app.kit.clock import utcnow
 from app.kit.principal import Principal
@@ -43,7 +44,7 @@ def test_cells_take_the_best_printable_freshness_and_gaps_have_nothing_printable
     make_office(db_session, region=None, verified_at=None)  # nationwide NGO, never verified
 
     matrix = coverage.coverage_matrix(
-        db_session, country="NG", viewer=OFFICER, now=now, settings=settings
+        db_session, country="NG", reading=Reading(viewer=OFFICER, now=now, settings=settings)
     )
     assert matrix.categories == ["law_enforcement", "ngo", "lawyer", "social_welfare"]
     assert len(matrix.regions) == 37
@@ -78,7 +79,7 @@ def test_a_category_covered_only_nationwide_is_its_own_state_not_a_gap(
     make_office(db_session, org=kano_ngo, region="NG-KN", verified_at=now - timedelta(days=400))
 
     matrix = coverage.coverage_matrix(
-        db_session, country="NG", viewer=OFFICER, now=now, settings=settings
+        db_session, country="NG", reading=Reading(viewer=OFFICER, now=now, settings=settings)
     )
     assert _cell(matrix, "NG-LA", "law_enforcement").state is coverage.CoverageState.VERIFIED
     for region, category in (("NG-LA", "ngo"), ("NG-KN", "lawyer"), ("NG-KN", "ngo")):
@@ -103,7 +104,7 @@ def test_nationwide_offices_that_would_not_print_leave_the_gap(
     secret = make_org(db_session, name="Safe house (demo)", category="lawyer", confidential=True)
     make_office(db_session, org=secret, region=None)
     matrix = coverage.coverage_matrix(
-        db_session, country="NG", viewer=OFFICER, now=now, settings=settings
+        db_session, country="NG", reading=Reading(viewer=OFFICER, now=now, settings=settings)
     )
     # Neither prints on a sheet, so neither covers Kano, though the officer sees both.
     assert _cell(matrix, "NG-KN", "ngo").is_gap
@@ -117,10 +118,10 @@ def test_confidential_offices_count_for_staff_only(db_session: Session, settings
     make_office(db_session, org=shelter)
     now = utcnow()
     staff = coverage.coverage_matrix(
-        db_session, country="NG", viewer=OFFICER, now=now, settings=settings
+        db_session, country="NG", reading=Reading(viewer=OFFICER, now=now, settings=settings)
     )
     partner = coverage.coverage_matrix(
-        db_session, country="NG", viewer=PARTNER, now=now, settings=settings
+        db_session, country="NG", reading=Reading(viewer=PARTNER, now=now, settings=settings)
     )
     assert _cell(staff, "NG-LA", "ngo").covered == 1
     assert _cell(partner, "NG-LA", "ngo").total == 0
@@ -131,19 +132,13 @@ def test_cached_matrix_is_reused_until_the_directory_changes(
 ) -> None:
     coverage.clear_coverage_cache()
     office = make_office(db_session)
-    now = utcnow()
-    first = coverage.cached_coverage_matrix(
-        db_session, country="NG", viewer=OFFICER, now=now, settings=settings
-    )
-    again = coverage.cached_coverage_matrix(
-        db_session, country="NG", viewer=OFFICER, now=now, settings=settings
-    )
+    reading = Reading(viewer=OFFICER, now=utcnow(), settings=settings)
+    first = coverage.cached_coverage_matrix(db_session, country="NG", reading=reading)
+    again = coverage.cached_coverage_matrix(db_session, country="NG", reading=reading)
     assert again is first
     assert office.id is not None
     close_office(db_session, office_id=office.id, provenance=Provenance(actor="t", source="t"))
-    after = coverage.cached_coverage_matrix(
-        db_session, country="NG", viewer=OFFICER, now=now, settings=settings
-    )
+    after = coverage.cached_coverage_matrix(db_session, country="NG", reading=reading)
     assert after is not first
     assert _cell(after, "NG-LA", "ngo").total == 0
     coverage.clear_coverage_cache()

@@ -24,6 +24,7 @@ from app.directory.export import iter_csv_records
 from app.directory.listing import contact_page
 from app.directory.presenter import contact_public
 from app.directory.printable import exclusion_reason, is_printable
+from app.directory.reading import Reading
 from app.directory.search import ContactFilters
 from app.interop import hsds_export, hsds_import
 from app.interop.hsds_vocabulary import hsds_id
@@ -105,7 +106,9 @@ def test_every_output_agrees_on_what_is_printable(
     for entry in on_sheet:
         assert {p.e164 for p in entry.phones} == shown_phones
 
-    matrix = coverage_matrix(db_session, country="NG", viewer=OFFICER, now=now, settings=settings)
+    matrix = coverage_matrix(
+        db_session, country="NG", reading=Reading(viewer=OFFICER, now=now, settings=settings)
+    )
     (lagos,) = [row for row in matrix.regions if row.code == "NG-LA"]
     (cell,) = [c for c in lagos.cells if c.category == "ngo"]
     assert cell.printable == int(expected)
@@ -119,7 +122,9 @@ def test_every_output_agrees_on_what_is_printable(
         country="NG", statuses=["active", "temporarily_closed", "closed"], include_national=True
     )
     for viewer in (OFFICER, NGO):
-        page = contact_page(db_session, filters=filters, viewer=viewer, now=now, settings=settings)
+        page = contact_page(
+            db_session, filters=filters, reading=Reading(viewer=viewer, now=now, settings=settings)
+        )
         found = [item for item in page["items"] if item["id"] == office.id]
         assert bool(found) is (viewer.sees_confidential or organization != "confidential")
         for item in found:

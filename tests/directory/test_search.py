@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.directory import listing, search
+from app.directory.reading import Reading
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from tests.factories import make_office, make_org
 
@@ -24,7 +26,9 @@ def _found(
     """The ids a search finds, in its order (the page holds all of them)."""
     filters = search.ContactFilters(**kwargs)  # type: ignore[arg-type]
     now = utcnow()
-    page = listing.contact_page(session, filters=filters, viewer=viewer, now=now, settings=settings)
+    page = listing.contact_page(
+        session, filters=filters, reading=Reading(viewer=viewer, now=now, settings=settings)
+    )
     ids = [i["id"] for i in page["items"]]
     assert page["total"] == len(ids)
     return ids
@@ -145,11 +149,8 @@ def test_each_page_carries_its_own_offices_phones(
         listed = listing.contact_page(
             db_session,
             filters=search.ContactFilters(country="NG"),
-            viewer=OFFICER,
-            now=utcnow(),
-            settings=settings,
-            page=page,
-            per_page=per_page,
+            reading=Reading(viewer=OFFICER, now=utcnow(), settings=settings),
+            page=Page(page, per_page),
         )
         for item in listed["items"]:
             seen[item["id"]] = [p["number"] for p in item["phones"]]
@@ -171,7 +172,7 @@ def test_contacts_per_country_count_what_a_search_of_the_country_finds(
     now = utcnow()
     for viewer, nigeria in ((OFFICER, 3), (NGO, 2)):
         counts = search.contact_counts_by_country(
-            db_session, viewer=viewer, now=now, settings=settings
+            db_session, reading=Reading(viewer=viewer, now=now, settings=settings)
         )
         assert counts == {"NG": nigeria, "AL": 1}
         every = search.ContactFilters(country="NG")
@@ -184,18 +185,12 @@ def test_cached_counts_are_reused_until_the_directory_changes(
 ) -> None:
     search.clear_contact_counts_cache()
     make_office(db_session)
-    now = utcnow()
-    first = search.cached_contact_counts_by_country(
-        db_session, viewer=OFFICER, now=now, settings=settings
-    )
+    reading = Reading(viewer=OFFICER, now=utcnow(), settings=settings)
+    first = search.cached_contact_counts_by_country(db_session, reading=reading)
     assert first == {"NG": 1}
-    again = search.cached_contact_counts_by_country(
-        db_session, viewer=OFFICER, now=now, settings=settings
-    )
+    again = search.cached_contact_counts_by_country(db_session, reading=reading)
     assert again is first
     make_office(db_session, region="NG-KN")
-    after = search.cached_contact_counts_by_country(
-        db_session, viewer=OFFICER, now=now, settings=settings
-    )
+    after = search.cached_contact_counts_by_country(db_session, reading=reading)
     assert after == {"NG": 2}
     search.clear_contact_counts_cache()

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import make_engine
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from app.review import decisions, partner_view, queue
 from app.review.errors import SubmissionAlreadyDecided, SubmissionNotFound
@@ -36,7 +37,7 @@ def test_withdrawing_a_pending_submission_takes_it_out_of_the_queue(db_session: 
     assert withdrawn.decided_at is not None
     assert withdrawn.decided_by == ngo.label
     assert dump(db_session, DIRECTORY_TABLES) == directory_before
-    pending = queue.list_queue(db_session, filters=queue.QueueFilters(), page=1, per_page=50)
+    pending = queue.list_queue(db_session, filters=queue.QueueFilters(), page=Page(1, 50))
     assert sub.id not in [item.id for item in pending.items]
     assert queue.pending_count(db_session) == 0
     mine = partner_view.own_submissions(db_session, partner=ngo)

@@ -3,12 +3,15 @@ each kind that must never print. Built with the plain factories (flush, never co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.directory import service
+from app.directory.models import Office
 from app.kit.clock import utcnow
 from tests.factories import TEST_PROVENANCE, make_office, make_org
 
@@ -23,17 +26,39 @@ class Directory:
     phones: dict[str, int] = field(default_factory=dict)
 
 
+def _lister(session: Session, names: dict[str, int]) -> Callable[..., Office]:
+    """`add(organisation, category, number, org={...}, **office)`: an office of a new demo
+    organisation (with that one phone number unless `phones` says more), noted in `names`
+    under the organisation's name."""
+
+    def add(
+        organization: str,
+        category: str,
+        number: str | None = None,
+        /,
+        org: dict[str, Any] | None = None,
+        **office: Any,
+    ) -> Office:
+        org_row = make_org(
+            session, name=organization, category=category, is_demo=True, **(org or {})
+        )
+        phones = {"phones": [{"number": number}]} if number else {}
+        made = make_office(session, org=org_row, **phones, **office)
+        names[organization] = made.id
+        return made
+
+    return add
+
+
 def build_lagos_directory(session: Session) -> Directory:
     """NG-LA plus nationwide offices; one office elsewhere (Kano) that must not print."""
     d = Directory()
     now = utcnow()
+    printed, absent = _lister(session, d.printed), _lister(session, d.absent)
 
-    police = make_org(
-        session, name="Example Police Unit (demo)", category="law_enforcement", is_demo=True
-    )
-    office = make_office(
-        session,
-        org=police,
+    printed(
+        "Example Police Unit (demo)",
+        "law_enforcement",
         region=None,
         city="Abuja",
         address="1 Example Plaza, Garki",
@@ -43,31 +68,18 @@ def build_lagos_directory(session: Session) -> Directory:
         ],
         languages=["en", "ha", "yo"],
     )
-    d.printed["Example Police Unit (demo)"] = office.id
-
     # A name that must never print (Rec. 42): printed as the neutral "Police" label.
-    unit = make_org(
-        session,
-        name="Anti-Trafficking Unit (demo)",
-        category="law_enforcement",
-        description="Helps victims of trafficking.",
-        is_demo=True,
+    printed(
+        "Anti-Trafficking Unit (demo)",
+        "law_enforcement",
+        NG[2],
+        org={"description": "Helps victims of trafficking."},
+        address="5 Example Road, Ikeja",
     )
-    office = make_office(
-        session, org=unit, address="5 Example Road, Ikeja", phones=[{"number": NG[2]}]
-    )
-    d.printed["Anti-Trafficking Unit (demo)"] = office.id
-
-    ngo = make_org(
-        session,
-        name="Example Support Centre (demo)",
-        local_name="Ilé Ìrànlọ́wọ́ (demo)",
-        category="ngo",
-        is_demo=True,
-    )
-    office = make_office(
-        session,
-        org=ngo,
+    office = printed(
+        "Example Support Centre (demo)",
+        "ngo",
+        org={"local_name": "Ilé Ìrànlọ́wọ́ (demo)"},
         name="Ikeja office",
         address="12 Example Street, Ikeja",
         opening_hours="Mon–Sat 09:00–18:00",
@@ -77,60 +89,18 @@ def build_lagos_directory(session: Session) -> Directory:
         languages=["en", "yo", "fr"],
         phones=[{"number": NG[3]}, {"number": NG[4], "kind": "whatsapp"}],
     )
-    d.printed["Example Support Centre (demo)"] = office.id
     d.phones["disconnected"] = office.phones[1].id
     service.close_phone(session, phone_id=office.phones[1].id, provenance=TEST_PROVENANCE)
-
-    lawyer = make_org(
-        session, name="Example Legal Aid Centre (demo)", category="lawyer", is_demo=True
-    )
-    office = make_office(
-        session, org=lawyer, address="3 Example Close, Yaba", phones=[{"number": NG[5]}]
-    )
-    d.printed["Example Legal Aid Centre (demo)"] = office.id
-
-    welfare = make_org(
-        session, name="Example Welfare Office (demo)", category="social_welfare", is_demo=True
-    )
-    office = make_office(session, org=welfare, phones=[{"number": NG[6]}])
-    d.printed["Example Welfare Office (demo)"] = office.id
+    printed("Example Legal Aid Centre (demo)", "lawyer", NG[5], address="3 Example Close, Yaba")
+    printed("Example Welfare Office (demo)", "social_welfare", NG[6])
 
     # Never printed: stale, closed, temporarily closed, unverified, confidential, elsewhere.
-    stale = make_org(session, name="Stale Shelter (demo)", category="ngo", is_demo=True)
-    office = make_office(
-        session, org=stale, verified_at=now - timedelta(days=400), phones=[{"number": NG[7]}]
-    )
-    d.absent["Stale Shelter (demo)"] = office.id
-
-    closed = make_org(session, name="Closed Clinic (demo)", category="ngo", is_demo=True)
-    office = make_office(session, org=closed, phones=[{"number": NG[8]}])
+    absent("Stale Shelter (demo)", "ngo", NG[7], verified_at=now - timedelta(days=400))
+    office = absent("Closed Clinic (demo)", "ngo", NG[8])
     service.close_office(session, office_id=office.id, provenance=TEST_PROVENANCE)
-    d.absent["Closed Clinic (demo)"] = office.id
-
-    paused = make_org(session, name="Paused Drop-in (demo)", category="ngo", is_demo=True)
-    office = make_office(
-        session, org=paused, status="temporarily_closed", phones=[{"number": NG[9]}]
-    )
-    d.absent["Paused Drop-in (demo)"] = office.id
-
-    unverified = make_org(session, name="Unverified Helpers (demo)", category="ngo", is_demo=True)
-    office = make_office(session, org=unverified, verified_at=None, phones=[{"number": NG[10]}])
-    d.absent["Unverified Helpers (demo)"] = office.id
-
-    secret = make_org(
-        session,
-        name="Confidential Safe House (demo)",
-        category="ngo",
-        confidential=True,
-        is_demo=True,
-    )
-    office = make_office(session, org=secret, phones=[{"number": NG[11]}])
-    d.absent["Confidential Safe House (demo)"] = office.id
-
-    kano = make_org(session, name="Kano Desk (demo)", category="ngo", is_demo=True)
-    office = make_office(
-        session, org=kano, region="NG-KN", city="Kano", phones=[{"number": NG[12]}]
-    )
-    d.absent["Kano Desk (demo)"] = office.id
+    absent("Paused Drop-in (demo)", "ngo", NG[9], status="temporarily_closed")
+    absent("Unverified Helpers (demo)", "ngo", NG[10], verified_at=None)
+    absent("Confidential Safe House (demo)", "ngo", NG[11], org={"confidential": True})
+    absent("Kano Desk (demo)", "ngo", NG[12], region="NG-KN", city="Kano")
     session.flush()
     return d

@@ -213,7 +213,7 @@ def test_a_pdf_render_pauses_the_collector_and_always_resumes_it() -> None:
 
 def test_a_pdf_gets_the_stylesheet_parsed_once_per_size() -> None:
     html = html_of(sheet(entry(), size=SheetSize.POCKET), for_pdf=True)
-    assert "ul.phones" not in html and "@bottom-left" in html  # only the margins' style
+    assert ".coded" not in html and "@bottom-left" in html  # only the margins' style
     # Its QR codes are named by payload, not written out as base64 for the parser to read.
     assert 'src="qr:BEGIN%3AVCARD' in html and "base64" not in html
     assert render.sheet_stylesheet(SheetSize.POCKET) is render.sheet_stylesheet(SheetSize.POCKET)

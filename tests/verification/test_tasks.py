@@ -19,6 +19,7 @@ from app.directory.models import Office, Phone, Revision
 from app.directory.printable import is_printable
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from app.review import call_outcomes, decisions
 from app.review.models import Submission
@@ -514,19 +515,21 @@ def test_worklist_pages_count_up_to_a_limit_and_find_my_claims(
     offices = [make_office(db_session, verified_at=now - timedelta(days=170 + i)) for i in range(5)]
     jobs.open_due_tasks(settings=settings, sessions=sessions(db_session))
     everything = worklist.TaskFilters()
-    first = worklist.list_tasks(db_session, filters=everything, now=now, per_page=2)
+    first = worklist.list_tasks(db_session, filters=everything, now=now, page=Page(size=2))
     assert (first.total, first.at_least, first.has_next) == (5, False, True)
     # Most overdue first; each page is the next slice of one order.
     pages = [
-        worklist.list_tasks(db_session, filters=everything, now=now, page=p, per_page=2)
+        worklist.list_tasks(db_session, filters=everything, now=now, page=Page(p, 2))
         for p in (1, 2, 3)
     ]
     assert [r.office.id for page in pages for r in page.rows] == [o.id for o in offices[::-1]]
     assert (pages[2].total, pages[2].has_next) == (5, False)
     assert all(len(r.phones) == 1 for page in pages for r in page.rows)
-    capped = worklist.list_tasks(db_session, filters=everything, now=now, per_page=2, count_limit=3)
+    capped = worklist.list_tasks(
+        db_session, filters=everything, now=now, page=Page(size=2), count_limit=3
+    )
     assert (capped.total, capped.at_least, capped.has_next) == (3, True, True)
-    beyond = worklist.list_tasks(db_session, filters=everything, now=now, page=9, per_page=2)
+    beyond = worklist.list_tasks(db_session, filters=everything, now=now, page=Page(9, 2))
     assert (beyond.rows, beyond.total, beyond.has_next) == ([], 5, False)
 
     task = active_tasks(db_session, offices[2].id)[0]  # type: ignore[arg-type]

@@ -38,7 +38,7 @@ def test_reviewer_sets_the_country_an_import_left_out_and_approves(
 
     reviewer.click("text=Approve the ticked fields")  # the proposed fields, no country
     expect(row.locator(".error")).to_contain_text(
-        "the import found no office country: give it before approving"
+        "The import found no office country: give it before approving."
     )
 
     row.locator("input[name='field']").check()

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from app.web.officer_search import SearchForm, countries_with_counts, read_search_form
+from app.web.officer_search import (
+    SearchForm,
+    SearchQuery,
+    countries_with_counts,
+    read_search_form,
+)
 
 
-def _read(**given: object) -> SearchForm:
-    fields: dict[str, object] = {
-        "country": None,
-        "region": None,
-        "region_of": None,
-        "categories": [],
-        "freshness": [],
-        "languages": [],
-        "arrival": None,
-        "q": None,
-        "lang": "en",
-    }
-    fields.update(given)
-    return read_search_form(**fields)  # type: ignore[arg-type]
+def _read(lang: str = "en", **given: object) -> SearchForm:
+    return read_search_form(SearchQuery.model_validate(given), lang=lang)
 
 
 def test_country_and_region_are_read_together() -> None:
-    form = _read(country="nigeria", region="ng-la", categories=["ngo"], arrival="1")
+    form = _read(country="nigeria", region="ng-la", category=["ngo"], arrival="1")
     assert (form.country, form.region, form.errors) == ("NG", "NG-LA", {})
     filters = form.filters(include_national=True, nationwide_only=False, every_region=False)
     assert filters.meets_on_arrival is True and filters.categories == ["ngo"]
@@ -43,9 +36,9 @@ def test_every_bad_field_is_named_at_once() -> None:
     form = _read(
         country="NG",
         region="NG-XX",
-        categories=["ngo", "pirates"],
+        category=["ngo", "pirates"],
         freshness=["fresh"],
-        languages=["zz"],
+        language=["zz"],
     )
     assert sorted(form.errors) == ["category", "freshness", "language", "region"]
     assert "'NG-XX'" in form.errors["region"]
@@ -55,7 +48,7 @@ def test_a_country_alone_lists_its_nationwide_offices_unless_filtered() -> None:
     plain = _read(country="NG").filters(
         include_national=True, nationwide_only=False, every_region=False
     )
-    filtered = _read(country="NG", languages=["yo"]).filters(
+    filtered = _read(country="NG", language=["yo"]).filters(
         include_national=True, nationwide_only=False, every_region=False
     )
     assert plain.nationwide_only and not filtered.nationwide_only

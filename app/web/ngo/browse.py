@@ -12,8 +12,9 @@ from app.auth.dependencies import SessionDep
 from app.config import get_settings
 from app.directory import listing, search
 from app.directory.geography import country_name, region_name
+from app.directory.reading import Reading
 from app.directory.validation import checked_country, checked_region
-from app.kit.clock import utcnow
+from app.kit.paging import Page
 from app.web.i18n import _, current_language
 from app.web.ngo.proposals import PartnerPage, flow_router, partner_countries
 from app.web.officer import category_groups, region_options
@@ -40,18 +41,14 @@ def browse(
     Without a region or a name, the nationwide offices; `every_region=1` lists them all.
     """
     countries = partner_countries(session, principal)
-    lang = current_language()
+    reading = Reading.now_by(principal, get_settings(), lang=current_language())
     own: list[Any] = []
     if page == 1 and not (q or region or every_region):
         own = listing.contact_page(
             session,
             filters=search.ContactFilters(organization_id=principal.organization_id),
-            viewer=principal,
-            now=utcnow(),
-            settings=get_settings(),
-            page=1,
-            per_page=PER_PAGE,
-            lang=lang,
+            reading=reading,
+            page=Page(1, PER_PAGE),
         )["items"]
     chosen = checked_country(country) if country else (countries[0] if countries else None)
     chosen_region = checked_region(chosen, region or None) if chosen else None
@@ -68,12 +65,8 @@ def browse(
                 q=q or None,
                 exclude_organization_id=principal.organization_id if own else None,
             ),
-            viewer=principal,
-            now=utcnow(),
-            settings=get_settings(),
-            page=page,
-            per_page=PER_PAGE,
-            lang=lang,
+            reading=reading,
+            page=Page(page, PER_PAGE),
         )
         contacts, total = listed["items"], int(listed["total"])
     base = {
@@ -87,12 +80,12 @@ def browse(
         "ngo_browse.html",
         principal=principal,
         title=_("Contacts"),
-        countries=[(c, country_name(c, lang)) for c in countries],
+        countries=[(c, country_name(c, reading.lang)) for c in countries],
         country=chosen or "",
-        country_label=country_name(chosen, lang) if chosen else None,
+        country_label=country_name(chosen, reading.lang) if chosen else None,
         region=chosen_region or "",
-        region_label=region_name(chosen_region, lang) if chosen_region else None,
-        regions=region_options(chosen, lang) if chosen else [],
+        region_label=region_name(chosen_region, reading.lang) if chosen_region else None,
+        regions=region_options(chosen, reading.lang) if chosen else [],
         q=q or "",
         nationwide_only=nationwide_only,
         groups=category_groups(contacts),

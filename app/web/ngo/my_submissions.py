@@ -15,6 +15,7 @@ from app.auth.dependencies import SessionDep
 from app.directory import lookup
 from app.directory.errors import OfficeNotFound
 from app.kit.models import MAX_ID
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from app.review import decisions, partner_view
 from app.review.models import SubmissionKind, SubmissionStatus
@@ -38,7 +39,7 @@ def my_submissions(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     """The organisation's submissions, newest first: status and the reviewer's reasons."""
-    listing = partner_view.own_submissions(session, partner=principal, page=page, per_page=50)
+    listing = partner_view.own_submissions(session, partner=principal, page=Page(page, 50))
     return render(
         request,
         "ngo_submissions.html",

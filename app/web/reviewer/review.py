@@ -13,6 +13,7 @@ from app.auth.dependencies import EDITORS, SessionDep
 from app.db import savepoint
 from app.directory import lookup
 from app.kit.errors import InvalidValue
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from app.kit.text import is_whole_number
 from app.review import decisions
@@ -87,9 +88,7 @@ def queue(
             newest_first=newest_first,
         )
         try:
-            listing = review_queue.list_queue(
-                session, filters=filters, page=page, per_page=PER_PAGE
-            )
+            listing = review_queue.list_queue(session, filters=filters, page=Page(page, PER_PAGE))
         except InvalidValue as exc:
             errors[exc.field or "country"] = reason(exc)
     base = {k: v for k, v in values.items() if v} | {"newest_first": "1" if newest_first else None}

@@ -16,6 +16,7 @@ from app.directory.geography import country_name, region_name
 from app.directory.schemas import OfficeUpdate
 from app.kit.clock import utcnow
 from app.kit.errors import InvalidValue
+from app.kit.paging import Page
 from app.kit.principal import Principal
 from app.review import call_outcomes
 from app.verification import outcomes, worklist
@@ -85,8 +86,7 @@ def worklist_page(
         session,
         filters=_worklist_filters(country, region, mine, principal),
         now=now,
-        page=page,
-        per_page=PER_PAGE,
+        page=Page(page, PER_PAGE),
         count_limit=WORKLIST_COUNT_LIMIT,
     )
     items = [(task_public(r, now=now, settings=settings), r.phones) for r in listing.rows]
