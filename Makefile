@@ -8,7 +8,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PG_TEST_DB ?= homeward_test_$(shell date +%s)_$$$$
-PYTEST_ARGS ?=
+# One pytest-xdist worker per CPU, at most four (each worker has its own SQLite file or its own
+# PostgreSQL database: tests/conftest.py). `make test PYTEST_WORKERS=0` runs serially.
+PYTEST_WORKERS ?= $(shell n=$$(nproc); [ $$n -gt 4 ] && n=4; echo $$n)
+PYTEST_ARGS ?= -n $(PYTEST_WORKERS)
 APT_PACKAGES := chromium fonts-noto-core fonts-noto-ui-core poppler-utils gettext \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql-client zbar-tools \
 	unicode-cldr-core
