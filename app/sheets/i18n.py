@@ -54,8 +54,9 @@ class SheetLanguage:
         text = compiled_catalog(self.code).gettext(message)
         return text % values if values else text
 
-    def date(self, value: date) -> str:
-        return format_date(value, format="long", locale=self.code)
+    def date(self, value: date, width: str = "long") -> str:
+        """The date as this language writes it; `width` is CLDR's ("long", "medium")."""
+        return format_date(value, format=width, locale=self.code)
 
     def language(self, code: str) -> str:
         return language_name(code, self.code)

@@ -1,4 +1,4 @@
-"""The sheet's QR codes: segno's symbols with the mask fixed, as 8-bit greyscale PNGs, and
+"""The sheet's QR codes: zxing-cpp's symbols at level M, as 8-bit greyscale PNGs, and
 every one reads back (zbar) to exactly the vCard it holds: on its own, and printed on a
 sheet."""
 
@@ -14,12 +14,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import segno
+import zxingcpp
 from PIL import Image
 
 from app.sheets.blocklist import blocklist
 from app.sheets.i18n import sheet_language
-from app.sheets.qr import MASK, PNG_DATA_URI, png, qr_png_data_uri, qr_symbol, vcard
+from app.sheets.qr import PNG_DATA_URI, QUIET_ZONE, png, qr_png_data_uri, qr_symbol, vcard
 from app.sheets.render import display_name, html_to_pdf, render_html
 from app.sheets.schemas import SheetSize
 from tests.sheets.test_render import PHONE, entry, sheet
@@ -39,24 +39,32 @@ def image_of(data_uri: str) -> Image.Image:
     return Image.open(io.BytesIO(base64.b64decode(data_uri.removeprefix(PNG_DATA_URI))))
 
 
-def test_the_symbol_is_segnos_with_the_fixed_mask() -> None:
-    short = qr_symbol("BEGIN:VCARD\r\nFN:x\r\nEND:VCARD")
-    # Level M at least, raised where the symbol's size leaves room (segno's boost).
-    assert (short.mask, short.error, short.is_micro) == (MASK, "Q", False)
-    long = qr_symbol("BEGIN:VCARD\r\nFN:" + "x" * 120 + "\r\nEND:VCARD")
-    assert long.mask == MASK and long.error in {"M", "Q", "H"}
+def test_the_symbol_is_a_qr_code_at_level_m() -> None:
+    # zxing-cpp takes unknown options silently: the level is checked on the symbol made.
+    for payload in ("BEGIN:VCARD\r\nFN:x\r\nEND:VCARD", "BEGIN:VCARD\r\nFN:" + "x" * 120):
+        symbol = qr_symbol(payload)
+        assert (symbol.format, symbol.ec_level) == (zxingcpp.BarcodeFormat.QRCode, "M")
 
 
-def test_png_has_segnos_pixels_in_an_eight_bit_greyscale_image() -> None:
-    """The image segno draws (black on white, a two-module quiet zone), but 8-bit greyscale,
-    which WeasyPrint embeds without converting it to RGB first."""
+def test_png_is_the_symbol_in_an_eight_bit_greyscale_image() -> None:
+    """The symbol's modules, black on white, in a two-module quiet zone, 8-bit greyscale
+    (which WeasyPrint embeds without converting it to RGB first), and it reads back."""
     rnd = random.Random(7)
     for _ in range(25):
         payload = vcard_like(rnd, 200)
         ours = image_of(qr_png_data_uri(payload))
-        segnos = qr_symbol(payload).png_data_uri(scale=1, border=2, dark="#000", light="#fff")
+        modules = qr_symbol(payload).to_image(scale=1, add_quiet_zones=False)
+        size = modules.shape[0]
         assert ours.mode == "L"
-        assert ours.tobytes() == image_of(segnos).convert("L").tobytes()
+        assert ours.size == (size + 2 * QUIET_ZONE, size + 2 * QUIET_ZONE)
+        inner = (QUIET_ZONE, QUIET_ZONE, QUIET_ZONE + size, QUIET_ZONE + size)
+        assert ours.crop(inner).tobytes() == memoryview(modules).tobytes()  # type: ignore[arg-type]
+        assert set(ours.tobytes()) == {0, 255}
+        ring = ours.copy()
+        ring.paste(255, inner)
+        assert set(ring.tobytes()) == {255}
+        read = zxingcpp.read_barcode(ours.resize((ours.width * 4, ours.height * 4)))
+        assert read is not None and (read.text, read.ec_level) == (payload, "M")
 
 
 @needs_zbar
@@ -65,7 +73,7 @@ def test_codes_of_every_size_scan_back_to_their_payload(tmp_path: Path) -> None:
     rnd = random.Random(11)
     payloads = [vcard_like(rnd, longest) for longest in (5, 40, 120, 300, 600) for _ in range(4)]
     for i, payload in enumerate(payloads):
-        image = Image.open(io.BytesIO(png(segno.make(payload, error="m", mask=MASK))))
+        image = Image.open(io.BytesIO(png(qr_symbol(payload))))
         path = tmp_path / f"code-{i}.png"
         image.resize((image.width * 8, image.height * 8), Image.Resampling.NEAREST).save(path)
         # -Sbinary: the symbol's bytes as they are (zbar would otherwise guess a charset).
