@@ -23,11 +23,13 @@ from app.review.models import Submission, SubmissionStatus
 from app.web import labels
 from app.web.forms import plain, reason, whole_number
 from app.web.i18n import _
+from app.web.page import SignedInPage, signed_in_page
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render, render_form
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
 EditorPage = Annotated[Principal, require_page(*EDITORS)]
+EditorView = Annotated[SignedInPage, signed_in_page(*EDITORS)]
 
 
 @dataclass
@@ -50,9 +52,7 @@ PER_PAGE = 50
 
 @router.get("/review")
 def queue(
-    request: Request,
-    principal: EditorPage,
-    session: SessionDep,
+    view: EditorView,
     country: Annotated[str | None, Query(max_length=2)] = None,
     region: Annotated[str | None, Query(max_length=8)] = None,
     kind: Annotated[str | None, Query(max_length=20)] = None,
@@ -87,14 +87,16 @@ def queue(
             newest_first=newest_first,
         )
         try:
-            listing = review_queue.list_queue(session, filters=filters, page=Page(page, PER_PAGE))
+            listing = review_queue.list_queue(
+                view.session, filters=filters, page=Page(page, PER_PAGE)
+            )
         except InvalidValue as exc:
             errors[exc.field or "country"] = reason(exc)
     base = {k: v for k, v in values.items() if v} | {"newest_first": "1" if newest_first else None}
     return render_form(
-        request,
+        view.request,
         "review_queue.html",
-        principal=principal,
+        principal=view.principal,
         title=_("Review queue"),
         items=listing.items if listing else [],
         total=listing.total if listing else 0,
@@ -106,8 +108,8 @@ def queue(
         newest_first=newest_first,
         kinds=labels.options(KIND_LABELS),
         statuses=labels.options(labels.SUBMISSION_STATUS_LABELS),
-        counts=review_queue.country_counts(session),
-        notice=request.query_params.get("done"),
+        counts=review_queue.country_counts(view.session),
+        notice=view.request.query_params.get("done"),
     )
 
 

@@ -26,12 +26,14 @@ from app.verification.presenter import task_public
 from app.web import labels
 from app.web.forms import errors_from_validation, plain, reason, whole_number
 from app.web.i18n import N_, _, current_language
+from app.web.page import SignedInPage, signed_in_page
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
 
 StaffPage = Annotated[Principal, require_page(*STAFF)]
+StaffView = Annotated[SignedInPage, signed_in_page(*STAFF)]
 EditorPage = Annotated[Principal, require_page(*EDITORS)]
 
 # The outcomes a verifier records with one click, in the order a call usually ends.
@@ -71,9 +73,7 @@ def _worklist_filters(
 
 @router.get("/verify")
 def worklist_page(
-    request: Request,
-    principal: StaffPage,
-    session: SessionDep,
+    view: StaffView,
     country: Annotated[str | None, Query(max_length=2)] = None,
     region: Annotated[str | None, Query(max_length=8)] = None,
     mine: bool = False,
@@ -83,18 +83,16 @@ def worklist_page(
     settings = get_settings()
     now = utcnow()
     listing = worklist.list_tasks(
-        session,
-        filters=_worklist_filters(country, region, mine, principal),
+        view.session,
+        filters=_worklist_filters(country, region, mine, view.principal),
         now=now,
         page=Page(page, PER_PAGE),
         count_limit=WORKLIST_COUNT_LIMIT,
     )
     items = [(task_public(r, now=now, settings=settings), r.phones) for r in listing.rows]
     base = {"country": country, "region": region, "mine": "1" if mine else None}
-    return render(
-        request,
+    return view.render(
         "worklist.html",
-        principal=principal,
         title=_("Call worklist"),
         items=items,
         total=listing.total,
@@ -106,7 +104,7 @@ def worklist_page(
         mine=mine,
         outcomes=_quick_outcomes(),
         methods=labels.options(METHODS),
-        notice=request.query_params.get("done"),
+        notice=view.request.query_params.get("done"),
     )
 
 
