@@ -1,7 +1,8 @@
 """A signed-in page's request, principal and database session, as one FastAPI dependency.
 
 Routes that list or show something to a signed-in key (the partner's contacts, the review
-queue, the call worklist) take one `SignedInPage` instead of the three, and render through it.
+queue, the call worklist) take one `SignedInPage` instead of the three, and render through it;
+those that narrow a list to a country and a region take them as one `Place`.
 The annotations here are evaluated at once (no `from __future__ import annotations`), so the
 dependency can name the roles' principal dependency it is made with.
 """
@@ -9,7 +10,7 @@ dependency can name the roles' principal dependency it is made with.
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse
 
@@ -46,3 +47,14 @@ def signed_in_page(*roles: str) -> Any:
         return SignedInPage(request, principal, session)
 
     return Depends(dependency)
+
+
+@dataclass(frozen=True)
+class PlaceQuery:
+    """The country and region a listing page is narrowed to (query parameters)."""
+
+    country: Annotated[str | None, Query(max_length=2)] = None
+    region: Annotated[str | None, Query(max_length=8)] = None
+
+
+Place = Annotated[PlaceQuery, Depends()]

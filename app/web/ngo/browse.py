@@ -17,7 +17,7 @@ from app.kit.paging import Page
 from app.web.i18n import _, current_language
 from app.web.ngo.proposals import flow_router, partner_countries
 from app.web.officer import category_groups, region_options
-from app.web.page import SignedInPage, signed_in_page
+from app.web.page import Place, SignedInPage, signed_in_page
 
 router = flow_router()
 PER_PAGE = 50
@@ -27,8 +27,7 @@ PartnerView = Annotated[SignedInPage, signed_in_page("ngo")]
 @router.get("/ngo")
 def browse(
     view: PartnerView,
-    country: Annotated[str | None, Query(max_length=2)] = None,
-    region: Annotated[str | None, Query(max_length=8)] = None,
+    place: Place,
     q: Annotated[str | None, Query(max_length=200)] = None,
     every_region: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
@@ -41,15 +40,17 @@ def browse(
     countries = partner_countries(view.session, view.principal)
     reading = Reading.now_by(view.principal, get_settings(), lang=current_language())
     own: list[Any] = []
-    if page == 1 and not (q or region or every_region):
+    if page == 1 and not (q or place.region or every_region):
         own = listing.contact_page(
             view.session,
             filters=search.ContactFilters(organization_id=view.principal.organization_id),
             reading=reading,
             page=Page(1, PER_PAGE),
         )["items"]
-    chosen = checked_country(country) if country else (countries[0] if countries else None)
-    chosen_region = checked_region(chosen, region or None) if chosen else None
+    chosen = (
+        checked_country(place.country) if place.country else (countries[0] if countries else None)
+    )
+    chosen_region = checked_region(chosen, place.region or None) if chosen else None
     nationwide_only = chosen_region is None and not (q or every_region)
     contacts: list[Any] = []
     total = 0

@@ -23,7 +23,7 @@ from app.review.models import Submission, SubmissionStatus
 from app.web import labels
 from app.web.forms import plain, reason, whole_number
 from app.web.i18n import _
-from app.web.page import SignedInPage, signed_in_page
+from app.web.page import Place, SignedInPage, signed_in_page
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render, render_form
 
@@ -53,8 +53,7 @@ PER_PAGE = 50
 @router.get("/review")
 def queue(
     view: EditorView,
-    country: Annotated[str | None, Query(max_length=2)] = None,
-    region: Annotated[str | None, Query(max_length=8)] = None,
+    place: Place,
     kind: Annotated[str | None, Query(max_length=20)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     older_than_days: Annotated[str | None, Query(max_length=5)] = None,
@@ -63,8 +62,8 @@ def queue(
 ) -> Response:
     """Submissions waiting for a decision, oldest first, with counts per country."""
     values = {
-        "country": (country or "").upper(),
-        "region": (region or "").upper(),
+        "country": (place.country or "").upper(),
+        "region": (place.region or "").upper(),
         "kind": kind or "",
         "status": status or SubmissionStatus.PENDING.value,
         "older_than_days": older_than_days or "",

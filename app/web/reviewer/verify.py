@@ -26,7 +26,7 @@ from app.verification.presenter import task_public
 from app.web import labels
 from app.web.forms import errors_from_validation, plain, reason, whole_number
 from app.web.i18n import N_, _, current_language
-from app.web.page import SignedInPage, signed_in_page
+from app.web.page import Place, SignedInPage, signed_in_page
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
@@ -74,8 +74,7 @@ def _worklist_filters(
 @router.get("/verify")
 def worklist_page(
     view: StaffView,
-    country: Annotated[str | None, Query(max_length=2)] = None,
-    region: Annotated[str | None, Query(max_length=8)] = None,
+    place: Place,
     mine: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
@@ -84,13 +83,13 @@ def worklist_page(
     now = utcnow()
     listing = worklist.list_tasks(
         view.session,
-        filters=_worklist_filters(country, region, mine, view.principal),
+        filters=_worklist_filters(place.country, place.region, mine, view.principal),
         now=now,
         page=Page(page, PER_PAGE),
         count_limit=WORKLIST_COUNT_LIMIT,
     )
     items = [(task_public(r, now=now, settings=settings), r.phones) for r in listing.rows]
-    base = {"country": country, "region": region, "mine": "1" if mine else None}
+    base = {"country": place.country, "region": place.region, "mine": "1" if mine else None}
     return view.render(
         "worklist.html",
         title=_("Call worklist"),
@@ -100,7 +99,7 @@ def worklist_page(
         page=page,
         has_next=listing.has_next,
         base=base,
-        values={"country": country or "", "region": region or ""},
+        values={"country": place.country or "", "region": place.region or ""},
         mine=mine,
         outcomes=_quick_outcomes(),
         methods=labels.options(METHODS),
