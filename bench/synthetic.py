@@ -20,16 +20,9 @@ from sqlalchemy import Engine, insert, text
 
 from app.config import Settings
 from app.db import unit_of_work
+from app.directory import models
 from app.directory.enums import Category, ServiceTag
 from app.directory.geography import region_name
-from app.directory.models import (
-    Office,
-    OfficeLanguage,
-    Organization,
-    OrganizationService,
-    Phone,
-    Revision,
-)
 from app.directory.phone_numbers import display
 from app.kit.text import fold
 from app.verification import tasks
@@ -299,13 +292,13 @@ def populate(
                     )
                     directory.next_phone_id += 1
         with engine.begin() as conn:
-            conn.execute(insert(Organization.__table__), orgs)  # type: ignore[attr-defined]
-            conn.execute(insert(OrganizationService.__table__), services)  # type: ignore[attr-defined]
-            conn.execute(insert(Office.__table__), offices)  # type: ignore[attr-defined]
-            conn.execute(insert(OfficeLanguage.__table__), langs)  # type: ignore[attr-defined]
+            conn.execute(insert(models.Organization.__table__), orgs)  # type: ignore[attr-defined]
+            conn.execute(insert(models.OrganizationService.__table__), services)  # type: ignore[attr-defined]
+            conn.execute(insert(models.Office.__table__), offices)  # type: ignore[attr-defined]
+            conn.execute(insert(models.OfficeLanguage.__table__), langs)  # type: ignore[attr-defined]
             if phones:
-                conn.execute(insert(Phone.__table__), phones)  # type: ignore[attr-defined]
-            conn.execute(insert(Revision.__table__), history)  # type: ignore[attr-defined]
+                conn.execute(insert(models.Phone.__table__), phones)  # type: ignore[attr-defined]
+            conn.execute(insert(models.Revision.__table__), history)  # type: ignore[attr-defined]
             if events:
                 conn.execute(insert(VerificationEvent.__table__), events)  # type: ignore[attr-defined]
         done += batch

@@ -36,6 +36,8 @@ log = logging.getLogger("homeward.scheduler")
 
 # pg_try_advisory_lock key: the bytes of "Homeward" as a signed 64-bit integer.
 ADVISORY_LOCK_KEY = int.from_bytes(b"Homeward", "big", signed=True)
+# A six-field cron expression's fields, in order, as CronTrigger names them.
+SIX_CRON_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week")
 
 
 def cron_trigger(expr: str) -> CronTrigger:
@@ -44,16 +46,7 @@ def cron_trigger(expr: str) -> CronTrigger:
     if len(fields) == 5:
         return CronTrigger.from_crontab(expr, timezone=UTC)
     if len(fields) == 6:
-        second, minute, hour, day, month, dow = fields
-        return CronTrigger(
-            second=second,
-            minute=minute,
-            hour=hour,
-            day=day,
-            month=month,
-            day_of_week=dow,
-            timezone=UTC,
-        )
+        return CronTrigger(**dict(zip(SIX_CRON_FIELDS, fields, strict=True)), timezone=UTC)
     raise ValueError(f"cron expression needs 5 or 6 fields: {expr!r}")
 
 

@@ -24,11 +24,13 @@ from app.review.submitters import submitters
 from app.web import labels
 from app.web.forms import plain, reason, whole_number
 from app.web.i18n import _
+from app.web.page import Place, SignedInPage, signed_in_page
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render, render_form
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
 EditorPage = Annotated[Principal, require_page(*EDITORS)]
+EditorView = Annotated[SignedInPage, signed_in_page(*EDITORS)]
 
 
 @dataclass
@@ -51,11 +53,8 @@ PER_PAGE = 50
 
 @router.get("/review")
 def queue(
-    request: Request,
-    principal: EditorPage,
-    session: SessionDep,
-    country: Annotated[str | None, Query(max_length=2)] = None,
-    region: Annotated[str | None, Query(max_length=8)] = None,
+    view: EditorView,
+    place: Place,
     kind: Annotated[str | None, Query(max_length=20)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     older_than_days: Annotated[str | None, Query(max_length=5)] = None,
@@ -64,8 +63,8 @@ def queue(
 ) -> Response:
     """Submissions waiting for a decision, oldest first, with counts per country."""
     values = {
-        "country": (country or "").upper(),
-        "region": (region or "").upper(),
+        "country": (place.country or "").upper(),
+        "region": (place.region or "").upper(),
         "kind": kind or "",
         "status": status or SubmissionStatus.PENDING.value,
         "older_than_days": older_than_days or "",
@@ -88,14 +87,16 @@ def queue(
             newest_first=newest_first,
         )
         try:
-            listing = review_queue.list_queue(session, filters=filters, page=Page(page, PER_PAGE))
+            listing = review_queue.list_queue(
+                view.session, filters=filters, page=Page(page, PER_PAGE)
+            )
         except InvalidValue as exc:
             errors[exc.field or "country"] = reason(exc)
     base = {k: v for k, v in values.items() if v} | {"newest_first": "1" if newest_first else None}
     return render_form(
-        request,
+        view.request,
         "review_queue.html",
-        principal=principal,
+        principal=view.principal,
         title=_("Review queue"),
         items=listing.items if listing else [],
         submitters=_submitter_labels(session, [s.id for s in listing.items] if listing else []),
@@ -108,8 +109,8 @@ def queue(
         newest_first=newest_first,
         kinds=labels.options(KIND_LABELS),
         statuses=labels.options(labels.SUBMISSION_STATUS_LABELS),
-        counts=review_queue.country_counts(session),
-        notice=request.query_params.get("done"),
+        counts=review_queue.country_counts(view.session),
+        notice=view.request.query_params.get("done"),
     )
 
 

@@ -26,12 +26,14 @@ from app.verification.presenter import task_public
 from app.web import labels
 from app.web.forms import errors_from_validation, plain, reason, whole_number
 from app.web.i18n import N_, _, current_language
+from app.web.page import Place, SignedInPage, signed_in_page
 from app.web.session import CheckedForm, checked_form, require_page
 from app.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(checked_form)])
 
 StaffPage = Annotated[Principal, require_page(*STAFF)]
+StaffView = Annotated[SignedInPage, signed_in_page(*STAFF)]
 EditorPage = Annotated[Principal, require_page(*EDITORS)]
 
 # The outcomes a verifier records with one click, in the order a call usually ends.
@@ -71,11 +73,8 @@ def _worklist_filters(
 
 @router.get("/verify")
 def worklist_page(
-    request: Request,
-    principal: StaffPage,
-    session: SessionDep,
-    country: Annotated[str | None, Query(max_length=2)] = None,
-    region: Annotated[str | None, Query(max_length=8)] = None,
+    view: StaffView,
+    place: Place,
     mine: bool = False,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
@@ -83,18 +82,16 @@ def worklist_page(
     settings = get_settings()
     now = utcnow()
     listing = worklist.list_tasks(
-        session,
-        filters=_worklist_filters(country, region, mine, principal),
+        view.session,
+        filters=_worklist_filters(place.country, place.region, mine, view.principal),
         now=now,
         page=Page(page, PER_PAGE),
         count_limit=WORKLIST_COUNT_LIMIT,
     )
     items = [(task_public(r, now=now, settings=settings), r.phones) for r in listing.rows]
-    base = {"country": country, "region": region, "mine": "1" if mine else None}
-    return render(
-        request,
+    base = {"country": place.country, "region": place.region, "mine": "1" if mine else None}
+    return view.render(
         "worklist.html",
-        principal=principal,
         title=_("Call worklist"),
         items=items,
         total=listing.total,
@@ -102,11 +99,11 @@ def worklist_page(
         page=page,
         has_next=listing.has_next,
         base=base,
-        values={"country": country or "", "region": region or ""},
+        values={"country": place.country or "", "region": place.region or ""},
         mine=mine,
         outcomes=_quick_outcomes(),
         methods=labels.options(METHODS),
-        notice=request.query_params.get("done"),
+        notice=view.request.query_params.get("done"),
     )
 
 
