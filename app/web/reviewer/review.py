@@ -99,7 +99,9 @@ def queue(
         principal=view.principal,
         title=_("Review queue"),
         items=listing.items if listing else [],
-        submitters=_submitter_labels(view.session, [s.id for s in listing.items] if listing else []),
+        submitters=_submitter_labels(
+            view.session, [s.id for s in listing.items] if listing else []
+        ),
         total=listing.total if listing else 0,
         page=page,
         has_next=bool(listing and page < listing.pages),
