@@ -160,6 +160,14 @@ def sign_in(page: Page, key: str) -> None:
     page.wait_for_load_state()
 
 
+def dismiss_dialogs(page: Page) -> list[str]:
+    """From now on every dialog the page opens (an `alert` an injected script would raise)
+    is dismissed; the list that collects their messages."""
+    messages: list[str] = []
+    page.on("dialog", lambda d: (messages.append(d.message), d.dismiss()))
+    return messages
+
+
 def screenshot(page: Page, name: str) -> None:
     """A full-page screenshot for the test run's artefacts; with HOMEWARD_SCREENSHOTS=1 the
     main page of each role is also written, as the user first sees it, to docs/screenshots/

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from tests.web.conftest import NewPage, screenshot
+from tests.web.conftest import NewPage, dismiss_dialogs, screenshot
 from tests.web.scenario import Scenario
 
 pytestmark = pytest.mark.browser
@@ -233,8 +233,7 @@ def test_ngo_proposal_with_html_in_the_name_is_escaped_and_a_rejection_reason_re
     new_page: NewPage,
 ) -> None:
     partner = new_page("ngo")
-    dialogs: list[str] = []
-    partner.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    dialogs = dismiss_dialogs(partner)
     partner.goto("/ngo/new")
     evil = "<img src=x onerror=alert(1)>Shelter <b>now</b>"
     partner.fill("[name='organization.name']", evil)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import NewPage, screenshot
+from tests.web.conftest import NewPage, dismiss_dialogs, screenshot
 from tests.web.scenario import Scenario
 
 pytestmark = pytest.mark.browser
@@ -211,8 +211,7 @@ def test_admin_creates_a_key_shown_once_and_revokes_it(new_page: NewPage) -> Non
 
 def test_html_typed_into_a_name_is_shown_escaped(new_page: NewPage) -> None:
     page = new_page("admin")
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    dialogs = dismiss_dialogs(page)
     page.goto("/admin/keys")
     evil = '<script>alert("x")</script><b>bold</b>'
     page.fill("#f-name", evil)
