@@ -26,6 +26,16 @@ NG_PHONE_2 = "+2348031234568"
 AL_PHONE = "+35522345678"
 BR_PHONE = "+551123456789"
 
+# Where make_office puts an office in each test country unless told otherwise: a region,
+# a city, the language and a phone of that country. In any other country the test says
+# where (and gives the phones).
+PLACES: dict[str, dict[str, Any]] = {
+    "NG": {"region": "NG-LA", "city": "Lagos", "languages": ["en"], "phone": NG_PHONE},
+    "AL": {"region": "AL-11", "city": "Tiranë", "languages": ["sq"], "phone": AL_PHONE},
+    "BR": {"region": "BR-SP", "city": "São Paulo", "languages": ["pt"], "phone": BR_PHONE},
+}
+ELSEWHERE: dict[str, Any] = {"region": None, "city": None, "languages": ["en"], "phone": None}
+
 
 def make_org(session: Session, **overrides: Any) -> Organization:
     data: dict[str, Any] = {
@@ -43,19 +53,22 @@ def make_office(
     session: Session,
     *,
     org: Organization | None = None,
+    country: str = "NG",
     verified_at: datetime | str | None = "now",
     **overrides: Any,
 ) -> Office:
-    """An office in Lagos (NG-LA) with one phone, verified now unless told otherwise."""
+    """An office with one phone in the `country`'s place (Lagos, NG-LA, by default),
+    verified now unless told otherwise."""
     if org is None:
         org = make_org(session)
+    place = PLACES.get(country, ELSEWHERE)
     data: dict[str, Any] = {
         "organization_id": org.id,
-        "country": "NG",
-        "region": "NG-LA",
-        "city": "Lagos",
-        "languages": ["en"],
-        "phones": [{"number": NG_PHONE, "kind": "voice"}],
+        "country": country,
+        "region": place["region"],
+        "city": place["city"],
+        "languages": list(place["languages"]),
+        "phones": [{"number": place["phone"], "kind": "voice"}],
     }
     data.update(overrides)
     office = service.create_office(session, data=OfficeCreate(**data), provenance=TEST_PROVENANCE)
