@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.orm import Session
 
-from app.auth.service import create_key
+from app.auth.service import IssuedKey, create_key
 from app.directory import lookup, service
 from app.directory.models import Office, Organization, Phone
 from app.directory.provenance import Provenance
@@ -127,11 +127,23 @@ def edit_phone(
     )
 
 
-def make_key(
-    session: Session, role: str, *, organization_id: int | None = None, name: str | None = None
-) -> dict[str, str]:
-    """Create a key and return the Authorization header for it."""
-    issued = create_key(
-        session, name=name or f"test {role}", role=role, organization_id=organization_id
+class KeyFields(TypedDict, total=False):
+    """What a test may say about a key it makes (the helpers that make one take these)."""
+
+    organization_id: int | None
+    name: str | None
+
+
+def issue_key(session: Session, role: str, **fields: Unpack[KeyFields]) -> IssuedKey:
+    """A key for `role`, named "test <role>" unless told otherwise."""
+    return create_key(
+        session,
+        name=fields.get("name") or f"test {role}",
+        role=role,
+        organization_id=fields.get("organization_id"),
     )
-    return {"Authorization": f"Bearer {issued.secret}"}
+
+
+def make_key(session: Session, role: str, **fields: Unpack[KeyFields]) -> dict[str, str]:
+    """Create a key and return the Authorization header for it."""
+    return {"Authorization": f"Bearer {issue_key(session, role, **fields).secret}"}
