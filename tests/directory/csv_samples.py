@@ -18,7 +18,7 @@ AL_FIXED = "+355 22 3456{:02d}"
 
 # Where a row's office is in each country unless the row says otherwise, as CSV cells (a
 # country made up to be refused keeps Lagos's cells, so only its country is wrong).
-PLACES = {
+CSV_PLACES = {
     "NG": {"region": "NG-LA", "city": "Lagos", "languages": "en;yo", "phone1": NG_FIXED.format(50)},
     "AL": {"region": "AL-11", "city": "Tiranë", "languages": "sq", "phone1": AL_FIXED.format(50)},
 }
@@ -32,7 +32,7 @@ def row(country: str = "NG", **values: str) -> dict[str, str]:
         "services": "legal_aid;documentation",
         "is_demo": "true",
         "country": country,
-        **PLACES.get(country, PLACES["NG"]),
+        **CSV_PLACES.get(country, CSV_PLACES["NG"]),
         "phone1_kind": "voice",
     }
     base.update(values)
