@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.orm import Session
 
-from app.auth.service import create_key
+from app.auth.service import IssuedKey, create_key
 from app.directory import lookup, service
 from app.directory.models import Office, Organization, Phone
 from app.directory.provenance import Provenance
@@ -26,6 +26,16 @@ NG_PHONE_2 = "+2348031234568"
 AL_PHONE = "+35522345678"
 BR_PHONE = "+551123456789"
 
+# Where make_office puts an office in each test country unless told otherwise: a region,
+# a city, the language and a phone of that country. In any other country the test says
+# where (and gives the phones).
+PLACES: dict[str, dict[str, Any]] = {
+    "NG": {"region": "NG-LA", "city": "Lagos", "languages": ["en"], "phone": NG_PHONE},
+    "AL": {"region": "AL-11", "city": "Tiranë", "languages": ["sq"], "phone": AL_PHONE},
+    "BR": {"region": "BR-SP", "city": "São Paulo", "languages": ["pt"], "phone": BR_PHONE},
+}
+ELSEWHERE: dict[str, Any] = {"region": None, "city": None, "languages": ["en"], "phone": None}
+
 
 def make_org(session: Session, **overrides: Any) -> Organization:
     data: dict[str, Any] = {
@@ -43,19 +53,22 @@ def make_office(
     session: Session,
     *,
     org: Organization | None = None,
+    country: str = "NG",
     verified_at: datetime | str | None = "now",
     **overrides: Any,
 ) -> Office:
-    """An office in Lagos (NG-LA) with one phone, verified now unless told otherwise."""
+    """An office with one phone in the `country`'s place (Lagos, NG-LA, by default),
+    verified now unless told otherwise."""
     if org is None:
         org = make_org(session)
+    place = PLACES.get(country, ELSEWHERE)
     data: dict[str, Any] = {
         "organization_id": org.id,
-        "country": "NG",
-        "region": "NG-LA",
-        "city": "Lagos",
-        "languages": ["en"],
-        "phones": [{"number": NG_PHONE, "kind": "voice"}],
+        "country": country,
+        "region": place["region"],
+        "city": place["city"],
+        "languages": list(place["languages"]),
+        "phones": [{"number": place["phone"], "kind": "voice"}],
     }
     data.update(overrides)
     office = service.create_office(session, data=OfficeCreate(**data), provenance=TEST_PROVENANCE)
@@ -114,11 +127,23 @@ def edit_phone(
     )
 
 
-def make_key(
-    session: Session, role: str, *, organization_id: int | None = None, name: str | None = None
-) -> dict[str, str]:
-    """Create a key and return the Authorization header for it."""
-    issued = create_key(
-        session, name=name or f"test {role}", role=role, organization_id=organization_id
+class KeyFields(TypedDict, total=False):
+    """What a test may say about a key it makes (the helpers that make one take these)."""
+
+    organization_id: int | None
+    name: str | None
+
+
+def issue_key(session: Session, role: str, **fields: Unpack[KeyFields]) -> IssuedKey:
+    """A key for `role`, named "test <role>" unless told otherwise."""
+    return create_key(
+        session,
+        name=fields.get("name") or f"test {role}",
+        role=role,
+        organization_id=fields.get("organization_id"),
     )
-    return {"Authorization": f"Bearer {issued.secret}"}
+
+
+def make_key(session: Session, role: str, **fields: Unpack[KeyFields]) -> dict[str, str]:
+    """Create a key and return the Authorization header for it."""
+    return {"Authorization": f"Bearer {issue_key(session, role, **fields).secret}"}

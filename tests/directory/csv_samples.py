@@ -16,17 +16,23 @@ NG_FIXED = "+234 2033 12 34{:02d}"
 AL_FIXED = "+355 22 3456{:02d}"
 
 
-def row(**values: str) -> dict[str, str]:
+# Where a row's office is in each country unless the row says otherwise, as CSV cells (a
+# country made up to be refused keeps Lagos's cells, so only its country is wrong).
+CSV_PLACES = {
+    "NG": {"region": "NG-LA", "city": "Lagos", "languages": "en;yo", "phone1": NG_FIXED.format(50)},
+    "AL": {"region": "AL-11", "city": "Tiranë", "languages": "sq", "phone1": AL_FIXED.format(50)},
+}
+
+
+def row(country: str = "NG", **values: str) -> dict[str, str]:
+    """A CSV row: a lawyer's office in the `country`'s place (Lagos by default)."""
     base = {
         "organization_name": "Example Legal Aid Centre (demo)",
         "category": "lawyer",
         "services": "legal_aid;documentation",
         "is_demo": "true",
-        "country": "NG",
-        "region": "NG-LA",
-        "city": "Lagos",
-        "languages": "en;yo",
-        "phone1": NG_FIXED.format(50),
+        "country": country,
+        **CSV_PLACES.get(country, CSV_PLACES["NG"]),
         "phone1_kind": "voice",
     }
     base.update(values)

@@ -91,9 +91,6 @@ def build(session: Session) -> Sample:
         session,
         org=ngo,
         country="AL",
-        region="AL-11",
-        city="Tiranë",
-        languages=["sq"],
         status="temporarily_closed",
         phones=[{"number": AL_PHONE, "kind": "fax"}],
     )
@@ -101,9 +98,6 @@ def build(session: Session) -> Sample:
         session,
         org=police,
         country="BR",
-        region="BR-SP",
-        city="São Paulo",
-        languages=["pt"],
         phones=[
             {"number": BR_PHONE, "kind": "voice"},
             {"number": "+5511912345678", "kind": "sms"},

@@ -41,7 +41,6 @@ def tirana_office(session: Session) -> Office:
         country="AL",
         region=None,
         city="Tirana",
-        phones=[{"number": "+35522345678"}],
     )
 
 

@@ -3,17 +3,16 @@ byte-for-byte comparisons."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.auth.service import create_key
 from app.directory.models import Office, Organization
 from app.kit.principal import Principal
 from app.review import decisions, intake
 from app.review.models import Submission
-from tests.factories import allow_partner_countries, make_office, make_org
+from tests.factories import KeyFields, allow_partner_countries, issue_key, make_office, make_org
 
 DIRECTORY_TABLES = (
     "organization",
@@ -27,14 +26,9 @@ DIRECTORY_TABLES = (
 REVIEW_TABLES = ("submission", "submission_phone")
 
 
-def principal(
-    session: Session, role: str, *, organization_id: int | None = None, name: str | None = None
-) -> Principal:
+def principal(session: Session, role: str, **fields: Unpack[KeyFields]) -> Principal:
     """A principal backed by a real key (so four-eyes checks see its key id)."""
-    issued = create_key(
-        session, name=name or f"test {role}", role=role, organization_id=organization_id
-    )
-    key = issued.key
+    key = issue_key(session, role, **fields).key
     assert key.id is not None
     return Principal(
         name=key.name, role=key.role, key_id=key.id, organization_id=key.organization_id

@@ -143,7 +143,8 @@ def new_page(
 ) -> Iterator[NewPage]:
     """`new_page(role)`: that role's signed-in page, shared across tests (browser contexts
     are slow to start); `new_page(role, fresh=True)`, `new_page(key=...)` or `new_page()`
-    open a context of their own, closed after the test."""
+    open a context of their own, closed after the test. `new_page(role, path)` opens the
+    page at `path` (a shared page goes there straight, not by its start page)."""
     contexts: list[BrowserContext] = []
 
     def open_context(mobile: bool) -> Page:
@@ -155,6 +156,7 @@ def new_page(
 
     def make(
         role: str | None = None,
+        path: str | None = None,
         *,
         key: str | None = None,
         mobile: bool = False,
@@ -164,13 +166,16 @@ def new_page(
             if role not in _shared_pages:
                 _shared_pages[role] = open_context(mobile=False)
                 sign_in(_shared_pages[role], scenario.keys[role])
-            else:
+            elif path is None:
                 _shared_pages[role].goto("/")
-            return _shared_pages[role]
-        page = open_context(mobile)
-        contexts.append(page.context)
-        if role or key:
-            sign_in(page, key or scenario.keys[role or ""])
+            page = _shared_pages[role]
+        else:
+            page = open_context(mobile)
+            contexts.append(page.context)
+            if role or key:
+                sign_in(page, key or scenario.keys[role or ""])
+        if path is not None:
+            page.goto(path)
         return page
 
     yield make
@@ -183,6 +188,14 @@ def sign_in(page: Page, key: str) -> None:
     page.fill("#key", key)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+def dismiss_dialogs(page: Page) -> list[str]:
+    """From now on every dialog the page opens (an `alert` an injected script would raise)
+    is dismissed; the list that collects their messages."""
+    messages: list[str] = []
+    page.on("dialog", lambda d: (messages.append(d.message), d.dismiss()))
+    return messages
 
 
 def screenshot(page: Page, name: str) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Unpack
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.auth.service import create_key
+from tests.factories import KeyFields, issue_key
 
 
 def csrf_token(client: TestClient, path: str = "/signin") -> str:
@@ -27,16 +28,6 @@ def sign_in_secret(client: TestClient, secret: str) -> str:
     return csrf_token(client, response.headers["location"])
 
 
-def sign_in(
-    client: TestClient,
-    session: Session,
-    role: str,
-    *,
-    name: str | None = None,
-    organization_id: int | None = None,
-) -> str:
+def sign_in(client: TestClient, session: Session, role: str, **fields: Unpack[KeyFields]) -> str:
     """Create a key with `role`, sign it in; the session's CSRF token."""
-    secret = create_key(
-        session, name=name or f"web {role}", role=role, organization_id=organization_id
-    ).secret
-    return sign_in_secret(client, secret)
+    return sign_in_secret(client, issue_key(session, role, **fields).secret)

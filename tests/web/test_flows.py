@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from tests.web.conftest import NewPage, screenshot
+from tests.web.conftest import NewPage, dismiss_dialogs, screenshot
 from tests.web.scenario import Scenario
 
 pytestmark = pytest.mark.browser
@@ -70,8 +70,7 @@ def test_verifier_records_wrong_number_confirmed_and_the_office_leaves_the_sheet
     on_sheet = officer.locator("table", has_text="Category").first
     expect(on_sheet).to_contain_text("Lagos Example Law Clinic")
 
-    verifier = new_page("reviewer")
-    verifier.goto("/verify?country=NG")
+    verifier = new_page("reviewer", "/verify?country=NG")
     task = verifier.locator("li.contact", has_text="Lagos Example Law Clinic")
     expect(task.locator("a.tel")).to_have_attribute("href", "tel:+2348031234574")
     task.get_by_role("button", name=re.compile("^Claim")).click()  # click 1
@@ -103,8 +102,7 @@ def test_verifier_records_wrong_number_confirmed_and_the_office_leaves_the_sheet
 
 
 def test_digest_lists_each_country_with_overdue_and_stale_counts(new_page: NewPage) -> None:
-    page = new_page("reviewer")
-    page.goto("/digest")
+    page = new_page("reviewer", "/digest")
     nigeria = page.locator("tr", has_text="Nigeria")
     expect(nigeria).to_be_visible()
     nigeria.get_by_role("link", name="Overdue and stale").click()
@@ -117,8 +115,7 @@ def test_ngo_corrects_a_number_a_reviewer_approves_and_the_officer_sees_it(
     new_page: NewPage, scenario: Scenario
 ) -> None:
     office_id = scenario.offices["ngo"]
-    partner = new_page("ngo")
-    partner.goto("/ngo")
+    partner = new_page("ngo", "/ngo")
     partner.select_option("#region", "NG-LA")
     partner.click("button:text('Show')")
     screenshot(partner, "ngo-browse")
@@ -156,8 +153,7 @@ def test_ngo_corrects_a_number_a_reviewer_approves_and_the_officer_sees_it(
     submission_id = re.search(r"sent=(\d+)", partner.url).group(1)  # type: ignore[union-attr]
     screenshot(partner, "ngo-submissions")
 
-    reviewer = new_page("reviewer")
-    reviewer.goto("/review")
+    reviewer = new_page("reviewer", "/review")
     screenshot(reviewer, "review-queue")
     reviewer.get_by_role("link", name=submission_id, exact=True).click()
     expect(reviewer.locator("main")).to_contain_text("From Partner Network Nigeria (demo) — key")
@@ -168,8 +164,7 @@ def test_ngo_corrects_a_number_a_reviewer_approves_and_the_officer_sees_it(
     reviewer.click("text=Approve the ticked fields")
     expect(reviewer.locator(".notice")).to_contain_text(f"Approved submission {submission_id}")
 
-    officer = new_page("officer")
-    officer.goto("/officer/contacts?country=NG&region=NG-LA")
+    officer = new_page("officer", "/officer/contacts?country=NG&region=NG-LA")
     contact = officer.locator("li.contact", has_text="Example Return Support")
     expect(contact.locator("a.tel")).to_have_attribute("href", "tel:+2348031234575")
     expect(contact.locator(".badge")).to_have_text("Verified")
@@ -209,8 +204,7 @@ def test_a_partial_approval_is_named_as_such_and_verifies_nothing(
     assert sent.status_code == 201, sent.text
     submission_id = sent.json()["id"]
 
-    reviewer = new_page("reviewer")
-    reviewer.goto(f"/review/{submission_id}")
+    reviewer = new_page("reviewer", f"/review/{submission_id}")
     reviewer.uncheck("input[name='field'][value='office.postal_code']")
     reviewer.uncheck("input[name='field'][value='office.opening_hours']")
     reviewer.click("text=Approve the ticked fields")
@@ -232,10 +226,8 @@ def test_a_partial_approval_is_named_as_such_and_verifies_nothing(
 def test_ngo_proposal_with_html_in_the_name_is_escaped_and_a_rejection_reason_reaches_it(
     new_page: NewPage,
 ) -> None:
-    partner = new_page("ngo")
-    dialogs: list[str] = []
-    partner.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    partner.goto("/ngo/new")
+    partner = new_page("ngo", "/ngo/new")
+    dialogs = dismiss_dialogs(partner)
     evil = "<img src=x onerror=alert(1)>Shelter <b>now</b>"
     partner.fill("[name='organization.name']", evil)
     partner.select_option("[name='organization.category']", "ngo")
@@ -251,8 +243,7 @@ def test_ngo_proposal_with_html_in_the_name_is_escaped_and_a_rejection_reason_re
     expect(partner).to_have_url(re.compile(r"/ngo/submissions\?sent=\d+"))
     expect(partner.locator("tbody tr").first).to_contain_text("<img src=x onerror=alert(1)>")
 
-    reviewer = new_page("reviewer")
-    reviewer.goto("/review?kind=new_contact")
+    reviewer = new_page("reviewer", "/review?kind=new_contact")
     reviewer.locator("td a", has_text="Shelter <b>now</b>").click()
     expect(reviewer.locator("h1")).to_contain_text("<img src=x onerror=alert(1)>")
     expect(reviewer.locator("main img")).to_have_count(0)
@@ -266,8 +257,7 @@ def test_ngo_proposal_with_html_in_the_name_is_escaped_and_a_rejection_reason_re
 
 
 def test_ngo_confirms_a_contact_still_correct(new_page: NewPage, scenario: Scenario) -> None:
-    partner = new_page("ngo")
-    partner.goto(f"/contacts/{scenario.offices['police']}")
+    partner = new_page("ngo", f"/contacts/{scenario.offices['police']}")
     partner.click("text=Confirm still correct")
     partner.fill("[name='note']", "Visited the desk today.")
     partner.click("text=Yes, everything above is correct")
@@ -288,8 +278,7 @@ def test_ngo_key_cannot_open_reviewer_pages(new_page: NewPage) -> None:
 def test_verifier_records_changed_details_and_the_contact_is_verified_with_them(
     new_page: NewPage, scenario: Scenario
 ) -> None:
-    verifier = new_page("admin")
-    verifier.goto("/verify?country=NG&region=NG-OG")
+    verifier = new_page("admin", "/verify?country=NG&region=NG-OG")
     task = verifier.locator("li.contact", has_text="Ogun Example Counselling")
     task.get_by_role("button", name=re.compile("^Claim")).click()
     verifier.locator("li.contact", has_text="Ogun Example Counselling").get_by_role(

@@ -29,8 +29,7 @@ def test_reviewer_sets_the_country_an_import_left_out_and_approves(
     finally:
         engine.dispose()
 
-    reviewer = new_page("reviewer")
-    reviewer.goto(f"/review/{submission_id}")
+    reviewer = new_page("reviewer", f"/review/{submission_id}")
     expect(reviewer.locator("h1")).to_contain_text("Example Organization Inc.")
     row = reviewer.locator("tr", has=reviewer.locator("input[value='office.country']"))
     expect(row).to_contain_text("flagged")

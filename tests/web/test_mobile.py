@@ -54,8 +54,7 @@ def test_the_sheet_preview_shows_phones_and_verified_dates_on_a_phone(
 
 
 def test_the_sheet_preview_is_still_a_table_on_a_desktop(new_page: NewPage) -> None:
-    page = new_page("officer")
-    page.goto("/officer/sheet?country=NG&region=NG-LA&lang=en&size=a4")
+    page = new_page("officer", "/officer/sheet?country=NG&region=NG-LA&lang=en&size=a4")
     header = page.locator("table.stack").first.locator("thead th", has_text="Verified")
     expect(header).to_be_visible()
     assert page.locator("table.stack").first.evaluate("el => getComputedStyle(el).display") == (

@@ -30,8 +30,7 @@ def _search_country(page: Page, country: str) -> None:
 
 
 def test_countries_with_contacts_come_first_with_their_counts(new_page: NewPage) -> None:
-    page = new_page("officer")
-    page.goto("/officer")
+    page = new_page("officer", "/officer")
     labels = _datalist_labels(page)
     # Other browser tests add contacts to the shared directory: the counts are checked
     # against the search itself.
@@ -89,8 +88,7 @@ def test_country_region_and_filters_are_one_page(new_page: NewPage) -> None:
 
 
 def test_typing_another_country_replaces_the_chosen_region(new_page: NewPage) -> None:
-    page = new_page("officer")
-    page.goto("/officer/contacts?country=NG&region=NG-LA")
+    page = new_page("officer", "/officer/contacts?country=NG&region=NG-LA")
     page.fill("#country", "Albania")  # Lagos is still selected in the region list
     page.click("form.search button[type=submit]")
     expect(page.locator("h1")).to_have_text("Albania — nationwide offices")
@@ -99,8 +97,7 @@ def test_typing_another_country_replaces_the_chosen_region(new_page: NewPage) ->
 
 
 def test_nationwide_offices_read_nationwide_with_their_city_apart(new_page: NewPage) -> None:
-    page = new_page("officer")
-    page.goto("/officer/contacts?country=NG&region=NG-LA")
+    page = new_page("officer", "/officer/contacts?country=NG&region=NG-LA")
     lawyer = page.locator("li.contact", has_text="Example Legal Aid Council")
     expect(lawyer.locator("p.meta").nth(0)).to_contain_text("Nationwide (office in Abuja)")
     expect(lawyer).not_to_contain_text("Nationwide · ")
@@ -141,8 +138,7 @@ def test_an_unknown_country_typed_in_the_form_is_shown_inline(new_page: NewPage)
 
 
 def test_coverage_tells_covered_nationwide_from_gaps(new_page: NewPage) -> None:
-    page = new_page("reviewer")
-    page.goto("/coverage?country=NG")
+    page = new_page("reviewer", "/coverage?country=NG")
     expect(page.locator(".legend")).to_contain_text("Covered nationwide")
     # Nigeria's nationwide legal-aid council prints, so no region lacks a lawyer: Kano has no
     # lawyer of its own and is covered nationwide, not a gap; it has no police at all: a gap.
@@ -175,8 +171,7 @@ def test_coverage_tells_covered_nationwide_from_gaps(new_page: NewPage) -> None:
 
 
 def test_coverage_takes_a_typed_country_and_names_an_unknown_one(new_page: NewPage) -> None:
-    page = new_page("reviewer")
-    page.goto("/coverage")
+    page = new_page("reviewer", "/coverage")
     page.fill("#country", "nigeria")
     page.click("text=Show coverage")
     expect(page.locator("h1")).to_have_text("Coverage — Nigeria")

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import NewPage, screenshot
+from tests.web.conftest import NewPage, dismiss_dialogs, screenshot
 from tests.web.scenario import Scenario
 
 pytestmark = pytest.mark.browser
@@ -84,8 +84,7 @@ def test_officer_finds_a_regions_contacts_grouped_by_category_with_freshness(
 
 
 def test_region_names_can_be_shown_localised(new_page: NewPage) -> None:
-    page = new_page("officer")
-    page.goto("/officer?country=AL&lang=ru")
+    page = new_page("officer", "/officer?country=AL&lang=ru")
     region = page.locator("#region")
     expect(region).to_have_attribute("lang", "ru")
     tirana = region.locator("option[value='AL-11']").inner_text()
@@ -93,8 +92,7 @@ def test_region_names_can_be_shown_localised(new_page: NewPage) -> None:
 
 
 def test_contact_detail_shows_verification_history(new_page: NewPage, scenario: Scenario) -> None:
-    page = new_page("officer")
-    page.goto(f"/contacts/{scenario.offices['ngo']}")
+    page = new_page("officer", f"/contacts/{scenario.offices['ngo']}")
     expect(page.locator("h1")).to_contain_text("Example Return Support (demo)")
     history = page.locator("#verifications + .table-wrap tbody tr")
     # Newest first; the first verification (by phone, when it was created) is the last row.
@@ -107,8 +105,7 @@ def test_contact_detail_shows_verification_history(new_page: NewPage, scenario: 
 def test_contact_detail_shows_the_service_and_what_a_source_tells_of_it(
     new_page: NewPage, scenario: Scenario
 ) -> None:
-    page = new_page("officer")
-    page.goto(f"/contacts/{scenario.offices['lawyer']}")
+    page = new_page("officer", f"/contacts/{scenario.offices['lawyer']}")
     facts = page.locator("dl.facts").first
     expect(facts.locator(".service-name")).to_have_text("Free legal advice clinic")
     expect(facts.locator("ul.phones li .ext")).to_have_text("ext. 12")
@@ -121,8 +118,7 @@ def test_contact_detail_shows_the_service_and_what_a_source_tells_of_it(
 
 
 def test_coverage_map_marks_gaps_and_opens_a_cells_offices(new_page: NewPage) -> None:
-    page = new_page("reviewer")
-    page.goto("/coverage?country=NG")
+    page = new_page("reviewer", "/coverage?country=NG")
     lagos = page.locator("tr", has=page.locator("th", has_text="NG-LA"))
     expect(lagos.locator("td.cell").nth(1)).to_have_class(re.compile("c-verified"))
     expect(lagos.locator("td.cell").nth(3)).to_have_class(re.compile("c-gap"))  # only stale
@@ -149,8 +145,7 @@ def test_ngo_key_cannot_open_staff_or_admin_pages(new_page: NewPage, scenario: S
 
 
 def test_a_form_without_its_csrf_token_is_refused(new_page: NewPage) -> None:
-    page = new_page("admin")
-    page.goto("/admin/keys")
+    page = new_page("admin", "/admin/keys")
     # Same browser, same cookie, but no token: the form is refused and nothing is created.
     response = page.request.post("/admin/keys", form={"name": "Sneaky", "role": "admin"})
     assert response.status == 403
@@ -168,8 +163,7 @@ def test_a_form_without_its_csrf_token_is_refused(new_page: NewPage) -> None:
 
 
 def test_admin_creates_a_key_shown_once_and_revokes_it(new_page: NewPage) -> None:
-    admin = new_page("admin")
-    admin.goto("/admin/keys")
+    admin = new_page("admin", "/admin/keys")
     admin.click("text=Create key")  # nothing filled in: errors next to the fields
     expect(admin.locator("#f-role-error")).to_contain_text("Choose a role")
     admin.fill("#f-name", "Border desk Dover")
@@ -210,10 +204,8 @@ def test_admin_creates_a_key_shown_once_and_revokes_it(new_page: NewPage) -> Non
 
 
 def test_html_typed_into_a_name_is_shown_escaped(new_page: NewPage) -> None:
-    page = new_page("admin")
-    dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto("/admin/keys")
+    page = new_page("admin", "/admin/keys")
+    dialogs = dismiss_dialogs(page)
     evil = '<script>alert("x")</script><b>bold</b>'
     page.fill("#f-name", evil)
     page.select_option("#f-role", "officer")
@@ -227,8 +219,7 @@ def test_html_typed_into_a_name_is_shown_escaped(new_page: NewPage) -> None:
 
 
 def test_audit_view_filters_recent_revisions(new_page: NewPage, scenario: Scenario) -> None:
-    page = new_page("admin")
-    page.goto("/admin/audit")
+    page = new_page("admin", "/admin/audit")
     expect(page.locator("tbody tr").first).to_be_visible()
     page.fill("#f-office_id", str(scenario.offices["tirana"]))
     page.fill("#f-field", "last_verified_at")

@@ -18,8 +18,7 @@ pytestmark = pytest.mark.browser
 def test_the_partners_start_page_lists_its_own_offices_first(
     new_page: NewPage, scenario: Scenario
 ) -> None:
-    partner = new_page("ngo")
-    partner.goto("/ngo")
+    partner = new_page("ngo", "/ngo")
     own = partner.locator("#own-offices")
     expect(own.locator("h2").first).to_have_text("Your organisation's offices")
     expect(own.locator("li.contact")).to_have_count(1)
@@ -34,8 +33,7 @@ def test_a_partner_picks_languages_by_name_opens_what_it_sent_and_withdraws_it(
     new_page: NewPage, scenario: Scenario
 ) -> None:
     office_id = scenario.offices["welfare_stale"]
-    partner = new_page("ngo")
-    partner.goto(f"/ngo/contacts/{office_id}/correct")
+    partner = new_page("ngo", f"/ngo/contacts/{office_id}/correct")
     languages = partner.locator("select[name='office.languages']")
     expect(languages.locator("option[value='ha']")).to_have_text("Hausa")
     languages.select_option(label=["Hausa", "Yoruba"])
@@ -57,8 +55,7 @@ def test_a_partner_picks_languages_by_name_opens_what_it_sent_and_withdraws_it(
     )
     screenshot(partner, "ngo-submission-pending")
 
-    reviewer = new_page("reviewer")
-    reviewer.goto("/review")
+    reviewer = new_page("reviewer", "/review")
     expect(reviewer.get_by_role("link", name=submission_id, exact=True)).to_have_count(1)
 
     partner.get_by_role("button", name="Withdraw").click()
@@ -71,8 +68,7 @@ def test_a_partner_picks_languages_by_name_opens_what_it_sent_and_withdraws_it(
 
 
 def test_the_error_summary_names_the_field(new_page: NewPage) -> None:
-    partner = new_page("ngo")
-    partner.goto("/ngo/new")
+    partner = new_page("ngo", "/ngo/new")
     partner.fill("[name='organization.name']", "Example Night Shelter (demo)")
     partner.click("text=Send for review")
     summary = partner.locator(".error-summary")
@@ -81,8 +77,7 @@ def test_the_error_summary_names_the_field(new_page: NewPage) -> None:
 
 
 def test_the_worklist_and_queue_show_region_names_not_codes(new_page: NewPage) -> None:
-    reviewer = new_page("reviewer")
-    reviewer.goto("/verify?country=NG")
+    reviewer = new_page("reviewer", "/verify?country=NG")
     first = reviewer.locator("li.contact").first
     expect(first.locator(".meta").first).to_contain_text("Nigeria")
     expect(reviewer.locator("ul.contacts")).not_to_contain_text("NG-LA")
