@@ -122,11 +122,18 @@ def _text(path: Path) -> str:
         ) from exc
 
 
-def read_csv(path: Path, table: Table | None = None) -> Rows:
+def read_csv(
+    path: Path, table: Table | None = None, *, distinct: dict[str, str] | None = None
+) -> Rows:
     """The rows of one CSV as dicts (formula escapes undone), checked whole: row numbers in
-    errors count the header as row 1."""
+    errors count the header as row 1.
+
+    `distinct` holds one string object per distinct value, shared by the tables of a package:
+    ids repeated as foreign keys, codes and flags would otherwise each be a string of their
+    own, and a large package's tables are all in memory at once."""
     reader = csv.reader(io.StringIO(_text(path), newline=""), strict=True)
     rows: Rows = []
+    distinct = {} if distinct is None else distinct
     try:
         header = next(reader, None)
         if header is None:
@@ -143,7 +150,8 @@ def read_csv(path: Path, table: Table | None = None) -> Rows:
                     f"{path.name} row {n}: {len(cells)} cells where the header has "
                     f"{len(header)} (a row cut off, or a quote left open)"
                 )
-            rows.append(dict(zip(header, map(safe_csv.unescape, cells), strict=True)))
+            values = (distinct.setdefault(v, v) for v in map(safe_csv.unescape, cells))
+            rows.append(dict(zip(header, values, strict=True)))
     except csv.Error as exc:
         raise DatasetError(
             f"{path.name} row {len(rows) + 2}: {exc} (a row cut off, or a quote left open)"
@@ -190,7 +198,11 @@ def read_tables(directory: Path) -> dict[str, Rows]:
         )
         if found and (directory / found).is_file():
             files[key] = found
-    tables = {key: read_csv(directory / name, TABLES[key]) for key, name in files.items()}
+    distinct: dict[str, str] = {}
+    tables = {
+        key: read_csv(directory / name, TABLES[key], distinct=distinct)
+        for key, name in files.items()
+    }
     return _checked(tables, files)
 
 
