@@ -5,6 +5,7 @@ mails and the web pages, each with its own domain."""
 from __future__ import annotations
 
 import gettext
+from datetime import datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -19,6 +20,18 @@ class Marked(str):
     known to the pages as one their catalogs translate (text built at run time is not)."""
 
     __slots__ = ()
+
+
+class Moment(str):
+    """A moment inside a message: its ISO 8601 text for the JSON API, and the moment itself
+    (`at`) for the pages, which write it as a date and time in their own language."""
+
+    at: datetime
+
+    def __new__(cls, at: datetime) -> Moment:
+        moment = super().__new__(cls, at.isoformat())
+        moment.at = at
+        return moment
 
 
 def N_(message: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.kit.errors import Conflict, Forbidden, NotFound
-from app.kit.i18n import N_
+from app.kit.i18n import N_, Moment
 
 # A task's state, as a word a page translates (its English is the stored value).
 _STATE_WORDS = {
@@ -39,7 +39,7 @@ class TaskClaimedByOther(Conflict):
         super().__init__(
             N_("task %(id)s is claimed by %(claimed_by)s until %(until)s"),
             field="claimed_by",
-            params={"id": task_id, "claimed_by": claimed_by, "until": until.isoformat()},
+            params={"id": task_id, "claimed_by": claimed_by, "until": Moment(until)},
             claimed_by=claimed_by,
             claim_expires_at=until.isoformat(),
         )

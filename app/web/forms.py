@@ -8,10 +8,11 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.kit.errors import Explained, HomewardError
-from app.kit.i18n import Marked
+from app.kit.i18n import Marked, Moment
 from app.kit.text import is_whole_number
 from app.web.i18n import N_, _
 from app.web.session import CSRF_FIELD
+from app.web.templating import datetime_text
 
 # Pydantic's wording, made plain for the person filling in the form.
 _PLAIN = {
@@ -70,10 +71,19 @@ def in_page_language(exc: BaseException) -> str:
     template = getattr(exc, "template", None)
     params = getattr(exc, "params", None)
     if isinstance(template, Marked) and isinstance(params, dict):
-        # A value that is itself a marked word ("busy", "contact") is translated too.
-        values = {k: _(v) if isinstance(v, Marked) else v for k, v in params.items()}
+        # A value that is itself a marked word ("busy", "contact") is translated too, and a
+        # moment is written as the page's language writes dates and times.
+        values = {k: _page_value(v) for k, v in params.items()}
         return _(template, **values)
     return exc.message if isinstance(exc, HomewardError) else str(exc)
+
+
+def _page_value(value: Any) -> Any:
+    if isinstance(value, Marked):
+        return _(value)
+    if isinstance(value, Moment):
+        return datetime_text(value.at)
+    return value
 
 
 def reason(exc: BaseException) -> str:

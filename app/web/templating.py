@@ -113,7 +113,7 @@ def _date(value: date | datetime | str | None) -> str:
     return format_date(value, format="medium", locale=i18n.current_language()) if value else "—"
 
 
-def _datetime(value: datetime | None) -> str:
+def datetime_text(value: datetime | None) -> str:
     """A moment in the page's language, in UTC (the stored time zone, said so)."""
     value = as_utc(value)
     if value is None:
@@ -186,7 +186,7 @@ def _shown(value: Any) -> str:
         return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items() if v not in (None, [], ""))
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
         try:
-            return _datetime(datetime.fromisoformat(value))
+            return datetime_text(datetime.fromisoformat(value))
         except ValueError:
             return value
     return str(value)
@@ -212,7 +212,7 @@ def _build_environment() -> Environment:
     )
     env.filters.update(
         date=_date,
-        datetime=_datetime,
+        datetime=datetime_text,
         ago=_ago,
         humanise=_humanise,
         shown=_shown,

@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from datetime import timedelta
 
 import pytest
+from babel.dates import format_date
 from playwright.sync_api import Page, expect
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -101,9 +102,12 @@ def test_a_french_officer_reads_that_another_holds_the_task_in_french(
         until = held.claim_expires_at
     assert until is not None
     page.get_by_role("button", name=say("Claim this task")).click()
+    # Until when, as French writes a date and time (not the API's ISO 8601).
+    when = format_date(until, format="medium", locale="fr")
     expect(page.locator("p.lead")).to_contain_text(
-        f"la tâche {task_id} est prise par Bureau de Kano jusqu'à"
+        f"la tâche {task_id} est prise par Bureau de Kano jusqu'à {when}"
     )
+    expect(page.locator("p.lead")).not_to_contain_text(until.isoformat()[:10])
     expect(page.locator("h1")).to_have_text(say("Someone else changed this first"))
 
 
