@@ -160,7 +160,7 @@ def timed(fn: Callable[[], object], repeat: int) -> tuple[float, list[float], fl
 # Where the sheet sets text in bold (sheet.css): the floor page does too, so both embed the
 # same font faces.
 BOLD_TAGS = {"h1", "h2", "h3"}
-BOLD_CLASSES = {"national", "demo", "arrival"}
+BOLD_CLASSES = {"national", "demo", "arrival", "name"}
 NORMAL_CLASSES = {"l2", "sep", "local"}
 BLOCK_TAGS = {"h1", "h2", "h3", "p", "li", "header", "section", "article", "div", "ul", "main"}
 
