@@ -23,16 +23,28 @@ def office_load_options() -> list[Any]:
 
 
 def get_office(
-    session: Session, office_id: int, *, viewer: Principal | None = None, refresh: bool = False
+    session: Session,
+    office_id: int,
+    *,
+    viewer: Principal | None = None,
+    refresh: bool = False,
+    lock: bool = False,
 ) -> Office:
     """Load an office with its organisation, phones and languages, or raise OfficeNotFound.
 
     `refresh` reads the rows afresh over what the session holds, as a write must. It takes
-    no lock: two writers racing on one office are told apart by its version column, and the
-    loser gets VersionConflict.
+    no lock: two edits racing on one office are told apart by its version column, and the
+    loser gets VersionConflict (its author saw a version that is gone).
+
+    `lock` (implies `refresh`) also takes the office's row lock until the transaction ends
+    (`SELECT … FOR UPDATE` on PostgreSQL; SQLite's writers already take turns): for a write
+    that does not build on what its author saw, such as a verification, which waits for a
+    concurrent one and then applies on top of it instead of failing.
     """
     stmt = select(Office).where(Office.id == office_id).options(*office_load_options())
-    if refresh:
+    if lock:
+        stmt = stmt.with_for_update(of=Office)
+    if refresh or lock:
         stmt = stmt.execution_options(populate_existing=True)
     return visible_office(session.execute(stmt).scalar_one_or_none(), office_id, viewer=viewer)
 

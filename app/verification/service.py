@@ -46,7 +46,8 @@ def record_verification(
     at = as_utc(verified_at) or now
     if at > now:
         raise InvalidValue(N_("a verification cannot be in the future"), field="verified_at")
-    office: Office = get_office(session, office_id, refresh=True)
+    # Two people confirming one office at once both count: the second waits for the first.
+    office: Office = get_office(session, office_id, lock=True)
     event = VerificationEvent(
         office_id=office_id,
         verified_at=at,
