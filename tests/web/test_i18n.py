@@ -212,6 +212,8 @@ def test_the_template_holds_every_message_the_pages_mark(tmp_path: Path) -> None
             "extract",
             "-F",
             str(WEB / "babel.cfg"),
+            "-k",
+            "P_",
             "--no-location",
             "-o",
             str(fresh),
