@@ -15,7 +15,7 @@ from app.directory import revisions
 from app.directory.change_set import ChangeSet
 from app.directory.details import OFFICE_DETAILS, ORGANIZATION_DETAILS, json_details
 from app.directory.enums import OfficeStatus, PhoneStatus
-from app.directory.errors import PhoneNotFound
+from app.directory.errors import FieldFixed, PhoneNotFound
 from app.directory.geography import region_name
 from app.directory.lookup import get_office, get_organization, get_phone, office_load_options
 from app.directory.models import (
@@ -301,7 +301,7 @@ def update_organization(
     check_version(org.version, expected_version, what=N_("organisation"))
     for field, raw in changes.items():
         if field != "services" and field not in (*ORGANIZATION_FIELDS, *ORGANIZATION_DETAILS):
-            raise InvalidValue(f"'{field}' cannot be changed", field=field)
+            raise FieldFixed(field)
         if field == "name" and not _plain(raw):
             raise InvalidValue(N_("must not be blank"), field="name")
     _apply_fields(session, org, {k: _json(k, v) for k, v in changes.items()}, provenance)
@@ -411,7 +411,7 @@ def apply_office_changes(
     plain.update(checked_place(plain, country_now=office.country, region_now=office.region))
     for field in plain:
         if field != "languages" and field not in (*OFFICE_FIELDS, *OFFICE_SOURCE_FIELDS):
-            raise InvalidValue(f"'{field}' cannot be changed here", field=field)
+            raise FieldFixed(field, here=True)
     _apply_fields(session, office, plain, provenance)
     return office
 
@@ -527,7 +527,7 @@ def apply_phone_changes(
         elif field == "status":
             value = PhoneStatus(value).value
         elif field not in PHONE_FIELDS:
-            raise InvalidValue(f"'{field}' cannot be changed", field=field)
+            raise FieldFixed(field)
         checked[field] = value
     _apply_fields(session, phone, checked, provenance, office=office)
     return phone

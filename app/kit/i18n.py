@@ -5,10 +5,12 @@ mails and the web pages, each with its own domain."""
 from __future__ import annotations
 
 import gettext
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
+from typing import IO, Any
 
 from babel import Locale
 from babel.messages.mofile import write_mo
@@ -16,8 +18,9 @@ from babel.messages.pofile import read_po
 
 
 class Marked(str):
-    """A message marked with `N_()`: still its English text (what the JSON API shows), and
-    known to the pages as one their catalogs translate (text built at run time is not)."""
+    """A message marked with `N_()` or `P_()`: still its English text (what the JSON API
+    shows), and known to the pages as one their catalogs translate (text built at run time
+    is not)."""
 
     __slots__ = ()
 
@@ -37,6 +40,24 @@ class Moment(str):
 def N_(message: str) -> str:
     """Mark a message for extraction; it is translated where it is shown."""
     return Marked(message)
+
+
+def P_(message: str) -> str:
+    """Mark a message that only pages show translated (a refusal of the sheets or of
+    outreach, whose own catalogs print sheets and mails): the pages' extraction takes it
+    from app/sheets and app/outreach (`extract_page_messages`), theirs leave it out."""
+    return Marked(message)
+
+
+def extract_page_messages(
+    fileobj: IO[bytes], keywords: Iterable[str], comment_tags: Collection[str], options: Any
+) -> Iterator[Any]:
+    """A Babel extraction method (app/web/babel.cfg `[extractors]`): the `P_()` messages of
+    a module, and no other, so the pages' catalogs leave a sheet's or a mail's words to the
+    catalogs that print them."""
+    from babel.messages.extract import extract_python
+
+    return extract_python(fileobj, {"P_": None}, comment_tags, options)
 
 
 def compile_po(path: Path, *, lang: str, domain: str) -> gettext.GNUTranslations:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.kit.errors import HomewardError, InvalidValue
+from app.kit.i18n import P_
 
 
 class MailWithheld(InvalidValue):
@@ -12,8 +13,9 @@ class MailWithheld(InvalidValue):
 
     def __init__(self, found: list[str]) -> None:
         super().__init__(
-            "the mail would carry a blocklisted word: " + ", ".join(sorted(set(found))),
+            P_("the mail would carry a blocklisted word: %(words)s"),
             field="listing",
+            params={"words": ", ".join(sorted(set(found)))},
         )
 
 

@@ -29,6 +29,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app.directory.enums import CATEGORY_ORDER, Category
+from app.kit.i18n import P_
 from app.kit.text import fold
 from app.sheets.blocklist import Blocklist
 from app.sheets.errors import SheetRefused
@@ -203,7 +204,9 @@ def guard(texts: list[str], blocked: Blocklist) -> None:
     if dirty:
         found = sorted({word for text in dirty for word in blocked.find(text)})
         raise SheetRefused(
-            "the sheet would print a blocklisted word: " + ", ".join(found), field="sheet"
+            P_("the sheet would print a blocklisted word: %(words)s"),
+            field="sheet",
+            params={"words": ", ".join(found)},
         )
 
 

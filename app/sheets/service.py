@@ -38,6 +38,7 @@ from app.directory.validation import checked_country, checked_region
 from app.directory.visibility import not_confidential
 from app.kit.clock import as_utc
 from app.kit.errors import InvalidValue
+from app.kit.i18n import P_
 from app.kit.security_headers import DOCUMENT_POLICY
 from app.kit.text import fold
 from app.sheets import render
@@ -88,15 +89,16 @@ def download_headers(sheet: RenderedSheet, fmt: SheetFormat) -> dict[str, str]:
 
 def _checked_language(code: str | None, *, field: str) -> str:
     if code is None or not code.strip():
-        raise InvalidValue("a language is required", field=field)
+        raise InvalidValue(P_("a language is required"), field=field)
     try:
         lang = normalise_language(code)
     except ValueError as exc:
-        raise InvalidValue(str(exc), field=field) from exc
+        raise InvalidValue.of(exc, field=field) from exc
     if lang not in sheet_languages():
         raise InvalidValue(
-            f"no sheet catalog for '{lang}'; available: {', '.join(sheet_languages())}",
+            P_("no sheet catalog for '%(lang)s'; available: %(available)s"),
             field=field,
+            params={"lang": lang, "available": ", ".join(sheet_languages())},
         )
     return lang
 
@@ -119,7 +121,7 @@ def checked_params(
     try:
         sheet_size = SheetSize(size)
     except ValueError as exc:
-        raise InvalidValue("size must be 'a4' or 'pocket'", field="size") from exc
+        raise InvalidValue(P_("size must be 'a4' or 'pocket'"), field="size") from exc
     return SheetParams(country=cc, region=rc, lang=primary, lang2=secondary, size=sheet_size)
 
 

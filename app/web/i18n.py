@@ -19,18 +19,11 @@ from app.sheets.i18n import sheet_languages
 __all__ = ["N_", "_", "current_language", "direction", "ngettext", "using_language"]
 
 LOCALE_DIR = Path(__file__).parent / "locale"
-# Where the pages' messages are marked (relative to the project root): the web layer, and
-# the domain's error templates (`N_()`, app/kit/errors.py) that pages show translated.
-# (app/outreach and app/sheets have catalogs of their own, which extract every `N_()` there:
-# a refused update link has its own page in the outreach catalog.)
-MESSAGE_SOURCES = (
-    "app/web",
-    "app/kit",
-    "app/auth",
-    "app/directory",
-    "app/verification",
-    "app/review",
-)
+# Where the pages' messages are marked: app/ (relative to the project root), read as
+# babel.cfg says: the web layer, the domain's error templates (`N_()`, app/kit/errors.py)
+# that pages show translated, and from app/sheets and app/outreach (which have catalogs of
+# their own) only the refusals marked `P_()`, extracted with `-k P_`.
+MESSAGE_SOURCES = ("app",)
 DOMAIN = "web"
 DEFAULT_LANGUAGE = "en"
 

@@ -112,3 +112,15 @@ def test_bad_parameters_are_422_naming_the_field(
     resp = client.get(path, params=params, headers=headers)
     assert resp.status_code == 422, resp.text
     assert field in [d["field"] for d in resp.json()["detail"]]
+
+
+def test_a_refusal_stays_english_in_the_api_whatever_the_browser_speaks(
+    client: TestClient, db_session: Session
+) -> None:
+    headers = {**make_key(db_session, "officer"), "Accept-Language": "fr"}
+    db_session.commit()
+    resp = client.get(URL, params={"lang": "de"}, headers=headers)
+    assert resp.status_code == 422, resp.text
+    [detail] = resp.json()["detail"]
+    assert detail["field"] == "lang"
+    assert detail["reason"].startswith("no sheet catalog for 'de'; available: ar, en, ")

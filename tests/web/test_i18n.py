@@ -23,13 +23,19 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import BrowserSession
 from app.config import PROJECT_ROOT
+from app.directory.errors import FieldFixed
 from app.directory.service import check_version
 from app.kit.database_errors import RETRY_BUSY, RETRY_DOWN, _unavailable
-from app.kit.errors import HomewardError
+from app.kit.errors import HomewardError, InvalidValue
 from app.kit.i18n import N_
 from app.main import create_app
+from app.outreach.errors import MailWithheld
 from app.review.errors import SubmissionAlreadyDecided
 from app.review.models import Submission
+from app.sheets.blocklist import blocklist
+from app.sheets.errors import SheetRefused
+from app.sheets.render import guard
+from app.sheets.service import checked_params
 from app.verification.models import TaskState, VerificationTask
 from app.web import i18n
 from app.web.forms import in_page_language
@@ -212,6 +218,8 @@ def test_the_template_holds_every_message_the_pages_mark(tmp_path: Path) -> None
             "extract",
             "-F",
             str(WEB / "babel.cfg"),
+            "-k",
+            "P_",
             "--no-location",
             "-o",
             str(fresh),
@@ -339,6 +347,35 @@ def test_a_refusal_and_its_marked_values_are_translated_on_pages_and_english_in_
         assert in_page_language(decided) == "la proposition 7 a déjà été traitée (refusée)"
     with i18n.using_language("ar"):
         assert "مشغولة" in in_page_language(away)
+
+
+def test_the_sheets_outreach_and_directory_refusals_are_translated_on_pages_only() -> None:
+    """Refusals marked P_() in app/sheets and app/outreach (and the directory's field
+    refusals): English text for the JSON API, the page's language on pages."""
+    with pytest.raises(InvalidValue) as size:
+        checked_params(country="NG", size="a3")
+    with pytest.raises(InvalidValue) as lang:
+        checked_params(country="NG", lang="de")
+    with pytest.raises(SheetRefused) as printed:
+        guard(["Call us, victim"], blocklist())
+    refusals = [size.value, lang.value, printed.value, MailWithheld(["victim"]), FieldFixed("id")]
+    assert [r.message for r in refusals[:1] + refusals[3:]] == [
+        "size must be 'a4' or 'pocket'",
+        "the mail would carry a blocklisted word: victim",
+        "'id' cannot be changed",
+    ]
+    assert lang.value.message.startswith("no sheet catalog for 'de'; available: ar, en")
+    assert printed.value.message == "the sheet would print a blocklisted word: victim"
+    with i18n.using_language("fr"):
+        assert [in_page_language(r) for r in refusals[:1] + refusals[3:]] == [
+            "le format doit être « a4 » ou « pocket »",
+            "le courriel contiendrait un mot interdit : victim",
+            "« id » ne peut pas être modifié",
+        ]
+        assert in_page_language(lang.value).startswith("pas de fiche en « de » ; langues")
+        assert in_page_language(printed.value) == "la fiche imprimerait un mot interdit : victim"
+    with i18n.using_language("ar"):
+        assert in_page_language(size.value) == "يجب أن يكون الحجم «a4» أو «pocket»"
 
 
 def test_the_database_away_page_speaks_the_users_language_and_the_api_english() -> None:

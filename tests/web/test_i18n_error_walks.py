@@ -143,3 +143,18 @@ def test_an_arabic_organisation_reads_that_its_link_expired_in_arabic(
     assert opened is not None and opened.status == 410
     _speaks(page, "ar")
     expect(page.locator("h1")).to_have_text("انتهت صلاحية هذا الرابط")
+
+
+def test_a_french_officer_reads_why_a_hand_made_sheet_address_is_refused_in_french(
+    open_page: OpenPage, scenario: Scenario
+) -> None:
+    say = _say("fr")
+    page = open_page("fr")
+    _sign_in(page, scenario.keys["officer"], say)
+    # The sheets' refusals (marked P_(), app/sheets/service.py) in the page's language.
+    page.goto("/officer/sheet?country=NG&region=NG-LA&lang=fr&size=huge")
+    expect(page.locator("main")).to_contain_text("format doit être « a4 » ou « pocket »")
+    expect(page.locator("main")).not_to_contain_text("size must be")
+    page.goto("/officer/sheet?country=NG&region=NG-LA&lang=de&size=a4")
+    expect(page.locator("main")).to_contain_text("as de fiche en « de » ; langues disponibles")
+    expect(page.locator("main")).not_to_contain_text("no sheet catalog")
