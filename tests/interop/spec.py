@@ -1,5 +1,6 @@
 """Where the published HSDS 3.0 files are: HSDS_SPEC_DIR, ../shared/hsds-3.0 beside the
-checkout, or /tmp/shared/hsds-3.0. They are test oracles only; the project never copies them."""
+checkout, the workplace's /work/shared/hsds-3.0, or /tmp/shared/hsds-3.0. They are test oracles
+only; the project never copies them."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ import pytest
 
 
 def _spec_dir() -> Path:
-    """HSDS_SPEC_DIR, else ../shared/hsds-3.0 beside the checkout, else /tmp/shared/hsds-3.0
-    (where a checkout in a worktree, away from ../shared, finds them)."""
+    """HSDS_SPEC_DIR, else the first of these that exists: ../shared/hsds-3.0 beside the
+    checkout, /work/shared/hsds-3.0 (a clone made elsewhere, e.g. under /tmp, on this
+    workplace's machines), /tmp/shared/hsds-3.0."""
     given = os.environ.get("HSDS_SPEC_DIR")
     if given:
         return Path(given).resolve()
     beside = (Path(__file__).resolve().parents[2] / ".." / "shared" / "hsds-3.0").resolve()
-    fallback = Path("/tmp/shared/hsds-3.0")
-    return beside if beside.exists() or not fallback.exists() else fallback.resolve()
+    candidates = [beside, Path("/work/shared/hsds-3.0"), Path("/tmp/shared/hsds-3.0")]
+    return next((c.resolve() for c in candidates if c.exists()), beside)
 
 
 SPEC = _spec_dir()
