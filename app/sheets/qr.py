@@ -1,10 +1,9 @@
-"""QR codes (zxing-cpp) that save a contact: a vCard 3.0, embedded as an inline PNG data URI
-so the sheet needs no network, in HTML or in the PDF.
+"""QR codes (zxing-cpp) that save a contact: a vCard 3.0. An HTML sheet embeds each as an
+inline PNG data URI, so it needs no network; a PDF draws each as a vector path (qr_path,
+drawn by app/sheets/pdf.py), never as an image.
 
-PNG rather than SVG: WeasyPrint parses an SVG path point by point, which cost seconds for a
-40-entry sheet; a one-pixel-per-module PNG scaled with `image-rendering: pixelated` prints
-just as crisp. The PNG is 8-bit greyscale (Pillow): WeasyPrint embeds that as it is, but
-converts a 1-bit PNG to RGB and encodes it twice more.
+A PNG rather than SVG in HTML: a one-pixel-per-module PNG scaled with `image-rendering:
+pixelated` prints just as crisp, in a few hundred bytes. The PNG is 8-bit greyscale (Pillow).
 
 zxing-cpp's encoder is C++ (its mask search too): ~0.45 ms of CPU a symbol where segno, in
 Python, took ~1.25 ms with its mask fixed. It also splits a payload into numeric,
@@ -15,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from functools import lru_cache
 from urllib.parse import quote, unquote
 
@@ -26,9 +26,6 @@ from app.sheets.schemas import SheetEntry
 QUIET_ZONE = 2  # modules of white around the code
 EC_LEVEL = "M"  # 15% of the symbol may be lost
 PNG_DATA_URI = "data:image/png;base64,"
-# A PDF's sheet names its codes by payload: the base64 PNG is not written into the HTML only
-# for WeasyPrint's parser to read it back character by character (the fetcher builds it).
-QR_URI = "qr:"
 
 
 def _escape(value: str) -> str:
@@ -83,11 +80,36 @@ def qr_png_data_uri(payload: str) -> str:
     return PNG_DATA_URI + base64.b64encode(qr_png(payload)).decode("ascii")
 
 
-def qr_uri(payload: str) -> str:
-    """A `qr:` URI of `payload`, which the PDF renderer's fetcher turns into qr_png."""
-    return QR_URI + quote(payload, safe="")
+def qr_ref(payload: str) -> str:
+    """`payload` as a PDF's sheet carries it, in the `data-qr` attribute of the box its code
+    is drawn in: percent-encoded, since an attribute's line breaks do not survive parsing."""
+    return quote(payload, safe="")
 
 
-def payload_of(uri: str) -> str:
-    """The payload a `qr:` URI names."""
-    return unquote(uri.removeprefix(QR_URI), errors="strict")
+def payload_of(ref: str) -> str:
+    """The payload a `data-qr` attribute names."""
+    return unquote(ref, errors="strict")
+
+
+# A dark module's run on one row of zxing-cpp's image (0 dark, 255 light).
+_DARK_RUN = re.compile(b"\x00+")
+
+
+@lru_cache(maxsize=8192)
+def qr_path(payload: str) -> tuple[int, bytes]:
+    """The symbol of `payload` as PDF path operators, in modules: one `re` rectangle a run
+    of dark modules on a row, to be filled as one path (so no seam shows where rows meet).
+    Returns the width in modules, quiet zone included, and the operators, which place the
+    symbol inside its quiet zone.
+
+    A PDF draws the code as vectors: sharp at any resolution, no image for WeasyPrint to
+    decode, re-encode and embed. Cached by payload, as qr_png is."""
+    modules = qr_symbol(payload).to_image(scale=1, add_quiet_zones=False)
+    size = modules.shape[0]
+    pixels = memoryview(modules).tobytes()  # type: ignore[arg-type]  # the stub omits its buffer
+    ops = [
+        f"{start - row + QUIET_ZONE} {row // size + QUIET_ZONE} {end - start} 1 re"
+        for row in range(0, size * size, size)
+        for start, end in (run.span() for run in _DARK_RUN.finditer(pixels, row, row + size))
+    ]
+    return size + 2 * QUIET_ZONE, "\n".join(ops).encode("ascii")

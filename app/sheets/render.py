@@ -1,4 +1,4 @@
-"""SheetData -> HTML (one Jinja2 environment, autoescaped) -> PDF (WeasyPrint).
+"""SheetData -> HTML (one Jinja2 environment, autoescaped); pdf_render.py makes the PDF.
 
 Every output passes the discretion guard before it leaves: the visible text of the HTML and
 every QR payload are checked against the blocklist, and a hit raises SheetRefused.
@@ -6,13 +6,8 @@ every QR payload are checked against the blocklist, and a hit raises SheetRefuse
 
 from __future__ import annotations
 
-import base64
-import gc
 import re
-import threading
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from html import unescape
@@ -24,9 +19,6 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from app.directory.enums import CATEGORY_ORDER, Category
 from app.kit.i18n import P_
@@ -35,7 +27,7 @@ from app.sheets.blocklist import Blocklist
 from app.sheets.errors import SheetRefused
 from app.sheets.i18n import N_, SheetLanguage, sheet_language
 from app.sheets.opening_hours import schedule_lines
-from app.sheets.qr import PNG_DATA_URI, QR_URI, payload_of, qr_png, qr_png_data_uri, qr_uri, vcard
+from app.sheets.qr import qr_png_data_uri, qr_ref, vcard
 from app.sheets.schemas import SheetData, SheetEntry, SheetSize
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -234,7 +226,7 @@ def _entry_context(
         "name": name,
         "address": address_line(entry.address, entry.city),
         "qr_payload": payload,
-        "qr": ((qr_uri if for_pdf else qr_png_data_uri)(payload) if entry.phones else None),
+        "qr": ((qr_ref if for_pdf else qr_png_data_uri)(payload) if entry.phones else None),
         "nearest_place": place,
         "distance": (
             format_decimal(entry.distance_km, locale=lang.code)
@@ -325,105 +317,6 @@ def render_html(
     texts += [entry["qr_payload"] for section in body_sections for entry in section.entries]
     guard(texts, blocked)
     return html
-
-
-class _ImageCache(dict[str, object]):
-    """WeasyPrint's image cache, bounded: a QR code seen once (same contact, same numbers)
-    is not decoded again on the next sheet."""
-
-    max_entries = 4096
-
-    def __setitem__(self, key: str, value: object) -> None:
-        if len(self) >= self.max_entries:
-            self.pop(next(iter(self)))
-        super().__setitem__(key, value)
-
-
-# Per thread: building a font configuration costs time, and sharing one (or the image
-# cache) across threads is not documented as safe.
-_local = threading.local()
-
-
-# The longest sheet (in characters of HTML) rendered with the garbage collector paused. The
-# render's garbage then stays until it ends: ~0.5 MB per KB of HTML (a 40-entry sheet is
-# ~60 KB, so ~30 MB), which this bounds to ~75 MB; a longer sheet renders with it running.
-COLLECTOR_PAUSE_MAX_HTML = 150_000
-
-
-@contextmanager
-def _collector_paused(pause: bool) -> Iterator[None]:
-    """Hold off Python's cyclic garbage collector while WeasyPrint builds a document.
-
-    A render allocates a few hundred thousand objects that live until it ends, which
-    triggers a full collection over the whole process heap (a server's or the CLI's,
-    ~200,000 objects) in almost every render: a fifth of a sheet's CPU time. The render's
-    garbage is collected as usual once the collector runs again. A render that finds it
-    already paused (another thread's render) leaves it alone; the render that paused it
-    resumes it, so it is never left off.
-    """
-    if not pause or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-# WeasyPrint ships no type information, so its URLFetcher is Any to mypy.
-class _InlineImages(URLFetcher):  # type: ignore[misc]
-    """Fetches a sheet's QR codes straight from the URI, a `qr:` payload (a PDF's sheet) or
-    a PNG data URI: urllib's opener, WeasyPrint's default, spent ~1 ms on each. A sheet is
-    self-contained, so anything else is refused (WeasyPrint leaves the image out and logs
-    it)."""
-
-    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
-        if url.startswith(QR_URI):
-            image = qr_png(payload_of(url))
-        elif url.startswith(PNG_DATA_URI):
-            image = base64.b64decode(url[len(PNG_DATA_URI) :], validate=True)
-        else:
-            raise ValueError(f"a sheet fetches nothing but its own images, not {url[:60]!r}")
-        return URLFetcherResponse(url, image, {"Content-Type": "image/png"})
-
-
-def _thread_state() -> Any:
-    if getattr(_local, "font_config", None) is None:
-        _local.font_config = FontConfiguration()
-        _local.images = _ImageCache()
-        _local.stylesheets = {}
-        _local.fetcher = _InlineImages()
-    return _local
-
-
-def sheet_stylesheet(size: SheetSize) -> CSS:
-    """sheet.css for one size, parsed once per thread: it changes only with the size, and
-    parsing and validating it again cost every PDF ~15 ms (the page margins' text, which
-    changes with every sheet, stays in the document: sheet-margins.css)."""
-    state = _thread_state()
-    if size not in state.stylesheets:
-        text = ENV.get_template("sheet.css").render(
-            fonts=FONT_SIZES[size], page=PAGE_SETUP[size], font_family=FONT_FAMILY
-        )
-        state.stylesheets[size] = CSS(
-            string=text, base_url=str(TEMPLATES_DIR), font_config=state.font_config
-        )
-    stylesheet: CSS = state.stylesheets[size]
-    return stylesheet
-
-
-def html_to_pdf(html: str, size: SheetSize) -> bytes:
-    """A sheet rendered `for_pdf` (which carries only its margins' style) as PDF, with
-    sheet.css for its size; fonts (Noto, via fontconfig) are subset and embedded."""
-    state = _thread_state()
-    with _collector_paused(len(html) <= COLLECTOR_PAUSE_MAX_HTML):
-        document = HTML(string=html, base_url=str(TEMPLATES_DIR), url_fetcher=state.fetcher)
-        pdf = document.write_pdf(
-            stylesheets=[sheet_stylesheet(size)], font_config=state.font_config, cache=state.images
-        )
-    assert pdf is not None
-    return bytes(pdf)
 
 
 def render_preview(

@@ -41,7 +41,7 @@ from app.kit.errors import InvalidValue
 from app.kit.i18n import P_
 from app.kit.security_headers import DOCUMENT_POLICY
 from app.kit.text import fold
-from app.sheets import render
+from app.sheets import pdf_render, render
 from app.sheets.blocklist import Blocklist, blocklist
 from app.sheets.cache import CacheKey, sheet_cache
 from app.sheets.errors import SheetRefused
@@ -455,7 +455,7 @@ def render_data(
     )
     if fmt is SheetFormat.HTML:
         return html.encode("utf-8")
-    return render.html_to_pdf(html, data.params.size)
+    return pdf_render.html_to_pdf(html, data.params.size)
 
 
 def render_sheet(

@@ -17,8 +17,9 @@ from PIL import Image
 
 from app.sheets.blocklist import blocklist
 from app.sheets.i18n import sheet_language
+from app.sheets.pdf_render import html_to_pdf
 from app.sheets.qr import PNG_DATA_URI, QUIET_ZONE, png, qr_png_data_uri, qr_symbol, vcard
-from app.sheets.render import display_name, html_to_pdf, render_html
+from app.sheets.render import display_name, render_html
 from app.sheets.schemas import SheetSize
 from tests.sheets.test_render import PHONE, entry, sheet
 

@@ -15,10 +15,10 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from app.sheets import render
+from app.sheets import pdf_render, render
 from app.sheets.blocklist import blocklist
 from app.sheets.errors import SheetRefused
-from app.sheets.qr import png, qr_png_data_uri, qr_symbol, qr_uri, vcard
+from app.sheets.qr import png, qr_png_data_uri, qr_symbol, vcard
 from app.sheets.render import (
     FONT_SIZES,
     MIN_FONT_PT,
@@ -181,29 +181,30 @@ def test_address_line_does_not_repeat_the_city(
 def test_a_pdf_render_pauses_the_collector_and_always_resumes_it() -> None:
     seen: list[bool] = []
     failing = False
+    write_pdf = pdf_render.HTML.write_pdf
 
-    class Spy(render.HTML):  # type: ignore[misc]
-        def write_pdf(self, *args: Any, **kwargs: Any) -> bytes:
-            seen.append(gc.isenabled())
-            if failing:
-                raise RuntimeError("layout failed")
-            return super().write_pdf(*args, **kwargs)
+    def spy(self: Any, *args: Any, **kwargs: Any) -> bytes:
+        seen.append(gc.isenabled())
+        if failing:
+            raise RuntimeError("layout failed")
+        return write_pdf(self, *args, **kwargs)  # type: ignore[no-any-return]
 
     small = "<p>Hello</p>"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(render, "HTML", Spy)
-        assert render.html_to_pdf(small, SheetSize.A4).startswith(b"%PDF")
+        patch.setattr(pdf_render.HTML, "write_pdf", spy)
+        assert pdf_render.html_to_pdf(small, SheetSize.A4).startswith(b"%PDF")
         assert gc.isenabled()
-        render.html_to_pdf("<p>" + "x" * render.COLLECTOR_PAUSE_MAX_HTML + "</p>", SheetSize.A4)
+        long = "<p>" + "x" * pdf_render.COLLECTOR_PAUSE_MAX_HTML + "</p>"
+        pdf_render.html_to_pdf(long, SheetSize.A4)
         failing = True
         with pytest.raises(RuntimeError):
-            render.html_to_pdf(small, SheetSize.A4)
+            pdf_render.html_to_pdf(small, SheetSize.A4)
         assert gc.isenabled()
         # A collector another render paused is left paused.
         failing = False
         gc.disable()
         try:
-            render.html_to_pdf(small, SheetSize.A4)
+            pdf_render.html_to_pdf(small, SheetSize.A4)
             assert not gc.isenabled()
         finally:
             gc.enable()
@@ -214,32 +215,41 @@ def test_a_pdf_render_pauses_the_collector_and_always_resumes_it() -> None:
 def test_a_pdf_gets_the_stylesheet_parsed_once_per_size() -> None:
     html = html_of(sheet(entry(), size=SheetSize.POCKET), for_pdf=True)
     assert ".coded" not in html and "@bottom-left" in html  # only the margins' style
-    # Its QR codes are named by payload, not written out as base64 for the parser to read.
-    assert 'src="qr:BEGIN%3AVCARD' in html and "base64" not in html
-    assert render.sheet_stylesheet(SheetSize.POCKET) is render.sheet_stylesheet(SheetSize.POCKET)
-    assert render.sheet_stylesheet(SheetSize.A4) is not render.sheet_stylesheet(SheetSize.POCKET)
-    pdf = PdfReader(io.BytesIO(render.html_to_pdf(html, SheetSize.POCKET)))
+    # Its QR codes are named by payload, drawn into the page: no image, no base64.
+    assert 'data-qr="BEGIN%3AVCARD' in html and "base64" not in html and "<img" not in html
+    stylesheet = pdf_render.sheet_stylesheet
+    assert stylesheet(SheetSize.POCKET) is stylesheet(SheetSize.POCKET)
+    assert stylesheet(SheetSize.A4) is not stylesheet(SheetSize.POCKET)
+    pdf = PdfReader(io.BytesIO(pdf_render.html_to_pdf(html, SheetSize.POCKET)))
     box = pdf.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (298, 420)  # A6, from it
 
 
-def test_a_sheet_fetches_nothing_but_its_own_inline_images(tmp_path: Path) -> None:
-    fetcher = render._InlineImages()
-    code = qr_png_data_uri("BEGIN:VCARD\r\nFN:x\r\nEND:VCARD")
-    assert fetcher.fetch(code).read().startswith(b"\x89PNG")
+def test_a_sheets_pdf_fetches_nothing(tmp_path: Path) -> None:
+    fetcher = pdf_render._FetchNothing()
     secret = tmp_path / "secret.png"
     secret.write_bytes(png(qr_symbol("a file on the server")))
-    # A PDF's sheet names its codes by payload (qr:...), and gets the same PNG.
-    assert fetcher.fetch(qr_uri("BEGIN:VCARD\r\nFN:x\r\nEND:VCARD")).read() == (
-        fetcher.fetch(code).read()
-    )
-    for url in (secret.as_uri(), "http://127.0.0.1:9/x.png", "data:text/html,<b>x</b>"):
+    code = qr_png_data_uri("BEGIN:VCARD\r\nFN:x\r\nEND:VCARD")
+    for url in (secret.as_uri(), "http://127.0.0.1:9/x.png", code, "data:text/html,<b>x</b>"):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
     # In a document, such an image is left out; the page still prints.
-    html = f'<p>x</p><img src="{secret.as_uri()}"><img src="{code}">'
-    pdf = render.html_to_pdf(html, SheetSize.A4)
-    assert pdf.count(b"/Subtype /Image") == 1
+    html = f'<p>x</p><img src="{secret.as_uri()}"/><img src="{code}"/>'
+    pdf = pdf_render.html_to_pdf(html, SheetSize.A4)
+    assert pdf.startswith(b"%PDF") and b"/Subtype /Image" not in pdf
+
+
+def page_images(pdf: bytes, path: Path, dpi: int = 60) -> list[bytes]:
+    """The PDF's pages as RGB pixels, rendered by poppler."""
+    path.with_suffix(".pdf").write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-png", str(path.with_suffix(".pdf")), str(path)],
+        check=True,
+    )
+    return [
+        Image.open(page).convert("RGB").tobytes()
+        for page in sorted(path.parent.glob(f"{path.name}-*.png"))
+    ]
 
 
 @pytest.mark.parametrize(("lang", "lang2", "size"), [("en", None, "a4"), ("ar", "en", "pocket")])
@@ -261,24 +271,12 @@ def test_the_parsed_stylesheet_prints_what_the_inline_one_printed(
         font_family=render.FONT_FAMILY,
     )
     inline = html.replace("<style>", "<style>\n" + css, 1)
-    pdfs = {
-        "parsed": render.html_to_pdf(html, sheet_size),
-        "inline": render.HTML(
-            string=inline, base_url=str(render.TEMPLATES_DIR), url_fetcher=render._InlineImages()
-        ).write_pdf(),
-    }
-    pages: dict[str, list[bytes]] = {}
-    for name, pdf in pdfs.items():
-        (tmp_path / f"{name}.pdf").write_bytes(pdf)
-        subprocess.run(
-            ["pdftoppm", "-r", "60", "-png", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
-            check=True,
-        )
-        pages[name] = [
-            Image.open(page).convert("RGB").tobytes()
-            for page in sorted(tmp_path.glob(f"{name}-*.png"))
-        ]
-    assert pages["parsed"] and pages["parsed"] == pages["inline"]
+    parsed = pdf_render.html_to_pdf(html, sheet_size)
+    in_document = pdf_render.HTML(
+        string=inline, base_url=str(render.TEMPLATES_DIR), url_fetcher=pdf_render._FetchNothing()
+    ).write_pdf(finisher=pdf_render._draw_codes(sheet_size))
+    pages = page_images(parsed, tmp_path / "parsed")
+    assert pages and pages == page_images(in_document, tmp_path / "inline")
 
 
 def test_the_title_names_the_region_in_the_sheets_script_where_a_name_exists() -> None:
