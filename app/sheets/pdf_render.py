@@ -6,6 +6,7 @@ What makes a first sheet cost little more than WeasyPrint's floor (bench/sheets.
   WeasyPrint's HTML5 parser (pure Python), which took a sheet's parse ~3x the floor page's;
   anything expat refuses is parsed the usual way;
 * no whitespace between blocks: WeasyPrint makes a box of every run of it;
+* a user-agent stylesheet of the rules that match a sheet's elements (sheet-ua.css);
 * QR codes are drawn as vector paths into the finished pages (`_draw_codes`), not laid out,
   decoded and embedded as images: the entry (A4) or an empty float (pocket) that holds a
   code's place carries its payload in `data-qr`;
@@ -110,13 +111,24 @@ def sheet_stylesheet(size: SheetSize) -> CSS:
     return stylesheet
 
 
+def _user_agent_stylesheet() -> CSS:
+    """sheet-ua.css, parsed once per thread."""
+    state = _thread_state()
+    if getattr(state, "user_agent", None) is None:
+        state.user_agent = CSS(
+            filename=str(TEMPLATES_DIR / "sheet-ua.css"), font_config=state.font_config
+        )
+    return state.user_agent
+
+
 class _ParsedSheet(HTML):  # type: ignore[misc]
-    """A document WeasyPrint lays out from an element tree already parsed.
+    """A document WeasyPrint lays out from an element tree already parsed, with the user
+    agent stylesheet of a sheet (sheet-ua.css).
 
     Sets what weasyprint.HTML.__init__ (WeasyPrint 70) sets after parsing: a base URL, a
     fetcher, the media type and cssselect2's wrapper of the root. pyproject.toml pins the
     major version; tests/sheets/test_pdf_render.py checks that a sheet prints the same
-    pages either way."""
+    pages as through WeasyPrint's own parser and stylesheet."""
 
     def __init__(self, root: ElementTree.Element, *, base_url: str, url_fetcher: URLFetcher):
         self.base_url = base_url
@@ -124,6 +136,9 @@ class _ParsedSheet(HTML):  # type: ignore[misc]
         self.media_type = "print"
         self.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
         self.etree_element = self.wrapper_element.etree_element
+
+    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
+        return [_user_agent_stylesheet()]
 
 
 def sheet_document(html: str) -> HTML:
