@@ -7,9 +7,10 @@ What makes a first sheet cost little more than WeasyPrint's floor (bench/sheets.
   anything expat refuses is parsed the usual way;
 * no whitespace between blocks: WeasyPrint makes a box of every run of it;
 * a user-agent stylesheet of the rules that match a sheet's elements (sheet-ua.css);
-* QR codes are drawn as vector paths into the finished pages (`_draw_codes`), not laid out,
-  decoded and embedded as images: the entry (A4) or an empty float (pocket) that holds a
-  code's place carries its payload in `data-qr`;
+* QR codes are placed into the finished pages (`_draw_codes`) as one-bit images made
+  straight from the symbol, not laid out as PNGs that WeasyPrint decodes and compresses
+  again: the entry (A4) or an empty float (pocket) that holds a code's place carries its
+  payload in `data-qr`;
 * sheet.css parsed once per size, one font configuration per thread, and the garbage
   collector paused while WeasyPrint builds the document.
 """
@@ -25,11 +26,12 @@ from typing import Any
 from xml.etree import ElementTree
 
 import cssselect2
+import pydyf
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from app.sheets.qr import payload_of, qr_path
+from app.sheets.qr import payload_of, qr_bits
 from app.sheets.render import ENV, FONT_FAMILY, FONT_SIZES, PAGE_SETUP, TEMPLATES_DIR
 from app.sheets.schemas import SheetSize
 
@@ -175,36 +177,59 @@ def _code_boxes(page_box: Any) -> Iterator[Any]:
             yield box
 
 
+def _code_image(pdf: Any, payload: str) -> Any:
+    """The code of `payload` as a PDF image object (one bit a module, drawn without
+    smoothing, as the PNG of an HTML sheet is with `image-rendering: pixelated`)."""
+    width, bits = qr_bits(payload)
+    image = pydyf.Stream(
+        [bits],
+        pydyf.Dictionary(
+            {
+                "Type": "/XObject",
+                "Subtype": "/Image",
+                "Width": width,
+                "Height": width,
+                "ColorSpace": "/DeviceGray",
+                "BitsPerComponent": 1,
+                "Interpolate": "false",
+            }
+        ),
+    )
+    pdf.add_object(image)
+    return image
+
+
 def _draw_codes(size: SheetSize) -> Any:
-    """A WeasyPrint finisher that draws every QR code of the sheet into its page: a white
-    square, then the dark modules as one filled path of rectangles, after the page's own
-    content (its graphics state is back to WeasyPrint's page transform by then: points,
-    y downwards). A code whose box is split across pages is drawn once, on the first."""
+    """A WeasyPrint finisher that places every QR code of the sheet on its page, after the
+    page's own content (whose graphics state is back to WeasyPrint's page transform by then:
+    points, y downwards). A code whose box is split across pages is placed once, on the
+    first; a code printed twice is embedded once."""
 
     def finish(document: Any, pdf: Any) -> None:
+        images: dict[str, str] = {}
         drawn: set[int] = set()
         kids = pdf.pages["Kids"]
         for index, page in enumerate(document.pages):
-            ops: list[bytes] = []
+            ops: list[str] = []
+            page_dict = pdf.objects[kids[3 * index]]
             for box in _code_boxes(page._page_box):
                 if id(box.element) in drawn:
                     continue
                 drawn.add(id(box.element))
-                modules, path = qr_path(payload_of(box.element.attrib["data-qr"]))
+                payload = payload_of(box.element.attrib["data-qr"])
+                if payload not in images:
+                    resources = pdf.objects[int(page_dict["Resources"].split()[0])]
+                    images[payload] = name = f"hwqr{len(images)}"
+                    resources["XObject"][name] = _code_image(pdf, payload).reference
                 x, y, side = _code_square(box, size)
-                module = side / modules
-                ops.append(
-                    f"q 1 g {x:.3f} {y:.3f} {side:.3f} {side:.3f} re f 0 g "
-                    f"{module:.4f} 0 0 {module:.4f} {x:.3f} {y:.3f} cm\n".encode("ascii")
-                    + path
-                    + b"\nf Q"
-                )
+                # The image's unit square, its first row at the top.
+                place = f"{side:.3f} 0 0 {-side:.3f} {x:.3f} {y + side:.3f}"
+                ops.append(f"q {place} cm /{images[payload]} Do Q")
             if ops:
-                page_dict = pdf.objects[kids[3 * index]]
                 stream = pdf.objects[int(page_dict["Contents"].split()[0])]
-                stream.stream.append(f"q {PT_PER_PX} 0 0 {PT_PER_PX} 0 0 cm".encode("ascii"))
+                stream.stream.append(f"q {PT_PER_PX} 0 0 {PT_PER_PX} 0 0 cm")
                 stream.stream.extend(ops)
-                stream.stream.append(b"Q")
+                stream.stream.append("Q")
 
     return finish
 
