@@ -46,7 +46,8 @@ _RTL_BIDI = {"R", "AL"}
 
 
 def _has_rtl(text: str) -> bool:
-    return any(unicodedata.bidirectional(ch) in _RTL_BIDI for ch in text)
+    # ASCII has no right-to-left letter: most of a sheet's text is decided without a lookup.
+    return not text.isascii() and any(unicodedata.bidirectional(ch) in _RTL_BIDI for ch in text)
 
 
 def _needs_isolation(context: Context, text: str) -> bool:
