@@ -35,6 +35,7 @@ FROM ${PYTHON_IMAGE} AS runtime
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 unicode-cldr-core \
+        libqrencode4 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 --user-group homeward
 WORKDIR /app

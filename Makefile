@@ -14,15 +14,15 @@ PYTEST_WORKERS ?= $(shell n=$$(nproc); [ $$n -gt 4 ] && n=4; echo $$n)
 PYTEST_ARGS ?= -n $(PYTEST_WORKERS)
 APT_PACKAGES := chromium fonts-noto-core fonts-noto-ui-core poppler-utils gettext \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql-client zbar-tools \
-	unicode-cldr-core
+	unicode-cldr-core libqrencode4
 
 .PHONY: install system-deps venv run migrate seed test test-sqlite test-postgres lint bench clean
 
 install: system-deps venv
 
-# Debian packages for PDFs (fonts, Pango), the browser tests, pdftotext/pdftoppm and zbarimg
-# (the sheet test that scans every printed QR code), and Unicode CLDR's region names in each
-# language (unicode-cldr-core, read by app/directory/cldr_regions.py).
+# Debian packages for PDFs (fonts, Pango) and their QR codes (libqrencode4), the browser tests,
+# pdftotext/pdftoppm and zbarimg (the sheet tests that scan the printed QR codes), and Unicode
+# CLDR's region names in each language (unicode-cldr-core, read by app/directory/cldr_regions.py).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
