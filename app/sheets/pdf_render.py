@@ -12,7 +12,9 @@ What makes a first sheet cost little more than WeasyPrint's floor (bench/sheets.
   again: the entry (A4) or an empty float (pocket) that holds a code's place carries its
   payload in `data-qr`;
 * sheet.css parsed once per size, one font configuration per thread, and the garbage
-  collector paused while WeasyPrint builds the document.
+  collector paused while WeasyPrint builds the document;
+* right-to-left lines laid out once (weasyprint_lines.py): WeasyPrint 70 lays most of them
+  out a second time in the same place.
 """
 
 from __future__ import annotations
@@ -31,9 +33,13 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from app.sheets import weasyprint_lines
 from app.sheets.qr import payload_of, qr_bits
 from app.sheets.render import ENV, FONT_FAMILY, FONT_SIZES, PAGE_SETUP, TEMPLATES_DIR
 from app.sheets.schemas import SheetSize
+
+# Right-to-left lines laid out once, not twice (a third of an Arabic sheet's layout).
+weasyprint_lines.install()
 
 # CSS pixels a millimetre, and PDF points a CSS pixel (WeasyPrint draws a page in points).
 PX_PER_MM = 96 / 25.4
