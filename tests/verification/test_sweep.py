@@ -167,7 +167,13 @@ def test_memory_stays_bounded_and_hosts_stay_polite(
     assert max(outstanding) <= jobs.website_backlog(2, 1) + 2 * 2 < len(ids)
     starts = web_server.site.started["polite.bounded.test"]
     assert len(starts) == 12
-    assert min(b - a for a, b in pairwise(starts)) >= delay * 0.8
+    # The server (a thread of this process) stamps a request when it gets to it, which a
+    # loaded machine can put off by tens of milliseconds: that shortens the gap after it and
+    # lengthens the one before. Every gap keeps most of the delay, and together they keep it
+    # all but one late stamp's worth.
+    gaps = [b - a for a, b in pairwise(starts)]
+    assert min(gaps) >= delay * 0.5, gaps
+    assert starts[-1] - starts[0] >= len(gaps) * delay - 0.05, gaps
 
 
 def test_a_hosts_politeness_delay_outlasts_its_queue(web_server: RunningServer) -> None:
