@@ -2,9 +2,9 @@
 
 One row per office; the organisation's columns are repeated on each of its offices. Lists
 (services, languages) are separated by ";". A blank region means the office is nationwide.
-Phones come in numbered groups (`phone1`, `phone1_kind`, `phone1_hours`, `phone1_24_7`,
-`phone1_languages`, then `phone2_…`); the export writes at least three groups and the import
-accepts any number. The README documents every column.
+Phones come in numbered groups (`phone1`, `phone1_extension`, `phone1_kind`, `phone1_hours`,
+`phone1_24_7`, `phone1_languages`, then `phone2_…`); the export writes at least three groups
+and the import accepts any number. The README documents every column.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ OFFICE_FIELD_OF = {
 # Suffix of a phone group's column (`phone1`, `phone1_kind`, …) -> field of PhoneCreate.
 PHONE_FIELD_OF_SUFFIX = {
     "": "number",
+    "_extension": "extension",
     "_kind": "kind",
     "_hours": "hours",
     "_24_7": "is_24_7",

@@ -138,6 +138,7 @@ def iter_csv_records(
             record["languages"] = languages[row.office_id]
             for i, phone in enumerate(phones[row.office_id], start=1):
                 record[f"phone{i}"] = phone.number
+                record[f"phone{i}_extension"] = phone.extension
                 record[f"phone{i}_kind"] = phone.kind
                 record[f"phone{i}_hours"] = phone.hours
                 record[f"phone{i}_24_7"] = phone.is_24_7

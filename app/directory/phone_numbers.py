@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -109,3 +110,34 @@ def is_still_valid(e164: str) -> bool:
         return phonenumbers.is_valid_number(phonenumbers.parse(e164, None))
     except NumberParseException:
         return False
+
+
+# An extension a phone can dial after the number: digits, perhaps grouped.
+_EXTENSION_GROUPING = re.compile(r"[\s.\-]")
+_EXTENSION_DIGITS = re.compile(r"[0-9]{1,20}")
+
+
+def dialable_extension(extension: str | None) -> str | None:
+    """The extension's digits when it is one a phone can dial after the number ("123",
+    "12 34"); None for none, or for text a phone cannot dial ("ask for Ada"), which is
+    printed but never put into a number."""
+    if not extension:
+        return None
+    digits = _EXTENSION_GROUPING.sub("", extension)
+    return digits if _EXTENSION_DIGITS.fullmatch(digits) else None
+
+
+def tel_uri(e164: str, extension: str | None = None) -> str:
+    """The number as an RFC 3966 `tel:` URI, with `;ext=` when its extension can be dialled
+    (vCard 4.0's form of a number with an extension)."""
+    parsed = phonenumbers.parse(e164, None)
+    parsed.extension = dialable_extension(extension)
+    return phonenumbers.format_number(parsed, PhoneNumberFormat.RFC3966)
+
+
+def dial_string(e164: str, extension: str | None = None) -> str:
+    """What a phone dials: the E.164 number, then a pause (",") and the extension when it
+    can be dialled. A phone's contacts keep the pause, and the dialler sends the extension's
+    digits once the call is answered."""
+    digits = dialable_extension(extension)
+    return f"{e164},{digits}" if digits else e164

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings
 from app.directory.geography import country_name, region_name
-from app.directory.phone_numbers import display
+from app.directory.phone_numbers import dialable_extension, display, tel_uri
 from app.directory.search import ContactFilters, filter_conditions
 from app.interop.hsds_export import iter_office_batches
 from app.interop.hsds_records import OfficeRecord
@@ -86,9 +86,14 @@ def card(office: OfficeRecord) -> str:
         f"CATEGORIES:{escape(org.category.replace('_', ' '))}",
     ]
     for position, phone in enumerate(office.phones, start=1):
-        shown = display(phone.number).international
         tel_type = TEL_TYPES.get(phone.kind, "work,voice")
-        lines.append(f"TEL;VALUE=text;TYPE={tel_type};PREF={position}:{shown}")
+        if dialable_extension(phone.extension):
+            # RFC 6350's form of a number with an extension: a tel: URI with ";ext=".
+            uri = tel_uri(phone.number, phone.extension)
+            lines.append(f"TEL;VALUE=uri;TYPE={tel_type};PREF={position}:{uri}")
+        else:
+            shown = display(phone.number).international
+            lines.append(f"TEL;VALUE=text;TYPE={tel_type};PREF={position}:{shown}")
     street = escape(office.address or "")
     locality = escape(office.city or "")
     region = escape(region_name(office.region) or "") if office.region else ""

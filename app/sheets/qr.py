@@ -25,6 +25,7 @@ from urllib.parse import quote, unquote
 
 from PIL import Image
 
+from app.directory.phone_numbers import dial_string
 from app.sheets.schemas import SheetEntry
 
 QUIET_ZONE = 2  # modules of white around the code
@@ -135,14 +136,15 @@ def _escape(value: str) -> str:
 
 
 def vcard(entry: SheetEntry, display_name: str) -> str:
-    """The contact as a vCard: the printed name and its numbers (E.164), kept short so the
-    code stays scannable at pocket size."""
+    """The contact as a vCard: the printed name and its numbers (E.164, then a pause and
+    the extension where it can be dialled), kept short so the code stays scannable at
+    pocket size."""
     lines = ["BEGIN:VCARD", "VERSION:3.0", f"FN:{_escape(display_name)}"]
     for phone in entry.phones:
         kind = "CELL" if phone.kind in {"mobile", "whatsapp", "sms"} else "VOICE"
         if phone.kind == "fax":
             kind = "FAX"
-        lines.append(f"TEL;TYPE={kind}:{phone.e164}")
+        lines.append(f"TEL;TYPE={kind}:{dial_string(phone.e164, phone.extension)}")
     lines.append("END:VCARD")
     return "\r\n".join(lines)
 

@@ -41,14 +41,20 @@ def test_vcard_has_one_card_per_office_of_the_region(
         assert c.org.value
         assert c.tel_list
         for tel in c.tel_list:
-            assert tel.value.startswith("+"), tel.value
+            # International text, or a tel: URI where an extension must be dialled too.
+            assert tel.value.startswith(("+", "tel:+")), tel.value
+            assert tel.params["VALUE"] == ["uri" if tel.value.startswith("tel:") else "text"]
             assert tel.params["TYPE"]
         assert c.adr.value.country == "Nigeria"
         assert c.note.value.startswith(("verified on ", "not yet verified"))
     lagos = next(c for c in cards if c.uid.value.endswith(hsds_id("service", s.lagos.id)))
     assert lagos.fn.value == "Example Legal Aid Centre (demo) – Ikeja office"
     assert lagos.org.value == ["Example Legal Aid Centre (demo)", "Ikeja office"]
-    assert [t.value for t in lagos.tel_list] == ["+234 803 123 4567", "+234 800 123 4567"]
+    # The first number's extension (12) is RFC 6350's `;ext=` of a tel: URI.
+    assert [t.value for t in lagos.tel_list] == [
+        "tel:+234-803-123-4567;ext=12",
+        "+234 800 123 4567",
+    ]
     assert lagos.tel_list[0].params["TYPE"] == ["work", "voice"]
     assert lagos.adr.value.street == "12 Example Street"
     assert lagos.adr.value.city == "Ikeja"

@@ -54,10 +54,15 @@ def test_export_then_import_into_an_empty_directory_gives_the_same_directory(
         org=org,
         region=None,
         address='12 "Quoted" Street,\nSecond line',
-        phones=[{"number": NG_FIXED.format(i), "kind": "voice"} for i in range(5)],
+        # Extensions: digits, grouped, and one a phone cannot dial (printed, kept as text).
+        phones=[
+            {"number": NG_FIXED.format(i), "kind": "voice", "extension": extension}
+            for i, extension in enumerate(["12", None, "12 34", "ask for Ada", None])
+        ],
     )
     before_counts = counts(db_session)
     first = export_csv(db_session, settings)
+    assert "phone1_extension" in first.splitlines()[0]
 
     wipe(db_session)
     assert counts(db_session) == (0, 0, 0)
@@ -66,6 +71,12 @@ def test_export_then_import_into_an_empty_directory_gives_the_same_directory(
 
     assert counts(db_session) == before_counts
     assert export_csv(db_session, settings) == first
+    extensions = db_session.scalars(
+        select(Phone.extension).where(
+            Phone.number.in_([NG_FIXED.format(i).replace(" ", "") for i in range(5)])
+        )
+    ).all()
+    assert sorted(filter(None, extensions)) == ["12", "12 34", "ask for Ada"]
 
 
 def test_csv_has_a_column_group_for_every_phone_of_the_busiest_office(

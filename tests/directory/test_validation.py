@@ -119,3 +119,26 @@ def test_an_unknown_country_name_is_refused_with_the_field(typed: str) -> None:
     with pytest.raises(InvalidValue) as caught:
         checked_country_text(typed)
     assert caught.value.field == "country"
+
+
+@pytest.mark.parametrize(
+    ("extension", "digits"),
+    [
+        ("12", "12"),
+        ("12 34", "1234"),
+        ("1-2.3", "123"),
+        (None, None),
+        ("", None),
+        ("ask for Ada", None),
+        ("12;TYPE=FAX", None),  # never put into a vCard's number
+        ("1" * 21, None),
+    ],
+)
+def test_an_extension_is_dialled_only_when_it_is_digits(
+    extension: str | None, digits: str | None
+) -> None:
+    assert phone_numbers.dialable_extension(extension) == digits
+    dialled = phone_numbers.dial_string("+2348031234567", extension)
+    assert dialled == ("+2348031234567" + (f",{digits}" if digits else ""))
+    uri = phone_numbers.tel_uri("+2348031234567", extension)
+    assert uri == "tel:+234-803-123-4567" + (f";ext={digits}" if digits else "")

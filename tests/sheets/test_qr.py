@@ -171,3 +171,16 @@ def test_without_libqrencode_the_error_says_what_to_install(
         monkeypatch.undo()
         qr._libqrencode.cache_clear()
     assert qr_symbol("x").version == 1
+
+
+def test_a_codes_number_dials_its_extension_after_a_pause(tmp_path: Path) -> None:
+    """A phone's contacts keep "," (a pause): the dialler sends the extension once the call
+    is answered. An extension no phone can dial stays on the printed line only."""
+    phones = (replace(PHONE, extension="12 34"), replace(FAX, extension="ask for Ada"))
+    payload = vcard(entry(phones=phones), "Example Support Centre")
+    assert f"TEL;TYPE=VOICE:{PHONE.e164},1234\r\n" in payload
+    assert f"TEL;TYPE=FAX:{FAX.e164}\r\n" in payload
+    code = image_of(qr_png_data_uri(payload))
+    path = tmp_path / "code.png"
+    code.resize((code.width * 8, code.height * 8), Image.Resampling.NEAREST).save(path)
+    assert zbar(path) == payload
