@@ -36,6 +36,13 @@ ENTRIES = [
 CASES = [("en", None, "a4"), ("ar", "en", "a4"), ("ar", "en", "pocket"), ("th", None, "pocket")]
 
 
+def case_html(lang: str, lang2: str | None, size: str) -> tuple[SheetSize, str]:
+    """A case's size, and its sheet of ENTRIES as rendered for a PDF."""
+    sheet_size = SheetSize(size)
+    data = sheet(*ENTRIES, lang=lang, lang2=lang2, size=sheet_size)
+    return sheet_size, html_of(data, for_pdf=True)
+
+
 def weasyprints_own_parse(html: str, size: SheetSize) -> bytes:
     """The same HTML through WeasyPrint's HTML parser, whitespace and all."""
     document = pdf_render.HTML(
@@ -51,8 +58,7 @@ def weasyprints_own_parse(html: str, size: SheetSize) -> bytes:
 def test_expat_prints_the_pages_weasyprints_parser_prints(
     tmp_path: Path, lang: str, lang2: str | None, size: str
 ) -> None:
-    sheet_size = SheetSize(size)
-    html = html_of(sheet(*ENTRIES, lang=lang, lang2=lang2, size=sheet_size), for_pdf=True)
+    sheet_size, html = case_html(lang, lang2, size)
     assert isinstance(pdf_render.sheet_document(html), pdf_render._ParsedSheet)
     ours = page_images(pdf_render.html_to_pdf(html, sheet_size), tmp_path / "expat")
     theirs = page_images(weasyprints_own_parse(html, sheet_size), tmp_path / "html5")

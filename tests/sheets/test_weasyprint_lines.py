@@ -14,7 +14,7 @@ from weasyprint import HTML
 
 from app.sheets import pdf_render, weasyprint_lines
 from app.sheets.schemas import SheetSize
-from tests.sheets.test_pdf_render import CASES, ENTRIES
+from tests.sheets.test_pdf_render import CASES, ENTRIES, case_html
 from tests.sheets.test_render import html_of, page_images, sheet
 
 WORDS = {
@@ -136,8 +136,7 @@ def both_ways(render: object, tmp_path: Path, name: str) -> tuple[list[bytes], l
 def test_a_sheet_prints_the_same_pages(
     tmp_path: Path, lang: str, lang2: str | None, size: str
 ) -> None:
-    sheet_size = SheetSize(size)
-    html = html_of(sheet(*ENTRIES, lang=lang, lang2=lang2, size=sheet_size), for_pdf=True)
+    sheet_size, html = case_html(lang, lang2, size)
     ours, theirs = both_ways(lambda: pdf_render.html_to_pdf(html, sheet_size), tmp_path, "sheet")
     assert len(ours) == len(theirs) > 0
     assert ours == theirs
