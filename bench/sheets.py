@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -284,12 +285,9 @@ def main() -> int:
         )
 
     def floor(html: str, size: SheetSize, *, own_lines: bool = False) -> bytes:
-        if not own_lines:
-            weasyprint_lines.uninstall()  # WeasyPrint's own line layout
-        try:
+        lines = nullcontext() if own_lines else weasyprint_lines.weasyprints_own()
+        with lines:
             pdf = HTML(string=html).write_pdf(font_config=font_config)
-        finally:
-            assert weasyprint_lines.install()
         assert pdf is not None
         return pdf
 

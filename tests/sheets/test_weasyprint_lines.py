@@ -5,7 +5,6 @@ own function does, and lay out fewer lines."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,17 +53,6 @@ WORDS = {
         "contact@example-organisation.ng",
     ],
 }
-
-
-@pytest.fixture
-def weasyprints_own() -> Iterator[None]:
-    """Lines laid out by WeasyPrint's own function for the test's body, and by the copy
-    again after it."""
-    weasyprint_lines.uninstall()
-    try:
-        yield
-    finally:
-        assert weasyprint_lines.install()
 
 
 def test_the_copy_lays_the_lines_out_and_is_of_this_weasyprint() -> None:
@@ -124,11 +112,8 @@ def both_ways(render: object, tmp_path: Path, name: str) -> tuple[list[bytes], l
     """Page images of `render()` with the copy, then with WeasyPrint's own function."""
     assert callable(render)
     ours = page_images(render(), tmp_path / f"{name}-ours", dpi=72)
-    weasyprint_lines.uninstall()
-    try:
+    with weasyprint_lines.weasyprints_own():
         theirs = page_images(render(), tmp_path / f"{name}-theirs", dpi=72)
-    finally:
-        assert weasyprint_lines.install()
     return ours, theirs
 
 
@@ -149,31 +134,30 @@ def test_random_pages_print_the_same(tmp_path: Path, seed: int) -> None:
     assert ours == theirs, page
 
 
-def test_a_right_to_left_sheet_lays_out_its_lines_once(weasyprints_own: None) -> None:
+def test_a_right_to_left_sheet_lays_out_its_lines_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """WeasyPrint's own function lays most lines of an Arabic sheet out twice; the copy
     lays each out once, and left-to-right sheets the same number of times."""
+    calls = 0
+    split = weasyprint_inline.split_text_box  # a line's text, laid out
+
+    def counted(*args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        return split(*args, **kwargs)
+
+    monkeypatch.setattr(weasyprint_inline, "split_text_box", counted)
 
     def line_layouts(lang: str, size: SheetSize) -> int:
-        html = html_of(sheet(*ENTRIES * 4, lang=lang, size=size), for_pdf=True)
+        nonlocal calls
         calls = 0
-        split = weasyprint_inline.split_text_box  # a line's text, laid out
-
-        def counted(*args: object, **kwargs: object) -> object:
-            nonlocal calls
-            calls += 1
-            return split(*args, **kwargs)
-
-        weasyprint_inline.split_text_box = counted
-        try:
-            pdf_render.html_to_pdf(html, size)
-        finally:
-            weasyprint_inline.split_text_box = split
+        pdf_render.html_to_pdf(
+            html_of(sheet(*ENTRIES * 4, lang=lang, size=size), for_pdf=True), size
+        )
         return calls
 
     for size in SheetSize:
-        theirs = {lang: line_layouts(lang, size) for lang in ("ar", "en")}
-        assert weasyprint_lines.install()
         ours = {lang: line_layouts(lang, size) for lang in ("ar", "en")}
-        weasyprint_lines.uninstall()
+        with weasyprint_lines.weasyprints_own():
+            theirs = {lang: line_layouts(lang, size) for lang in ("ar", "en")}
         assert ours["en"] == theirs["en"]
         assert ours["ar"] < 0.7 * theirs["ar"], (size, ours, theirs)
